@@ -1,0 +1,57 @@
+"""The composition root: the only place that picks implementations from settings."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+
+from adapters.ingest import Ingestor
+from adapters.meta.sandbox import SandboxMessenger
+from adapters.settings import Settings
+from adapters.store.engine import Engines, create_engines
+from adapters.store.event_store import EventStore
+from adapters.store.group_commit import GroupCommitter
+from adapters.store.subscriptions import PgListener
+
+
+@dataclass(slots=True)
+class Deps:
+    """Everything the web app and the workers need, built once per process."""
+
+    settings: Settings
+    engines: Engines
+    store: EventStore
+    committer: GroupCommitter
+    ingestor: Ingestor
+    sandbox: SandboxMessenger
+    listener: PgListener
+    # Key that /simulate signs with when no app secret is configured (development only):
+    # it never leaves the process, so it grants nothing to anyone outside.
+    simulate_secret: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
+
+    async def start(self) -> None:
+        """Open what must run in the background."""
+        await self.committer.start()
+        await self.listener.start()
+
+    async def close(self) -> None:
+        """Finish queued writes, then close connections."""
+        await self.committer.close()
+        await self.listener.stop()
+        await self.engines.dispose()
+
+
+def build(settings: Settings) -> Deps:
+    """Wire the dependencies for ``settings`` (no I/O: connections open on first use)."""
+    engines = create_engines(settings.database_url)
+    store = EventStore(engines)
+    committer = GroupCommitter(store)
+    return Deps(
+        settings=settings,
+        engines=engines,
+        store=store,
+        committer=committer,
+        ingestor=Ingestor(committer),
+        sandbox=SandboxMessenger(),
+        listener=PgListener(store),
+    )

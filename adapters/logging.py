@@ -1,0 +1,78 @@
+"""structlog, configured once: JSON in production, console in a terminal.
+
+A processor masks phone numbers (``+39******464``) wherever they appear in a log line
+and drops message text and secrets, so that personal data never reaches the logs.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+
+# An E.164 number or a bare international number of 8-15 digits (Meta's wa_id form).
+_PHONE = re.compile(r"(?<![\w.])\+?(\d{2})\d{4,10}(\d{3})(?!\d)")
+_DROPPED_KEYS = frozenset(
+    {"text", "body", "content", "message_text", "raw", "raw_body", "caption", "profile_name"}
+)
+_SECRET_KEYS = re.compile(r"(secret|token|password|authorization|api_key|apikey)", re.I)
+
+
+def mask_phones(text: str) -> str:
+    """Replace every phone-like number in ``text`` by ``+CC******NNN``."""
+    return _PHONE.sub(lambda m: f"+{m.group(1)}******{m.group(2)}", text)
+
+
+def redact(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """structlog processor: drop text and secrets, mask phone numbers everywhere."""
+    for key in list(event_dict):
+        if key in _DROPPED_KEYS:
+            event_dict[key] = "[dropped]"
+        elif _SECRET_KEYS.search(key):
+            event_dict[key] = "[secret]"
+        else:
+            event_dict[key] = _mask_value(event_dict[key])
+    return event_dict
+
+
+def _mask_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask_phones(value)
+    if isinstance(value, dict):
+        return {k: "[dropped]" if k in _DROPPED_KEYS else _mask_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_mask_value(v) for v in value]
+    return value
+
+
+def configure_logging(level: str = "info", fmt: str | None = None) -> None:
+    """Configure structlog and the stdlib root logger; safe to call more than once."""
+    use_json = fmt == "json" or (fmt is None and not sys.stderr.isatty())
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if use_json
+        else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            redact,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+    logging.basicConfig(
+        level=numeric, stream=sys.stderr, format="%(levelname)s %(name)s %(message)s"
+    )

@@ -1,0 +1,127 @@
+"""Settings: the one place that reads the environment (DESIGN.md section 7).
+
+Every variable is documented in the README's configuration table and in
+``.env.example``. Parsing errors name the variable and say what was expected, in one line.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class SettingsError(ValueError):
+    """An environment variable has a value we cannot use."""
+
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/dloop.db"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    """Typed configuration; build it with :func:`load_settings`."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    database_url: str = DEFAULT_DATABASE_URL
+    environment: str = "development"  # "development" | "production"
+    whatsapp_verify_token: str | None = None
+    whatsapp_app_secret: str | None = field(default=None, repr=False)
+    whatsapp_access_token: str | None = field(default=None, repr=False)
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_api_base: str = "https://graph.facebook.com"
+    whatsapp_api_version: str = "v25.0"
+    openai_api_key: str | None = field(default=None, repr=False)
+    openai_base_url: str | None = None
+    llm_model: str = "gpt-4o-mini"
+    debounce_seconds: float = 1.5
+    log_level: str = "info"
+    log_format: str | None = None  # "json" | "console"; None: console on a TTY
+    simulate_enabled: bool = True
+    dashboard_token: str | None = field(default=None, repr=False)
+    max_body_bytes: int = 4 * 1024 * 1024
+    catalog_file: Path | None = None
+
+    @property
+    def is_production(self) -> bool:
+        """True when running as the production service."""
+        return self.environment == "production"
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read :class:`Settings` from ``env`` (default: the process environment)."""
+    env = os.environ if env is None else env
+    production = _get(env, "DLOOP_ENV", "development") == "production"
+    return Settings(
+        host=_get(env, "HOST", "127.0.0.1"),
+        port=_int(env, "PORT", 8080, low=0, high=65535),
+        database_url=_get(env, "DATABASE_URL", DEFAULT_DATABASE_URL),
+        environment="production" if production else "development",
+        whatsapp_verify_token=_opt(env, "WHATSAPP_VERIFY_TOKEN"),
+        whatsapp_app_secret=_opt(env, "WHATSAPP_APP_SECRET"),
+        whatsapp_access_token=_opt(env, "WHATSAPP_ACCESS_TOKEN"),
+        whatsapp_phone_number_id=_opt(env, "WHATSAPP_PHONE_NUMBER_ID"),
+        whatsapp_api_base=_get(env, "WHATSAPP_API_BASE", "https://graph.facebook.com").rstrip("/"),
+        whatsapp_api_version=_get(env, "WHATSAPP_API_VERSION", "v25.0"),
+        openai_api_key=_opt(env, "OPENAI_API_KEY"),
+        openai_base_url=_opt(env, "OPENAI_BASE_URL"),
+        llm_model=_get(env, "LLM_MODEL", "gpt-4o-mini"),
+        debounce_seconds=_float(env, "DEBOUNCE_SECONDS", 1.5, low=0.0, high=10.0),
+        log_level=_get(env, "LOG_LEVEL", "info").lower(),
+        log_format=_opt(env, "LOG_FORMAT"),
+        simulate_enabled=_bool(env, "SIMULATE_ENABLED", not production),
+        dashboard_token=_opt(env, "DASHBOARD_TOKEN"),
+        max_body_bytes=_int(
+            env, "MAX_BODY_BYTES", 4 * 1024 * 1024, low=1024, high=64 * 1024 * 1024
+        ),
+        catalog_file=Path(p) if (p := _opt(env, "CATALOG_FILE")) else None,
+    )
+
+
+def _get(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, "").strip()
+    return value or default
+
+
+def _opt(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    return value or None
+
+
+def _int(env: Mapping[str, str], name: str, default: int, *, low: int, high: int) -> int:
+    raw = _opt(env, name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float, *, low: float, high: float) -> float:
+    raw = _opt(env, name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = _opt(env, name)
+    if raw is None:
+        return default
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")

@@ -1,0 +1,1 @@
+"""The event store: one SQLAlchemy async Core implementation for SQLite and PostgreSQL."""

@@ -1,0 +1,100 @@
+"""Group commit: many coroutines append, one writer commits them in batches.
+
+Each caller submits a *unit* (one or more append requests that must land together, such
+as a webhook delivery and the facts parsed from it) and awaits its future. A single
+worker drains the queue, commits up to ``max_batch`` units in one transaction (one
+fsync), and only then resolves the futures: a caller is released after its events are
+durable. A failed batch fails only its own callers; the next batch starts afresh.
+
+The queue is bounded (``max_pending`` units): when the database cannot keep up, callers
+wait to enqueue instead of growing memory without limit (backpressure).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from adapters.store.event_store import EventStore
+from adapters.store.types import AppendRequest, AppendResult, StoreUnavailableError
+
+
+@dataclass(slots=True)
+class _Pending:
+    unit: Sequence[AppendRequest]
+    future: asyncio.Future[list[AppendResult]] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+@dataclass(slots=True)
+class GroupCommitStats:
+    """Counters for metrics and benchmarks."""
+
+    batches: int = 0
+    units: int = 0
+    largest_batch: int = 0
+
+
+class GroupCommitter:
+    """Batches appends from many coroutines into few transactions."""
+
+    def __init__(self, store: EventStore, *, max_batch: int = 256, max_pending: int = 4096) -> None:
+        self.store = store
+        self.max_batch = max_batch
+        self._queue: asyncio.Queue[_Pending] = asyncio.Queue(maxsize=max_pending)
+        self._worker: asyncio.Task[None] | None = None
+        self.stats = GroupCommitStats()
+
+    async def start(self) -> None:
+        """Start the writer task (idempotent)."""
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.create_task(self._run(), name="group-commit")
+
+    async def close(self) -> None:
+        """Finish every queued unit, then stop the writer."""
+        if self._worker is None:
+            return
+        await self._queue.join()
+        self._worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._worker
+        self._worker = None
+
+    async def append(self, unit: Sequence[AppendRequest]) -> list[AppendResult]:
+        """Commit ``unit`` atomically with whatever else is queued; durable on return."""
+        if self._worker is None or self._worker.done():
+            raise StoreUnavailableError("the group committer is not running")
+        pending = _Pending(unit)
+        await self._queue.put(pending)
+        return await pending.future
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self.max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                await self._commit(batch)
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
+
+    async def _commit(self, batch: list[_Pending]) -> None:
+        live = [p for p in batch if not p.future.cancelled()]
+        try:
+            outcomes = await self.store.commit_units([p.unit for p in live])
+        except Exception as exc:
+            outcomes = [StoreUnavailableError(f"batch failed: {exc}") for _ in live]
+        self.stats.batches += 1
+        self.stats.units += len(live)
+        self.stats.largest_batch = max(self.stats.largest_batch, len(live))
+        for pending, outcome in zip(live, outcomes, strict=True):
+            if pending.future.done():
+                continue
+            if isinstance(outcome, BaseException):
+                pending.future.set_exception(outcome)
+            else:
+                pending.future.set_result(outcome)

@@ -1,0 +1,36 @@
+"""Wake-ups after commits: in-process always; across processes through PostgreSQL NOTIFY.
+
+Subscribers wait on :meth:`Notifier.wait` with a bounded timeout, so a missed wake-up
+(another process on SQLite, a dropped LISTEN connection) costs at most one poll interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+
+class Notifier:
+    """Broadcasts "the log grew to position N" to every waiting subscriber."""
+
+    def __init__(self) -> None:
+        self._position = 0
+        self._changed = asyncio.Event()
+
+    @property
+    def position(self) -> int:
+        """The highest position announced so far."""
+        return self._position
+
+    def notify(self, position: int) -> None:
+        """Announce that positions up to ``position`` are committed."""
+        self._position = max(self._position, position)
+        self._changed.set()
+
+    async def wait(self, after: int, timeout: float) -> None:  # noqa: ASYNC109 - a bounded poll, not a deadline
+        """Return when a position beyond ``after`` is announced, or after ``timeout``."""
+        if self._position > after:
+            return
+        self._changed.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._changed.wait(), timeout)

@@ -1,0 +1,107 @@
+"""Subscriptions: named checkpoints that follow the global log.
+
+A :class:`SubscriptionRunner` reads events after its checkpoint and hands each batch to
+a handler *inside a write transaction* together with the checkpoint update, so a
+projection's rows and its position commit together (exactly-once on the read side).
+Wake-ups come from the store's in-process notifier and, on PostgreSQL, from
+``LISTEN dloop_events`` (:class:`PgListener`); a bounded poll interval covers everything
+else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters.store.event_store import EventStore
+from events.base import RecordedEvent
+
+Handler = Callable[[Sequence[RecordedEvent], AsyncConnection], Awaitable[None]]
+
+
+class SubscriptionRunner:
+    """Feeds a handler every event exactly once, in position order, with its checkpoint."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        name: str,
+        handler: Handler,
+        *,
+        batch_size: int = 500,
+        poll_interval: float = 1.0,
+    ) -> None:
+        self.store = store
+        self.name = name
+        self.handler = handler
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.position = 0
+        self._task: asyncio.Task[None] | None = None
+
+    async def catch_up(self) -> int:
+        """Process everything committed so far; returns how many events were handled."""
+        handled = 0
+        self.position = await self.store.load_checkpoint(self.name)
+        while True:
+            batch = await self.store.read_all(self.position, self.batch_size)
+            if not batch:
+                return handled
+            async with self.store.transaction() as conn:
+                await self.handler(batch, conn)
+                await self.store.save_checkpoint(self.name, batch[-1].position, conn)
+            self.position = batch[-1].position
+            handled += len(batch)
+
+    async def run_forever(self) -> None:
+        """Catch up, then wait for wake-ups (or the poll interval) and catch up again."""
+        while True:
+            await self.catch_up()
+            await self.store.notifier.wait(self.position, self.poll_interval)
+
+    def start(self) -> None:
+        """Run in the background."""
+        self._task = asyncio.create_task(self.run_forever(), name=f"subscription:{self.name}")
+
+    async def stop(self) -> None:
+        """Stop the background task."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+
+class PgListener:
+    """Relays PostgreSQL ``NOTIFY dloop_events`` from other processes to the local notifier."""
+
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+        self._conn: Any = None
+        self._raw: Any = None
+
+    async def start(self) -> None:
+        """Open a dedicated connection and LISTEN (no-op on SQLite)."""
+        if self.store.dialect != "postgresql":
+            return
+        self._conn = await self.store.engines.writer.connect()
+        raw = await self._conn.get_raw_connection()
+        self._raw = raw.driver_connection
+        await self._raw.add_listener("dloop_events", self._on_notify)
+
+    def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        with contextlib.suppress(ValueError):
+            self.store.notifier.notify(int(payload))
+
+    async def stop(self) -> None:
+        """Stop listening and give the connection back."""
+        if self._conn is None:
+            return
+        with contextlib.suppress(Exception):
+            await self._raw.remove_listener("dloop_events", self._on_notify)
+        await self._conn.close()
+        self._conn = None

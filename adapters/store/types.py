@@ -1,0 +1,71 @@
+"""Values exchanged with the event store: append requests, results and expectations."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+from uuid import UUID
+
+from core.ports import ConcurrencyError, PortError
+from events.base import NewEvent
+
+
+class Expect(Enum):
+    """Expected-version wildcards: any version, or a stream that does not exist yet."""
+
+    ANY = "any"
+    NO_STREAM = "no_stream"
+
+
+ExpectedVersion = int | Expect
+
+
+class StreamVersionConflictError(ConcurrencyError):
+    """The stream's version is not the one the caller expected."""
+
+    def __init__(self, stream: str, expected: ExpectedVersion, actual: int) -> None:
+        shown = expected.value if isinstance(expected, Expect) else expected
+        super().__init__(
+            f"stream {stream!r}: expected version {shown}, but it is at version {actual}"
+        )
+        self.stream = stream
+        self.expected = expected
+        self.actual = actual
+
+
+class StoreUnavailableError(PortError):
+    """The database could not be reached or failed the transaction; nothing was written."""
+
+
+@dataclass(frozen=True, slots=True)
+class AppendRequest:
+    """Events for one stream with the version the caller expects it to be at."""
+
+    stream: str
+    expected: ExpectedVersion
+    events: Sequence[NewEvent]
+
+
+@dataclass(frozen=True, slots=True)
+class Appended:
+    """Where one new event landed."""
+
+    event_id: UUID
+    position: int
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class AppendResult:
+    """The outcome of one request: what was stored now and which ids were already there."""
+
+    stream: str
+    appended: tuple[Appended, ...]
+    duplicates: tuple[UUID, ...]  # already stored: an idempotent retry, nothing written
+    version: int  # the stream's version after the append
+
+    @property
+    def was_duplicate(self) -> bool:
+        """True when nothing new was stored (every event id was known)."""
+        return not self.appended and bool(self.duplicates)

@@ -1,0 +1,1 @@
+"""The aiohttp surface: webhook, simulator, health and (later) the read API and dashboard."""

@@ -1,0 +1,74 @@
+"""The application factory: routes, the error middleware and resource lifetimes."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import structlog
+from aiohttp import web
+from sqlalchemy import text
+
+from adapters.bootstrap import Deps
+from adapters.web import simulate, webhook
+from adapters.web.keys import DEPS
+
+log = structlog.get_logger(__name__)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Bind a request id to the logs; turn HTTP errors and crashes into JSON, never tracebacks."""
+    request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+    structlog.contextvars.bind_contextvars(request_id=request_id, path=request.path)
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        response = web.json_response({"error": exc.reason}, status=exc.status)
+    except Exception:
+        log.exception("request.failed")
+        response = web.json_response(
+            {"error": "internal error", "request_id": request_id}, status=500
+        )
+    finally:
+        structlog.contextvars.unbind_contextvars("request_id", "path")
+    response.headers.setdefault("X-Request-Id", request_id)
+    return response
+
+
+async def healthz(_request: web.Request) -> web.Response:
+    """The process is alive."""
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """The database answers; 503 otherwise."""
+    deps = request.app[DEPS]
+    try:
+        async with deps.engines.reader.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception as exc:
+        return web.json_response({"status": "unavailable", "error": type(exc).__name__}, status=503)
+    return web.json_response({"status": "ready"})
+
+
+def create_app(deps: Deps) -> web.Application:
+    """The aiohttp application for ``deps``; no I/O happens until it starts."""
+    app = web.Application(middlewares=[errors], client_max_size=deps.settings.max_body_bytes)
+    app[DEPS] = deps
+
+    async def lifetime(_app: web.Application) -> AsyncIterator[None]:
+        await deps.start()
+        yield
+        await deps.close()
+
+    app.cleanup_ctx.append(lifetime)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/webhook", webhook.verify)
+    app.router.add_post("/webhook", webhook.receive)
+    app.router.add_post("/simulate", simulate.simulate)
+    return app

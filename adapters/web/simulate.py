@@ -1,0 +1,134 @@
+"""``POST /simulate``: the development door into the same ingestion path as Meta's.
+
+It accepts ``{"from": "+39...", "text": "..."}`` (wrapped into a Meta-shaped text
+message) or any full Meta body, signs it, and hands it to the very handler path that
+serves ``/webhook``. ``?wait=N`` (at most 30 s) returns what the sandbox sent to that phone
+within N seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import time
+import uuid
+from typing import Any
+
+from aiohttp import web
+
+from adapters.meta.sandbox import SandboxSent
+from adapters.meta.signature import sign
+from adapters.web.keys import DEPS
+from adapters.web.webhook import ingest_signed
+from core.phones import normalize_phone
+
+MAX_WAIT = 30.0
+
+
+def text_delivery(phone_digits: str, text: str, *, name: str = "Simulatore") -> dict[str, Any]:
+    """A Meta-shaped webhook body carrying one text message from ``phone_digits``."""
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": "SIMULATED_WABA",
+                "changes": [
+                    {
+                        "field": "messages",
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {
+                                "display_phone_number": "390000000000",
+                                "phone_number_id": "SIMULATED",
+                            },
+                            "contacts": [{"profile": {"name": name}, "wa_id": phone_digits}],
+                            "messages": [
+                                {
+                                    "from": phone_digits,
+                                    "id": f"wamid.SIM{uuid.uuid4().hex}",
+                                    "timestamp": str(int(time.time())),
+                                    "type": "text",
+                                    "text": {"body": text},
+                                }
+                            ],
+                        },
+                    }
+                ],
+            }
+        ],
+    }
+
+
+async def simulate(request: web.Request) -> web.Response:
+    """Sign the given message or body and ingest it like a webhook."""
+    deps = request.app[DEPS]
+    if not deps.settings.simulate_enabled:
+        return web.json_response({"error": "simulate is disabled (SIMULATE_ENABLED)"}, status=404)
+    if not _authorised(request, deps.settings.dashboard_token):
+        return web.json_response({"error": "a valid bearer token is required"}, status=401)
+    try:
+        document = json.loads(await request.read())
+    except (ValueError, UnicodeDecodeError):
+        return web.json_response({"error": "body must be JSON"}, status=400)
+    body, phone = _delivery_for(document)
+    if body is None:
+        return web.json_response(
+            {"error": 'give {"from": "+39...", "text": "..."} or a full Meta webhook body'},
+            status=422,
+        )
+    wait = _wait_seconds(request)
+    async with deps.sandbox.subscription() as replies:
+        secret = deps.settings.whatsapp_app_secret or deps.simulate_secret
+        response = await ingest_signed(request, body, sign(body, secret), secret)
+        if response.status != 200 or wait <= 0 or phone is None:
+            return response
+        sent = await _collect(replies, phone, wait)
+    assert response.text is not None
+    result = json.loads(response.text)
+    result["replies"] = [s.payload for s in sent]
+    return web.json_response(result)
+
+
+def _delivery_for(document: Any) -> tuple[bytes | None, str | None]:
+    if not isinstance(document, dict):
+        return None, None
+    if document.get("object") == "whatsapp_business_account":
+        return json.dumps(document).encode(), None
+    raw_from, text = document.get("from"), document.get("text")
+    if not isinstance(raw_from, str) or not isinstance(text, str) or not text.strip():
+        return None, None
+    phone = normalize_phone(raw_from)
+    if phone is None:
+        return None, None
+    return json.dumps(text_delivery(phone.lstrip("+"), text), ensure_ascii=False).encode(), phone
+
+
+def _wait_seconds(request: web.Request) -> float:
+    with contextlib.suppress(ValueError):
+        return max(0.0, min(MAX_WAIT, float(request.rel_url.query.get("wait", "0"))))
+    return 0.0
+
+
+async def _collect(
+    replies: asyncio.Queue[SandboxSent], phone: str, wait: float
+) -> list[SandboxSent]:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    found: list[SandboxSent] = []
+    while (left := deadline - loop.time()) > 0:
+        try:
+            sent = await asyncio.wait_for(replies.get(), left)
+        except TimeoutError:
+            break
+        if sent.message.to.lstrip("+") == phone.lstrip("+"):
+            found.append(sent)
+    return found
+
+
+def _authorised(request: web.Request, token: str | None) -> bool:
+    if token is None:
+        return True
+    header = request.headers.get("Authorization", "")
+    return hmac.compare_digest(header.encode(), f"Bearer {token}".encode())

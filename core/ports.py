@@ -1,0 +1,104 @@
+"""Ports: the small protocols through which the core's shell reaches outside systems.
+
+Each port has a real adapter and a deterministic fake in ``adapters/`` that pass the
+same contract tests. Adapters return our own types and raise the errors below, never
+SDK objects or SDK exceptions.
+
+Error tree (one place, used by every adapter):
+
+* :class:`TransientError`  - worth retrying later (timeouts, 5xx, rate limits);
+* :class:`PermanentError`  - record the failure, do not retry (bad request, expired token);
+* :class:`ConcurrencyError` - an optimistic-concurrency conflict: reload and decide again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from core.catalog import Catalog, Product
+from core.understanding import Intent, Understanding
+
+
+class PortError(Exception):
+    """Base of every error an adapter raises."""
+
+
+class TransientError(PortError):
+    """The outside system failed in a way that may pass: retry with backoff."""
+
+
+class PermanentError(PortError):
+    """The outside system refused for good: record the failure, do not retry."""
+
+
+class ConcurrencyError(PortError):
+    """Someone else wrote first: reload the state and decide again."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Turn:
+    """One line of conversation history given to the assistant."""
+
+    role: str  # "customer" | "assistant" | "agent"
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AssistantTrace:
+    """How an assistant answer was produced; recorded with the answer for audit and replay."""
+
+    engine: str  # "offline" | "openai" | "cache"
+    model: str | None
+    prompt_version: str
+    latency_ms: int
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    cached: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Understood:
+    """An :class:`Understanding` with the trace of how it was obtained."""
+
+    understanding: Understanding
+    trace: AssistantTrace
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReplyRequest:
+    """Everything the reply writer may use: grounding rows, history and what to convey."""
+
+    intent: Intent
+    customer_text: str
+    history: Sequence[Turn] = ()
+    products: Sequence[Product] = ()  # matched catalogue rows (names, prices, stock, dealer)
+    facts: dict[str, str] = field(default_factory=dict)  # opening hours, zones, fees...
+    draft: str = ""  # the deterministic text our rules composed; the LLM may rephrase it
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reply:
+    """A generated reply in Italian with its trace."""
+
+    text: str
+    trace: AssistantTrace
+
+
+class AssistantError(PortError):
+    """The assistant could not answer after the SDK's own retries (or refused, or was cut)."""
+
+
+class Assistant(Protocol):
+    """Understands Italian customer messages and writes replies."""
+
+    async def understand(
+        self, text: str, *, history: Sequence[Turn], catalog: Catalog
+    ) -> Understood:
+        """Classify ``text`` and extract its cart or the products it asks about."""
+        ...
+
+    async def reply(self, request: ReplyRequest) -> Reply:
+        """Write the customer-facing reply for ``request`` (Italian, short, grounded)."""
+        ...

@@ -1,0 +1,56 @@
+"""What the assistant understood of a customer's message: intent, cart, product hits.
+
+These values are produced by the offline Italian NLU (:mod:`core.nlu`) or by the LLM
+adapter, recorded as events, and consumed by the conversation rules. They hold ids and
+quantities only; prices and totals always come from the catalogue (:mod:`core.catalog`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Intent(StrEnum):
+    """The four kinds of customer message the service tells apart."""
+
+    ORDER_REQUEST = "order_request"
+    PRODUCT_INQUIRY = "product_inquiry"
+    SUPPORT_REQUEST = "support_request"
+    GENERAL_CHAT = "general_chat"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CartLine:
+    """A matched product and how many units the customer asked for."""
+
+    product_id: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UnresolvedItem:
+    """A piece of the order we could not pin to one product: ask, never guess."""
+
+    text: str  # the words the customer used, e.g. "profumo"
+    quantity: int
+    candidates: tuple[str, ...] = ()  # product ids that could be meant, best first
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProductHit:
+    """A product found for a question, with its relevance score in [0, 1]."""
+
+    product_id: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Understanding:
+    """The structured reading of one customer turn."""
+
+    intent: Intent
+    confidence: float  # in [0, 1]; the offline twin answers for the LLM only when high
+    cart: tuple[CartLine, ...] = ()
+    unresolved: tuple[UnresolvedItem, ...] = ()
+    products: tuple[ProductHit, ...] = ()  # for product questions, best first

@@ -1,0 +1,44 @@
+"""``dloop-bot``: the one command-line entry point; subcommands live in ``scripts/cmd_*.py``.
+
+Each ``cmd_<name>`` module exposes ``register(subparsers)`` which adds its parser and sets
+``func`` (``(argparse.Namespace) -> int``) as the parser default. Keeping one module per
+subcommand keeps this file free of rules and lets subcommands grow independently.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+
+import scripts
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser with every discovered subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="dloop-bot", description="The Dloop WhatsApp relay: service and operator tools."
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for info in sorted(pkgutil.iter_modules(scripts.__path__), key=lambda m: m.name):
+        if info.name.startswith("cmd_"):
+            module = importlib.import_module(f"scripts.{info.name}")
+            module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse ``argv`` and run the chosen subcommand; returns the process exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return 2
+    result: int = func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

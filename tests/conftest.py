@@ -1,0 +1,79 @@
+"""Shared fixtures: a real SQLite file and a real PostgreSQL schema per test.
+
+PostgreSQL comes from ``TEST_DATABASE_URL`` (default: the local server's ``test``
+database). Outside CI a missing server skips the PostgreSQL tests with a clear reason;
+with ``CI=true`` it is an error, so CI cannot pass without them.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+
+from adapters.store.engine import Engines, create_engines
+from adapters.store.event_store import EventStore
+from adapters.store.migrations import migrate
+
+PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+async def _pg_available() -> str | None:
+    try:
+        conn = await asyncpg.connect(_asyncpg_dsn(PG_URL), timeout=3)
+    except (OSError, asyncpg.PostgresError) as exc:
+        return str(exc)
+    await conn.close()
+    return None
+
+
+async def make_pg_engines() -> tuple[Engines, str]:
+    """A fresh schema on the test PostgreSQL and engines bound to it."""
+    problem = await _pg_available()
+    if problem is not None:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required in CI but unreachable: {problem}")
+        pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {problem}")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    conn = await asyncpg.connect(_asyncpg_dsn(PG_URL))
+    await conn.execute(f'CREATE SCHEMA "{schema}"')
+    await conn.close()
+    return create_engines(PG_URL, pg_schema=schema), schema
+
+
+async def drop_pg_schema(schema: str) -> None:
+    """Remove a test schema and everything in it."""
+    conn = await asyncpg.connect(_asyncpg_dsn(PG_URL))
+    await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    await conn.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def engines(request: pytest.FixtureRequest, tmp_path: object) -> AsyncIterator[Engines]:
+    """Migrated engines on a real SQLite file, then on a real PostgreSQL schema."""
+    schema: str | None = None
+    if request.param == "sqlite":
+        made = create_engines(f"sqlite+aiosqlite:///{tmp_path}/events.db")
+    else:
+        made, schema = await make_pg_engines()
+    await migrate(made)
+    try:
+        yield made
+    finally:
+        await made.dispose()
+        if schema is not None:
+            await drop_pg_schema(schema)
+
+
+@pytest.fixture
+async def store(engines: Engines) -> EventStore:
+    """An event store on each backend."""
+    return EventStore(engines)
