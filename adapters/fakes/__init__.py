@@ -1,0 +1,1 @@
+"""Deterministic local fakes of outside systems (Graph API, OpenAI) for tests and demos."""

@@ -1,0 +1,1 @@
+"""Meta WhatsApp Cloud API adapters: webhook parsing and the Graph API client."""
