@@ -1,0 +1,377 @@
+"""The assistant port on OpenAI's chat completions, with strict structured outputs.
+
+``understand`` asks for a JSON object matching a strict schema (intent, confidence,
+cart, unresolved items, products asked about) over a preselected set of catalogue
+rows, then trusts nothing: a product id that is not in the catalogue becomes an
+unresolved item. Classification runs at temperature 0 with its own token cap
+(``understanding_max_tokens``: a cart in JSON needs more room than a short reply);
+``temperature`` and ``max_completion_tokens`` are the reply's settings. ``reply``
+writes the Italian text, grounded in the rows, facts and deterministic draft of the
+:class:`~core.ports.ReplyRequest`; general chat without product rows is served from
+the optional :class:`ReplyCache`, keyed also by a fingerprint of the facts, the draft
+and the catalogue last seen by ``understand``. An optional :class:`RequestBudget`
+is acquired before every request (SDK retries are not counted again).
+
+Retries are the SDK's own (``max_retries`` and ``timeout`` are set on the client by
+:func:`build_openai_client`); this adapter adds none. Every SDK failure, a reply cut
+by the token cap, a refusal and an answer that does not fit the schema become an
+:class:`~core.ports.AssistantError` whose message says which.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import math
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Literal
+
+import openai
+import pydantic
+from openai import AsyncOpenAI
+from openai.types import CompletionUsage
+from openai.types.chat import ChatCompletion
+
+from adapters.assistant import prompts
+from adapters.assistant.budget import BudgetExhaustedError, RequestBudget
+from adapters.assistant.cache import ReplyCache
+from core.catalog import Catalog, Product
+from core.ports import AssistantError, AssistantTrace, Reply, ReplyRequest, Turn, Understood
+from core.understanding import CartLine, Intent, ProductHit, Understanding, UnresolvedItem
+
+DEFAULT_MODEL = "gpt-4o-mini"
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+
+def build_openai_client(
+    *, api_key: str, base_url: str | None = None, timeout: float = 20.0, max_retries: int = 3
+) -> AsyncOpenAI:
+    """The one way the service builds its OpenAI client: explicit timeout and SDK retries."""
+    return AsyncOpenAI(
+        api_key=api_key,
+        base_url=base_url or DEFAULT_BASE_URL,
+        timeout=timeout,
+        max_retries=max_retries,
+    )
+
+
+class _CartItem(pydantic.BaseModel):
+    product_id: str
+    quantity: int
+    text: str
+
+
+class _UnresolvedItem(pydantic.BaseModel):
+    text: str
+    quantity: int
+    candidates: list[str]
+
+
+class CustomerMessageReading(pydantic.BaseModel):
+    """The strict JSON schema the model fills in for ``understand`` (sent by name)."""
+
+    intent: Literal["order_request", "product_inquiry", "support_request", "general_chat"]
+    confidence: float
+    cart: list[_CartItem]
+    unresolved: list[_UnresolvedItem]
+    products: list[str]
+
+
+class OpenAIAssistant:
+    """:class:`core.ports.Assistant` backed by OpenAI chat completions."""
+
+    def __init__(
+        self,
+        client: AsyncOpenAI,
+        *,
+        model: str = DEFAULT_MODEL,
+        temperature: float = 0.7,
+        max_completion_tokens: int = 150,
+        history_turns: int = 8,
+        embedding_model: str = "text-embedding-3-small",
+        candidate_limit: int = 25,
+        budget: RequestBudget | None = None,
+        cache: ReplyCache | None = None,
+        understanding_max_tokens: int = 400,
+    ) -> None:
+        self._client = client
+        self._model = model
+        self._temperature = temperature
+        self._max_tokens = max_completion_tokens
+        self._understanding_tokens = understanding_max_tokens
+        self._history_turns = history_turns
+        self._candidate_limit = candidate_limit
+        self._budget = budget
+        self._cache = cache
+        self.embeddings = ProductEmbeddings(client, model=embedding_model, budget=budget)
+        self._catalog_seen: Catalog | None = None
+        self._catalog_version = ""
+
+    async def understand(
+        self, text: str, *, history: Sequence[Turn], catalog: Catalog
+    ) -> Understood:
+        """Classify ``text``; ids the model returns are checked against ``catalog``."""
+        self._note_catalog(catalog)
+        recent = [t.text for t in history[-2:] if t.role == "customer"]
+        candidates = prompts.preselect(" ".join([*recent, text]), catalog, self._candidate_limit)
+        messages = prompts.understanding_messages(
+            text,
+            history=history,
+            candidates=candidates,
+            catalog=catalog,
+            history_turns=self._history_turns,
+        )
+        started = time.perf_counter()
+        with _sdk_errors("understand"):
+            await _acquire(self._budget)
+            completion = await self._client.chat.completions.parse(
+                model=self._model,
+                messages=messages,
+                response_format=CustomerMessageReading,
+                temperature=0,
+                max_completion_tokens=self._understanding_tokens,
+            )
+        if not completion.choices:
+            raise AssistantError("OpenAI understand: no choices in the answer")
+        message = completion.choices[0].message
+        if message.refusal:
+            raise AssistantError(f"OpenAI understand: refused ({message.refusal})")
+        if message.parsed is None:
+            raise AssistantError("OpenAI understand: empty answer")
+        return Understood(
+            understanding=_validated(message.parsed, catalog),
+            trace=_trace(completion, started),
+        )
+
+    async def reply(self, request: ReplyRequest) -> Reply:
+        """Write the Italian reply; cacheable general chat is served from the cache."""
+        key = self._cache_version(request)
+        if self._cache is not None and key is not None:
+            cached = self._cache.get(
+                request.customer_text, prompt_version=prompts.PROMPT_VERSION, catalog_version=key
+            )
+            if cached is not None:
+                return Reply(text=cached, trace=self._cache_trace())
+        text, trace = await self._complete(request)
+        if self._cache is not None and key is not None:
+            self._cache.put(
+                request.customer_text,
+                text,
+                prompt_version=prompts.PROMPT_VERSION,
+                catalog_version=key,
+            )
+        return Reply(text=text, trace=trace)
+
+    async def _complete(self, request: ReplyRequest) -> tuple[str, AssistantTrace]:
+        messages = prompts.reply_messages(request, history_turns=self._history_turns)
+        started = time.perf_counter()
+        with _sdk_errors("reply"):
+            await _acquire(self._budget)
+            completion = await self._client.chat.completions.create(
+                model=self._model,
+                messages=messages,
+                temperature=self._temperature,
+                max_completion_tokens=self._max_tokens,
+            )
+        choice = completion.choices[0] if completion.choices else None
+        if choice is None:
+            raise AssistantError("OpenAI reply: no choices in the answer")
+        if choice.finish_reason == "length":
+            raise AssistantError("OpenAI reply: cut by the completion token cap")
+        if choice.finish_reason == "content_filter" or choice.message.refusal:
+            raise AssistantError(f"OpenAI reply: refused ({choice.message.refusal or 'filter'})")
+        text = (choice.message.content or "").strip()
+        if not text:
+            raise AssistantError("OpenAI reply: empty text")
+        return text, _trace(completion, started)
+
+    def _note_catalog(self, catalog: Catalog) -> None:
+        if catalog is not self._catalog_seen:
+            self._catalog_seen = catalog
+            rows = "\n".join(f"{p.id}|{p.name}|{p.price}|{p.stock}" for p in catalog.products)
+            self._catalog_version = hashlib.sha256(rows.encode()).hexdigest()[:16]
+
+    def _cache_version(self, request: ReplyRequest) -> str | None:
+        """The cache's version key, or None when the reply depends on this customer."""
+        if request.intent is not Intent.GENERAL_CHAT or request.products:
+            return None
+        facts = "\n".join(f"{k}={v}" for k, v in sorted(request.facts.items()))
+        context = hashlib.sha256(f"{facts}\n{request.draft}".encode()).hexdigest()[:16]
+        return f"{self._catalog_version}:{context}"
+
+    def _cache_trace(self) -> AssistantTrace:
+        return AssistantTrace(
+            engine="cache",
+            model=self._model,
+            prompt_version=prompts.PROMPT_VERSION,
+            latency_ms=0,
+            cached=True,
+        )
+
+
+def _validated(reading: CustomerMessageReading, catalog: Catalog) -> Understanding:
+    """Our :class:`Understanding` from the model's reading; unknown ids are not trusted."""
+    cart: dict[str, int] = {}
+    unresolved: list[UnresolvedItem] = []
+    for item in reading.cart:
+        if catalog.product(item.product_id) is None or item.quantity < 1:
+            unresolved.append(UnresolvedItem(text=item.text, quantity=max(item.quantity, 1)))
+        else:
+            cart[item.product_id] = cart.get(item.product_id, 0) + item.quantity
+    for u in reading.unresolved:
+        known = tuple(c for c in u.candidates if catalog.product(c) is not None)
+        unresolved.append(
+            UnresolvedItem(text=u.text, quantity=max(u.quantity, 1), candidates=known)
+        )
+    asked = [pid for pid in dict.fromkeys(reading.products) if catalog.product(pid) is not None]
+    confidence = reading.confidence if 0.0 <= reading.confidence <= 1.0 else 0.0
+    return Understanding(
+        intent=Intent(reading.intent),
+        confidence=confidence,
+        cart=tuple(CartLine(product_id=pid, quantity=q) for pid, q in cart.items()),
+        unresolved=tuple(unresolved),
+        products=tuple(
+            ProductHit(product_id=pid, score=round(max(1.0 - 0.1 * rank, 0.1), 2))
+            for rank, pid in enumerate(asked)
+        ),
+    )
+
+
+def _trace(completion: ChatCompletion, started: float) -> AssistantTrace:
+    usage: CompletionUsage | None = completion.usage
+    return AssistantTrace(
+        engine="openai",
+        model=completion.model,
+        prompt_version=prompts.PROMPT_VERSION,
+        latency_ms=round((time.perf_counter() - started) * 1000),
+        prompt_tokens=usage.prompt_tokens if usage else None,
+        completion_tokens=usage.completion_tokens if usage else None,
+    )
+
+
+async def _acquire(budget: RequestBudget | None) -> None:
+    if budget is not None:
+        await budget.acquire()
+
+
+@contextmanager
+def _sdk_errors(operation: str) -> Iterator[None]:
+    """Translate SDK and parsing failures into :class:`AssistantError`."""
+    try:
+        yield
+    except AssistantError:
+        raise
+    except Exception as exc:
+        raise AssistantError(f"OpenAI {operation}: {describe_error(exc)}") from exc
+
+
+def describe_error(exc: BaseException) -> str:
+    """A short, log-safe description of an SDK or parsing failure."""
+    match exc:
+        case openai.APITimeoutError():
+            return "timed out after the SDK's retries"
+        case openai.APIConnectionError():
+            return "could not connect after the SDK's retries"
+        case openai.RateLimitError():
+            return "rate limited (HTTP 429) after the SDK's retries"
+        case openai.APIStatusError(status_code=status):
+            return f"HTTP {status} ({type(exc).__name__})"
+        case openai.LengthFinishReasonError():
+            return "answer cut by the completion token cap"
+        case openai.ContentFilterFinishReasonError():
+            return "answer blocked by the content filter"
+        case BudgetExhaustedError():
+            return f"request budget exhausted ({exc})"
+        case pydantic.ValidationError():
+            return f"answer does not match the schema ({exc.error_count()} errors)"
+        case ValueError():
+            return f"malformed answer ({type(exc).__name__})"
+        case _:
+            return f"unexpected {type(exc).__name__}"
+
+
+class ProductEmbeddings:
+    """Embedding vectors of catalogue products, blended with lexical overlap for search.
+
+    Vectors live in memory keyed by product id and a hash of name, description and
+    tags, so a product whose text changes is embedded again on the next refresh.
+    """
+
+    def __init__(
+        self,
+        client: AsyncOpenAI,
+        *,
+        model: str = "text-embedding-3-small",
+        batch_size: int = 96,
+        semantic_weight: float = 0.7,
+        lexical_weight: float = 0.3,
+        budget: RequestBudget | None = None,
+    ) -> None:
+        self._client = client
+        self._model = model
+        self._batch = batch_size
+        self._weights = (semantic_weight, lexical_weight)
+        self._budget = budget
+        self._vectors: dict[str, tuple[str, list[float]]] = {}
+        self._lock = asyncio.Lock()
+
+    async def refresh(self, catalog: Catalog) -> int:
+        """Embed new or changed products, forget removed ones; returns how many were embedded."""
+        async with self._lock:
+            stale = [p for p in catalog.products if self._digest_of(p.id) != _digest(p)]
+            for start in range(0, len(stale), self._batch):
+                batch = stale[start : start + self._batch]
+                vectors = await self._embed([_embedding_text(p) for p in batch])
+                for product, vector in zip(batch, vectors, strict=True):
+                    self._vectors[product.id] = (_digest(product), vector)
+            for gone in self._vectors.keys() - {p.id for p in catalog.products}:
+                del self._vectors[gone]
+            return len(stale)
+
+    async def search(self, query: str, catalog: Catalog, limit: int = 5) -> list[ProductHit]:
+        """Products best matching ``query``, scored by weighted cosine and lexical overlap."""
+        await self.refresh(catalog)
+        (query_vector,) = await self._embed([query])
+        stems = prompts.tokens(query)
+        scored = [(self._blend(query_vector, stems, p), p.id) for p in catalog.products]
+        scored.sort(key=lambda pair: -pair[0])
+        return [ProductHit(product_id=pid, score=round(s, 4)) for s, pid in scored[:limit]]
+
+    def _blend(self, query_vector: list[float], stems: set[str], product: Product) -> float:
+        semantic, lexical = self._weights
+        cosine = max(_cosine(query_vector, self._vectors[product.id][1]), 0.0)
+        return semantic * cosine + lexical * prompts.lexical_score(stems, product)
+
+    def vector(self, product_id: str) -> list[float] | None:
+        """The stored vector of a product, if embedded."""
+        stored = self._vectors.get(product_id)
+        return stored[1] if stored else None
+
+    def _digest_of(self, product_id: str) -> str | None:
+        stored = self._vectors.get(product_id)
+        return stored[0] if stored else None
+
+    async def _embed(self, texts: list[str]) -> list[list[float]]:
+        with _sdk_errors("embeddings"):
+            await _acquire(self._budget)
+            response = await self._client.embeddings.create(model=self._model, input=texts)
+            ordered = sorted(response.data, key=lambda item: item.index)
+            if len(ordered) != len(texts):
+                raise ValueError(f"{len(ordered)} vectors for {len(texts)} inputs")
+            return [list(item.embedding) for item in ordered]
+
+
+def _embedding_text(product: Product) -> str:
+    return " | ".join([product.name, product.description, ", ".join(product.tags)])
+
+
+def _digest(product: Product) -> str:
+    return hashlib.sha256(_embedding_text(product).encode()).hexdigest()
+
+
+def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    dot = sum(x * y for x, y in zip(a, b, strict=False))
+    norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
+    return dot / norm if norm else 0.0
