@@ -7,11 +7,13 @@ from dataclasses import dataclass, field
 
 from adapters.ingest import Ingestor
 from adapters.meta.sandbox import SandboxMessenger
+from adapters.readmodel.registry import all_projections
+from adapters.readmodel.runner import runner_for
 from adapters.settings import Settings
 from adapters.store.engine import Engines, create_engines
 from adapters.store.event_store import EventStore
 from adapters.store.group_commit import GroupCommitter
-from adapters.store.subscriptions import PgListener
+from adapters.store.subscriptions import PgListener, SubscriptionRunner
 
 
 @dataclass(slots=True)
@@ -25,6 +27,7 @@ class Deps:
     ingestor: Ingestor
     sandbox: SandboxMessenger
     listener: PgListener
+    workers: list[SubscriptionRunner] = field(default_factory=list)
     # Key that /simulate signs with when no app secret is configured (development only):
     # it never leaves the process, so it grants nothing to anyone outside.
     simulate_secret: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
@@ -33,10 +36,14 @@ class Deps:
         """Open what must run in the background."""
         await self.committer.start()
         await self.listener.start()
+        for worker in self.workers:
+            worker.start()
 
     async def close(self) -> None:
         """Finish queued writes, then close connections."""
         await self.committer.close()
+        for worker in self.workers:
+            await worker.stop()
         await self.listener.stop()
         await self.engines.dispose()
 
@@ -54,4 +61,5 @@ def build(settings: Settings) -> Deps:
         ingestor=Ingestor(committer),
         sandbox=SandboxMessenger(),
         listener=PgListener(store),
+        workers=[runner_for(store, p) for p in all_projections()],
     )

@@ -9,6 +9,7 @@ do not both migrate.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +24,9 @@ MIGRATION_LOCK_KEY = 0x646C6F6F70_01  # "dloop" + 1: the migration advisory lock
 APPEND_LOCK_KEY = 0x646C6F6F70_02  # serialises appends so position order = commit order
 
 Step = Callable[[Connection, str], None]
+
+# Modules that register further steps; imported when migrating so no step is forgotten.
+MIGRATION_MODULES = ("adapters.readmodel.tables",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +55,8 @@ def migration(version: int, name: str) -> Callable[[Step], Step]:
 
 def all_migrations() -> list[Migration]:
     """Every registered migration in version order."""
+    for module in MIGRATION_MODULES:
+        importlib.import_module(module)
     return [_MIGRATIONS[v] for v in sorted(_MIGRATIONS)]
 
 

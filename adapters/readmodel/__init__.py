@@ -1,0 +1,1 @@
+"""The read side: projection tables and the runner that keeps them current."""

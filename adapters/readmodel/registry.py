@@ -1,0 +1,12 @@
+"""The projections this service runs, by name."""
+
+from __future__ import annotations
+
+from projections.base import Projection
+from projections.conversations import ConversationsProjection
+from projections.messages import MessagesProjection
+
+
+def all_projections() -> list[Projection]:
+    """Every projection, in the order they are run and rebuilt."""
+    return [ConversationsProjection(), MessagesProjection()]

@@ -1,0 +1,57 @@
+"""Read tables, named and shaped like the original Supabase schema.
+
+Created by migration 2; each belongs to exactly one projection (see ``projections/``).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Column, Connection, Index, Integer, MetaData, String, Table, Text
+
+from adapters.store.migrations import migration
+from adapters.store.schema import UtcDateTime
+
+metadata = MetaData()
+
+whatsapp_conversations = Table(
+    "whatsapp_conversations",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("phone", String(64), nullable=True),
+    Column("conversation_type", String(16), nullable=False, default="customer"),
+    Column("context", JSON, nullable=True),
+    Column("message_count", Integer, nullable=False, default=0),
+    Column("last_message_at", UtcDateTime, nullable=True),
+    Column("stage", String(32), nullable=True),
+    Column("assignee", String(128), nullable=True),
+    Column("unread_count", Integer, nullable=False, default=0),
+    Column("created_at", UtcDateTime, nullable=True),
+    Column("updated_at", UtcDateTime, nullable=True),
+    Index("ix_conversations_phone", "phone"),
+    Index("ix_conversations_last_message_at", "last_message_at"),
+)
+
+whatsapp_messages = Table(
+    "whatsapp_messages",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("conversation_id", String(36), nullable=True),
+    Column("phone", String(64), nullable=True),
+    Column("direction", String(16), nullable=True),
+    Column("content", Text, nullable=True),
+    Column("type", String(32), nullable=True),
+    Column("status", String(16), nullable=True),
+    Column("meta_message_id", String(255), nullable=True),
+    Column("meta_response", JSON, nullable=True),
+    Column("created_at", UtcDateTime, nullable=True),
+    Column("updated_at", UtcDateTime, nullable=True),
+    Index("ix_messages_conversation", "conversation_id", "created_at"),
+    Index("ix_messages_meta_id", "meta_message_id"),
+)
+
+TABLES = {t.name: t for t in metadata.sorted_tables}
+
+
+@migration(2, "read tables: conversations and messages")
+def _read_tables(conn: Connection, _dialect: str) -> None:
+    whatsapp_conversations.create(conn)
+    whatsapp_messages.create(conn)

@@ -1,0 +1,123 @@
+"""``whatsapp_messages``: one row per inbound or outbound WhatsApp message.
+
+Statuses may arrive before the message they describe (Meta does not order deliveries),
+so a status for an unknown wamid creates a placeholder row that the message later
+completes; the status only ever moves forward (sent < delivered < read; failed wins).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import NAMESPACE_URL, uuid5
+
+from events.base import RecordedEvent
+from events.whatsapp import MessageReceived, StatusReceived
+from projections.base import Current, RowKey, Upsert
+
+TABLE = "whatsapp_messages"
+STATUS_RANK = {"pending": 0, "sent": 1, "delivered": 2, "read": 3, "played": 3, "failed": 4}
+
+
+def conversation_id(stream: str) -> str:
+    """The stable conversation id of a conversation stream."""
+    return str(uuid5(NAMESPACE_URL, f"dloop:{stream}"))
+
+
+def message_id_for_wamid(wamid: str) -> str:
+    """The row id of a message known only by Meta's id (inbound messages)."""
+    return str(uuid5(NAMESPACE_URL, f"wamid:{wamid}"))
+
+
+def message_key(message_id: str) -> RowKey:
+    """Rows are keyed by our id: the wamid's uuid for inbound, the outbound id for ours.
+
+    Statuses of our own messages carry the outbound id back in
+    ``biz_opaque_callback_data``, so they find the row even before ``OutboundSent``.
+    """
+    return RowKey.of(TABLE, id=message_id)
+
+
+def status_row_id(status: StatusReceived) -> str:
+    """Which row a status describes."""
+    return status.biz_opaque_callback_data or message_id_for_wamid(status.wamid)
+
+
+def summary(message: MessageReceived) -> str:
+    """A short text for the content column: the text, a caption, or the kind."""
+    if message.text:
+        return message.text
+    if message.media is not None and message.media.caption:
+        return message.media.caption
+    if message.interactive is not None:
+        return message.interactive.title or message.interactive.id or "[interactive]"
+    if message.button is not None:
+        return message.button.text or message.button.payload or "[button]"
+    if message.reaction is not None:
+        return message.reaction.emoji or "[reaction removed]"
+    return f"[{message.kind}]"
+
+
+class MessagesProjection:
+    """Builds ``whatsapp_messages`` from inbound messages and delivery statuses."""
+
+    name: str = "whatsapp_messages"
+    tables: tuple[str, ...] = (TABLE,)
+
+    def needs(self, event: RecordedEvent) -> Sequence[RowKey]:
+        """The message row named by the event's wamid."""
+        payload = event.payload
+        if isinstance(payload, MessageReceived):
+            return [message_key(message_id_for_wamid(payload.wamid))]
+        if isinstance(payload, StatusReceived):
+            return [message_key(status_row_id(payload))]
+        return []
+
+    def project(self, event: RecordedEvent, current: Current) -> Sequence[Upsert]:
+        """Insert or complete the message row; move its status forward."""
+        payload = event.payload
+        if isinstance(payload, MessageReceived):
+            key = message_key(message_id_for_wamid(payload.wamid))
+            return [self._inbound(event, payload, key, current.get(key))]
+        if isinstance(payload, StatusReceived):
+            key = message_key(status_row_id(payload))
+            return [self._status(event, payload, key, current.get(key))]
+        return []
+
+    def _inbound(self, event: RecordedEvent, m: MessageReceived, key: RowKey, row: Any) -> Upsert:
+        values = dict(row or {})
+        values.update(
+            id=dict(key.key)["id"],
+            conversation_id=conversation_id(event.stream),
+            phone=m.phone or m.bsuid,
+            direction="inbound",
+            content=summary(m),
+            type=m.kind,
+            status=values.get("status") or "received",
+            meta_message_id=m.wamid,
+            created_at=m.sent_at,
+            updated_at=event.recorded_at,
+        )
+        return Upsert(key, values)
+
+    def _status(self, event: RecordedEvent, s: StatusReceived, key: RowKey, row: Any) -> Upsert:
+        values = dict(row or {})
+        old = values.get("status") or "pending"
+        new = s.status if STATUS_RANK.get(s.status, 0) >= STATUS_RANK.get(old, 0) else old
+        response = dict(values.get("meta_response") or {})
+        response[s.status] = {
+            "timestamp": s.timestamp.isoformat(),
+            "errors": [{"code": e.code, "title": e.title} for e in s.errors],
+        }
+        values.update(
+            id=dict(key.key)["id"],
+            conversation_id=values.get("conversation_id") or conversation_id(event.stream),
+            phone=values.get("phone") or s.phone or s.bsuid,
+            direction=values.get("direction") or "outbound",
+            status=new,
+            meta_message_id=s.wamid,
+            meta_response=response,
+            created_at=values.get("created_at") or s.timestamp,
+            updated_at=event.recorded_at,
+        )
+        return Upsert(key, values)
