@@ -46,9 +46,8 @@ def run(args: argparse.Namespace) -> int:
                 print(json.dumps(asdict(r)))
             else:
                 rate = r.events / r.seconds if r.seconds else 0.0
-                print(
-                    f"{r.projection}: {r.events} events, {r.rows} rows, {r.seconds:.2f} s ({rate:,.0f} events/s)"
-                )
+                took = f"{r.seconds:.2f} s ({rate:,.0f} events/s)"
+                print(f"{r.projection}: {r.events} events, {r.rows} rows, {took}")
         return 0
 
     return run_async(main)
