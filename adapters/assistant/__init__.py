@@ -1,1 +1,1 @@
-"""Assistant adapters: the OpenAI assistant, its offline twin, caching, budgets and fallback."""
+"""Adapters that implement :class:`core.ports.Assistant`."""

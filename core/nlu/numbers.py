@@ -1,0 +1,124 @@
+"""Italian quantities and sizes: ``due``, ``una dozzina``, ``2x``, ``x2``, ``3 kg``, ``4x85 g``.
+
+:func:`read_pieces` turns tokens into pieces: a ``quantity`` (how many), a ``size``
+(part of a product's description: ``1,5 kg``, ``10 L``, ``6 x 1,5 L``), a ``word`` or
+a ``sep``. A number followed by a unit is a size, never a quantity.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from core.nlu.normalize import QUESTION, SEP
+
+NUMBER_WORDS: dict[str, int] = {
+    "un": 1, "uno": 1, "una": 1, "due": 2, "tre": 3, "quattro": 4, "cinque": 5,
+    "sei": 6, "sette": 7, "otto": 8, "nove": 9, "dieci": 10, "undici": 11, "dodici": 12,
+    "tredici": 13, "quattordici": 14, "quindici": 15, "sedici": 16, "diciassette": 17,
+    "diciotto": 18, "diciannove": 19, "venti": 20, "ventuno": 21, "ventidue": 22,
+    "ventitre": 23, "ventiquattro": 24, "venticinque": 25, "trenta": 30, "quaranta": 40,
+    "cinquanta": 50, "cento": 100,
+}  # fmt: skip
+GROUP_WORDS: dict[str, int] = {
+    "dozzina": 12, "dozzine": 12, "paio": 2, "coppia": 2, "decina": 10, "decine": 10,
+}  # fmt: skip
+UNITS: dict[str, str] = {
+    "kg": "kg", "chili": "kg", "chilo": "kg", "kilo": "kg", "chilogrammi": "kg",
+    "g": "g", "gr": "g", "grammi": "g", "grammo": "g", "hg": "hg", "etti": "hg", "etto": "hg",
+    "mg": "mg", "l": "l", "lt": "l", "litro": "l", "litri": "l", "ml": "ml", "cl": "cl",
+    "cm": "cm", "mm": "mm", "m": "m", "metri": "m", "metro": "m", "mesi": "mesi",
+    "anni": "anni", "compresse": "cpr", "cpr": "cpr", "capsule": "cps", "w": "w",
+}  # fmt: skip
+_NUMERIC = re.compile(r"^(\d+(?:[.,]\d+)?)(?:x(\d+(?:[.,]\d+)?))?([a-z]*)$")
+_X_QTY = re.compile(r"^x(\d+)$")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Piece:
+    """One reading of a token run: ``quantity``, ``size``, ``word`` or ``sep``."""
+
+    kind: str
+    text: str = ""  # the word, or the canonical size such as ``1.5kg``
+    value: int = 0  # quantity, or the pack count of a size such as ``6 x 1,5 L``
+    marked: bool = False  # an ``x`` marker (2x, x2, 2 x) made the quantity explicit
+
+
+def _num(text: str) -> str:
+    """Canonical decimal text: ``1,50`` -> ``1.5``."""
+    value = text.replace(",", ".")
+    return value.rstrip("0").rstrip(".") if "." in value else value
+
+
+def _word_number(tokens: tuple[str, ...], i: int) -> tuple[int, int] | None:
+    """A number spelt in words at ``i`` and how many tokens it takes."""
+    tok = tokens[i]
+    nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+    if tok in {"mezza", "mezzo"} and nxt in GROUP_WORDS:
+        return GROUP_WORDS[nxt] // 2, 2
+    if tok in NUMBER_WORDS and nxt in GROUP_WORDS:
+        return NUMBER_WORDS[tok] * GROUP_WORDS[nxt], 2
+    if tok in GROUP_WORDS:
+        return GROUP_WORDS[tok], 1
+    if tok in NUMBER_WORDS:
+        return NUMBER_WORDS[tok], 1
+    return None
+
+
+def _numeric(tokens: tuple[str, ...], i: int) -> tuple[Piece, int] | None:
+    """A digit token at ``i``: a quantity or a size, with the tokens it takes."""
+    m = _NUMERIC.match(tokens[i])
+    if m is None:
+        return None
+    whole, times, suffix = m.groups()
+    nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+    if times is not None:  # 4x85 (g)
+        unit = UNITS.get(suffix) or UNITS.get(nxt, "")
+        taken = 2 if not suffix and nxt in UNITS else 1
+        return Piece(kind="size", text=_num(times) + unit, value=int(float(_num(whole)))), taken
+    if suffix == "x":  # 2x
+        return Piece(kind="quantity", value=int(whole), marked=True), 1
+    if suffix in UNITS:  # 500g
+        return Piece(kind="size", text=_num(whole) + UNITS[suffix]), 1
+    if nxt in UNITS:  # 3 kg
+        return Piece(kind="size", text=_num(whole) + UNITS[nxt]), 2
+    if nxt == "x" and i + 2 < len(tokens) and _NUMERIC.match(tokens[i + 2]):
+        inner = _numeric(tokens, i + 2)  # 6 x 1,5 L
+        if inner is not None and inner[0].kind == "size":
+            return Piece(kind="size", text=inner[0].text, value=int(whole)), 2 + inner[1]
+    if "." in whole or "," in whole:
+        return Piece(kind="size", text=_num(whole)), 1
+    marked = nxt == "x"
+    return Piece(kind="quantity", value=int(whole), marked=marked), 2 if marked else 1
+
+
+def read_piece(tokens: tuple[str, ...], i: int) -> tuple[Piece, int]:
+    """The piece starting at ``i`` and how many tokens it takes (at least one)."""
+    tok = tokens[i]
+    if tok in (SEP, QUESTION):
+        return Piece(kind="sep", text=tok), 1
+    numeric = _numeric(tokens, i)
+    if numeric is not None:
+        return numeric
+    m = _X_QTY.match(tok)
+    if m is not None:
+        return Piece(kind="quantity", value=int(m.group(1)), marked=True), 1
+    spelt = _word_number(tokens, i)
+    if spelt is not None:
+        value, taken = spelt
+        nxt = tokens[i + taken] if i + taken < len(tokens) else ""
+        if nxt in UNITS and nxt not in {"m", "l", "g"}:  # "due chili", not "un l'"
+            return Piece(kind="size", text=f"{value}{UNITS[nxt]}"), taken + 1
+        return Piece(kind="quantity", value=value), taken
+    return Piece(kind="word", text=tok), 1
+
+
+def read_pieces(tokens: tuple[str, ...]) -> tuple[Piece, ...]:
+    """All pieces of ``tokens`` in order."""
+    out: list[Piece] = []
+    i = 0
+    while i < len(tokens):
+        piece, taken = read_piece(tokens, i)
+        out.append(piece)
+        i += taken
+    return tuple(out)

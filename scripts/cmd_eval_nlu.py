@@ -1,0 +1,70 @@
+"""``dloop-bot eval-nlu``: score an assistant against labelled Italian messages (JSONL).
+
+Runs every line through an :class:`core.ports.Assistant` (the offline NLU, or later the
+OpenAI adapter) and prints the report of :func:`core.nlu.evaluate.evaluate` as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import adapters
+from adapters.assistant.offline import OfflineAssistant
+from core.catalog import Catalog, parse_catalog
+from core.nlu.evaluate import Case, evaluate, parse_jsonl
+from core.ports import Assistant
+from core.understanding import Understanding
+
+DEFAULT_CATALOG = Path(adapters.__file__).parent / "data" / "catalog_demo.json"
+
+
+class EngineUnavailableError(RuntimeError):
+    """The requested assistant engine is not built yet."""
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``eval-nlu`` subcommand."""
+    parser = subparsers.add_parser("eval-nlu", help="score the NLU on a JSONL data set")
+    parser.add_argument("--data", required=True, type=Path, help="JSONL file of labelled lines")
+    parser.add_argument("--catalog", type=Path, default=DEFAULT_CATALOG, help="catalogue JSON")
+    parser.add_argument("--engine", choices=("offline", "openai"), default="offline")
+    parser.set_defaults(func=run)
+
+
+def build_assistant(engine: str) -> Assistant:
+    """The assistant for ``engine``; raises :class:`EngineUnavailableError` for openai."""
+    if engine == "offline":
+        return OfflineAssistant()
+    raise EngineUnavailableError(f"engine {engine!r} is not available yet: use --engine offline")
+
+
+async def understand_all(
+    assistant: Assistant, cases: Sequence[Case], catalog: Catalog
+) -> list[Understanding]:
+    """What ``assistant`` understood of each case, in order, through the port."""
+    results = []
+    for case in cases:
+        understood = await assistant.understand(case.text, history=(), catalog=catalog)
+        results.append(understood.understanding)
+    return results
+
+
+def run(args: argparse.Namespace) -> int:
+    """Evaluate and print the JSON report; 2 when the engine or files are unusable."""
+    try:
+        assistant = build_assistant(args.engine)
+    except EngineUnavailableError as exc:
+        print(f"eval-nlu: {exc}", file=sys.stderr)
+        return 2
+    catalog = parse_catalog(json.loads(args.catalog.read_text(encoding="utf-8")))
+    cases = parse_jsonl(args.data.read_text(encoding="utf-8").splitlines())
+    results = asyncio.run(understand_all(assistant, cases, catalog))
+    report = evaluate(cases, results)
+    print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+    return 0
