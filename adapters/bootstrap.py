@@ -5,6 +5,11 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 
+from adapters.assistant.budget import RequestBudget
+from adapters.assistant.cache import ReplyCache
+from adapters.assistant.offline import OfflineAssistant
+from adapters.assistant.openai_assistant import OpenAIAssistant, build_openai_client
+from adapters.assistant.resilient import ResilientAssistant
 from adapters.ingest import Ingestor
 from adapters.meta.sandbox import SandboxMessenger
 from adapters.readmodel.registry import all_projections
@@ -14,6 +19,7 @@ from adapters.store.engine import Engines, create_engines
 from adapters.store.event_store import EventStore
 from adapters.store.group_commit import GroupCommitter
 from adapters.store.subscriptions import PgListener, SubscriptionRunner
+from core.ports import Assistant
 
 
 @dataclass(slots=True)
@@ -46,6 +52,39 @@ class Deps:
             await worker.stop()
         await self.listener.stop()
         await self.engines.dispose()
+
+
+class AssistantUnavailableError(RuntimeError):
+    """The OpenAI assistant was asked for without ``OPENAI_API_KEY``."""
+
+
+def build_openai_assistant(settings: Settings) -> OpenAIAssistant:
+    """The OpenAI-backed assistant from settings (the SDK retries; no loop of ours)."""
+    if not settings.openai_api_key:
+        raise AssistantUnavailableError(
+            "OPENAI_API_KEY is not set: the offline twin serves instead"
+        )
+    client = build_openai_client(
+        api_key=settings.openai_api_key,
+        base_url=settings.openai_base_url,
+        timeout=settings.llm_timeout,
+        max_retries=settings.llm_max_retries,
+    )
+    return OpenAIAssistant(
+        client,
+        model=settings.llm_model,
+        temperature=settings.llm_temperature,
+        max_completion_tokens=settings.llm_max_tokens,
+        budget=RequestBudget(per_minute=settings.llm_requests_per_minute),
+        cache=ReplyCache(),
+    )
+
+
+def build_assistant(settings: Settings) -> Assistant:
+    """OpenAI with the offline twin as fallback when a key is set; the offline twin otherwise."""
+    if not settings.openai_api_key:
+        return OfflineAssistant()
+    return ResilientAssistant(build_openai_assistant(settings), OfflineAssistant())
 
 
 def build(settings: Settings) -> Deps:

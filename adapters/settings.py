@@ -36,6 +36,11 @@ class Settings:
     openai_api_key: str | None = field(default=None, repr=False)
     openai_base_url: str | None = None
     llm_model: str = "gpt-4o-mini"
+    llm_temperature: float = 0.7
+    llm_max_tokens: int = 150
+    llm_timeout: float = 20.0
+    llm_max_retries: int = 3
+    llm_requests_per_minute: int = 3500
     debounce_seconds: float = 1.5
     log_level: str = "info"
     log_format: str | None = None  # "json" | "console"; None: console on a TTY
@@ -68,6 +73,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         openai_api_key=_opt(env, "OPENAI_API_KEY"),
         openai_base_url=_opt(env, "OPENAI_BASE_URL"),
         llm_model=_get(env, "LLM_MODEL", "gpt-4o-mini"),
+        llm_temperature=_float(env, "LLM_TEMPERATURE", 0.7, low=0.0, high=2.0),
+        llm_max_tokens=_int(env, "LLM_MAX_TOKENS", 150, low=16, high=4096),
+        llm_timeout=_float(env, "LLM_TIMEOUT", 20.0, low=1.0, high=300.0),
+        llm_max_retries=_int(env, "LLM_MAX_RETRIES", 3, low=0, high=10),
+        llm_requests_per_minute=_int(env, "LLM_REQUESTS_PER_MINUTE", 3500, low=1, high=1_000_000),
         debounce_seconds=_float(env, "DEBOUNCE_SECONDS", 1.5, low=0.0, high=10.0),
         log_level=_get(env, "LOG_LEVEL", "info").lower(),
         log_format=_opt(env, "LOG_FORMAT"),

@@ -16,16 +16,14 @@ from typing import Any
 
 import adapters
 from adapters.assistant.offline import OfflineAssistant
+from adapters.bootstrap import AssistantUnavailableError, build_openai_assistant
+from adapters.settings import SettingsError, load_settings
 from core.catalog import Catalog, parse_catalog
 from core.nlu.evaluate import Case, evaluate, parse_jsonl
 from core.ports import Assistant
 from core.understanding import Understanding
 
 DEFAULT_CATALOG = Path(adapters.__file__).parent / "data" / "catalog_demo.json"
-
-
-class EngineUnavailableError(RuntimeError):
-    """The requested assistant engine is not built yet."""
 
 
 def register(subparsers: Any) -> None:
@@ -38,10 +36,10 @@ def register(subparsers: Any) -> None:
 
 
 def build_assistant(engine: str) -> Assistant:
-    """The assistant for ``engine``; raises :class:`EngineUnavailableError` for openai."""
+    """The assistant for ``engine`` (openai: from OPENAI_* settings, without fallback)."""
     if engine == "offline":
         return OfflineAssistant()
-    raise EngineUnavailableError(f"engine {engine!r} is not available yet: use --engine offline")
+    return build_openai_assistant(load_settings())
 
 
 async def understand_all(
@@ -59,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     """Evaluate and print the JSON report; 2 when the engine or files are unusable."""
     try:
         assistant = build_assistant(args.engine)
-    except EngineUnavailableError as exc:
+    except (AssistantUnavailableError, SettingsError) as exc:
         print(f"eval-nlu: {exc}", file=sys.stderr)
         return 2
     catalog = parse_catalog(json.loads(args.catalog.read_text(encoding="utf-8")))
