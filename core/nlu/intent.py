@@ -33,7 +33,20 @@ _SUPPORT_STEMS = (
     "fallit", "bloccat", "schif", "appassit", "marcio", "marci", "ammaccat", "bagnat",
 )  # fmt: skip
 _SUPPORT_EXACT = frozenset(
-    {"reso", "aiuto", "aiutatemi", "aiutami", "help", "manca", "mancano", "perso", "persa"}
+    {
+        "reso",
+        "aiuto",
+        "aiutatemi",
+        "aiutami",
+        "aiutarmi",
+        "aiutarci",
+        "aiutateci",
+        "help",
+        "manca",
+        "mancano",
+        "perso",
+        "persa",
+    }
 )
 _RULES: tuple[tuple[Intent, float, re.Pattern[str]], ...] = tuple(
     (intent, weight, re.compile(pattern))
@@ -64,6 +77,9 @@ _RULES: tuple[tuple[Intent, float, re.Pattern[str]], ...] = tuple(
         (Intent.SUPPORT_REQUEST, 1.5, r"\b(ho|abbiamo|avevo|avevamo) (gia )?(ordinato|ricevuto"
          r"|pagato|comprato)\b|\bmi (e|sono) arrivat\w*"
          r"|\b(mi|ci) (avete|hanno|ha) (portato|mandato|dato|consegnato|spedito)\b"),
+        (Intent.SUPPORT_REQUEST, 3.0, r"\bnon (mi |ci )?(avete|hanno|ha|hai) (ancora )?"
+         r"(portato|mandato|consegnato|dato|spedito|messo|risposto|rimborsato)\b"
+         r"|\b(rider|fattorino|corriere|driver|ragazzo delle consegne) (non|e|ha|mi)\b"),
         (Intent.SUPPORT_REQUEST, 3.0, r"\btrattat\w* male\b|\bcomportat\w* male\b"
          r"|\bnon (e |sono )?(andat|riuscit)\w*\b"),
         (Intent.SUPPORT_REQUEST, 1.5, r"\b(il|l|lo|dell|all|nell) ordine\b"),
@@ -87,7 +103,8 @@ _RULES: tuple[tuple[Intent, float, re.Pattern[str]], ...] = tuple(
          r"|titolare|assistenza)\b"),
         (Intent.SUPPORT_REQUEST, 3.0, r"\b(persona|essere umano|umano) (vera|reale)?\b"),
         (Intent.PRODUCT_INQUIRY, 2.0, r"\b(avete|avreste|vendete|tenete|trattate|vendono"
-         r"|fornite|proponete)\b"),
+         r"|fornite|proponete)\b(?! (gia )?(portato|mandato|consegnato|dato|spedito|ricevuto"
+         r"|sbagliato|dimenticato|messo|preso|addebitato|scritto|risposto)\b)"),
         (Intent.PRODUCT_INQUIRY, 2.0, r"\bc e\b|\bci sono\b|\bce l\b|\bce ne\b|\bce n\b"
          r"|\bci sarebbe\b|\bsi trova\w*\b"),
         (Intent.PRODUCT_INQUIRY, 2.0, r"\bquanto (costa|costano|viene|vengono|fa|fanno"

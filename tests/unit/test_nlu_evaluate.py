@@ -28,7 +28,7 @@ def _report(name: str) -> Report:
     return evaluate(cases, [understand(case.text, _demo()) for case in cases])
 
 
-@pytest.mark.parametrize("name", ["nlu_dev.jsonl", "nlu_extra.jsonl"])
+@pytest.mark.parametrize("name", ["nlu_dev.jsonl", "nlu_extra.jsonl", "nlu_holdout.jsonl"])
 def test_floors_hold(name: str) -> None:
     """Intent >= 0.95, cart exact match >= 0.90 and top-3 recall >= 0.95."""
     report = _report(name)
