@@ -57,10 +57,3 @@ def test_eval_nlu_prints_the_report(capsys: pytest.CaptureFixture[str]) -> None:
         "confusion",
         "misses",
     }
-
-
-def test_eval_nlu_openai_engine_is_not_available_yet(capsys: pytest.CaptureFixture[str]) -> None:
-    """The OpenAI engine fails clearly until its adapter exists."""
-    status = main(["eval-nlu", "--data", "unused.jsonl", "--engine", "openai"])
-    assert status == 2
-    assert "not available yet" in capsys.readouterr().err
