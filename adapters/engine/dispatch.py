@@ -1,0 +1,217 @@
+"""Per-stream dispatch: concurrent across streams, strictly ordered within one.
+
+A :class:`StreamDispatcher` follows the global log from its checkpoint, hands the events
+it is interested in to one worker per stream, and bounds the number of streams handled
+at once. Within a stream, events that arrive while the worker waits out the debounce
+window are handled together as one turn (the window restarts with each new event and is
+capped). When too many events are waiting, it stops reading the log (backpressure)
+rather than queueing without limit.
+
+The checkpoint only moves past an event once every selected event at or before it has
+been handled, so a crash re-delivers what was in flight; handlers must therefore be
+idempotent (the reactors check the stream's state before acting). A handler that keeps
+failing on a stream has its events parked (``ReactorEventParked`` in the ``parked-<name>``
+stream, visible on the review queue) after bounded retries, and the stream continues.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+import structlog
+
+from adapters.store.event_store import EventStore
+from adapters.store.types import Expect
+from events.base import Metadata, NewEvent, RecordedEvent
+from events.engine import ReactorEventParked
+
+log = structlog.get_logger(__name__)
+Handle = Callable[[str, Sequence[RecordedEvent]], Awaitable[None]]
+Select = Callable[[RecordedEvent], bool]
+PARK_NAMESPACE = uuid.UUID("6f1c2a8e-51b4-4c36-9d0e-2f6b1d3c9a71")
+
+
+@dataclass(slots=True)
+class _Lane:
+    events: list[RecordedEvent] = field(default_factory=list)
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task[None] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchOptions:
+    """Tuning: concurrency, backpressure, debounce and retry bounds."""
+
+    concurrency: int = 64  # streams handled at once
+    max_pending: int = 10_000  # selected events waiting before reading pauses
+    debounce: float = 0.0  # seconds of quiet before a stream's turn is handled
+    debounce_cap: float = 10.0  # a turn waits at most this long from its first event
+    attempts: int = 3  # handler tries before parking
+    retry_delay: float = 0.2  # first retry delay, doubled each time
+    poll_interval: float = 1.0
+    batch_size: int = 500
+
+
+class StreamDispatcher:
+    """Feeds selected events to per-stream handlers; see the module docstring."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        name: str,
+        select: Select,
+        handle: Handle,
+        options: DispatchOptions | None = None,
+    ) -> None:
+        self.store, self.name, self.select, self.handle = store, name, select, handle
+        self.options = options or DispatchOptions()
+        self._lanes: dict[str, _Lane] = {}
+        self._in_flight: set[int] = set()
+        self._slots = asyncio.Semaphore(self.options.concurrency)
+        self._room = asyncio.Condition()
+        self._cursor = 0
+        self._saved = 0
+        self._task: asyncio.Task[None] | None = None
+        self.parked = 0
+        self.handled = 0
+
+    @property
+    def checkpoint_name(self) -> str:
+        """The subscription name under which progress is saved."""
+        return f"reactor:{self.name}"
+
+    def start(self) -> None:
+        """Run in the background."""
+        self._task = asyncio.create_task(self._run(), name=f"dispatch:{self.name}")
+
+    async def stop(self) -> None:
+        """Stop reading, let workers finish what they hold, save the checkpoint."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self.drain()
+
+    async def drain(self) -> None:
+        """Wait until every dispatched event is handled, then save the checkpoint."""
+        tasks = [lane.task for lane in self._lanes.values() if lane.task is not None]
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        await self._save_checkpoint()
+
+    async def run_until_idle(self) -> None:
+        """Dispatch everything committed so far and wait for it (tests, scripts)."""
+        self._cursor = await self.store.load_checkpoint(self.checkpoint_name)
+        while await self._read_once():
+            pass
+        await self.drain()
+
+    async def _run(self) -> None:
+        self._cursor = await self.store.load_checkpoint(self.checkpoint_name)
+        while True:
+            if not await self._read_once():
+                await self._save_checkpoint()
+                await self.store.notifier.wait(self._cursor, self.options.poll_interval)
+
+    async def _read_once(self) -> bool:
+        async with self._room:
+            await self._room.wait_for(lambda: len(self._in_flight) < self.options.max_pending)
+        batch = await self.store.read_all(self._cursor, self.options.batch_size)
+        for event in batch:
+            if self.select(event):
+                self._enqueue(event)
+            self._cursor = event.position
+        return bool(batch)
+
+    def _enqueue(self, event: RecordedEvent) -> None:
+        self._in_flight.add(event.position)
+        lane = self._lanes.setdefault(event.stream, _Lane())
+        lane.events.append(event)
+        lane.arrived.set()
+        if lane.task is None or lane.task.done():
+            lane.task = asyncio.create_task(self._work(event.stream, lane))
+
+    async def _work(self, stream: str, lane: _Lane) -> None:
+        while lane.events:
+            await self._debounce(lane)
+            turn, lane.events = lane.events, []
+            async with self._slots:
+                await self._handle_with_retries(stream, turn)
+            await self._release(turn)
+        if self._lanes.get(stream) is lane and not lane.events:
+            del self._lanes[stream]
+
+    async def _debounce(self, lane: _Lane) -> None:
+        window, cap = self.options.debounce, self.options.debounce_cap
+        if window <= 0:
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + cap
+        while (left := min(window, deadline - loop.time())) > 0:
+            lane.arrived.clear()
+            try:
+                await asyncio.wait_for(lane.arrived.wait(), left)
+            except TimeoutError:
+                return
+
+    async def _handle_with_retries(self, stream: str, turn: list[RecordedEvent]) -> None:
+        delay = self.options.retry_delay
+        for attempt in range(1, self.options.attempts + 1):
+            try:
+                await self.handle(stream, turn)
+                self.handled += len(turn)
+                return
+            except Exception as exc:
+                log.warning(
+                    "reactor.handler_failed",
+                    reactor=self.name,
+                    attempt=attempt,
+                    error=f"{type(exc).__name__}: {exc}",
+                )
+                if attempt == self.options.attempts:
+                    await self._park(stream, turn, exc)
+                    return
+                await asyncio.sleep(delay)
+                delay *= 2
+
+    async def _park(self, stream: str, turn: list[RecordedEvent], exc: Exception) -> None:
+        self.parked += len(turn)
+        parked = [
+            NewEvent(
+                event_id=uuid.uuid5(PARK_NAMESPACE, f"{self.name}:{e.event_id}"),
+                payload=ReactorEventParked(
+                    reactor=self.name,
+                    stream=stream,
+                    position=e.position,
+                    event_type=e.type,
+                    error=f"{type(exc).__name__}: {exc}"[:500],
+                ),
+                metadata=Metadata(causation_id=str(e.event_id), source=f"reactor:{self.name}"),
+            )
+            for e in turn
+        ]
+        await self.store.append(f"parked-{self.name}", Expect.ANY, parked)
+
+    async def _release(self, turn: list[RecordedEvent]) -> None:
+        async with self._room:
+            self._in_flight.difference_update(e.position for e in turn)
+            self._room.notify_all()
+
+    def safe_position(self) -> int:
+        """The highest position below which everything selected has been handled."""
+        if not self._in_flight:
+            return self._cursor
+        return min(self._in_flight) - 1
+
+    async def _save_checkpoint(self) -> None:
+        position = self.safe_position()
+        if position <= self._saved:
+            return
+        async with self.store.transaction() as conn:
+            await self.store.save_checkpoint(self.checkpoint_name, position, conn)
+        self._saved = position
