@@ -1,0 +1,542 @@
+"""The conversation life cycle: stages, the transition table, the state and ``evolve``.
+
+Stages: ``pending`` (the bot answers), ``awaiting_confirmation`` (a priced cart waits for
+"Confermo"), ``open`` (people own it: the bot is silent until released), ``resolved``
+(closed; the next customer message reopens it) and ``opted_out`` (nothing business-initiated
+until the customer writes again or resumes on Meta's side).
+
+The ``transitions`` table is built once at import (``model=None``, no auto transitions, no
+callbacks) and consulted by :func:`next_stage` when deciding, and to draw diagrams.
+:func:`evolve` never consults it: a stored event sets the stage it records and never raises.
+The decision rules follow: :func:`decide_turn` for a customer's turn, :func:`decide_agent_action`
+for dashboard actions (the only ones that raise), :func:`decide_preferences` for Meta's
+marketing stop / resume.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from core import conversation_texts as texts
+from core.catalog import Catalog
+from core.nlu import replies
+from core.optout import opt_out_keyword
+from core.order_relay import (
+    DomainError,
+    Move,
+    build_table,
+    lookup,
+    mermaid,
+    price_cart,
+)
+from core.ports import Understood
+from core.rate_limit import WINDOW, check, remember
+from core.understanding import (
+    CartLine,
+    Intent,
+    ProductHit,
+    Understanding,
+    UnresolvedItem,
+)
+from core.window import outbound_allowed, within_service_window
+from events.conversation import (
+    AgentTookOver,
+    AssistantTraceRecord,
+    CartCancelled,
+    CartConfirmed,
+    CartProposed,
+    ConversationEscalated,
+    ConversationReleased,
+    ConversationResolved,
+    ConversationStarted,
+    MessageUnderstood,
+    OptedIn,
+    OptedOut,
+    OptSource,
+    PartyKind,
+    PricedLine,
+    ProductMatch,
+    RateLimited,
+    ReplyButton,
+    ReplyKind,
+    ReplyQueued,
+    Sender,
+    UnderstoodLine,
+    UnresolvedLine,
+)
+from events.whatsapp import MessageReceived, UserPreferencesReceived
+
+
+class Stage(StrEnum):
+    """Where a conversation is in its life cycle."""
+
+    PENDING = "pending"
+    AWAITING_CONFIRMATION = "awaiting_confirmation"
+    OPEN = "open"
+    RESOLVED = "resolved"
+    OPTED_OUT = "opted_out"
+
+
+_P, _A, _O, _R, _X = (s.value for s in Stage)
+
+MOVES: tuple[Move, ...] = (
+    Move(trigger="customer_message", sources=(_P,), dest=_P),
+    Move(trigger="customer_message", sources=(_A,), dest=_A),
+    Move(trigger="customer_message", sources=(_O,), dest=_O),
+    Move(trigger="customer_message", sources=(_R,), dest=_P),
+    Move(trigger="customer_message", sources=(_X,), dest=_X),
+    Move(trigger="propose_cart", sources=(_P, _A), dest=_A),
+    Move(trigger="confirm_cart", sources=(_A,), dest=_P),
+    Move(trigger="cancel_cart", sources=(_A,), dest=_P),
+    Move(trigger="escalate", sources=(_P, _A), dest=_O),
+    Move(trigger="take_over", sources=(_P, _A, _O, _R), dest=_O),
+    Move(trigger="agent_reply", sources=(_O,), dest=_O),
+    Move(trigger="release", sources=(_O,), dest=_P),
+    Move(trigger="resolve", sources=(_P, _A, _O), dest=_R),
+    Move(trigger="opt_out", sources=(_P, _A, _O, _R), dest=_X),
+    Move(trigger="opt_in", sources=(_X,), dest=_P),
+)
+"""The table as data: every allowed move (anything else is illegal)."""
+
+TABLE = build_table(tuple(s.value for s in Stage), MOVES, initial=_P)
+
+
+def next_stage(current: Stage, trigger: str) -> Stage:
+    """The stage ``trigger`` leads to from ``current``; raises ``IllegalTransitionError``."""
+    return Stage(lookup(TABLE, current.value, trigger))
+
+
+def diagram() -> str:
+    """The conversation table as a Mermaid state diagram (for docs and the dashboard)."""
+    return mermaid(MOVES, initial=_P)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PendingCart:
+    """The cart waiting for the customer's confirmation."""
+
+    cart_id: str
+    lines: tuple[PricedLine, ...]
+    total: Decimal
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConversationState:
+    """Everything the rules need to know about one conversation, folded from its stream."""
+
+    key: str  # E.164 phone or ``bsuid:<id>``
+    stage: Stage = Stage.PENDING
+    kind: PartyKind = PartyKind.CUSTOMER
+    started: bool = False  # ConversationStarted recorded
+    assignee: str | None = None  # the agent who owns an open conversation
+    last_customer_message_at: datetime | None = None  # for the 24-hour window
+    recent_inbound: tuple[datetime, ...] = ()  # sent_at of the last minute, for the rate limit
+    pending_cart: PendingCart | None = None
+    message_count: int = 0
+    rate_notice_at: datetime | None = None  # when the last rate-limit notice went out
+
+    @property
+    def opted_out(self) -> bool:
+        """True while the customer has opted out (derived from the stage, so never stale)."""
+        return self.stage is Stage.OPTED_OUT
+
+    def rate_notice_sent(self, now: datetime) -> bool:
+        """True when a rate-limit notice went out in the minute window ending at ``now``."""
+        return self.rate_notice_at is not None and now - self.rate_notice_at < WINDOW
+
+
+def evolve(state: ConversationState, event: object) -> ConversationState:
+    """Fold one stored event into ``state``; total: unknown or late events never raise."""
+    handler = _HANDLERS.get(type(event))
+    return state if handler is None else handler(state, event)
+
+
+def fold(state: ConversationState, events: Iterable[object]) -> ConversationState:
+    """Fold a sequence of stored events, in order."""
+    for item in events:
+        state = evolve(state, item)
+    return state
+
+
+def _message(s: ConversationState, m: MessageReceived) -> ConversationState:
+    last = s.last_customer_message_at
+    return replace(
+        s,
+        stage=Stage.PENDING if s.stage is Stage.RESOLVED else s.stage,
+        last_customer_message_at=m.sent_at if last is None else max(last, m.sent_at),
+        recent_inbound=remember(s.recent_inbound, m.sent_at),
+        message_count=s.message_count + 1,
+    )
+
+
+def _cart_closed(s: ConversationState) -> ConversationState:
+    stage = Stage.PENDING if s.stage is Stage.AWAITING_CONFIRMATION else s.stage
+    return replace(s, stage=stage, pending_cart=None)
+
+
+def _proposed(s: ConversationState, e: CartProposed) -> ConversationState:
+    cart = PendingCart(cart_id=e.cart_id, lines=e.lines, total=e.total)
+    return replace(s, stage=Stage.AWAITING_CONFIRMATION, pending_cart=cart)
+
+
+def _rate_limited(s: ConversationState, e: RateLimited) -> ConversationState:
+    return replace(s, rate_notice_at=e.at) if e.notice_sent else s
+
+
+_HANDLERS: dict[type[Any], Callable[[ConversationState, Any], ConversationState]] = {
+    MessageReceived: _message,
+    ConversationStarted: lambda s, e: replace(s, started=True, kind=e.kind),
+    CartProposed: _proposed,
+    CartConfirmed: lambda s, _e: _cart_closed(s),
+    CartCancelled: lambda s, _e: _cart_closed(s),
+    ConversationEscalated: lambda s, _e: replace(s, stage=Stage.OPEN, assignee=None),
+    AgentTookOver: lambda s, e: replace(s, stage=Stage.OPEN, assignee=e.agent),
+    ConversationReleased: lambda s, _e: replace(
+        s, stage=Stage.PENDING, assignee=None, pending_cart=None
+    ),
+    ConversationResolved: lambda s, _e: replace(
+        s, stage=Stage.RESOLVED, assignee=None, pending_cart=None
+    ),
+    OptedOut: lambda s, _e: replace(s, stage=Stage.OPTED_OUT, pending_cart=None, assignee=None),
+    OptedIn: lambda s, _e: replace(s, stage=Stage.PENDING),
+    RateLimited: _rate_limited,
+}
+
+
+# --------------------------------------------------------------------------- turns
+
+
+class OutsideServiceWindowError(DomainError):
+    """Free-form text after the 24-hour window: only approved templates may be sent."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TurnMessage:
+    """One inbound message of a turn, reduced to what the rules read."""
+
+    wamid: str
+    kind: str
+    text: str | None  # text, tapped button title, or media caption
+    button_id: str | None  # interactive reply id or template button payload
+    sent_at: datetime
+
+    @classmethod
+    def from_fact(cls, m: MessageReceived) -> TurnMessage:
+        """Read a recorded ``MessageReceived``."""
+        text = m.text
+        if text is None and m.interactive is not None:
+            text = m.interactive.title
+        if text is None and m.button is not None:
+            text = m.button.text
+        if text is None and m.media is not None:
+            text = m.media.caption
+        button = m.interactive.id if m.interactive is not None else None
+        if button is None and m.button is not None:
+            button = m.button.payload
+        return cls(wamid=m.wamid, kind=m.kind, text=text, button_id=button, sent_at=m.sent_at)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CustomerTurn:
+    """The inbound messages of one debounced turn, oldest first (at least one)."""
+
+    messages: tuple[TurnMessage, ...]
+
+    @classmethod
+    def of(cls, facts: Iterable[MessageReceived]) -> CustomerTurn:
+        """A turn from recorded facts."""
+        return cls(messages=tuple(TurnMessage.from_fact(m) for m in facts))
+
+    @property
+    def wamids(self) -> tuple[str, ...]:
+        """The ids of the turn's messages."""
+        return tuple(m.wamid for m in self.messages)
+
+    @property
+    def last(self) -> TurnMessage:
+        """The newest message (the one a reply quotes)."""
+        return self.messages[-1]
+
+    @property
+    def at(self) -> datetime:
+        """The newest ``sent_at``: the time the rate limit is measured at."""
+        return max(m.sent_at for m in self.messages)
+
+    @property
+    def text(self) -> str:
+        """The texts of the turn joined by new lines (empty when there is none)."""
+        return "\n".join(m.text for m in self.messages if m.text)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TurnContext:
+    """What else a turn's decision reads: the catalogue, and recorded lookups."""
+
+    catalog: Catalog
+    kind: PartyKind = PartyKind.CUSTOMER  # from the dealer directory, for a first turn
+    reply_text: str | None = None  # an assistant-written reply already recorded, if any
+
+
+def understanding_event(wamids: tuple[str, ...], understood: Understood) -> MessageUnderstood:
+    """The event recording what the assistant understood of a turn (before acting on it)."""
+    u, t = understood.understanding, understood.trace
+    return MessageUnderstood(
+        wamids=wamids,
+        intent=u.intent.value,
+        confidence=u.confidence,
+        cart=tuple(UnderstoodLine(product_id=c.product_id, quantity=c.quantity) for c in u.cart),
+        unresolved=tuple(
+            UnresolvedLine(text=x.text, quantity=x.quantity, candidates=x.candidates)
+            for x in u.unresolved
+        ),
+        products=tuple(ProductMatch(product_id=p.product_id, score=p.score) for p in u.products),
+        trace=AssistantTraceRecord(
+            engine=t.engine,
+            model=t.model,
+            prompt_version=t.prompt_version,
+            latency_ms=t.latency_ms,
+            prompt_tokens=t.prompt_tokens,
+            completion_tokens=t.completion_tokens,
+            cached=t.cached,
+        ),
+    )
+
+
+def understanding_of(e: MessageUnderstood) -> Understanding:
+    """The :class:`Understanding` a recorded event holds (replay and what-if runs)."""
+    return Understanding(
+        intent=Intent(e.intent),
+        confidence=e.confidence,
+        cart=tuple(CartLine(product_id=c.product_id, quantity=c.quantity) for c in e.cart),
+        unresolved=tuple(
+            UnresolvedItem(text=x.text, quantity=x.quantity, candidates=x.candidates)
+            for x in e.unresolved
+        ),
+        products=tuple(ProductHit(product_id=p.product_id, score=p.score) for p in e.products),
+    )
+
+
+# --------------------------------------------------------------------------- decisions
+
+
+def recipient(key: str) -> str:
+    """The ``to`` of an outbound message for a conversation key (E.164 or BSUID)."""
+    return key.removeprefix("bsuid:")
+
+
+def _reply(
+    s: ConversationState,
+    turn: CustomerTurn,
+    ids: Iterator[str],
+    text: str,
+    buttons: tuple[ReplyButton, ...] = (),
+) -> ReplyQueued:
+    return ReplyQueued(
+        outbound_id=next(ids),
+        to=recipient(s.key),
+        kind=ReplyKind.BUTTONS if buttons else ReplyKind.TEXT,
+        text=text,
+        buttons=buttons,
+        in_reply_to=turn.last.wamid,
+    )
+
+
+def decide_turn(
+    state: ConversationState,
+    turn: CustomerTurn,
+    understanding: Understanding | None,
+    now: datetime,
+    ids: Iterator[str],
+    *,
+    context: TurnContext,
+) -> list[object]:
+    """What to do with one customer turn, already folded into ``state``.
+
+    In order: opt-out keywords; a return after opting out (opt-in); silence while people
+    own the conversation; nothing after the 24-hour window; the rate limit; then the
+    cart answer or the intent. Customer turns are facts: this never raises.
+    """
+    out: list[object] = []
+    if not state.started:
+        out.append(ConversationStarted(key=state.key, kind=context.kind))
+    live = within_service_window(state.last_customer_message_at, now)
+    keyword = next(filter(None, (opt_out_keyword(m.text) for m in turn.messages)), None)
+    if keyword is not None:
+        return out + _opt_out(state, turn, keyword, ids, live=live)
+    if state.opted_out:
+        out.append(OptedIn(source=OptSource.MESSAGE))
+    current = fold(state, out)
+    if current.stage is Stage.OPEN or not live:
+        return out
+    verdict = check(current.recent_inbound, turn.at, notice_sent_at=current.rate_notice_at)
+    if not verdict.allowed:
+        limited = RateLimited(wamids=turn.wamids, at=turn.at, notice_sent=verdict.notice_due)
+        notice = [_reply(current, turn, ids, texts.RATE_LIMITED)] if verdict.notice_due else []
+        return [*out, limited, *notice]
+    if current.kind is PartyKind.DEALER:
+        return out  # dealers' answers are read by the order-relay rules
+    return out + _answer(current, turn, understanding, ids, context)
+
+
+def _opt_out(
+    s: ConversationState, turn: CustomerTurn, keyword: str, ids: Iterator[str], *, live: bool
+) -> list[object]:
+    if s.opted_out:
+        return []
+    out = [*_drop_cart(s, "opted_out"), OptedOut(source=OptSource.KEYWORD, keyword=keyword)]
+    if live:
+        out.append(_reply(s, turn, ids, texts.OPTED_OUT))
+    return out
+
+
+def _drop_cart(s: ConversationState, reason: str) -> list[object]:
+    if s.pending_cart is None:
+        return []
+    return [CartCancelled(cart_id=s.pending_cart.cart_id, reason=reason)]
+
+
+def _answer(
+    s: ConversationState,
+    turn: CustomerTurn,
+    understanding: Understanding | None,
+    ids: Iterator[str],
+    context: TurnContext,
+) -> list[object]:
+    if s.stage is Stage.AWAITING_CONFIRMATION and s.pending_cart is not None:
+        handled = _cart_answer(s, s.pending_cart, turn, ids)
+        if handled:
+            return handled
+    if understanding is None:
+        return [_reply(s, turn, ids, texts.FALLBACK if turn.text else texts.NON_TEXT)]
+    intent = understanding.intent
+    if intent is Intent.ORDER_REQUEST:
+        return _order(s, turn, understanding, ids, context.catalog)
+    if intent is Intent.SUPPORT_REQUEST:
+        escalated = ConversationEscalated(reason="support_request")
+        return [escalated, _reply(s, turn, ids, texts.ESCALATED)]
+    if intent is Intent.PRODUCT_INQUIRY:
+        found = (context.catalog.product(h.product_id) for h in understanding.products)
+        draft = replies.product_list([p for p in found if p is not None])
+        return [_reply(s, turn, ids, context.reply_text or draft)]
+    return [_reply(s, turn, ids, context.reply_text or replies.chat_reply(turn.text))]
+
+
+def _cart_answer(
+    s: ConversationState, cart: PendingCart, turn: CustomerTurn, ids: Iterator[str]
+) -> list[object]:
+    last = turn.last
+    if texts.is_confirmation(last.text, last.button_id):
+        confirmed = CartConfirmed(cart_id=cart.cart_id, wamid=last.wamid)
+        return [confirmed, _reply(s, turn, ids, texts.CONFIRMED)]
+    for reading, reason, text in (
+        (texts.is_cancellation, "customer", texts.CANCELLED),
+        (texts.is_modification, "modify", texts.MODIFY),
+    ):
+        if reading(last.text, last.button_id):
+            cancelled = CartCancelled(cart_id=cart.cart_id, reason=reason)
+            return [cancelled, _reply(s, turn, ids, text)]
+    return []
+
+
+def _order(
+    s: ConversationState,
+    turn: CustomerTurn,
+    understanding: Understanding,
+    ids: Iterator[str],
+    catalog: Catalog,
+) -> list[object]:
+    if understanding.unresolved:
+        item = understanding.unresolved[0]
+        options = [p for p in map(catalog.product, item.candidates) if p is not None]
+        return [_reply(s, turn, ids, replies.ask_which(item.text, options))]
+    known = [line for line in understanding.cart if catalog.product(line.product_id)]
+    if not known:
+        return [_reply(s, turn, ids, replies.ORDER_ASK)]
+    priced = price_cart(known, catalog)
+    out = _drop_cart(s, "replaced")
+    cart_id = next(ids)
+    out.append(
+        CartProposed(cart_id=cart_id, lines=priced.lines, total=priced.total, wamids=turn.wamids)
+    )
+    summary = texts.cart_summary(priced.lines, replies.format_price(priced.total))
+    out.append(_reply(s, turn, ids, summary, texts.CART_BUTTONS))
+    return out
+
+
+def decide_preferences(state: ConversationState, fact: UserPreferencesReceived) -> list[object]:
+    """Meta's marketing ``stop`` opts the customer out, ``resume`` back in; no reply is sent."""
+    value = (fact.value or "").casefold()
+    if value == "stop" and not state.opted_out:
+        return [*_drop_cart(state, "opted_out"), OptedOut(source=OptSource.META)]
+    if value == "resume" and state.opted_out:
+        return [OptedIn(source=OptSource.META)]
+    return []
+
+
+# --------------------------------------------------------------------------- agents
+
+
+class AgentActionKind(StrEnum):
+    """What a support agent can do from the dashboard."""
+
+    TAKE_OVER = "take_over"
+    RELEASE = "release"
+    RESOLVE = "resolve"
+    REPLY = "reply"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentAction:
+    """A dashboard request by ``agent``; ``text`` for replies."""
+
+    kind: AgentActionKind
+    agent: str
+    text: str | None = None
+
+
+def decide_agent_action(
+    state: ConversationState, action: AgentAction, now: datetime, ids: Iterator[str]
+) -> list[object]:
+    """The events of an agent's request; raises ``DomainError`` (409) when it cannot be done."""
+    agent = action.agent
+    if action.kind is AgentActionKind.TAKE_OVER:
+        next_stage(state.stage, "take_over")
+        mine = state.stage is Stage.OPEN and state.assignee == agent
+        return [] if mine else [AgentTookOver(agent=agent)]
+    if action.kind is AgentActionKind.RELEASE:
+        next_stage(state.stage, "release")
+        return [*_drop_cart(state, "released"), ConversationReleased(agent=agent)]
+    if action.kind is AgentActionKind.RESOLVE:
+        next_stage(state.stage, "resolve")
+        return [ConversationResolved(agent=agent)]
+    return _agent_reply(state, action, now, ids)
+
+
+def _agent_reply(
+    state: ConversationState, action: AgentAction, now: datetime, ids: Iterator[str]
+) -> list[object]:
+    text = (action.text or "").strip()
+    if not text:
+        raise DomainError("an agent reply needs some text")
+    out: list[object] = []
+    if state.stage is not Stage.OPEN or state.assignee is None:
+        next_stage(state.stage, "take_over")
+        out.append(AgentTookOver(agent=action.agent))
+    if not outbound_allowed(ReplyKind.TEXT, state.last_customer_message_at, now):
+        raise OutsideServiceWindowError(
+            "more than 24 hours since the customer wrote: use a template"
+        )
+    reply = ReplyQueued(
+        outbound_id=next(ids),
+        to=recipient(state.key),
+        kind=ReplyKind.TEXT,
+        text=text,
+        sender=Sender.AGENT,
+        agent=action.agent,
+    )
+    return [*out, reply]
