@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
 
 from adapters.assistant.budget import RequestBudget
 from adapters.assistant.cache import ReplyCache
 from adapters.assistant.offline import OfflineAssistant
 from adapters.assistant.openai_assistant import OpenAIAssistant, build_openai_client
 from adapters.assistant.resilient import ResilientAssistant
+from adapters.engine.conversation import ConversationReactor, is_conversation_input
+from adapters.engine.dispatch import DispatchOptions, StreamDispatcher
+from adapters.engine.outbox import OutboxSender, is_reply_queued
 from adapters.ingest import Ingestor
+from adapters.meta.graph import GraphMessenger
 from adapters.meta.sandbox import SandboxMessenger
 from adapters.readmodel.registry import all_projections
 from adapters.readmodel.runner import runner_for
@@ -19,7 +27,12 @@ from adapters.store.engine import Engines, create_engines
 from adapters.store.event_store import EventStore
 from adapters.store.group_commit import GroupCommitter
 from adapters.store.subscriptions import PgListener, SubscriptionRunner
+from core.catalog import Catalog, parse_catalog
+from core.outbound import Messenger
+from core.phones import normalize_phone
 from core.ports import Assistant
+
+DEMO_CATALOG = Path(__file__).parent / "data" / "catalog_demo.json"
 
 
 @dataclass(slots=True)
@@ -33,7 +46,13 @@ class Deps:
     ingestor: Ingestor
     sandbox: SandboxMessenger
     listener: PgListener
+    assistant: Assistant
+    catalog: Catalog
     workers: list[SubscriptionRunner] = field(default_factory=list)
+    reactors: list[StreamDispatcher] = field(default_factory=list)
+    run_reactors: bool = True
+    messenger: Messenger | None = None
+    http: aiohttp.ClientSession | None = None
     # Key that /simulate signs with when no app secret is configured (development only):
     # it never leaves the process, so it grants nothing to anyone outside.
     simulate_secret: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
@@ -44,12 +63,52 @@ class Deps:
         await self.listener.start()
         for worker in self.workers:
             worker.start()
+        self.messenger = self._messenger()
+        if self.run_reactors:
+            self.reactors = self._reactors(self.messenger)
+            for reactor in self.reactors:
+                reactor.start()
+
+    def _messenger(self) -> Messenger:
+        s = self.settings
+        if not (s.whatsapp_access_token and s.whatsapp_phone_number_id):
+            return self.sandbox
+        self.http = aiohttp.ClientSession()
+        return GraphMessenger(
+            self.http,
+            base_url=s.whatsapp_api_base,
+            api_version=s.whatsapp_api_version,
+            phone_number_id=s.whatsapp_phone_number_id,
+            access_token=s.whatsapp_access_token,
+        )
+
+    def _reactors(self, messenger: Messenger) -> list[StreamDispatcher]:
+        dealers = {normalize_phone(d.phone) for d in self.catalog.dealers}
+        conversation = ConversationReactor(
+            self.store,
+            self.assistant,
+            lambda: self.catalog,
+            is_dealer=lambda key: key in dealers,
+            generate_chat_replies=bool(self.settings.openai_api_key),
+        )
+        outbox = OutboxSender(self.store, messenger)
+        debounce = DispatchOptions(debounce=self.settings.debounce_seconds)
+        return [
+            StreamDispatcher(
+                self.store, "conversation", is_conversation_input, conversation.handle, debounce
+            ),
+            StreamDispatcher(self.store, "outbox", is_reply_queued, outbox.handle),
+        ]
 
     async def close(self) -> None:
         """Finish queued writes, then close connections."""
         await self.committer.close()
+        for reactor in self.reactors:
+            await reactor.stop()
         for worker in self.workers:
             await worker.stop()
+        if self.http is not None:
+            await self.http.close()
         await self.listener.stop()
         await self.engines.dispose()
 
@@ -100,5 +159,12 @@ def build(settings: Settings) -> Deps:
         ingestor=Ingestor(committer),
         sandbox=SandboxMessenger(),
         listener=PgListener(store),
+        assistant=build_assistant(settings),
+        catalog=load_catalog(settings.catalog_file),
         workers=[runner_for(store, p) for p in all_projections()],
     )
+
+
+def load_catalog(path: Path | None) -> Catalog:
+    """The catalogue file given by ``CATALOG_FILE``, or the bundled demo catalogue."""
+    return parse_catalog(json.loads((path or DEMO_CATALOG).read_text(encoding="utf-8")))

@@ -383,6 +383,21 @@ def decide_turn(
     return out + _answer(current, turn, understanding, ids, context)
 
 
+def needs_understanding(state: ConversationState, turn: CustomerTurn, now: datetime) -> bool:
+    """Whether :func:`decide_turn` may read an understanding of ``turn``.
+
+    The reactor asks the assistant only then: not for opt-outs, while people own the
+    conversation, outside the 24-hour window, past the rate limit or for dealers.
+    """
+    if any(opt_out_keyword(m.text) for m in turn.messages):
+        return False
+    if state.stage is Stage.OPEN or state.kind is PartyKind.DEALER:
+        return False
+    if not within_service_window(state.last_customer_message_at, now):
+        return False
+    return check(state.recent_inbound, turn.at, notice_sent_at=state.rate_notice_at).allowed
+
+
 def _opt_out(
     s: ConversationState, turn: CustomerTurn, keyword: str, ids: Iterator[str], *, live: bool
 ) -> list[object]:

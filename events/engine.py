@@ -35,3 +35,38 @@ class ParkedEventReprocessed:
     position: int
     succeeded: bool
     error: str | None = None
+
+
+@event
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TurnProcessed:
+    """The conversation reactor decided on these inbound facts (appended with its decisions).
+
+    It makes the reactor idempotent: facts listed here are never handled again, whatever
+    the decision was (a silent one included).
+    """
+
+    TYPE: ClassVar[str] = "engine.turn_processed"
+    VERSION: ClassVar[int] = 1
+
+    fact_ids: tuple[str, ...]  # event ids of the inbound facts of the turn
+    decisions: int  # how many events the decision produced
+
+
+@event
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReplyGenerated:
+    """Text the assistant wrote for a turn, recorded before it is used (replay reuses it)."""
+
+    TYPE: ClassVar[str] = "engine.reply_generated"
+    VERSION: ClassVar[int] = 1
+
+    wamids: tuple[str, ...]
+    text: str
+    engine: str
+    model: str | None
+    prompt_version: str
+    latency_ms: int
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    cached: bool = False

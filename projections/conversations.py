@@ -10,7 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from core.conversation import ConversationState, Stage, evolve
 from events.base import RecordedEvent
+from events.conversation import (
+    AgentTookOver,
+    ConversationReleased,
+    ConversationStarted,
+    ReplyQueued,
+)
 from events.whatsapp import MessageReceived
 from projections.base import Current, RowKey, Upsert
 from projections.messages import conversation_id, summary
@@ -40,34 +47,67 @@ class ConversationsProjection:
 
     def needs(self, event: RecordedEvent) -> Sequence[RowKey]:
         """The row of the event's conversation, for events of conversation streams."""
-        if isinstance(event.payload, MessageReceived) and event.stream.startswith("conversation-"):
+        if event.stream.startswith("conversation-") and _relevant(event.payload):
             return [conversation_key(event.stream)]
         return []
 
     def project(self, event: RecordedEvent, current: Current) -> Sequence[Upsert]:
-        """Count the message, bump unread, extend the history."""
-        m = event.payload
-        if not isinstance(m, MessageReceived) or not event.stream.startswith("conversation-"):
+        """Follow the stage through the core's own ``evolve``; count, history, unread."""
+        if not self.needs(event):
             return []
         key = conversation_key(event.stream)
         values = dict(current.get(key) or {})
+        values.setdefault("id", dict(key.key)["id"])
+        values.setdefault("conversation_type", "customer")
+        values.setdefault("message_count", 0)
+        values.setdefault("unread_count", 0)
+        values.setdefault("created_at", event.recorded_at)
+        values["stage"] = _next_stage(event, values.get("stage"))
+        values["updated_at"] = event.recorded_at
+        _apply(values, event.payload)
+        return [Upsert(key, values)]
+
+
+def _relevant(payload: object) -> bool:
+    return type(payload).__module__ in {
+        "events.whatsapp",
+        "events.conversation",
+    } and not isinstance(payload, type(None))
+
+
+def _next_stage(event: RecordedEvent, stage: Any) -> str:
+    key = event.stream.removeprefix("conversation-")
+    state = ConversationState(key=key, stage=Stage(stage) if stage else Stage.PENDING)
+    return evolve(state, event.payload).stage.value
+
+
+def _apply(values: dict[str, Any], p: object) -> None:
+    if isinstance(p, MessageReceived):
         line = {
             "direction": "inbound",
-            "type": m.kind,
-            "text": summary(m),
-            "at": m.sent_at.isoformat(),
+            "type": p.kind,
+            "text": summary(p),
+            "at": p.sent_at.isoformat(),
         }
-        values.update(
-            id=dict(key.key)["id"],
-            phone=m.phone or m.bsuid,
-            conversation_type=values.get("conversation_type") or "customer",
-            context=with_history(values.get("context"), line),
-            message_count=int(values.get("message_count") or 0) + 1,
-            last_message_at=max(filter(None, [values.get("last_message_at"), m.sent_at])),
-            stage=values.get("stage") or "pending",
-            assignee=values.get("assignee"),
-            unread_count=int(values.get("unread_count") or 0) + 1,
-            created_at=values.get("created_at") or m.sent_at,
-            updated_at=event.recorded_at,
-        )
-        return [Upsert(key, values)]
+        values["phone"] = p.phone or p.bsuid
+        values["context"] = with_history(values.get("context"), line)
+        values["message_count"] = int(values["message_count"]) + 1
+        values["unread_count"] = int(values["unread_count"]) + 1
+        last = values.get("last_message_at")
+        values["last_message_at"] = p.sent_at if last is None else max(last, p.sent_at)
+    elif isinstance(p, ReplyQueued):
+        line = {
+            "direction": "outbound",
+            "type": p.kind.value,
+            "text": p.text,
+            "sender": p.sender.value,
+        }
+        values["context"] = with_history(values.get("context"), line)
+        values["message_count"] = int(values["message_count"]) + 1
+    elif isinstance(p, ConversationStarted):
+        values["conversation_type"] = p.kind.value
+    elif isinstance(p, AgentTookOver):
+        values["assignee"] = p.agent
+        values["unread_count"] = 0
+    elif isinstance(p, ConversationReleased):
+        values["assignee"] = None

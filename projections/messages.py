@@ -12,11 +12,14 @@ from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
 from events.base import RecordedEvent
+from events.conversation import OutboundFailed, OutboundSent, ReplyQueued
+from events.outbox import OutboundReconciled
 from events.whatsapp import MessageReceived, StatusReceived
 from projections.base import Current, RowKey, Upsert
 
 TABLE = "whatsapp_messages"
 STATUS_RANK = {"pending": 0, "sent": 1, "delivered": 2, "read": 3, "played": 3, "failed": 4}
+OUTBOX = (ReplyQueued, OutboundSent, OutboundFailed, OutboundReconciled)
 
 
 def conversation_id(stream: str) -> str:
@@ -71,6 +74,8 @@ class MessagesProjection:
             return [message_key(message_id_for_wamid(payload.wamid))]
         if isinstance(payload, StatusReceived):
             return [message_key(status_row_id(payload))]
+        if isinstance(payload, OUTBOX):
+            return [message_key(payload.outbound_id)]
         return []
 
     def project(self, event: RecordedEvent, current: Current) -> Sequence[Upsert]:
@@ -82,7 +87,34 @@ class MessagesProjection:
         if isinstance(payload, StatusReceived):
             key = message_key(status_row_id(payload))
             return [self._status(event, payload, key, current.get(key))]
+        if isinstance(payload, OUTBOX):
+            key = message_key(payload.outbound_id)
+            return [self._outbound(event, payload, key, current.get(key))]
         return []
+
+    def _outbound(self, event: RecordedEvent, p: object, key: RowKey, row: Any) -> Upsert:
+        values = dict(row or {})
+        values.setdefault("id", dict(key.key)["id"])
+        values.setdefault("conversation_id", conversation_id(event.stream))
+        values.setdefault("direction", "outbound")
+        values.setdefault("created_at", event.recorded_at)
+        values["updated_at"] = event.recorded_at
+        if isinstance(p, ReplyQueued):
+            values.update(phone=p.to, content=p.text, type=p.kind.value)
+            values.setdefault("status", "pending")
+        elif isinstance(p, OutboundSent | OutboundReconciled):
+            values["meta_message_id"] = p.wamid
+            values["status"] = _forward(values.get("status"), "sent")
+        elif isinstance(p, OutboundFailed):
+            values["status"] = "failed"
+            response = dict(values.get("meta_response") or {})
+            response["error"] = {
+                "code": p.code,
+                "title": p.title,
+                "outcome_unknown": p.outcome_unknown,
+            }
+            values["meta_response"] = response
+        return Upsert(key, values)
 
     def _inbound(self, event: RecordedEvent, m: MessageReceived, key: RowKey, row: Any) -> Upsert:
         values = dict(row or {})
@@ -102,8 +134,7 @@ class MessagesProjection:
 
     def _status(self, event: RecordedEvent, s: StatusReceived, key: RowKey, row: Any) -> Upsert:
         values = dict(row or {})
-        old = values.get("status") or "pending"
-        new = s.status if STATUS_RANK.get(s.status, 0) >= STATUS_RANK.get(old, 0) else old
+        new = _forward(values.get("status"), s.status)
         response = dict(values.get("meta_response") or {})
         response[s.status] = {
             "timestamp": s.timestamp.isoformat(),
@@ -121,3 +152,9 @@ class MessagesProjection:
             updated_at=event.recorded_at,
         )
         return Upsert(key, values)
+
+
+def _forward(old: str | None, new: str) -> str:
+    """Statuses only move forward (a late "sent" never hides "read")."""
+    current = old or "pending"
+    return new if STATUS_RANK.get(new, 0) >= STATUS_RANK.get(current, 0) else current

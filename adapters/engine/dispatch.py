@@ -95,7 +95,10 @@ class StreamDispatcher:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        await self.drain()
+        try:
+            await self.drain()
+        except Exception as exc:
+            log.warning("reactor.stop_incomplete", reactor=self.name, error=str(exc)[:200])
 
     async def drain(self) -> None:
         """Wait until every dispatched event is handled, then save the checkpoint."""
@@ -112,11 +115,20 @@ class StreamDispatcher:
         await self.drain()
 
     async def _run(self) -> None:
-        self._cursor = await self.store.load_checkpoint(self.checkpoint_name)
+        loaded = False
         while True:
-            if not await self._read_once():
-                await self._save_checkpoint()
-                await self.store.notifier.wait(self._cursor, self.options.poll_interval)
+            try:
+                if not loaded:
+                    self._cursor = await self.store.load_checkpoint(self.checkpoint_name)
+                    loaded = True
+                if not await self._read_once():
+                    await self._save_checkpoint()
+                    await self.store.notifier.wait(self._cursor, self.options.poll_interval)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("reactor.read_failed", reactor=self.name, error=str(exc)[:200])
+                await asyncio.sleep(self.options.poll_interval)
 
     async def _read_once(self) -> bool:
         async with self._room:

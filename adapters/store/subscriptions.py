@@ -15,11 +15,13 @@ import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.store.event_store import EventStore
 from events.base import RecordedEvent
 
+log = structlog.get_logger(__name__)
 Handler = Callable[[Sequence[RecordedEvent], AsyncConnection], Awaitable[None]]
 
 
@@ -58,9 +60,20 @@ class SubscriptionRunner:
             handled += len(batch)
 
     async def run_forever(self) -> None:
-        """Catch up, then wait for wake-ups (or the poll interval) and catch up again."""
+        """Catch up, then wait for wake-ups (or the poll interval) and catch up again.
+
+        A failure (the database is down, say) is logged and retried after the poll
+        interval: the subscription recovers by itself when the database comes back.
+        """
         while True:
-            await self.catch_up()
+            try:
+                await self.catch_up()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("subscription.failed", name=self.name, error=str(exc)[:200])
+                await asyncio.sleep(self.poll_interval)
+                continue
             await self.store.notifier.wait(self.position, self.poll_interval)
 
     def start(self) -> None:

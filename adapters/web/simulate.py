@@ -25,6 +25,7 @@ from adapters.web.webhook import ingest_signed
 from core.phones import normalize_phone
 
 MAX_WAIT = 30.0
+QUIET_AFTER_REPLY = 0.4  # a turn's replies go out together; stop waiting after this
 
 
 def text_delivery(phone_digits: str, text: str, *, name: str = "Simulatore") -> dict[str, Any]:
@@ -114,10 +115,13 @@ def _wait_seconds(request: web.Request) -> float:
 async def _collect(
     replies: asyncio.Queue[SandboxSent], phone: str, wait: float
 ) -> list[SandboxSent]:
+    """Replies to ``phone`` until ``wait`` s pass, or until a short quiet after the first."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait
     found: list[SandboxSent] = []
     while (left := deadline - loop.time()) > 0:
+        if found:
+            left = min(left, QUIET_AFTER_REPLY)
         try:
             sent = await asyncio.wait_for(replies.get(), left)
         except TimeoutError:

@@ -1,0 +1,272 @@
+"""The conversation reactor: inbound facts in, recorded understanding and decisions out.
+
+For one conversation stream (called by the :class:`~adapters.engine.dispatch.StreamDispatcher`,
+so never concurrently for the same stream in one process):
+
+1. read the stream and find the inbound facts no ``TurnProcessed`` covers yet;
+2. fold the state; ask the assistant only when the rules may use its answer, and
+   append what it said (``MessageUnderstood``, ``ReplyGenerated`` or ``AssistantFailed``)
+   before anything acts on it; a recorded answer for the same messages is reused, so a
+   retry or a replay never calls the assistant twice;
+3. decide (pure ``decide_turn``) and append the decisions with ``TurnProcessed`` in one
+   append that expects the stream's version: if another writer got in between, reload
+   and decide again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+
+from adapters.store.event_store import EventStore
+from adapters.store.types import Expect, StreamVersionConflictError
+from core.catalog import Catalog
+from core.conversation import (
+    ConversationState,
+    CustomerTurn,
+    TurnContext,
+    decide_preferences,
+    decide_turn,
+    fold,
+    needs_understanding,
+    understanding_event,
+    understanding_of,
+)
+from core.ports import Assistant, AssistantError, ReplyRequest, Turn
+from core.understanding import Intent, Understanding
+from events.base import Metadata, NewEvent, RecordedEvent
+from events.conversation import AssistantFailed, MessageUnderstood, PartyKind, ReplyQueued
+from events.engine import ReplyGenerated, TurnProcessed
+from events.whatsapp import MessageReceived, UserPreferencesReceived
+
+log = structlog.get_logger(__name__)
+REACTOR_NAMESPACE = uuid.UUID("3d6f0f7e-8c1b-4b57-a5f2-6f0e1d2c3b4a")
+HISTORY_TURNS = 8
+
+
+def is_conversation_input(event: RecordedEvent) -> bool:
+    """The dispatcher's selector: customer facts in conversation streams."""
+    return event.stream.startswith("conversation-") and isinstance(
+        event.payload, MessageReceived | UserPreferencesReceived
+    )
+
+
+def stream_key(stream: str) -> str:
+    """``conversation-+39...`` -> ``+39...`` (or ``bsuid:...``)."""
+    return stream.removeprefix("conversation-")
+
+
+class ConversationReactor:
+    """Decides what the bot does with each customer turn (see the module docstring)."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        assistant: Assistant,
+        catalog: Callable[[], Catalog],
+        *,
+        is_dealer: Callable[[str], bool] = lambda _key: False,
+        generate_chat_replies: bool = False,
+        facts: dict[str, str] | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.store, self.assistant, self.catalog = store, assistant, catalog
+        self.is_dealer = is_dealer
+        self.generate_chat_replies = generate_chat_replies
+        self.facts = facts or {}
+        self._clock = clock
+
+    async def handle(self, stream: str, _events: Sequence[RecordedEvent]) -> None:
+        """Handle every unprocessed inbound fact of ``stream`` as one turn."""
+        for _ in range(5):
+            try:
+                await self._once(stream)
+                return
+            except StreamVersionConflictError:
+                log.info("conversation.reload_after_conflict")
+        raise RuntimeError(f"{stream}: kept conflicting with other writers")
+
+    async def _once(self, stream: str) -> None:
+        history = await self.store.read_stream(stream)
+        pending = _unprocessed(history)
+        if not pending:
+            return
+        key = stream_key(stream)
+        kind = PartyKind.DEALER if self.is_dealer(key) else PartyKind.CUSTOMER
+        state = fold(ConversationState(key=key, kind=kind), [e.payload for e in history])
+        expected = history[-1].version if history else 0
+        now = self._clock()
+        ids = _ids(stream, pending)
+        decisions: list[Any] = []
+        for fact in (e for e in pending if isinstance(e.payload, UserPreferencesReceived)):
+            decisions += decide_preferences(fold(state, decisions), fact.payload)
+        messages = [e.payload for e in pending if isinstance(e.payload, MessageReceived)]
+        if messages:
+            turn = CustomerTurn.of(messages)
+            context = TurnContext(catalog=self.catalog(), kind=kind)
+            understanding, added = await self._understand(stream, history, state, turn, now)
+            context, more = await self._maybe_reply_text(
+                stream, history, turn, understanding, context
+            )
+            expected += added + more
+            decisions += decide_turn(
+                fold(state, decisions), turn, understanding, now, ids, context=context
+            )
+        marker = TurnProcessed(
+            fact_ids=tuple(str(e.event_id) for e in pending), decisions=len(decisions)
+        )
+        await self._append(stream, expected, [*decisions, marker], pending)
+
+    async def _understand(
+        self,
+        stream: str,
+        history: list[RecordedEvent],
+        state: ConversationState,
+        turn: CustomerTurn,
+        now: datetime,
+    ) -> tuple[Understanding | None, int]:
+        if not needs_understanding(state, turn, now):
+            return None, 0
+        recorded = _recorded(history, MessageUnderstood, turn.wamids)
+        if recorded is not None:
+            return understanding_of(recorded), 0
+        if _recorded(history, AssistantFailed, turn.wamids) is not None:
+            return None, 0
+        try:
+            understood = await self.assistant.understand(
+                turn.text, history=_turns(history), catalog=self.catalog()
+            )
+        except AssistantError as exc:
+            failed = AssistantFailed(
+                operation="understand", error=str(exc)[:500], wamids=turn.wamids
+            )
+            return None, await self._record(stream, failed, turn.wamids, "understand-failed")
+        event = understanding_event(turn.wamids, understood)
+        return understood.understanding, await self._record(
+            stream, event, turn.wamids, "understood"
+        )
+
+    async def _maybe_reply_text(
+        self,
+        stream: str,
+        history: list[RecordedEvent],
+        turn: CustomerTurn,
+        understanding: Understanding | None,
+        context: TurnContext,
+    ) -> tuple[TurnContext, int]:
+        if not self.generate_chat_replies or understanding is None:
+            return context, 0
+        if understanding.intent is not Intent.GENERAL_CHAT:
+            return context, 0
+        recorded = _recorded(history, ReplyGenerated, turn.wamids)
+        added = 0
+        if recorded is None:
+            try:
+                reply = await self.assistant.reply(
+                    ReplyRequest(
+                        intent=understanding.intent,
+                        customer_text=turn.text,
+                        history=_turns(history),
+                        facts=dict(self.facts),
+                    )
+                )
+            except AssistantError as exc:
+                failed = AssistantFailed(
+                    operation="reply", error=str(exc)[:500], wamids=turn.wamids
+                )
+                return context, await self._record(stream, failed, turn.wamids, "reply-failed")
+            t = reply.trace
+            recorded = ReplyGenerated(
+                wamids=turn.wamids,
+                text=reply.text,
+                engine=t.engine,
+                model=t.model,
+                prompt_version=t.prompt_version,
+                latency_ms=t.latency_ms,
+                prompt_tokens=t.prompt_tokens,
+                completion_tokens=t.completion_tokens,
+                cached=t.cached,
+            )
+            added = await self._record(stream, recorded, turn.wamids, "reply")
+        reply_context = TurnContext(
+            catalog=context.catalog, kind=context.kind, reply_text=recorded.text
+        )
+        return reply_context, added
+
+    async def _record(self, stream: str, payload: Any, wamids: tuple[str, ...], step: str) -> int:
+        """Append an assistant result now (before use); returns how many events were new."""
+        new = NewEvent(
+            event_id=uuid.uuid5(REACTOR_NAMESPACE, f"{stream}:{'|'.join(wamids)}:{step}"),
+            payload=payload,
+            metadata=Metadata(source="reactor:conversation"),
+        )
+        result = await self.store.append(stream, Expect.ANY, [new])
+        return len(result.appended)
+
+    async def _append(
+        self, stream: str, expected: int, payloads: list[Any], pending: list[RecordedEvent]
+    ) -> None:
+        cause = pending[-1]
+        new = [
+            NewEvent(
+                event_id=uuid.uuid5(REACTOR_NAMESPACE, f"{cause.event_id}:decision:{i}"),
+                payload=p,
+                metadata=Metadata(
+                    causation_id=str(cause.event_id),
+                    source="reactor:conversation",
+                    correlation_id=cause.metadata.correlation_id,
+                ),
+            )
+            for i, p in enumerate(payloads)
+        ]
+        await self.store.append(stream, expected, new)
+        queued = sum(isinstance(p, ReplyQueued) for p in payloads)
+        log.info(
+            "conversation.turn_decided",
+            facts=len(pending),
+            decisions=len(payloads) - 1,
+            replies=queued,
+        )
+
+
+def _unprocessed(history: list[RecordedEvent]) -> list[RecordedEvent]:
+    done = {
+        fid for e in history if isinstance(e.payload, TurnProcessed) for fid in e.payload.fact_ids
+    }
+    return [
+        e
+        for e in history
+        if isinstance(e.payload, MessageReceived | UserPreferencesReceived)
+        and str(e.event_id) not in done
+    ]
+
+
+def _recorded(history: list[RecordedEvent], kind: type[Any], wamids: tuple[str, ...]) -> Any:
+    for e in reversed(history):
+        if isinstance(e.payload, kind) and tuple(e.payload.wamids) == wamids:
+            return e.payload
+    return None
+
+
+def _ids(stream: str, pending: list[RecordedEvent]) -> Iterator[str]:
+    seed = f"{stream}:{pending[-1].event_id}"
+    n = 0
+    while True:
+        n += 1
+        yield str(uuid.uuid5(REACTOR_NAMESPACE, f"{seed}:{n}"))
+
+
+def _turns(history: list[RecordedEvent]) -> list[Turn]:
+    lines: list[Turn] = []
+    for e in history:
+        if isinstance(e.payload, MessageReceived) and e.payload.text:
+            lines.append(Turn(role="customer", text=e.payload.text))
+        elif isinstance(e.payload, ReplyQueued):
+            lines.append(
+                Turn(role="agent" if e.payload.agent else "assistant", text=e.payload.text)
+            )
+    return lines[-HISTORY_TURNS:]
