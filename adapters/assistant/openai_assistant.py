@@ -26,6 +26,7 @@ import math
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Literal
 
 import openai
@@ -77,6 +78,9 @@ class CustomerMessageReading(pydantic.BaseModel):
     cart: list[_CartItem]
     unresolved: list[_UnresolvedItem]
     products: list[str]
+
+
+SEARCH_LIMIT = 5
 
 
 class OpenAIAssistant:
@@ -140,10 +144,20 @@ class OpenAIAssistant:
             raise AssistantError(f"OpenAI understand: refused ({message.refusal})")
         if message.parsed is None:
             raise AssistantError("OpenAI understand: empty answer")
-        return Understood(
-            understanding=_validated(message.parsed, catalog),
-            trace=_trace(completion, started),
-        )
+        understanding = _validated(message.parsed, catalog)
+        if understanding.intent is Intent.PRODUCT_INQUIRY:
+            understanding = await self._with_search(text, catalog, understanding)
+        return Understood(understanding=understanding, trace=_trace(completion, started))
+
+    async def _with_search(
+        self, text: str, catalog: Catalog, understanding: Understanding
+    ) -> Understanding:
+        """Product questions: the model's picks first, then embedding+lexical search hits."""
+        with _sdk_errors("search"):
+            hits = await self.embeddings.search(text, catalog, limit=SEARCH_LIMIT)
+        picked = {h.product_id for h in understanding.products}
+        merged = [*understanding.products, *(h for h in hits if h.product_id not in picked)]
+        return replace(understanding, products=tuple(merged[:SEARCH_LIMIT]))
 
     async def reply(self, request: ReplyRequest) -> Reply:
         """Write the Italian reply; cacheable general chat is served from the cache."""

@@ -456,3 +456,18 @@ async def test_resilient_passes_primary_answers_through(
     result = await assistant.understand("ciao", history=(), catalog=catalog)
     assert result.trace.engine == "openai"
     assert failures == []
+
+
+async def test_product_question_blends_embedding_search_after_the_models_picks(
+    fake: fake_api.FakeOpenAI, make_client: ClientFactory, catalog: Catalog
+) -> None:
+    """A question with no product named by the model still gets search hits, best first."""
+    fake.enqueue(fake_api.json_reply(_reading(intent="product_inquiry", products=[])))
+    assistant = OpenAIAssistant(make_client())
+    understood = await assistant.understand(
+        "avete un termometro digitale?", history=(), catalog=catalog
+    )
+    ids = [h.product_id for h in understood.understanding.products]
+    assert ids[0] == "p-termometro"
+    assert len(ids) <= 5
+    assert fake.requests_to("embeddings"), "the search embedded the catalogue and the query"
