@@ -20,6 +20,7 @@ from adapters.engine.outbox import OutboxSender, is_reply_queued
 from adapters.ingest import Ingestor
 from adapters.meta.graph import GraphMessenger
 from adapters.meta.sandbox import SandboxMessenger
+from adapters.metrics import LogTail, ServiceMetrics
 from adapters.readmodel.registry import all_projections
 from adapters.readmodel.runner import runner_for
 from adapters.settings import Settings
@@ -53,6 +54,8 @@ class Deps:
     run_reactors: bool = True
     messenger: Messenger | None = None
     http: aiohttp.ClientSession | None = None
+    metrics: ServiceMetrics = field(default_factory=ServiceMetrics)
+    tail: LogTail | None = None
     # Key that /simulate signs with when no app secret is configured (development only):
     # it never leaves the process, so it grants nothing to anyone outside.
     simulate_secret: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
@@ -61,6 +64,8 @@ class Deps:
         """Open what must run in the background."""
         await self.committer.start()
         await self.listener.start()
+        self.tail = LogTail(self.store, self.metrics)
+        self.tail.start()
         for worker in self.workers:
             worker.start()
         self.messenger = self._messenger()
@@ -107,6 +112,8 @@ class Deps:
             await reactor.stop()
         for worker in self.workers:
             await worker.stop()
+        if self.tail is not None:
+            await self.tail.stop()
         if self.http is not None:
             await self.http.close()
         await self.listener.stop()

@@ -45,14 +45,24 @@ async def healthz(_request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """The database answers; 503 otherwise."""
+    """The database answers and no subscriber lags more than ``READY_MAX_LAG`` events."""
     deps = request.app[DEPS]
     try:
         async with deps.engines.reader.connect() as conn:
             await conn.execute(text("SELECT 1"))
+        lag = await deps.metrics.refresh_lag(deps.store)
     except Exception as exc:
         return web.json_response({"status": "unavailable", "error": type(exc).__name__}, status=503)
-    return web.json_response({"status": "ready"})
+    if lag > deps.settings.ready_max_lag:
+        return web.json_response({"status": "lagging", "lag": lag}, status=503)
+    return web.json_response({"status": "ready", "lag": lag})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus text exposition."""
+    deps = request.app[DEPS]
+    await deps.metrics.refresh_lag(deps.store)
+    return web.Response(body=deps.metrics.render(), content_type="text/plain", charset="utf-8")
 
 
 def create_app(deps: Deps) -> web.Application:
@@ -68,6 +78,7 @@ def create_app(deps: Deps) -> web.Application:
     app.cleanup_ctx.append(lifetime)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
     app.router.add_get("/webhook", webhook.verify)
     app.router.add_post("/webhook", webhook.receive)
     app.router.add_post("/simulate", simulate.simulate)

@@ -7,6 +7,8 @@ answers 503 so that Meta redelivers (it retries for up to 7 days).
 
 from __future__ import annotations
 
+import time
+
 import structlog
 from aiohttp import web
 
@@ -35,7 +37,19 @@ async def verify(request: web.Request) -> web.Response:
 
 
 async def receive(request: web.Request) -> web.Response:
-    """Verify, record and acknowledge one delivery."""
+    """Verify, record and acknowledge one delivery (timed and counted for /metrics)."""
+    started = time.perf_counter()
+    response = await _receive(request)
+    metrics = request.app[DEPS].metrics
+    metrics.webhook_latency.labels(status=str(response.status)).observe(
+        time.perf_counter() - started
+    )
+    if response.status != 200:
+        metrics.deliveries.labels(outcome=f"rejected_{response.status}").inc()
+    return response
+
+
+async def _receive(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
     secret = deps.settings.whatsapp_app_secret
     if not secret:
@@ -63,6 +77,8 @@ async def ingest_signed(
     except StoreUnavailableError as exc:
         log.error("webhook.store_unavailable", error=str(exc))
         return _error(503, "event store unavailable; retry later")
+    deps = request.app[DEPS]
+    deps.metrics.deliveries.labels(outcome="duplicate" if outcome.duplicate else "recorded").inc()
     log.info(
         "webhook.recorded",
         delivery_id=outcome.delivery_id,

@@ -1,0 +1,147 @@
+"""Prometheus metrics, mostly derived from the log itself.
+
+Counters about what happened (events appended by type, sends by outcome and Meta error
+code, assistant latency and failures, parked events) come from a tail of the event log
+that starts at the position current when the process starts, so no component needs a
+metrics hook and every process reports what it sees. Request-level figures (webhook
+latency, deliveries, duplicates) are observed by the web layer. Lag per subscriber is
+computed when scraped, from the checkpoints table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+
+import structlog
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from sqlalchemy import select
+
+from adapters.store.event_store import EventStore
+from adapters.store.schema import checkpoints
+from events.base import RecordedEvent
+from events.conversation import AssistantFailed, MessageUnderstood, OutboundFailed, OutboundSent
+
+log = structlog.get_logger(__name__)
+LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+ASSISTANT_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
+
+
+class ServiceMetrics:
+    """The service's metrics in a registry of its own (one per app, so tests stay apart)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.webhook_latency = Histogram(
+            "dloop_webhook_seconds",
+            "Webhook handling time",
+            ["status"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.deliveries = Counter(
+            "dloop_webhook_deliveries", "Webhook deliveries by outcome", ["outcome"], registry=r
+        )
+        self.events = Counter(
+            "dloop_events_appended", "Events appended, by type", ["type"], registry=r
+        )
+        self.sends = Counter(
+            "dloop_sends",
+            "Outbound sends by outcome and Meta error code",
+            ["outcome", "code"],
+            registry=r,
+        )
+        self.assistant_latency = Histogram(
+            "dloop_assistant_seconds",
+            "Assistant latency",
+            ["engine"],
+            buckets=ASSISTANT_BUCKETS,
+            registry=r,
+        )
+        self.assistant_failures = Counter(
+            "dloop_assistant_failures", "Assistant failures", ["operation"], registry=r
+        )
+        self.lag = Gauge(
+            "dloop_subscription_lag_events",
+            "Events not yet processed, by subscriber",
+            ["subscriber"],
+            registry=r,
+        )
+        self.log_position = Gauge("dloop_log_position", "Highest position in the log", registry=r)
+
+    def observe(self, events: Sequence[RecordedEvent]) -> None:
+        """Count what a batch of stored events says happened."""
+        for e in events:
+            self.events.labels(type=e.type).inc()
+            p = e.payload
+            if isinstance(p, OutboundSent):
+                self.sends.labels(outcome="sent", code="").inc()
+            elif isinstance(p, OutboundFailed):
+                outcome = "unknown" if p.outcome_unknown else "failed"
+                self.sends.labels(outcome=outcome, code=str(p.code or "")).inc()
+            elif isinstance(p, MessageUnderstood):
+                self.assistant_latency.labels(engine=p.trace.engine).observe(
+                    p.trace.latency_ms / 1000
+                )
+            elif isinstance(p, AssistantFailed):
+                self.assistant_failures.labels(operation=p.operation).inc()
+
+    async def refresh_lag(self, store: EventStore) -> int:
+        """Update lag gauges; returns the largest lag."""
+        last = await store.last_position()
+        self.log_position.set(last)
+        async with store.engines.reader.connect() as conn:
+            rows = (await conn.execute(select(checkpoints.c.name, checkpoints.c.position))).all()
+        worst = 0
+        for name, position in rows:
+            lag = max(0, last - int(position))
+            self.lag.labels(subscriber=name).set(lag)
+            worst = max(worst, lag)
+        return worst
+
+    def render(self) -> bytes:
+        """The text exposition format."""
+        return generate_latest(self.registry)
+
+
+class LogTail:
+    """Feeds :meth:`ServiceMetrics.observe` with events appended after start-up."""
+
+    def __init__(
+        self, store: EventStore, metrics: ServiceMetrics, poll_interval: float = 1.0
+    ) -> None:
+        self.store, self.metrics, self.poll_interval = store, metrics, poll_interval
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Run in the background."""
+        self._task = asyncio.create_task(self._run(), name="metrics-tail")
+
+    async def stop(self) -> None:
+        """Stop tailing."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        position: int | None = None
+        while True:
+            try:
+                if position is None:
+                    position = await self.store.last_position()
+                batch = await self.store.read_all(position, 1000)
+                self.metrics.observe(batch)
+                if batch:
+                    position = batch[-1].position
+                    continue
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("metrics.tail_failed", error=str(exc)[:200])
+                await asyncio.sleep(self.poll_interval)
+                continue
+            await self.store.notifier.wait(position, self.poll_interval)
