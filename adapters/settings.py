@@ -48,6 +48,7 @@ class Settings:
     dashboard_token: str | None = field(default=None, repr=False)
     max_body_bytes: int = 4 * 1024 * 1024
     catalog_file: Path | None = None
+    body_read_timeout: float = 10.0  # seconds to receive a webhook body (slow clients: 408)
     ready_max_lag: int = 10_000  # /readyz fails when a subscriber is further behind
 
     @property
@@ -88,6 +89,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             env, "MAX_BODY_BYTES", 4 * 1024 * 1024, low=1024, high=64 * 1024 * 1024
         ),
         catalog_file=Path(p) if (p := _opt(env, "CATALOG_FILE")) else None,
+        body_read_timeout=_float(env, "BODY_READ_TIMEOUT", 10.0, low=0.1, high=300.0),
         ready_max_lag=_int(env, "READY_MAX_LAG", 10_000, low=1, high=10**9),
     )
 

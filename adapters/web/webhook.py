@@ -7,6 +7,7 @@ answers 503 so that Meta redelivers (it retries for up to 7 days).
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import structlog
@@ -57,7 +58,12 @@ async def _receive(request: web.Request) -> web.Response:
     too_big = _too_big(request, deps.settings.max_body_bytes)
     if too_big is not None:
         return too_big
-    body = await request.read()
+    try:
+        async with asyncio.timeout(deps.settings.body_read_timeout):
+            body = await request.read()
+    except TimeoutError:
+        # A client trickling its body (slow-loris) must not hold a worker: Meta sends fast.
+        return _error(408, f"body not received within {deps.settings.body_read_timeout:g} s")
     return await ingest_signed(request, body, request.headers.get(HEADER), secret)
 
 
