@@ -19,7 +19,7 @@ import dataclasses
 import enum
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Union, get_args, get_origin
@@ -42,8 +42,44 @@ def encode_payload(payload: Any) -> dict[str, JsonValue]:
 
 
 def _encode_dataclass(obj: Any) -> dict[str, JsonValue]:
-    hints = _hints(type(obj))
-    return {f.name: _encode(getattr(obj, f.name), hints[f.name]) for f in _fields(type(obj))}
+    out: dict[str, JsonValue] = {}
+    for name, hint in _encode_plan(type(obj)):
+        value = getattr(obj, name)
+        # Exact str/int/bool/float/None encode as themselves: skip the generic dispatch.
+        kind = type(value)
+        if kind in _PLAIN:
+            out[name] = value
+        elif kind in _EXACT:
+            out[name] = _EXACT[kind](value)
+        else:
+            out[name] = _encode(value, hint)
+    return out
+
+
+def _encode_datetime(value: datetime) -> str:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise EncodeError(f"naive datetime {value!r}: events need timezone-aware times")
+    return value.isoformat()
+
+
+# Exact types whose encoding does not depend on the field's type hint.
+_EXACT: dict[type[Any], Callable[[Any], JsonValue]] = {
+    Decimal: str,
+    datetime: _encode_datetime,
+    UUID: str,
+}
+
+
+_PLAIN = frozenset({str, int, bool, float, type(None)})
+_ENCODE_PLANS: dict[type[Any], tuple[tuple[str, Any], ...]] = {}
+
+
+def _encode_plan(cls: type[Any]) -> tuple[tuple[str, Any], ...]:
+    plan = _ENCODE_PLANS.get(cls)
+    if plan is None:
+        hints = _hints(cls)
+        plan = _ENCODE_PLANS[cls] = tuple((f.name, hints[f.name]) for f in _fields(cls))
+    return plan
 
 
 def _encode(value: Any, hint: Any) -> JsonValue:
@@ -58,9 +94,7 @@ def _encode(value: Any, hint: Any) -> JsonValue:
     if isinstance(value, float):
         return value
     if isinstance(value, datetime):
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise EncodeError(f"naive datetime {value!r}: events need timezone-aware times")
-        return value.isoformat()
+        return _encode_datetime(value)
     if isinstance(value, UUID):
         return str(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -106,47 +140,144 @@ def decode_payload(
 
 
 def _decode_dataclass(cls: type[Any], data: Mapping[str, Any]) -> Any:
-    if not isinstance(data, Mapping):
-        raise TypeError(f"{cls.__name__} expects an object, got {type(data).__name__}")
+    return _decoder(cls)(data)
+
+
+# Decoders are compiled once per class from its field types: the same checks as a walk
+# over the type hints, without repeating ``get_origin``/``get_args`` for every value.
+Convert = Callable[[Any], Any]
+_DECODERS: dict[type[Any], Convert] = {}
+
+
+def _decoder(cls: type[Any]) -> Convert:
+    decoder = _DECODERS.get(cls)
+    if decoder is None:
+        decoder = _DECODERS[cls] = _compile_dataclass(cls)
+    return decoder
+
+
+def _compile_dataclass(cls: type[Any]) -> Convert:
     hints = _hints(cls)
-    kwargs: dict[str, Any] = {}
-    for f in _fields(cls):
-        if f.name in data:
-            kwargs[f.name] = _decode(data[f.name], hints[f.name])
-        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-            raise KeyError(f"missing field {f.name!r}")
-    unknown = set(data) - {f.name for f in _fields(cls)}
-    if unknown:
-        raise ValueError(f"unknown fields {sorted(unknown)}")
-    return cls(**kwargs)
+    plan = tuple(
+        (
+            f.name,
+            _compile(hints[f.name]),
+            f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING,
+        )
+        for f in _fields(cls)
+    )
+    names = frozenset(f.name for f in _fields(cls))
+
+    def decode(data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            raise TypeError(f"{cls.__name__} expects an object, got {type(data).__name__}")
+        kwargs: dict[str, Any] = {}
+        for name, convert, required in plan:
+            if name in data:
+                kwargs[name] = convert(data[name])
+            elif required:
+                raise KeyError(f"missing field {name!r}")
+        if len(kwargs) != len(data) and (unknown := set(data) - names):
+            raise ValueError(f"unknown fields {sorted(unknown)}")
+        return cls(**kwargs)
+
+    return decode
 
 
-def _decode(value: Any, hint: Any) -> Any:
+def _compile(hint: Any) -> Convert:
     origin = get_origin(hint)
     if origin in (Union, types.UnionType):
-        options = [a for a in get_args(hint) if a is not type(None)]
+        return _compile_union(hint)
+    if hint is Any or hint is object:
+        return _identity
+    if origin is tuple:
+        return _compile_tuple(_compile(_element_hint(hint)))
+    if origin in (dict, Mapping, typing.Mapping) or hint in (dict, Mapping):
+        return _compile_mapping(_compile(_value_hint(hint)))
+    if isinstance(hint, type):
+        return _compile_simple(hint)
+    return _unsupported(hint)
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _unsupported(hint: Any) -> Convert:
+    def convert(_value: Any) -> Any:
+        raise TypeError(f"unsupported field type {hint!r}")
+
+    return convert
+
+
+_FAILURES = (TypeError, ValueError, KeyError, InvalidOperation)
+
+
+def _compile_union(hint: Any) -> Convert:
+    options = [a for a in get_args(hint) if a is not type(None)]
+    converters = [_compile(option) for option in options]
+
+    def convert(value: Any) -> Any:
         if value is None:
             return None
-        for option in options:
+        for option in converters:
             try:
-                return _decode(value, option)
-            except (TypeError, ValueError, KeyError, InvalidOperation):
+                return option(value)
+            except _FAILURES:
                 continue
         raise TypeError(f"{value!r} fits none of {options}")
-    if hint is Any or hint is object:
-        return value
-    if origin is tuple:
+
+    if options == [str]:  # the commonest field: ``str | None``
+
+        def optional_str(value: Any) -> Any:
+            return value if value is None or isinstance(value, str) else convert(value)
+
+        return optional_str
+    return convert
+
+
+def _compile_tuple(inner: Convert) -> Convert:
+    def convert(value: Any) -> Any:
         if not isinstance(value, list | tuple):
             raise TypeError(f"expected a list, got {type(value).__name__}")
-        return tuple(_decode(item, _element_hint(hint)) for item in value)
-    if origin in (dict, Mapping, typing.Mapping) or hint in (dict, Mapping):
+        return tuple([inner(item) for item in value])
+
+    return convert
+
+
+def _compile_mapping(inner: Convert) -> Convert:
+    def convert(value: Any) -> Any:
         if not isinstance(value, dict):
             raise TypeError(f"expected an object, got {type(value).__name__}")
-        inner = _value_hint(hint)
-        return {k: _decode(v, inner) for k, v in value.items()}
-    if isinstance(hint, type):
-        return _decode_simple(value, hint)
-    raise TypeError(f"unsupported field type {hint!r}")
+        return {k: inner(v) for k, v in value.items()}
+
+    return convert
+
+
+def _compile_simple(hint: type[Any]) -> Convert:
+    if dataclasses.is_dataclass(hint):
+
+        def nested(value: Any) -> Any:
+            return _decoder(hint)(value)  # looked up late: a class may nest itself
+
+        return nested
+    if hint is str:
+        return _decode_str
+    if hint is int:
+        return _decode_int
+    return lambda value: _decode_simple(value, hint)
+
+
+def _decode_str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {value!r}")
+    return value
+
+
+def _decode_int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"expected an integer, got {value!r}")
+    return value
 
 
 def _decode_simple(value: Any, hint: type[Any]) -> Any:

@@ -14,13 +14,13 @@ known ids.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -41,11 +41,51 @@ from events.base import Metadata, NewEvent, RecordedEvent
 from events.codec import decode_payload, encode_payload
 from events.errors import CorruptEventError
 
-_CHUNK = 500  # bound on IN (...) lists
+_PG_LOCK = f"SELECT pg_advisory_xact_lock({APPEND_LOCK_KEY})"
+# Known ids, current stream versions and the last position handed out, in one statement.
+_SQLITE_LOOKUP = """
+SELECT 0, event_id, NULL FROM events WHERE event_id IN (SELECT value FROM json_each(?))
+UNION ALL
+SELECT 1, stream, max(version) FROM events
+ WHERE stream IN (SELECT value FROM json_each(?)) GROUP BY stream
+UNION ALL
+SELECT 2, NULL, seq FROM sqlite_sequence WHERE name = 'events'"""
+# LATERAL ... LIMIT 1 keeps one index probe per key whatever the planner thinks of the
+# table's size (a fresh, unanalysed table otherwise gets sequential scans).
+_PG_LOOKUP = """
+SELECT 0, e.event_id::text, NULL::integer FROM unnest($1::uuid[]) AS k(id)
+  CROSS JOIN LATERAL (SELECT event_id FROM events WHERE event_id = k.id LIMIT 1) AS e
+UNION ALL
+SELECT 1, k.stream, v.version FROM unnest($2::text[]) AS k(stream)
+  CROSS JOIN LATERAL (SELECT version FROM events WHERE stream = k.stream
+                      ORDER BY version DESC LIMIT 1) AS v"""
+_SQLITE_INSERT = (
+    "INSERT INTO events (position, event_id, stream, version, type, schema_version, data,"
+    " metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_PG_NEXTVAL = "SELECT nextval('events_position_seq') FROM generate_series(1, $1)"
+# One statement for the whole batch (the statement trigger fires once), then the NOTIFY
+# that other processes' subscribers wake on (delivered at commit).
+_PG_INSERT = """
+WITH inserted AS (
+  INSERT INTO events (position, event_id, stream, version, type, schema_version, data,
+                      metadata, recorded_at)
+  SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::integer[], $5::text[],
+                       $6::integer[], $7::text[], $8::text[], $9::timestamptz[])
+)
+SELECT pg_notify('dloop_events', $10)"""
+_SELECT = (
+    "SELECT position, event_id, stream, version, type, schema_version, data, metadata,"
+    " recorded_at FROM events"
+)
+_SQLITE_READ_ALL = _SELECT + " WHERE position > ? ORDER BY position LIMIT ?"
+_PG_READ_ALL = _SELECT + " WHERE position > $1 ORDER BY position LIMIT $2"
+_SQLITE_READ_STREAM = _SELECT + " WHERE stream = ? AND version > ? ORDER BY version"
+_PG_READ_STREAM = _SELECT + " WHERE stream = $1 AND version > $2 ORDER BY version"
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # built once, not per call
+_dumps = _JSON.encode
 
 
 class EventStore:
@@ -56,6 +96,7 @@ class EventStore:
     ) -> None:
         self.engines = engines
         self.dialect = engines.dialect
+        self._sqlite = engines.dialect == "sqlite"
         self._clock = clock
         self.notifier = Notifier()
 
@@ -81,8 +122,8 @@ class EventStore:
         """
         try:
             async with self.transaction() as conn:
-                outcomes, rows = await self._plan(conn, units)
-                positions = await self._insert(conn, rows)
+                outcomes, rows, last = await self._plan(conn, units)
+                positions = await self._insert(conn, rows, last)
         except (OperationalError, DBAPIError, OSError) as exc:
             error = StoreUnavailableError(f"event store write failed: {_one_line(exc)}")
             return [error for _ in units]
@@ -94,20 +135,20 @@ class EventStore:
         """A write transaction (BEGIN IMMEDIATE on SQLite; the append lock on PostgreSQL)."""
         async with self.engines.writer.begin() as conn:
             if self.dialect == "postgresql":
-                await conn.execute(text(f"SELECT pg_advisory_xact_lock({APPEND_LOCK_KEY})"))
+                await conn.exec_driver_sql(_PG_LOCK)
             yield conn
 
     async def _plan(
         self, conn: AsyncConnection, units: Sequence[Sequence[AppendRequest]]
-    ) -> tuple[list[Any], list[dict[str, Any]]]:
+    ) -> tuple[list[Any], list[tuple[Any, ...]], int]:
         requests = [r for unit in units for r in unit]
-        known = await self._known_ids(conn, [e.event_id for r in requests for e in r.events])
-        versions = await self._versions(conn, {r.stream for r in requests})
-        now = self._clock()
+        ids = [e.event_id for r in requests for e in r.events]
+        known, versions, last = await self._lookup(conn, ids, {r.stream for r in requests})
+        recorded_at = self._recorded_at(self._clock())
         outcomes: list[Any] = []
-        rows: list[dict[str, Any]] = []
+        rows: list[tuple[Any, ...]] = []
         for unit in units:
-            planned = _plan_unit(unit, known, versions, now)
+            planned = _plan_unit(unit, known, versions, recorded_at, self._sqlite)
             if isinstance(planned, BaseException):
                 outcomes.append(planned)
                 continue
@@ -116,61 +157,74 @@ class EventStore:
             known.update(unit_ids)
             outcomes.append((unit_results, len(rows)))
             rows.extend(unit_rows)
-        return outcomes, rows
+        return outcomes, rows, last
 
-    async def _insert(self, conn: AsyncConnection, rows: list[dict[str, Any]]) -> list[int]:
+    async def _lookup(
+        self, conn: AsyncConnection, ids: list[UUID], streams: set[str]
+    ) -> tuple[set[UUID], dict[str, int], int]:
+        """Known ids, stream versions and (SQLite) the last position, in ONE round trip."""
+        versions = dict.fromkeys(streams, 0)
+        if self._sqlite:
+            params: tuple[Any, ...] = (_dumps([i.hex for i in ids]), _dumps(sorted(streams)))
+            result = await conn.exec_driver_sql(_SQLITE_LOOKUP, params)
+        else:
+            result = await conn.exec_driver_sql(_PG_LOOKUP, (ids, sorted(streams)))
+        known: set[UUID] = set()
+        last = 0
+        for kind, key, number in result:
+            if kind == 0:
+                known.add(UUID(key))
+            elif kind == 1:
+                versions[key] = int(number)
+            else:
+                last = int(number)
+        return known, versions, last
+
+    def _recorded_at(self, now: datetime) -> Any:
+        if now.tzinfo is None or now.utcoffset() is None:
+            raise ValueError("timestamps must be timezone-aware")
+        if self._sqlite:  # SQLAlchemy's storage format for SQLite: naive UTC text
+            return now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        return now
+
+    async def _insert(
+        self, conn: AsyncConnection, rows: list[tuple[Any, ...]], last: int
+    ) -> list[int]:
+        """Insert ``rows`` with positions chosen under the write lock; returns them."""
         if not rows:
             return []
-        stmt = events.insert().returning(events.c.position, sort_by_parameter_order=True)
-        result = await conn.execute(stmt, rows)
-        positions = [int(p) for p in result.scalars()]
-        if self.dialect == "postgresql":
-            await conn.execute(
-                text("SELECT pg_notify('dloop_events', :p)"), {"p": str(positions[-1])}
-            )
+        if self._sqlite:
+            # One writer holds BEGIN IMMEDIATE: the positions after the last one ever handed
+            # out (sqlite_sequence, which AUTOINCREMENT keeps) are ours, in row order.
+            positions = list(range(last + 1, last + 1 + len(rows)))
+            params = [(p, *row) for p, row in zip(positions, rows, strict=True)]
+            await conn.exec_driver_sql(_SQLITE_INSERT, params)
+            return positions
+        # Under the append lock: draw the positions, then one INSERT ... unnest.
+        drawn = await conn.exec_driver_sql(_PG_NEXTVAL, (len(rows),))
+        positions = sorted(int(p) for (p,) in drawn)
+        columns = [list(c) for c in zip(*rows, strict=True)]
+        await conn.exec_driver_sql(_PG_INSERT, (positions, *columns, str(positions[-1])))
         return positions
-
-    async def _known_ids(self, conn: AsyncConnection, ids: list[UUID]) -> set[UUID]:
-        found: set[UUID] = set()
-        for chunk in _chunks(ids):
-            rows = await conn.execute(select(events.c.event_id).where(events.c.event_id.in_(chunk)))
-            found.update(rows.scalars())
-        return found
-
-    async def _versions(self, conn: AsyncConnection, streams: set[str]) -> dict[str, int]:
-        out = dict.fromkeys(streams, 0)
-        for chunk in _chunks(sorted(streams)):
-            stmt = (
-                select(events.c.stream, func.max(events.c.version))
-                .where(events.c.stream.in_(chunk))
-                .group_by(events.c.stream)
-            )
-            for stream, version in await conn.execute(stmt):
-                out[stream] = int(version)
-        return out
 
     # -- reading -----------------------------------------------------------------------
 
     async def read_stream(self, stream: str, *, after_version: int = 0) -> list[RecordedEvent]:
         """The events of ``stream`` in version order (after ``after_version``)."""
-        stmt = (
-            select(events)
-            .where(events.c.stream == stream, events.c.version > after_version)
-            .order_by(events.c.version)
-        )
-        async with self.engines.reader.connect() as conn:
-            return [_decode_row(r) for r in await conn.execute(stmt)]
+        sql = _SQLITE_READ_STREAM if self._sqlite else _PG_READ_STREAM
+        return await self._read(sql, (stream, after_version))
 
     async def read_all(self, after_position: int = 0, limit: int = 1000) -> list[RecordedEvent]:
         """Up to ``limit`` events with position greater than ``after_position``, in order."""
-        stmt = (
-            select(events)
-            .where(events.c.position > after_position)
-            .order_by(events.c.position)
-            .limit(limit)
-        )
+        sql = _SQLITE_READ_ALL if self._sqlite else _PG_READ_ALL
+        return await self._read(sql, (after_position, limit))
+
+    async def _read(self, sql: str, params: tuple[Any, ...]) -> list[RecordedEvent]:
+        # Raw driver rows: our own decoding replaces SQLAlchemy's per-column processing.
         async with self.engines.reader.connect() as conn:
-            return [_decode_row(r) for r in await conn.execute(stmt)]
+            rows = (await conn.exec_driver_sql(sql, params)).all()
+        decode = _decode_sqlite_row if self._sqlite else _decode_row
+        return [decode(row) for row in rows]
 
     async def stream_version(self, stream: str) -> int:
         """The stream's current version; 0 when it has no events."""
@@ -208,14 +262,18 @@ class EventStore:
 
 
 def _plan_unit(
-    unit: Sequence[AppendRequest], known: set[UUID], versions: dict[str, int], now: datetime
+    unit: Sequence[AppendRequest],
+    known: set[UUID],
+    versions: dict[str, int],
+    recorded_at: Any,
+    sqlite: bool,
 ) -> Any:
-    versions = dict(versions)
+    mine: dict[str, int] = {}  # this unit's versions, over the shared ones (no copy)
     ids: set[UUID] = set()
     results: list[tuple[str, list[UUID], list[UUID], int]] = []
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[Any, ...]] = []
     for req in unit:
-        current = versions.get(req.stream, 0)
+        current = mine[req.stream] if req.stream in mine else versions.get(req.stream, 0)
         fresh: list[NewEvent] = []
         dupes: list[UUID] = []
         for e in req.events:
@@ -228,10 +286,10 @@ def _plan_unit(
             return StreamVersionConflictError(req.stream, req.expected, current)
         for e in fresh:
             current += 1
-            rows.append(_row(req.stream, current, e, now))
-        versions[req.stream] = current
+            rows.append(_row(req.stream, current, e, recorded_at, sqlite))
+        mine[req.stream] = current
         results.append((req.stream, [e.event_id for e in fresh], dupes, current))
-    return results, rows, versions, ids
+    return results, rows, mine, ids
 
 
 def _expected_ok(expected: ExpectedVersion, current: int) -> bool:
@@ -242,17 +300,19 @@ def _expected_ok(expected: ExpectedVersion, current: int) -> bool:
     return expected == current
 
 
-def _row(stream: str, version: int, e: NewEvent, now: datetime) -> dict[str, Any]:
-    return {
-        "event_id": e.event_id,
-        "stream": stream,
-        "version": version,
-        "type": e.type,
-        "schema_version": e.payload.VERSION,
-        "data": _dumps(encode_payload(e.payload)),
-        "metadata": _dumps(e.metadata.to_json()),
-        "recorded_at": now,
-    }
+def _row(stream: str, version: int, e: NewEvent, recorded_at: Any, sqlite: bool) -> tuple[Any, ...]:
+    """The insert parameters after ``position``, in :data:`_COLUMNS` order."""
+    payload = e.payload
+    return (
+        e.event_id.hex if sqlite else e.event_id,  # SQLite: SQLAlchemy's Uuid storage
+        stream,
+        version,
+        payload.TYPE,
+        payload.VERSION,
+        _dumps(encode_payload(payload)),
+        _dumps(e.metadata.to_json()),
+        recorded_at,
+    )
 
 
 def _fill_positions(outcome: Any, positions: list[int]) -> list[AppendResult] | BaseException:
@@ -271,31 +331,34 @@ def _fill_positions(outcome: Any, positions: list[int]) -> list[AppendResult] | 
     return results
 
 
-def _decode_row(row: Any) -> RecordedEvent:
-    position, type_name = int(row.position), str(row.type)
+def _decode_row(row: Sequence[Any]) -> RecordedEvent:
+    """A row of ``_*_READ_*`` (native types, as asyncpg gives them) as a recorded event."""
+    position, event_id, stream, version, type_name, schema_version, data, metadata, at = row
     try:
-        data = json.loads(row.data)
-        meta = json.loads(row.metadata)
+        payload = json.loads(data)
+        meta = json.loads(metadata)
     except (TypeError, ValueError) as exc:
         raise CorruptEventError(
             f"stored JSON is invalid: {exc}", position=position, type_name=type_name
         ) from exc
     return RecordedEvent(
         position=position,
-        event_id=row.event_id,
-        stream=row.stream,
-        version=int(row.version),
+        event_id=event_id,
+        stream=stream,
+        version=version,
         type=type_name,
-        schema_version=int(row.schema_version),
-        payload=decode_payload(type_name, int(row.schema_version), data, position=position),
+        schema_version=schema_version,
+        payload=decode_payload(type_name, schema_version, payload, position=position),
         metadata=Metadata.from_json(meta if isinstance(meta, dict) else {}),
-        recorded_at=row.recorded_at,
+        recorded_at=at,
     )
 
 
-def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]
+def _decode_sqlite_row(row: Sequence[Any]) -> RecordedEvent:
+    """SQLite keeps ids as hex text and times as naive UTC text (SQLAlchemy's formats)."""
+    parsed = datetime.fromisoformat(row[8])
+    at = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    return _decode_row((*row[:1], UUID(row[1]), *row[2:8], at))
 
 
 def _one_line(exc: BaseException) -> str:

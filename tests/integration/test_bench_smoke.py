@@ -1,0 +1,36 @@
+"""The benchmarks run end to end with tiny counts (they measure nothing here)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from scripts import bench_ingest, bench_store
+from scripts.cli import main as cli_main
+
+pytestmark = pytest.mark.integration
+
+
+def test_bench_store_runs_every_phase_on_sqlite(capsys: pytest.CaptureFixture[str]) -> None:
+    """A 200-event store run prints one JSON row per phase with both libraries' rates."""
+    assert bench_store.main(["--events", "200", "--backends", "sqlite", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["results"]
+    assert [r["phase"] for r in rows] == ["single", "group", "bulk", "read"]
+    assert all(r["ours"] > 0 and r["eventsourcing"] > 0 for r in rows)
+
+
+@pytest.mark.slow  # three servers in subprocesses: about 12 s
+def test_bench_ingest_loses_nothing_it_acknowledged(capsys: pytest.CaptureFixture[str]) -> None:
+    """A short ingest run against every server records each delivery answered 200."""
+    argv = ["--duration", "0.3", "--connections", "4", "--deliveries", "200", "--json"]
+    assert bench_ingest.main(argv) == 0
+    results = json.loads(capsys.readouterr().out)["results"]
+    assert [r["server"] for r in results] == list(bench_ingest.TARGETS)
+    assert all(r["ok"] > 0 and r["ok"] == r["recorded"] and r["lost"] == 0 for r in results)
+
+
+def test_cli_dispatches_bench_store(capsys: pytest.CaptureFixture[str]) -> None:
+    """``dloop-bot bench store ...`` passes its options through to the benchmark."""
+    assert cli_main(["bench", "store", "--events", "50", "--backends", "sqlite"]) == 0
+    assert "read back, decoded" in capsys.readouterr().out
