@@ -7,6 +7,8 @@ reach us with a business-scoped user id (BSUID) and no phone number are keyed by
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import phonenumbers
 
 _SEPARATORS = frozenset(" -.()/")
@@ -46,6 +48,7 @@ def normalize_phone(raw: str, default_region: str = "IT") -> str | None:
     return None
 
 
+@lru_cache(maxsize=65536)
 def phone_from_wa_id(wa_id: str) -> str | None:
     """E.164 for a ``wa_id`` as Meta sends it (international digits, no plus), else None.
 

@@ -38,5 +38,5 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"dloop-bot: serving on http://{host}:{port} (database: {settings.database_url.split('://')[0]})"
     )
-    web.run_app(app, host=host, port=port, print=None, handle_signals=True)
+    web.run_app(app, host=host, port=port, print=None, handle_signals=True, access_log=None)
     return 0

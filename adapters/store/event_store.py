@@ -17,7 +17,7 @@ import json
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from sqlalchemy import func, select
@@ -84,6 +84,15 @@ _SQLITE_READ_STREAM = _SELECT + " WHERE stream = ? AND version > ? ORDER BY vers
 _PG_READ_STREAM = _SELECT + " WHERE stream = $1 AND version > $2 ORDER BY version"
 
 
+class _Committer(Protocol):
+    """What :meth:`EventStore.route_appends` needs of a group committer."""
+
+    @property
+    def running(self) -> bool: ...
+
+    async def append(self, unit: Sequence[AppendRequest]) -> list[AppendResult]: ...
+
+
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # built once, not per call
 _dumps = _JSON.encode
 
@@ -99,14 +108,28 @@ class EventStore:
         self._sqlite = engines.dialect == "sqlite"
         self._clock = clock
         self.notifier = Notifier()
+        self._committer: _Committer | None = None
 
     # -- writing -----------------------------------------------------------------------
+
+    def route_appends(self, committer: _Committer | None) -> None:
+        """Send :meth:`append` through ``committer`` (group commit) while it runs.
+
+        Every writer in the process (webhooks, reactors, the outbox) then shares batched
+        transactions instead of queueing for the one SQLite writer connection with a
+        transaction and an fsync each.
+        """
+        self._committer = committer
 
     async def append(
         self, stream: str, expected: ExpectedVersion, new_events: Sequence[NewEvent]
     ) -> AppendResult:
-        """Append ``new_events`` to ``stream`` in one transaction."""
-        [outcome] = await self.commit_units([[AppendRequest(stream, expected, new_events)]])
+        """Append ``new_events`` to ``stream`` atomically (grouped with others when routed)."""
+        request = AppendRequest(stream, expected, new_events)
+        if self._committer is not None and self._committer.running:
+            [result] = await self._committer.append([request])
+            return result
+        [outcome] = await self.commit_units([[request]])
         if isinstance(outcome, BaseException):
             raise outcome
         return outcome[0]

@@ -63,6 +63,11 @@ class GroupCommitter:
             await self._worker
         self._worker = None
 
+    @property
+    def running(self) -> bool:
+        """True while the writer task runs."""
+        return self._worker is not None and not self._worker.done()
+
     async def append(self, unit: Sequence[AppendRequest]) -> list[AppendResult]:
         """Commit ``unit`` atomically with whatever else is queued; durable on return."""
         if self._worker is None or self._worker.done():

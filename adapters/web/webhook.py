@@ -85,7 +85,7 @@ async def ingest_signed(
         return _error(503, "event store unavailable; retry later")
     deps = request.app[DEPS]
     deps.metrics.deliveries.labels(outcome="duplicate" if outcome.duplicate else "recorded").inc()
-    log.info(
+    log.debug(
         "webhook.recorded",
         delivery_id=outcome.delivery_id,
         facts=outcome.facts,
