@@ -8,11 +8,14 @@ UPDATE`` in the subscription's transaction, beside the checkpoint.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
 from sqlalchemy import Table, and_, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -23,6 +26,8 @@ from adapters.store.event_store import EventStore
 from adapters.store.subscriptions import SubscriptionRunner
 from events.base import RecordedEvent
 from projections.base import Projection, Row, RowKey
+
+log = structlog.get_logger(__name__)
 
 
 class ProjectionHandler:
@@ -100,3 +105,84 @@ async def rebuild(store: EventStore, projection: Projection) -> RebuildReport:
 
 def _pk(table: Table) -> Any:
     return next(iter(table.primary_key.columns))
+
+
+class ProjectionsRunner:
+    """Keeps every projection current with ONE read and ONE transaction per batch.
+
+    Each projection keeps its own checkpoint, read and saved inside the shared write
+    transaction, so a projection never applies an event twice, even while
+    ``dloop-bot rebuild`` replays one of them next to the running service. After a small
+    batch the runner waits ``min_interval`` before the next, so a trickle of events is
+    committed in groups instead of one fsync per event per projection.
+    """
+
+    def __init__(
+        self,
+        store: EventStore,
+        projections: Sequence[Projection],
+        *,
+        batch_size: int = 1000,
+        min_interval: float = 0.05,
+        poll_interval: float = 1.0,
+    ) -> None:
+        self.store = store
+        self.handlers = [
+            (f"projection:{p.name}", ProjectionHandler(p, store.dialect)) for p in projections
+        ]
+        self.batch_size, self.min_interval, self.poll_interval = (
+            batch_size,
+            min_interval,
+            poll_interval,
+        )
+        self.position = 0
+        self._task: asyncio.Task[None] | None = None
+
+    async def catch_up(self) -> int:
+        """Apply everything committed so far; returns how many events were read."""
+        read = 0
+        while True:
+            start = min(
+                [await self.store.load_checkpoint(name) for name, _ in self.handlers], default=0
+            )
+            batch = await self.store.read_all(start, self.batch_size)
+            if not batch:
+                return read
+            async with self.store.transaction() as conn:
+                for name, handler in self.handlers:
+                    done = await self.store.load_checkpoint(name, conn)
+                    todo = [e for e in batch if e.position > done]
+                    if todo:
+                        await handler(todo, conn)
+                        await self.store.save_checkpoint(name, todo[-1].position, conn)
+            self.position = batch[-1].position
+            read += len(batch)
+            if len(batch) < self.batch_size:
+                return read
+
+    async def run_forever(self) -> None:
+        """Catch up, pause briefly to gather more, wait for wake-ups; never die."""
+        while True:
+            try:
+                if await self.catch_up():
+                    await asyncio.sleep(self.min_interval)
+                    continue
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("projections.failed", error=str(exc)[:200])
+                await asyncio.sleep(self.poll_interval)
+                continue
+            await self.store.notifier.wait(self.position, self.poll_interval)
+
+    def start(self) -> None:
+        """Run in the background."""
+        self._task = asyncio.create_task(self.run_forever(), name="projections")
+
+    async def stop(self) -> None:
+        """Stop the background task."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None

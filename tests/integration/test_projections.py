@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from adapters.ingest import Ingestor
 from adapters.readmodel.registry import all_projections
-from adapters.readmodel.runner import rebuild, runner_for
+from adapters.readmodel.runner import ProjectionsRunner, rebuild, runner_for
 from adapters.readmodel.tables import whatsapp_conversations, whatsapp_messages
 from adapters.store.event_store import EventStore
 from adapters.store.group_commit import GroupCommitter
@@ -111,4 +111,19 @@ async def test_rebuild_gives_tables_identical_to_the_live_ones(store: EventStore
     for projection in all_projections():
         report = await rebuild(store, projection)
         assert report.events > 0
+    assert await _tables(store) == live
+
+
+async def test_combined_runner_equals_rebuild_and_never_applies_twice(store: EventStore) -> None:
+    """One transaction for all projections; re-running or rebuilding one does not double count."""
+    await _ingest(store, [_text(f"m{i}", f"wamid.C{i}") for i in range(5)])
+    runner = ProjectionsRunner(store, all_projections(), batch_size=2)
+    await runner.catch_up()
+    await _ingest(store, [_text("ultimo", "wamid.C9")])
+    await runner.catch_up()
+    await runner.catch_up()
+    live = await _tables(store)
+    assert live["whatsapp_conversations"][0]["message_count"] == 6
+    await rebuild(store, all_projections()[0])
+    await runner.catch_up()
     assert await _tables(store) == live
