@@ -27,6 +27,7 @@ class Settings:
     port: int = 8080
     database_url: str = DEFAULT_DATABASE_URL
     environment: str = "development"  # "development" | "production"
+    role: str = "all"  # "all" | "web" (webhook and API only; reactors run in other processes)
     whatsapp_verify_token: str | None = None
     whatsapp_app_secret: str | None = field(default=None, repr=False)
     whatsapp_access_token: str | None = field(default=None, repr=False)
@@ -48,6 +49,17 @@ class Settings:
     dashboard_token: str | None = field(default=None, repr=False)
     max_body_bytes: int = 4 * 1024 * 1024
     catalog_file: Path | None = None
+    market_api_url: str | None = None
+    market_retry_seconds: float = 30.0
+    fcm_project_id: str | None = None
+    fcm_credentials_file: Path | None = None
+    fcm_api_base: str | None = None
+    fcm_token_uri: str | None = None
+    order_confirmation_minutes: float = 30.0
+    dealer_reminder_minutes: float = 10.0
+    opening_hours: str = "lun-sab 9:00-20:00"
+    delivery_zones: str = "Milano centro"
+    delivery_fee: str = "2,90 €"
     body_read_timeout: float = 10.0  # seconds to receive a webhook body (slow clients: 408)
     ready_max_lag: int = 10_000  # /readyz fails when a subscriber is further behind
 
@@ -66,6 +78,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         port=_int(env, "PORT", 8080, low=0, high=65535),
         database_url=_get(env, "DATABASE_URL", DEFAULT_DATABASE_URL),
         environment="production" if production else "development",
+        role=_choice(env, "DLOOP_ROLE", "all", ("all", "web")),
         whatsapp_verify_token=_opt(env, "WHATSAPP_VERIFY_TOKEN"),
         whatsapp_app_secret=_opt(env, "WHATSAPP_APP_SECRET"),
         whatsapp_access_token=_opt(env, "WHATSAPP_ACCESS_TOKEN"),
@@ -89,6 +102,21 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             env, "MAX_BODY_BYTES", 4 * 1024 * 1024, low=1024, high=64 * 1024 * 1024
         ),
         catalog_file=Path(p) if (p := _opt(env, "CATALOG_FILE")) else None,
+        market_api_url=_opt(env, "MARKET_API_URL"),
+        market_retry_seconds=_float(env, "MARKET_RETRY_SECONDS", 30.0, low=0.01, high=3600.0),
+        fcm_project_id=_opt(env, "FCM_PROJECT_ID"),
+        fcm_credentials_file=Path(f) if (f := _opt(env, "FCM_CREDENTIALS_FILE")) else None,
+        fcm_api_base=_opt(env, "FCM_API_BASE"),
+        fcm_token_uri=_opt(env, "FCM_TOKEN_URI"),
+        order_confirmation_minutes=_float(
+            env, "ORDER_CONFIRMATION_MINUTES", 30.0, low=0.001, high=7 * 24 * 60.0
+        ),
+        dealer_reminder_minutes=_float(
+            env, "DEALER_REMINDER_MINUTES", 10.0, low=0.001, high=24 * 60.0
+        ),
+        opening_hours=_get(env, "DLOOP_OPENING_HOURS", "lun-sab 9:00-20:00"),
+        delivery_zones=_get(env, "DLOOP_DELIVERY_ZONES", "Milano centro"),
+        delivery_fee=_get(env, "DLOOP_DELIVERY_FEE", "2,90 €"),
         body_read_timeout=_float(env, "BODY_READ_TIMEOUT", 10.0, low=0.1, high=300.0),
         ready_max_lag=_int(env, "READY_MAX_LAG", 10_000, low=1, high=10**9),
     )
@@ -127,6 +155,13 @@ def _float(env: Mapping[str, str], name: str, default: float, *, low: float, hig
         raise SettingsError(f"{name} must be a number, got {raw!r}") from None
     if not low <= value <= high:
         raise SettingsError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, options: tuple[str, ...]) -> str:
+    value = _get(env, name, default).lower()
+    if value not in options:
+        raise SettingsError(f"{name} must be one of {', '.join(options)}, got {value!r}")
     return value
 
 
