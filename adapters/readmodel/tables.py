@@ -1,11 +1,24 @@
 """Read tables, named and shaped like the original Supabase schema.
 
-Created by migration 2; each belongs to exactly one projection (see ``projections/``).
+Created by migrations 2 and 3; each projection table belongs to exactly one projection
+(see ``projections/``). ``review_dismissals`` and ``api_tokens`` are operator state written
+by the read API and the ``token`` command, never by projections, so a rebuild keeps them.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, Connection, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Connection,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
 
 from adapters.store.migrations import migration
 from adapters.store.schema import UtcDateTime
@@ -48,6 +61,44 @@ whatsapp_messages = Table(
     Index("ix_messages_meta_id", "meta_message_id"),
 )
 
+review_queue = Table(
+    "review_queue",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column(
+        "kind", String(32), nullable=False
+    ),  # parked | assistant_failed | outbound_failed | escalated
+    Column("conversation_id", String(36), nullable=True),
+    Column("stream", String(255), nullable=False),
+    Column("position", BigInteger, nullable=False),
+    Column("summary", Text, nullable=True),
+    Column("status", String(16), nullable=False, default="open"),  # open | dismissed | retried
+    Column("created_at", UtcDateTime, nullable=True),
+    Column("updated_at", UtcDateTime, nullable=True),
+    Index("ix_review_queue_status_position", "status", "position"),
+)
+
+review_dismissals = Table(
+    "review_dismissals",
+    metadata,
+    Column("item_id", String(36), primary_key=True),
+    Column("dismissed_by", String(128), nullable=False),
+    Column("dismissed_at", UtcDateTime, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),  # sha256 hex, never the secret
+    Column("role", String(16), nullable=False),  # admin | support | dealer
+    Column("dealer_id", String(64), nullable=True),
+    Column("label", String(128), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=True),
+    Column("revoked_at", UtcDateTime, nullable=True),
+)
+
 TABLES = {t.name: t for t in metadata.sorted_tables}
 
 
@@ -55,3 +106,10 @@ TABLES = {t.name: t for t in metadata.sorted_tables}
 def _read_tables(conn: Connection, _dialect: str) -> None:
     whatsapp_conversations.create(conn)
     whatsapp_messages.create(conn)
+
+
+@migration(3, "review queue, review dismissals and API tokens")
+def _review_and_tokens(conn: Connection, _dialect: str) -> None:
+    review_queue.create(conn)
+    review_dismissals.create(conn)
+    api_tokens.create(conn)

@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from adapters.bootstrap import Deps
 from adapters.web import simulate, webhook
+from adapters.web.api import setup_api
 from adapters.web.keys import DEPS
 
 log = structlog.get_logger(__name__)
@@ -82,4 +83,5 @@ def create_app(deps: Deps) -> web.Application:
     app.router.add_get("/webhook", webhook.verify)
     app.router.add_post("/webhook", webhook.receive)
     app.router.add_post("/simulate", simulate.simulate)
+    setup_api(app)
     return app

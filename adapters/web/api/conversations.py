@@ -1,0 +1,112 @@
+"""Conversation reads: the list, one conversation, its messages and its event timeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from adapters.readmodel.queries import ConversationFilter, NotFoundError
+from adapters.web.api.common import (
+    READ_MODEL,
+    choice_param,
+    int_param,
+    json_response,
+    only_params,
+    scope_of,
+    text_param,
+)
+from adapters.web.keys import DEPS
+from core.conversation import Stage
+from events.base import RecordedEvent
+from events.codec import encode_payload
+from projections.messages import conversation_id
+
+MAX_PAGE = 200
+MAX_TIMELINE = 1000
+TYPES = ("customer", "dealer")
+
+
+async def list_conversations(request: web.Request) -> web.Response:
+    """``GET /api/conversations``: filtered, newest message first, cursor-paginated."""
+    only_params(request, ("stage", "type", "assignee", "q", "limit", "cursor"))
+    filt = ConversationFilter(
+        stage=choice_param(request, "stage", [s.value for s in Stage]),
+        type=choice_param(request, "type", TYPES),
+        assignee=text_param(request, "assignee"),
+        q=text_param(request, "q", max_len=200),
+    )
+    page = await request.app[READ_MODEL].conversations(
+        scope_of(request),
+        filt,
+        limit=int_param(request, "limit", 50, 1, MAX_PAGE),
+        cursor=request.query.get("cursor"),
+    )
+    return json_response({"items": page.items, "next_cursor": page.next_cursor})
+
+
+async def visible_conversation(request: web.Request) -> dict[str, Any]:
+    """The conversation named in the path, if the caller may see it (404/403 otherwise)."""
+    cid = request.match_info["id"]
+    return await request.app[READ_MODEL].conversation(scope_of(request), cid)
+
+
+async def get_conversation(request: web.Request) -> web.Response:
+    """``GET /api/conversations/{id}``."""
+    only_params(request, ())
+    return json_response(await visible_conversation(request))
+
+
+async def list_messages(request: web.Request) -> web.Response:
+    """``GET /api/conversations/{id}/messages``: oldest first, cursor-paginated."""
+    only_params(request, ("limit", "cursor"))
+    row = await visible_conversation(request)
+    page = await request.app[READ_MODEL].messages(
+        row["id"],
+        limit=int_param(request, "limit", 100, 1, MAX_PAGE),
+        cursor=request.query.get("cursor"),
+    )
+    return json_response({"items": page.items, "next_cursor": page.next_cursor})
+
+
+def stream_of(row: dict[str, Any]) -> str:
+    """The event stream behind a conversation row (its id is derived from the stream)."""
+    key = row.get("phone")
+    if key:
+        for stream in (f"conversation-{key}", f"conversation-bsuid:{key}"):
+            if conversation_id(stream) == row["id"]:
+                return stream
+    raise NotFoundError("this conversation has no known event stream")
+
+
+def timeline_item(event: RecordedEvent) -> dict[str, Any]:
+    """One event as the audit view shows it."""
+    return {
+        "position": event.position,
+        "version": event.version,
+        "type": event.type,
+        "schema_version": event.schema_version,
+        "recorded_at": event.recorded_at,
+        "data": encode_payload(event.payload),
+        "metadata": event.metadata.to_json(),
+    }
+
+
+async def timeline(request: web.Request) -> web.Response:
+    """``GET /api/conversations/{id}/timeline``: every event of the stream, in order."""
+    only_params(request, ("after", "limit"))
+    after = int_param(request, "after", 0, 0, 2**31)
+    limit = int_param(request, "limit", 500, 1, MAX_TIMELINE)
+    row = await visible_conversation(request)
+    stream = stream_of(row)
+    history = await request.app[DEPS].store.read_stream(stream, after_version=after)
+    shown = history[:limit]
+    more = len(history) > limit
+    return json_response(
+        {
+            "conversation_id": row["id"],
+            "stream": stream,
+            "events": [timeline_item(e) for e in shown],
+            "next_after": shown[-1].version if more else None,
+        }
+    )

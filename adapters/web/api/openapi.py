@@ -1,0 +1,279 @@
+"""The OpenAPI 3.1 document of ``/api`` (served at ``/api/openapi.json``).
+
+Written by hand from small builders, so it says what clients need (roles, errors, the
+cursor contract); ``tests/api/test_openapi.py`` checks that its paths and methods are
+exactly the registered routes.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from adapters.web.api.common import json_response, only_params
+from adapters.web.api.openapi_schemas import SCHEMAS, STAGE, Json, ref
+
+STAFF = "Roles: admin, support."
+ALL = "Roles: admin, support, dealer (a dealer sees only its own rows)."
+
+
+def _error(description: str) -> Json:
+    return {"description": description, "content": {"application/json": {"schema": ref("Error")}}}
+
+
+def _ok(schema: str, description: str = "OK") -> Json:
+    return {"description": description, "content": {"application/json": {"schema": ref(schema)}}}
+
+
+def _query(name: str, description: str, schema: Json) -> Json:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schema,
+    }
+
+
+def _path_id(what: str) -> Json:
+    return {
+        "name": "id",
+        "in": "path",
+        "required": True,
+        "description": what,
+        "schema": {"type": "string"},
+    }
+
+
+def _op(
+    summary: str,
+    roles: str,
+    ok: Json,
+    *,
+    params: list[Json] | None = None,
+    errors: tuple[int, ...] = (),
+    body: Json | None = None,
+    ok_status: str = "200",
+) -> Json:
+    responses: Json = {ok_status: ok, "401": _error("missing, unknown, expired or revoked token")}
+    texts = {
+        403: "the token's role or dealer may not do this",
+        404: "no such resource",
+        409: "not allowed in the current state",
+        422: "invalid parameter or body",
+    }
+    for code in errors:
+        responses[str(code)] = _error(texts[code])
+    op: Json = {
+        "summary": summary,
+        "description": roles,
+        "parameters": params or [],
+        "responses": responses,
+    }
+    if body is not None:
+        op["requestBody"] = body
+    return op
+
+
+LIMIT = _query("limit", "page size", {"type": "integer", "minimum": 1, "maximum": 200})
+CURSOR = _query("cursor", "the next_cursor of the previous page (opaque)", {"type": "string"})
+
+
+def _action(summary: str) -> Json:
+    return {
+        "post": _op(
+            summary,
+            STAFF,
+            _ok("ActionResult"),
+            params=[_path_id("conversation id")],
+            errors=(403, 404, 409, 422),
+        )
+    }
+
+
+PATHS: Json = {
+    "/api/conversations": {
+        "get": _op(
+            "List conversations, newest message first",
+            ALL,
+            _ok("ConversationPage"),
+            params=[
+                _query("stage", "conversation stage", STAGE),
+                _query(
+                    "type", "customer or dealer", {"type": "string", "enum": ["customer", "dealer"]}
+                ),
+                _query("assignee", "agent owning the conversation", {"type": "string"}),
+                _query(
+                    "q",
+                    "text search over phone and recent history",
+                    {"type": "string", "maxLength": 200},
+                ),
+                LIMIT,
+                CURSOR,
+            ],
+            errors=(403, 422),
+        )
+    },
+    "/api/conversations/{id}": {
+        "get": _op(
+            "One conversation",
+            ALL,
+            _ok("Conversation"),
+            params=[_path_id("conversation id")],
+            errors=(403, 404, 422),
+        )
+    },
+    "/api/conversations/{id}/messages": {
+        "get": _op(
+            "Messages of a conversation, oldest first",
+            ALL,
+            _ok("MessagePage"),
+            params=[_path_id("conversation id"), LIMIT, CURSOR],
+            errors=(403, 404, 422),
+        )
+    },
+    "/api/conversations/{id}/timeline": {
+        "get": _op(
+            "Every event of the conversation stream (audit view)",
+            ALL,
+            _ok("Timeline"),
+            params=[
+                _path_id("conversation id"),
+                _query(
+                    "after",
+                    "only events after this stream version",
+                    {"type": "integer", "minimum": 0},
+                ),
+                _query(
+                    "limit", "events per page", {"type": "integer", "minimum": 1, "maximum": 1000}
+                ),
+            ],
+            errors=(403, 404, 422),
+        )
+    },
+    "/api/conversations/{id}/take-over": _action("Take the conversation from the bot"),
+    "/api/conversations/{id}/release": _action("Hand the conversation back to the bot"),
+    "/api/conversations/{id}/resolve": _action("Close the conversation"),
+    "/api/conversations/{id}/reply": {
+        "post": _op(
+            "Reply as the agent, through the outbox"
+            " (409 with a template hint outside the 24-hour window)",
+            STAFF,
+            _ok("ActionResult", "queued"),
+            params=[_path_id("conversation id")],
+            errors=(403, 404, 409, 422),
+            body={"required": True, "content": {"application/json": {"schema": ref("ReplyBody")}}},
+            ok_status="202",
+        )
+    },
+    "/api/review": {
+        "get": _op(
+            "The review queue, newest first",
+            STAFF,
+            _ok("ReviewPage"),
+            params=[
+                _query(
+                    "status",
+                    "item status",
+                    {"type": "string", "enum": ["open", "dismissed", "retried"]},
+                ),
+                LIMIT,
+                CURSOR,
+            ],
+            errors=(403, 422),
+        )
+    },
+    "/api/review/{id}/dismiss": {
+        "post": _op(
+            "Dismiss an open review item",
+            STAFF,
+            _ok("ReviewItem"),
+            params=[_path_id("review item id")],
+            errors=(403, 404, 409, 422),
+        )
+    },
+    "/api/dealers": {"get": _op("Dealers", ALL, _ok("DealerList"), errors=(422,))},
+    "/api/catalog": {
+        "get": _op(
+            "Products with price and stock",
+            ALL,
+            _ok("ProductList"),
+            params=[_query("dealer", "only this dealer's products (staff)", {"type": "string"})],
+            errors=(422,),
+        )
+    },
+    "/api/orders": {
+        "get": _op(
+            "Order relays, newest first (empty until order relays are projected)",
+            ALL,
+            _ok("OrderPage"),
+            params=[
+                _query("status", "relay status", {"type": "string"}),
+                _query("dealer", "dealer id (staff)", {"type": "string"}),
+                LIMIT,
+                CURSOR,
+            ],
+            errors=(422,),
+        )
+    },
+    "/api/counters": {"get": _op("Dashboard counters", STAFF, _ok("Counters"), errors=(403, 422))},
+    "/api/stream": {
+        "get": _op(
+            "Server-Sent Events of new events; id is the global position;"
+            " resumable with Last-Event-ID",
+            ALL,
+            {
+                "description": "an endless text/event-stream",
+                "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            },
+            params=[
+                {
+                    "name": "Last-Event-ID",
+                    "in": "header",
+                    "required": False,
+                    "description": "resume after this global position",
+                    "schema": {"type": "integer", "minimum": 0},
+                },
+                _query(
+                    "after",
+                    "same as Last-Event-ID, for clients that cannot set headers",
+                    {"type": "integer", "minimum": 0},
+                ),
+            ],
+            errors=(422,),
+        )
+    },
+    "/api/openapi.json": {
+        "get": _op(
+            "This document",
+            ALL,
+            {
+                "description": "the OpenAPI 3.1 document",
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            },
+        )
+    },
+}
+
+DOCUMENT: Json = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "Dloop WhatsApp relay: read API",
+        "version": "1",
+        "description": "Every route needs `Authorization: Bearer <token>`"
+        " (dloop-bot token create). "
+        "Errors share the Error shape. Lists are paginated by an opaque next_cursor.",
+    },
+    "servers": [{"url": "/"}],
+    "security": [{"bearer": []}],
+    "paths": PATHS,
+    "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "schemas": SCHEMAS,
+    },
+}
+
+
+async def openapi(request: web.Request) -> web.Response:
+    """``GET /api/openapi.json``: the document above."""
+    only_params(request, ())
+    return json_response(DOCUMENT)

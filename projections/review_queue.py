@@ -1,0 +1,105 @@
+"""``review_queue``: what people must look at, one row per problem event.
+
+Items come from parked reactor events (``engine.event_parked``), assistant failures,
+failed or unknown-outcome sends and escalations. Ids are derived from the events, so a
+rebuild gives the same rows: a parked item is keyed by reactor and position, which lets
+``engine.parked_event_reprocessed`` mark it ``retried`` when the re-drive succeeded.
+Dismissals are operator actions kept in ``review_dismissals`` (not here), so a rebuild
+never loses them; the read queries combine both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import NAMESPACE_URL, uuid5
+
+from events.base import RecordedEvent
+from events.conversation import AssistantFailed, ConversationEscalated, OutboundFailed
+from events.engine import ParkedEventReprocessed, ReactorEventParked
+from projections.base import Current, RowKey, Upsert
+from projections.messages import conversation_id
+
+TABLE = "review_queue"
+ITEMS = (ReactorEventParked, AssistantFailed, OutboundFailed, ConversationEscalated)
+
+
+def review_id(event: RecordedEvent) -> str:
+    """The item id of a problem event (stable across rebuilds)."""
+    p = event.payload
+    if isinstance(p, ReactorEventParked | ParkedEventReprocessed):
+        return parked_id(p.reactor, p.position)
+    return str(uuid5(NAMESPACE_URL, f"review:{event.event_id}"))
+
+
+def parked_id(reactor: str, position: int) -> str:
+    """The item id of ``reactor``'s parked event at ``position``."""
+    return str(uuid5(NAMESPACE_URL, f"review:parked:{reactor}:{position}"))
+
+
+class ReviewQueueProjection:
+    """Builds ``review_queue`` from problem events."""
+
+    name: str = "review_queue"
+    tables: tuple[str, ...] = (TABLE,)
+
+    def needs(self, event: RecordedEvent) -> Sequence[RowKey]:
+        """The item row of a problem event or of a parked event's re-drive."""
+        if isinstance(event.payload, (*ITEMS, ParkedEventReprocessed)):
+            return [RowKey.of(TABLE, id=review_id(event))]
+        return []
+
+    def project(self, event: RecordedEvent, current: Current) -> Sequence[Upsert]:
+        """Open an item for a problem; mark a parked item retried after a good re-drive."""
+        keys = self.needs(event)
+        if not keys:
+            return []
+        key = keys[0]
+        p = event.payload
+        if isinstance(p, ParkedEventReprocessed):
+            row = current.get(key)
+            if row is None or not p.succeeded:
+                return []
+            return [Upsert(key, {**row, "status": "retried", "updated_at": event.recorded_at})]
+        return [Upsert(key, _item(event, dict(key.key)["id"], current.get(key)))]
+
+
+def _item(event: RecordedEvent, item_id: str, row: Any) -> dict[str, Any]:
+    p = event.payload
+    subject = p.stream if isinstance(p, ReactorEventParked) else event.stream
+    return {
+        "id": item_id,
+        "kind": _KINDS[type(p)],
+        "conversation_id": (
+            conversation_id(subject) if subject.startswith("conversation-") else None
+        ),
+        "stream": subject,
+        "position": p.position if isinstance(p, ReactorEventParked) else event.position,
+        "summary": summary(p),
+        "status": (row or {}).get("status") or "open",
+        "created_at": (row or {}).get("created_at") or event.recorded_at,
+        "updated_at": event.recorded_at,
+    }
+
+
+_KINDS: dict[type[Any], str] = {
+    ReactorEventParked: "parked",
+    AssistantFailed: "assistant_failed",
+    OutboundFailed: "outbound_failed",
+    ConversationEscalated: "escalated",
+}
+
+
+def summary(p: object) -> str:
+    """One line saying what went wrong, for the queue's list view."""
+    if isinstance(p, ReactorEventParked):
+        return f"{p.reactor} gave up on {p.event_type}: {p.error}"[:500]
+    if isinstance(p, AssistantFailed):
+        return f"assistant {p.operation} failed: {p.error}"[:500]
+    if isinstance(p, OutboundFailed):
+        what = "outcome unknown, not resent" if p.outcome_unknown else "send failed"
+        code = f" ({p.code})" if p.code is not None else ""
+        return f"{what}{code}: {p.title or 'no details'}"[:500]
+    if isinstance(p, ConversationEscalated):
+        return f"escalated: {p.reason}"
+    return type(p).__name__
