@@ -16,6 +16,8 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/dloop-bot migrate
+	@echo "Dashboard login (one-time link, 15 min):"
+	@$(BIN)/dloop-bot login-link
 	$(BIN)/dloop-bot serve
 
 test: $(STAMP)

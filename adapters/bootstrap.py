@@ -16,13 +16,17 @@ from adapters.assistant.openai_assistant import OpenAIAssistant, build_openai_cl
 from adapters.assistant.resilient import ResilientAssistant
 from adapters.engine.conversation import ConversationReactor, is_conversation_input
 from adapters.engine.dispatch import DispatchOptions, StreamDispatcher
-from adapters.engine.outbox import OutboxSender, is_reply_queued
+from adapters.engine.lease import leases_for
+from adapters.engine.order_runtime import business_facts, order_dispatchers
+from adapters.engine.outbox import OutboxSender, is_outbox_input
 from adapters.ingest import Ingestor
+from adapters.market.live import LiveMarket
 from adapters.meta.graph import GraphMessenger
 from adapters.meta.sandbox import SandboxMessenger
 from adapters.metrics import LogTail, ServiceMetrics
+from adapters.ops.hashchain import HashChainSealer
 from adapters.readmodel.registry import all_projections
-from adapters.readmodel.runner import runner_for
+from adapters.readmodel.runner import ProjectionsRunner
 from adapters.settings import Settings
 from adapters.store.engine import Engines, create_engines
 from adapters.store.event_store import EventStore
@@ -49,7 +53,7 @@ class Deps:
     listener: PgListener
     assistant: Assistant
     catalog: Catalog
-    workers: list[SubscriptionRunner] = field(default_factory=list)
+    workers: list[SubscriptionRunner | ProjectionsRunner] = field(default_factory=list)
     reactors: list[StreamDispatcher] = field(default_factory=list)
     run_reactors: bool = True
     messenger: Messenger | None = None
@@ -63,12 +67,15 @@ class Deps:
     async def start(self) -> None:
         """Open what must run in the background."""
         await self.committer.start()
+        self.store.route_appends(self.committer)
         await self.listener.start()
         self.tail = LogTail(self.store, self.metrics)
         self.tail.start()
+        self.messenger = self._messenger()
+        if self.settings.role == "web":
+            return  # webhook and API only: other processes run the reactors
         for worker in self.workers:
             worker.start()
-        self.messenger = self._messenger()
         if self.run_reactors:
             self.reactors = self._reactors(self.messenger)
             for reactor in self.reactors:
@@ -88,28 +95,57 @@ class Deps:
         )
 
     def _reactors(self, messenger: Messenger) -> list[StreamDispatcher]:
+        live = LiveMarket(self.store, self.catalog, on_change=self._catalog_changed)
+        self.http = self.http or aiohttp.ClientSession()
         dealers = {normalize_phone(d.phone) for d in self.catalog.dealers}
         conversation = ConversationReactor(
             self.store,
             self.assistant,
             lambda: self.catalog,
-            is_dealer=lambda key: key in dealers,
+            is_dealer=lambda key: key in dealers or live.is_dealer(key),
             generate_chat_replies=bool(self.settings.openai_api_key),
+            facts=business_facts(self.settings),
         )
-        outbox = OutboxSender(self.store, messenger)
-        debounce = DispatchOptions(debounce=self.settings.debounce_seconds)
+        # Mark-as-read (typing indicator) only towards Meta: the simulator shows replies.
+        # Meta's default 80 messages/s per number, until a setting raises it (upgraded numbers).
+        rate = self.settings.whatsapp_messages_per_second
+        outbox = OutboxSender(
+            self.store,
+            messenger,
+            messages_per_second=rate,
+            mark_read=messenger is not self.sandbox,
+        )
+        # An LLM turn takes about a second: enough streams at once for 200+ turns/s.
+        debounce = DispatchOptions(debounce=self.settings.debounce_seconds, concurrency=512)
         return [
             StreamDispatcher(
-                self.store, "conversation", is_conversation_input, conversation.handle, debounce
+                self.store,
+                "conversation",
+                is_conversation_input,
+                conversation.handle,
+                debounce,
+                leases=leases_for(self.engines, "conversation"),
             ),
-            StreamDispatcher(self.store, "outbox", is_reply_queued, outbox.handle),
+            StreamDispatcher(
+                self.store,
+                "outbox",
+                is_outbox_input,
+                outbox.handle,
+                DispatchOptions(concurrency=256),
+                leases=leases_for(self.engines, "outbox"),
+            ),
+            *order_dispatchers(self.settings, self.store, live, self.http),
         ]
 
+    def _catalog_changed(self, catalog: Catalog) -> None:
+        self.catalog = catalog  # stock and catalogue imports reach the conversation rules
+
     async def close(self) -> None:
-        """Finish queued writes, then close connections."""
-        await self.committer.close()
+        """Stop the reactors, finish queued writes, then close connections."""
         for reactor in self.reactors:
             await reactor.stop()
+        await self.committer.close()
+        self.store.route_appends(None)
         for worker in self.workers:
             await worker.stop()
         if self.tail is not None:
@@ -168,7 +204,7 @@ def build(settings: Settings) -> Deps:
         listener=PgListener(store),
         assistant=build_assistant(settings),
         catalog=load_catalog(settings.catalog_file),
-        workers=[runner_for(store, p) for p in all_projections()],
+        workers=[ProjectionsRunner(store, all_projections()), HashChainSealer(store)],
     )
 
 

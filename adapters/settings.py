@@ -34,6 +34,7 @@ class Settings:
     whatsapp_phone_number_id: str | None = None
     whatsapp_api_base: str = "https://graph.facebook.com"
     whatsapp_api_version: str = "v25.0"
+    whatsapp_messages_per_second: float = 80.0  # Cloud API throughput per business number
     openai_api_key: str | None = field(default=None, repr=False)
     openai_base_url: str | None = None
     llm_model: str = "gpt-4o-mini"
@@ -85,6 +86,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         whatsapp_phone_number_id=_opt(env, "WHATSAPP_PHONE_NUMBER_ID"),
         whatsapp_api_base=_get(env, "WHATSAPP_API_BASE", "https://graph.facebook.com").rstrip("/"),
         whatsapp_api_version=_get(env, "WHATSAPP_API_VERSION", "v25.0"),
+        whatsapp_messages_per_second=_float(
+            env, "WHATSAPP_MESSAGES_PER_SECOND", 80.0, low=1.0, high=1000.0
+        ),
         openai_api_key=_opt(env, "OPENAI_API_KEY"),
         openai_base_url=_opt(env, "OPENAI_BASE_URL"),
         llm_model=_get(env, "LLM_MODEL", "gpt-4o-mini"),

@@ -58,6 +58,8 @@ class ConversationsProjection:
         key = conversation_key(event.stream)
         values = dict(current.get(key) or {})
         values.setdefault("id", dict(key.key)["id"])
+        if not values.get("phone"):  # a conversation we opened (a dealer order) has no inbound yet
+            values["phone"] = event.stream.removeprefix("conversation-")
         values.setdefault("conversation_type", "customer")
         values.setdefault("message_count", 0)
         values.setdefault("unread_count", 0)

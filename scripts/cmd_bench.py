@@ -1,9 +1,9 @@
-"""``dloop-bot bench store|ingest|nlu|all``: the benchmarks (scripts, never timed tests).
+"""``dloop-bot bench store|ingest|nlu|e2e|ops|all``: the benchmarks (scripts, never tests).
 
 Each benchmark lives in its own ``scripts/bench_<name>.py`` with ``main(argv) -> int``;
-the arguments after the benchmark's name are passed to it unchanged. ``all`` runs store,
-ingest and nlu (when ``scripts/bench_nlu.py`` exists) with their defaults, one after the
-other, and returns the worst exit status.
+the arguments after the benchmark's name are passed to it unchanged. ``all`` runs every
+one with its defaults, one after the other (e2e alone takes minutes), and returns the
+worst exit status.
 """
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ import importlib
 import importlib.util
 from typing import Any
 
-BENCHES = ("store", "ingest", "nlu")
+BENCHES = ("store", "ingest", "nlu", "e2e", "ops")
 
 
 def register(sub: Any) -> None:
     """Add the ``bench`` subcommand."""
     parser = sub.add_parser(
         "bench",
-        help="run a benchmark: store, ingest, nlu or all",
+        help="run a benchmark: store, ingest, nlu, e2e, ops or all",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -4,13 +4,15 @@ For one conversation stream (called by the :class:`~adapters.engine.dispatch.Str
 so never concurrently for the same stream in one process):
 
 1. read the stream and find the inbound facts no ``TurnProcessed`` covers yet;
-2. fold the state; ask the assistant only when the rules may use its answer, and
-   append what it said (``MessageUnderstood``, ``ReplyGenerated`` or ``AssistantFailed``)
-   before anything acts on it; a recorded answer for the same messages is reused, so a
-   retry or a replay never calls the assistant twice;
-3. decide (pure ``decide_turn``) and append the decisions with ``TurnProcessed`` in one
-   append that expects the stream's version: if another writer got in between, reload
-   and decide again.
+2. fold the state; ask the assistant only when the rules may use its answer; what it
+   said (``MessageUnderstood``, ``ReplyGenerated`` or ``AssistantFailed``) is recorded
+   ahead of the decisions that use it, in the same atomic append, so nothing acts on an
+   answer that is not in the log (effects start only after that append), and replay
+   reads the recorded answer instead of calling out; an answer already recorded for
+   the same messages is reused;
+3. decide (pure ``decide_turn``) and append the answer, the decisions and
+   ``TurnProcessed`` in one append that expects the stream's version: if another writer
+   got in between, reload and decide again (one transaction per turn, group-committed).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any
 import structlog
 
 from adapters.store.event_store import EventStore
-from adapters.store.types import Expect, StreamVersionConflictError
+from adapters.store.types import StreamVersionConflictError
 from core.catalog import Catalog
 from core.conversation import (
     ConversationState,
@@ -102,68 +104,68 @@ class ConversationReactor:
         now = self._clock()
         ids = _ids(stream, pending)
         decisions: list[Any] = []
+        prelude: list[Any] = []  # assistant answers, recorded ahead of the decisions
         for fact in (e for e in pending if isinstance(e.payload, UserPreferencesReceived)):
             decisions += decide_preferences(fold(state, decisions), fact.payload)
-        messages = [e.payload for e in pending if isinstance(e.payload, MessageReceived)]
+        # WhatsApp catalog carts (kind "order") are read by the order reactor.
+        messages = [
+            e.payload
+            for e in pending
+            if isinstance(e.payload, MessageReceived) and e.payload.kind != "order"
+        ]
         if messages:
             turn = CustomerTurn.of(messages)
             context = TurnContext(catalog=self.catalog(), kind=kind)
-            understanding, added = await self._understand(stream, history, state, turn, now)
-            context, more = await self._maybe_reply_text(
-                stream, history, turn, understanding, context
-            )
-            expected += added + more
+            understanding = await self._understand(history, state, turn, now, prelude)
+            context = await self._maybe_reply_text(history, turn, understanding, context, prelude)
             decisions += decide_turn(
                 fold(state, decisions), turn, understanding, now, ids, context=context
             )
         marker = TurnProcessed(
             fact_ids=tuple(str(e.event_id) for e in pending), decisions=len(decisions)
         )
-        await self._append(stream, expected, [*decisions, marker], pending)
+        await self._append(stream, expected, [*prelude, *decisions, marker], pending)
 
     async def _understand(
         self,
-        stream: str,
         history: list[RecordedEvent],
         state: ConversationState,
         turn: CustomerTurn,
         now: datetime,
-    ) -> tuple[Understanding | None, int]:
+        prelude: list[Any],
+    ) -> Understanding | None:
         if not needs_understanding(state, turn, now):
-            return None, 0
+            return None
         recorded = _recorded(history, MessageUnderstood, turn.wamids)
         if recorded is not None:
-            return understanding_of(recorded), 0
+            return understanding_of(recorded)
         if _recorded(history, AssistantFailed, turn.wamids) is not None:
-            return None, 0
+            return None
         try:
             understood = await self.assistant.understand(
                 turn.text, history=_turns(history), catalog=self.catalog()
             )
         except AssistantError as exc:
-            failed = AssistantFailed(
-                operation="understand", error=str(exc)[:500], wamids=turn.wamids
+            prelude.append(
+                AssistantFailed(operation="understand", error=str(exc)[:500], wamids=turn.wamids)
             )
-            return None, await self._record(stream, failed, turn.wamids, "understand-failed")
-        event = understanding_event(turn.wamids, understood)
-        return understood.understanding, await self._record(
-            stream, event, turn.wamids, "understood"
-        )
+            return None
+        prelude.append(understanding_event(turn.wamids, understood))
+        return understood.understanding
 
     async def _maybe_reply_text(
         self,
-        stream: str,
         history: list[RecordedEvent],
         turn: CustomerTurn,
         understanding: Understanding | None,
         context: TurnContext,
-    ) -> tuple[TurnContext, int]:
+        prelude: list[Any],
+    ) -> TurnContext:
         if not self.generate_chat_replies or understanding is None:
-            return context, 0
+            return context
         if understanding.intent is not Intent.GENERAL_CHAT:
-            return context, 0
+            return context
         recorded = _recorded(history, ReplyGenerated, turn.wamids)
-        added = 0
         if recorded is None:
             try:
                 reply = await self.assistant.reply(
@@ -175,10 +177,10 @@ class ConversationReactor:
                     )
                 )
             except AssistantError as exc:
-                failed = AssistantFailed(
-                    operation="reply", error=str(exc)[:500], wamids=turn.wamids
+                prelude.append(
+                    AssistantFailed(operation="reply", error=str(exc)[:500], wamids=turn.wamids)
                 )
-                return context, await self._record(stream, failed, turn.wamids, "reply-failed")
+                return context
             t = reply.trace
             recorded = ReplyGenerated(
                 wamids=turn.wamids,
@@ -191,21 +193,8 @@ class ConversationReactor:
                 completion_tokens=t.completion_tokens,
                 cached=t.cached,
             )
-            added = await self._record(stream, recorded, turn.wamids, "reply")
-        reply_context = TurnContext(
-            catalog=context.catalog, kind=context.kind, reply_text=recorded.text
-        )
-        return reply_context, added
-
-    async def _record(self, stream: str, payload: Any, wamids: tuple[str, ...], step: str) -> int:
-        """Append an assistant result now (before use); returns how many events were new."""
-        new = NewEvent(
-            event_id=uuid.uuid5(REACTOR_NAMESPACE, f"{stream}:{'|'.join(wamids)}:{step}"),
-            payload=payload,
-            metadata=Metadata(source="reactor:conversation"),
-        )
-        result = await self.store.append(stream, Expect.ANY, [new])
-        return len(result.appended)
+            prelude.append(recorded)
+        return TurnContext(catalog=context.catalog, kind=context.kind, reply_text=recorded.text)
 
     async def _append(
         self, stream: str, expected: int, payloads: list[Any], pending: list[RecordedEvent]

@@ -12,6 +12,11 @@ been handled, so a crash re-delivers what was in flight; handlers must therefore
 idempotent (the reactors check the stream's state before acting). A handler that keeps
 failing on a stream has its events parked (``ReactorEventParked`` in the ``parked-<name>``
 stream, visible on the review queue) after bounded retries, and the stream continues.
+
+Several processes: each turn runs under the lease ``<name>:<stream>``
+(:mod:`adapters.engine.lease`). A worker that cannot take it gives its concurrency slot
+back, waits a bounded, growing poll and tries again, until the holder finishes (or dies
+and PostgreSQL frees its lock); the idempotent handler then finds the work done.
 """
 
 from __future__ import annotations
@@ -24,10 +29,11 @@ from dataclasses import dataclass, field
 
 import structlog
 
+from adapters.engine.lease import Leases, LocalLeases
 from adapters.store.event_store import EventStore
 from adapters.store.types import Expect
 from events.base import Metadata, NewEvent, RecordedEvent
-from events.engine import ReactorEventParked
+from events.engine import ParkedEventReprocessed, ReactorEventParked
 
 log = structlog.get_logger(__name__)
 Handle = Callable[[str, Sequence[RecordedEvent]], Awaitable[None]]
@@ -54,6 +60,8 @@ class DispatchOptions:
     retry_delay: float = 0.2  # first retry delay, doubled each time
     poll_interval: float = 1.0
     batch_size: int = 500
+    lease_poll: float = 0.02  # first wait for a lease held elsewhere, doubled each time
+    lease_poll_cap: float = 0.5  # longest wait between two tries
 
 
 class StreamDispatcher:
@@ -66,9 +74,12 @@ class StreamDispatcher:
         select: Select,
         handle: Handle,
         options: DispatchOptions | None = None,
+        *,
+        leases: Leases | None = None,
     ) -> None:
         self.store, self.name, self.select, self.handle = store, name, select, handle
         self.options = options or DispatchOptions()
+        self.leases: Leases = leases or LocalLeases()
         self._lanes: dict[str, _Lane] = {}
         self._in_flight: set[int] = set()
         self._slots = asyncio.Semaphore(self.options.concurrency)
@@ -78,6 +89,8 @@ class StreamDispatcher:
         self._task: asyncio.Task[None] | None = None
         self.parked = 0
         self.handled = 0
+        self.lease_waits = 0  # tries that found the lease held by another process
+        self._stopping = False
 
     @property
     def checkpoint_name(self) -> str:
@@ -89,7 +102,8 @@ class StreamDispatcher:
         self._task = asyncio.create_task(self._run(), name=f"dispatch:{self.name}")
 
     async def stop(self) -> None:
-        """Stop reading, let workers finish what they hold, save the checkpoint."""
+        """Stop reading, let workers finish what they hold, save the checkpoint, free leases."""
+        self._stopping = True
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -99,6 +113,7 @@ class StreamDispatcher:
             await self.drain()
         except Exception as exc:
             log.warning("reactor.stop_incomplete", reactor=self.name, error=str(exc)[:200])
+        await self.leases.close()
 
     async def drain(self) -> None:
         """Wait until every dispatched event is handled, then save the checkpoint."""
@@ -152,8 +167,9 @@ class StreamDispatcher:
         while lane.events:
             await self._debounce(lane)
             turn, lane.events = lane.events, []
-            async with self._slots:
-                await self._handle_with_retries(stream, turn)
+            if not await self._handle_leased(stream, turn):
+                lane.events[:0] = turn  # stopping: left unhandled, the checkpoint stays below
+                return
             await self._release(turn)
         if self._lanes.get(stream) is lane and not lane.events:
             del self._lanes[stream]
@@ -170,6 +186,25 @@ class StreamDispatcher:
                 await asyncio.wait_for(lane.arrived.wait(), left)
             except TimeoutError:
                 return
+
+    async def _handle_leased(self, stream: str, turn: list[RecordedEvent]) -> bool:
+        """Handle ``turn`` holding the stream's lease; wait (bounded polls) while another has it.
+
+        Returns False, leaving the turn unhandled, when the dispatcher stops while waiting.
+        """
+        lease, delay = f"{self.name}:{stream}", self.options.lease_poll
+        while not self._stopping:
+            async with self._slots:
+                if await self.leases.try_acquire(lease):
+                    try:
+                        await self._handle_with_retries(stream, turn)
+                    finally:
+                        await self.leases.release(lease)
+                    return True
+            self.lease_waits += 1
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self.options.lease_poll_cap)
+        return False
 
     async def _handle_with_retries(self, stream: str, turn: list[RecordedEvent]) -> None:
         delay = self.options.retry_delay
@@ -213,6 +248,63 @@ class StreamDispatcher:
         async with self._room:
             self._in_flight.difference_update(e.position for e in turn)
             self._room.notify_all()
+
+    async def reprocess(
+        self, position: int | None = None, *, lease_timeout: float = 10.0
+    ) -> list[ParkedEventReprocessed]:
+        """Re-drive parked events (all still pending, or the one at ``position``) once each.
+
+        Each runs under its stream's lease; the outcome is appended to ``parked-<name>``
+        as ``ParkedEventReprocessed``. A parked event counts as pending until a re-drive
+        succeeds.
+        """
+        outcomes = []
+        for parked in await self._parked(position):
+            outcome = await self._redrive(parked, lease_timeout)
+            await self.store.append(
+                f"parked-{self.name}",
+                Expect.ANY,
+                [NewEvent(event_id=uuid.uuid4(), payload=outcome)],
+            )
+            outcomes.append(outcome)
+        return outcomes
+
+    async def _parked(self, position: int | None) -> list[ReactorEventParked]:
+        found: dict[int, ReactorEventParked] = {}
+        for e in await self.store.read_stream(f"parked-{self.name}"):
+            p = e.payload
+            if isinstance(p, ReactorEventParked) and position in (None, p.position):
+                found[p.position] = p
+            elif isinstance(p, ParkedEventReprocessed) and p.succeeded and position is None:
+                found.pop(p.position, None)
+        return [found[k] for k in sorted(found)]
+
+    async def _redrive(
+        self, parked: ReactorEventParked, lease_timeout: float
+    ) -> ParkedEventReprocessed:
+        def outcome(error: str | None) -> ParkedEventReprocessed:
+            return ParkedEventReprocessed(
+                reactor=self.name, position=parked.position, succeeded=error is None, error=error
+            )
+
+        found = await self.store.read_all(parked.position - 1, 1)
+        original = found[0] if found else None
+        if original is None or original.position != parked.position:
+            return outcome(f"no event at position {parked.position}")
+        lease = f"{self.name}:{parked.stream}"
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + lease_timeout
+        while not await self.leases.try_acquire(lease):
+            if loop.time() >= deadline:
+                return outcome(f"lease {lease} is held by a running process")
+            await asyncio.sleep(self.options.lease_poll_cap)
+        try:
+            await self.handle(parked.stream, [original])
+        except Exception as exc:
+            return outcome(f"{type(exc).__name__}: {exc}"[:500])
+        finally:
+            await self.leases.release(lease)
+        return outcome(None)
 
     def safe_position(self) -> int:
         """The highest position below which everything selected has been handled."""

@@ -10,15 +10,29 @@ Protocol per outbound message (idempotent, crash-safe):
 4. Otherwise record ``OutboundAttempted``, call Meta, record the outcome. Transient errors
    (5xx, rate limits) are retried with exponential backoff and jitter up to
    ``max_attempts``; a timeout or reset is an unknown outcome and is not retried.
+
+Throughput: every call takes a token from a per-number :class:`~core.outbound.Throttle`
+(80 messages/s by default), and consecutive fresh text replies of one dispatch turn are
+merged into one message (:func:`~core.outbound.merge_texts`) instead of a burst. A
+merged send carries the first reply's id; the others' attempts name it as their cause.
+
+A permanent failure (our ``OutboundFailed`` or a ``failed`` status webhook with a
+permanent code) escalates the conversation to support (``ConversationEscalated`` with
+reason ``send_failed``); a failure that is the business's fault (expired token, 190)
+also logs ``operator.alert``. A late status webhook for an ``outcome_unknown`` send
+reconciles it. With ``mark_read``, a fresh inbound message gets blue ticks and the
+typing indicator while the reply is prepared (best effort, never awaited).
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
+import time
 import uuid
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -26,8 +40,10 @@ import structlog
 from adapters.store.event_store import EventStore
 from adapters.store.types import Expect
 from core.outbound import (
+    TEXT_MAX,
     Button,
     ButtonsMessage,
+    MarkRead,
     Messenger,
     OutboundContent,
     OutboundMessage,
@@ -35,23 +51,43 @@ from core.outbound import (
     SendError,
     TemplateMessage,
     TextMessage,
+    Throttle,
     TransientSendError,
     backoff_delay,
+    classify_send_error,
+    merge_texts,
 )
 from core.window import outbound_allowed
 from events.base import Metadata, NewEvent, RecordedEvent
-from events.conversation import OutboundFailed, OutboundSent, ReplyKind, ReplyQueued
+from events.conversation import (
+    ConversationEscalated,
+    OutboundFailed,
+    OutboundSent,
+    ReplyKind,
+    ReplyQueued,
+)
+from events.engine import TurnProcessed
 from events.outbox import OutboundAttempted, OutboundReconciled
 from events.whatsapp import MessageReceived, StatusReceived
 
 log = structlog.get_logger(__name__)
 OUTBOX_NAMESPACE = uuid.UUID("0b7e4a52-2a0c-4d8e-9f3b-8d1c6e5a4f20")
 WINDOW_CODE = 131047  # Meta's code for "outside the 24-hour window"
+TYPING_FRESH = timedelta(seconds=25)  # Meta shows the typing indicator for at most 25 s
+Step = tuple[RecordedEvent, str, Any]  # (queued reply, step name, payload) for _record
 
 
 def is_reply_queued(event: RecordedEvent) -> bool:
-    """The dispatcher's selector: the sender handles queued replies."""
+    """The narrow selector: queued replies only."""
     return event.type == ReplyQueued.TYPE
+
+
+def is_outbox_input(event: RecordedEvent) -> bool:
+    """The dispatcher's selector: queued replies, status webhooks, inbound messages."""
+    return event.type in _INPUTS and event.stream.startswith("conversation-")
+
+
+_INPUTS = frozenset({ReplyQueued.TYPE, StatusReceived.TYPE, MessageReceived.TYPE})
 
 
 def content_for(reply: ReplyQueued) -> OutboundContent:
@@ -76,94 +112,142 @@ class OutboxSender:
         *,
         max_attempts: int = 4,
         backoff_base: float = 0.5,
+        messages_per_second: float = 80.0,
+        mark_read: bool = False,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         jitter: Callable[[], float] = random.random,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store, self.messenger = store, messenger
         self.max_attempts, self.backoff_base = max_attempts, backoff_base
-        self._clock, self._jitter = clock, jitter
+        self.mark_read = mark_read
+        self._clock, self._jitter, self._monotonic = clock, jitter, monotonic
+        self._bucket = Throttle.per_number(messages_per_second)
+        self._background: set[asyncio.Task[None]] = set()
+        self.alerts = 0  # operator alerts raised (tests, metrics)
 
     async def handle(self, stream: str, events: Sequence[RecordedEvent]) -> None:
-        """Send every queued reply of ``events`` that has no outcome yet, in order."""
+        """Act on ``events`` of one conversation stream, in order, skipping what is done."""
         history = await self.store.read_stream(stream)
-        for queued in events:
-            if isinstance(queued.payload, ReplyQueued):
-                await self._one(stream, queued, history)
+        if self.mark_read:
+            self._mark_read(history, events)
+        replies = [e for e in events if isinstance(e.payload, ReplyQueued)]
+        done, attempted = _outcomes(history)
+        for group in _groups(replies, done, attempted):
+            if _oid(group[0]) in attempted:
+                await self._unknown_outcome(stream, group[0], history)
+            else:
+                await self._send_group(stream, group, history)
+        for status in (e for e in events if isinstance(e.payload, StatusReceived)):
+            await self._on_status(stream, status, history)
 
-    async def _one(self, stream: str, queued: RecordedEvent, history: list[RecordedEvent]) -> None:
-        reply: ReplyQueued = queued.payload
-        oid = reply.outbound_id
-        payloads = [e.payload for e in history]
-        if any(
-            isinstance(p, OutboundSent | OutboundFailed | OutboundReconciled)
-            and p.outbound_id == oid
-            for p in payloads
-        ):
-            return
-        if any(isinstance(p, OutboundAttempted) and p.outbound_id == oid for p in payloads):
-            await self._unknown_outcome(stream, queued, payloads)
-            return
-        if not outbound_allowed(reply.kind, _last_inbound_at(payloads), self._clock()):
+    # -- sending ------------------------------------------------------------------------
+
+    async def _send_group(
+        self, stream: str, group: list[RecordedEvent], history: list[RecordedEvent]
+    ) -> None:
+        lead: ReplyQueued = group[0].payload
+        if not outbound_allowed(lead.kind, _last_inbound_at(history), self._clock()):
             failed = OutboundFailed(
-                outbound_id=oid,
+                outbound_id=lead.outbound_id,
                 code=WINDOW_CODE,
                 title="outside the 24-hour window: not sent",
                 retryable=False,
             )
-            await self._record(stream, queued, "failed", failed)
+            await self._fail(stream, group, failed)
             return
-        await self._send(stream, queued, reply)
+        await self._send(stream, group)
 
-    async def _send(self, stream: str, queued: RecordedEvent, reply: ReplyQueued) -> None:
+    async def _send(self, stream: str, group: list[RecordedEvent]) -> None:
+        lead: ReplyQueued = group[0].payload
         message = OutboundMessage(
-            outbound_id=reply.outbound_id, to=reply.to, content=content_for(reply), reply_to=None
+            outbound_id=lead.outbound_id, to=lead.to, content=_content(group), reply_to=None
         )
         for attempt in range(1, self.max_attempts + 1):
-            await self._record(
-                stream,
-                queued,
-                f"attempt:{attempt}",
-                OutboundAttempted(outbound_id=reply.outbound_id, attempt=attempt),
-            )
+            tries: list[Step] = [
+                (q, f"attempt:{attempt}", OutboundAttempted(outbound_id=_oid(q), attempt=attempt))
+                for q in group
+            ]
+            await self._record(stream, tries, carrier=group[0])
+            await self._take_token()
             try:
                 result = await self.messenger.send(message)
             except SendError as exc:
                 if self._retry(exc, attempt):
-                    delay = backoff_delay(
-                        attempt,
-                        base=self.backoff_base,
-                        jitter=self._jitter(),
-                        retry_after=exc.retry_after,
-                    )
-                    await asyncio.sleep(delay)
+                    await asyncio.sleep(self._delay(exc, attempt))
                     continue
-                await self._record(stream, queued, "failed", _failure(reply.outbound_id, exc))
+                await self._fail(stream, group, _failure(lead.outbound_id, exc), exc)
                 return
-            sent = OutboundSent(outbound_id=reply.outbound_id, wamid=result.wamid or "")
-            await self._record(stream, queued, "sent", sent)
+            wamid = result.wamid or ""
+            sent: list[Step] = [
+                (q, "sent", OutboundSent(outbound_id=_oid(q), wamid=wamid)) for q in group
+            ]
+            await self._record(stream, sent)
             return
 
     def _retry(self, exc: SendError, attempt: int) -> bool:
         transient = isinstance(exc, TransientSendError) and not exc.outcome_unknown
         return transient and attempt < self.max_attempts
 
-    async def _unknown_outcome(
-        self, stream: str, queued: RecordedEvent, payloads: list[Any]
+    def _delay(self, exc: SendError, attempt: int) -> float:
+        return backoff_delay(
+            attempt, base=self.backoff_base, jitter=self._jitter(), retry_after=exc.retry_after
+        )
+
+    async def _take_token(self) -> None:
+        """Wait for the per-number throughput budget (a token bucket)."""
+        while True:
+            self._bucket, wait = self._bucket.allow(self._monotonic())
+            if wait <= 0.0:
+                return
+            await asyncio.sleep(wait)
+
+    async def _fail(
+        self,
+        stream: str,
+        group: list[RecordedEvent],
+        failed: OutboundFailed,
+        exc: SendError | None = None,
     ) -> None:
-        oid = queued.payload.outbound_id
+        """Record the failure for every reply of the group; escalate if it is permanent."""
+        steps: list[Step] = [(q, "failed", replace(failed, outbound_id=_oid(q))) for q in group]
+        if not failed.retryable and not failed.outcome_unknown:
+            steps.append((group[0], "escalated", ConversationEscalated(reason="send_failed")))
+        await self._record(stream, steps)
+        if exc is not None and exc.alert_operator:
+            self._alert(stream, failed.outbound_id, exc.code, exc.message)
+
+    def _alert(self, stream: str, outbound_id: str, code: int | None, error: str) -> None:
+        self.alerts += 1
+        log.error(
+            "operator.alert",
+            reason="send_failed",
+            code=code,
+            outbound_id=outbound_id,
+            conversation=stream.removeprefix("conversation-")[:6] + "…",
+            error=error[:200],
+        )
+
+    # -- crash recovery and status webhooks ---------------------------------------------
+
+    async def _unknown_outcome(
+        self, stream: str, queued: RecordedEvent, history: list[RecordedEvent]
+    ) -> None:
+        oid = _oid(queued)
+        carriers = {oid, _carriers(history).get(oid, oid)}
         proof = next(
             (
-                p
-                for p in payloads
-                if isinstance(p, StatusReceived)
-                and p.biz_opaque_callback_data == oid
-                and p.status != "failed"
+                e.payload
+                for e in history
+                if isinstance(e.payload, StatusReceived)
+                and e.payload.biz_opaque_callback_data in carriers
+                and e.payload.status != "failed"
             ),
             None,
         )
         if proof is not None:
             done = OutboundReconciled(outbound_id=oid, wamid=proof.wamid, status=proof.status)
-            await self._record(stream, queued, "reconciled", done)
+            await self._record(stream, [(queued, "reconciled", done)])
             return
         log.warning("outbox.outcome_unknown", outbound_id=oid)
         failed = OutboundFailed(
@@ -173,20 +257,176 @@ class OutboxSender:
             outcome_unknown=True,
             title="interrupted mid-send: outcome unknown, not resent",
         )
-        await self._record(stream, queued, "failed", failed)
+        await self._record(stream, [(queued, "failed", failed)])
 
-    async def _record(self, stream: str, queued: RecordedEvent, step: str, payload: Any) -> None:
-        oid = queued.payload.outbound_id
-        new = NewEvent(
-            event_id=uuid.uuid5(OUTBOX_NAMESPACE, f"{oid}:{step}"),
-            payload=payload,
-            metadata=Metadata(
-                causation_id=str(queued.event_id),
-                source="reactor:outbox",
-                correlation_id=queued.metadata.correlation_id,
+    async def _on_status(
+        self, stream: str, status_event: RecordedEvent, history: list[RecordedEvent]
+    ) -> None:
+        status: StatusReceived = status_event.payload
+        queued = _queued_for(status, history)
+        if queued is None:
+            return
+        if status.status == "failed":
+            await self._on_failed_status(stream, queued, status)
+            return
+        # A late proof of delivery for sends left as "outcome unknown" (merged ones too).
+        carriers = _carriers(history)
+        for q in (e for e in history if isinstance(e.payload, ReplyQueued)):
+            oid = _oid(q)
+            late = carriers.get(oid) == _oid(queued) and _unknown(history, oid)
+            if late and not _reconciled(history, oid):
+                done = OutboundReconciled(outbound_id=oid, wamid=status.wamid, status=status.status)
+                await self._record(stream, [(q, "reconciled", done)])
+
+    async def _on_failed_status(
+        self, stream: str, queued: RecordedEvent, status: StatusReceived
+    ) -> None:
+        codes = [e.code for e in status.errors]
+        verdicts = [classify_send_error(None, code) for code in codes]
+        if not verdicts or any(v.transient for v in verdicts):
+            return
+        escalated = ConversationEscalated(reason="send_failed")
+        await self._record(stream, [(queued, "escalated", escalated)])
+        if any(v.alert_operator for v in verdicts):
+            self._alert(stream, _oid(queued), codes[0], status.errors[0].title or "failed status")
+
+    # -- mark as read -------------------------------------------------------------------
+
+    def _mark_read(self, history: list[RecordedEvent], events: Sequence[RecordedEvent]) -> None:
+        answered = {
+            f for e in history if isinstance(e.payload, TurnProcessed) for f in e.payload.fact_ids
+        }
+        now = self._clock()
+        for e in events:
+            m = e.payload
+            if not isinstance(m, MessageReceived) or str(e.event_id) in answered:
+                continue
+            to = m.phone or m.bsuid
+            if to and now - m.sent_at < TYPING_FRESH:
+                task = asyncio.create_task(self._send_read(to, m.wamid))
+                self._background.add(task)
+                task.add_done_callback(self._background.discard)
+
+    async def _send_read(self, to: str, wamid: str) -> None:
+        try:
+            read = MarkRead(message_id=wamid, typing=True)
+            message = OutboundMessage(outbound_id=f"read:{wamid}", to=to, content=read)
+            await self.messenger.send(message)
+        except Exception as exc:  # best effort: a lost read receipt harms nobody
+            log.info("outbox.mark_read_failed", error=f"{type(exc).__name__}: {exc}"[:200])
+
+    # -- recording ----------------------------------------------------------------------
+
+    async def _record(
+        self, stream: str, steps: list[Step], *, carrier: RecordedEvent | None = None
+    ) -> None:
+        """Append ``steps`` in one go (deterministic ids: a re-run appends nothing new)."""
+        new = [
+            NewEvent(
+                event_id=uuid.uuid5(OUTBOX_NAMESPACE, f"{_oid(queued)}:{step}"),
+                payload=payload,
+                metadata=Metadata(
+                    causation_id=str((carrier or queued).event_id),
+                    source="reactor:outbox",
+                    correlation_id=queued.metadata.correlation_id,
+                ),
+            )
+            for queued, step, payload in steps
+        ]
+        await self.store.append(stream, Expect.ANY, new)
+
+
+def _oid(queued: RecordedEvent) -> str:
+    oid: str = queued.payload.outbound_id
+    return oid
+
+
+def _outcomes(history: list[RecordedEvent]) -> tuple[set[str], set[str]]:
+    """Ids with an outcome, and ids attempted without one (a crash mid-send)."""
+    done = {
+        p.outbound_id
+        for p in (e.payload for e in history)
+        if isinstance(p, OutboundSent | OutboundFailed | OutboundReconciled)
+    }
+    tried = {e.payload.outbound_id for e in history if isinstance(e.payload, OutboundAttempted)}
+    return done, tried - done
+
+
+def _groups(
+    replies: list[RecordedEvent], done: set[str], attempted: set[str]
+) -> Iterator[list[RecordedEvent]]:
+    """Fresh consecutive texts to one recipient merge (up to 4096 chars); the rest go alone."""
+    group: list[RecordedEvent] = []
+    size = 0
+    for q in replies:
+        r: ReplyQueued = q.payload
+        if r.outbound_id in done:
+            continue
+        mergeable = r.kind is ReplyKind.TEXT and r.outbound_id not in attempted
+        fits = size + 2 + len(r.text) <= TEXT_MAX
+        if group and mergeable and r.to == group[0].payload.to and fits:
+            group.append(q)
+            size += 2 + len(r.text)
+            continue
+        if group:
+            yield group
+            group = []
+        if mergeable:
+            group, size = [q], len(r.text)
+        else:
+            yield [q]
+    if group:
+        yield group
+
+
+def _content(group: list[RecordedEvent]) -> OutboundContent:
+    if len(group) == 1:
+        return content_for(group[0].payload)
+    return merge_texts([TextMessage(body=q.payload.text) for q in group])
+
+
+def _carriers(history: list[RecordedEvent]) -> dict[str, str]:
+    """Outbound id -> the id its attempt was sent under (itself, or a merge's first id)."""
+    by_event = {
+        str(e.event_id): e.payload.outbound_id
+        for e in history
+        if isinstance(e.payload, ReplyQueued)
+    }
+    return {
+        e.payload.outbound_id: by_event.get(e.metadata.causation_id or "", e.payload.outbound_id)
+        for e in history
+        if isinstance(e.payload, OutboundAttempted)
+    }
+
+
+def _queued_for(status: StatusReceived, history: list[RecordedEvent]) -> RecordedEvent | None:
+    """The reply a status webhook is about: by our id, else by the wamid we recorded."""
+    oid = status.biz_opaque_callback_data
+    if oid is None:
+        oid = next(
+            (
+                e.payload.outbound_id
+                for e in history
+                if isinstance(e.payload, OutboundSent) and e.payload.wamid == status.wamid
             ),
+            None,
         )
-        await self.store.append(stream, Expect.ANY, [new])
+    return next((e for e in history if isinstance(e.payload, ReplyQueued) and _oid(e) == oid), None)
+
+
+def _unknown(history: list[RecordedEvent], oid: str) -> bool:
+    return any(
+        isinstance(e.payload, OutboundFailed)
+        and e.payload.outcome_unknown
+        and e.payload.outbound_id == oid
+        for e in history
+    )
+
+
+def _reconciled(history: list[RecordedEvent], oid: str) -> bool:
+    return any(
+        isinstance(e.payload, OutboundReconciled) and e.payload.outbound_id == oid for e in history
+    )
 
 
 def _failure(outbound_id: str, exc: SendError) -> OutboundFailed:
@@ -199,6 +439,6 @@ def _failure(outbound_id: str, exc: SendError) -> OutboundFailed:
     )
 
 
-def _last_inbound_at(payloads: list[Any]) -> datetime | None:
-    times = [p.sent_at for p in payloads if isinstance(p, MessageReceived)]
+def _last_inbound_at(history: list[RecordedEvent]) -> datetime | None:
+    times = [e.payload.sent_at for e in history if isinstance(e.payload, MessageReceived)]
     return max(times) if times else None

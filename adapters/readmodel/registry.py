@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import adapters.market.tables  # noqa: F401 - registers the order-relay read tables
 from projections.base import Projection
+from projections.contacts import ContactsProjection
 from projections.conversations import ConversationsProjection
 from projections.messages import MessagesProjection
+from projections.order_relays import OrderRelaysProjection
+from projections.review_queue import ReviewQueueProjection
 
 
 def all_projections() -> list[Projection]:
     """Every projection, in the order they are run and rebuilt."""
-    return [ConversationsProjection(), MessagesProjection()]
+    return [
+        ConversationsProjection(),
+        MessagesProjection(),
+        ReviewQueueProjection(),
+        OrderRelaysProjection(),
+        ContactsProjection(),
+    ]

@@ -9,6 +9,7 @@ NORMAL can lose acknowledged commits on power loss.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,7 @@ def create_engines(
         connect_args["server_settings"] = {"search_path": pg_schema}
     engine = create_async_engine(
         url,
+        json_serializer=_json_text,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
@@ -87,11 +89,20 @@ def create_engines(
 def _sqlite_engines(url: URL, *, echo: bool) -> Engines:
     assert url.database is not None
     Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    writer = create_async_engine(url, pool_size=1, max_overflow=0, echo=echo)
-    reader = create_async_engine(url, poolclass=NullPool if echo else None, echo=echo)
+    writer = create_async_engine(
+        url, pool_size=1, max_overflow=0, echo=echo, json_serializer=_json_text
+    )
+    reader = create_async_engine(
+        url, poolclass=NullPool if echo else None, echo=echo, json_serializer=_json_text
+    )
     _configure_sqlite(writer, begin="BEGIN IMMEDIATE")
     _configure_sqlite(reader, begin="BEGIN")
     return Engines(writer=writer, reader=reader, dialect="sqlite")
+
+
+def _json_text(value: Any) -> str:
+    """JSON columns of the read tables keep Italian text readable (and searchable)."""
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _configure_sqlite(engine: AsyncEngine, *, begin: str) -> None:

@@ -26,7 +26,11 @@ APPEND_LOCK_KEY = 0x646C6F6F70_02  # serialises appends so position order = comm
 Step = Callable[[Connection, str], None]
 
 # Modules that register further steps; imported when migrating so no step is forgotten.
-MIGRATION_MODULES = ("adapters.readmodel.tables",)
+MIGRATION_MODULES = (
+    "adapters.readmodel.tables",
+    "adapters.ops.hashchain",
+    "adapters.market.tables",
+)
 
 
 @dataclass(frozen=True, slots=True)

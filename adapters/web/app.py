@@ -12,6 +12,7 @@ from sqlalchemy import text
 from adapters.bootstrap import Deps
 from adapters.web import simulate, webhook
 from adapters.web.api import setup_api
+from adapters.web.dashboard import setup_dashboard
 from adapters.web.keys import DEPS
 
 log = structlog.get_logger(__name__)
@@ -84,4 +85,5 @@ def create_app(deps: Deps) -> web.Application:
     app.router.add_post("/webhook", webhook.receive)
     app.router.add_post("/simulate", simulate.simulate)
     setup_api(app)
+    setup_dashboard(app)
     return app

@@ -96,7 +96,7 @@ def _delivery_for(document: Any) -> tuple[bytes | None, str | None]:
     if not isinstance(document, dict):
         return None, None
     if document.get("object") == "whatsapp_business_account":
-        return json.dumps(document).encode(), None
+        return json.dumps(document, ensure_ascii=False).encode(), _first_sender(document)
     raw_from, text = document.get("from"), document.get("text")
     if not isinstance(raw_from, str) or not isinstance(text, str) or not text.strip():
         return None, None
@@ -104,6 +104,15 @@ def _delivery_for(document: Any) -> tuple[bytes | None, str | None]:
     if phone is None:
         return None, None
     return json.dumps(text_delivery(phone.lstrip("+"), text), ensure_ascii=False).encode(), phone
+
+
+def _first_sender(document: dict[str, Any]) -> str | None:
+    """The phone of the first message in a full Meta body (for ``?wait``), if any."""
+    try:
+        raw = document["entry"][0]["changes"][0]["value"]["messages"][0]["from"]
+    except (KeyError, IndexError, TypeError):
+        return None
+    return normalize_phone(str(raw))
 
 
 def _wait_seconds(request: web.Request) -> float:

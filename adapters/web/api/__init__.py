@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from adapters.auth.session import session_auth
 from adapters.auth.tokens import ANYONE, STAFF, Role, TokenStore
 from adapters.readmodel.queries import ReadModel
 from adapters.web.api import actions, catalog, conversations, openapi, review, stream
@@ -72,6 +73,7 @@ def setup_api(app: web.Application) -> None:
     app[TOKENS] = TokenStore(deps.engines)
     app[READ_MODEL] = ReadModel(deps.engines)
     app[STREAM_OPTIONS] = StreamOptions()
+    app.middlewares.append(session_auth)  # a session cookie stands in for the bearer token
     app.middlewares.append(api_guard)
     for route in ROUTES:
         app.router.add_route(route.method, route.path, allow(route.roles, route.handler))

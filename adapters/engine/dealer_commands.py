@@ -1,0 +1,226 @@
+"""The dealer desk: a dealer's WhatsApp messages read as commands and answered.
+
+Commands are parsed by the pure :mod:`core.dealer_commands`; this module looks orders up
+(``order-numbers`` stream and ``whatsapp_order_relays``), checks that the order or the
+product belongs to the writing dealer (others' orders read as "not found"), moves relays
+through :class:`~adapters.engine.orders.OrderRelayReactor` and records stock changes in
+the ``catalog`` stream. The reply, the ``DealerCommandHandled`` marker and any relay
+change are appended as one unit, so a dealer message is handled exactly once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from adapters.engine.orders import NUMBERS_STREAM, OrderRelayReactor, new
+from adapters.engine.relay_timers import relay_stream
+from adapters.market.live import CATALOG_STREAM
+from adapters.market.tables import whatsapp_order_relays
+from adapters.store.types import AppendRequest, Expect, StreamVersionConflictError
+from core import dealer_commands as dc
+from core import market as mk
+from core.conversation import TurnMessage
+from core.optout import opt_out_keyword
+from core.order_relay import RelayStage, decide_dealer_answer
+from events.base import RecordedEvent
+from events.conversation import ReplyKind, ReplyQueued
+from events.market import DealerCommandHandled, OrderNumberAssigned, StockChanged
+from events.orders import OrderAccepted
+from events.whatsapp import MessageReceived
+
+DESK_NAMESPACE = uuid.UUID("9b3e6f10-7c2d-4a85-b1e4-5f0a8d2c6e97")
+LISTED = ("confirmed", "market_order_created", "relayed_to_dealer", "accepted")
+CLOSED = ("rejected", "failed", "cancelled", "expired")
+MAX_LISTED = 10
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What one command does: the reply, relay changes and what the marker records."""
+
+    text: str
+    requests: list[AppendRequest] = field(default_factory=list)
+    relay_id: str | None = None
+    ok: bool = True
+    refresh: bool = False
+
+
+class DealerDesk:
+    """Answers dealer commands (see the module docstring)."""
+
+    def __init__(self, relays: OrderRelayReactor) -> None:
+        self.relays = relays
+        self.store = relays.store
+        self.live = relays.live
+        relays.desk = self
+
+    async def handle(self, stream: str, fact: RecordedEvent) -> None:
+        """Handle one dealer message, once (retried on a relay conflict)."""
+        for _ in range(5):
+            try:
+                await self._once(stream, fact)
+                return
+            except StreamVersionConflictError:
+                continue
+
+    async def _once(self, stream: str, fact: RecordedEvent) -> None:
+        msg: MessageReceived = fact.payload
+        fid = str(fact.event_id)
+        history = await self.store.read_stream(stream)
+        if any(
+            isinstance(e.payload, DealerCommandHandled) and e.payload.fact_id == fid
+            for e in history
+        ):
+            return
+        phone = stream.removeprefix("conversation-")
+        dealer_id = self.live.dealer_id(phone)
+        turn = TurnMessage.from_fact(msg)
+        if dealer_id is None or opt_out_keyword(turn.text):
+            return
+        command = dc.parse_command(turn.text, turn.button_id)
+        outcome = await self._run(command, dealer_id, phone, msg.sent_at, fid)
+        reply = ReplyQueued(
+            outbound_id=str(uuid.uuid5(DESK_NAMESPACE, f"{fid}:reply")),
+            to=phone,
+            kind=ReplyKind.TEXT,
+            text=outcome.text,
+            in_reply_to=msg.wamid,
+        )
+        marker = DealerCommandHandled(
+            fact_id=fid, command=command.verb, relay_id=outcome.relay_id, ok=outcome.ok
+        )
+        own = AppendRequest(
+            stream, Expect.ANY, [new((fid, "reply"), reply), new((fid, "done"), marker)]
+        )
+        await self.relays.commit([*outcome.requests, own])
+        if outcome.refresh:
+            await self.live.refresh()
+        if outcome.relay_id is not None:
+            history2, _, _ = await self.relays.load(outcome.relay_id)
+            self.relays.timers.track(outcome.relay_id, [h.payload for h in history2])
+
+    async def _run(
+        self, cmd: dc.DealerCommand, dealer_id: str, phone: str, at: datetime, fid: str
+    ) -> Outcome:
+        if cmd.problem is not None:
+            return Outcome(text=dc.USAGE[cmd.problem], ok=False)
+        if cmd.verb == "aiuto":
+            return Outcome(text=dc.HELP_TEXT)
+        if cmd.verb == "ordini":
+            return Outcome(text=dc.orders_text(await self._open_orders(dealer_id)))
+        if cmd.verb == "stato":
+            return await self._status(cmd, dealer_id)
+        if cmd.verb in ("accetta", "rifiuta"):
+            return await self._answer(cmd, dealer_id, at)
+        if cmd.verb in ("disponibile", "esaurito"):
+            return self._stock(cmd, dealer_id, phone, fid)
+        return Outcome(text=dc.UNKNOWN_TEXT, ok=False)
+
+    async def _status(self, cmd: dc.DealerCommand, dealer_id: str) -> Outcome:
+        rid = await self._relay_by_number(cmd.number)
+        if rid is None:
+            return Outcome(text=dc.not_found_text(cmd.number), ok=False)
+        _, state, _ = await self.relays.load(rid)
+        if state.dealer_id != dealer_id or cmd.number is None:
+            return Outcome(text=dc.not_found_text(cmd.number), ok=False)
+        return Outcome(text=dc.status_text(cmd.number, state.stage), relay_id=rid)
+
+    async def _answer(self, cmd: dc.DealerCommand, dealer_id: str, at: datetime) -> Outcome:
+        rid = cmd.relay_id or await self._relay_by_number(cmd.number)
+        if rid is None and cmd.number is None:
+            waiting = await self._waiting(dealer_id)
+            if len(waiting) != 1:
+                return Outcome(text=dc.WHICH_ORDER if waiting else dc.NO_OPEN_ORDERS, ok=False)
+            rid = waiting[0]
+        if rid is None:
+            return Outcome(text=dc.not_found_text(cmd.number), ok=False)
+        history, state, extras = await self.relays.load(rid)
+        if not history or state.dealer_id != dealer_id:
+            return Outcome(text=dc.not_found_text(cmd.number), ok=False)
+        accept = cmd.verb == "accetta"
+        decided = decide_dealer_answer(state, accept=accept, reason=cmd.reason, now=at)
+        if not decided:
+            return Outcome(
+                text=dc.too_late_text(extras.number, state.stage), relay_id=rid, ok=False
+            )
+        dealer = self.live.catalog.dealer(dealer_id)
+        name = dealer.name if dealer is not None else dealer_id
+        events = list(decided)
+        if isinstance(decided[0], OrderAccepted):
+            body = f"Ordine n. {extras.number} da ritirare presso {name}"
+            events.append(self.relays.push(state, "rider", "new_order", "Nuovo ordine", body))
+            notice = mk.accepted_text(extras.number, name)
+        else:
+            notice = mk.rejected_text(extras.number, name, cmd.reason)
+        batch = [new((rid, "answer", i), ev) for i, ev in enumerate(events)]
+        return Outcome(
+            text=dc.answered_text(extras.number, accept),
+            requests=[
+                AppendRequest(relay_stream(rid), len(history), batch),
+                self.relays.customer_notice(state, "answer", notice),
+            ],
+            relay_id=rid,
+        )
+
+    def _stock(self, cmd: dc.DealerCommand, dealer_id: str, phone: str, fid: str) -> Outcome:
+        own = [p for p in self.live.catalog.products if p.dealer_id == dealer_id]
+        found = dc.match_product(cmd.product or "", own)
+        if not found:
+            return Outcome(text=dc.product_unknown_text(cmd.product or ""), ok=False)
+        if len(found) > 1:
+            return Outcome(text=dc.product_ambiguous_text(found), ok=False)
+        product = found[0]
+        stock = cmd.quantity if cmd.verb == "disponibile" and cmd.quantity is not None else 0
+        changed = StockChanged(product_id=product.id, dealer_id=dealer_id, stock=stock, by=phone)
+        key = (fid, "stock")
+        return Outcome(
+            text=dc.stock_text(product, stock),
+            requests=[AppendRequest(CATALOG_STREAM, Expect.ANY, [new(key, changed)])],
+            refresh=True,
+        )
+
+    async def _relay_by_number(self, number: int | None) -> str | None:
+        if number is None:
+            return None
+        found = await self.store.read_stream(NUMBERS_STREAM, after_version=number - 1)
+        first = found[0].payload if found else None
+        if isinstance(first, OrderNumberAssigned) and first.number == number:
+            return first.relay_id
+        return None
+
+    async def _candidates(self, dealer_id: str) -> list[str]:
+        """The dealer's relays the read model does not show as closed (an index only)."""
+        t = whatsapp_order_relays
+        stmt = (
+            select(t.c.id)
+            .where(t.c.dealer_id == dealer_id, t.c.stage.not_in(CLOSED))
+            .order_by(t.c.created_at)
+        )
+        async with self.store.engines.reader.connect() as conn:
+            return [str(r) for r in (await conn.execute(stmt)).scalars()]
+
+    async def _open_orders(
+        self, dealer_id: str
+    ) -> list[tuple[int | None, RelayStage, Decimal, str]]:
+        """Open orders, their stage read from the relay streams (the read model may lag)."""
+        rows = []
+        for rid in await self._candidates(dealer_id):
+            _, state, extras = await self.relays.load(rid)
+            if state.dealer_id == dealer_id and state.stage.value in LISTED:
+                first = state.lines[0].name + (" e altro" if len(state.lines) > 1 else "")
+                rows.append((extras.number, state.stage, state.total, first))
+        return rows[-MAX_LISTED:]
+
+    async def _waiting(self, dealer_id: str) -> list[str]:
+        """Relays waiting for this dealer's answer, from their streams."""
+        waiting = []
+        for rid in await self._candidates(dealer_id):
+            _, state, _ = await self.relays.load(rid)
+            if state.dealer_id == dealer_id and state.stage is RelayStage.RELAYED_TO_DEALER:
+                waiting.append(rid)
+        return waiting

@@ -1,0 +1,152 @@
+"""Wiring of the order relay at run time: the selector, the dispatcher with its timers,
+and the notify sender, built from plain settings by the composition root.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+import aiohttp
+import structlog
+
+from adapters.engine.dealer_commands import DealerDesk
+from adapters.engine.dispatch import StreamDispatcher
+from adapters.engine.lease import Leases, leases_for
+from adapters.engine.orders import OrderRelayReactor
+from adapters.engine.relay_timers import RelayTimers
+from adapters.market.http import HttpMarketOrders
+from adapters.market.live import CATALOG_STREAM, CONTACTS_STREAM, LiveMarket
+from adapters.market.local import LocalMarketOrders
+from adapters.notify.devices import DeviceRegistry
+from adapters.notify.fcm import DEFAULT_API_BASE, FcmClient
+from adapters.notify.sender import NotifySender, is_push_requested
+from adapters.settings import Settings
+from adapters.store.event_store import EventStore
+from core.market import MarketOrders
+from core.order_relay import RelayTimeouts
+from events.base import RecordedEvent
+from events.conversation import CartCancelled, CartConfirmed, CartProposed
+from events.market import RelayTimerFired
+from events.whatsapp import MessageReceived
+
+log = structlog.get_logger(__name__)
+
+
+def order_selector(live: LiveMarket) -> Callable[[RecordedEvent], bool]:
+    """Which events the order reactor handles (dealers are looked up live)."""
+
+    def select(event: RecordedEvent) -> bool:
+        stream, p = event.stream, event.payload
+        if stream in (CATALOG_STREAM, CONTACTS_STREAM):
+            return True
+        if stream.startswith("order-"):
+            return isinstance(p, RelayTimerFired)
+        if not stream.startswith("conversation-"):
+            return False
+        if isinstance(p, CartProposed | CartConfirmed | CartCancelled):
+            return True
+        if isinstance(p, MessageReceived):
+            return p.kind == "order" or live.is_dealer(stream.removeprefix("conversation-"))
+        return False
+
+    return select
+
+
+class OrderRelayDispatcher(StreamDispatcher):
+    """The order reactor's dispatcher; it also runs the relay timers while started."""
+
+    def __init__(self, reactor: OrderRelayReactor, *, leases: Leases | None = None) -> None:
+        select = order_selector(reactor.live)
+        super().__init__(reactor.store, "orders", select, reactor.handle, leases=leases)
+        self.reactor = reactor
+        self._timers_task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Start reading the log and the timer loop."""
+        super().start()
+        self._timers_task = asyncio.create_task(self._timers(), name="relay-timers")
+
+    async def _timers(self) -> None:
+        await self.reactor.live.refresh()
+        try:
+            await self.reactor.timers.load_open()
+        except Exception as exc:  # the read table may not exist in odd test setups
+            log.warning("timers.load_failed", error=str(exc)[:200])
+        await self.reactor.timers.run()
+
+    async def stop(self) -> None:
+        """Stop the timers, then the dispatcher."""
+        if self._timers_task is not None:
+            self._timers_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._timers_task
+            self._timers_task = None
+        await super().stop()
+
+
+def market_port(settings: Settings, store: EventStore, http: aiohttp.ClientSession) -> MarketOrders:
+    """The HTTP market adapter when ``MARKET_API_URL`` is set, else the local table."""
+    if settings.market_api_url:
+        return HttpMarketOrders(http, settings.market_api_url)
+    return LocalMarketOrders(store.engines)
+
+
+def fcm_client(settings: Settings, http: aiohttp.ClientSession) -> FcmClient | None:
+    """The FCM client, or None (notifications recorded only) without credentials."""
+    if not (settings.fcm_project_id and settings.fcm_credentials_file):
+        return None
+    account = json.loads(Path(settings.fcm_credentials_file).read_text(encoding="utf-8"))
+    return FcmClient(
+        http,
+        project_id=settings.fcm_project_id,
+        service_account=account,
+        api_base=settings.fcm_api_base or DEFAULT_API_BASE,
+        token_uri=settings.fcm_token_uri,
+    )
+
+
+def order_dispatchers(
+    settings: Settings, store: EventStore, live: LiveMarket, http: aiohttp.ClientSession
+) -> list[StreamDispatcher]:
+    """The order reactor (with timers and the dealer desk) and the notify sender."""
+    reminder = timedelta(minutes=settings.dealer_reminder_minutes)
+    timeouts = RelayTimeouts(
+        confirmation=timedelta(minutes=settings.order_confirmation_minutes),
+        dealer_reminder=reminder,
+        dealer_escalation=reminder,
+    )
+    shortest = min(
+        timeouts.confirmation, reminder, timedelta(seconds=settings.market_retry_seconds)
+    )
+    timers = RelayTimers(store, timeouts, tick=max(0.02, min(1.0, shortest.total_seconds() / 10)))
+    reactor = OrderRelayReactor(
+        store,
+        market_port(settings, store, http),
+        live,
+        timers,
+        market_retry=timedelta(seconds=settings.market_retry_seconds),
+    )
+    DealerDesk(reactor)
+    sender = NotifySender(store, DeviceRegistry(store.engines), fcm_client(settings, http))
+    notify = StreamDispatcher(
+        store,
+        "notify",
+        is_push_requested,
+        sender.handle,
+        leases=leases_for(store.engines, "notify"),
+    )
+    return [OrderRelayDispatcher(reactor, leases=leases_for(store.engines, "orders")), notify]
+
+
+def business_facts(settings: Settings) -> dict[str, str]:
+    """Opening hours, delivery zones and fee from configuration, for chat replies."""
+    return {
+        "orari di apertura": settings.opening_hours,
+        "zone di consegna": settings.delivery_zones,
+        "costo di consegna": settings.delivery_fee,
+    }

@@ -1,0 +1,390 @@
+"""The order-relay reactor: confirmed carts become market orders relayed to dealers.
+
+Run by a :class:`OrderRelayDispatcher` (a :class:`StreamDispatcher` that also runs the
+relay timers). It reacts to:
+
+* ``CartProposed`` in a customer's stream: one relay per dealer (``order-<relay_id>``),
+  drafted and awaiting confirmation (relay ids derive from the cart, so a retry or a
+  replay makes the same ones);
+* ``CartConfirmed`` / ``CartCancelled``: the relays follow; a confirmed relay is then
+  driven step by step (:meth:`OrderRelayReactor.advance`): market order through the
+  :class:`~core.market.MarketOrders` port (parked and retried while the market is down),
+  a short order number, the dealer's message with Accetta / Rifiuta buttons queued in
+  the DEALER's conversation stream, and the customer's notice with the order number;
+* ``RelayTimerFired``: confirmation expiry, dealer reminder, escalation to support,
+  market retry, decided from the recorded ``fired_at``;
+* dealer messages and WhatsApp catalog ``order`` messages, handed to
+  :mod:`adapters.engine.dealer_commands`.
+
+Each step reads the relay stream, decides with the pure core and appends one unit across
+the streams it touches (all or nothing, the relay stream at its expected version), so a
+crash or a concurrent writer at worst repeats a step that then finds nothing to do.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from adapters.engine.catalog_orders import CatalogOrderDesk
+from adapters.engine.relay_timers import RelayTimers, relay_stream
+from adapters.market.live import CATALOG_STREAM, CONTACTS_STREAM, LiveMarket
+from adapters.store.event_store import EventStore
+from adapters.store.types import AppendRequest, Expect, StreamVersionConflictError
+from core import market as mk
+from core.conversation import recipient
+from core.dealer_commands import answer_buttons, relay_text, reminder_text
+from core.market import MarketOrderRequest, MarketOrders, RelayExtras, fold_extras
+from core.order_relay import (
+    RelayStage,
+    RelayState,
+    RelayTimeouts,
+    decide_cart_outcome,
+    decide_timers,
+    fold_relay,
+    record_market_order,
+    record_relayed,
+    start_relays,
+)
+from core.phones import normalize_phone
+from core.ports import PermanentError, TransientError
+from core.window import within_service_window
+from events.base import Metadata, NewEvent, RecordedEvent
+from events.conversation import CartCancelled, CartConfirmed, CartProposed, ReplyKind, ReplyQueued
+from events.market import MarketOrderDeferred, OrderNumberAssigned, RelayTimerFired
+from events.notify import PushDatum, PushRequested
+from events.orders import DealerReminded, OrderEscalated, OrderExpired, OrderFailed
+from events.whatsapp import MessageReceived
+
+RELAY_NAMESPACE = uuid.UUID("5e7b1c93-0a4d-4c2f-b8e6-91d3f2a7c650")
+NUMBERS_STREAM = "order-numbers"
+DEALER_TEMPLATE = "dloop_nuovo_ordine"  # approved template for dealers outside 24 h
+
+
+def conversation_stream(key: str) -> str:
+    """``conversation-<key>``."""
+    return f"conversation-{key}"
+
+
+def did(*parts: object) -> uuid.UUID:
+    """A deterministic event id for one step of the relay machinery."""
+    return uuid.uuid5(RELAY_NAMESPACE, ":".join(str(p) for p in parts))
+
+
+def new(key: tuple[object, ...], payload: Any, source: str = "reactor:orders") -> NewEvent:
+    """A new event with a deterministic id."""
+    return NewEvent(event_id=did(*key), payload=payload, metadata=Metadata(source=source))
+
+
+class OrderRelayReactor:
+    """Drives order relays (see the module docstring)."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        market: MarketOrders,
+        live: LiveMarket,
+        timers: RelayTimers,
+        *,
+        market_retry: timedelta = timedelta(seconds=30),
+        market_attempts: int = 6,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.store, self.market, self.live, self.timers = store, market, live, timers
+        self.market_retry, self.market_attempts = market_retry, market_attempts
+        self._clock = clock
+        self.desk: Any = None  # the dealer desk, set by adapters.engine.dealer_commands
+        self.catalog_orders = CatalogOrderDesk(store, live.current)
+
+    @property
+    def timeouts(self) -> RelayTimeouts:
+        """The relay timeouts in force."""
+        return self.timers.timeouts
+
+    async def handle(self, stream: str, events: Sequence[RecordedEvent]) -> None:
+        """Handle one stream's selected events in order."""
+        await self.live.refresh()
+        if stream in (CATALOG_STREAM, CONTACTS_STREAM):
+            return
+        for e in events:
+            p = e.payload
+            if isinstance(p, CartProposed):
+                await self._proposed(stream, e, p)
+            elif isinstance(p, CartConfirmed | CartCancelled):
+                await self._cart_outcome(stream, e, p)
+            elif isinstance(p, RelayTimerFired):
+                await self._timer(p)
+            elif isinstance(p, MessageReceived) and p.kind == "order" and p.order is not None:
+                await self.catalog_orders.handle(stream, e)
+            elif isinstance(p, MessageReceived) and self.desk is not None:
+                await self.desk.handle(stream, e)
+
+    # -- cart ----------------------------------------------------------------------------
+
+    async def _proposed(self, stream: str, e: RecordedEvent, p: CartProposed) -> None:
+        key = stream.removeprefix("conversation-")
+        ids = (str(did(p.cart_id, "relay", i)) for i in range(1, 100))
+        for start in start_relays(p, key, self.live.catalog, e.recorded_at, ids):
+            rid = start.relay_id
+            batch = [new((rid, "start", i), ev) for i, ev in enumerate(start.events)]
+            await self.store.append(relay_stream(rid), Expect.ANY, batch)
+            self.timers.track(rid, list(start.events))
+
+    async def _cart_outcome(
+        self, stream: str, e: RecordedEvent, p: CartConfirmed | CartCancelled
+    ) -> None:
+        for rid in await self._relays_of(stream, p.cart_id):
+            for _ in range(5):
+                try:
+                    history, state, _extras = await self.load(rid)
+                    if not history:
+                        break
+                    decided = decide_cart_outcome(state, p, e.recorded_at)
+                    batch = [new((rid, e.event_id, i), ev) for i, ev in enumerate(decided)]
+                    if batch:
+                        await self.store.append(relay_stream(rid), len(history), batch)
+                    break
+                except StreamVersionConflictError:
+                    continue
+            if isinstance(p, CartConfirmed):
+                await self.advance(rid, market=True)
+
+    async def _relays_of(self, stream: str, cart_id: str) -> list[str]:
+        history = await self.store.read_stream(stream)
+        for e in reversed(history):
+            if isinstance(e.payload, CartProposed) and e.payload.cart_id == cart_id:
+                dealers = dict.fromkeys(line.dealer_id for line in e.payload.lines)
+                return [str(did(cart_id, "relay", i)) for i in range(1, len(dealers) + 1)]
+        return []
+
+    async def load(self, rid: str) -> tuple[list[RecordedEvent], RelayState, RelayExtras]:
+        """A relay's stream, folded state and extras."""
+        history = await self.store.read_stream(relay_stream(rid))
+        payloads = [h.payload for h in history]
+        return history, fold_relay(RelayState(relay_id=rid), payloads), fold_extras(payloads)
+
+    # -- driving -------------------------------------------------------------------------
+
+    async def advance(self, rid: str, *, market: bool = False) -> None:
+        """Take a relay through every step it can do now (market, number, dealer message)."""
+        for _ in range(10):
+            history, state, extras = await self.load(rid)
+            self.timers.track(rid, [h.payload for h in history])
+            try:
+                if state.stage is RelayStage.CONFIRMED and (market or extras.deferrals == 0):
+                    market = False
+                    await self._market_step(state, extras, len(history))
+                elif state.stage is RelayStage.MARKET_ORDER_CREATED and extras.number is None:
+                    await self._number(rid, len(history))
+                elif state.stage is RelayStage.MARKET_ORDER_CREATED:
+                    await self._relay_step(state, extras, len(history))
+                else:
+                    return
+            except StreamVersionConflictError:
+                continue
+
+    async def _market_step(self, state: RelayState, extras: RelayExtras, version: int) -> None:
+        request = MarketOrderRequest(
+            relay_id=state.relay_id,
+            customer=state.customer_key,
+            dealer_id=state.dealer_id,
+            lines=state.lines,
+            total=state.total,
+        )
+        try:
+            market_id = await self.market.create(request)
+        except TransientError as exc:
+            await self._market_down(state, extras, version, str(exc))
+            return
+        except PermanentError as exc:
+            await self._market_failed(state, version, str(exc))
+            return
+        decided = record_market_order(state, market_order_id=market_id)
+        await self.commit([self._relay_req(state, version, "market", decided)])
+
+    async def _market_down(
+        self, state: RelayState, extras: RelayExtras, version: int, error: str
+    ) -> None:
+        attempt = extras.deferrals + 1
+        if attempt >= self.market_attempts:
+            await self._market_failed(state, version, error)
+            return
+        retry_at = self._clock() + mk.retry_delay(attempt, self.market_retry)
+        deferred = MarketOrderDeferred(
+            relay_id=state.relay_id, attempt=attempt, error=error[:300], retry_at=retry_at
+        )
+        units = [self._relay_req(state, version, f"deferred-{attempt}", [deferred])]
+        units.append(self.customer_notice(state, "market-down", mk.MARKET_DOWN_TEXT))
+        await self.commit(units)
+
+    async def _market_failed(self, state: RelayState, version: int, error: str) -> None:
+        failed = record_market_order(state, market_order_id=None, error=error[:300])
+        push = self.push(state, "support", "market_order_failed", "Ordine non registrato", error)
+        await self.commit(
+            [
+                self._relay_req(state, version, "market-failed", [*failed, push]),
+                self.customer_notice(state, "market-failed", mk.MARKET_FAILED_TEXT),
+            ]
+        )
+
+    async def _number(self, rid: str, version: int) -> None:
+        numbers = await self.store.stream_version(NUMBERS_STREAM)
+        assigned = OrderNumberAssigned(relay_id=rid, number=numbers + 1)
+        await self.commit(
+            [
+                AppendRequest(NUMBERS_STREAM, numbers, [new((rid, "number"), assigned)]),
+                AppendRequest(
+                    relay_stream(rid), version, [new((rid, "number", "relay"), assigned)]
+                ),
+            ]
+        )
+
+    async def _relay_step(self, state: RelayState, extras: RelayExtras, version: int) -> None:
+        phone = normalize_phone(state.dealer_phone) if state.dealer_phone else None
+        if phone is None:
+            failed = OrderFailed(relay_id=state.relay_id, step="relay", error="dealer has no phone")
+            push = self.push(
+                state, "support", "relay_failed", "Negozio senza telefono", state.dealer_id
+            )
+            await self.commit(
+                [
+                    self._relay_req(state, version, "relay-failed", [failed, push]),
+                    self.customer_notice(state, "relay-failed", mk.MARKET_FAILED_TEXT),
+                ]
+            )
+            return
+        dealer_stream = conversation_stream(phone)
+        outbound_id = str(did(state.relay_id, "dealer-message"))
+        message = await self._dealer_message(
+            dealer_stream, phone, state, extras.number, outbound_id
+        )
+        relayed = record_relayed(state, outbound_id, self._clock())
+        dealer = self.live.catalog.dealer(state.dealer_id)
+        name = dealer.name if dealer is not None else state.dealer_id
+        await self.commit(
+            [
+                self._relay_req(state, version, "relayed", relayed),
+                AppendRequest(dealer_stream, Expect.ANY, [new((outbound_id,), message)]),
+                self.customer_notice(
+                    state, "relayed", mk.relayed_text(extras.number, name, state.total)
+                ),
+            ]
+        )
+
+    async def _dealer_message(
+        self, stream: str, phone: str, state: RelayState, number: int | None, outbound_id: str
+    ) -> ReplyQueued:
+        history = await self.store.read_stream(stream)
+        times = [e.payload.sent_at for e in history if isinstance(e.payload, MessageReceived)]
+        if not within_service_window(max(times, default=None), self._clock()):
+            return ReplyQueued(
+                outbound_id=outbound_id, to=phone, kind=ReplyKind.TEMPLATE, text=DEALER_TEMPLATE
+            )
+        return ReplyQueued(
+            outbound_id=outbound_id,
+            to=phone,
+            kind=ReplyKind.BUTTONS,
+            text=relay_text(number, state.lines, state.total),
+            buttons=answer_buttons(state.relay_id),
+        )
+
+    # -- timers --------------------------------------------------------------------------
+
+    async def _timer(self, fired: RelayTimerFired) -> None:
+        rid = fired.relay_id
+        if fired.timer == "market_retry":
+            await self.advance(rid, market=True)
+            return
+        history, state, extras = await self.load(rid)
+        ids = (str(did(rid, fired.timer, fired.fired_at.isoformat(), i)) for i in range(1, 9))
+        decided = decide_timers(state, fired.fired_at, ids, self.timeouts)
+        relay_events: list[object] = list(decided)
+        units: list[AppendRequest] = []
+        for ev in decided:
+            extra, requests = self._timer_effects(state, extras, ev)
+            relay_events += extra
+            units += requests
+        step = f"timer-{fired.fired_at.isoformat()}"
+        await self.commit([self._relay_req(state, len(history), step, relay_events), *units])
+        history, _, _ = await self.load(rid)
+        self.timers.track(rid, [h.payload for h in history])
+
+    def _timer_effects(
+        self, state: RelayState, extras: RelayExtras, ev: object
+    ) -> tuple[list[object], list[AppendRequest]]:
+        """What a timer decision means outside the relay stream (and pushes inside it)."""
+        if isinstance(ev, OrderExpired):
+            cancelled = CartCancelled(cart_id=state.cart_id, reason="expired")
+            stream = conversation_stream(state.customer_key)
+            return [], [
+                AppendRequest(stream, Expect.ANY, [new((state.cart_id, "expired"), cancelled)]),
+                self.customer_notice(state, "expired", mk.EXPIRED_TEXT, key=state.cart_id),
+            ]
+        if isinstance(ev, DealerReminded):
+            phone = normalize_phone(state.dealer_phone) or state.dealer_phone
+            reminder = ReplyQueued(
+                outbound_id=ev.outbound_id,
+                to=phone,
+                kind=ReplyKind.BUTTONS,
+                text=reminder_text(extras.number),
+                buttons=answer_buttons(state.relay_id),
+            )
+            message = new((ev.outbound_id,), reminder)
+            return [], [AppendRequest(conversation_stream(phone), Expect.ANY, [message])]
+        if isinstance(ev, OrderEscalated):
+            body = f"Il negozio {state.dealer_id} non risponde all'ordine n. {extras.number}"
+            push = self.push(state, "support", "dealer_silent", "Negozio silenzioso", body)
+            return [push], [self.customer_notice(state, "dealer-silent", mk.DEALER_SILENT_TEXT)]
+        return [], []
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _relay_req(
+        self, state: RelayState, version: int, step: str, events: Sequence[object]
+    ) -> AppendRequest:
+        batch = [new((state.relay_id, step, i), ev) for i, ev in enumerate(events)]
+        return AppendRequest(relay_stream(state.relay_id), version, batch)
+
+    def customer_notice(
+        self, state: RelayState, step: str, text: str, *, key: str | None = None
+    ) -> AppendRequest:
+        """A text to the relay's customer, queued once per (relay or ``key``, step)."""
+        outbound_id = str(did(key or state.relay_id, step, "customer"))
+        reply = ReplyQueued(
+            outbound_id=outbound_id,
+            to=recipient(state.customer_key),
+            kind=ReplyKind.TEXT,
+            text=text,
+        )
+        return AppendRequest(
+            conversation_stream(state.customer_key), Expect.ANY, [new((outbound_id,), reply)]
+        )
+
+    def push(
+        self, state: RelayState, audience: str, reason: str, title: str, body: str
+    ) -> PushRequested:
+        """A push alert about this relay (the notify sender carries it out)."""
+        data = (
+            PushDatum(key="relay_id", value=state.relay_id),
+            PushDatum(key="dealer_id", value=state.dealer_id),
+            PushDatum(key="reason", value=reason),
+        )
+        return PushRequested(
+            notification_id=str(did(state.relay_id, "push", reason)),
+            audience=audience,
+            reason=reason,
+            title=title,
+            body=body[:500],
+            data=data,
+        )
+
+    async def commit(self, unit: list[AppendRequest]) -> None:
+        """Append ``unit`` all or nothing (empty requests dropped); raises its conflict."""
+        unit = [u for u in unit if u.events]
+        if not unit:
+            return
+        [outcome] = await self.store.commit_units([unit])
+        if isinstance(outcome, BaseException):
+            raise outcome

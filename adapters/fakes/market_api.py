@@ -1,0 +1,78 @@
+"""A fake Dloop market API on 127.0.0.1: ``POST /orders`` with an ``Idempotency-Key``.
+
+It stores orders by key (a repeat returns the first order, as a real idempotent API
+does), records every request, and can be switched ``down`` (HTTP 503) to test parking
+and retries.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MarketRequest:
+    """One call the fake received."""
+
+    idempotency_key: str | None
+    body: Any
+    status: int
+
+
+class FakeMarketApi:
+    """The fake market server; ``down = True`` answers 503 to every order."""
+
+    def __init__(self) -> None:
+        self.down = False
+        self.orders: dict[str, dict[str, Any]] = {}
+        self.requests: list[MarketRequest] = []
+        self._ids = itertools.count(1001)
+        self._runner: web.AppRunner | None = None
+        self.base_url = ""
+
+    def make_app(self) -> web.Application:
+        """The aiohttp application."""
+        app = web.Application()
+        app.router.add_post("/orders", self._create)
+        return app
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Listen on ``host:port`` (0 = any free port) and return the base URL."""
+        self._runner = web.AppRunner(self.make_app(), handle_signals=False, shutdown_timeout=1.0)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, host, port).start()
+        bound = self._runner.addresses[0]
+        self.base_url = f"http://{bound[0]}:{bound[1]}"
+        return self.base_url
+
+    async def close(self) -> None:
+        """Stop the server."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _create(self, request: web.Request) -> web.Response:
+        key = request.headers.get("Idempotency-Key")
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        status, answer = self._answer(key, body)
+        self.requests.append(MarketRequest(idempotency_key=key, body=body, status=status))
+        return web.json_response(answer, status=status)
+
+    def _answer(self, key: str | None, body: Any) -> tuple[int, dict[str, Any]]:
+        if self.down:
+            return 503, {"error": "market temporarily unavailable"}
+        if not key:
+            return 400, {"error": "Idempotency-Key header is required"}
+        if not isinstance(body, dict) or not body.get("lines"):
+            return 422, {"error": "an order needs lines"}
+        if key in self.orders:
+            return 200, self.orders[key]
+        order = {"id": f"DL-{next(self._ids)}", "status": "created", **body}
+        self.orders[key] = order
+        return 201, order

@@ -1,0 +1,1 @@
+"""The market side: market-order adapters, the live catalogue and the tables of issue 6."""

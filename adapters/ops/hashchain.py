@@ -1,0 +1,248 @@
+"""Tamper evidence: a per-stream SHA-256 hash chain over the stored events (ADR 0003).
+
+The ``events`` table is left exactly as the store writes it. A follower (the
+:class:`HashChainSealer`, a subscription named ``ops:hash-chain``) reads each new row as
+stored and writes ``event_hashes(position, stream, version, hash)`` where::
+
+    hash = sha256(prev_hash_of_stream, position, event_id, stream, version, type,
+                  schema_version, recorded_at, metadata, data_for_hash)
+
+each part length-prefixed, so no two different rows hash alike. ``data_for_hash`` is the
+stored ``data`` text, except for ``whatsapp.webhook_received`` where the raw ``body``
+(and ``body_b64``) are left out: ``body_sha256`` stays in and commits to the body, so
+the retention job can drop bodies without breaking the chain, and audit checks each kept
+body against its digest. ``dloop-bot audit`` recomputes the chain (:class:`ChainVerifier`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters.ops.rawlog import SELECT_EVENTS, RawEvent, raw_event, table_exists
+from adapters.store.event_store import EventStore
+from adapters.store.migrations import migration
+from adapters.store.subscriptions import SubscriptionRunner
+from events.whatsapp import WebhookReceived
+
+CHECKPOINT = "ops:hash-chain"
+GENESIS = "0" * 64
+BODY_FIELDS = ("body", "body_b64")
+
+metadata = MetaData()
+
+event_hashes = Table(
+    "event_hashes",
+    metadata,
+    Column("position", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
+    Column("stream", String(255), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("hash", String(64), nullable=False),
+    UniqueConstraint("stream", "version", name="uq_event_hashes_stream_version"),
+)
+
+
+@migration(4, "tamper evidence: per-stream hash chain")
+def _event_hashes(conn: Connection, _dialect: str) -> None:
+    event_hashes.create(conn)
+
+
+def data_for_hash(row: RawEvent) -> str:
+    """The ``data`` text that is chained (webhook bodies excluded, see the module doc)."""
+    if row.type != WebhookReceived.TYPE:
+        return row.data
+    try:
+        data = json.loads(row.data)
+    except ValueError:
+        return row.data
+    if not isinstance(data, dict):
+        return row.data
+    kept = {k: v for k, v in data.items() if k not in BODY_FIELDS}
+    return json.dumps(kept, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def chain_hash(prev: str, row: RawEvent) -> str:
+    """The chained hash of ``row`` after ``prev`` (the stream's previous hash)."""
+    parts = (
+        prev,
+        str(row.position),
+        row.event_id_text,
+        row.stream,
+        str(row.version),
+        row.type,
+        str(row.schema_version),
+        row.recorded_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        row.metadata,
+        data_for_hash(row),
+    )
+    digest = hashlib.sha256()
+    for part in parts:
+        raw = part.encode("utf-8", "surrogatepass")
+        digest.update(len(raw).to_bytes(8, "big"))
+        digest.update(raw)
+    return digest.hexdigest()
+
+
+_ROWS_AFTER = text(SELECT_EVENTS + " WHERE position > :after ORDER BY position LIMIT :limit")
+
+
+class HashChainSealer(SubscriptionRunner):
+    """Follows the log and appends each row's chained hash, with its checkpoint.
+
+    A subscription like the projections (run it among ``Deps.workers``), but it reads
+    the rows as stored rather than decoded: a row the codec cannot read is still sealed.
+    """
+
+    def __init__(self, store: EventStore, *, batch_size: int = 2000, **options: float) -> None:
+        super().__init__(store, CHECKPOINT, _unused_handler, batch_size=batch_size, **options)
+        self._heads: dict[str, tuple[int, str]] = {}  # stream -> (version, hash)
+
+    async def catch_up(self) -> int:
+        """Seal every committed row after the checkpoint; returns how many were sealed."""
+        sealed = 0
+        self.position = await self.store.load_checkpoint(self.name)
+        while True:
+            async with self.store.engines.reader.connect() as conn:
+                params = {"after": self.position, "limit": self.batch_size}
+                rows = [raw_event(r) for r in (await conn.execute(_ROWS_AFTER, params)).all()]
+            if not rows:
+                return sealed
+            async with self.store.transaction() as conn:
+                await self._seal(conn, rows)
+                await self.store.save_checkpoint(self.name, rows[-1].position, conn)
+            self.position = rows[-1].position
+            sealed += len(rows)
+
+    async def _seal(self, conn: AsyncConnection, rows: Sequence[RawEvent]) -> None:
+        values = []
+        for row in rows:
+            prev = await self._prev(conn, row)
+            digest = chain_hash(prev, row)
+            self._heads[row.stream] = (row.version, digest)
+            values.append(
+                {"position": row.position, "stream": row.stream, "version": row.version,
+                 "hash": digest}
+            )  # fmt: skip
+        insert = pg_insert if self.store.dialect == "postgresql" else sqlite_insert
+        await conn.execute(insert(event_hashes).values(values).on_conflict_do_nothing())
+
+    async def _prev(self, conn: AsyncConnection, row: RawEvent) -> str:
+        head = self._heads.get(row.stream)
+        if head is not None and head[0] == row.version - 1:
+            return head[1]
+        if row.version <= 1:
+            return GENESIS
+        stmt = select(event_hashes.c.hash).where(
+            event_hashes.c.stream == row.stream, event_hashes.c.version < row.version
+        )
+        found = (await conn.execute(stmt.order_by(event_hashes.c.version.desc()).limit(1))).first()
+        return GENESIS if found is None else str(found[0])
+
+
+async def _unused_handler(*_args: object) -> None:  # catch_up is overridden
+    return None
+
+
+async def seal(store: EventStore) -> int:
+    """Bring the hash chain up to date once (``dloop-bot audit --seal``, tests, benches)."""
+    return await HashChainSealer(store).catch_up()
+
+
+@dataclass(slots=True)
+class ChainVerifier:
+    """Recomputes the chain page by page, in position order, naming every row that differs.
+
+    Hashes are loaded one page of positions at a time, so memory stays flat on big logs.
+    A sealed hash whose row is gone is reported and still used as the stream's previous
+    hash, so each damaged row is named once rather than every row after it.
+    """
+
+    store: EventStore
+    sealed_until: int  # the sealer's checkpoint: rows after it are not sealed yet
+    findings: list[tuple[str, str]] = field(default_factory=list)  # (check, message)
+    checked: int = 0
+    _after: int = 0
+    _last: dict[str, tuple[int, str]] = field(default_factory=dict)
+
+    async def check_page(self, rows: Sequence[RawEvent]) -> None:
+        """Verify one page of rows (pages in position order, contiguous)."""
+        until = min(rows[-1].position, self.sealed_until) if rows else self._after
+        hashes = await self._load(self._after, until) if until > self._after else {}
+        self._after = max(self._after, until)
+        by_position = {r.position: r for r in rows if r.position <= until}
+        for position in sorted(set(by_position) | set(hashes)):
+            row, sealed = by_position.get(position), hashes.get(position)
+            if row is None and sealed is not None:
+                self._gone(position, sealed)
+            elif row is not None:
+                self._check(row, sealed)
+
+    async def finish(self) -> None:
+        """Sealed hashes after the last row belong to rows that no longer exist."""
+        if self.sealed_until > self._after:
+            for position, sealed in sorted(
+                (await self._load(self._after, self.sealed_until)).items()
+            ):
+                self._gone(position, sealed)
+            self._after = self.sealed_until
+
+    async def _load(self, after: int, until: int) -> dict[int, tuple[str, int, str]]:
+        stmt = select(event_hashes).where(
+            event_hashes.c.position > after, event_hashes.c.position <= until
+        )
+        async with self.store.engines.reader.connect() as conn:
+            rows = (await conn.execute(stmt)).all()
+        return {int(p): (s, int(v), h) for p, s, v, h in rows}
+
+    def _check(self, row: RawEvent, sealed: tuple[str, int, str] | None) -> None:
+        self.checked += 1
+        if sealed is None:
+            self._found(row.position, row.stream, row.version, "is not in the hash chain"
+                        " (inserted after sealing?)")  # fmt: skip
+            return
+        if (sealed[0], sealed[1]) != (row.stream, row.version) or (
+            chain_hash(self._prev(row), row) != sealed[2]
+        ):
+            self._found(row.position, row.stream, row.version, "does not match its sealed"
+                        " hash (tampered?)")  # fmt: skip
+        self._last[row.stream] = (row.version, sealed[2])
+
+    def _prev(self, row: RawEvent) -> str:
+        if row.version <= 1:
+            return GENESIS
+        last = self._last.get(row.stream)
+        return GENESIS if last is None else last[1]
+
+    def _gone(self, position: int, sealed: tuple[str, int, str]) -> None:
+        stream, version, digest = sealed
+        self._found(position, stream, version, "was sealed but the row is gone")
+        self._last[stream] = (version, digest)
+
+    def _found(self, position: int, stream: str, version: int, what: str) -> None:
+        self.findings.append(("hash_chain", f"position {position} ({stream} v{version}) {what}"))
+
+
+async def load_verifier(store: EventStore, until: int) -> ChainVerifier | None:
+    """A verifier for rows up to ``until``; None when the chain table is not installed."""
+    if not await table_exists(store.engines, event_hashes.name):
+        return None
+    sealed = min(await store.load_checkpoint(CHECKPOINT), until)
+    return ChainVerifier(store=store, sealed_until=sealed)

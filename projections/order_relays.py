@@ -1,0 +1,92 @@
+"""``whatsapp_order_relays``: one row per dealer share of a customer's cart.
+
+The original Supabase columns (id, conversation_id, phone, order_data, products,
+total_price, status ``pending|confirmed|created|failed``, market_order_id, dealer_id,
+created_at, updated_at) plus the fine ``stage`` and the short ``order_number``. The stage
+follows the core's own ``evolve_relay``, so the table agrees with the state machine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from core.order_relay import RelayStage, RelayState, evolve_relay, to_seed_status
+from events.base import RecordedEvent
+from events.codec import encode_payload
+from events.market import MarketOrderDeferred, OrderNumberAssigned
+from events.orders import (
+    MarketOrderCreated,
+    OrderCancelled,
+    OrderDrafted,
+    OrderFailed,
+    OrderRejected,
+)
+from projections.base import Current, RowKey, Upsert
+from projections.messages import conversation_id
+
+TABLE = "whatsapp_order_relays"
+
+
+def relay_key(relay_id: str) -> RowKey:
+    """A relay row by its id."""
+    return RowKey.of(TABLE, id=relay_id)
+
+
+class OrderRelaysProjection:
+    """Builds ``whatsapp_order_relays`` from ``order-*`` streams."""
+
+    name: str = "whatsapp_order_relays"
+    tables: tuple[str, ...] = (TABLE,)
+
+    def needs(self, event: RecordedEvent) -> Sequence[RowKey]:
+        """The relay's row, for relay events (and numbers, kept in the relay stream too)."""
+        if not event.stream.startswith("order-") or event.stream == "order-numbers":
+            return []
+        relay_id = getattr(event.payload, "relay_id", None)
+        if not isinstance(relay_id, str) or type(event.payload).__module__ not in _MODULES:
+            return []
+        return [relay_key(relay_id)]
+
+    def project(self, event: RecordedEvent, current: Current) -> Sequence[Upsert]:
+        """Upsert the relay's row with the event applied."""
+        keys = self.needs(event)
+        if not keys:
+            return []
+        key = keys[0]
+        values = dict(current.get(key) or {})
+        values.setdefault("id", dict(key.key)["id"])
+        values.setdefault("created_at", event.recorded_at)
+        values.setdefault("order_data", {})
+        stage = RelayStage(values.get("stage") or RelayStage.DRAFT.value)
+        state = evolve_relay(RelayState(relay_id=values["id"], stage=stage), event.payload)
+        values["stage"] = state.stage.value
+        values["status"] = to_seed_status(state.stage)
+        values["updated_at"] = event.recorded_at
+        _apply(values, event.payload)
+        return [Upsert(key, values)]
+
+
+_MODULES = {"events.orders", "events.market"}
+
+
+def _apply(values: dict[str, Any], p: object) -> None:
+    data = dict(values.get("order_data") or {})
+    if isinstance(p, OrderDrafted):
+        values["conversation_id"] = conversation_id(f"conversation-{p.customer_key}")
+        values["phone"] = p.customer_key
+        values["dealer_id"] = p.dealer_id
+        values["products"] = [encode_payload(line) for line in p.lines]
+        values["total_price"] = p.total
+        data.update(cart_id=p.cart_id, currency=p.currency, dealer_phone=p.dealer_phone)
+    elif isinstance(p, MarketOrderCreated):
+        values["market_order_id"] = p.market_order_id
+    elif isinstance(p, OrderNumberAssigned):
+        values["order_number"] = p.number
+    elif isinstance(p, MarketOrderDeferred):
+        data.update(market_attempts=p.attempt, market_error=p.error)
+    elif isinstance(p, OrderRejected | OrderCancelled):
+        data["reason"] = p.reason
+    elif isinstance(p, OrderFailed):
+        data["reason"] = f"{p.step}: {p.error}"
+    values["order_data"] = data

@@ -1,0 +1,178 @@
+"""Journeys through the real HTTP surface: ``/simulate`` (signed like Meta's webhooks),
+the sandbox messenger, and local fakes of the Dloop market API and FCM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from adapters.bootstrap import Deps
+from adapters.fakes.fcm import FakeFcm
+from adapters.fakes.market_api import FakeMarketApi
+from adapters.meta.sandbox import SandboxSent
+from tests.e2e import conftest as e2e
+from tests.e2e.conftest import Client
+
+CUSTOMER = "+393281234567"
+OTHER_CUSTOMER = "+393339998877"
+PET = "+39328185464"  # Toelettatura Pet (d-pet) in the demo catalogue
+PHARMACY = "+393209876543"  # Farmacia Centrale (d-farmacia)
+Make = Callable[..., Awaitable[tuple[Client, Deps]]]
+make_service = e2e.make_service  # the e2e service fixture, shared here
+PATIENCE = 10.0  # seconds a journey waits for an asynchronous message before failing
+
+
+def _delivery(phone: str, message: dict[str, Any]) -> dict[str, Any]:
+    digits = phone.lstrip("+")
+    base = {"from": digits, "id": f"wamid.J{uuid.uuid4().hex}", "timestamp": str(int(time.time()))}
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "390000000000", "phone_number_id": "SIMULATED"},
+        "contacts": [{"profile": {"name": "Cliente"}, "wa_id": digits}],
+        "messages": [{**base, **message}],
+    }
+    entry = {"id": "WABA", "changes": [{"field": "messages", "value": value}]}
+    return {"object": "whatsapp_business_account", "entry": [entry]}
+
+
+@dataclass
+class Journey:
+    """A running service and helpers to talk to it as customers and dealers."""
+
+    client: Client
+    deps: Deps
+
+    async def say(self, phone: str, text: str, wait: float = 5) -> list[dict[str, Any]]:
+        """Send ``text`` from ``phone``; the replies sent back to ``phone`` within ``wait``."""
+        resp = await self.client.post(f"/simulate?wait={wait}", json={"from": phone, "text": text})
+        assert resp.status == 200, await resp.text()
+        replies: list[dict[str, Any]] = (await resp.json()).get("replies", [])
+        return replies
+
+    async def post(self, phone: str, message: dict[str, Any]) -> None:
+        """Post a full Meta-shaped message (buttons, catalog orders) through ``/simulate``."""
+        resp = await self.client.post("/simulate", json=_delivery(phone, message))
+        assert resp.status == 200, await resp.text()
+
+    async def press(self, phone: str, button_id: str, title: str) -> None:
+        """Tap a reply button."""
+        reply = {"type": "button_reply", "button_reply": {"id": button_id, "title": title}}
+        await self.post(phone, {"type": "interactive", "interactive": reply})
+
+    async def order(self, phone: str, items: list[dict[str, Any]]) -> None:
+        """Send a WhatsApp catalog cart."""
+        await self.post(
+            phone, {"type": "order", "order": {"catalog_id": "CAT1", "product_items": items}}
+        )
+
+    def sent(self, phone: str) -> list[SandboxSent]:
+        """Everything the sandbox sent to ``phone`` so far."""
+        return list(self.deps.sandbox.sent_to(phone))
+
+    async def next_to(self, phone: str, after: int, *, contains: str = "") -> SandboxSent:
+        """Wait for a message to ``phone``, past the first ``after``, holding ``contains``."""
+        deadline = asyncio.get_running_loop().time() + PATIENCE
+        while asyncio.get_running_loop().time() < deadline:
+            for message in self.sent(phone)[after:]:
+                if contains in body(message):
+                    return message
+            await asyncio.sleep(0.02)
+        texts = [body(m) for m in self.sent(phone)]
+        raise AssertionError(f"nothing with {contains!r} reached {phone}; got {texts}")
+
+    async def stream(self, name: str) -> list[Any]:
+        """The payloads of one stream."""
+        return [e.payload for e in await self.deps.store.read_stream(name)]
+
+    async def until(self, check: Callable[[], Awaitable[bool]]) -> None:
+        """Wait until ``check`` holds (asynchronous work settles), or fail."""
+        deadline = asyncio.get_running_loop().time() + PATIENCE
+        while asyncio.get_running_loop().time() < deadline:
+            if await check():
+                return
+            await asyncio.sleep(0.02)
+        raise AssertionError("condition never held")
+
+
+def body(message: SandboxSent | dict[str, Any]) -> str:
+    """The text a recipient reads: text body, interactive body or template name."""
+    p = message.payload if isinstance(message, SandboxSent) else message
+    if p.get("type") == "text":
+        return str(p["text"]["body"])
+    if p.get("type") == "interactive":
+        return str(p["interactive"]["body"]["text"])
+    if p.get("type") == "template":
+        return str(p["template"]["name"])
+    return json.dumps(p)
+
+
+def buttons(message: SandboxSent | dict[str, Any]) -> list[tuple[str, str]]:
+    """``(id, title)`` of an interactive message's buttons."""
+    p = message.payload if isinstance(message, SandboxSent) else message
+    action = p.get("interactive", {}).get("action", {})
+    return [(b["reply"]["id"], b["reply"]["title"]) for b in action.get("buttons", [])]
+
+
+@pytest.fixture
+def journey_factory(make_service: Make) -> Callable[..., Awaitable[Journey]]:
+    """Start the service with test settings (no debounce) plus ``overrides``."""
+
+    async def start(**overrides: Any) -> Journey:
+        client, deps = await make_service(debounce_seconds=0.0, **overrides)
+        return Journey(client, deps)
+
+    return start
+
+
+@pytest.fixture
+async def market_api() -> AsyncIterator[FakeMarketApi]:
+    """A fake market API on 127.0.0.1."""
+    fake = FakeMarketApi()
+    await fake.start()
+    yield fake
+    await fake.close()
+
+
+@dataclass
+class FcmSetup:
+    """The fake FCM and the service-account file pointing at it."""
+
+    fake: FakeFcm
+    credentials: Path
+
+
+@pytest.fixture
+async def fcm(tmp_path: Path) -> AsyncIterator[FcmSetup]:
+    """A fake FCM + token endpoint and a real RSA service account whose signature it checks."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    fake = FakeFcm(public_cert=public)
+    base = await fake.start()
+    account = {
+        "type": "service_account",
+        "project_id": "dloop-test",
+        "private_key_id": "k1",
+        "private_key": pem,
+        "client_email": "relay@dloop-test.iam.gserviceaccount.com",
+        "token_uri": f"{base}/token",
+    }
+    path = tmp_path / "service-account.json"
+    path.write_text(json.dumps(account), encoding="utf-8")
+    yield FcmSetup(fake=fake, credentials=path)
+    await fake.close()
