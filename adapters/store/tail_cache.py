@@ -1,0 +1,92 @@
+"""A shared tail of the log: one database read serves every follower in the process.
+
+The conversation, outbox, order and notification dispatchers, the projections runner,
+the hash-chain sealer and the metrics tail all follow the global log near its head.
+Without sharing, each of them reads and decodes every event again. The cache keeps the
+most recent events exactly as the database returned them: a contiguous run covering
+the positions ``(floor, head]``. A follower asking for events after a position inside
+that run is served from memory; one asking at the head triggers a single database read
+(under a lock, so concurrent followers wait for it rather than repeat it) that extends
+the run. Reads elsewhere (a rebuild from position 0) go straight to the database.
+
+This is safe because a reader following ``position > p`` never misses a late commit
+(ADR 0001): whatever the database returned after the head is everything there is up to
+the last position returned, so the run never needs correcting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+from collections.abc import Awaitable, Callable
+
+from events.base import RecordedEvent
+
+Fetch = Callable[[int, int], Awaitable[list[RecordedEvent]]]
+
+
+class TailCache:
+    """The most recent events of the log, shared by the followers of one process."""
+
+    def __init__(self, fetch: Fetch, *, capacity: int = 20_000) -> None:
+        self._fetch = fetch
+        self._capacity = capacity
+        self._events: list[RecordedEvent] = []
+        self._positions: list[int] = []
+        self._floor: int | None = None  # the run covers (floor, head]
+        self._head = 0
+        self._lock = asyncio.Lock()
+        self._reads = 0  # head reads so far: tells a waiting follower someone just read
+        self.hits = 0
+        self.misses = 0
+
+    async def read_all(self, after: int, limit: int) -> list[RecordedEvent]:
+        """The same answer as the database's ``read_all(after, limit)``."""
+        if self._covers(after):
+            seen = self._reads
+            async with self._lock:
+                found = self._slice(after, limit) if after < self._head else []
+                if len(found) < limit and self._reads == seen:
+                    # The run ends before the limit and nobody read the head while we
+                    # waited: read on from the head (a follower that waited behind such
+                    # a read is served what it brought, a snapshot just as valid).
+                    found += await self._extend(self._head, limit - len(found))
+                return found
+        self.misses += 1
+        batch = await self._fetch(after, limit)
+        if self._floor is None or after > self._head:
+            self._restart(after, batch)
+        return batch
+
+    def _covers(self, after: int) -> bool:
+        return self._floor is not None and self._floor <= after <= self._head
+
+    def _slice(self, after: int, limit: int) -> list[RecordedEvent]:
+        self.hits += 1
+        start = bisect.bisect_right(self._positions, after)
+        return self._events[start : start + limit]
+
+    async def _extend(self, after: int, limit: int) -> list[RecordedEvent]:
+        self.misses += 1
+        batch = await self._fetch(after, limit)
+        self._reads += 1
+        if batch:
+            self._events.extend(batch)
+            self._positions.extend(e.position for e in batch)
+            self._head = batch[-1].position
+            self._trim()
+        return batch
+
+    def _restart(self, after: int, batch: list[RecordedEvent]) -> None:
+        self._events = list(batch)
+        self._positions = [e.position for e in batch]
+        self._floor = after
+        self._head = batch[-1].position if batch else after
+        self._trim()
+
+    def _trim(self) -> None:
+        excess = len(self._events) - self._capacity
+        if excess > 0:
+            self._floor = self._positions[excess - 1]
+            del self._events[:excess]
+            del self._positions[:excess]

@@ -1,0 +1,91 @@
+"""The shared tail cache answers exactly as the database would, with fewer reads."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from adapters.store.tail_cache import TailCache
+from events.base import Metadata, RecordedEvent
+from tests.support.sample_events import Noted
+
+
+def _log(positions: list[int]) -> list[RecordedEvent]:
+    return [
+        RecordedEvent(
+            position=p,
+            event_id=uuid.uuid4(),
+            stream="s",
+            version=i + 1,
+            type=Noted.TYPE,
+            schema_version=1,
+            payload=Noted(text=str(p)),
+            metadata=Metadata(),
+            recorded_at=datetime(2026, 1, 1, tzinfo=UTC),
+        )
+        for i, p in enumerate(positions)
+    ]
+
+
+class FakeLog:
+    """A log in memory that grows, with gaps in positions (as PostgreSQL sequences leave)."""
+
+    def __init__(self) -> None:
+        self.events: list[RecordedEvent] = []
+        self.reads = 0
+
+    def grow(self, positions: list[int]) -> None:
+        self.events += _log(positions)
+
+    async def read_all(self, after: int, limit: int) -> list[RecordedEvent]:
+        self.reads += 1
+        await asyncio.sleep(0)  # a real read suspends, letting other followers queue up
+        return [e for e in self.events if e.position > after][:limit]
+
+
+def test_followers_at_the_head_share_one_database_read() -> None:
+    """Five followers asking at the same position cost one read."""
+    log = FakeLog()
+    log.grow([1, 2, 3])
+    cache = TailCache(log.read_all)
+
+    async def run() -> list[list[int]]:
+        await cache.read_all(0, 100)
+        log.grow([5, 8])
+        answers = await asyncio.gather(*(cache.read_all(3, 100) for _ in range(5)))
+        return [[e.position for e in a] for a in answers]
+
+    answers = asyncio.run(run())
+    assert answers == [[5, 8]] * 5
+    assert log.reads == 2
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    growth=st.lists(st.lists(st.integers(1, 3), min_size=0, max_size=5), min_size=1, max_size=8),
+    asks=st.lists(st.tuples(st.integers(0, 60), st.integers(1, 7)), min_size=1, max_size=30),
+    capacity=st.integers(1, 20),
+)
+def test_every_answer_equals_the_databases(
+    growth: list[list[int]], asks: list[tuple[int, int]], capacity: int
+) -> None:
+    """Whatever the interleaving of growth and reads, the cache agrees with the log."""
+    log = FakeLog()
+    cache = TailCache(log.read_all, capacity=capacity)
+
+    async def run() -> None:
+        position = 0
+        for step, (after, limit) in enumerate(asks):
+            if step < len(growth):
+                for gap in growth[step]:
+                    position += gap
+                    log.grow([position])
+            got = await cache.read_all(after, limit)
+            want = [e for e in log.events if e.position > after][:limit]
+            assert [e.position for e in got] == [e.position for e in want]
+
+    asyncio.run(run())
