@@ -7,6 +7,7 @@ same file again records nothing. Exit status 1 when some rows were refused.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from adapters.market.imports import ImportFileError, ImportReport, import_catalo
 from adapters.store.engine import create_engines
 from adapters.store.event_store import EventStore
 from adapters.store.types import StreamVersionConflictError
+from core.catalog import Catalog
 from scripts.common import fail, run_async, settings_or_exit
 
 
@@ -29,6 +31,14 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Import ``args.file`` into the ``catalog`` stream."""
+    return run_import(args.file, import_catalog, "catalog import")
+
+
+Importer = Callable[[EventStore, Catalog, Path], Awaitable[ImportReport]]
+
+
+def run_import(path: Path, importer: Importer, what: str) -> int:
+    """Run one importer against ``DATABASE_URL`` and print its report (shared by imports)."""
     settings = settings_or_exit()
     if isinstance(settings, int):
         return settings
@@ -36,16 +46,14 @@ def run(args: argparse.Namespace) -> int:
     async def main() -> int:
         engines = create_engines(settings.database_url)
         try:
-            report = await import_catalog(
-                EventStore(engines), load_catalog(settings.catalog_file), args.file
-            )
+            report = await importer(EventStore(engines), load_catalog(settings.catalog_file), path)
         except ImportFileError as exc:
             return fail(str(exc))
         except StreamVersionConflictError:
             return fail("another import ran at the same time: run this one again")
         finally:
             await engines.dispose()
-        return print_report("catalog import", report)
+        return print_report(what, report)
 
     return run_async(main)
 

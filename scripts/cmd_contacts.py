@@ -10,13 +10,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from adapters.bootstrap import load_catalog
-from adapters.market.imports import ImportFileError, import_contacts
-from adapters.store.engine import create_engines
-from adapters.store.event_store import EventStore
-from adapters.store.types import StreamVersionConflictError
-from scripts.cmd_catalog import print_report
-from scripts.common import fail, run_async, settings_or_exit
+from adapters.market.imports import import_contacts
+from scripts.cmd_catalog import run_import
 
 
 def register(sub: Any) -> None:
@@ -30,22 +25,4 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Import ``args.file`` into the ``contacts`` stream."""
-    settings = settings_or_exit()
-    if isinstance(settings, int):
-        return settings
-
-    async def main() -> int:
-        engines = create_engines(settings.database_url)
-        try:
-            report = await import_contacts(
-                EventStore(engines), load_catalog(settings.catalog_file), args.file
-            )
-        except ImportFileError as exc:
-            return fail(str(exc))
-        except StreamVersionConflictError:
-            return fail("another import ran at the same time: run this one again")
-        finally:
-            await engines.dispose()
-        return print_report("contacts import", report)
-
-    return run_async(main)
+    return run_import(args.file, import_contacts, "contacts import")
