@@ -25,7 +25,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Union, get_args, get_origin
 from uuid import UUID
 
-from events.base import JsonValue, event_class
+from events.base import JsonValue, event_class, fast_constructor
 from events.errors import CorruptEventError, SchemaTooNewError, UnknownEventTypeError
 from events.upcasting import upcast
 
@@ -36,24 +36,13 @@ class EncodeError(TypeError):
 
 def encode_payload(payload: Any) -> dict[str, JsonValue]:
     """The JSON object stored in the ``data`` column for an event instance."""
-    if not dataclasses.is_dataclass(payload) or isinstance(payload, type):
-        raise EncodeError(f"{payload!r} is not an event instance")
-    return _encode_dataclass(payload)
-
-
-def _encode_dataclass(obj: Any) -> dict[str, JsonValue]:
-    out: dict[str, JsonValue] = {}
-    for name, hint in _encode_plan(type(obj)):
-        value = getattr(obj, name)
-        # Exact str/int/bool/float/None encode as themselves: skip the generic dispatch.
-        kind = type(value)
-        if kind in _PLAIN:
-            out[name] = value
-        elif kind in _EXACT:
-            out[name] = _EXACT[kind](value)
-        else:
-            out[name] = _encode(value, hint)
-    return out
+    encoder = _ENCODERS.get(type(payload))
+    if encoder is None:
+        if not dataclasses.is_dataclass(payload) or isinstance(payload, type):
+            raise EncodeError(f"{payload!r} is not an event instance")
+        encoder = _encoder(type(payload))
+    encoded: dict[str, JsonValue] = encoder(payload)
+    return encoded
 
 
 def _encode_datetime(value: datetime) -> str:
@@ -68,18 +57,86 @@ _EXACT: dict[type[Any], Callable[[Any], JsonValue]] = {
     datetime: _encode_datetime,
     UUID: str,
 }
-
-
 _PLAIN = frozenset({str, int, bool, float, type(None)})
-_ENCODE_PLANS: dict[type[Any], tuple[tuple[str, Any], ...]] = {}
 
 
-def _encode_plan(cls: type[Any]) -> tuple[tuple[str, Any], ...]:
-    plan = _ENCODE_PLANS.get(cls)
-    if plan is None:
-        hints = _hints(cls)
-        plan = _ENCODE_PLANS[cls] = tuple((f.name, hints[f.name]) for f in _fields(cls))
-    return plan
+def _encode_field(value: Any, hint: Any) -> JsonValue:
+    """One field's value: exact str/int/bool/float/None as themselves, else by type."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    exact = _EXACT.get(kind)
+    return exact(value) if exact is not None else _encode(value, hint)
+
+
+def _encode_strings(value: tuple[Any, ...], hint: Any) -> JsonValue:
+    """A tuple of exact strings as a list (anything else the general way)."""
+    for item in value:
+        if type(item) is not str:
+            return _encode(value, hint)
+    return list(value)
+
+
+# Encoders and decoders are generated once per class from its field types (as
+# ``dataclasses`` generates ``__init__``): straight-line code per field, no loop over a
+# plan, with the commonest types checked inline and everything else handed to the same
+# general functions, so the results are those of a walk over the type hints.
+Convert = Callable[[Any], Any]
+_ENCODERS: dict[type[Any], Convert] = {}
+_INLINE_ENCODE = {  # hint -> expression for ``v`` when ``type(v)`` is exactly that type
+    str: ("str", "{v}"),
+    int: ("int", "{v}"),
+    Decimal: ("_Decimal", "str({v})"),
+    datetime: ("_datetime", "_encode_dt({v})"),
+}
+
+
+def _encoder(cls: type[Any]) -> Convert:
+    encoder = _ENCODERS.get(cls)
+    if encoder is None:
+        encoder = _ENCODERS[cls] = _compile_encoder(cls)
+    return encoder
+
+
+def _compile_encoder(cls: type[Any]) -> Convert:
+    hints = _hints(cls)
+    names = [f.name for f in _fields(cls)]
+    scope: dict[str, Any] = {"_field": _encode_field, "_Decimal": Decimal, "_datetime": datetime}
+    scope.update(_encode_dt=_encode_datetime, _strings=_encode_strings)
+    lines = ["def encode(obj):"]
+    items = []
+    for i, name in enumerate(names):
+        scope[f"h{i}"] = hint = hints[name]
+        lines.append(f"    v{i} = obj.{name}")
+        general = f"_field(v{i}, h{i})"
+        inline = _INLINE_ENCODE.get(_optional_of(hint) or hint)
+        if hint == tuple[str, ...]:
+            inline = ("tuple", f"_strings({{v}}, h{i})")
+        if inline is None:
+            items.append(f"{name!r}: {general}")
+            continue
+        kind, expr = inline
+        test = f"type(v{i}) is {kind}"
+        if _optional_of(hint) is not None:
+            test = f"v{i} is None or {test}"
+            expr = f"None if v{i} is None else {expr}"
+        items.append(f"{name!r}: {expr.format(v=f'v{i}')} if {test} else {general}")
+    lines.append("    return {" + ", ".join(items) + "}")
+    return _build("encode", lines, scope)
+
+
+def _optional_of(hint: Any) -> Any:
+    """``X`` for a hint ``X | None`` (one non-None option), else None."""
+    if get_origin(hint) not in (Union, types.UnionType):
+        return None
+    options = [a for a in get_args(hint) if a is not type(None)]
+    return options[0] if len(options) == 1 and len(get_args(hint)) == 2 else None
+
+
+def _build(name: str, lines: list[str], scope: dict[str, Any]) -> Convert:
+    exec("\n".join(lines), scope)  # noqa: S102 - generated from the class's own field names
+    function: Convert = scope[name]
+    return function
 
 
 def _encode(value: Any, hint: Any) -> JsonValue:
@@ -98,7 +155,7 @@ def _encode(value: Any, hint: Any) -> JsonValue:
     if isinstance(value, UUID):
         return str(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return _encode_dataclass(value)
+        return _encoder(type(value))(value)
     if isinstance(value, tuple | list):
         inner = _element_hint(hint)
         return [_encode(item, inner) for item in value]
@@ -112,6 +169,12 @@ def decode_payload(
     type_name: str, schema_version: int, data: Any, *, position: int | None = None
 ) -> Any:
     """Build the current event instance from a stored row, upcasting old versions."""
+    current_decoder = _CURRENT.get(type_name)
+    if current_decoder is not None and current_decoder[0] == schema_version and type(data) is dict:
+        try:  # the common case: a stored row of the current version
+            return current_decoder[1](data)
+        except _FAILURES as exc:
+            raise _does_not_fit(exc, schema_version, position, type_name) from exc
     cls = event_class(type_name)
     if cls is None:
         raise UnknownEventTypeError("unknown event type", position=position, type_name=type_name)
@@ -129,24 +192,27 @@ def decode_payload(
             type_name=type_name,
         )
     try:
-        data = upcast(type_name, schema_version, current, data)
-        return _decode_dataclass(cls, data)
+        decoder = _decoder(cls)
+        _CURRENT[type_name] = (current, decoder)  # names are never registered twice
+        if schema_version != current:
+            data = upcast(type_name, schema_version, current, data)
+        return decoder(data)
     except CorruptEventError:
         raise
-    except (KeyError, TypeError, ValueError, InvalidOperation) as exc:
-        raise CorruptEventError(
-            f"data does not fit version {current}: {exc}", position=position, type_name=type_name
-        ) from exc
+    except _FAILURES as exc:
+        raise _does_not_fit(exc, current, position, type_name) from exc
 
 
-def _decode_dataclass(cls: type[Any], data: Mapping[str, Any]) -> Any:
-    return _decoder(cls)(data)
+def _does_not_fit(
+    exc: Exception, version: int, position: int | None, type_name: str
+) -> CorruptEventError:
+    return CorruptEventError(
+        f"data does not fit version {version}: {exc}", position=position, type_name=type_name
+    )
 
 
-# Decoders are compiled once per class from its field types: the same checks as a walk
-# over the type hints, without repeating ``get_origin``/``get_args`` for every value.
-Convert = Callable[[Any], Any]
 _DECODERS: dict[type[Any], Convert] = {}
+_CURRENT: dict[str, tuple[int, Convert]] = {}  # type name -> (current version, decoder)
 
 
 def _decoder(cls: type[Any]) -> Convert:
@@ -156,32 +222,63 @@ def _decoder(cls: type[Any]) -> Convert:
     return decoder
 
 
+# Inline checks for the commonest field types (the converter is called only on a miss,
+# to raise or to accept a subclass exactly as it would on its own).
+_INLINE_DECODE = {str: "type(x{i}) is not str", int: "type(x{i}) is not int"}
+
+
 def _compile_dataclass(cls: type[Any]) -> Convert:
+    """A decoder for ``cls``: missing, unknown and mistyped fields raise, as documented."""
     hints = _hints(cls)
-    plan = tuple(
-        (
-            f.name,
-            _compile(hints[f.name]),
-            f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING,
+    fields = _fields(cls)
+    scope: dict[str, Any] = {"_cls": cls, "_names": frozenset(f.name for f in fields)}
+    scope.update(_Mapping=Mapping, _dict=dict, _name=cls.__name__)
+    lines = [
+        "def decode(data):",
+        "    if type(data) is not _dict and not isinstance(data, _Mapping):",
+        "        raise TypeError(f'{_name} expects an object, got {type(data).__name__}')",
+        "    n = 0",
+    ]
+    for i, f in enumerate(fields):
+        lines += _field_lines(i, f, hints[f.name], scope)
+    lines += [
+        "    if n != len(data) and (unknown := set(data) - _names):",
+        "        raise ValueError(f'unknown fields {sorted(unknown)}')",
+    ]
+    scope["_make"] = fast_constructor(cls)
+    if scope["_make"] is not None:  # positional, in field order
+        lines.append("    return _make(" + ", ".join(f"x{i}" for i in range(len(fields))) + ")")
+    else:
+        lines.append(
+            "    return _cls(" + ", ".join(f"{f.name}=x{i}" for i, f in enumerate(fields)) + ")"
         )
-        for f in _fields(cls)
-    )
-    names = frozenset(f.name for f in _fields(cls))
+    return _build("decode", lines, scope)
 
-    def decode(data: Any) -> Any:
-        if not isinstance(data, Mapping):
-            raise TypeError(f"{cls.__name__} expects an object, got {type(data).__name__}")
-        kwargs: dict[str, Any] = {}
-        for name, convert, required in plan:
-            if name in data:
-                kwargs[name] = convert(data[name])
-            elif required:
-                raise KeyError(f"missing field {name!r}")
-        if len(kwargs) != len(data) and (unknown := set(data) - names):
-            raise ValueError(f"unknown fields {sorted(unknown)}")
-        return cls(**kwargs)
 
-    return decode
+def _field_lines(i: int, f: dataclasses.Field[Any], hint: Any, scope: dict[str, Any]) -> list[str]:
+    scope[f"c{i}"] = _compile(hint)
+    optional = _optional_of(hint)
+    if hint in _INLINE_DECODE:
+        convert = [
+            f"        if {_INLINE_DECODE[hint].format(i=i)}:",
+            f"            x{i} = c{i}(x{i})",
+        ]
+    elif optional in _INLINE_DECODE:
+        test = _INLINE_DECODE[optional].format(i=i)
+        convert = [f"        if x{i} is not None and {test}:", f"            x{i} = c{i}(x{i})"]
+    elif hint is Any or hint is object:
+        convert = []
+    else:
+        convert = [f"        x{i} = c{i}(x{i})"]
+    lines = [f"    if {f.name!r} in data:", f"        x{i} = data[{f.name!r}]", *convert]
+    lines += ["        n += 1", "    else:"]
+    if f.default is not dataclasses.MISSING:
+        scope[f"d{i}"] = f.default
+        return [*lines, f"        x{i} = d{i}"]
+    if f.default_factory is not dataclasses.MISSING:
+        scope[f"d{i}"] = f.default_factory
+        return [*lines, f"        x{i} = d{i}()"]
+    return [*lines, f"        raise KeyError({f'missing field {f.name!r}'!r})"]
 
 
 def _compile(hint: Any) -> Convert:
@@ -237,6 +334,18 @@ def _compile_union(hint: Any) -> Convert:
 
 
 def _compile_tuple(inner: Convert) -> Convert:
+    if inner is _decode_str:  # ``tuple[str, ...]``: check the items, keep them
+
+        def strings(value: Any) -> Any:
+            if not isinstance(value, list | tuple):
+                raise TypeError(f"expected a list, got {type(value).__name__}")
+            for item in value:
+                if type(item) is not str:
+                    _decode_str(item)
+            return tuple(value)
+
+        return strings
+
     def convert(value: Any) -> Any:
         if not isinstance(value, list | tuple):
             raise TypeError(f"expected a list, got {type(value).__name__}")
@@ -261,11 +370,10 @@ def _compile_simple(hint: type[Any]) -> Convert:
             return _decoder(hint)(value)  # looked up late: a class may nest itself
 
         return nested
-    if hint is str:
-        return _decode_str
-    if hint is int:
-        return _decode_int
-    return lambda value: _decode_simple(value, hint)
+    if issubclass(hint, enum.Enum):
+        return hint
+    simple = _SIMPLE.get(hint)
+    return simple if simple is not None else _unsupported(hint)
 
 
 def _decode_str(value: Any) -> str:
@@ -280,41 +388,46 @@ def _decode_int(value: Any) -> int:
     return value
 
 
-def _decode_simple(value: Any, hint: type[Any]) -> Any:
-    if dataclasses.is_dataclass(hint):
-        return _decode_dataclass(hint, value)
-    if issubclass(hint, enum.Enum):
-        return hint(value)
-    if hint is Decimal:
-        if not isinstance(value, str | int):
-            raise TypeError(f"Decimal is stored as a string, got {value!r}")
-        return Decimal(value)
-    if hint is datetime:
-        if not isinstance(value, str):
-            raise TypeError(f"datetime is stored as a string, got {value!r}")
-        parsed = datetime.fromisoformat(value)
-        if parsed.tzinfo is None:
-            raise ValueError(f"naive datetime {value!r}")
-        return parsed
-    if hint is UUID:
-        return UUID(str(value))
-    if hint is bool:
-        if not isinstance(value, bool):
-            raise TypeError(f"expected a boolean, got {value!r}")
-        return value
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(f"expected an integer, got {value!r}")
-        return value
-    if hint is float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise TypeError(f"expected a number, got {value!r}")
-        return float(value)
-    if hint is str:
-        if not isinstance(value, str):
-            raise TypeError(f"expected a string, got {value!r}")
-        return value
-    raise TypeError(f"unsupported field type {hint!r}")
+def _decode_decimal(value: Any) -> Decimal:
+    if not isinstance(value, str | int):
+        raise TypeError(f"Decimal is stored as a string, got {value!r}")
+    return Decimal(value)
+
+
+def _decode_datetime(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise TypeError(f"datetime is stored as a string, got {value!r}")
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError(f"naive datetime {value!r}")
+    return parsed
+
+
+def _decode_uuid(value: Any) -> UUID:
+    return UUID(str(value))
+
+
+def _decode_bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"expected a boolean, got {value!r}")
+    return value
+
+
+def _decode_float(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"expected a number, got {value!r}")
+    return float(value)
+
+
+_SIMPLE: dict[type[Any], Convert] = {
+    str: _decode_str,
+    int: _decode_int,
+    Decimal: _decode_decimal,
+    datetime: _decode_datetime,
+    UUID: _decode_uuid,
+    bool: _decode_bool,
+    float: _decode_float,
+}
 
 
 def _element_hint(hint: Any) -> Any:

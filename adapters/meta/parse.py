@@ -19,6 +19,7 @@ exist, so a redelivered webhook (same body or not) appends nothing new.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import json
 from collections.abc import Iterator, Mapping
@@ -88,13 +89,14 @@ def parse_delivery(
         raise ValueError("received_at must be timezone-aware")
     digest = hashlib.sha256(body).hexdigest()
     delivery_id = uuid5(EVENT_ID_NAMESPACE, "delivery:" + digest)
-    out = _Emitter(digest=digest, delivery_id=delivery_id, received_at=received_at)
-    record = _record(body, digest, content_type, received_at)
+    out = _Emitter.of(digest, delivery_id, received_at)
+    as_text = _text(body)
+    record = _record(body, as_text, digest, content_type, received_at)
     delivery = StreamEvent(
         stream="delivery-" + digest[:32],
         event=NewEvent(event_id=delivery_id, payload=record, metadata=out.metadata(None)),
     )
-    document, reason = _load(body)
+    document, reason = _load(body, as_text)
     if document is None:
         invalid = WebhookBodyInvalid(body_sha256=digest, reason=reason)
         facts: tuple[StreamEvent, ...] = (out.fact(delivery.stream, "invalid:" + digest, invalid),)
@@ -103,11 +105,18 @@ def parse_delivery(
     return ParsedDelivery(delivery=delivery, facts=facts)
 
 
-def _record(body: bytes, digest: str, content_type: str, at: datetime) -> WebhookReceived:
+def _text(body: bytes) -> str | None:
+    """``body`` as UTF-8 text, decoded once for the record and the parser."""
     try:
-        as_text: str | None = body.decode("utf-8")
+        return body.decode("utf-8")
     except UnicodeDecodeError:
-        as_text = None
+        return None
+
+
+def _record(
+    body: bytes, text_: str | None, digest: str, content_type: str, at: datetime
+) -> WebhookReceived:
+    as_text = text_
     if as_text is not None and "\x00" in as_text:
         as_text = None  # NUL is valid UTF-8 but no database text column takes it
     return WebhookReceived(
@@ -119,14 +128,16 @@ def _record(body: bytes, digest: str, content_type: str, at: datetime) -> Webhoo
     )
 
 
-def _load(body: bytes) -> tuple[dict[str, Any] | None, str]:
+def _load(body: bytes, text_: str | None) -> tuple[dict[str, Any] | None, str]:
     """The webhook document, or None and the reason it is not one."""
     if not body.strip():
         return None, "empty body"
-    try:
-        document = json.loads(body.decode("utf-8"), parse_constant=_no_constant)
-    except UnicodeDecodeError:
+    if text_ is None:
         return None, "body is not UTF-8"
+    try:
+        if text_.startswith("\ufeff"):  # what json.loads says, word for word
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text_, 0)
+        document = _DECODER.decode(text_)
     except (ValueError, RecursionError) as exc:
         return None, clean(f"body is not JSON: {exc}"[:200])
     if not isinstance(document, dict):
@@ -136,13 +147,18 @@ def _load(body: bytes) -> tuple[dict[str, Any] | None, str]:
         return None, f"object is {found}, not {WEBHOOK_OBJECT!r}"
     if not isinstance(document.get("entry"), list):
         return None, "entry is missing or not a list"
-    if _deeper_than(document, _MAX_DEPTH):
+    # Nesting needs one bracket per level: a body with few brackets needs no walk.
+    few = body.count(b"{") + body.count(b"[") <= _MAX_DEPTH
+    if not few and _deeper_than(document, _MAX_DEPTH):
         return None, f"JSON nests deeper than {_MAX_DEPTH} levels"
     return document, ""
 
 
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_no_constant)  # built once, not per body
 
 
 def _deeper_than(document: Any, limit: int) -> bool:
@@ -177,6 +193,17 @@ class _Emitter:
     digest: str
     delivery_id: UUID
     received_at: datetime
+    fact_metadata: Metadata  # shared by every fact of the delivery (immutable)
+
+    @classmethod
+    def of(cls, digest: str, delivery_id: UUID, received_at: datetime) -> _Emitter:
+        emitter = cls(
+            digest=digest,
+            delivery_id=delivery_id,
+            received_at=received_at,
+            fact_metadata=Metadata(),
+        )
+        return dataclasses.replace(emitter, fact_metadata=emitter.metadata(delivery_id))
 
     def metadata(self, causation: UUID | None) -> Metadata:
         return Metadata(
@@ -188,7 +215,7 @@ class _Emitter:
 
     def fact(self, stream: str, id_name: str, payload: Any) -> StreamEvent:
         event_id = uuid5(EVENT_ID_NAMESPACE, id_name)
-        metadata = self.metadata(self.delivery_id)
+        metadata = self.fact_metadata
         return StreamEvent(
             stream=stream, event=NewEvent(event_id=event_id, payload=payload, metadata=metadata)
         )

@@ -90,6 +90,8 @@ class Party:
 
 def clean(text: str) -> str:
     """``text`` with NUL and lone surrogates replaced by U+FFFD (storable anywhere)."""
+    if text.isascii():  # O(1) in CPython; only NUL can be there
+        return text.replace("\x00", "\ufffd") if "\x00" in text else text
     return _UNSTORABLE.sub("\ufffd", text) if _UNSTORABLE.search(text) else text
 
 

@@ -8,6 +8,11 @@ durable. A failed batch fails only its own callers; the next batch starts afresh
 
 The queue is bounded (``max_pending`` units): when the database cannot keep up, callers
 wait to enqueue instead of growing memory without limit (backpressure).
+
+Each caller encodes its own unit (payloads and metadata to JSON text) before queueing it,
+so that CPU work is spread over the callers' coroutines and overlaps the writer's
+transaction instead of lengthening it; a unit that cannot be encoded fails only its
+caller, with the encoding error.
 """
 
 from __future__ import annotations
@@ -17,13 +22,13 @@ import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from adapters.store.event_store import EventStore
+from adapters.store.event_store import EncodedUnit, EventStore
 from adapters.store.types import AppendRequest, AppendResult, StoreUnavailableError
 
 
 @dataclass(slots=True)
 class _Pending:
-    unit: Sequence[AppendRequest]
+    unit: EncodedUnit
     future: asyncio.Future[list[AppendResult]] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
@@ -72,7 +77,7 @@ class GroupCommitter:
         """Commit ``unit`` atomically with whatever else is queued; durable on return."""
         if self._worker is None or self._worker.done():
             raise StoreUnavailableError("the group committer is not running")
-        pending = _Pending(unit)
+        pending = _Pending(self.store.encode_unit(unit))
         await self._queue.put(pending)
         return await pending.future
 
@@ -90,7 +95,7 @@ class GroupCommitter:
     async def _commit(self, batch: list[_Pending]) -> None:
         live = [p for p in batch if not p.future.cancelled()]
         try:
-            outcomes = await self.store.commit_units([p.unit for p in live])
+            outcomes = await self.store.commit_encoded([p.unit for p in live])
         except Exception as exc:
             outcomes = [StoreUnavailableError(f"batch failed: {exc}") for _ in live]
         self.stats.batches += 1
