@@ -193,6 +193,7 @@ def build(settings: Settings) -> Deps:
     """Wire the dependencies for ``settings`` (no I/O: connections open on first use)."""
     engines = create_engines(settings.database_url)
     store = EventStore(engines)
+    store.share_tail()
     committer = GroupCommitter(store)
     return Deps(
         settings=settings,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 from typing import Any
 
 from aiohttp import web
@@ -33,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
         return fail(str(exc))
     configure_logging(settings.log_level, settings.log_format)
     app = create_app(build(settings))
+    app.on_startup.append(_settle_memory)
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
     print(
@@ -40,3 +42,13 @@ def run(args: argparse.Namespace) -> int:
     )
     web.run_app(app, host=host, port=port, print=None, handle_signals=True, access_log=None)
     return 0
+
+
+async def _settle_memory(_app: web.Application) -> None:
+    """Move start-up objects out of the collector's reach.
+
+    Full collections over the objects built at start-up (catalogue index, modules)
+    took ~100 ms each and set the webhook's p99; frozen, they are never scanned again.
+    """
+    gc.collect()
+    gc.freeze()

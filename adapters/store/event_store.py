@@ -39,6 +39,7 @@ from adapters.store.engine import Engines
 from adapters.store.migrations import APPEND_LOCK_KEY
 from adapters.store.notify import Notifier
 from adapters.store.schema import checkpoints, events
+from adapters.store.tail_cache import TailCache
 from adapters.store.types import (
     Appended,
     AppendRequest,
@@ -134,6 +135,7 @@ class EventStore:
         self._clock = clock
         self.notifier = Notifier()
         self._committer: _Committer | None = None
+        self._tail: TailCache | None = None
 
     # -- writing -----------------------------------------------------------------------
 
@@ -245,9 +247,23 @@ class EventStore:
         return await self._read(sql, (stream, after_version))
 
     async def read_all(self, after_position: int = 0, limit: int = 1000) -> list[RecordedEvent]:
-        """Up to ``limit`` events with position greater than ``after_position``, in order."""
+        """Up to ``limit`` events with position greater than ``after_position``, in order.
+
+        Served from the shared tail cache when :meth:`share_tail` turned it on (the
+        service does: all its followers of the log then share reads and decoding).
+        """
+        if self._tail is not None:
+            return await self._tail.read_all(after_position, limit)
+        return await self.read_all_uncached(after_position, limit)
+
+    async def read_all_uncached(self, after_position: int, limit: int) -> list[RecordedEvent]:
+        """:meth:`read_all` straight from the database."""
         sql = _SQLITE_READ_ALL if self._sqlite else _PG_READ_ALL
         return await self._read(sql, (after_position, limit))
+
+    def share_tail(self, capacity: int = 20_000) -> None:
+        """Serve :meth:`read_all` near the head from one shared in-memory tail."""
+        self._tail = TailCache(self.read_all_uncached, capacity=capacity)
 
     async def _read(self, sql: str, params: tuple[Any, ...]) -> list[RecordedEvent]:
         # One driver call for the whole page (aiosqlite: one thread hop; asyncpg: one

@@ -37,6 +37,7 @@ class TailCache:
         self._head = 0
         self._lock = asyncio.Lock()
         self._reads = 0  # head reads so far: tells a waiting follower someone just read
+        self._at_end = False  # the last head read returned less than asked: it saw the end
         self.hits = 0
         self.misses = 0
 
@@ -46,10 +47,10 @@ class TailCache:
             seen = self._reads
             async with self._lock:
                 found = self._slice(after, limit) if after < self._head else []
-                if len(found) < limit and self._reads == seen:
-                    # The run ends before the limit and nobody read the head while we
-                    # waited: read on from the head (a follower that waited behind such
-                    # a read is served what it brought, a snapshot just as valid).
+                if len(found) < limit and not (self._reads != seen and self._at_end):
+                    # The run ends before the limit: read on from the head, unless a
+                    # read that reached the end of the log finished while we waited
+                    # (its snapshot is as valid as a new one, and costs nothing).
                     found += await self._extend(self._head, limit - len(found))
                 return found
         self.misses += 1
@@ -70,6 +71,7 @@ class TailCache:
         self.misses += 1
         batch = await self._fetch(after, limit)
         self._reads += 1
+        self._at_end = len(batch) < limit
         if batch:
             self._events.extend(batch)
             self._positions.extend(e.position for e in batch)

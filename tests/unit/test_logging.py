@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import pytest
 import structlog
 
 from adapters.logging import configure_logging, mask_phones
+
+
+@pytest.fixture(autouse=True)
+def _restore_structlog() -> Iterator[None]:
+    """Each test here configures logging; put the defaults back for later tests."""
+    yield
+    structlog.reset_defaults()
 
 
 def test_mask_phones_keeps_country_code_and_last_three_digits() -> None:

@@ -89,3 +89,18 @@ def test_every_answer_equals_the_databases(
             assert [e.position for e in got] == [e.position for e in want]
 
     asyncio.run(run())
+
+
+def test_a_short_read_by_one_follower_does_not_cut_short_another() -> None:
+    """A follower waiting behind a head read with a small limit still gets all it asked for."""
+    log = FakeLog()
+    log.grow([1])
+    cache = TailCache(log.read_all)
+
+    async def run() -> tuple[list[int], list[int]]:
+        await cache.read_all(0, 10)
+        log.grow([2, 3, 4])
+        small, big = await asyncio.gather(cache.read_all(1, 1), cache.read_all(1, 100))
+        return [e.position for e in small], [e.position for e in big]
+
+    assert asyncio.run(run()) == ([2], [2, 3, 4])
