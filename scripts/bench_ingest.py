@@ -46,6 +46,7 @@ from adapters.meta.signature import HEADER, sign
 from adapters.settings import load_settings
 from adapters.web.app import create_app
 from adapters.web.simulate import text_delivery
+from scripts.cmd_serve import settle_memory
 
 SECRET = "bench-app-secret"  # noqa: S105 - a throwaway key for a local benchmark
 GOAL_RATE, GOAL_P99_MS, GOAL_SHARE = 4000.0, 50.0, 0.6
@@ -191,7 +192,9 @@ def ingest_only_app() -> web.Application:
     deps.workers.clear()
     deps.reactors.clear()
     deps.run_reactors = False
-    return create_app(deps)
+    app = create_app(deps)
+    app.on_startup.append(settle_memory)  # as serve does
+    return app
 
 
 def ceiling_app(path: Path, secret: str) -> web.Application:

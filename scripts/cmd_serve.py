@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
         return fail(str(exc))
     configure_logging(settings.log_level, settings.log_format)
     app = create_app(build(settings))
-    app.on_startup.append(_settle_memory)
+    app.on_startup.append(settle_memory)
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
     print(
@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _settle_memory(_app: web.Application) -> None:
+async def settle_memory(_app: web.Application) -> None:
     """Move start-up objects out of the collector's reach.
 
     Full collections over the objects built at start-up (catalogue index, modules)
