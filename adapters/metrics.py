@@ -11,7 +11,6 @@ computed when scraped, from the checkpoints table.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Sequence
 
 import structlog
@@ -20,6 +19,7 @@ from sqlalchemy import select
 
 from adapters.store.event_store import EventStore
 from adapters.store.schema import checkpoints
+from adapters.store.subscriptions import BackgroundLoop
 from events.base import RecordedEvent
 from events.conversation import AssistantFailed, MessageUnderstood, OutboundFailed, OutboundSent
 
@@ -106,28 +106,17 @@ class ServiceMetrics:
         return generate_latest(self.registry)
 
 
-class LogTail:
+class LogTail(BackgroundLoop):
     """Feeds :meth:`ServiceMetrics.observe` with events appended after start-up."""
 
     def __init__(
         self, store: EventStore, metrics: ServiceMetrics, poll_interval: float = 1.0
     ) -> None:
         self.store, self.metrics, self.poll_interval = store, metrics, poll_interval
-        self._task: asyncio.Task[None] | None = None
+        self.task_name = "metrics-tail"
 
-    def start(self) -> None:
-        """Run in the background."""
-        self._task = asyncio.create_task(self._run(), name="metrics-tail")
-
-    async def stop(self) -> None:
-        """Stop tailing."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
+    async def run_forever(self) -> None:
+        """Observe every event appended after start-up; never die."""
         position: int | None = None
         while True:
             try:

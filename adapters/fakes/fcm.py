@@ -17,11 +17,13 @@ from typing import Any
 import google.auth.jwt
 from aiohttp import web
 
+from adapters.fakes.base import LocalServer
+
 FCM_ERROR_TYPE = "type.googleapis.com/google.firebase.fcm.v1.FcmError"
 MAX_MESSAGE_BYTES = 4096
 
 
-class FakeFcm:
+class FakeFcm(LocalServer):
     """The fake; ``sent`` holds every accepted message, ``grants`` every token grant."""
 
     def __init__(self, *, public_cert: bytes | None = None) -> None:
@@ -31,8 +33,6 @@ class FakeFcm:
         self.grants: list[dict[str, Any]] = []
         self._tokens: set[str] = set()
         self._ids = itertools.count(1)
-        self._runner: web.AppRunner | None = None
-        self.base_url = ""
 
     def make_app(self) -> web.Application:
         """The aiohttp application."""
@@ -40,20 +40,6 @@ class FakeFcm:
         app.router.add_post("/token", self._token)
         app.router.add_post("/v1/projects/{project}/messages:send", self._send)
         return app
-
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        """Listen on ``host:port`` (0 = any free port) and return the base URL."""
-        self._runner = web.AppRunner(self.make_app(), handle_signals=False, shutdown_timeout=1.0)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, host, port).start()
-        bound = self._runner.addresses[0]
-        self.base_url = f"http://{bound[0]}:{bound[1]}"
-        return self.base_url
-
-    async def close(self) -> None:
-        """Stop the server."""
-        if self._runner is not None:
-            await self._runner.cleanup()
 
     async def _token(self, request: web.Request) -> web.Response:
         form = await request.post()

@@ -13,6 +13,8 @@ from typing import Any
 
 from aiohttp import web
 
+from adapters.fakes.base import LocalServer
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MarketRequest:
@@ -23,7 +25,7 @@ class MarketRequest:
     status: int
 
 
-class FakeMarketApi:
+class FakeMarketApi(LocalServer):
     """The fake market server; ``down = True`` answers 503 to every order."""
 
     def __init__(self) -> None:
@@ -31,28 +33,12 @@ class FakeMarketApi:
         self.orders: dict[str, dict[str, Any]] = {}
         self.requests: list[MarketRequest] = []
         self._ids = itertools.count(1001)
-        self._runner: web.AppRunner | None = None
-        self.base_url = ""
 
     def make_app(self) -> web.Application:
         """The aiohttp application."""
         app = web.Application()
         app.router.add_post("/orders", self._create)
         return app
-
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        """Listen on ``host:port`` (0 = any free port) and return the base URL."""
-        self._runner = web.AppRunner(self.make_app(), handle_signals=False, shutdown_timeout=1.0)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, host, port).start()
-        bound = self._runner.addresses[0]
-        self.base_url = f"http://{bound[0]}:{bound[1]}"
-        return self.base_url
-
-    async def close(self) -> None:
-        """Stop the server."""
-        if self._runner is not None:
-            await self._runner.cleanup()
 
     async def _create(self, request: web.Request) -> web.Response:
         key = request.headers.get("Idempotency-Key")

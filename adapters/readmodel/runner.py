@@ -9,7 +9,6 @@ UPDATE`` in the subscription's transaction, beside the checkpoint.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.readmodel.tables import TABLES
 from adapters.store.event_store import EventStore
-from adapters.store.subscriptions import SubscriptionRunner
+from adapters.store.subscriptions import BackgroundLoop, SubscriptionRunner
 from events.base import RecordedEvent
 from projections.base import Projection, Row, RowKey
 
@@ -107,7 +106,7 @@ def _pk(table: Table) -> Any:
     return next(iter(table.primary_key.columns))
 
 
-class ProjectionsRunner:
+class ProjectionsRunner(BackgroundLoop):
     """Keeps every projection current with ONE read and ONE transaction per batch.
 
     Each projection keeps its own checkpoint, read and saved inside the shared write
@@ -136,7 +135,7 @@ class ProjectionsRunner:
             poll_interval,
         )
         self.position = 0
-        self._task: asyncio.Task[None] | None = None
+        self.task_name = "projections"
 
     async def catch_up(self) -> int:
         """Apply everything committed so far; returns how many events were read."""
@@ -174,15 +173,3 @@ class ProjectionsRunner:
                 await asyncio.sleep(self.poll_interval)
                 continue
             await self.store.notifier.wait(self.position, self.poll_interval)
-
-    def start(self) -> None:
-        """Run in the background."""
-        self._task = asyncio.create_task(self.run_forever(), name="projections")
-
-    async def stop(self) -> None:
-        """Stop the background task."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None

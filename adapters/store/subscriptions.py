@@ -25,7 +25,30 @@ log = structlog.get_logger(__name__)
 Handler = Callable[[Sequence[RecordedEvent], AsyncConnection], Awaitable[None]]
 
 
-class SubscriptionRunner:
+class BackgroundLoop:
+    """A coroutine loop run as one background task: ``start()`` and a clean ``stop()``."""
+
+    _task: asyncio.Task[None] | None = None
+    task_name = "background"
+
+    async def run_forever(self) -> None:
+        """The loop; subclasses implement it."""
+        raise NotImplementedError
+
+    def start(self) -> None:
+        """Run in the background."""
+        self._task = asyncio.create_task(self.run_forever(), name=self.task_name)
+
+    async def stop(self) -> None:
+        """Cancel the loop and wait for it to end."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+
+class SubscriptionRunner(BackgroundLoop):
     """Feeds a handler every event exactly once, in position order, with its checkpoint."""
 
     def __init__(
@@ -43,7 +66,7 @@ class SubscriptionRunner:
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.position = 0
-        self._task: asyncio.Task[None] | None = None
+        self.task_name = f"subscription:{name}"
 
     async def catch_up(self) -> int:
         """Process everything committed so far; returns how many events were handled."""
@@ -75,18 +98,6 @@ class SubscriptionRunner:
                 await asyncio.sleep(self.poll_interval)
                 continue
             await self.store.notifier.wait(self.position, self.poll_interval)
-
-    def start(self) -> None:
-        """Run in the background."""
-        self._task = asyncio.create_task(self.run_forever(), name=f"subscription:{self.name}")
-
-    async def stop(self) -> None:
-        """Stop the background task."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
 
 
 class PgListener:
