@@ -19,6 +19,7 @@ _MAX_E164_DIGITS = 15  # ITU-T E.164
 _NATIONAL_MAX_DIGITS = 10  # Italian mobiles have 9-10 digits; longer bare digits are wa_ids
 
 
+@lru_cache(maxsize=65536)  # a pure function called for every turn (dealer check, streams)
 def normalize_phone(raw: str, default_region: str = "IT") -> str | None:
     """E.164 form of ``raw`` (``+39...``), or None when it is not a valid number.
 
