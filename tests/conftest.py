@@ -11,9 +11,12 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 
+import aiohttp
 import asyncpg
 import pytest
 
+from adapters.fakes.graph_api import FakeGraphApi
+from adapters.meta.graph import GraphMessenger
 from adapters.store.engine import Engines, create_engines
 from adapters.store.event_store import EventStore
 from adapters.store.migrations import migrate
@@ -77,3 +80,22 @@ async def engines(request: pytest.FixtureRequest, tmp_path: object) -> AsyncIter
 async def store(engines: Engines) -> EventStore:
     """An event store on each backend."""
     return EventStore(engines)
+
+
+@pytest.fixture
+async def graph_client() -> AsyncIterator[tuple[FakeGraphApi, GraphMessenger]]:
+    """A fake Graph API on 127.0.0.1 and a real client pointed at it (0.5 s timeout)."""
+    fake = FakeGraphApi()
+    base = await fake.start()
+    async with aiohttp.ClientSession() as session:
+        yield (
+            fake,
+            GraphMessenger(
+                session,
+                base_url=base,
+                phone_number_id=fake.phone_number_id,
+                access_token=fake.access_token,
+                timeout=0.5,
+            ),
+        )
+    await fake.close()

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
-import aiohttp
 import pytest
 from structlog.testing import capture_logs
 
@@ -31,25 +29,6 @@ from events.whatsapp import MessageReceived, MetaError, StatusReceived
 pytestmark = pytest.mark.integration
 PHONE = "+393281234567"
 STREAM = f"conversation-{PHONE}"
-
-
-@pytest.fixture
-async def graph() -> AsyncIterator[tuple[FakeGraphApi, GraphMessenger]]:
-    """A fake Graph API and a real client pointed at it."""
-    fake = FakeGraphApi()
-    base = await fake.start()
-    async with aiohttp.ClientSession() as session:
-        yield (
-            fake,
-            GraphMessenger(
-                session,
-                base_url=base,
-                phone_number_id=fake.phone_number_id,
-                access_token=fake.access_token,
-                timeout=0.5,
-            ),
-        )
-    await fake.close()
 
 
 async def put(store: EventStore, *payloads: object) -> None:
@@ -87,10 +66,10 @@ async def payloads(store: EventStore) -> list[object]:
 
 
 async def test_consecutive_texts_of_one_turn_go_out_as_one_message(
-    store: EventStore, graph: tuple[FakeGraphApi, GraphMessenger]
+    store: EventStore, graph_client: tuple[FakeGraphApi, GraphMessenger]
 ) -> None:
     """Three texts queued together: one request, joined bodies, one outcome each."""
-    fake, messenger = graph
+    fake, messenger = graph_client
     await put(store, inbound(), text("o1", "Uno"), text("o2", "Due"), text("o3", "Tre"))
     await run(store, OutboxSender(store, messenger))
     [body] = fake.accepted
@@ -102,10 +81,10 @@ async def test_consecutive_texts_of_one_turn_go_out_as_one_message(
 
 
 async def test_permanent_send_failure_escalates_to_support(
-    store: EventStore, graph: tuple[FakeGraphApi, GraphMessenger]
+    store: EventStore, graph_client: tuple[FakeGraphApi, GraphMessenger]
 ) -> None:
     """Error 131026 (undeliverable): failure recorded and the conversation escalated."""
-    fake, messenger = graph
+    fake, messenger = graph_client
     fake.script(Behaviour.error(131026))
     await put(store, inbound(), text("o1"))
     await run(store, OutboxSender(store, messenger))
@@ -115,10 +94,10 @@ async def test_permanent_send_failure_escalates_to_support(
 
 
 async def test_expired_token_raises_an_operator_alert(
-    store: EventStore, graph: tuple[FakeGraphApi, GraphMessenger]
+    store: EventStore, graph_client: tuple[FakeGraphApi, GraphMessenger]
 ) -> None:
     """Error 190 logs ``operator.alert`` at error level besides escalating."""
-    fake, messenger = graph
+    fake, messenger = graph_client
     fake.script(Behaviour.error(190))
     await put(store, inbound(), text("o1"))
     sender = OutboxSender(store, messenger)
@@ -130,10 +109,10 @@ async def test_expired_token_raises_an_operator_alert(
 
 
 async def test_failed_status_webhook_with_a_permanent_code_escalates(
-    store: EventStore, graph: tuple[FakeGraphApi, GraphMessenger]
+    store: EventStore, graph_client: tuple[FakeGraphApi, GraphMessenger]
 ) -> None:
     """A ``failed`` status carrying our id and code 131026 escalates the conversation."""
-    _fake, messenger = graph
+    _fake, messenger = graph_client
     await put(store, inbound(), text("o1"), OutboundSent(outbound_id="o1", wamid="wamid.O1"))
     await put(store, status("failed", "o1", errors=(MetaError(code=131026),)))
     await run(store, OutboxSender(store, messenger))
@@ -141,10 +120,10 @@ async def test_failed_status_webhook_with_a_permanent_code_escalates(
 
 
 async def test_late_status_webhook_reconciles_an_unknown_outcome(
-    store: EventStore, graph: tuple[FakeGraphApi, GraphMessenger]
+    store: EventStore, graph_client: tuple[FakeGraphApi, GraphMessenger]
 ) -> None:
     """A delivered status arriving after "outcome unknown" was recorded reconciles it."""
-    fake, messenger = graph
+    fake, messenger = graph_client
     await put(store, inbound(), text("o1"), OutboundAttempted(outbound_id="o1", attempt=1))
     sender = OutboxSender(store, messenger)
     await run(store, sender)
@@ -156,10 +135,10 @@ async def test_late_status_webhook_reconciles_an_unknown_outcome(
 
 
 async def test_fresh_inbound_message_gets_read_receipt_with_typing(
-    store: EventStore, graph: tuple[FakeGraphApi, GraphMessenger]
+    store: EventStore, graph_client: tuple[FakeGraphApi, GraphMessenger]
 ) -> None:
     """With ``mark_read``, the message being answered is marked read with typing on."""
-    fake, messenger = graph
+    fake, messenger = graph_client
     await put(store, inbound("wamid.FRESH"))
     await run(store, OutboxSender(store, messenger, mark_read=True))
     for _ in range(100):

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-import aiohttp
 import pytest
 
 from adapters.engine.dispatch import StreamDispatcher
@@ -24,25 +22,6 @@ pytestmark = pytest.mark.integration
 PHONE = "+393281234567"
 STREAM = f"conversation-{PHONE}"
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def graph() -> AsyncIterator[tuple[FakeGraphApi, GraphMessenger]]:
-    """A fake Graph API and a real client pointed at it (short timeout)."""
-    fake = FakeGraphApi()
-    base = await fake.start()
-    async with aiohttp.ClientSession() as session:
-        yield (
-            fake,
-            GraphMessenger(
-                session,
-                base_url=base,
-                phone_number_id=fake.phone_number_id,
-                access_token=fake.access_token,
-                timeout=0.5,
-            ),
-        )
-    await fake.close()
 
 
 async def customer_wrote(store: EventStore, at: datetime) -> None:
@@ -83,10 +62,10 @@ async def outcomes(store: EventStore) -> list[object]:
 
 
 async def test_queued_reply_is_sent_once_with_our_id_and_recorded(
-    store: EventStore, graph: tuple[FakeGraphApi, GraphMessenger]
+    store: EventStore, graph_client: tuple[FakeGraphApi, GraphMessenger]
 ) -> None:
     """One POST carrying biz_opaque_callback_data; OutboundSent holds Meta's wamid."""
-    fake, messenger = graph
+    fake, messenger = graph_client
     await customer_wrote(store, NOW - timedelta(minutes=1))
     oid = await queue(store, ReplyKind.BUTTONS, "Confermi l'ordine?")
     await run(store, messenger)
@@ -100,10 +79,10 @@ async def test_queued_reply_is_sent_once_with_our_id_and_recorded(
 
 
 async def test_transient_error_is_retried_then_sent(
-    store: EventStore, graph: tuple[FakeGraphApi, GraphMessenger]
+    store: EventStore, graph_client: tuple[FakeGraphApi, GraphMessenger]
 ) -> None:
     """A 500 then success: two attempts, one OutboundSent."""
-    fake, messenger = graph
+    fake, messenger = graph_client
     await customer_wrote(store, NOW)
     fake.script(Behaviour.server_error(), Behaviour.ok())
     await queue(store)
@@ -114,10 +93,10 @@ async def test_transient_error_is_retried_then_sent(
 
 @pytest.mark.parametrize("code", [131047, 131026, 131051, 100, 190])
 async def test_permanent_error_is_recorded_without_retry(
-    store: EventStore, graph: tuple[FakeGraphApi, GraphMessenger], code: int
+    store: EventStore, graph_client: tuple[FakeGraphApi, GraphMessenger], code: int
 ) -> None:
     """Permanent Meta errors: one call, OutboundFailed with the code, not retryable."""
-    fake, messenger = graph
+    fake, messenger = graph_client
     await customer_wrote(store, NOW)
     fake.script(Behaviour.error(code))
     await queue(store)
@@ -128,10 +107,10 @@ async def test_permanent_error_is_recorded_without_retry(
 
 
 async def test_rate_limit_is_transient(
-    store: EventStore, graph: tuple[FakeGraphApi, GraphMessenger]
+    store: EventStore, graph_client: tuple[FakeGraphApi, GraphMessenger]
 ) -> None:
     """130429 throughput errors are retried."""
-    fake, messenger = graph
+    fake, messenger = graph_client
     await customer_wrote(store, NOW)
     fake.script(Behaviour.error(130429), Behaviour.ok())
     await queue(store)
@@ -140,10 +119,10 @@ async def test_rate_limit_is_transient(
 
 
 async def test_timeout_is_an_unknown_outcome_and_never_resent(
-    store: EventStore, graph: tuple[FakeGraphApi, GraphMessenger]
+    store: EventStore, graph_client: tuple[FakeGraphApi, GraphMessenger]
 ) -> None:
     """The request may have reached Meta: record it for review, do not send again."""
-    fake, messenger = graph
+    fake, messenger = graph_client
     await customer_wrote(store, NOW)
     fake.script(Behaviour.sleep(2.0))
     await queue(store)
@@ -154,10 +133,10 @@ async def test_timeout_is_an_unknown_outcome_and_never_resent(
 
 
 async def test_outside_the_window_free_text_is_not_sent(
-    store: EventStore, graph: tuple[FakeGraphApi, GraphMessenger]
+    store: EventStore, graph_client: tuple[FakeGraphApi, GraphMessenger]
 ) -> None:
     """25 hours after the customer's last message, text fails without a call."""
-    fake, messenger = graph
+    fake, messenger = graph_client
     await customer_wrote(store, NOW - timedelta(hours=25))
     await queue(store)
     await run(store, messenger)
@@ -167,10 +146,10 @@ async def test_outside_the_window_free_text_is_not_sent(
 
 
 async def test_outside_the_window_a_template_is_sent(
-    store: EventStore, graph: tuple[FakeGraphApi, GraphMessenger]
+    store: EventStore, graph_client: tuple[FakeGraphApi, GraphMessenger]
 ) -> None:
     """Templates may always go out."""
-    fake, messenger = graph
+    fake, messenger = graph_client
     await customer_wrote(store, NOW - timedelta(days=3))
     await queue(store, ReplyKind.TEMPLATE, "order_update")
     await run(store, messenger)
@@ -178,10 +157,10 @@ async def test_outside_the_window_a_template_is_sent(
 
 
 async def test_attempt_without_outcome_after_a_crash_is_not_resent(
-    store: EventStore, graph: tuple[FakeGraphApi, GraphMessenger]
+    store: EventStore, graph_client: tuple[FakeGraphApi, GraphMessenger]
 ) -> None:
     """An attempt recorded by a process that died: review, not a second send."""
-    fake, messenger = graph
+    fake, messenger = graph_client
     await customer_wrote(store, NOW)
     oid = await queue(store)
     await store.append(
@@ -196,10 +175,10 @@ async def test_attempt_without_outcome_after_a_crash_is_not_resent(
 
 
 async def test_attempt_without_outcome_is_reconciled_by_a_status_webhook(
-    store: EventStore, graph: tuple[FakeGraphApi, GraphMessenger]
+    store: EventStore, graph_client: tuple[FakeGraphApi, GraphMessenger]
 ) -> None:
     """A delivered status carrying our id proves the send: reconciled, not failed."""
-    fake, messenger = graph
+    fake, messenger = graph_client
     await customer_wrote(store, NOW)
     oid = await queue(store)
     status = StatusReceived(
