@@ -133,6 +133,8 @@ def service_env(database_url: str, graph_base: str, **extra: str) -> dict[str, s
 async def start_service(port: int, env: Mapping[str, str], log: Path) -> Child:
     """``dloop-bot serve --port PORT`` ready to take webhooks."""
     argv = [sys.executable, "-m", "scripts.cli", "serve", "--port", str(port)]
+    if profile := os.environ.get("DLOOP_BENCH_PROFILE"):  # cProfile the service child
+        argv[1:1] = ["-m", "cProfile", "-o", f"{profile}.{port}"]
     child = await Child.start(argv, env, log)
     await child.wait_http(f"http://127.0.0.1:{port}/healthz")
     return child

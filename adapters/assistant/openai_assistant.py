@@ -353,7 +353,7 @@ class ProductEmbeddings:
         scored.sort(key=lambda pair: -pair[0])
         return [ProductHit(product_id=pid, score=round(s, 4)) for s, pid in scored[:limit]]
 
-    def _blend(self, query_vector: list[float], stems: set[str], product: Product) -> float:
+    def _blend(self, query_vector: list[float], stems: frozenset[str], product: Product) -> float:
         semantic, lexical = self._weights
         cosine = max(_cosine(query_vector, self._vectors[product.id][1]), 0.0)
         return semantic * cosine + lexical * prompts.lexical_score(stems, product)

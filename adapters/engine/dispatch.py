@@ -62,6 +62,7 @@ class DispatchOptions:
     batch_size: int = 500
     lease_poll: float = 0.02  # first wait for a lease held elsewhere, doubled each time
     lease_poll_cap: float = 0.5  # longest wait between two tries
+    checkpoint_interval: float = 1.0  # while running, save the checkpoint at most this often
 
 
 class StreamDispatcher:
@@ -86,6 +87,7 @@ class StreamDispatcher:
         self._room = asyncio.Condition()
         self._cursor = 0
         self._saved = 0
+        self._saved_at = float("-inf")  # loop time of the last save while running
         self._task: asyncio.Task[None] | None = None
         self.parked = 0
         self.handled = 0
@@ -137,7 +139,7 @@ class StreamDispatcher:
                     self._cursor = await self.store.load_checkpoint(self.checkpoint_name)
                     loaded = True
                 if not await self._read_once():
-                    await self._save_checkpoint()
+                    await self._save_checkpoint_now_and_then()
                     await self.store.notifier.wait(self._cursor, self.options.poll_interval)
             except asyncio.CancelledError:
                 raise
@@ -311,6 +313,20 @@ class StreamDispatcher:
         if not self._in_flight:
             return self._cursor
         return min(self._in_flight) - 1
+
+    async def _save_checkpoint_now_and_then(self) -> None:
+        """While running, at most one checkpoint write per ``checkpoint_interval``.
+
+        Under load the dispatcher is briefly idle many times a second; a write transaction
+        (and fsync) for each would compete with ingestion for the single writer. Saving
+        less often only means a crash re-delivers a little more, which the idempotent
+        handlers absorb; :meth:`drain` and :meth:`stop` always save.
+        """
+        now = asyncio.get_running_loop().time()
+        if now - self._saved_at < self.options.checkpoint_interval:
+            return
+        self._saved_at = now
+        await self._save_checkpoint()
 
     async def _save_checkpoint(self) -> None:
         position = self.safe_position()
