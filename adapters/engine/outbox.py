@@ -43,11 +43,14 @@ from core.outbound import (
     TEXT_MAX,
     Button,
     ButtonsMessage,
+    ListMessage,
     MarkRead,
     Messenger,
     OutboundContent,
     OutboundMessage,
     ReactionMessage,
+    Row,
+    Section,
     SendError,
     TemplateMessage,
     TextMessage,
@@ -91,7 +94,9 @@ _INPUTS = frozenset({ReplyQueued.TYPE, StatusReceived.TYPE, MessageReceived.TYPE
 
 
 def content_for(reply: ReplyQueued) -> OutboundContent:
-    """The Graph API message for a queued reply (lists degrade to text until modelled)."""
+    """The Graph API message for a queued reply (a list without rows degrades to text)."""
+    if reply.kind is ReplyKind.LIST and reply.rows:
+        return _list(reply)
     if reply.kind is ReplyKind.BUTTONS and reply.buttons:
         buttons = tuple(Button(id=b.id, title=b.title) for b in reply.buttons)
         return ButtonsMessage(body=reply.text, buttons=buttons)
@@ -100,6 +105,20 @@ def content_for(reply: ReplyQueued) -> OutboundContent:
     if reply.kind is ReplyKind.REACTION and reply.in_reply_to:
         return ReactionMessage(message_id=reply.in_reply_to, emoji=reply.text)
     return TextMessage(body=reply.text)
+
+
+def _list(reply: ReplyQueued) -> ListMessage:
+    """Rows grouped into sections in order (consecutive rows of one section title)."""
+    sections: list[tuple[str, list[Row]]] = []
+    for r in reply.rows:
+        if not sections or sections[-1][0] != r.section:
+            sections.append((r.section, []))
+        sections[-1][1].append(Row(id=r.id, title=r.title, description=r.description))
+    return ListMessage(
+        body=reply.text,
+        button_text=reply.list_button or "Scegli",
+        sections=tuple(Section(title=t, rows=tuple(rs)) for t, rs in sections),
+    )
 
 
 class OutboxSender:

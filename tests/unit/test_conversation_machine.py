@@ -44,6 +44,7 @@ from events.conversation import (
     CartCancelled,
     CartConfirmed,
     CartProposed,
+    ChoiceRequested,
     ConversationEscalated,
     ConversationReleased,
     ConversationResolved,
@@ -333,8 +334,10 @@ def test_unresolved_item_is_asked_about_not_guessed() -> None:
         unresolved=(UnresolvedItem(text="fiori", quantity=1, candidates=("p-rose",)),),
     )
     out = given().when(msg("vorrei dei fiori"), understanding=unsure)
-    out.then_types(ReplyQueued)
-    assert "Mazzo di rose rosse" in out.replies()[0].text
+    out.then_types(ChoiceRequested, ReplyQueued)
+    [reply] = out.replies()
+    assert reply.kind is ReplyKind.LIST
+    assert "Mazzo di rose rosse" in [r.title for r in reply.rows]
 
 
 def test_order_without_products_asks_what_to_order() -> None:
