@@ -22,7 +22,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from core import choices
+from core import alerts, choices
 from core import conversation_texts as texts
 from core.catalog import Catalog
 from core.nlu import replies
@@ -467,7 +467,8 @@ def _answer(
         return _order(s, turn, understanding, ids, context.catalog)
     if intent is Intent.SUPPORT_REQUEST:
         escalated = ConversationEscalated(reason="support_request")
-        return [escalated, _reply(s, turn, ids, texts.ESCALATED)]
+        alert = alerts.escalation(next(ids), s.key, escalated.reason)
+        return [escalated, alert, _reply(s, turn, ids, texts.ESCALATED)]
     if intent is Intent.PRODUCT_INQUIRY:
         found = (context.catalog.product(h.product_id) for h in understanding.products)
         draft = replies.product_list([p for p in found if p is not None])

@@ -67,6 +67,7 @@ const LABELS = {
     "kind.assistant_failed": "Errore assistente",
     "kind.outbound_failed": "Invio fallito",
     "kind.escalated": "Richiesta di assistenza",
+    "kind.operator_alert": "Allarme operatore",
     "sim.as": "Scrivi come",
     "sim.customer": "Cliente",
     "sim.dealer": "Negozio: {name}",
@@ -140,6 +141,7 @@ const LABELS = {
     "kind.assistant_failed": "Assistant failure",
     "kind.outbound_failed": "Failed send",
     "kind.escalated": "Support request",
+    "kind.operator_alert": "Operator alert",
     "sim.as": "Write as",
     "sim.customer": "Customer",
     "sim.dealer": "Dealer: {name}",
@@ -163,6 +165,7 @@ const RELAY_STAGES = [
 const REVIEW_TYPES = new Set([
   "conversation.assistant_failed", "conversation.outbound_failed", "conversation.escalated",
   "engine.event_parked", "engine.parked_event_reprocessed", "outbox.reconciled",
+  "outbox.operator_alerted",
 ]);
 const STREAM_TYPES = [
   "whatsapp.message_received", "whatsapp.status_received", "conversation.started",
