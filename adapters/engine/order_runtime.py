@@ -132,7 +132,8 @@ def order_dispatchers(
         market_retry=timedelta(seconds=settings.market_retry_seconds),
     )
     DealerDesk(reactor)
-    sender = NotifySender(store, DeviceRegistry(store.engines), fcm_client(settings, http))
+    devices = DeviceRegistry(store.engines, store=store)
+    sender = NotifySender(store, devices, fcm_client(settings, http))
     notify = StreamDispatcher(
         store,
         "notify",
