@@ -37,6 +37,22 @@ def escalation(notification_id: str, conversation: str, reason: str) -> PushRequ
     )
 
 
+def delivered(
+    notification_id: str, customer: str, relay_id: str, number: int | None
+) -> PushRequested:
+    """The customer's own devices: the order was delivered."""
+    label = f"n. {number} " if number is not None else ""
+    return PushRequested(
+        notification_id=notification_id,
+        audience=CUSTOMER,
+        owner=customer,
+        reason="delivered",
+        title="Ordine consegnato",
+        body=f"Il tuo ordine {label}è stato consegnato. Grazie da Dloop!",
+        data=_data(relay_id=relay_id, reason="delivered"),
+    )
+
+
 def operator_alert(notification_id: str, code: int | None, title: str) -> PushRequested:
     """WhatsApp refused a send through our own fault (190: the access token expired)."""
     what = "token di accesso scaduto" if code == 190 else "errore di configurazione"

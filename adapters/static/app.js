@@ -59,6 +59,7 @@ const LABELS = {
     "relay.failed": "Fallito",
     "relay.cancelled": "Annullato",
     "relay.expired": "Scaduto",
+    "relay.delivered": "Consegnato",
     "review.open": "Aperti",
     "review.dismissed": "Archiviati",
     "review.retried": "Ritentati",
@@ -133,6 +134,7 @@ const LABELS = {
     "relay.failed": "Failed",
     "relay.cancelled": "Cancelled",
     "relay.expired": "Expired",
+    "relay.delivered": "Delivered",
     "review.open": "Open",
     "review.dismissed": "Dismissed",
     "review.retried": "Retried",
@@ -160,7 +162,7 @@ const LABELS = {
 
 const RELAY_STAGES = [
   "draft", "awaiting_confirmation", "confirmed", "market_order_created",
-  "relayed_to_dealer", "accepted", "rejected", "failed", "cancelled", "expired",
+  "relayed_to_dealer", "accepted", "rejected", "failed", "cancelled", "expired", "delivered",
 ];
 const REVIEW_TYPES = new Set([
   "conversation.assistant_failed", "conversation.outbound_failed", "conversation.escalated",
@@ -178,7 +180,7 @@ const STREAM_TYPES = [
   "order.timer_fired", "order.drafted", "order.confirmation_requested", "order.confirmed",
   "order.market_order_created", "order.relayed_to_dealer", "order.dealer_reminded",
   "order.escalated", "order.accepted", "order.rejected", "order.failed", "order.cancelled",
-  "order.expired",
+  "order.expired", "order.delivered",
 ];
 
 const $ = (selector, root = document) => root.querySelector(selector);
