@@ -22,6 +22,7 @@ from adapters.store.schema import checkpoints
 from adapters.store.subscriptions import BackgroundLoop
 from events.base import RecordedEvent
 from events.conversation import AssistantFailed, MessageUnderstood, OutboundFailed, OutboundSent
+from events.outbox import OperatorAlerted
 
 log = structlog.get_logger(__name__)
 LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -63,6 +64,12 @@ class ServiceMetrics:
         self.assistant_failures = Counter(
             "dloop_assistant_failures", "Assistant failures", ["operation"], registry=r
         )
+        self.operator_alerts = Counter(
+            "dloop_operator_alerts",
+            "Sends refused through the business's own fault (190 expired token...), by code",
+            ["code"],
+            registry=r,
+        )
         self.lag = Gauge(
             "dloop_subscription_lag_events",
             "Events not yet processed, by subscriber",
@@ -87,6 +94,8 @@ class ServiceMetrics:
                 )
             elif isinstance(p, AssistantFailed):
                 self.assistant_failures.labels(operation=p.operation).inc()
+            elif isinstance(p, OperatorAlerted):
+                self.operator_alerts.labels(code=str(p.code or "")).inc()
 
     async def refresh_lag(self, store: EventStore) -> int:
         """Update lag gauges; returns the largest lag."""

@@ -51,6 +51,7 @@ class Settings:
     max_body_bytes: int = 4 * 1024 * 1024
     catalog_file: Path | None = None
     market_api_url: str | None = None
+    market_webhook_secret: str | None = field(default=None, repr=False)
     market_retry_seconds: float = 30.0
     fcm_project_id: str | None = None
     fcm_credentials_file: Path | None = None
@@ -107,6 +108,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         catalog_file=Path(p) if (p := _opt(env, "CATALOG_FILE")) else None,
         market_api_url=_opt(env, "MARKET_API_URL"),
+        market_webhook_secret=_opt(env, "MARKET_WEBHOOK_SECRET"),
         market_retry_seconds=_float(env, "MARKET_RETRY_SECONDS", 30.0, low=0.01, high=3600.0),
         fcm_project_id=_opt(env, "FCM_PROJECT_ID"),
         fcm_credentials_file=Path(f) if (f := _opt(env, "FCM_CREDENTIALS_FILE")) else None,

@@ -22,6 +22,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from core import alerts, choices
 from core import conversation_texts as texts
 from core.catalog import Catalog
 from core.nlu import replies
@@ -50,6 +51,8 @@ from events.conversation import (
     CartCancelled,
     CartConfirmed,
     CartProposed,
+    ChoiceMade,
+    ChoiceRequested,
     ConversationEscalated,
     ConversationReleased,
     ConversationResolved,
@@ -65,6 +68,7 @@ from events.conversation import (
     ReplyButton,
     ReplyKind,
     ReplyQueued,
+    ReplyRow,
     Sender,
     UnderstoodLine,
     UnresolvedLine,
@@ -126,6 +130,16 @@ class PendingCart:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PendingChoice:
+    """The open "which of these did you mean?" question of an order (see ``core.choices``)."""
+
+    choice_id: str
+    item: UnresolvedLine
+    known: tuple[UnderstoodLine, ...] = ()
+    later: tuple[UnresolvedLine, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ConversationState:
     """Everything the rules need to know about one conversation, folded from its stream."""
 
@@ -137,6 +151,7 @@ class ConversationState:
     last_customer_message_at: datetime | None = None  # for the 24-hour window
     recent_inbound: tuple[datetime, ...] = ()  # sent_at of the last minute, for the rate limit
     pending_cart: PendingCart | None = None
+    pending_choice: PendingChoice | None = None  # a list message waiting for a tap
     message_count: int = 0
     rate_notice_at: datetime | None = None  # when the last rate-limit notice went out
 
@@ -181,7 +196,12 @@ def _cart_closed(s: ConversationState) -> ConversationState:
 
 def _proposed(s: ConversationState, e: CartProposed) -> ConversationState:
     cart = PendingCart(cart_id=e.cart_id, lines=e.lines, total=e.total)
-    return replace(s, stage=Stage.AWAITING_CONFIRMATION, pending_cart=cart)
+    return replace(s, stage=Stage.AWAITING_CONFIRMATION, pending_cart=cart, pending_choice=None)
+
+
+def _asked(s: ConversationState, e: ChoiceRequested) -> ConversationState:
+    choice = PendingChoice(choice_id=e.choice_id, item=e.item, known=e.known, later=e.later)
+    return replace(s, pending_choice=choice)
 
 
 def _rate_limited(s: ConversationState, e: RateLimited) -> ConversationState:
@@ -192,17 +212,21 @@ _HANDLERS: dict[type[Any], Callable[[ConversationState, Any], ConversationState]
     MessageReceived: _message,
     ConversationStarted: lambda s, e: replace(s, started=True, kind=e.kind),
     CartProposed: _proposed,
+    ChoiceRequested: _asked,
+    ChoiceMade: lambda s, _e: replace(s, pending_choice=None),
     CartConfirmed: lambda s, _e: _cart_closed(s),
     CartCancelled: lambda s, _e: _cart_closed(s),
     ConversationEscalated: lambda s, _e: replace(s, stage=Stage.OPEN, assignee=None),
     AgentTookOver: lambda s, e: replace(s, stage=Stage.OPEN, assignee=e.agent),
     ConversationReleased: lambda s, _e: replace(
-        s, stage=Stage.PENDING, assignee=None, pending_cart=None
+        s, stage=Stage.PENDING, assignee=None, pending_cart=None, pending_choice=None
     ),
     ConversationResolved: lambda s, _e: replace(
-        s, stage=Stage.RESOLVED, assignee=None, pending_cart=None
+        s, stage=Stage.RESOLVED, assignee=None, pending_cart=None, pending_choice=None
     ),
-    OptedOut: lambda s, _e: replace(s, stage=Stage.OPTED_OUT, pending_cart=None, assignee=None),
+    OptedOut: lambda s, _e: replace(
+        s, stage=Stage.OPTED_OUT, pending_cart=None, pending_choice=None, assignee=None
+    ),
     OptedIn: lambda s, _e: replace(s, stage=Stage.PENDING),
     RateLimited: _rate_limited,
 }
@@ -335,14 +359,19 @@ def _reply(
     ids: Iterator[str],
     text: str,
     buttons: tuple[ReplyButton, ...] = (),
+    *,
+    rows: tuple[ReplyRow, ...] = (),
 ) -> ReplyQueued:
+    kind = ReplyKind.LIST if rows else ReplyKind.BUTTONS if buttons else ReplyKind.TEXT
     return ReplyQueued(
         outbound_id=next(ids),
         to=recipient(s.key),
-        kind=ReplyKind.BUTTONS if buttons else ReplyKind.TEXT,
+        kind=kind,
         text=text,
         buttons=buttons,
         in_reply_to=turn.last.wamid,
+        rows=rows,
+        list_button=choices.LIST_BUTTON if rows else None,
     )
 
 
@@ -393,6 +422,8 @@ def needs_understanding(state: ConversationState, turn: CustomerTurn, now: datet
         return False
     if state.stage is Stage.OPEN or state.kind is PartyKind.DEALER:
         return False
+    if choices.read_tap(turn.last.button_id) is not None:
+        return False  # a tapped row of our list says everything: no assistant needed
     if not within_service_window(state.last_customer_message_at, now):
         return False
     return check(state.recent_inbound, turn.at, notice_sent_at=state.rate_notice_at).allowed
@@ -422,6 +453,9 @@ def _answer(
     ids: Iterator[str],
     context: TurnContext,
 ) -> list[object]:
+    tap = choices.read_tap(turn.last.button_id)
+    if tap is not None:
+        return _choice_answer(s, tap, turn, ids, context.catalog)
     if s.stage is Stage.AWAITING_CONFIRMATION and s.pending_cart is not None:
         handled = _cart_answer(s, s.pending_cart, turn, ids)
         if handled:
@@ -433,7 +467,8 @@ def _answer(
         return _order(s, turn, understanding, ids, context.catalog)
     if intent is Intent.SUPPORT_REQUEST:
         escalated = ConversationEscalated(reason="support_request")
-        return [escalated, _reply(s, turn, ids, texts.ESCALATED)]
+        alert = alerts.escalation(next(ids), s.key, escalated.reason)
+        return [escalated, alert, _reply(s, turn, ids, texts.ESCALATED)]
     if intent is Intent.PRODUCT_INQUIRY:
         found = (context.catalog.product(h.product_id) for h in understanding.products)
         draft = replies.product_list([p for p in found if p is not None])
@@ -465,14 +500,48 @@ def _order(
     ids: Iterator[str],
     catalog: Catalog,
 ) -> list[object]:
-    if understanding.unresolved:
-        item = understanding.unresolved[0]
-        options = [p for p in map(catalog.product, item.candidates) if p is not None]
-        return [_reply(s, turn, ids, replies.ask_which(item.text, options))]
-    known = [line for line in understanding.cart if catalog.product(line.product_id)]
-    if not known:
-        return [_reply(s, turn, ids, replies.ORDER_ASK)]
-    priced = price_cart(known, catalog)
+    known: tuple[UnderstoodLine, ...] = ()
+    for line in understanding.cart:
+        if catalog.product(line.product_id):
+            known = choices.add_line(known, line.product_id, line.quantity)
+    asked = tuple(
+        UnresolvedLine(text=x.text, quantity=x.quantity, candidates=x.candidates)
+        for x in understanding.unresolved
+    )
+    unknown = [x for x in asked if not choices.options(x, catalog)]
+    ambiguous = tuple(x for x in asked if choices.options(x, catalog))
+    out: list[object] = []
+    if unknown:
+        out.append(_reply(s, turn, ids, choices.not_sold(unknown)))
+    nothing = replies.ORDER_ASK if not unknown else None
+    return out + _next_step(
+        s, turn, ids, catalog, known=known, ambiguous=ambiguous, nothing=nothing
+    )
+
+
+def _next_step(
+    s: ConversationState,
+    turn: CustomerTurn,
+    ids: Iterator[str],
+    catalog: Catalog,
+    *,
+    known: tuple[UnderstoodLine, ...],
+    ambiguous: tuple[UnresolvedLine, ...],
+    nothing: str | None,
+) -> list[object]:
+    """Ask about the next ambiguous item, else propose the cart (else say ``nothing``)."""
+    if ambiguous:
+        item, later = ambiguous[0], ambiguous[1:]
+        choice_id = next(ids)
+        asked = ChoiceRequested(
+            choice_id=choice_id, item=item, known=known, later=later, wamids=turn.wamids
+        )
+        rows = choices.rows(choice_id, item, choices.options(item, catalog))
+        return [asked, _reply(s, turn, ids, choices.question(item), rows=rows)]
+    lines = [CartLine(product_id=x.product_id, quantity=x.quantity) for x in known]
+    if not lines:
+        return [] if nothing is None else [_reply(s, turn, ids, nothing)]
+    priced = price_cart(lines, catalog)
     out = _drop_cart(s, "replaced")
     cart_id = next(ids)
     out.append(
@@ -481,6 +550,36 @@ def _order(
     summary = texts.cart_summary(priced.lines, replies.format_price(priced.total))
     out.append(_reply(s, turn, ids, summary, texts.CART_BUTTONS))
     return out
+
+
+def _choice_answer(
+    s: ConversationState,
+    tap: choices.Tap,
+    turn: CustomerTurn,
+    ids: Iterator[str],
+    catalog: Catalog,
+) -> list[object]:
+    """A tapped row: the item resolves (or is dropped) and the order moves on."""
+    choice = s.pending_choice
+    if choice is None or choice.choice_id != tap.choice_id:
+        return [_reply(s, turn, ids, choices.STALE)]
+    product = catalog.product(tap.product_id) if tap.product_id else None
+    if tap.product_id is not None and product is None:
+        return [_reply(s, turn, ids, choices.STALE)]
+    made = ChoiceMade(
+        choice_id=choice.choice_id,
+        product_id=product.id if product else None,
+        wamid=turn.last.wamid,
+    )
+    known = choice.known
+    if product is not None:
+        known = choices.add_line(known, product.id, choice.item.quantity)
+    return [
+        made,
+        *_next_step(
+            s, turn, ids, catalog, known=known, ambiguous=choice.later, nothing=choices.NONE_CHOSEN
+        ),
+    ]
 
 
 def decide_preferences(state: ConversationState, fact: UserPreferencesReceived) -> list[object]:

@@ -176,6 +176,7 @@ STAGE_NAMES = {
     RelayStage.FAILED: "non riuscito",
     RelayStage.CANCELLED: "annullato",
     RelayStage.EXPIRED: "scaduto",
+    RelayStage.DELIVERED: "consegnato",
 }
 
 

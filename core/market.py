@@ -281,6 +281,15 @@ def rejected_text(number: int | None, dealer: str, reason: str | None) -> str:
     )
 
 
+def delivered_text(number: int | None, dealer: str) -> str:
+    """The customer's notice that the order was delivered."""
+    return (
+        f"Il tuo ordine {order_label(number)} di {dealer} è stato consegnato. "
+        "Grazie per aver scelto Dloop! Se qualcosa non va, scrivici pure qui."
+    )
+
+
+DELIVERED_TEMPLATE = "dloop_ordine_consegnato"  # approved template for delivery outside 24 h
 EXPIRED_TEXT = (
     "Il carrello che ti avevo proposto è scaduto perché non è arrivata la conferma. "
     "Se vuoi ancora ordinare, riscrivimi pure cosa ti serve."

@@ -1,7 +1,8 @@
 """The order relay: from a proposed cart to a dealer's answer, one relay per dealer.
 
 Stages: ``draft`` -> ``awaiting_confirmation`` -> ``confirmed`` -> ``market_order_created``
--> ``relayed_to_dealer`` -> ``accepted`` | ``rejected``; side exits ``failed``,
+-> ``relayed_to_dealer`` -> ``accepted`` | ``rejected``, then ``delivered`` when the market
+reports the delivery; side exits ``failed``,
 ``cancelled`` and ``expired`` (no confirmation within 30 minutes by default). A dealer who
 stays silent is reminded after 10 minutes, and support is alerted 10 minutes later.
 
@@ -32,6 +33,7 @@ from events.orders import (
     OrderCancelled,
     OrderConfirmationRequested,
     OrderConfirmed,
+    OrderDelivered,
     OrderDrafted,
     OrderEscalated,
     OrderExpired,
@@ -155,6 +157,7 @@ class RelayStage(StrEnum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     EXPIRED = "expired"
+    DELIVERED = "delivered"
 
 
 SeedStatus = Literal["pending", "confirmed", "created", "failed"]
@@ -173,6 +176,7 @@ RELAY_MOVES: tuple[Move, ...] = (
     Move(trigger="fail", sources=(_C, _M, _R), dest="failed"),
     Move(trigger="cancel", sources=(_D, _W, _C, _M, _R), dest="cancelled"),
     Move(trigger="expire", sources=(_D, _W), dest="expired"),
+    Move(trigger="deliver", sources=(_M, _R, "accepted"), dest="delivered"),
 )
 """Every allowed move of a relay (anything else is illegal)."""
 
@@ -185,6 +189,7 @@ _SEED: dict[RelayStage, SeedStatus] = {
     RelayStage.MARKET_ORDER_CREATED: "created",
     RelayStage.RELAYED_TO_DEALER: "created",
     RelayStage.ACCEPTED: "created",
+    RelayStage.DELIVERED: "created",
 }
 
 
@@ -276,6 +281,7 @@ _RELAY_HANDLERS: dict[type[Any], Callable[[RelayState, Any], RelayState]] = {
     OrderFailed: lambda s, e: replace(s, stage=_S.FAILED, reason=f"{e.step}: {e.error}"),
     OrderCancelled: lambda s, e: replace(s, stage=_S.CANCELLED, reason=e.reason),
     OrderExpired: lambda s, _e: replace(s, stage=_S.EXPIRED),
+    OrderDelivered: lambda s, _e: replace(s, stage=_S.DELIVERED),
 }
 
 
@@ -417,6 +423,14 @@ def decide_dealer_answer(
         return _if(state, "accept", lambda: OrderAccepted(relay_id=rid, accepted_at=now))
     rejected = OrderRejected(relay_id=rid, reason=reason, rejected_at=now)
     return _if(state, "reject", lambda: rejected)
+
+
+def decide_market_status(state: RelayState, status: str, at: datetime) -> list[object]:
+    """A status the market reported: ``delivered`` delivers (once); others change nothing."""
+    if status != "delivered":
+        return []
+    delivered = OrderDelivered(relay_id=state.relay_id, delivered_at=at)
+    return _if(state, "deliver", lambda: delivered)
 
 
 def cancel_by_agent(state: RelayState, *, agent: str, reason: str) -> list[object]:

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from events.base import event
+from events.upcasting import upcaster
 
 # --------------------------------------------------------------------------- values
 
@@ -109,6 +110,16 @@ class ReplyButton:
     title: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReplyRow:
+    """One row of a list message; ``id`` comes back in the customer's ``list_reply``."""
+
+    id: str
+    title: str
+    description: str = ""
+    section: str = ""  # rows of one section are consecutive
+
+
 # --------------------------------------------------------------------------- events
 
 
@@ -147,7 +158,7 @@ class ReplyQueued:
     """An outbound message put in the outbox under our own id; the sender records the outcome."""
 
     TYPE: ClassVar[str] = "conversation.reply_queued"
-    VERSION: ClassVar[int] = 1
+    VERSION: ClassVar[int] = 2
 
     outbound_id: str  # also sent as biz_opaque_callback_data
     to: str  # E.164 or BSUID
@@ -157,6 +168,14 @@ class ReplyQueued:
     in_reply_to: str | None = None  # wamid quoted or answered
     sender: Sender = Sender.BOT
     agent: str | None = None  # when an agent wrote it
+    rows: tuple[ReplyRow, ...] = ()  # v2: the rows of a list message
+    list_button: str | None = None  # v2: the label of the button that opens the list
+
+
+@upcaster(ReplyQueued.TYPE, 1)
+def _reply_queued_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """v1 had no list messages: no rows, no list button."""
+    return {**data, "rows": [], "list_button": None}
 
 
 @event
@@ -316,3 +335,35 @@ class AssistantFailed:
     operation: str  # understand | reply
     error: str
     wamids: tuple[str, ...] = ()
+
+
+@event
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChoiceRequested:
+    """The bot asked which product an order item meant (a list message); the order waits.
+
+    ``known`` are the lines of the same order already matched, ``later`` the items still
+    to ask about once this one is answered.
+    """
+
+    TYPE: ClassVar[str] = "conversation.choice_requested"
+    VERSION: ClassVar[int] = 1
+
+    choice_id: str
+    item: UnresolvedLine
+    known: tuple[UnderstoodLine, ...] = ()
+    later: tuple[UnresolvedLine, ...] = ()
+    wamids: tuple[str, ...] = ()  # the turn the order was read from
+
+
+@event
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChoiceMade:
+    """The customer tapped a row of a choice list; ``product_id`` None: none of these."""
+
+    TYPE: ClassVar[str] = "conversation.choice_made"
+    VERSION: ClassVar[int] = 1
+
+    choice_id: str
+    product_id: str | None
+    wamid: str

@@ -157,3 +157,20 @@ class CatalogOrderChecked:
     unknown: tuple[str, ...] = ()  # product_retailer_ids we do not sell
     mismatches: tuple[PriceMismatch, ...] = ()
     cart_id: str | None = None  # the cart proposed from the known lines, if any
+
+
+@event
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MarketOrderStatusReceived:
+    """The Dloop market reported a status of the order it holds for a relay (a fact).
+
+    Arrives as a signed ``POST /market/webhook``; ``delivered`` moves the relay on.
+    """
+
+    TYPE: ClassVar[str] = "order.market_status_received"
+    VERSION: ClassVar[int] = 1
+
+    relay_id: str
+    market_order_id: str
+    status: str  # created | accepted | picked_up | in_delivery | delivered | cancelled | ...
+    occurred_at: datetime

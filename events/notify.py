@@ -8,9 +8,10 @@ Device tokens are never stored in events: ``device`` is a short fingerprint.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from events.base import event
+from events.upcasting import upcaster
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -24,17 +25,24 @@ class PushDatum:
 @event
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PushRequested:
-    """Alert every device of ``audience`` (``rider`` or ``support``)."""
+    """Alert the devices of ``audience`` (``rider``, ``support`` or ``customer``)."""
 
     TYPE: ClassVar[str] = "notify.push_requested"
-    VERSION: ClassVar[int] = 1
+    VERSION: ClassVar[int] = 2
 
     notification_id: str
-    audience: str  # rider | support
-    reason: str  # new_order | dealer_silent | market_order_failed | ...
+    audience: str  # rider | support | customer
+    reason: str  # new_order | dealer_silent | escalation | send_failed | delivered | ...
     title: str
     body: str
     data: tuple[PushDatum, ...] = ()
+    owner: str | None = None  # v2: only this owner's devices (a customer's phone); None: all
+
+
+@upcaster(PushRequested.TYPE, 1)
+def _push_requested_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """v1 always meant every device of the audience."""
+    return {**data, "owner": None}
 
 
 @event
@@ -74,3 +82,30 @@ class PushRecordedOnly:
 
     notification_id: str
     reason: str  # no_credentials | no_devices
+
+
+@event
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeviceRegistered:
+    """A push device token was registered (or moved) for an owner. The token itself is not kept."""
+
+    TYPE: ClassVar[str] = "notify.device_registered"
+    VERSION: ClassVar[int] = 1
+
+    device: str  # token fingerprint
+    owner_kind: str  # rider | support | customer
+    owner: str  # the rider's or customer's phone, or the agent's name
+    platform: str | None = None  # android | ios | web
+    by: str  # cli | api:<token label> | ...
+
+
+@event
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeviceRemoved:
+    """A push device token was forgotten (by a person, or because FCM called it UNREGISTERED)."""
+
+    TYPE: ClassVar[str] = "notify.device_removed"
+    VERSION: ClassVar[int] = 1
+
+    device: str  # token fingerprint
+    by: str  # cli | api:<token label> | fcm

@@ -170,3 +170,15 @@ class OrderExpired:
 
     relay_id: str
     expired_at: datetime
+
+
+@event
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderDelivered:
+    """The market says the order reached the customer; the customer is told."""
+
+    TYPE: ClassVar[str] = "order.delivered"
+    VERSION: ClassVar[int] = 1
+
+    relay_id: str
+    delivered_at: datetime  # when the market says it was delivered

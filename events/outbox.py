@@ -36,3 +36,22 @@ class OutboundReconciled:
     outbound_id: str
     wamid: str
     status: str  # the status that proved it: sent | delivered | read
+
+
+@event
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OperatorAlerted:
+    """A send failed through the business's own fault (expired token 190, locked account...).
+
+    Not the recipient's problem and not retried: a person must fix the configuration.
+    Raised once per failed outbound message; it opens a review-queue item, counts in
+    ``dloop_operator_alerts`` and pushes an alert to support.
+    """
+
+    TYPE: ClassVar[str] = "outbox.operator_alerted"
+    VERSION: ClassVar[int] = 1
+
+    outbound_id: str
+    code: int | None  # Meta's error code (190: access token expired)
+    title: str  # Meta's error title or message
+    source: str = "send"  # send (the Graph API call) | status (a failed status webhook)

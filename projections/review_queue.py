@@ -1,7 +1,8 @@
 """``review_queue``: what people must look at, one row per problem event.
 
 Items come from parked reactor events (``engine.event_parked``), assistant failures,
-failed or unknown-outcome sends and escalations. Ids are derived from the events, so a
+failed or unknown-outcome sends, escalations and operator alerts (an expired access
+token...). Ids are derived from the events, so a
 rebuild gives the same rows: a parked item is keyed by reactor and position, which lets
 ``engine.parked_event_reprocessed`` mark it ``retried`` when the re-drive succeeded.
 Dismissals are operator actions kept in ``review_dismissals`` (not here), so a rebuild
@@ -17,11 +18,18 @@ from uuid import NAMESPACE_URL, uuid5
 from events.base import RecordedEvent
 from events.conversation import AssistantFailed, ConversationEscalated, OutboundFailed
 from events.engine import ParkedEventReprocessed, ReactorEventParked
+from events.outbox import OperatorAlerted
 from projections.base import Current, RowKey, Upsert
 from projections.messages import conversation_id
 
 TABLE = "review_queue"
-ITEMS = (ReactorEventParked, AssistantFailed, OutboundFailed, ConversationEscalated)
+ITEMS = (
+    ReactorEventParked,
+    AssistantFailed,
+    OutboundFailed,
+    ConversationEscalated,
+    OperatorAlerted,
+)
 
 
 def review_id(event: RecordedEvent) -> str:
@@ -87,6 +95,7 @@ _KINDS: dict[type[Any], str] = {
     AssistantFailed: "assistant_failed",
     OutboundFailed: "outbound_failed",
     ConversationEscalated: "escalated",
+    OperatorAlerted: "operator_alert",
 }
 
 
@@ -102,4 +111,6 @@ def summary(p: object) -> str:
         return f"{what}{code}: {p.title or 'no details'}"[:500]
     if isinstance(p, ConversationEscalated):
         return f"escalated: {p.reason}"
+    if isinstance(p, OperatorAlerted):
+        return f"operator alert: WhatsApp error {p.code}: {p.title}"[:500]
     return type(p).__name__

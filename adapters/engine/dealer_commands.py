@@ -35,7 +35,7 @@ from events.whatsapp import MessageReceived
 
 DESK_NAMESPACE = uuid.UUID("9b3e6f10-7c2d-4a85-b1e4-5f0a8d2c6e97")
 LISTED = ("confirmed", "market_order_created", "relayed_to_dealer", "accepted")
-CLOSED = ("rejected", "failed", "cancelled", "expired")
+CLOSED = ("rejected", "failed", "cancelled", "expired", "delivered")
 MAX_LISTED = 10
 
 

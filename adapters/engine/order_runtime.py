@@ -31,7 +31,7 @@ from core.market import MarketOrders
 from core.order_relay import RelayTimeouts
 from events.base import RecordedEvent
 from events.conversation import CartCancelled, CartConfirmed, CartProposed
-from events.market import RelayTimerFired
+from events.market import MarketOrderStatusReceived, RelayTimerFired
 from events.whatsapp import MessageReceived
 
 log = structlog.get_logger(__name__)
@@ -45,7 +45,7 @@ def order_selector(live: LiveMarket) -> Callable[[RecordedEvent], bool]:
         if stream in (CATALOG_STREAM, CONTACTS_STREAM):
             return True
         if stream.startswith("order-"):
-            return isinstance(p, RelayTimerFired)
+            return isinstance(p, RelayTimerFired | MarketOrderStatusReceived)
         if not stream.startswith("conversation-"):
             return False
         if isinstance(p, CartProposed | CartConfirmed | CartCancelled):
@@ -132,7 +132,8 @@ def order_dispatchers(
         market_retry=timedelta(seconds=settings.market_retry_seconds),
     )
     DealerDesk(reactor)
-    sender = NotifySender(store, DeviceRegistry(store.engines), fcm_client(settings, http))
+    devices = DeviceRegistry(store.engines, store=store)
+    sender = NotifySender(store, devices, fcm_client(settings, http))
     notify = StreamDispatcher(
         store,
         "notify",

@@ -13,6 +13,9 @@ relay timers). It reacts to:
   the DEALER's conversation stream, and the customer's notice with the order number;
 * ``RelayTimerFired``: confirmation expiry, dealer reminder, escalation to support,
   market retry, decided from the recorded ``fired_at``;
+* ``MarketOrderStatusReceived`` (the market's signed callback): ``delivered`` records
+  ``OrderDelivered`` and tells the customer on WhatsApp (a template outside the 24-hour
+  window, nothing after an opt-out) and by push on the customer's own devices;
 * dealer messages and WhatsApp catalog ``order`` messages, handed to
   :mod:`adapters.engine.dealer_commands`.
 
@@ -33,8 +36,9 @@ from adapters.engine.relay_timers import RelayTimers, relay_stream
 from adapters.market.live import CATALOG_STREAM, CONTACTS_STREAM, LiveMarket
 from adapters.store.event_store import EventStore
 from adapters.store.types import AppendRequest, Expect, StreamVersionConflictError
+from core import alerts
 from core import market as mk
-from core.conversation import recipient
+from core.conversation import ConversationState, fold, recipient
 from core.dealer_commands import answer_buttons, relay_text, reminder_text
 from core.market import MarketOrderRequest, MarketOrders, RelayExtras, fold_extras
 from core.order_relay import (
@@ -42,6 +46,7 @@ from core.order_relay import (
     RelayState,
     RelayTimeouts,
     decide_cart_outcome,
+    decide_market_status,
     decide_timers,
     fold_relay,
     record_market_order,
@@ -53,7 +58,12 @@ from core.ports import PermanentError, TransientError
 from core.window import within_service_window
 from events.base import Metadata, NewEvent, RecordedEvent
 from events.conversation import CartCancelled, CartConfirmed, CartProposed, ReplyKind, ReplyQueued
-from events.market import MarketOrderDeferred, OrderNumberAssigned, RelayTimerFired
+from events.market import (
+    MarketOrderDeferred,
+    MarketOrderStatusReceived,
+    OrderNumberAssigned,
+    RelayTimerFired,
+)
 from events.notify import PushDatum, PushRequested
 from events.orders import DealerReminded, OrderEscalated, OrderExpired, OrderFailed
 from events.whatsapp import MessageReceived
@@ -116,6 +126,8 @@ class OrderRelayReactor:
                 await self._cart_outcome(stream, e, p)
             elif isinstance(p, RelayTimerFired):
                 await self._timer(p)
+            elif isinstance(p, MarketOrderStatusReceived):
+                await self._market_status(p)
             elif isinstance(p, MessageReceived) and p.kind == "order" and p.order is not None:
                 await self.catalog_orders.handle(stream, e)
             elif isinstance(p, MessageReceived) and self.desk is not None:
@@ -289,6 +301,46 @@ class OrderRelayReactor:
             text=relay_text(number, state.lines, state.total),
             buttons=answer_buttons(state.relay_id),
         )
+
+    # -- market statuses -----------------------------------------------------------------
+
+    async def _market_status(self, fact: MarketOrderStatusReceived) -> None:
+        """A delivered order: the relay records it, the customer is told (once)."""
+        rid = fact.relay_id
+        for _ in range(5):
+            history, state, extras = await self.load(rid)
+            decided = decide_market_status(state, fact.status, fact.occurred_at)
+            if not decided:
+                return
+            nid = str(did(rid, "push", "delivered"))
+            push = alerts.delivered(nid, state.customer_key, rid, extras.number)
+            units = [self._relay_req(state, len(history), "delivered", [*decided, push])]
+            notice = await self._delivery_notice(state, extras.number)
+            try:
+                await self.commit([*units, *([notice] if notice else [])])
+                return
+            except StreamVersionConflictError:
+                continue
+
+    async def _delivery_notice(self, state: RelayState, number: int | None) -> AppendRequest | None:
+        """The WhatsApp notice: text in the window, else the template; none after an opt-out."""
+        stream = conversation_stream(state.customer_key)
+        history = await self.store.read_stream(stream)
+        customer = fold(ConversationState(key=state.customer_key), [e.payload for e in history])
+        if customer.opted_out:
+            return None
+        if within_service_window(customer.last_customer_message_at, self._clock()):
+            dealer = self.live.catalog.dealer(state.dealer_id)
+            name = dealer.name if dealer is not None else state.dealer_id
+            return self.customer_notice(state, "delivered", mk.delivered_text(number, name))
+        outbound_id = str(did(state.relay_id, "delivered", "customer"))
+        reply = ReplyQueued(
+            outbound_id=outbound_id,
+            to=recipient(state.customer_key),
+            kind=ReplyKind.TEMPLATE,
+            text=mk.DELIVERED_TEMPLATE,
+        )
+        return AppendRequest(stream, Expect.ANY, [new((outbound_id,), reply)])
 
     # -- timers --------------------------------------------------------------------------
 

@@ -18,10 +18,13 @@ merged send carries the first reply's id; the others' attempts name it as their 
 
 A permanent failure (our ``OutboundFailed`` or a ``failed`` status webhook with a
 permanent code) escalates the conversation to support (``ConversationEscalated`` with
-reason ``send_failed``); a failure that is the business's fault (expired token, 190)
-also logs ``operator.alert``. A late status webhook for an ``outcome_unknown`` send
-reconciles it. With ``mark_read``, a fresh inbound message gets blue ticks and the
-typing indicator while the reply is prepared (best effort, never awaited).
+reason ``send_failed``, and a push alert to support); a failure that is the business's
+fault (expired token 190, locked account) records ``OperatorAlerted`` instead of that
+push (a review-queue item and a metric), logs ``operator.alert`` and pushes an operator
+alert at most once per error code per ``alert_push_interval``. A late status webhook
+for an ``outcome_unknown`` send reconciles it. With ``mark_read``, a fresh inbound
+message gets blue ticks and the typing indicator while the reply is prepared (best
+effort, never awaited).
 """
 
 from __future__ import annotations
@@ -39,15 +42,19 @@ import structlog
 
 from adapters.store.event_store import EventStore
 from adapters.store.types import Expect
+from core import alerts
 from core.outbound import (
     TEXT_MAX,
     Button,
     ButtonsMessage,
+    ListMessage,
     MarkRead,
     Messenger,
     OutboundContent,
     OutboundMessage,
     ReactionMessage,
+    Row,
+    Section,
     SendError,
     TemplateMessage,
     TextMessage,
@@ -67,13 +74,14 @@ from events.conversation import (
     ReplyQueued,
 )
 from events.engine import TurnProcessed
-from events.outbox import OutboundAttempted, OutboundReconciled
+from events.outbox import OperatorAlerted, OutboundAttempted, OutboundReconciled
 from events.whatsapp import MessageReceived, StatusReceived
 
 log = structlog.get_logger(__name__)
 OUTBOX_NAMESPACE = uuid.UUID("0b7e4a52-2a0c-4d8e-9f3b-8d1c6e5a4f20")
 WINDOW_CODE = 131047  # Meta's code for "outside the 24-hour window"
 TYPING_FRESH = timedelta(seconds=25)  # Meta shows the typing indicator for at most 25 s
+ALERT_PUSH_INTERVAL = 600.0  # one operator push per error code per process in 10 minutes
 Step = tuple[RecordedEvent, str, Any]  # (queued reply, step name, payload) for _record
 
 
@@ -91,7 +99,9 @@ _INPUTS = frozenset({ReplyQueued.TYPE, StatusReceived.TYPE, MessageReceived.TYPE
 
 
 def content_for(reply: ReplyQueued) -> OutboundContent:
-    """The Graph API message for a queued reply (lists degrade to text until modelled)."""
+    """The Graph API message for a queued reply (a list without rows degrades to text)."""
+    if reply.kind is ReplyKind.LIST and reply.rows:
+        return _list(reply)
     if reply.kind is ReplyKind.BUTTONS and reply.buttons:
         buttons = tuple(Button(id=b.id, title=b.title) for b in reply.buttons)
         return ButtonsMessage(body=reply.text, buttons=buttons)
@@ -100,6 +110,20 @@ def content_for(reply: ReplyQueued) -> OutboundContent:
     if reply.kind is ReplyKind.REACTION and reply.in_reply_to:
         return ReactionMessage(message_id=reply.in_reply_to, emoji=reply.text)
     return TextMessage(body=reply.text)
+
+
+def _list(reply: ReplyQueued) -> ListMessage:
+    """Rows grouped into sections in order (consecutive rows of one section title)."""
+    sections: list[tuple[str, list[Row]]] = []
+    for r in reply.rows:
+        if not sections or sections[-1][0] != r.section:
+            sections.append((r.section, []))
+        sections[-1][1].append(Row(id=r.id, title=r.title, description=r.description))
+    return ListMessage(
+        body=reply.text,
+        button_text=reply.list_button or "Scegli",
+        sections=tuple(Section(title=t, rows=tuple(rs)) for t, rs in sections),
+    )
 
 
 class OutboxSender:
@@ -117,6 +141,7 @@ class OutboxSender:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         jitter: Callable[[], float] = random.random,
         monotonic: Callable[[], float] = time.monotonic,
+        alert_push_interval: float = ALERT_PUSH_INTERVAL,
     ) -> None:
         self.store, self.messenger = store, messenger
         self.max_attempts, self.backoff_base = max_attempts, backoff_base
@@ -125,6 +150,8 @@ class OutboxSender:
         self._bucket = Throttle.per_number(messages_per_second)
         self._background: set[asyncio.Task[None]] = set()
         self.alerts = 0  # operator alerts raised (tests, metrics)
+        self.alert_push_interval = alert_push_interval
+        self._pushed_at: dict[int | None, float] = {}  # error code -> last operator push
 
     async def handle(self, stream: str, events: Sequence[RecordedEvent]) -> None:
         """Act on ``events`` of one conversation stream, in order, skipping what is done."""
@@ -212,10 +239,42 @@ class OutboxSender:
         """Record the failure for every reply of the group; escalate if it is permanent."""
         steps: list[Step] = [(q, "failed", replace(failed, outbound_id=_oid(q))) for q in group]
         if not failed.retryable and not failed.outcome_unknown:
-            steps.append((group[0], "escalated", ConversationEscalated(reason="send_failed")))
+            operator = exc is not None and exc.alert_operator
+            title = _error_title(exc) if exc is not None else (failed.title or "")
+            steps += self._problem(stream, group[0], failed.code, title, operator=operator)
         await self._record(stream, steps)
-        if exc is not None and exc.alert_operator:
-            self._alert(stream, failed.outbound_id, exc.code, exc.message)
+
+    def _problem(
+        self,
+        stream: str,
+        queued: RecordedEvent,
+        code: int | None,
+        title: str,
+        *,
+        operator: bool,
+        source: str = "send",
+    ) -> list[Step]:
+        """Escalate to support with a push; a fault of ours is also an operator alert.
+
+        The operator alert (event, review item, metric) is recorded for every failed
+        message; its push goes out at most once per error code per ``alert_push_interval``
+        in this process, so an expired token does not page support for every message.
+        """
+        oid = _oid(queued)
+        steps: list[Step] = [(queued, "escalated", ConversationEscalated(reason="send_failed"))]
+        if not operator:
+            push = alerts.escalation(_push_id(oid, "escalation"), stream_key(stream), "send_failed")
+            return [*steps, (queued, "escalation-push", push)]
+        alerted = OperatorAlerted(outbound_id=oid, code=code, title=title[:300], source=source)
+        steps.append((queued, "operator-alerted", alerted))
+        self._alert(stream, oid, code, title)
+        now = self._monotonic()
+        last = self._pushed_at.get(code)
+        if last is None or now - last >= self.alert_push_interval:
+            self._pushed_at[code] = now
+            push = alerts.operator_alert(_push_id(oid, "operator"), code, title)
+            steps.append((queued, "operator-push", push))
+        return steps
 
     def _alert(self, stream: str, outbound_id: str, code: int | None, error: str) -> None:
         self.alerts += 1
@@ -285,10 +344,10 @@ class OutboxSender:
         verdicts = [classify_send_error(None, code) for code in codes]
         if not verdicts or any(v.transient for v in verdicts):
             return
-        escalated = ConversationEscalated(reason="send_failed")
-        await self._record(stream, [(queued, "escalated", escalated)])
-        if any(v.alert_operator for v in verdicts):
-            self._alert(stream, _oid(queued), codes[0], status.errors[0].title or "failed status")
+        operator = any(v.alert_operator for v in verdicts)
+        title = status.errors[0].title or "failed status"
+        steps = self._problem(stream, queued, codes[0], title, operator=operator, source="status")
+        await self._record(stream, steps)
 
     # -- mark as read -------------------------------------------------------------------
 
@@ -334,6 +393,23 @@ class OutboxSender:
             for queued, step, payload in steps
         ]
         await self.store.append(stream, Expect.ANY, new)
+
+
+def _error_title(exc: SendError) -> str:
+    """Meta's title with its message (190's title is only ``OAuthException``)."""
+    if exc.title and exc.title not in exc.message:
+        return f"{exc.title}: {exc.message}"
+    return exc.message
+
+
+def _push_id(outbound_id: str, kind: str) -> str:
+    """A deterministic notification id: a re-run requests the same push, not a second one."""
+    return str(uuid.uuid5(OUTBOX_NAMESPACE, f"{outbound_id}:push:{kind}"))
+
+
+def stream_key(stream: str) -> str:
+    """``conversation-<key>`` -> ``<key>``."""
+    return stream.removeprefix("conversation-")
 
 
 def _oid(queued: RecordedEvent) -> str:

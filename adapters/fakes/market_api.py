@@ -2,18 +2,25 @@
 
 It stores orders by key (a repeat returns the first order, as a real idempotent API
 does), records every request, and can be switched ``down`` (HTTP 503) to test parking
-and retries.
+and retries. :meth:`FakeMarketApi.report` plays the market's side of an order's life:
+it changes an order's status and posts the signed callback to our ``/market/webhook``.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from adapters.fakes.base import LocalServer
+from adapters.meta.signature import sign
+
+SIGNATURE_HEADER = "X-Dloop-Signature-256"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -32,6 +39,7 @@ class FakeMarketApi(LocalServer):
         self.down = False
         self.orders: dict[str, dict[str, Any]] = {}
         self.requests: list[MarketRequest] = []
+        self.callbacks: list[tuple[dict[str, Any], int]] = []  # (body, our answer's status)
         self._ids = itertools.count(1001)
 
     def make_app(self) -> web.Application:
@@ -49,6 +57,33 @@ class FakeMarketApi(LocalServer):
         status, answer = self._answer(key, body)
         self.requests.append(MarketRequest(idempotency_key=key, body=body, status=status))
         return web.json_response(answer, status=status)
+
+    async def report(
+        self, order_id: str, status: str, webhook_url: str, secret: str | None
+    ) -> tuple[int, Any]:
+        """Set ``order_id``'s status and post the signed callback; our answer's status and JSON.
+
+        ``secret`` None sends no signature header (to test the refusal).
+        """
+        order = next(o for o in self.orders.values() if o["id"] == order_id)
+        order["status"] = status
+        body = {
+            "external_id": order["external_id"],
+            "order_id": order_id,
+            "status": status,
+            "occurred_at": datetime.now(UTC).isoformat(),
+        }
+        raw = json.dumps(body).encode()
+        headers = {"Content-Type": "application/json"}
+        if secret is not None:
+            headers[SIGNATURE_HEADER] = sign(raw, secret)
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(webhook_url, data=raw, headers=headers) as resp,
+        ):
+            answer = await resp.json(content_type=None)
+            self.callbacks.append((body, resp.status))
+            return resp.status, answer
 
     def _answer(self, key: str | None, body: Any) -> tuple[int, dict[str, Any]]:
         if self.down:

@@ -19,6 +19,8 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    inspect,
+    text,
 )
 
 from adapters.readmodel.tables import TABLES
@@ -75,9 +77,10 @@ push_devices = Table(
     "push_devices",
     metadata,
     Column("token", Text, primary_key=True),
-    Column("owner_kind", String(16), nullable=False),  # rider | support
+    Column("owner_kind", String(16), nullable=False),  # rider | support | customer
     Column("owner", String(128), nullable=False),  # phone or agent name
     Column("created_at", UtcDateTime, nullable=False),
+    Column("platform", String(16), nullable=True),  # android | ios | web (migration 7)
     Index("ix_push_devices_kind", "owner_kind"),
 )
 
@@ -89,3 +92,11 @@ TABLES.setdefault(rider_contacts.name, rider_contacts)
 @migration(5, "order relays, market orders, rider contacts, push devices")
 def _order_tables(conn: Connection, _dialect: str) -> None:
     metadata.create_all(conn)
+
+
+@migration(7, "push devices: platform")
+def _device_platform(conn: Connection, _dialect: str) -> None:
+    # Databases made before this step lack the column; newer ones got it from step 5.
+    columns = {c["name"] for c in inspect(conn).get_columns(push_devices.name)}
+    if "platform" not in columns:
+        conn.execute(text("ALTER TABLE push_devices ADD COLUMN platform VARCHAR(16)"))

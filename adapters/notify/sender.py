@@ -73,7 +73,7 @@ class NotifySender:
                 stream, cause, "*", PushRecordedOnly(notification_id=nid, reason="no_credentials")
             )
             return
-        devices = await self.devices.list(request.audience)
+        devices = await self.devices.list(request.audience, request.owner)
         if not devices:
             await self._record(
                 stream, cause, "*", PushRecordedOnly(notification_id=nid, reason="no_devices")
@@ -94,7 +94,7 @@ class NotifySender:
                 )
                 return PushDelivered(notification_id=nid, device=fp, message_name=name)
             except UnregisteredTokenError as exc:
-                await self.devices.remove(device.token)
+                await self.devices.remove(device.token, by="fcm")
                 log.info("notify.token_removed", device=fp)
                 return PushFailed(notification_id=nid, device=fp, error=str(exc), unregistered=True)
             except TransientError as exc:

@@ -67,7 +67,7 @@ review_queue = Table(
     Column("id", String(36), primary_key=True),
     Column(
         "kind", String(32), nullable=False
-    ),  # parked | assistant_failed | outbound_failed | escalated
+    ),  # parked | assistant_failed | outbound_failed | escalated | operator_alert
     Column("conversation_id", String(36), nullable=True),
     Column("stream", String(255), nullable=False),
     Column("position", BigInteger, nullable=False),

@@ -59,6 +59,7 @@ const LABELS = {
     "relay.failed": "Fallito",
     "relay.cancelled": "Annullato",
     "relay.expired": "Scaduto",
+    "relay.delivered": "Consegnato",
     "review.open": "Aperti",
     "review.dismissed": "Archiviati",
     "review.retried": "Ritentati",
@@ -67,6 +68,7 @@ const LABELS = {
     "kind.assistant_failed": "Errore assistente",
     "kind.outbound_failed": "Invio fallito",
     "kind.escalated": "Richiesta di assistenza",
+    "kind.operator_alert": "Allarme operatore",
     "sim.as": "Scrivi come",
     "sim.customer": "Cliente",
     "sim.dealer": "Negozio: {name}",
@@ -132,6 +134,7 @@ const LABELS = {
     "relay.failed": "Failed",
     "relay.cancelled": "Cancelled",
     "relay.expired": "Expired",
+    "relay.delivered": "Delivered",
     "review.open": "Open",
     "review.dismissed": "Dismissed",
     "review.retried": "Retried",
@@ -140,6 +143,7 @@ const LABELS = {
     "kind.assistant_failed": "Assistant failure",
     "kind.outbound_failed": "Failed send",
     "kind.escalated": "Support request",
+    "kind.operator_alert": "Operator alert",
     "sim.as": "Write as",
     "sim.customer": "Customer",
     "sim.dealer": "Dealer: {name}",
@@ -158,11 +162,12 @@ const LABELS = {
 
 const RELAY_STAGES = [
   "draft", "awaiting_confirmation", "confirmed", "market_order_created",
-  "relayed_to_dealer", "accepted", "rejected", "failed", "cancelled", "expired",
+  "relayed_to_dealer", "accepted", "rejected", "failed", "cancelled", "expired", "delivered",
 ];
 const REVIEW_TYPES = new Set([
   "conversation.assistant_failed", "conversation.outbound_failed", "conversation.escalated",
   "engine.event_parked", "engine.parked_event_reprocessed", "outbox.reconciled",
+  "outbox.operator_alerted",
 ]);
 const STREAM_TYPES = [
   "whatsapp.message_received", "whatsapp.status_received", "conversation.started",
@@ -175,7 +180,7 @@ const STREAM_TYPES = [
   "order.timer_fired", "order.drafted", "order.confirmation_requested", "order.confirmed",
   "order.market_order_created", "order.relayed_to_dealer", "order.dealer_reminded",
   "order.escalated", "order.accepted", "order.rejected", "order.failed", "order.cancelled",
-  "order.expired",
+  "order.expired", "order.delivered",
 ];
 
 const $ = (selector, root = document) => root.querySelector(selector);

@@ -10,7 +10,7 @@ from aiohttp import web
 from sqlalchemy import text
 
 from adapters.bootstrap import Deps
-from adapters.web import simulate, webhook
+from adapters.web import market_webhook, simulate, webhook
 from adapters.web.api import setup_api
 from adapters.web.dashboard import setup_dashboard
 from adapters.web.keys import DEPS
@@ -84,6 +84,7 @@ def create_app(deps: Deps) -> web.Application:
     app.router.add_get("/webhook", webhook.verify)
     app.router.add_post("/webhook", webhook.receive)
     app.router.add_post("/simulate", simulate.simulate)
+    app.router.add_post("/market/webhook", market_webhook.receive)
     setup_api(app)
     setup_dashboard(app)
     return app

@@ -42,13 +42,14 @@ async def test_local_market_orders_are_idempotent_by_relay(engines: Engines) -> 
 async def test_device_tokens_are_added_moved_listed_and_removed(engines: Engines) -> None:
     """A token re-added moves to its new owner; removal reports whether it existed."""
     devices = DeviceRegistry(engines)
-    await devices.add("tok-a", "rider", "+393401112233")
-    await devices.add("tok-a", "support", "marta")
-    await devices.add("tok-b", "rider", "+393401112244")
+    _, new = await devices.add("token-aaa", "rider", "+393401112233")
+    _, again = await devices.add("token-aaa", "support", "marta")
+    assert (new, again) == (True, False)
+    await devices.add("token-bbb", "rider", "+393401112244")
     assert [(d.token, d.owner_kind) for d in await devices.list("support")] == [
-        ("tok-a", "support")
+        ("token-aaa", "support")
     ]
-    assert await devices.remove("tok-b")
-    assert not await devices.remove("tok-b")
-    with pytest.raises(DeviceError, match="kind must be one of"):
-        await devices.add("tok-c", "customer", "x")
+    assert await devices.remove("token-bbb")
+    assert not await devices.remove("token-bbb")
+    with pytest.raises(DeviceError, match="owner_kind must be one of"):
+        await devices.add("token-ccc", "dealer", "x")

@@ -19,8 +19,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from adapters.bootstrap import Deps
 from adapters.fakes.fcm import FakeFcm
+from adapters.fakes.graph_api import FakeGraphApi
 from adapters.fakes.market_api import FakeMarketApi
 from adapters.meta.sandbox import SandboxSent
+from adapters.meta.signature import sign
 from tests.e2e import conftest as e2e
 from tests.e2e.conftest import Client
 
@@ -176,3 +178,78 @@ async def fcm(tmp_path: Path) -> AsyncIterator[FcmSetup]:
     path.write_text(json.dumps(account), encoding="utf-8")
     yield FcmSetup(fake=fake, credentials=path)
     await fake.close()
+
+
+@dataclass
+class GraphJourney:
+    """A service sending through the real Graph API client to a fake Graph API.
+
+    Messages come in as webhooks signed with the app secret, like Meta's.
+    """
+
+    client: Client
+    deps: Deps
+    graph: FakeGraphApi
+
+    async def post(self, phone: str, message: dict[str, Any]) -> None:
+        """Post one Meta-shaped message to ``/webhook`` with a valid signature."""
+        raw = json.dumps(_delivery(phone, message)).encode()
+        headers = {"Content-Type": "application/json", "X-Hub-Signature-256": sign(raw, e2e.SECRET)}
+        resp = await self.client.post("/webhook", data=raw, headers=headers)
+        assert resp.status == 200, await resp.text()
+
+    async def say(self, phone: str, text: str) -> None:
+        """A text message from ``phone``."""
+        await self.post(phone, {"type": "text", "text": {"body": text}})
+
+    async def pick(self, phone: str, kind: str, choice_id: str, title: str) -> None:
+        """Tap a reply button (``button_reply``) or a list row (``list_reply``)."""
+        reply = {"type": kind, kind: {"id": choice_id, "title": title}}
+        await self.post(phone, {"type": "interactive", "interactive": reply})
+
+    def sent(self, phone: str) -> list[dict[str, Any]]:
+        """Bodies the fake Graph API accepted for ``phone``."""
+        return [b for b in self.graph.accepted if b.get("to") == phone]
+
+    async def next_to(self, phone: str, after: int, *, contains: str = "") -> dict[str, Any]:
+        """Wait for a send to ``phone`` past the first ``after`` whose text holds ``contains``."""
+        deadline = asyncio.get_running_loop().time() + PATIENCE
+        while asyncio.get_running_loop().time() < deadline:
+            for sent in self.sent(phone)[after:]:
+                if contains in body(sent):
+                    return sent
+            await asyncio.sleep(0.02)
+        got = [body(m) for m in self.sent(phone)]
+        raise AssertionError(f"nothing with {contains!r} reached {phone}; got {got}")
+
+    async def stream(self, name: str) -> list[Any]:
+        """The payloads of one stream."""
+        return [e.payload for e in await self.deps.store.read_stream(name)]
+
+
+@pytest.fixture
+async def graph() -> AsyncIterator[FakeGraphApi]:
+    """A fake Graph API on 127.0.0.1."""
+    fake = FakeGraphApi()
+    await fake.start()
+    yield fake
+    await fake.close()
+
+
+@pytest.fixture
+def graph_journey(
+    make_service: Make, graph: FakeGraphApi
+) -> Callable[..., Awaitable[GraphJourney]]:
+    """Start the service with Graph API credentials pointing at the fake (no debounce)."""
+
+    async def start(**overrides: Any) -> GraphJourney:
+        client, deps = await make_service(
+            debounce_seconds=0.0,
+            whatsapp_access_token=graph.access_token,
+            whatsapp_phone_number_id=graph.phone_number_id,
+            whatsapp_api_base=graph.base_url,
+            **overrides,
+        )
+        return GraphJourney(client, deps, graph)
+
+    return start

@@ -44,6 +44,7 @@ from events.conversation import (
     CartCancelled,
     CartConfirmed,
     CartProposed,
+    ChoiceRequested,
     ConversationEscalated,
     ConversationReleased,
     ConversationResolved,
@@ -58,6 +59,7 @@ from events.conversation import (
     ReplyQueued,
     Sender,
 )
+from events.notify import PushRequested
 from events.whatsapp import (
     InteractiveReply,
     MessageReceived,
@@ -333,8 +335,10 @@ def test_unresolved_item_is_asked_about_not_guessed() -> None:
         unresolved=(UnresolvedItem(text="fiori", quantity=1, candidates=("p-rose",)),),
     )
     out = given().when(msg("vorrei dei fiori"), understanding=unsure)
-    out.then_types(ReplyQueued)
-    assert "Mazzo di rose rosse" in out.replies()[0].text
+    out.then_types(ChoiceRequested, ReplyQueued)
+    [reply] = out.replies()
+    assert reply.kind is ReplyKind.LIST
+    assert "Mazzo di rose rosse" in [r.title for r in reply.rows]
 
 
 def test_order_without_products_asks_what_to_order() -> None:
@@ -349,6 +353,15 @@ def test_support_request_escalates_and_tells_a_person_will_answer() -> None:
     out = given().when(msg("il mio ordine non è arrivato"), understanding=support)
     assert out.events[0] == ConversationEscalated(reason="support_request")
     assert "operatore" in out.replies()[0].text
+
+
+def test_support_request_pushes_an_alert_to_support() -> None:
+    """Support agents' devices are alerted, with the conversation in the data."""
+    support = Understanding(intent=Intent.SUPPORT_REQUEST, confidence=0.9)
+    out = given().when(msg("voglio parlare con qualcuno"), understanding=support)
+    [push] = [e for e in out.events if isinstance(e, PushRequested)]
+    assert (push.audience, push.reason, push.owner) == ("support", "escalation", None)
+    assert ("conversation", KEY) in [(d.key, d.value) for d in push.data]
 
 
 def test_bot_is_silent_while_the_conversation_is_open() -> None:

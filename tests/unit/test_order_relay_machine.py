@@ -25,6 +25,7 @@ from core.order_relay import (
     cancel_by_agent,
     decide_cart_outcome,
     decide_dealer_answer,
+    decide_market_status,
     decide_timers,
     escalation_due,
     evolve_relay,
@@ -50,6 +51,7 @@ from events.orders import (
     OrderCancelled,
     OrderConfirmationRequested,
     OrderConfirmed,
+    OrderDelivered,
     OrderDrafted,
     OrderEscalated,
     OrderExpired,
@@ -147,6 +149,7 @@ def test_forbidden_relay_move_raises(source: str, trigger: str) -> None:
         (RelayStage.FAILED, "failed"),
         (RelayStage.CANCELLED, "failed"),
         (RelayStage.EXPIRED, "failed"),
+        (RelayStage.DELIVERED, "created"),
     ],
 )
 def test_every_stage_maps_to_a_seed_status(stage: RelayStage, status: str) -> None:
@@ -460,3 +463,32 @@ def _live_step(
     if command == "timer":
         return decide_timers(state, now, new_ids)
     return decide_dealer_answer(state, accept=command == "accept", reason=None, now=now)
+
+
+# --------------------------------------------------------------------------- delivery
+
+
+def test_market_reports_delivery_of_an_accepted_order() -> None:
+    """«delivered» records OrderDelivered at the market's time; the stage follows."""
+    state = given(
+        DRAFTED, ASKED, CONFIRMED, CREATED, RELAYED, OrderAccepted(relay_id=RID, accepted_at=T0)
+    ).state
+    later = T0 + timedelta(hours=1)
+    decided = decide_market_status(state, "delivered", later)
+    assert decided == [OrderDelivered(relay_id=RID, delivered_at=later)]
+    given(DRAFTED, ASKED, CONFIRMED, CREATED, RELAYED, *decided).then_stage(RelayStage.DELIVERED)
+
+
+def test_delivery_is_decided_once_and_other_statuses_change_nothing() -> None:
+    """A repeated «delivered» and «in_delivery» give no decision."""
+    delivered = OrderDelivered(relay_id=RID, delivered_at=T0)
+    done = given(DRAFTED, ASKED, CONFIRMED, CREATED, RELAYED, delivered).state
+    assert decide_market_status(done, "delivered", T0) == []
+    relayed = given(DRAFTED, ASKED, CONFIRMED, CREATED, RELAYED).state
+    assert decide_market_status(relayed, "in_delivery", T0) == []
+
+
+def test_a_cancelled_relay_is_never_delivered() -> None:
+    """A late «delivered» for a cancelled relay is a fact with no consequence."""
+    cancelled = given(DRAFTED, ASKED, OrderCancelled(relay_id=RID, reason="customer")).state
+    assert decide_market_status(cancelled, "delivered", T0) == []

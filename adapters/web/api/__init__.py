@@ -14,7 +14,7 @@ from aiohttp import web
 from adapters.auth.session import session_auth
 from adapters.auth.tokens import ANYONE, STAFF, Role, TokenStore
 from adapters.readmodel.queries import ReadModel
-from adapters.web.api import actions, catalog, conversations, openapi, review, stream
+from adapters.web.api import actions, catalog, conversations, devices, openapi, review, stream
 from adapters.web.api.common import (
     READ_MODEL,
     STREAM_OPTIONS,
@@ -63,6 +63,9 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/catalog", catalog.get_catalog, ANYONE),
     Route("GET", "/api/orders", catalog.list_orders, ANYONE),
     Route("GET", "/api/stream", stream.stream, ANYONE),
+    Route("GET", "/api/devices", devices.list_devices, STAFF),
+    Route("POST", "/api/devices", devices.register_device, STAFF),
+    Route("DELETE", "/api/devices/{token}", devices.remove_device, STAFF),
     Route("GET", "/api/openapi.json", openapi.openapi, ANYONE),
 )
 

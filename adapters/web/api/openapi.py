@@ -74,6 +74,11 @@ def _op(
     return op
 
 
+def _with_created(op: Json) -> Json:
+    """``op`` also answering 201 for a new device, besides its 200."""
+    return {**op, "responses": {"201": _ok("Device", "registered"), **op["responses"]}}
+
+
 LIMIT = _query("limit", "page size", {"type": "integer", "minimum": 1, "maximum": 200})
 CURSOR = _query("cursor", "the next_cursor of the previous page (opaque)", {"type": "string"})
 
@@ -253,6 +258,58 @@ PATHS: Json = {
         )
     },
 }
+
+PATHS.update(
+    {
+        "/api/devices": {
+            "get": _op(
+                "Registered push devices, oldest first (fingerprints, never tokens)",
+                STAFF,
+                _ok("DeviceList"),
+                params=[
+                    _query(
+                        "owner_kind",
+                        "rider, support or customer",
+                        {"type": "string", "enum": ["rider", "support", "customer"]},
+                    ),
+                    _query("owner_id", "the owner's phone or agent name", {"type": "string"}),
+                ],
+                errors=(403, 422),
+            ),
+            "post": _with_created(
+                _op(
+                    "Register a push device token (201), or move an existing one (200);"
+                    " recorded as notify.device_registered",
+                    STAFF,
+                    _ok("Device", "moved to the new owner"),
+                    errors=(403, 422),
+                    body={
+                        "required": True,
+                        "content": {"application/json": {"schema": ref("DeviceBody")}},
+                    },
+                )
+            ),
+        },
+        "/api/devices/{token}": {
+            "delete": _op(
+                "Forget a push device by its token or its fingerprint;"
+                " recorded as notify.device_removed",
+                STAFF,
+                _ok("DeviceRemoved"),
+                params=[
+                    {
+                        "name": "token",
+                        "in": "path",
+                        "required": True,
+                        "description": "the FCM token, or the 12-hex-digit fingerprint",
+                        "schema": {"type": "string"},
+                    }
+                ],
+                errors=(403, 404, 422),
+            )
+        },
+    }
+)
 
 DOCUMENT: Json = {
     "openapi": "3.1.0",

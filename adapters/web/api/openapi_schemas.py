@@ -116,7 +116,15 @@ SCHEMAS: Json = {
         "type": "object",
         "properties": {
             "id": _STR,
-            "kind": {"enum": ["parked", "assistant_failed", "outbound_failed", "escalated"]},
+            "kind": {
+                "enum": [
+                    "parked",
+                    "assistant_failed",
+                    "outbound_failed",
+                    "escalated",
+                    "operator_alert",
+                ]
+            },
             "conversation_id": _STR_N,
             "stream": _STR,
             "position": _INT,
@@ -173,3 +181,46 @@ SCHEMAS: Json = {
         },
     },
 }
+
+
+_DEVICE_KIND: Json = {"type": "string", "enum": ["rider", "support", "customer"]}
+_PLATFORM: Json = {"type": ["string", "null"], "enum": ["android", "ios", "web", None]}
+SCHEMAS.update(
+    {
+        "DeviceBody": {
+            "type": "object",
+            "required": ["owner_kind", "owner_id", "token"],
+            "additionalProperties": False,
+            "properties": {
+                "owner_kind": _DEVICE_KIND,
+                "owner_id": {
+                    "type": "string",
+                    "description": "a rider's or customer's phone, or a support agent's name",
+                },
+                "token": {"type": "string", "pattern": "^[A-Za-z0-9_:.\\-]{1,4096}$"},
+                "platform": _PLATFORM,
+            },
+        },
+        "Device": {
+            "type": "object",
+            "required": ["device", "owner_kind", "owner_id", "created_at"],
+            "properties": {
+                "device": {"type": "string", "description": "the token's fingerprint"},
+                "owner_kind": _DEVICE_KIND,
+                "owner_id": _STR,
+                "platform": _PLATFORM,
+                "created_at": _TIME,
+            },
+        },
+        "DeviceList": {
+            "type": "object",
+            "required": ["items"],
+            "properties": {"items": {"type": "array", "items": ref("Device")}},
+        },
+        "DeviceRemoved": {
+            "type": "object",
+            "required": ["removed"],
+            "properties": {"removed": {"type": "string", "description": "the fingerprint"}},
+        },
+    }
+)

@@ -53,7 +53,9 @@ LIVE_TYPES = frozenset(
         "conversation.assistant_failed",
     }
 )
-STAFF_TYPES = frozenset({"engine.event_parked", "engine.parked_event_reprocessed"})
+STAFF_TYPES = frozenset(
+    {"engine.event_parked", "engine.parked_event_reprocessed", "outbox.operator_alerted"}
+)
 
 
 class Visibility:

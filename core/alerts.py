@@ -1,0 +1,66 @@
+"""Push alerts to support agents (FCM), as pure values: who, why, and what the phone shows.
+
+The notify sender carries each :class:`~events.notify.PushRequested` out (or records it
+only, without FCM credentials). ``data`` values are strings, as FCM wants; bodies stay
+short, well under FCM's 4 KB payload limit.
+"""
+
+from __future__ import annotations
+
+from events.notify import PushDatum, PushRequested
+
+SUPPORT = "support"
+CUSTOMER = "customer"
+BODY_MAX = 500
+
+
+def _data(**values: str | None) -> tuple[PushDatum, ...]:
+    return tuple(PushDatum(key=k, value=v) for k, v in values.items() if v is not None)
+
+
+def escalation(notification_id: str, conversation: str, reason: str) -> PushRequested:
+    """A conversation was handed to people (the customer asked, or a send failed)."""
+    if reason == "send_failed":
+        title, body = (
+            "Messaggio non consegnato",
+            "Un messaggio al cliente non è partito: serve un operatore.",
+        )
+    else:
+        title, body = "Richiesta di assistenza", "Un cliente chiede di parlare con un operatore."
+    return PushRequested(
+        notification_id=notification_id,
+        audience=SUPPORT,
+        reason=reason if reason == "send_failed" else "escalation",
+        title=title,
+        body=body,
+        data=_data(conversation=conversation, reason=reason),
+    )
+
+
+def delivered(
+    notification_id: str, customer: str, relay_id: str, number: int | None
+) -> PushRequested:
+    """The customer's own devices: the order was delivered."""
+    label = f"n. {number} " if number is not None else ""
+    return PushRequested(
+        notification_id=notification_id,
+        audience=CUSTOMER,
+        owner=customer,
+        reason="delivered",
+        title="Ordine consegnato",
+        body=f"Il tuo ordine {label}è stato consegnato. Grazie da Dloop!",
+        data=_data(relay_id=relay_id, reason="delivered"),
+    )
+
+
+def operator_alert(notification_id: str, code: int | None, title: str) -> PushRequested:
+    """WhatsApp refused a send through our own fault (190: the access token expired)."""
+    what = "token di accesso scaduto" if code == 190 else "errore di configurazione"
+    return PushRequested(
+        notification_id=notification_id,
+        audience=SUPPORT,
+        reason="operator_alert",
+        title=f"WhatsApp: {what}",
+        body=f"Invio bloccato (errore {code}): {title}"[:BODY_MAX],
+        data=_data(code=str(code) if code is not None else None, reason="operator_alert"),
+    )
