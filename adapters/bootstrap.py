@@ -92,6 +92,7 @@ class Deps:
             api_version=s.whatsapp_api_version,
             phone_number_id=s.whatsapp_phone_number_id,
             access_token=s.whatsapp_access_token,
+            timeout=s.whatsapp_timeout,
         )
 
     def _reactors(self, messenger: Messenger) -> list[StreamDispatcher]:

@@ -35,6 +35,7 @@ class Settings:
     whatsapp_api_base: str = "https://graph.facebook.com"
     whatsapp_api_version: str = "v25.0"
     whatsapp_messages_per_second: float = 80.0  # Cloud API throughput per business number
+    whatsapp_timeout: float = 10.0  # seconds per Graph API call; beyond it: outcome unknown
     openai_api_key: str | None = field(default=None, repr=False)
     openai_base_url: str | None = None
     llm_model: str = "gpt-4o-mini"
@@ -89,6 +90,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         whatsapp_messages_per_second=_float(
             env, "WHATSAPP_MESSAGES_PER_SECOND", 80.0, low=1.0, high=1000.0
         ),
+        whatsapp_timeout=_float(env, "WHATSAPP_TIMEOUT", 10.0, low=0.1, high=120.0),
         openai_api_key=_opt(env, "OPENAI_API_KEY"),
         openai_base_url=_opt(env, "OPENAI_BASE_URL"),
         llm_model=_get(env, "LLM_MODEL", "gpt-4o-mini"),
