@@ -7,7 +7,8 @@ every request in :attr:`FakeGraphApi.requests`, and plays a script of failures (
 recipient, or an *outage* (:meth:`FakeGraphApi.outage`) that answers every send the
 same way until :meth:`FakeGraphApi.recover`. With ``webhook_url`` and ``app_secret`` it
 also posts signed ``sent``, ``delivered`` and ``read`` status webhooks for each
-accepted message, in the v24+ pricing shape (``pricing_model: "PMP"``, no ``conversation`` block).
+accepted message, in the v24+ pricing shape (``pricing_model: "PMP"``, no
+``conversation`` block).
 
 Run alone for load and crash tests: ``python -m adapters.fakes.graph_api --port 8999``.
 """
