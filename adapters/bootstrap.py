@@ -13,7 +13,7 @@ from adapters.assistant.budget import RequestBudget
 from adapters.assistant.cache import ReplyCache
 from adapters.assistant.offline import OfflineAssistant
 from adapters.assistant.openai_assistant import OpenAIAssistant, build_openai_client
-from adapters.assistant.resilient import ResilientAssistant
+from adapters.assistant.resilient import FailureCollector, ResilientAssistant
 from adapters.engine.conversation import ConversationReactor, is_conversation_input
 from adapters.engine.dispatch import DispatchOptions, StreamDispatcher
 from adapters.engine.lease import leases_for
@@ -53,6 +53,7 @@ class Deps:
     listener: PgListener
     assistant: Assistant
     catalog: Catalog
+    assistant_failures: FailureCollector = field(default_factory=FailureCollector)
     workers: list[SubscriptionRunner | ProjectionsRunner] = field(default_factory=list)
     reactors: list[StreamDispatcher] = field(default_factory=list)
     run_reactors: bool = True
@@ -106,6 +107,7 @@ class Deps:
             is_dealer=lambda key: key in dealers or live.is_dealer(key),
             generate_chat_replies=bool(self.settings.openai_api_key),
             facts=business_facts(self.settings),
+            failures=self.assistant_failures,
         )
         # Mark-as-read (typing indicator) only towards Meta: the simulator shows replies.
         # Meta's default 80 messages/s per number, until a setting raises it (upgraded numbers).
@@ -183,11 +185,18 @@ def build_openai_assistant(settings: Settings) -> OpenAIAssistant:
     )
 
 
-def build_assistant(settings: Settings) -> Assistant:
-    """OpenAI with the offline twin as fallback when a key is set; the offline twin otherwise."""
+def build_assistant(settings: Settings, failures: FailureCollector | None = None) -> Assistant:
+    """OpenAI with the offline twin as fallback when a key is set; the offline twin otherwise.
+
+    Failures the fallback covers are reported to ``failures`` (the conversation reactor
+    records them for the review queue).
+    """
     if not settings.openai_api_key:
         return OfflineAssistant()
-    return ResilientAssistant(build_openai_assistant(settings), OfflineAssistant())
+    on_failure = failures.report if failures is not None else None
+    return ResilientAssistant(
+        build_openai_assistant(settings), OfflineAssistant(), on_failure=on_failure
+    )
 
 
 def build(settings: Settings) -> Deps:
@@ -196,6 +205,7 @@ def build(settings: Settings) -> Deps:
     store = EventStore(engines)
     store.share_tail()
     committer = GroupCommitter(store)
+    failures = FailureCollector()
     return Deps(
         settings=settings,
         engines=engines,
@@ -204,7 +214,8 @@ def build(settings: Settings) -> Deps:
         ingestor=Ingestor(committer),
         sandbox=SandboxMessenger(),
         listener=PgListener(store),
-        assistant=build_assistant(settings),
+        assistant=build_assistant(settings, failures),
+        assistant_failures=failures,
         catalog=load_catalog(settings.catalog_file),
         workers=[ProjectionsRunner(store, all_projections()), HashChainSealer(store)],
     )

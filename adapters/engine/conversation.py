@@ -24,6 +24,7 @@ from typing import Any
 
 import structlog
 
+from adapters.assistant.resilient import AssistantFailure, FailureCollector
 from adapters.store.event_store import EventStore
 from adapters.store.types import StreamVersionConflictError
 from core.catalog import Catalog
@@ -74,9 +75,11 @@ class ConversationReactor:
         is_dealer: Callable[[str], bool] = lambda _key: False,
         generate_chat_replies: bool = False,
         facts: dict[str, str] | None = None,
+        failures: FailureCollector | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.store, self.assistant, self.catalog = store, assistant, catalog
+        self.failures = failures or FailureCollector()
         self.is_dealer = is_dealer
         self.generate_chat_replies = generate_chat_replies
         self.facts = facts or {}
@@ -142,9 +145,11 @@ class ConversationReactor:
         if _recorded(history, AssistantFailed, turn.wamids) is not None:
             return None
         try:
-            understood = await self.assistant.understand(
-                turn.text, history=_turns(history), catalog=self.catalog()
-            )
+            with self.failures.collect() as covered:
+                understood = await self.assistant.understand(
+                    turn.text, history=_turns(history), catalog=self.catalog()
+                )
+            prelude.extend(_covered_failures(covered, turn.wamids))
         except AssistantError as exc:
             prelude.append(
                 AssistantFailed(operation="understand", error=str(exc)[:500], wamids=turn.wamids)
@@ -168,14 +173,16 @@ class ConversationReactor:
         recorded = _recorded(history, ReplyGenerated, turn.wamids)
         if recorded is None:
             try:
-                reply = await self.assistant.reply(
-                    ReplyRequest(
-                        intent=understanding.intent,
-                        customer_text=turn.text,
-                        history=_turns(history),
-                        facts=dict(self.facts),
+                with self.failures.collect() as covered:
+                    reply = await self.assistant.reply(
+                        ReplyRequest(
+                            intent=understanding.intent,
+                            customer_text=turn.text,
+                            history=_turns(history),
+                            facts=dict(self.facts),
+                        )
                     )
-                )
+                prelude.extend(_covered_failures(covered, turn.wamids))
             except AssistantError as exc:
                 prelude.append(
                     AssistantFailed(operation="reply", error=str(exc)[:500], wamids=turn.wamids)
@@ -220,6 +227,21 @@ class ConversationReactor:
             decisions=len(payloads) - 1,
             replies=queued,
         )
+
+
+def _covered_failures(
+    failures: list[AssistantFailure], wamids: tuple[str, ...]
+) -> list[AssistantFailed]:
+    """Failures the fallback answered for: recorded so the review queue shows them."""
+    return [
+        AssistantFailed(
+            operation=f.operation,
+            error=f"{f.error} (answered by the fallback)"[:500],
+            wamids=wamids,
+        )
+        for f in failures
+        if f.fallback_used
+    ]
 
 
 def _unprocessed(history: list[RecordedEvent]) -> list[RecordedEvent]:
