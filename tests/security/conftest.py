@@ -10,12 +10,8 @@ import pytest
 
 from adapters.auth.session import Session, Sessions
 from adapters.auth.tokens import Role, TokenStore
-from tests.api.conftest import (  # noqa: F401 - the fixtures are reused here
-    Api,
-    api,
-    make_service,
-    talked,
-)
+from tests.api.conftest import Api, api, talked  # noqa: F401 - the fixtures are reused here
+from tests.e2e.conftest import make_service  # noqa: F401 - the fixture is reused here
 
 DASHBOARD_TOKEN = "dashboard-simulate-token"
 
