@@ -16,6 +16,7 @@ from adapters.meta.signature import HEADER, sign
 from adapters.web.simulate import text_delivery
 from events.base import RecordedEvent
 from tests.e2e.conftest import SECRET, Client, make_service  # noqa: F401 - the fixture is reused
+from tests.engine.conftest import graph, spawn  # noqa: F401 - subprocess fixtures reused
 from tests.engine.support import outcomes, replies
 
 MakeService = Callable[..., Awaitable[tuple[Client, Deps]]]

@@ -21,7 +21,7 @@ from events.conversation import OutboundFailed, OutboundSent
 from events.outbox import OutboundAttempted
 from events.whatsapp import MessageReceived
 from scripts.bench_e2e import free_port, migrate_url, post_text
-from tests.engine.conftest import Spawn, graph, spawn  # noqa: F401 - the fixtures are reused
+from tests.engine.conftest import Spawn
 from tests.engine.support import replies, requested_by_id, streams, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
@@ -31,8 +31,8 @@ SHUTDOWN_BOUND = 20.0  # seconds from SIGTERM to exit; the sends take 1 s each
 
 async def test_sigterm_finishes_in_flight_sends_and_exits_zero(
     tmp_path: Path,
-    spawn: Spawn,  # noqa: F811 - the fixture
-    graph: FakeGraphApi,  # noqa: F811 - the fixture
+    spawn: Spawn,
+    graph: FakeGraphApi,
 ) -> None:
     """Exit 0 within the bound; every acknowledged message recorded; every send that reached
     Meta recorded as sent; after a restart every reply is out, none twice."""

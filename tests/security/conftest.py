@@ -12,6 +12,7 @@ from adapters.auth.session import Session, Sessions
 from adapters.auth.tokens import Role, TokenStore
 from tests.api.conftest import Api, api, talked  # noqa: F401 - the fixtures are reused here
 from tests.e2e.conftest import make_service  # noqa: F401 - the fixture is reused here
+from tests.engine.conftest import graph, spawn  # noqa: F401 - subprocess fixtures reused
 
 DASHBOARD_TOKEN = "dashboard-simulate-token"
 
