@@ -17,6 +17,7 @@ so never concurrently for the same stream in one process):
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -49,6 +50,9 @@ from events.whatsapp import MessageReceived, UserPreferencesReceived
 log = structlog.get_logger(__name__)
 REACTOR_NAMESPACE = uuid.UUID("3d6f0f7e-8c1b-4b57-a5f2-6f0e1d2c3b4a")
 HISTORY_TURNS = 8
+CONFLICT_TRIES = 40  # reloads after version conflicts before the dispatcher's retry
+CONFLICT_BACKOFF = 0.005  # first wait after a conflict, seconds, doubled each time
+CONFLICT_BACKOFF_CAP = 0.25
 
 
 def is_conversation_input(event: RecordedEvent) -> bool:
@@ -86,13 +90,22 @@ class ConversationReactor:
         self._clock = clock
 
     async def handle(self, stream: str, _events: Sequence[RecordedEvent]) -> None:
-        """Handle every unprocessed inbound fact of ``stream`` as one turn."""
-        for _ in range(5):
+        """Handle every unprocessed inbound fact of ``stream`` as one turn.
+
+        A conflict means someone appended in between, usually the customer's next
+        message: reload and decide again. Under a burst from one number that can repeat
+        many times, so the waits grow (capped): the next try covers everything that
+        arrived meanwhile in one turn, instead of giving up and parking the turn.
+        """
+        delay = CONFLICT_BACKOFF
+        for _ in range(CONFLICT_TRIES):
             try:
                 await self._once(stream)
                 return
             except StreamVersionConflictError:
                 log.info("conversation.reload_after_conflict")
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, CONFLICT_BACKOFF_CAP)
         raise RuntimeError(f"{stream}: kept conflicting with other writers")
 
     async def _once(self, stream: str) -> None:

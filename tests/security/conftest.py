@@ -13,6 +13,7 @@ from adapters.auth.tokens import Role, TokenStore
 from tests.api.conftest import Api, api, talked  # noqa: F401 - the fixtures are reused here
 from tests.e2e.conftest import make_service  # noqa: F401 - the fixture is reused here
 from tests.engine.conftest import graph, spawn  # noqa: F401 - subprocess fixtures reused
+from tests.faults.conftest import fake_graph, wire  # noqa: F401 - the fixtures are reused
 
 DASHBOARD_TOKEN = "dashboard-simulate-token"
 
