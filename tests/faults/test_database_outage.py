@@ -9,6 +9,7 @@ that did not get a 200. The service is never restarted.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -16,11 +17,17 @@ import aiohttp
 import pytest
 
 from adapters.fakes.tcp_proxy import FaultyProxy
+from adapters.store.engine import create_engines
+from adapters.store.event_store import EventStore
+from adapters.store.subscriptions import PgListener
+from adapters.store.types import Expect
+from events.base import NewEvent
 from events.whatsapp import MessageReceived
 from scripts.bench_e2e import drop_database, fresh_database
 from tests.conftest import IN_CI
 from tests.engine.support import accepted_by_id, covered, messages, replies, wait_until
 from tests.faults.conftest import Wired, signed
+from tests.support.sample_events import Noted
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.slow]
 Wire = Callable[..., Awaitable[Wired]]
@@ -142,3 +149,45 @@ async def _all_answered(wired: Wired) -> bool:
         if any(sent[oid] == 0 for oid in replies(history)):
             return False
     return True
+
+
+async def test_listen_connection_comes_back_after_an_outage(
+    proxied_pg: tuple[FaultyProxy, str],
+) -> None:
+    """Cross-process wake-ups (LISTEN/NOTIFY) work again after the database was away."""
+    proxy, url = proxied_pg
+    proxied = create_engines(url)
+    direct = create_engines(proxied_url_to_direct(url, proxy))
+    listening, writing = EventStore(proxied), EventStore(direct)
+    listener = PgListener(listening, check_interval=0.1)
+    await listener.start()
+    try:
+        await proxy.go_down()
+        await asyncio.sleep(0.5)
+        await proxy.come_up()
+
+        async def reconnected() -> bool:
+            return listener.reconnects >= 1
+
+        await wait_until(reconnected, 10)
+        result = await writing.append("s", Expect.ANY, [_event()])
+        position = result.appended[0].position
+
+        async def woken() -> bool:
+            return listening.notifier.position >= position
+
+        await wait_until(woken, 5)
+    finally:
+        await listener.stop()
+        await proxied.dispose()
+        await direct.dispose()
+
+
+def proxied_url_to_direct(url: str, proxy: FaultyProxy) -> str:
+    """The same database reached without the proxy."""
+    host, port = proxy.target
+    return url.replace(f"@127.0.0.1:{proxy.port}/", f"@{host}:{port}/")
+
+
+def _event() -> NewEvent:
+    return NewEvent(event_id=uuid.uuid4(), payload=Noted(text="x"))
