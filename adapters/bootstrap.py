@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
+import structlog
 
 from adapters.assistant.budget import RequestBudget
 from adapters.assistant.cache import ReplyCache
@@ -37,6 +39,7 @@ from core.outbound import Messenger
 from core.phones import normalize_phone
 from core.ports import Assistant
 
+log = structlog.get_logger(__name__)
 DEMO_CATALOG = Path(__file__).parent / "data" / "catalog_demo.json"
 
 
@@ -140,14 +143,33 @@ class Deps:
             *order_dispatchers(self.settings, self.store, live, self.http),
         ]
 
+    async def _stop_reactors(self) -> None:
+        """Let the reactors finish their turns and sends, for at most ``shutdown_grace`` s.
+
+        Past the grace the rest is cancelled: an interrupted send stays "attempted" and
+        is settled after the restart (reconciled by its status webhook or put on the
+        review queue), never sent twice.
+        """
+        stops = [asyncio.create_task(r.stop()) for r in self.reactors]
+        if not stops:
+            return
+        _, late = await asyncio.wait(stops, timeout=self.settings.shutdown_grace)
+        if late:
+            names = [r.name for r, t in zip(self.reactors, stops, strict=True) if t in late]
+            log.warning("shutdown.grace_exceeded", reactors=names)
+            for reactor in self.reactors:
+                reactor.abort()
+            await asyncio.gather(*late, return_exceptions=True)
+        log.info("shutdown.reactors_stopped")
+
     def _catalog_changed(self, catalog: Catalog) -> None:
         self.catalog = catalog  # stock and catalogue imports reach the conversation rules
 
     async def close(self) -> None:
         """Stop the reactors, finish queued writes, then close connections."""
-        for reactor in self.reactors:
-            await reactor.stop()
+        await self._stop_reactors()
         await self.committer.close()
+        log.info("shutdown.writes_flushed")
         self.store.route_appends(None)
         for worker in self.workers:
             await worker.stop()

@@ -64,6 +64,7 @@ class Settings:
     delivery_fee: str = "2,90 €"
     body_read_timeout: float = 10.0  # seconds to receive a webhook body (slow clients: 408)
     ready_max_lag: int = 10_000  # /readyz fails when a subscriber is further behind
+    shutdown_grace: float = 20.0  # seconds SIGTERM waits for requests, then for reactors
 
     @property
     def is_production(self) -> bool:
@@ -125,6 +126,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         delivery_fee=_get(env, "DLOOP_DELIVERY_FEE", "2,90 €"),
         body_read_timeout=_float(env, "BODY_READ_TIMEOUT", 10.0, low=0.1, high=300.0),
         ready_max_lag=_int(env, "READY_MAX_LAG", 10_000, low=1, high=10**9),
+        shutdown_grace=_float(env, "SHUTDOWN_GRACE_SECONDS", 20.0, low=0.5, high=600.0),
     )
 
 

@@ -121,6 +121,14 @@ class StreamDispatcher:
             log.warning("reactor.stop_incomplete", reactor=self.name, error=str(exc)[:200])
         await self.leases.close()
 
+    def abort(self) -> None:
+        """Cancel the turns in progress (shutdown past its grace); the checkpoint stays
+        below them, so a restart hands them out again."""
+        self._stopping = True
+        for lane in self._lanes.values():
+            if lane.task is not None:
+                lane.task.cancel()
+
     async def drain(self) -> None:
         """Wait until every dispatched event is handled, then save the checkpoint."""
         tasks = [lane.task for lane in self._lanes.values() if lane.task is not None]
@@ -137,7 +145,7 @@ class StreamDispatcher:
 
     async def _run(self) -> None:
         loaded = False
-        while True:
+        while not self._stopping:
             try:
                 if not loaded:
                     self._cursor = await self.store.load_checkpoint(self.checkpoint_name)
@@ -189,7 +197,8 @@ class StreamDispatcher:
         while (left := min(window, deadline - loop.time())) > 0:
             lane.arrived.clear()
             try:
-                await asyncio.wait_for(lane.arrived.wait(), left)
+                async with asyncio.timeout(left):  # not wait_for: see store.notify
+                    await lane.arrived.wait()
             except TimeoutError:
                 return
 
