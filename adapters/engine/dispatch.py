@@ -210,18 +210,19 @@ class StreamDispatcher:
         lease, delay = f"{self.name}:{stream}", self.options.lease_poll
         outage_delay = self.options.retry_delay
         while not self._stopping:
+            store_down = False
             async with self._slots:
                 if await self.leases.try_acquire(lease):
                     try:
-                        done = await self._handle_with_retries(stream, turn)
+                        if await self._handle_with_retries(stream, turn):
+                            return True
+                        store_down = True
                     finally:
                         await self.leases.release(lease)
-                    if done:
-                        return True
-                    # The store is down: wait outside the lease and the slot, then retry.
-                    await asyncio.sleep(outage_delay)
-                    outage_delay = min(outage_delay * 2, self.options.outage_poll_cap)
-                    continue
+            if store_down:  # wait outside the lease and the slot, then try the turn again
+                await asyncio.sleep(outage_delay)
+                outage_delay = min(outage_delay * 2, self.options.outage_poll_cap)
+                continue
             self.lease_waits += 1
             await asyncio.sleep(delay)
             delay = min(delay * 2, self.options.lease_poll_cap)
