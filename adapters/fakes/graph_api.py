@@ -132,6 +132,7 @@ class FakeGraphApi:
         self._tasks: set[asyncio.Task[None]] = set()
         self._runner: web.AppRunner | None = None
         self._client: aiohttp.ClientSession | None = None
+        self._closed = False
 
     # -- script -------------------------------------------------------------------------
 
@@ -190,6 +191,7 @@ class FakeGraphApi:
 
     async def close(self) -> None:
         """Stop webhooks and the server."""
+        self._closed = True  # a slow send still sleeping must not start new webhooks
         for task in tuple(self._tasks):
             task.cancel()
         await asyncio.gather(*tuple(self._tasks), return_exceptions=True)
@@ -252,7 +254,7 @@ class FakeGraphApi:
             contact = {"input": recipient, "wa_id": _key(recipient)}
         else:
             contact = {"input": recipient, "user_id": recipient}
-        if self.webhook_url and self.app_secret:
+        if self.webhook_url and self.app_secret and not self._closed:
             task = asyncio.get_running_loop().create_task(self._post_statuses(wamid, body))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
