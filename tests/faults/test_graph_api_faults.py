@@ -11,7 +11,8 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from adapters.fakes.graph_api import Behaviour
+from adapters.fakes.graph_api import Behaviour, FakeGraphApi
+from adapters.fakes.tcp_proxy import FaultyProxy
 from events.conversation import OutboundFailed, OutboundSent
 from events.outbox import OutboundAttempted, OutboundReconciled
 from tests.engine.support import accepted_by_id, replies, requested_by_id, wait_until
@@ -156,3 +157,56 @@ async def test_reset_connections_are_never_resent_and_go_to_review(wire: Wire) -
         assert accepted_by_id(wired.graph)[first[phone]] == 0
         later = replies(history)[1:]
         assert all(accepted_by_id(wired.graph)[oid] == 1 for oid in later)
+
+
+async def test_unreachable_graph_api_is_retried_then_sent_once(
+    wire: Wire, fake_graph: FakeGraphApi
+) -> None:
+    """Connections refused (nothing can have been sent): retried with backoff, and once the
+    Graph API is reachable again each reply goes out exactly once."""
+    host, _, port = fake_graph.base_url.removeprefix("http://").rpartition(":")
+    proxy = FaultyProxy(host, int(port))
+    await proxy.start()
+    try:
+        wired = await wire(whatsapp_api_base=f"http://127.0.0.1:{proxy.port}")
+        await proxy.go_down()
+        for phone in PHONES:
+            assert (await send_text(wired.client, phone, "Buongiorno!"))[0] == 200
+
+        async def retried() -> bool:
+            for phone in PHONES:
+                tries = [e for e in await wired.history(phone) if e.type == OutboundAttempted.TYPE]
+                if len(tries) < 2:
+                    return False
+            return True
+
+        await wait_until(retried, 20)
+        assert not fake_graph.accepted, "nothing reached Meta while it was unreachable"
+        await proxy.come_up()
+        await wait_until(lambda: wired.settled(PHONES), 20)
+    finally:
+        await proxy.close()
+    accepted = accepted_by_id(fake_graph)
+    for phone in PHONES:
+        history = await wired.history(phone)
+        [oid] = replies(history)
+        assert accepted[oid] == 1
+        assert [type(e.payload) for e in history].count(OutboundSent) == 1
+
+
+async def test_an_outage_longer_than_the_retries_ends_on_the_review_queue(wire: Wire) -> None:
+    """Past its four attempts a reply is recorded failed (retryable) for a person to act on;
+    it is not sent again by itself, even once Meta is back."""
+    wired = await wire()
+    wired.graph.outage(Behaviour.server_error())
+    assert (await send_text(wired.client, PHONES[0], "Buongiorno!"))[0] == 200
+    await wait_until(lambda: wired.settled(PHONES[:1]), 30)
+    wired.graph.recover()
+    history = await wired.history(PHONES[0])
+    [oid] = replies(history)
+    assert requested_by_id(wired.graph)[oid] == 4
+    [failed] = [e.payload for e in history if isinstance(e.payload, OutboundFailed)]
+    assert failed.retryable
+    assert not failed.outcome_unknown
+    await wait_until(lambda: wired.review_has("outbound_failed"), 10)
+    assert accepted_by_id(wired.graph)[oid] == 0
