@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
+import structlog
 
 from adapters.assistant.budget import RequestBudget
 from adapters.assistant.cache import ReplyCache
 from adapters.assistant.offline import OfflineAssistant
 from adapters.assistant.openai_assistant import OpenAIAssistant, build_openai_client
-from adapters.assistant.resilient import ResilientAssistant
+from adapters.assistant.resilient import FailureCollector, ResilientAssistant
 from adapters.engine.conversation import ConversationReactor, is_conversation_input
 from adapters.engine.dispatch import DispatchOptions, StreamDispatcher
 from adapters.engine.lease import leases_for
@@ -37,6 +39,7 @@ from core.outbound import Messenger
 from core.phones import normalize_phone
 from core.ports import Assistant
 
+log = structlog.get_logger(__name__)
 DEMO_CATALOG = Path(__file__).parent / "data" / "catalog_demo.json"
 
 
@@ -53,6 +56,7 @@ class Deps:
     listener: PgListener
     assistant: Assistant
     catalog: Catalog
+    assistant_failures: FailureCollector = field(default_factory=FailureCollector)
     workers: list[SubscriptionRunner | ProjectionsRunner] = field(default_factory=list)
     reactors: list[StreamDispatcher] = field(default_factory=list)
     run_reactors: bool = True
@@ -92,6 +96,7 @@ class Deps:
             api_version=s.whatsapp_api_version,
             phone_number_id=s.whatsapp_phone_number_id,
             access_token=s.whatsapp_access_token,
+            timeout=s.whatsapp_timeout,
         )
 
     def _reactors(self, messenger: Messenger) -> list[StreamDispatcher]:
@@ -105,6 +110,7 @@ class Deps:
             is_dealer=lambda key: key in dealers or live.is_dealer(key),
             generate_chat_replies=bool(self.settings.openai_api_key),
             facts=business_facts(self.settings),
+            failures=self.assistant_failures,
         )
         # Mark-as-read (typing indicator) only towards Meta: the simulator shows replies.
         # Meta's default 80 messages/s per number, until a setting raises it (upgraded numbers).
@@ -137,14 +143,33 @@ class Deps:
             *order_dispatchers(self.settings, self.store, live, self.http),
         ]
 
+    async def _stop_reactors(self) -> None:
+        """Let the reactors finish their turns and sends, for at most ``shutdown_grace`` s.
+
+        Past the grace the rest is cancelled: an interrupted send stays "attempted" and
+        is settled after the restart (reconciled by its status webhook or put on the
+        review queue), never sent twice.
+        """
+        stops = [asyncio.create_task(r.stop()) for r in self.reactors]
+        if not stops:
+            return
+        _, late = await asyncio.wait(stops, timeout=self.settings.shutdown_grace)
+        if late:
+            names = [r.name for r, t in zip(self.reactors, stops, strict=True) if t in late]
+            log.warning("shutdown.grace_exceeded", reactors=names)
+            for reactor in self.reactors:
+                reactor.abort()
+            await asyncio.gather(*late, return_exceptions=True)
+        log.info("shutdown.reactors_stopped")
+
     def _catalog_changed(self, catalog: Catalog) -> None:
         self.catalog = catalog  # stock and catalogue imports reach the conversation rules
 
     async def close(self) -> None:
         """Stop the reactors, finish queued writes, then close connections."""
-        for reactor in self.reactors:
-            await reactor.stop()
+        await self._stop_reactors()
         await self.committer.close()
+        log.info("shutdown.writes_flushed")
         self.store.route_appends(None)
         for worker in self.workers:
             await worker.stop()
@@ -182,11 +207,18 @@ def build_openai_assistant(settings: Settings) -> OpenAIAssistant:
     )
 
 
-def build_assistant(settings: Settings) -> Assistant:
-    """OpenAI with the offline twin as fallback when a key is set; the offline twin otherwise."""
+def build_assistant(settings: Settings, failures: FailureCollector | None = None) -> Assistant:
+    """OpenAI with the offline twin as fallback when a key is set; the offline twin otherwise.
+
+    Failures the fallback covers are reported to ``failures`` (the conversation reactor
+    records them for the review queue).
+    """
     if not settings.openai_api_key:
         return OfflineAssistant()
-    return ResilientAssistant(build_openai_assistant(settings), OfflineAssistant())
+    on_failure = failures.report if failures is not None else None
+    return ResilientAssistant(
+        build_openai_assistant(settings), OfflineAssistant(), on_failure=on_failure
+    )
 
 
 def build(settings: Settings) -> Deps:
@@ -195,6 +227,7 @@ def build(settings: Settings) -> Deps:
     store = EventStore(engines)
     store.share_tail()
     committer = GroupCommitter(store)
+    failures = FailureCollector()
     return Deps(
         settings=settings,
         engines=engines,
@@ -203,7 +236,8 @@ def build(settings: Settings) -> Deps:
         ingestor=Ingestor(committer),
         sandbox=SandboxMessenger(),
         listener=PgListener(store),
-        assistant=build_assistant(settings),
+        assistant=build_assistant(settings, failures),
+        assistant_failures=failures,
         catalog=load_catalog(settings.catalog_file),
         workers=[ProjectionsRunner(store, all_projections()), HashChainSealer(store)],
     )

@@ -2,6 +2,11 @@
 
 A processor masks phone numbers (``+39******464``) wherever they appear in a log line
 and drops message text and secrets, so that personal data never reaches the logs.
+
+Libraries log through the standard library. Those whose debug lines carry query
+parameters or request bodies (the database drivers, SQLAlchemy's echo, the OpenAI SDK
+and its HTTP client) stay at WARNING whatever ``LOG_LEVEL`` says, and every standard
+library line has its phone numbers masked as well (:class:`MaskPhonesFilter`).
 """
 
 from __future__ import annotations
@@ -20,6 +25,21 @@ _DROPPED_KEYS = frozenset(
     {"text", "body", "content", "message_text", "raw", "raw_body", "caption", "profile_name"}
 )
 _SECRET_KEYS = re.compile(r"(secret|token|password|authorization|api_key|apikey)", re.I)
+
+
+# Loggers whose DEBUG/INFO lines print SQL parameters or HTTP bodies: raw webhooks,
+# phone numbers and customers' words would reach the logs through them.
+DATA_DUMPING_LOGGERS = (
+    "aiosqlite",
+    "asyncpg",
+    "sqlalchemy.engine",
+    "sqlalchemy.pool",
+    "openai",
+    "httpx",
+    "httpcore",
+    "aiohttp.access",
+    "aiohttp.client",
+)
 
 
 def mask_phones(text: str) -> str:
@@ -51,6 +71,18 @@ def _mask_value(value: Any) -> Any:
     return value
 
 
+class MaskPhonesFilter(logging.Filter):
+    """Masks phone numbers in a standard library record's rendered message."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Render the message once, masked; never drops a record."""
+        message = record.getMessage()
+        masked = mask_phones(message)
+        if masked != message or record.args:
+            record.msg, record.args = masked, None
+        return True
+
+
 def configure_logging(level: str = "info", fmt: str | None = None) -> None:
     """Configure structlog and the stdlib root logger; safe to call more than once."""
     use_json = fmt == "json" or (fmt is None and not sys.stderr.isatty())
@@ -76,3 +108,8 @@ def configure_logging(level: str = "info", fmt: str | None = None) -> None:
     logging.basicConfig(
         level=numeric, stream=sys.stderr, format="%(levelname)s %(name)s %(message)s"
     )
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, MaskPhonesFilter) for f in handler.filters):
+            handler.addFilter(MaskPhonesFilter())
+    for name in DATA_DUMPING_LOGGERS:
+        logging.getLogger(name).setLevel(max(numeric, logging.WARNING))

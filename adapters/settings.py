@@ -35,6 +35,7 @@ class Settings:
     whatsapp_api_base: str = "https://graph.facebook.com"
     whatsapp_api_version: str = "v25.0"
     whatsapp_messages_per_second: float = 80.0  # Cloud API throughput per business number
+    whatsapp_timeout: float = 10.0  # seconds per Graph API call; beyond it: outcome unknown
     openai_api_key: str | None = field(default=None, repr=False)
     openai_base_url: str | None = None
     llm_model: str = "gpt-4o-mini"
@@ -64,6 +65,7 @@ class Settings:
     delivery_fee: str = "2,90 €"
     body_read_timeout: float = 10.0  # seconds to receive a webhook body (slow clients: 408)
     ready_max_lag: int = 10_000  # /readyz fails when a subscriber is further behind
+    shutdown_grace: float = 20.0  # seconds SIGTERM waits for requests, then for reactors
 
     @property
     def is_production(self) -> bool:
@@ -90,6 +92,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         whatsapp_messages_per_second=_float(
             env, "WHATSAPP_MESSAGES_PER_SECOND", 80.0, low=1.0, high=1000.0
         ),
+        whatsapp_timeout=_float(env, "WHATSAPP_TIMEOUT", 10.0, low=0.1, high=120.0),
         openai_api_key=_opt(env, "OPENAI_API_KEY"),
         openai_base_url=_opt(env, "OPENAI_BASE_URL"),
         llm_model=_get(env, "LLM_MODEL", "gpt-4o-mini"),
@@ -125,6 +128,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         delivery_fee=_get(env, "DLOOP_DELIVERY_FEE", "2,90 €"),
         body_read_timeout=_float(env, "BODY_READ_TIMEOUT", 10.0, low=0.1, high=300.0),
         ready_max_lag=_int(env, "READY_MAX_LAG", 10_000, low=1, high=10**9),
+        shutdown_grace=_float(env, "SHUTDOWN_GRACE_SECONDS", 20.0, low=0.5, high=600.0),
     )
 
 

@@ -40,7 +40,17 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"dloop-bot: serving on http://{host}:{port} (database: {settings.database_url.split('://')[0]})"
     )
-    web.run_app(app, host=host, port=port, print=None, handle_signals=True, access_log=None)
+    # SIGTERM: stop accepting, end live streams, let requests finish (shutdown_grace),
+    # then the reactors finish their turns and sends (shutdown_grace again); exit 0.
+    web.run_app(
+        app,
+        host=host,
+        port=port,
+        print=None,
+        handle_signals=True,
+        access_log=None,
+        shutdown_timeout=settings.shutdown_grace,
+    )
     return 0
 
 

@@ -11,13 +11,17 @@ Every answer given in place of the primary carries a trace whose engine is
 ``"fallback"``. Failures are reported through the ``on_failure`` callback, called in
 the caller's task before the fallback answer is returned, with an
 :class:`AssistantFailure`; the conversation reactor uses it to append an
-``AssistantFailed`` event and a review-queue item.
+``AssistantFailed`` event and a review-queue item. :class:`FailureCollector` is that
+callback: the reactor opens :meth:`FailureCollector.collect` around each call and records
+what was reported inside it (per task, so concurrent conversations never mix).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from core.catalog import Catalog
@@ -42,6 +46,31 @@ class AssistantFailure:
     operation: str  # "understand" | "reply"
     error: str  # the AssistantError's message
     fallback_used: bool  # False: the error was re-raised to the caller
+
+
+class FailureCollector:
+    """An ``on_failure`` callback that hands failures to whoever is collecting in this task."""
+
+    def __init__(self) -> None:
+        self._current: ContextVar[list[AssistantFailure] | None] = ContextVar(
+            "assistant_failures", default=None
+        )
+
+    def report(self, failure: AssistantFailure) -> None:
+        """Keep ``failure`` for the innermost :meth:`collect` of the calling task, if any."""
+        collecting = self._current.get()
+        if collecting is not None:
+            collecting.append(failure)
+
+    @contextlib.contextmanager
+    def collect(self) -> Iterator[list[AssistantFailure]]:
+        """The failures reported by calls made inside this block (by this task)."""
+        collected: list[AssistantFailure] = []
+        token = self._current.set(collected)
+        try:
+            yield collected
+        finally:
+            self._current.reset(token)
 
 
 class ResilientAssistant:

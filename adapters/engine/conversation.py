@@ -17,6 +17,7 @@ so never concurrently for the same stream in one process):
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -24,6 +25,7 @@ from typing import Any
 
 import structlog
 
+from adapters.assistant.resilient import AssistantFailure, FailureCollector
 from adapters.store.event_store import EventStore
 from adapters.store.types import StreamVersionConflictError
 from core.catalog import Catalog
@@ -48,6 +50,9 @@ from events.whatsapp import MessageReceived, UserPreferencesReceived
 log = structlog.get_logger(__name__)
 REACTOR_NAMESPACE = uuid.UUID("3d6f0f7e-8c1b-4b57-a5f2-6f0e1d2c3b4a")
 HISTORY_TURNS = 8
+CONFLICT_TRIES = 40  # reloads after version conflicts before the dispatcher's retry
+CONFLICT_BACKOFF = 0.005  # first wait after a conflict, seconds, doubled each time
+CONFLICT_BACKOFF_CAP = 0.25
 
 
 def is_conversation_input(event: RecordedEvent) -> bool:
@@ -74,22 +79,33 @@ class ConversationReactor:
         is_dealer: Callable[[str], bool] = lambda _key: False,
         generate_chat_replies: bool = False,
         facts: dict[str, str] | None = None,
+        failures: FailureCollector | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.store, self.assistant, self.catalog = store, assistant, catalog
+        self.failures = failures or FailureCollector()
         self.is_dealer = is_dealer
         self.generate_chat_replies = generate_chat_replies
         self.facts = facts or {}
         self._clock = clock
 
     async def handle(self, stream: str, _events: Sequence[RecordedEvent]) -> None:
-        """Handle every unprocessed inbound fact of ``stream`` as one turn."""
-        for _ in range(5):
+        """Handle every unprocessed inbound fact of ``stream`` as one turn.
+
+        A conflict means someone appended in between, usually the customer's next
+        message: reload and decide again. Under a burst from one number that can repeat
+        many times, so the waits grow (capped): the next try covers everything that
+        arrived meanwhile in one turn, instead of giving up and parking the turn.
+        """
+        delay = CONFLICT_BACKOFF
+        for _ in range(CONFLICT_TRIES):
             try:
                 await self._once(stream)
                 return
             except StreamVersionConflictError:
                 log.info("conversation.reload_after_conflict")
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, CONFLICT_BACKOFF_CAP)
         raise RuntimeError(f"{stream}: kept conflicting with other writers")
 
     async def _once(self, stream: str) -> None:
@@ -142,9 +158,11 @@ class ConversationReactor:
         if _recorded(history, AssistantFailed, turn.wamids) is not None:
             return None
         try:
-            understood = await self.assistant.understand(
-                turn.text, history=_turns(history), catalog=self.catalog()
-            )
+            with self.failures.collect() as covered:
+                understood = await self.assistant.understand(
+                    turn.text, history=_turns(history), catalog=self.catalog()
+                )
+            prelude.extend(_covered_failures(covered, turn.wamids))
         except AssistantError as exc:
             prelude.append(
                 AssistantFailed(operation="understand", error=str(exc)[:500], wamids=turn.wamids)
@@ -168,14 +186,16 @@ class ConversationReactor:
         recorded = _recorded(history, ReplyGenerated, turn.wamids)
         if recorded is None:
             try:
-                reply = await self.assistant.reply(
-                    ReplyRequest(
-                        intent=understanding.intent,
-                        customer_text=turn.text,
-                        history=_turns(history),
-                        facts=dict(self.facts),
+                with self.failures.collect() as covered:
+                    reply = await self.assistant.reply(
+                        ReplyRequest(
+                            intent=understanding.intent,
+                            customer_text=turn.text,
+                            history=_turns(history),
+                            facts=dict(self.facts),
+                        )
                     )
-                )
+                prelude.extend(_covered_failures(covered, turn.wamids))
             except AssistantError as exc:
                 prelude.append(
                     AssistantFailed(operation="reply", error=str(exc)[:500], wamids=turn.wamids)
@@ -220,6 +240,21 @@ class ConversationReactor:
             decisions=len(payloads) - 1,
             replies=queued,
         )
+
+
+def _covered_failures(
+    failures: list[AssistantFailure], wamids: tuple[str, ...]
+) -> list[AssistantFailed]:
+    """Failures the fallback answered for: recorded so the review queue shows them."""
+    return [
+        AssistantFailed(
+            operation=f.operation,
+            error=f"{f.error} (answered by the fallback)"[:500],
+            wamids=wamids,
+        )
+        for f in failures
+        if f.fallback_used
+    ]
 
 
 def _unprocessed(history: list[RecordedEvent]) -> list[RecordedEvent]:

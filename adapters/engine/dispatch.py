@@ -13,6 +13,11 @@ idempotent (the reactors check the stream's state before acting). A handler that
 failing on a stream has its events parked (``ReactorEventParked`` in the ``parked-<name>``
 stream, visible on the review queue) after bounded retries, and the stream continues.
 
+A failure while the database itself is unreachable is not the handler's fault: it is not
+counted towards parking (parking would need the database anyway). The worker gives its
+lease and slot back, waits (a growing poll, capped) and tries the same turn again once
+the store answers, so an outage delays turns but never drops or parks them.
+
 Several processes: each turn runs under the lease ``<name>:<stream>``
 (:mod:`adapters.engine.lease`). A worker that cannot take it gives its concurrency slot
 back, waits a bounded, growing poll and tries again, until the holder finishes (or dies
@@ -63,6 +68,7 @@ class DispatchOptions:
     lease_poll: float = 0.02  # first wait for a lease held elsewhere, doubled each time
     lease_poll_cap: float = 0.5  # longest wait between two tries
     checkpoint_interval: float = 1.0  # while running, save the checkpoint at most this often
+    outage_poll_cap: float = 2.0  # longest wait between two tries while the store is down
 
 
 class StreamDispatcher:
@@ -117,6 +123,14 @@ class StreamDispatcher:
             log.warning("reactor.stop_incomplete", reactor=self.name, error=str(exc)[:200])
         await self.leases.close()
 
+    def abort(self) -> None:
+        """Cancel the turns in progress (shutdown past its grace); the checkpoint stays
+        below them, so a restart hands them out again."""
+        self._stopping = True
+        for lane in self._lanes.values():
+            if lane.task is not None:
+                lane.task.cancel()
+
     async def drain(self) -> None:
         """Wait until every dispatched event is handled, then save the checkpoint."""
         tasks = [lane.task for lane in self._lanes.values() if lane.task is not None]
@@ -133,7 +147,7 @@ class StreamDispatcher:
 
     async def _run(self) -> None:
         loaded = False
-        while True:
+        while not self._stopping:
             try:
                 if not loaded:
                     self._cursor = await self.store.load_checkpoint(self.checkpoint_name)
@@ -185,7 +199,8 @@ class StreamDispatcher:
         while (left := min(window, deadline - loop.time())) > 0:
             lane.arrived.clear()
             try:
-                await asyncio.wait_for(lane.arrived.wait(), left)
+                async with asyncio.timeout(left):  # not wait_for: see store.notify
+                    await lane.arrived.wait()
             except TimeoutError:
                 return
 
@@ -195,41 +210,65 @@ class StreamDispatcher:
         Returns False, leaving the turn unhandled, when the dispatcher stops while waiting.
         """
         lease, delay = f"{self.name}:{stream}", self.options.lease_poll
+        outage_delay = self.options.retry_delay
         while not self._stopping:
+            store_down = False
             async with self._slots:
                 if await self.leases.try_acquire(lease):
                     try:
-                        await self._handle_with_retries(stream, turn)
+                        if await self._handle_with_retries(stream, turn):
+                            return True
+                        store_down = True
                     finally:
                         await self.leases.release(lease)
-                    return True
+            if store_down:  # wait outside the lease and the slot, then try the turn again
+                await asyncio.sleep(outage_delay)
+                outage_delay = min(outage_delay * 2, self.options.outage_poll_cap)
+                continue
             self.lease_waits += 1
             await asyncio.sleep(delay)
             delay = min(delay * 2, self.options.lease_poll_cap)
         return False
 
-    async def _handle_with_retries(self, stream: str, turn: list[RecordedEvent]) -> None:
+    async def _handle_with_retries(self, stream: str, turn: list[RecordedEvent]) -> bool:
+        """Handle or park ``turn`` (True); False when the store became unreachable."""
         delay = self.options.retry_delay
         for attempt in range(1, self.options.attempts + 1):
             try:
                 await self.handle(stream, turn)
                 self.handled += len(turn)
-                return
+                return True
             except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}"
+                if not await self._store_reachable():
+                    log.warning("reactor.store_unavailable", reactor=self.name, error=error[:200])
+                    return False
                 log.warning(
-                    "reactor.handler_failed",
-                    reactor=self.name,
-                    attempt=attempt,
-                    error=f"{type(exc).__name__}: {exc}",
+                    "reactor.handler_failed", reactor=self.name, attempt=attempt, error=error
                 )
                 if attempt == self.options.attempts:
-                    await self._park(stream, turn, exc)
-                    return
+                    return await self._try_park(stream, turn, exc)
                 await asyncio.sleep(delay)
                 delay *= 2
+        return True  # not reached: the last attempt returns above
+
+    async def _store_reachable(self) -> bool:
+        """True when the event store answers a trivial read."""
+        try:
+            await self.store.last_position()
+        except Exception:
+            return False
+        return True
+
+    async def _try_park(self, stream: str, turn: list[RecordedEvent], exc: Exception) -> bool:
+        try:
+            await self._park(stream, turn, exc)
+        except Exception as park_error:
+            log.warning("reactor.park_failed", reactor=self.name, error=str(park_error)[:200])
+            return False
+        return True
 
     async def _park(self, stream: str, turn: list[RecordedEvent], exc: Exception) -> None:
-        self.parked += len(turn)
         parked = [
             NewEvent(
                 event_id=uuid.uuid5(PARK_NAMESPACE, f"{self.name}:{e.event_id}"),
@@ -245,6 +284,7 @@ class StreamDispatcher:
             for e in turn
         ]
         await self.store.append(f"parked-{self.name}", Expect.ANY, parked)
+        self.parked += len(turn)
 
     async def _release(self, turn: list[RecordedEvent]) -> None:
         async with self._room:

@@ -4,9 +4,11 @@ It answers ``POST /{version}/{phone_number_id}/messages`` like Meta (shape check
 error 100, token checks with error 190), serves media metadata and downloads, records
 every request in :attr:`FakeGraphApi.requests`, and plays a script of failures (HTTP
 500, rate limits, permanent errors, slow answers, dropped connections) per call or per
-recipient. With ``webhook_url`` and ``app_secret`` it also posts signed ``sent``,
-``delivered`` and ``read`` status webhooks for each accepted message, in the v24+
-pricing shape (``pricing_model: "PMP"``, no ``conversation`` block).
+recipient, or an *outage* (:meth:`FakeGraphApi.outage`) that answers every send the
+same way until :meth:`FakeGraphApi.recover`. With ``webhook_url`` and ``app_secret`` it
+also posts signed ``sent``, ``delivered`` and ``read`` status webhooks for each
+accepted message, in the v24+ pricing shape (``pricing_model: "PMP"``, no
+``conversation`` block).
 
 Run alone for load and crash tests: ``python -m adapters.fakes.graph_api --port 8999``.
 """
@@ -124,11 +126,13 @@ class FakeGraphApi:
         self.base_url = ""
         self._script: deque[Behaviour] = deque()
         self._by_phone: dict[str, deque[Behaviour]] = {}
+        self._outage: Behaviour | None = None
         self._media: dict[str, _Media] = {}
         self._counter = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self._runner: web.AppRunner | None = None
         self._client: aiohttp.ClientSession | None = None
+        self._closed = False
 
     # -- script -------------------------------------------------------------------------
 
@@ -140,6 +144,14 @@ class FakeGraphApi:
         """Answer the next sends to ``recipient`` with ``behaviours`` (before the global script)."""
         self._by_phone.setdefault(_key(recipient), deque()).extend(behaviours)
 
+    def outage(self, behaviour: Behaviour) -> None:
+        """Answer every send not scripted otherwise with ``behaviour`` until :meth:`recover`."""
+        self._outage = behaviour
+
+    def recover(self) -> None:
+        """End the outage: unscripted sends are accepted again."""
+        self._outage = None
+
     def add_media(self, media_id: str, content: bytes, mime_type: str = "image/jpeg") -> None:
         """Make ``media_id`` fetchable and downloadable."""
         self._media[media_id] = _Media(content=content, mime_type=mime_type)
@@ -148,7 +160,9 @@ class FakeGraphApi:
         own = self._by_phone.get(_key(recipient))
         if own:
             return own.popleft()
-        return self._script.popleft() if self._script else Behaviour.ok()
+        if self._script:
+            return self._script.popleft()
+        return self._outage or Behaviour.ok()
 
     # -- life cycle ---------------------------------------------------------------------
 
@@ -177,6 +191,7 @@ class FakeGraphApi:
 
     async def close(self) -> None:
         """Stop webhooks and the server."""
+        self._closed = True  # a slow send still sleeping must not start new webhooks
         for task in tuple(self._tasks):
             task.cancel()
         await asyncio.gather(*tuple(self._tasks), return_exceptions=True)
@@ -239,7 +254,7 @@ class FakeGraphApi:
             contact = {"input": recipient, "wa_id": _key(recipient)}
         else:
             contact = {"input": recipient, "user_id": recipient}
-        if self.webhook_url and self.app_secret:
+        if self.webhook_url and self.app_secret and not self._closed:
             task = asyncio.get_running_loop().create_task(self._post_statuses(wamid, body))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)

@@ -32,5 +32,8 @@ class Notifier:
         if self._position > after:
             return
         self._changed.clear()
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation
+        # that lands as the event fires, and a reactor's stop() then waited forever.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._changed.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await self._changed.wait()

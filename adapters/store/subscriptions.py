@@ -101,21 +101,49 @@ class SubscriptionRunner(BackgroundLoop):
 
 
 class PgListener:
-    """Relays PostgreSQL ``NOTIFY dloop_events`` from other processes to the local notifier."""
+    """Relays PostgreSQL ``NOTIFY dloop_events`` from other processes to the local notifier.
 
-    def __init__(self, store: EventStore) -> None:
+    The LISTEN connection can die (a database restart, a network cut): a keeper task
+    checks it every ``check_interval`` seconds, reconnects, and then wakes every local
+    subscriber once, since notifications sent meanwhile were lost.
+    """
+
+    def __init__(self, store: EventStore, *, check_interval: float = 2.0) -> None:
         self.store = store
+        self.check_interval = check_interval
+        self.reconnects = 0
         self._conn: Any = None
         self._raw: Any = None
+        self._keeper: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        """Open a dedicated connection and LISTEN (no-op on SQLite)."""
+        """Open a dedicated connection and LISTEN (no-op on SQLite); keep it open."""
         if self.store.dialect != "postgresql":
             return
+        await self._connect()
+        self._keeper = asyncio.create_task(self._keep(), name="pg-listener")
+
+    async def _connect(self) -> None:
         self._conn = await self.store.engines.writer.connect()
         raw = await self._conn.get_raw_connection()
         self._raw = raw.driver_connection
         await self._raw.add_listener("dloop_events", self._on_notify)
+
+    async def _keep(self) -> None:
+        while True:
+            await asyncio.sleep(self.check_interval)
+            if self._raw is not None and not self._raw.is_closed():
+                continue
+            await self._close_connection()
+            try:
+                await self._connect()
+                self.store.notifier.notify(await self.store.last_position())
+            except Exception as exc:
+                log.warning("listener.reconnect_failed", error=str(exc)[:200])
+                await self._close_connection()
+                continue
+            self.reconnects += 1
+            log.info("listener.reconnected")
 
     def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
         with contextlib.suppress(ValueError):
@@ -123,9 +151,20 @@ class PgListener:
 
     async def stop(self) -> None:
         """Stop listening and give the connection back."""
-        if self._conn is None:
+        if self._keeper is not None:
+            self._keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._keeper
+            self._keeper = None
+        await self._close_connection()
+
+    async def _close_connection(self) -> None:
+        conn, raw, self._conn, self._raw = self._conn, self._raw, None, None
+        if conn is None:
             return
         with contextlib.suppress(Exception):
-            await self._raw.remove_listener("dloop_events", self._on_notify)
-        await self._conn.close()
-        self._conn = None
+            await raw.remove_listener("dloop_events", self._on_notify)
+        with contextlib.suppress(Exception):
+            await conn.invalidate()
+        with contextlib.suppress(Exception):
+            await conn.close()

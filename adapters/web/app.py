@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -13,7 +14,7 @@ from adapters.bootstrap import Deps
 from adapters.web import market_webhook, simulate, webhook
 from adapters.web.api import setup_api
 from adapters.web.dashboard import setup_dashboard
-from adapters.web.keys import DEPS
+from adapters.web.keys import DEPS, SHUTTING_DOWN
 
 log = structlog.get_logger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -67,6 +68,17 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(body=deps.metrics.render(), content_type="text/plain", charset="utf-8")
 
 
+async def end_long_requests(app: web.Application) -> None:
+    """On shutdown (before in-flight requests are awaited) end the live streams.
+
+    An open dashboard stream would otherwise hold the exit up for the whole shutdown
+    timeout; browsers reconnect by themselves (``retry:``), to another process.
+    """
+    app[SHUTTING_DOWN].set()
+    notifier = app[DEPS].store.notifier
+    notifier.notify(notifier.position)  # wake the streams waiting for new events
+
+
 def create_app(deps: Deps) -> web.Application:
     """The aiohttp application for ``deps``; no I/O happens until it starts."""
     app = web.Application(middlewares=[errors], client_max_size=deps.settings.max_body_bytes)
@@ -78,6 +90,8 @@ def create_app(deps: Deps) -> web.Application:
         await deps.close()
 
     app.cleanup_ctx.append(lifetime)
+    app[SHUTTING_DOWN] = asyncio.Event()
+    app.on_shutdown.append(end_long_requests)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)

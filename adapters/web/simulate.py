@@ -71,7 +71,7 @@ async def simulate(request: web.Request) -> web.Response:
         return web.json_response({"error": "a valid bearer token is required"}, status=401)
     try:
         document = json.loads(await request.read())
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting: not a 500
         return web.json_response({"error": "body must be JSON"}, status=400)
     body, phone = _delivery_for(document)
     if body is None:

@@ -45,7 +45,7 @@ def _ids() -> Iterator[str]:
 async def _reply_text(request: web.Request) -> str:
     try:
         body = json.loads(await request.read())
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting: not a 500
         raise ApiError(422, 'body must be JSON: {"text": "..."}') from None
     text = body.get("text") if isinstance(body, dict) else None
     if not isinstance(text, str) or not text.strip():

@@ -113,12 +113,21 @@ async def api_guard(request: web.Request, handler: Handler) -> web.StreamRespons
         return await handler(request)
     try:
         request[PRINCIPAL] = await request.app[TOKENS].authenticate(_bearer(request))
+        _no_control_characters(request)
         return await handler(request)
     except Exception as exc:
         mapped = _mapped(exc)
         if mapped is None:
             raise
         return mapped.response()
+
+
+def _no_control_characters(request: web.Request) -> None:
+    """422 for control characters in path or query: never in an id, and PostgreSQL
+    refuses NUL in text (it would surface as a 500)."""
+    values = [*request.match_info.values(), *request.query.keys(), *request.query.values()]
+    if any(_CONTROL.search(v) for v in values):
+        raise ApiError(422, "control characters are not allowed in the path or query")
 
 
 def _bearer(request: web.Request) -> str:
@@ -185,6 +194,7 @@ def choice_param(request: web.Request, name: str, allowed: Collection[str]) -> s
     return raw
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _WORD = re.compile(r"^[A-Za-z0-9_.:+@ -]{1,128}$")
 
 

@@ -40,7 +40,7 @@ def _path_id(what: str) -> Json:
         "in": "path",
         "required": True,
         "description": what,
-        "schema": {"type": "string"},
+        "schema": {"type": "string", "pattern": "^[^\\u0000-\\u001f\\u007f]+$"},
     }
 
 
@@ -80,7 +80,23 @@ def _with_created(op: Json) -> Json:
 
 
 LIMIT = _query("limit", "page size", {"type": "integer", "minimum": 1, "maximum": 200})
-CURSOR = _query("cursor", "the next_cursor of the previous page (opaque)", {"type": "string"})
+# Opaque (base64url); any other string is answered 422.
+CURSOR = _query(
+    "cursor",
+    "the next_cursor of the previous page (opaque; anything else: 422)",
+    {"type": "string", "pattern": "^[A-Za-z0-9_-]+$", "maxLength": 512},
+)
+# What common.text_param and common.word_param accept, so generated clients agree.
+TEXT = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 128,
+    "pattern": "^[^\\u0000-\\u001f\\u007f]*[^\\s\\u0000-\\u001f\\u007f][^\\u0000-\\u001f\\u007f]*$",
+}
+WORD = {
+    "type": "string",
+    "pattern": "^[A-Za-z0-9_.:+@-]([A-Za-z0-9_.:+@ -]{0,126}[A-Za-z0-9_.:+@-])?$",
+}
 
 
 def _action(summary: str) -> Json:
@@ -106,11 +122,11 @@ PATHS: Json = {
                 _query(
                     "type", "customer or dealer", {"type": "string", "enum": ["customer", "dealer"]}
                 ),
-                _query("assignee", "agent owning the conversation", {"type": "string"}),
+                _query("assignee", "agent owning the conversation", TEXT),
                 _query(
                     "q",
                     "text search over phone and recent history",
-                    {"type": "string", "maxLength": 200},
+                    {**TEXT, "maxLength": 200},
                 ),
                 LIMIT,
                 CURSOR,
@@ -146,7 +162,7 @@ PATHS: Json = {
                 _query(
                     "after",
                     "only events after this stream version",
-                    {"type": "integer", "minimum": 0},
+                    {"type": "integer", "minimum": 0, "maximum": 2**31},
                 ),
                 _query(
                     "limit", "events per page", {"type": "integer", "minimum": 1, "maximum": 1000}
@@ -202,7 +218,7 @@ PATHS: Json = {
             "Products with price and stock",
             ALL,
             _ok("ProductList"),
-            params=[_query("dealer", "only this dealer's products (staff)", {"type": "string"})],
+            params=[_query("dealer", "only this dealer's products (staff)", WORD)],
             errors=(422,),
         )
     },
@@ -212,8 +228,8 @@ PATHS: Json = {
             ALL,
             _ok("OrderPage"),
             params=[
-                _query("status", "relay status", {"type": "string"}),
-                _query("dealer", "dealer id (staff)", {"type": "string"}),
+                _query("status", "relay status", WORD),
+                _query("dealer", "dealer id (staff)", WORD),
                 LIMIT,
                 CURSOR,
             ],

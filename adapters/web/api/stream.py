@@ -7,6 +7,7 @@ the end of the log (``?after=N`` does the same as the header for clients that ca
 it). The handler sleeps on the store's notifier between reads and sends a comment line as
 a heartbeat when nothing else was written for ``heartbeat`` seconds, so proxies keep the
 connection open. A dealer token receives only its own conversation and its orders.
+When the server shuts down the stream ends (the browser reconnects after ``retry``).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from adapters.web.api.common import (
     only_params,
     scope_of,
 )
-from adapters.web.keys import DEPS
+from adapters.web.keys import DEPS, SHUTTING_DOWN
 from core.phones import conversation_stream
 from events.base import RecordedEvent
 from events.codec import encode_payload
@@ -128,9 +129,10 @@ async def stream(request: web.Request) -> web.StreamResponse:
     await response.prepare(request)
     loop = asyncio.get_running_loop()
     quiet_since = loop.time()
+    stopping = request.app[SHUTTING_DOWN]
     try:
         await response.write(b"retry: 3000\n\n")
-        while True:
+        while not stopping.is_set():
             announced = store.notifier.position  # read before the log, so no wake-up is lost
             batch = await store.read_all(cursor, options.batch)
             for event in batch:
