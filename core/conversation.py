@@ -555,3 +555,20 @@ def _agent_reply(
         agent=action.agent,
     )
     return [*out, reply]
+
+
+def decide_resend(
+    state: ConversationState, original: ReplyQueued, now: datetime, new_id: str
+) -> ReplyQueued:
+    """A new send of ``original``'s content under ``new_id`` (an operator's retry of a failure).
+
+    Raises ``DomainError`` (409) when the customer has opted out, and
+    ``OutsideServiceWindowError`` when a free-form message would leave the 24-hour window.
+    """
+    if state.opted_out:
+        raise DomainError("the customer opted out: nothing may be sent until they write again")
+    if not outbound_allowed(original.kind, state.last_customer_message_at, now):
+        raise OutsideServiceWindowError(
+            "more than 24 hours since the customer wrote: only a template may be sent"
+        )
+    return replace(original, outbound_id=new_id)

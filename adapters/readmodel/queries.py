@@ -263,6 +263,15 @@ class ReadModel:
         stmt = stmt.order_by(r.position.desc(), r.id.desc())
         return await self._page(stmt, limit, ("position", "id"))
 
+    async def review_item(self, item_id: str) -> dict[str, Any]:
+        """One review item with its dismissal applied; NotFoundError when there is none."""
+        stmt = _review_select().where(review_queue.c.id == item_id)
+        async with self.engines.reader.connect() as conn:
+            row = (await conn.execute(stmt)).mappings().first()
+        if row is None:
+            raise NotFoundError(f"no review item {item_id!r}")
+        return dict(row)
+
     async def dismiss(self, item_id: str, *, by: str, at: datetime) -> dict[str, Any]:
         """Dismiss an open review item; NotFoundError or StateConflictError otherwise."""
         stmt = _review_select().where(review_queue.c.id == item_id)
