@@ -47,6 +47,7 @@ class Projection(Protocol):
 
     name: str
     tables: tuple[str, ...]
+    event_types: frozenset[str]  # every type ``needs`` may accept: a rebuild reads only these
 
     def needs(self, event: RecordedEvent) -> Sequence[RowKey]:
         """The rows ``project`` wants to see for ``event`` (empty: not interested)."""

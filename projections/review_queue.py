@@ -45,6 +45,7 @@ class ReviewQueueProjection:
 
     name: str = "review_queue"
     tables: tuple[str, ...] = (TABLE,)
+    event_types = frozenset(c.TYPE for c in (*ITEMS, ParkedEventReprocessed, ReviewItemRetried))
 
     def needs(self, event: RecordedEvent) -> Sequence[RowKey]:
         """The item row of a problem event or of a parked event's re-drive."""
