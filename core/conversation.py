@@ -156,6 +156,11 @@ def evolve(state: ConversationState, event: object) -> ConversationState:
     return state if handler is None else handler(state, event)
 
 
+def folds(event: object) -> bool:
+    """True when :func:`evolve` may change a state for ``event`` (False: it returns it as is)."""
+    return type(event) in _HANDLERS
+
+
 def fold(state: ConversationState, events: Iterable[object]) -> ConversationState:
     """Fold a sequence of stored events, in order."""
     for item in events:

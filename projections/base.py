@@ -28,6 +28,8 @@ class RowKey:
     @classmethod
     def of(cls, table: str, **key: Any) -> RowKey:
         """``RowKey.of("whatsapp_messages", id="...")``."""
+        if len(key) == 1:  # the usual case: one id column, nothing to sort
+            return cls(table, tuple(key.items()))
         return cls(table, tuple(sorted(key.items())))
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from core.conversation import ConversationState, Stage, evolve
+from core.conversation import ConversationState, Stage, evolve, folds
 from events.base import RecordedEvent, registered_events
 from events.conversation import (
     AgentTookOver,
@@ -60,9 +60,10 @@ class ConversationsProjection:
 
     def project(self, event: RecordedEvent, current: Current) -> Sequence[Upsert]:
         """Follow the stage through the core's own ``evolve``; count, history, unread."""
-        if not self.needs(event):
+        keys = self.needs(event)
+        if not keys:
             return []
-        key = conversation_key(event.stream)
+        key = keys[0]
         values = dict(current.get(key) or {})
         values.setdefault("id", dict(key.key)["id"])
         if not values.get("phone"):  # a conversation we opened (a dealer order) has no inbound yet
@@ -82,6 +83,8 @@ def _relevant(payload: object) -> bool:
 
 
 def _next_stage(event: RecordedEvent, stage: Any) -> str:
+    if not folds(event.payload):  # statuses, replies, ...: the stage stays (no state to build)
+        return str(stage) if stage else Stage.PENDING.value
     key = event.stream.removeprefix("conversation-")
     state = ConversationState(key=key, stage=Stage(stage) if stage else Stage.PENDING)
     return evolve(state, event.payload).stage.value
