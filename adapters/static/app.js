@@ -594,9 +594,17 @@ const RETRYABLE = new Set(["parked", "outbound_failed"]);
 
 async function retry(id) {
   const answer = await call(`/api/review/${encodeURIComponent(id)}/retry`, { method: "POST" });
-  if (answer.retry?.succeeded) toast(t("act.done"));
-  else toast(t("retry.failed", { message: answer.retry?.error ?? "?" }), true);
-  await loadReview();
+  if (!answer.retry?.succeeded) {
+    toast(t("retry.failed", { message: answer.retry?.error ?? "?" }), true);
+    return;
+  }
+  toast(t("act.done"));
+  // The queue is a projection that catches up in the background: show the answer now.
+  const row = $(`#review-list li[data-id="${CSS.escape(id)}"]`);
+  if (row && $("#review-status").value !== answer.item.status) row.remove();
+  else if (row) row.replaceWith(reviewItem(answer.item));
+  $("#review-empty").hidden = $("#review-list").children.length > 0;
+  soon("review", loadReview);
 }
 
 async function dismiss(id) {
