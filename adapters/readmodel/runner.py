@@ -123,8 +123,9 @@ async def rebuild_all(
 
     If another runner (a live service) moves one of these checkpoints meanwhile, the
     in-memory rows may be stale: the chunk is rolled back and the rebuild finishes with a
-    :class:`ProjectionsRunner`, which reads rows and checkpoints inside its transactions. Either way the tables end equal to the live ones. The cyclic garbage
-    collector is paused meanwhile (see the comment below).
+    :class:`ProjectionsRunner`, which reads rows and checkpoints inside its transactions.
+    Either way the tables end equal to the live ones. The cyclic garbage collector is
+    paused meanwhile (see the comment below).
     """
     # The row cache holds hundreds of thousands of dicts: the cyclic GC would walk them
     # again and again (a third of the CPU time at 300k events) and free nothing, since
