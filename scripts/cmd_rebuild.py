@@ -49,9 +49,14 @@ def run(args: argparse.Namespace) -> int:
             if args.json:
                 print(json.dumps(asdict(r)))
             else:
-                rate = r.events / r.seconds if r.seconds else 0.0
-                took = f"{r.seconds:.2f} s ({rate:,.0f} events/s)"
-                print(f"{r.projection}: {r.events} events, {r.rows} rows, {took}")
+                print(f"{r.projection}: {r.rows} rows")
+        if reports and not args.json:
+            r = reports[0]
+            rate = r.events / r.seconds if r.seconds else 0.0
+            took = f"{r.seconds:.2f} s ({rate:,.0f} events/s)"
+            print(
+                f"rebuilt {len(reports)} projection(s) from {r.events} events in one pass: {took}"
+            )
         return 0
 
     return run_async(main)
