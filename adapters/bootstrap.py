@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import secrets
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -162,6 +164,24 @@ class Deps:
             await asyncio.gather(*late, return_exceptions=True)
         log.info("shutdown.reactors_stopped")
 
+    @contextlib.asynccontextmanager
+    async def reprocessors(self) -> AsyncIterator[Sequence[StreamDispatcher]]:
+        """Dispatchers that can re-drive parked events: the running ones, else temporary ones.
+
+        Temporary dispatchers (a ``web`` process, the ``reprocess`` command) are never
+        started; their leases are closed on exit. Call after :meth:`start`.
+        """
+        if self.reactors:
+            yield list(self.reactors)
+            return
+        assert self.messenger is not None, "start() first"
+        made = self._reactors(self.messenger)
+        try:
+            yield made
+        finally:
+            for dispatcher in made:
+                await dispatcher.leases.close()
+
     def _catalog_changed(self, catalog: Catalog) -> None:
         self.catalog = catalog  # stock and catalogue imports reach the conversation rules
 
@@ -221,9 +241,13 @@ def build_assistant(settings: Settings, failures: FailureCollector | None = None
     )
 
 
-def build(settings: Settings) -> Deps:
-    """Wire the dependencies for ``settings`` (no I/O: connections open on first use)."""
-    engines = create_engines(settings.database_url)
+def build(settings: Settings, *, engines: Engines | None = None) -> Deps:
+    """Wire the dependencies for ``settings`` (no I/O: connections open on first use).
+
+    ``engines`` replaces the ones ``DATABASE_URL`` would give (tests and benchmarks use a
+    PostgreSQL schema of their own).
+    """
+    engines = engines or create_engines(settings.database_url)
     store = EventStore(engines)
     store.share_tail()
     committer = GroupCommitter(store)

@@ -171,6 +171,11 @@ def evolve(state: ConversationState, event: object) -> ConversationState:
     return state if handler is None else handler(state, event)
 
 
+def folds(event: object) -> bool:
+    """True when :func:`evolve` may change a state for ``event`` (False: it returns it as is)."""
+    return type(event) in _HANDLERS
+
+
 def fold(state: ConversationState, events: Iterable[object]) -> ConversationState:
     """Fold a sequence of stored events, in order."""
     for item in events:
@@ -654,3 +659,20 @@ def _agent_reply(
         agent=action.agent,
     )
     return [*out, reply]
+
+
+def decide_resend(
+    state: ConversationState, original: ReplyQueued, now: datetime, new_id: str
+) -> ReplyQueued:
+    """A new send of ``original``'s content under ``new_id`` (an operator's retry of a failure).
+
+    Raises ``DomainError`` (409) when the customer has opted out, and
+    ``OutsideServiceWindowError`` when a free-form message would leave the 24-hour window.
+    """
+    if state.opted_out:
+        raise DomainError("the customer opted out: nothing may be sent until they write again")
+    if not outbound_allowed(original.kind, state.last_customer_message_at, now):
+        raise OutsideServiceWindowError(
+            "more than 24 hours since the customer wrote: only a template may be sent"
+        )
+    return replace(original, outbound_id=new_id)

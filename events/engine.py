@@ -1,4 +1,4 @@
-"""Events of the reactor runtime itself: parked events and their re-driving."""
+"""Events of the reactor runtime itself: parked events, their re-driving, review retries."""
 
 from __future__ import annotations
 
@@ -34,6 +34,30 @@ class ParkedEventReprocessed:
     reactor: str
     position: int
     succeeded: bool
+    error: str | None = None
+
+
+@event
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReviewItemRetried:
+    """An operator retried a review-queue item from the dashboard or the API.
+
+    For a parked event (``kind='parked'``) it follows the re-drive's
+    ``ParkedEventReprocessed`` in ``parked-<reactor>``; for a failed or unknown-outcome
+    send (``kind='outbound_failed'``) it is appended with the new ``ReplyQueued``
+    (``retry_outbound_id``) in the conversation stream, linking it to the original send.
+    """
+
+    TYPE: ClassVar[str] = "engine.review_item_retried"
+    VERSION: ClassVar[int] = 1
+
+    item_id: str  # the review-queue row
+    kind: str  # parked | outbound_failed
+    agent: str  # who asked (the token's label)
+    succeeded: bool
+    position: int | None = None  # the parked event's position
+    original_outbound_id: str | None = None
+    retry_outbound_id: str | None = None
     error: str | None = None
 
 

@@ -28,6 +28,8 @@ class RowKey:
     @classmethod
     def of(cls, table: str, **key: Any) -> RowKey:
         """``RowKey.of("whatsapp_messages", id="...")``."""
+        if len(key) == 1:  # the usual case: one id column, nothing to sort
+            return cls(table, tuple(key.items()))
         return cls(table, tuple(sorted(key.items())))
 
 
@@ -47,6 +49,7 @@ class Projection(Protocol):
 
     name: str
     tables: tuple[str, ...]
+    event_types: frozenset[str]  # every type ``needs`` may accept: a rebuild reads only these
 
     def needs(self, event: RecordedEvent) -> Sequence[RowKey]:
         """The rows ``project`` wants to see for ``event`` (empty: not interested)."""

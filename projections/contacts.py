@@ -16,6 +16,7 @@ class ContactsProjection:
 
     name: str = "rider_contacts"
     tables: tuple[str, ...] = (TABLE,)
+    event_types = frozenset({ContactUpserted.TYPE})
 
     def needs(self, event: RecordedEvent) -> Sequence[RowKey]:
         """The contact's row."""

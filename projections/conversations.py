@@ -10,19 +10,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from core.conversation import ConversationState, Stage, evolve
-from events.base import RecordedEvent
+from core.conversation import ConversationState, Stage, evolve, folds
+from events.base import RecordedEvent, registered_events
 from events.conversation import (
     AgentTookOver,
     ConversationReleased,
     ConversationStarted,
     ReplyQueued,
 )
-from events.whatsapp import MessageReceived
+from events.whatsapp import MessageReceived, WebhookReceived
 from projections.base import Current, RowKey, Upsert
 from projections.messages import conversation_id, summary
 
 TABLE = "whatsapp_conversations"
+_MODULES = frozenset({"events.whatsapp", "events.conversation"})
 HISTORY = 10  # recent lines kept in ``context.history``
 
 
@@ -44,6 +45,12 @@ class ConversationsProjection:
 
     name: str = "whatsapp_conversations"
     tables: tuple[str, ...] = (TABLE,)
+    # Inbound facts and conversation decisions; raw webhooks live in delivery streams.
+    event_types = frozenset(
+        t
+        for t, cls in registered_events().items()
+        if cls.__module__ in _MODULES and cls is not WebhookReceived
+    )
 
     def needs(self, event: RecordedEvent) -> Sequence[RowKey]:
         """The row of the event's conversation, for events of conversation streams."""
@@ -53,9 +60,10 @@ class ConversationsProjection:
 
     def project(self, event: RecordedEvent, current: Current) -> Sequence[Upsert]:
         """Follow the stage through the core's own ``evolve``; count, history, unread."""
-        if not self.needs(event):
+        keys = self.needs(event)
+        if not keys:
             return []
-        key = conversation_key(event.stream)
+        key = keys[0]
         values = dict(current.get(key) or {})
         values.setdefault("id", dict(key.key)["id"])
         if not values.get("phone"):  # a conversation we opened (a dealer order) has no inbound yet
@@ -71,13 +79,12 @@ class ConversationsProjection:
 
 
 def _relevant(payload: object) -> bool:
-    return type(payload).__module__ in {
-        "events.whatsapp",
-        "events.conversation",
-    } and not isinstance(payload, type(None))
+    return type(payload).__module__ in _MODULES and not isinstance(payload, WebhookReceived)
 
 
 def _next_stage(event: RecordedEvent, stage: Any) -> str:
+    if not folds(event.payload):  # statuses, replies, ...: the stage stays (no state to build)
+        return str(stage) if stage else Stage.PENDING.value
     key = event.stream.removeprefix("conversation-")
     state = ConversationState(key=key, stage=Stage(stage) if stage else Stage.PENDING)
     return evolve(state, event.payload).stage.value

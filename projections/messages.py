@@ -8,6 +8,7 @@ completes; the status only ever moves forward (sent < delivered < read; failed w
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
@@ -22,6 +23,7 @@ STATUS_RANK = {"pending": 0, "sent": 1, "delivered": 2, "read": 3, "played": 3, 
 OUTBOX = (ReplyQueued, OutboundSent, OutboundFailed, OutboundReconciled)
 
 
+@lru_cache(maxsize=65536)  # pure; every event of a conversation asks (a uuid5 each)
 def conversation_id(stream: str) -> str:
     """The stable conversation id of a conversation stream."""
     return str(uuid5(NAMESPACE_URL, f"dloop:{stream}"))
@@ -66,6 +68,7 @@ class MessagesProjection:
 
     name: str = "whatsapp_messages"
     tables: tuple[str, ...] = (TABLE,)
+    event_types = frozenset(c.TYPE for c in (MessageReceived, StatusReceived, *OUTBOX))
 
     def needs(self, event: RecordedEvent) -> Sequence[RowKey]:
         """The message row named by the event's wamid."""

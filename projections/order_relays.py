@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from core.order_relay import RelayStage, RelayState, evolve_relay, to_seed_status
-from events.base import RecordedEvent
+from events.base import RecordedEvent, registered_events
 from events.codec import encode_payload
 from events.market import MarketOrderDeferred, OrderNumberAssigned
 from events.orders import (
@@ -28,6 +28,9 @@ from projections.messages import conversation_id
 TABLE = "whatsapp_order_relays"
 
 
+_MODULES = frozenset({"events.orders", "events.market"})
+
+
 def relay_key(relay_id: str) -> RowKey:
     """A relay row by its id."""
     return RowKey.of(TABLE, id=relay_id)
@@ -38,6 +41,9 @@ class OrderRelaysProjection:
 
     name: str = "whatsapp_order_relays"
     tables: tuple[str, ...] = (TABLE,)
+    event_types = frozenset(
+        t for t, cls in registered_events().items() if cls.__module__ in _MODULES
+    )
 
     def needs(self, event: RecordedEvent) -> Sequence[RowKey]:
         """The relay's row, for relay events (and numbers, kept in the relay stream too)."""
@@ -65,9 +71,6 @@ class OrderRelaysProjection:
         values["updated_at"] = event.recorded_at
         _apply(values, event.payload)
         return [Upsert(key, values)]
-
-
-_MODULES = {"events.orders", "events.market"}
 
 
 def _apply(values: dict[str, Any], p: object) -> None:

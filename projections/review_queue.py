@@ -4,7 +4,8 @@ Items come from parked reactor events (``engine.event_parked``), assistant failu
 failed or unknown-outcome sends, escalations and operator alerts (an expired access
 token...). Ids are derived from the events, so a
 rebuild gives the same rows: a parked item is keyed by reactor and position, which lets
-``engine.parked_event_reprocessed`` mark it ``retried`` when the re-drive succeeded.
+``engine.parked_event_reprocessed`` mark it ``retried`` when the re-drive succeeded; an
+operator's ``engine.review_item_retried`` names its item and marks it ``retried`` too.
 Dismissals are operator actions kept in ``review_dismissals`` (not here), so a rebuild
 never loses them; the read queries combine both.
 """
@@ -17,7 +18,7 @@ from uuid import NAMESPACE_URL, uuid5
 
 from events.base import RecordedEvent
 from events.conversation import AssistantFailed, ConversationEscalated, OutboundFailed
-from events.engine import ParkedEventReprocessed, ReactorEventParked
+from events.engine import ParkedEventReprocessed, ReactorEventParked, ReviewItemRetried
 from events.outbox import OperatorAlerted
 from projections.base import Current, RowKey, Upsert
 from projections.messages import conversation_id
@@ -37,6 +38,8 @@ def review_id(event: RecordedEvent) -> str:
     p = event.payload
     if isinstance(p, ReactorEventParked | ParkedEventReprocessed):
         return parked_id(p.reactor, p.position)
+    if isinstance(p, ReviewItemRetried):
+        return p.item_id
     return str(uuid5(NAMESPACE_URL, f"review:{event.event_id}"))
 
 
@@ -50,21 +53,22 @@ class ReviewQueueProjection:
 
     name: str = "review_queue"
     tables: tuple[str, ...] = (TABLE,)
+    event_types = frozenset(c.TYPE for c in (*ITEMS, ParkedEventReprocessed, ReviewItemRetried))
 
     def needs(self, event: RecordedEvent) -> Sequence[RowKey]:
         """The item row of a problem event or of a parked event's re-drive."""
-        if isinstance(event.payload, (*ITEMS, ParkedEventReprocessed)):
+        if isinstance(event.payload, (*ITEMS, ParkedEventReprocessed, ReviewItemRetried)):
             return [RowKey.of(TABLE, id=review_id(event))]
         return []
 
     def project(self, event: RecordedEvent, current: Current) -> Sequence[Upsert]:
-        """Open an item for a problem; mark a parked item retried after a good re-drive."""
+        """Open an item for a problem; mark it retried after a good re-drive or retry."""
         keys = self.needs(event)
         if not keys:
             return []
         key = keys[0]
         p = event.payload
-        if isinstance(p, ParkedEventReprocessed):
+        if isinstance(p, ParkedEventReprocessed | ReviewItemRetried):
             row = current.get(key)
             if row is None or not p.succeeded:
                 return []

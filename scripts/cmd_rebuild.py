@@ -1,4 +1,8 @@
-"""``dloop-bot rebuild [--projection NAME]``: rebuild read tables from position 0."""
+"""``dloop-bot rebuild [--projection NAME]``: rebuild read tables from position 0.
+
+Without ``--projection`` every projection is rebuilt in one pass over the log
+(:func:`~adapters.readmodel.runner.rebuild_all`); the time reported is that pass's.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from dataclasses import asdict
 from typing import Any
 
 from adapters.readmodel.registry import all_projections
-from adapters.readmodel.runner import rebuild
+from adapters.readmodel.runner import rebuild_all
 from adapters.store.engine import create_engines
 from adapters.store.event_store import EventStore
 from adapters.store.migrations import migrate
@@ -38,16 +42,21 @@ def run(args: argparse.Namespace) -> int:
         try:
             await migrate(engines)
             store = EventStore(engines)
-            reports = [await rebuild(store, p) for p in chosen]
+            reports = await rebuild_all(store, chosen)
         finally:
             await engines.dispose()
         for r in reports:
             if args.json:
                 print(json.dumps(asdict(r)))
             else:
-                rate = r.events / r.seconds if r.seconds else 0.0
-                took = f"{r.seconds:.2f} s ({rate:,.0f} events/s)"
-                print(f"{r.projection}: {r.events} events, {r.rows} rows, {took}")
+                print(f"{r.projection}: {r.rows} rows")
+        if reports and not args.json:
+            r = reports[0]
+            rate = r.events / r.seconds if r.seconds else 0.0
+            took = f"{r.seconds:.2f} s ({rate:,.0f} events/s)"
+            print(
+                f"rebuilt {len(reports)} projection(s) from {r.events} events in one pass: {took}"
+            )
         return 0
 
     return run_async(main)

@@ -14,7 +14,6 @@ import argparse
 from typing import Any
 
 from adapters.bootstrap import build
-from adapters.engine.dispatch import StreamDispatcher
 from adapters.settings import Settings
 from scripts.common import fail, run_async, settings_or_exit
 
@@ -47,20 +46,16 @@ async def _main(settings: Settings, names: list[str], position: int | None, wait
     deps = build(settings)
     deps.run_reactors = False
     await deps.start()
-    dispatchers: list[StreamDispatcher] = []
     try:
-        assert deps.messenger is not None
-        dispatchers = [d for d in deps._reactors(deps.messenger) if d.name in names]
-        failures = total = 0
-        for dispatcher in dispatchers:
-            for outcome in await dispatcher.reprocess(position, lease_timeout=wait):
-                total += 1
-                failures += not outcome.succeeded
-                verdict = "ok" if outcome.succeeded else f"failed: {outcome.error}"
-                print(f"{outcome.reactor} position {outcome.position}: {verdict}")
+        async with deps.reprocessors() as everyone:
+            failures = total = 0
+            for dispatcher in (d for d in everyone if d.name in names):
+                for outcome in await dispatcher.reprocess(position, lease_timeout=wait):
+                    total += 1
+                    failures += not outcome.succeeded
+                    verdict = "ok" if outcome.succeeded else f"failed: {outcome.error}"
+                    print(f"{outcome.reactor} position {outcome.position}: {verdict}")
         print(f"reprocess: {total} parked event(s) re-driven, {failures} still failing")
         return 1 if failures else 0
     finally:
-        for dispatcher in dispatchers:
-            await dispatcher.leases.close()
         await deps.close()

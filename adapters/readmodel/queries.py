@@ -28,6 +28,7 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    bindparam,
     case,
     cast,
     false,
@@ -36,6 +37,7 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    tuple_,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -193,10 +195,40 @@ class ReadModel:
                     func.lower(cast(c.context, Text)).contains(needle, autoescape=True),
                 )
             )
-        if cursor is not None:
-            stmt = stmt.where(_after_desc(c.last_message_at, c.id, decode_cursor(cursor, datetime)))
-        stmt = stmt.order_by(c.last_message_at.desc().nulls_last(), c.id.desc())
-        return await self._page(stmt, limit, ("last_message_at", "id"))
+        return await self._newest_first(stmt, limit, cursor)
+
+    async def _newest_first(self, stmt: Select[Any], limit: int, cursor: str | None) -> Page:
+        """``stmt`` ordered by ``last_message_at DESC NULLS LAST, id DESC``, one page.
+
+        Two index-friendly parts instead of one OR: the rows with a time, walked by the
+        row value ``(last_message_at, id) < cursor`` along the ``(stage|type|assignee,)
+        last_message_at DESC, id DESC`` indexes (migration 6), then, when the page is not
+        full, the rows without one by id. Same order and pages as the single query.
+        """
+        c = whatsapp_conversations.c
+        head, last_id = decode_cursor(cursor, datetime) if cursor is not None else (None, None)
+        rows: list[dict[str, Any]] = []
+        async with self.engines.reader.connect() as conn:
+            if cursor is None or head is not None:
+                timed = stmt.where(c.last_message_at.is_not(None))
+                if head is not None:
+                    after = tuple_(
+                        bindparam(None, head, type_=c.last_message_at.type),
+                        bindparam(None, last_id, type_=c.id.type),
+                    )
+                    timed = timed.where(tuple_(c.last_message_at, c.id) < after)
+                timed = timed.order_by(c.last_message_at.desc().nulls_last(), c.id.desc())
+                rows = [dict(r) for r in (await conn.execute(timed.limit(limit + 1))).mappings()]
+            if len(rows) <= limit:
+                untimed = stmt.where(c.last_message_at.is_(None))
+                if head is None and last_id is not None:
+                    untimed = untimed.where(c.id < last_id)
+                untimed = untimed.order_by(c.id.desc()).limit(limit + 1 - len(rows))
+                rows += [dict(r) for r in (await conn.execute(untimed)).mappings()]
+        more = len(rows) > limit
+        rows = rows[:limit]
+        key = (rows[-1]["last_message_at"], rows[-1]["id"]) if more and rows else None
+        return Page(rows, encode_cursor(key) if key is not None else None)
 
     async def conversation(self, scope: Scope, conversation_id: str) -> dict[str, Any]:
         """One conversation; NotFoundError, or NotVisibleError outside ``scope``."""
@@ -262,6 +294,15 @@ class ReadModel:
             stmt = stmt.where(_after_desc(r.position, r.id, decode_cursor(cursor, int)))
         stmt = stmt.order_by(r.position.desc(), r.id.desc())
         return await self._page(stmt, limit, ("position", "id"))
+
+    async def review_item(self, item_id: str) -> dict[str, Any]:
+        """One review item with its dismissal applied; NotFoundError when there is none."""
+        stmt = _review_select().where(review_queue.c.id == item_id)
+        async with self.engines.reader.connect() as conn:
+            row = (await conn.execute(stmt)).mappings().first()
+        if row is None:
+            raise NotFoundError(f"no review item {item_id!r}")
+        return dict(row)
 
     async def dismiss(self, item_id: str, *, by: str, at: datetime) -> dict[str, Any]:
         """Dismiss an open review item; NotFoundError or StateConflictError otherwise."""

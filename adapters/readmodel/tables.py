@@ -1,8 +1,9 @@
 """Read tables, named and shaped like the original Supabase schema.
 
-Created by migrations 2 and 3; each projection table belongs to exactly one projection
-(see ``projections/``). ``review_dismissals`` and ``api_tokens`` are operator state written
-by the read API and the ``token`` command, never by projections, so a rebuild keeps them.
+Created by migrations 2 and 3 (the inbox indexes by 6); each projection table belongs to
+exactly one projection (see ``projections/``). ``review_dismissals`` and ``api_tokens`` are
+operator state written by the read API and the ``token`` command, never by projections, so
+a rebuild keeps them.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 from adapters.store.migrations import migration
@@ -40,7 +42,7 @@ whatsapp_conversations = Table(
     Column("created_at", UtcDateTime, nullable=True),
     Column("updated_at", UtcDateTime, nullable=True),
     Index("ix_conversations_phone", "phone"),
-    Index("ix_conversations_last_message_at", "last_message_at"),
+    Index("ix_conversations_last_message_at", "last_message_at"),  # dropped by migration 6
 )
 
 whatsapp_messages = Table(
@@ -113,3 +115,25 @@ def _review_and_tokens(conn: Connection, _dialect: str) -> None:
     review_queue.create(conn)
     review_dismissals.create(conn)
     api_tokens.create(conn)
+
+
+# The inbox lists conversations newest first (last_message_at DESC NULLS LAST, id DESC),
+# optionally by stage, type or assignee: one index per shape, in that order, so a page is
+# an index range walk whatever the table size (docs/benchmarks.md, bench api).
+_INBOX_INDEXES = {
+    "ix_conversations_recent": (),
+    "ix_conversations_stage_recent": ("stage",),
+    "ix_conversations_type_recent": ("conversation_type",),
+    "ix_conversations_assignee_recent": ("assignee",),
+}
+
+
+@migration(6, "inbox indexes: conversations newest first, by stage, type and assignee")
+def _inbox_indexes(conn: Connection, dialect: str) -> None:
+    # SQLite sorts NULL lowest, so DESC already puts them last (and its CREATE INDEX has no
+    # NULLS clause); PostgreSQL needs it spelled out to match the query's ORDER BY.
+    nulls = " NULLS LAST" if dialect == "postgresql" else ""
+    for name, prefix in _INBOX_INDEXES.items():
+        columns = ", ".join((*prefix, f"last_message_at DESC{nulls}", "id DESC"))
+        conn.execute(text(f"CREATE INDEX {name} ON whatsapp_conversations ({columns})"))
+    conn.execute(text("DROP INDEX ix_conversations_last_message_at"))  # covered by the first

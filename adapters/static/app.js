@@ -39,6 +39,8 @@ const LABELS = {
     "act.resolve": "Risolvi",
     "act.reply": "Rispondi",
     "act.dismiss": "Archivia",
+    "act.retry": "Riprova",
+    "retry.failed": "Ancora in errore: {message}",
     "act.open": "Apri conversazione",
     "act.done": "Fatto",
     "reply.placeholder": "Scrivi una risposta…",
@@ -114,6 +116,8 @@ const LABELS = {
     "act.resolve": "Resolve",
     "act.reply": "Reply",
     "act.dismiss": "Dismiss",
+    "act.retry": "Retry",
+    "retry.failed": "Still failing: {message}",
     "act.open": "Open conversation",
     "act.done": "Done",
     "reply.placeholder": "Write a reply…",
@@ -580,10 +584,32 @@ function reviewItem(item) {
       type: "button", class: "ghost",
       onclick: () => { show("inbox"); openConversation(item.conversation_id).catch(report); },
     }, t("act.open")) : null,
+    item.status === "open" && RETRYABLE.has(item.kind) ? el("button", {
+      type: "button", class: "retry",
+      onclick: () => retry(item.id).catch(report),
+    }, t("act.retry")) : null,
     item.status === "open" ? el("button", {
       type: "button",
       onclick: () => dismiss(item.id).catch(report),
     }, t("act.dismiss")) : null);
+}
+
+// Parked events are re-driven by their reactor; failed sends are queued again.
+const RETRYABLE = new Set(["parked", "outbound_failed"]);
+
+async function retry(id) {
+  const answer = await call(`/api/review/${encodeURIComponent(id)}/retry`, { method: "POST" });
+  if (!answer.retry?.succeeded) {
+    toast(t("retry.failed", { message: answer.retry?.error ?? "?" }), true);
+    return;
+  }
+  toast(t("act.done"));
+  // The queue is a projection that catches up in the background: show the answer now.
+  const row = $(`#review-list li[data-id="${CSS.escape(id)}"]`);
+  if (row && $("#review-status").value !== answer.item.status) row.remove();
+  else if (row) row.replaceWith(reviewItem(answer.item));
+  $("#review-empty").hidden = $("#review-list").children.length > 0;
+  soon("review", loadReview);
 }
 
 async function dismiss(id) {

@@ -24,7 +24,7 @@ import dataclasses
 import gc
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -92,6 +92,9 @@ _SELECT = (
 )
 _SQLITE_READ_ALL = _SELECT + " WHERE position > ? ORDER BY position LIMIT ?"
 _PG_READ_ALL = _SELECT + " WHERE position > $1 ORDER BY position LIMIT $2"
+_PG_READ_ALL_OF_TYPES = (
+    _SELECT + " WHERE position > $1 AND type = ANY($2::text[]) ORDER BY position LIMIT $3"
+)
 _SQLITE_READ_STREAM = _SELECT + " WHERE stream = ? AND version > ? ORDER BY version"
 _PG_READ_STREAM = _SELECT + " WHERE stream = $1 AND version > $2 ORDER BY version"
 _DB_ERRORS = (OperationalError, DBAPIError, sqlite3.Error, OSError)
@@ -256,10 +259,24 @@ class EventStore:
             return await self._tail.read_all(after_position, limit)
         return await self.read_all_uncached(after_position, limit)
 
-    async def read_all_uncached(self, after_position: int, limit: int) -> list[RecordedEvent]:
-        """:meth:`read_all` straight from the database."""
-        sql = _SQLITE_READ_ALL if self._sqlite else _PG_READ_ALL
-        return await self._read(sql, (after_position, limit))
+    async def read_all_uncached(
+        self, after_position: int, limit: int, *, types: Collection[str] | None = None
+    ) -> list[RecordedEvent]:
+        """:meth:`read_all` straight from the database; only events of ``types`` if given.
+
+        With ``types`` the events of other types are skipped without being decoded (a
+        rebuild reads only what its projections use); positions then have gaps.
+        """
+        if types is None:
+            sql = _SQLITE_READ_ALL if self._sqlite else _PG_READ_ALL
+            return await self._read(sql, (after_position, limit))
+        wanted = sorted(types)
+        if self._sqlite:
+            # "+type": filter rows while walking the position order, not through ix_events_type.
+            marks = ",".join("?" * len(wanted))
+            sql = _SELECT + f" WHERE position > ? AND +type IN ({marks}) ORDER BY position LIMIT ?"
+            return await self._read(sql, (after_position, *wanted, limit))
+        return await self._read(_PG_READ_ALL_OF_TYPES, (after_position, wanted, limit))
 
     def share_tail(self, capacity: int = 20_000) -> None:
         """Serve :meth:`read_all` near the head from one shared in-memory tail."""

@@ -4,6 +4,13 @@ It accepts ``{"from": "+39...", "text": "..."}`` (wrapped into a Meta-shaped tex
 message) or any full Meta body, signs it, and hands it to the very handler path that
 serves ``/webhook``. ``?wait=N`` (at most 30 s) returns what the sandbox sent to that phone
 within N seconds.
+
+Access: open while ``DASHBOARD_TOKEN`` is unset (development). Once it is set, a request
+needs one of: ``Authorization: Bearer <DASHBOARD_TOKEN>``; a staff API token
+(``Authorization: Bearer <token>`` of role admin or support); or a logged-in dashboard
+session (the session cookie plus the ``X-CSRF-Token`` header, as for every dashboard
+action). No credentials, or unknown ones: 401; a wrong CSRF token or a dealer's
+session or token: 403. A refused request is never ingested.
 """
 
 from __future__ import annotations
@@ -18,6 +25,8 @@ from typing import Any
 
 from aiohttp import web
 
+from adapters.auth.session import CSRF_HEADER, SESSION_COOKIE, csrf_ok
+from adapters.auth.tokens import STAFF, AuthError, TokenStore
 from adapters.meta.sandbox import SandboxSent
 from adapters.meta.signature import sign
 from adapters.web.keys import DEPS
@@ -67,8 +76,9 @@ async def simulate(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
     if not deps.settings.simulate_enabled:
         return web.json_response({"error": "simulate is disabled (SIMULATE_ENABLED)"}, status=404)
-    if not _authorised(request, deps.settings.dashboard_token):
-        return web.json_response({"error": "a valid bearer token is required"}, status=401)
+    refused = await _refusal(request, deps.settings.dashboard_token)
+    if refused is not None:
+        return refused
     try:
         document = json.loads(await request.read())
     except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting: not a 500
@@ -140,8 +150,38 @@ async def _collect(
     return found
 
 
-def _authorised(request: web.Request, token: str | None) -> bool:
+async def _refusal(request: web.Request, token: str | None) -> web.Response | None:
+    """None when the caller may simulate (see the module docstring), else the refusal."""
     if token is None:
-        return True
-    header = request.headers.get("Authorization", "")
-    return hmac.compare_digest(header.encode(), f"Bearer {token}".encode())
+        return None
+    header = request.headers.get("Authorization")
+    if header is not None:
+        if hmac.compare_digest(header.encode(), f"Bearer {token}".encode()):
+            return None
+        scheme, _, secret = header.partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            return _refuse(401, "a valid bearer token or a dashboard session is required")
+        return await _staff(request, secret.strip())
+    session = request.cookies.get(SESSION_COOKIE)
+    if not session:
+        return _refuse(401, "a valid bearer token or a dashboard session is required")
+    if not csrf_ok(request, session):
+        return _refuse(403, f"the {CSRF_HEADER} header is missing or wrong for this session")
+    return await _staff(request, session)
+
+
+async def _staff(request: web.Request, secret: str) -> web.Response | None:
+    try:
+        record = await TokenStore(request.app[DEPS].engines).authenticate(secret)
+    except AuthError as exc:
+        return _refuse(401, str(exc))
+    if record.role not in STAFF:
+        return _refuse(403, f"the {record.role.value} role may not use the simulator")
+    return None
+
+
+def _refuse(status: int, message: str) -> web.Response:
+    response = web.json_response({"error": message, "status": status}, status=status)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="dloop"'
+    return response

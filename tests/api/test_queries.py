@@ -112,3 +112,40 @@ async def test_a_foreign_cursor_is_a_query_error(store: EventStore) -> None:
     read = ReadModel(store.engines)
     with pytest.raises(QueryError):
         await read.conversations(Scope.everything(), ConversationFilter(), limit=3, cursor="e30")
+
+
+async def test_pages_cross_from_timed_to_untimed_conversations_in_order(store: EventStore) -> None:
+    """Ties on time, then conversations we opened (no message yet) come last.
+
+    The page walk (limit 2) gives exactly the order of one big page.
+    """
+    await given_conversations(store)  # seven conversations, all at the same time AT
+    for n in range(3):  # opened by us: no inbound message, so no last_message_at
+        started = ConversationStarted(key=f"+39334000000{n}", kind=PartyKind.DEALER)
+        await store.append(
+            f"conversation-+39334000000{n}",
+            Expect.ANY,
+            [NewEvent(event_id=uuid.uuid4(), payload=started)],
+        )
+    for projection in all_projections():
+        await runner_for(store, projection).catch_up()
+    read = ReadModel(store.engines)
+    everything = await read.conversations(
+        Scope.everything(), ConversationFilter(), limit=200, cursor=None
+    )
+    rows = everything.items
+    assert len(rows) == 10
+    # Times first (all equal here), the three without one last; ids in the database's own
+    # collation order, which the cursor compares with too.
+    assert [r["last_message_at"] is None for r in rows] == [False] * 7 + [True] * 3
+    walked: list[str] = []
+    cursor = None
+    while True:
+        page = await read.conversations(
+            Scope.everything(), ConversationFilter(), limit=2, cursor=cursor
+        )
+        walked += [r["id"] for r in page.items]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert walked == [r["id"] for r in rows]

@@ -8,7 +8,9 @@ take over, reply, see the reply reach the simulator, release. Screenshots of the
 
 from __future__ import annotations
 
+import asyncio
 import json
+import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,6 +18,10 @@ from typing import TYPE_CHECKING
 import pytest
 
 from adapters.auth.tokens import Role, TokenStore
+from adapters.store.types import Expect
+from events.base import NewEvent
+from events.conversation import OutboundFailed, ReplyKind, ReplyQueued
+from events.outbox import OutboundAttempted
 from tests.browser.conftest import MakeService
 
 if TYPE_CHECKING:
@@ -124,4 +130,49 @@ async def test_agent_journey(
     await expect(conversation).to_be_visible()
     await inbox.screenshot(path=str(artifacts / "dashboard-inbox-phone.png"))
     await context.close()
+    assert problems == []
+
+
+async def test_review_queue_retry_button_requeues_a_failed_send(
+    browser: Browser, make_service: MakeService, tmp_path: Path
+) -> None:
+    """A failed send on the review queue: Retry queues it again and the customer gets it."""
+    from playwright.async_api import expect  # noqa: PLC0415 - optional dependency
+
+    client, deps = await make_service(debounce_seconds=0.0)
+    response = await client.post("/simulate?wait=5", json={"from": CUSTOMER, "text": "Ciao"})
+    assert response.status == 200
+    # What the outbox records when Meta refuses a send: the reply, its attempt, the failure.
+    stream = f"conversation-{CUSTOMER}"
+    failed = [
+        ReplyQueued(outbound_id="out-lost", to=CUSTOMER, kind=ReplyKind.TEXT, text="Eccoci!"),
+        OutboundAttempted(outbound_id="out-lost", attempt=1),
+        OutboundFailed(outbound_id="out-lost", code=131000, title="boom", retryable=False),
+    ]
+    await deps.store.append(
+        stream, Expect.ANY, [NewEvent(event_id=uuid.uuid4(), payload=p) for p in failed]
+    )
+    _, secret = await TokenStore(deps.engines).create(Role.SUPPORT, label="Luca")
+    context = await browser.new_context(viewport={"width": 1280, "height": 800}, locale="it-IT")
+    page = await context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    await page.goto(str(client.make_url(f"/login?token={secret}")))
+    await page.click(".tab[data-view=review]")
+    item = page.locator("#review-list li").filter(has_text="send failed")
+    await expect(item.locator("button.retry")).to_be_visible(timeout=WAIT_MS)
+    await item.locator("button.retry").click()
+    await expect(page.locator("#review-list li").filter(has_text="send failed")).to_have_count(
+        0, timeout=WAIT_MS
+    )
+    await context.close()
+
+    def resent() -> list[object]:
+        return [s for s in deps.sandbox.sent_to(CUSTOMER) if "Eccoci!" in json.dumps(s.payload)]
+
+    for _ in range(WAIT_MS // 50):  # the outbox sends in the background
+        if resent():
+            break
+        await asyncio.sleep(0.05)
+    assert len(resent()) == 1
     assert problems == []

@@ -34,3 +34,29 @@ def test_cli_dispatches_bench_store(capsys: pytest.CaptureFixture[str]) -> None:
     """``dloop-bot bench store ...`` passes its options through to the benchmark."""
     assert cli_main(["bench", "store", "--events", "50", "--backends", "sqlite"]) == 0
     assert "read back, decoded" in capsys.readouterr().out
+
+
+def test_bench_rebuild_runs_and_both_paths_agree(capsys: pytest.CaptureFixture[str]) -> None:
+    """``bench rebuild`` with a tiny log: every phase reported, the two paths' tables equal."""
+    argv = ["--events", "1500", "--baseline-events", "600", "--backends", "sqlite", "--json"]
+    cli_main(["bench", "rebuild", *argv])  # the exit status says whether the goal was met
+    rows = json.loads(capsys.readouterr().out)["results"]
+    assert [r["phase"] for r in rows] == [
+        "baseline: per-projection runners",
+        "baseline: rebuild_all",
+        "generate",
+        "rebuild",
+    ]
+    assert rows[1]["identical"] is True
+    assert rows[3]["events"] == 1500
+    assert rows[3]["rows"] > 0
+
+
+def test_bench_api_answers_every_scenario(capsys: pytest.CaptureFixture[str]) -> None:
+    """``bench api`` with 300 conversations: every scenario measured over HTTP."""
+    argv = ["--conversations", "300", "--requests", "5", "--search-requests", "2"]
+    cli_main(["bench", "api", *argv, "--warmup", "1", "--backends", "sqlite", "--json"])
+    rows = json.loads(capsys.readouterr().out)["results"]
+    assert [r["scenario"] for r in rows][:2] == ["healthz (baseline)", "list"]
+    assert len(rows) == 7
+    assert all(r["p50_ms"] > 0 for r in rows)

@@ -117,3 +117,16 @@ def test_retention_refuses_zero_days(database: Path, capsys: pytest.CaptureFixtu
     """Exit 2 and a one-line reason."""
     assert main(["retention", "--days", "0"]) == 2
     assert "--days must be at least 1" in capsys.readouterr().err
+
+
+def test_rebuild_reports_rows_per_projection_and_one_pass(
+    database: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``dloop-bot rebuild``: one line of rows per projection, then the pass's total."""
+    assert main(["rebuild"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("whatsapp_conversations: 3 rows")
+    assert out[-1].startswith("rebuilt 5 projection(s) from ")
+    assert main(["rebuild", "--projection", "review_queue", "--json"]) == 0
+    [line] = capsys.readouterr().out.splitlines()
+    assert json.loads(line)["projection"] == "review_queue"

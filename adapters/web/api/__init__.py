@@ -13,6 +13,7 @@ from aiohttp import web
 
 from adapters.auth.session import session_auth
 from adapters.auth.tokens import ANYONE, STAFF, Role, TokenStore
+from adapters.engine.review_retry import ReviewRetrier
 from adapters.readmodel.queries import ReadModel
 from adapters.web.api import actions, catalog, conversations, devices, openapi, review, stream
 from adapters.web.api.common import (
@@ -58,6 +59,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/conversations/{id}/reply", actions.action(AgentActionKind.REPLY), STAFF),
     Route("GET", "/api/review", review.list_review, STAFF),
     Route("POST", "/api/review/{id}/dismiss", review.dismiss, STAFF),
+    Route("POST", "/api/review/{id}/retry", review.retry, STAFF),
     Route("GET", "/api/counters", review.counters, STAFF),
     Route("GET", "/api/dealers", catalog.list_dealers, ANYONE),
     Route("GET", "/api/catalog", catalog.get_catalog, ANYONE),
@@ -76,6 +78,7 @@ def setup_api(app: web.Application) -> None:
     app[TOKENS] = TokenStore(deps.engines)
     app[READ_MODEL] = ReadModel(deps.engines)
     app[STREAM_OPTIONS] = StreamOptions()
+    app[review.RETRIER] = ReviewRetrier(deps.store, deps.reprocessors)
     app.middlewares.append(session_auth)  # a session cookie stands in for the bearer token
     app.middlewares.append(api_guard)
     for route in ROUTES:

@@ -111,6 +111,21 @@ def _action(summary: str) -> Json:
     }
 
 
+def _retry_op() -> Json:
+    op = _op(
+        "Retry an open review item: re-drive a parked event or re-queue a failed send",
+        STAFF + " A failed or unknown-outcome send is queued again as a new message (202),"
+        " within the 24-hour window and unless the customer opted out; a parked event is"
+        " re-driven by its reactor (200; retry.succeeded is false when it failed again and"
+        " the item stays open). Assistant failures, escalations and items not open: 409.",
+        _ok("ReviewRetry", "the parked event was re-driven"),
+        params=[_path_id("review item id")],
+        errors=(403, 404, 409, 422),
+    )
+    op["responses"]["202"] = _ok("ReviewRetry", "the failed send was queued again")
+    return op
+
+
 PATHS: Json = {
     "/api/conversations": {
         "get": _op(
@@ -212,6 +227,7 @@ PATHS: Json = {
             errors=(403, 404, 409, 422),
         )
     },
+    "/api/review/{id}/retry": {"post": _retry_op()},
     "/api/dealers": {"get": _op("Dealers", ALL, _ok("DealerList"), errors=(422,))},
     "/api/catalog": {
         "get": _op(

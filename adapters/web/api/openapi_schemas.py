@@ -137,6 +137,28 @@ SCHEMAS: Json = {
         },
     },
     "ReviewPage": _page("ReviewItem"),
+    "ReviewRetry": {
+        "type": "object",
+        "properties": {
+            "item": ref("ReviewItem"),
+            "retry": {
+                "type": "object",
+                "properties": {
+                    "succeeded": {"type": "boolean"},
+                    "error": _STR_N,
+                    "outbound_id": _STR_N,
+                    "original_outbound_id": _STR_N,
+                    "events": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {"type": _STR, "position": _INT, "version": _INT},
+                        },
+                    },
+                },
+            },
+        },
+    },
     "Dealer": {
         "type": "object",
         "properties": {"id": _STR, "name": _STR, "category": _STR, "phone": _STR},
