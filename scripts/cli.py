@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 
 import scripts
+from adapters.logging import configure_logging
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,6 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     if func is None:
         parser.print_help()
         return 2
+    # Logs go to stderr, redacted, for every command (stdout carries --json answers);
+    # operator tools are quiet unless LOG_LEVEL asks otherwise. ``serve`` reconfigures
+    # from its settings.
+    configure_logging(os.environ.get("LOG_LEVEL", "warning"), os.environ.get("LOG_FORMAT"))
     result: int = func(args)
     return result
 
