@@ -1,0 +1,94 @@
+"""``dloop-bot serve`` processes spawned for a run, on a fresh database, killable at will.
+
+Reuses the benchmark harness of :mod:`scripts.bench_e2e` (children with logs, the
+service environment, fresh PostgreSQL databases). Every process of a pool shares one
+database; on PostgreSQL several processes share the conversations through leases
+(ADR 0004). A killed process is restarted on its own port, so the load generator's
+targets stay valid.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from scripts.bench_e2e import (
+    Child,
+    drop_database,
+    free_port,
+    fresh_database,
+    migrate_url,
+    service_env,
+    start_service,
+)
+
+
+@contextlib.asynccontextmanager
+async def database(backend: str, tmp: Path) -> AsyncIterator[str]:
+    """A fresh, migrated database: a SQLite file in ``tmp`` or a PostgreSQL database
+    created for the run and dropped after it."""
+    if backend == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp}/load-{uuid.uuid4().hex[:8]}.db"
+        await migrate_url(url)
+        yield url
+        return
+    url = await fresh_database()
+    try:
+        yield url
+    finally:
+        await drop_database(url)
+
+
+class ServicePool:
+    """``count`` service processes on ``database_url`` talking to the fake at ``graph_base``."""
+
+    def __init__(
+        self, database_url: str, graph_base: str, tmp: Path, *, count: int = 1, **env: str
+    ) -> None:
+        self.env = service_env(database_url, graph_base, **env)
+        self.tmp = tmp
+        self.ports = [free_port() for _ in range(count)]
+        self.children: list[Child] = []
+
+    @property
+    def urls(self) -> list[str]:
+        """Base URLs, one per process."""
+        return [f"http://127.0.0.1:{port}" for port in self.ports]
+
+    def pid(self, index: int = 0) -> int:
+        """The process id of process ``index``."""
+        return self.children[index].proc.pid
+
+    async def start(self) -> None:
+        """Start every process and wait until each answers ``/healthz``."""
+        for port in self.ports:
+            self.children.append(await self._spawn(port))
+
+    async def _spawn(self, port: int) -> Child:
+        return await start_service(port, self.env, self.tmp / f"service-{port}.log")
+
+    async def kill(self, index: int) -> None:
+        """SIGKILL process ``index`` and reap it."""
+        child = self.children[index]
+        child.kill()
+        await child.proc.wait()
+
+    async def restart(self, index: int) -> None:
+        """Start process ``index`` again on its port."""
+        self.children[index] = await self._spawn(self.ports[index])
+
+    async def stop(self) -> None:
+        """SIGTERM every process (SIGKILL after 10 s)."""
+        for child in self.children:
+            await child.stop()
+
+    def log_tail(self, chars: int = 2000) -> str:
+        """The end of every process's log, for a failed run's report."""
+        parts = []
+        for port in self.ports:
+            log = self.tmp / f"service-{port}.log"
+            if log.exists():
+                parts.append(f"--- {log.name}\n{log.read_text(errors='replace')[-chars:]}")
+        return "\n".join(parts)
