@@ -20,8 +20,12 @@ from scripts.loadgen.crash import CrashOptions, CrashReport, crashtest
 
 def register(sub: Any) -> None:
     """Add the ``crashtest`` subcommand."""
-    p = sub.add_parser("crashtest", help="kill the service under load; prove nothing lost",
-                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p = sub.add_parser(
+        "crashtest",
+        help="kill the service under load; prove nothing lost",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
     p.add_argument("--processes", type=int, default=1, help="service processes (PostgreSQL)")
     p.add_argument("--kills", type=int, default=5, help="SIGKILLs during the run")
@@ -39,9 +43,15 @@ def run(args: argparse.Namespace) -> int:
         return fail("--kills, --processes and --rate must be positive")
     if args.backend == "sqlite" and args.processes > 1:
         return fail("SQLite takes one service process (use --backend postgres to scale out)")
-    options = CrashOptions(backend=args.backend, processes=args.processes, kills=args.kills,
-                           rate=args.rate, duration=args.duration, settle=args.settle,
-                           seed=args.seed)  # fmt: skip
+    options = CrashOptions(
+        backend=args.backend,
+        processes=args.processes,
+        kills=args.kills,
+        rate=args.rate,
+        duration=args.duration,
+        settle=args.settle,
+        seed=args.seed,
+    )
     report = asyncio.run(crashtest(options))
     print(json.dumps(report.to_json(), indent=2) if args.json else "\n".join(lines(report)))
     return 0 if report.ok else 1
@@ -53,8 +63,10 @@ def lines(report: CrashReport) -> list[str]:
     out = [
         f"crashtest: {doc['backend']}, {doc['processes']} process(es), {doc['rate']:g}/s"
         f" for {doc['window_s']} s",
-        "  kills " + str(doc["kills"]) + ": " + ", ".join(
-            f"p{k['process']}@{k['at']}s (down {k['down_s']}s)" for k in doc["kill_log"]),
+        "  kills "
+        + str(doc["kills"])
+        + ": "
+        + ", ".join(f"p{k['process']}@{k['at']}s (down {k['down_s']}s)" for k in doc["kill_log"]),
         f"  arrivals {doc['arrivals']}, acknowledged deliveries {doc['acknowledged_deliveries']},"
         f" failed attempts {doc['not_acknowledged_attempts']} ({_counts(doc['errors'])}),"
         f" redeliveries {doc['redeliveries']}, never acknowledged {doc['never_acknowledged']}",
@@ -63,8 +75,12 @@ def lines(report: CrashReport) -> list[str]:
         f" unknown outcome (not resent, on review) {doc['replies_unknown_outcome']}",
     ]
     recon = doc["reconciliation"]
-    out.append("  reconciliation" + ("" if recon["settled"] else " (NOT quiescent)") + ": "
-               + ", ".join(f"{k} {v}" for k, v in recon.items() if k not in {"ok", "settled"}))  # fmt: skip
+    out.append(
+        "  reconciliation"
+        + ("" if recon["settled"] else " (NOT quiescent)")
+        + ": "
+        + ", ".join(f"{k} {v}" for k, v in recon.items() if k not in {"ok", "settled"})
+    )
     out += ["  " + line for line in report.audit.lines()]
     out.append(f"crashtest: {'OK' if report.ok else 'FAILED'} in {doc['seconds']} s")
     return out

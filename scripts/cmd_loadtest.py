@@ -24,8 +24,12 @@ from scripts.loadgen.run import LoadOptions, LoadReport, loadtest
 
 def register(sub: Any) -> None:
     """Add the ``loadtest`` subcommand."""
-    p = sub.add_parser("loadtest", help="open-loop webhook load with reconciliation",
-                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p = sub.add_parser(
+        "loadtest",
+        help="open-loop webhook load with reconciliation",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--rate", type=float, required=True, help="arrivals per second")
     p.add_argument("--duration", type=float, required=True, help="seconds of load")
     where = p.add_mutually_exclusive_group()
@@ -56,19 +60,30 @@ def run(args: argparse.Namespace) -> int:
         return fail("--rate and --duration must be positive")
     if not args.spawn and not args.url:
         return fail("give --spawn sqlite|postgres or --url URL")
-    secret = args.secret or os.environ.get("WHATSAPP_APP_SECRET")
+    secret: str = args.secret or os.environ.get("WHATSAPP_APP_SECRET") or ""
     if args.url and not secret:
         return fail("--url needs --secret or WHATSAPP_APP_SECRET to sign deliveries")
     options = LoadOptions(
-        rate=args.rate, duration=args.duration, spawn=args.spawn,
+        rate=args.rate,
+        duration=args.duration,
+        spawn=args.spawn,
         urls=tuple(u.rstrip("/") for u in args.url or ()),
         database_url=args.database_url or (None if args.spawn else os.environ.get("DATABASE_URL")),
-        secret=secret if args.url else SECRET, graph_port=args.graph_port,
-        pid=args.pid, processes=args.processes, cap=args.cap, timeout=args.timeout,
-        settle=args.settle, phones=args.phones, seed=args.seed, debounce=args.debounce,
-        sample_every=args.sample_every, warmup=args.warmup,
-        max_rss_growth_mib=args.max_rss_growth, max_fd_growth=args.max_fd_growth,
-    )  # fmt: skip
+        secret=secret if args.url else SECRET,
+        graph_port=args.graph_port,
+        pid=args.pid,
+        processes=args.processes,
+        cap=args.cap,
+        timeout=args.timeout,
+        settle=args.settle,
+        phones=args.phones,
+        seed=args.seed,
+        debounce=args.debounce,
+        sample_every=args.sample_every,
+        warmup=args.warmup,
+        max_rss_growth_mib=args.max_rss_growth,
+        max_fd_growth=args.max_fd_growth,
+    )
     report = asyncio.run(loadtest(options))
     print(json.dumps(report.to_json(), indent=2) if args.json else "\n".join(lines(report)))
     return 0 if report.ok else 1
@@ -81,8 +96,9 @@ def lines(report: LoadReport) -> list[str]:
     out = [
         f"loadtest: {doc['rate']:g}/s for {doc['duration']:g} s against {doc['target']}"
         f" ({doc['processes']} process(es))",
-        f"  arrivals {doc['scheduled']} ({_counts(doc['kinds'])}), 200 first time {doc['ok_first_attempt']}"
-        f" = {doc['throughput']}/s over {doc['window_s']} s",
+        f"  arrivals {doc['scheduled']} ({_counts(doc['kinds'])}),"
+        f" 200 first time {doc['ok_first_attempt']} = {doc['throughput']}/s"
+        f" over {doc['window_s']} s",
         f"  latency from schedule: p50 {lat['p50']} ms, p90 {lat['p90']} ms,"
         f" p99 {lat['p99']} ms, max {lat['max']} ms",
         f"  errors: {_counts(doc['errors']) or 'none'}; redeliveries {doc['redeliveries']}"
@@ -90,15 +106,21 @@ def lines(report: LoadReport) -> list[str]:
     ]
     recon = doc["reconciliation"]
     if recon is not None:
-        out.append("  reconciliation" + ("" if recon["settled"] else " (NOT quiescent)") + ": "
-                   + ", ".join(f"{k} {v}" for k, v in recon.items() if k not in {"ok", "settled"}))  # fmt: skip
+        out.append(
+            "  reconciliation"
+            + ("" if recon["settled"] else " (NOT quiescent)")
+            + ": "
+            + ", ".join(f"{k} {v}" for k, v in recon.items() if k not in {"ok", "settled"})
+        )
     proc = doc["process"]
     if proc and proc.get("samples"):
         rss, fds = proc["rss_mib"], proc["fds"]
-        out.append(f"  process {proc['pid']}: RSS MiB start {rss['start']} baseline {rss['baseline']}"
-                   f" end {rss['end']} max {rss['max']} (growth {rss['growth']}, bound {rss['bound']});"
-                   f" fds start {fds['start']} baseline {fds['baseline']} end {fds['end']}"
-                   f" max {fds['max']} (growth {fds['growth']}, bound {fds['bound']})")  # fmt: skip
+        out.append(
+            f"  process {proc['pid']}: RSS MiB start {rss['start']} baseline {rss['baseline']}"
+            f" end {rss['end']} max {rss['max']} (growth {rss['growth']}, bound {rss['bound']});"
+            f" fds start {fds['start']} baseline {fds['baseline']} end {fds['end']}"
+            f" max {fds['max']} (growth {fds['growth']}, bound {fds['bound']})"
+        )
     out.append("loadtest: OK" if report.ok else "loadtest: FAILED")
     return out
 

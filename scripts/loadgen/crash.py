@@ -46,6 +46,7 @@ class CrashOptions:
     seed: int = 1
     settle: float = 90.0
     debounce: float = 0.2
+    database_url: str | None = None  # a migrated database to use instead of a fresh one
 
     def window(self) -> float:
         """Seconds of load."""
@@ -77,47 +78,78 @@ class CrashReport:
     def ok(self) -> bool:
         """Every kill happened, reconciliation and audit clean, the log quiescent."""
         r = self.reconciliation
-        return (len(self.kills) >= self.options.kills and r.ok and r.settled
-                and self.audit.ok and not self.stats.unacked)  # fmt: skip
+        return (
+            len(self.kills) >= self.options.kills
+            and r.ok
+            and r.settled
+            and self.audit.ok
+            and not self.stats.unacked
+        )
 
     def to_json(self) -> dict[str, Any]:
         """The ``--json`` document."""
         r, s = self.reconciliation, self.stats
         return {
-            "backend": self.options.backend, "processes": self.options.processes,
-            "rate": self.options.rate, "window_s": round(s.seconds, 2),
+            "backend": self.options.backend,
+            "processes": self.options.processes,
+            "rate": self.options.rate,
+            "window_s": round(s.seconds, 2),
             "kills": len(self.kills),
-            "kill_log": [{"at": round(k.at, 2), "process": k.process, "down_s": round(k.down, 2)}
-                         for k in self.kills],
-            "arrivals": s.scheduled, "acknowledged_deliveries": r.acked_deliveries,
-            "not_acknowledged_attempts": sum(s.errors.values()), "errors": dict(s.errors),
-            "redeliveries": s.redeliveries, "never_acknowledged": len(s.unacked),
-            "lost": r.lost, "duplicate_sends": r.duplicate_sends,
-            "double_recorded": r.double_recorded, "replies_sent": r.replies_sent,
+            "kill_log": [
+                {"at": round(k.at, 2), "process": k.process, "down_s": round(k.down, 2)}
+                for k in self.kills
+            ],
+            "arrivals": s.scheduled,
+            "acknowledged_deliveries": r.acked_deliveries,
+            "not_acknowledged_attempts": sum(s.errors.values()),
+            "errors": dict(s.errors),
+            "redeliveries": s.redeliveries,
+            "never_acknowledged": len(s.unacked),
+            "lost": r.lost,
+            "duplicate_sends": r.duplicate_sends,
+            "double_recorded": r.double_recorded,
+            "replies_sent": r.replies_sent,
             "replies_unknown_outcome": r.replies_unknown,
-            "reconciliation": r.to_json(), "audit": self.audit.to_json(),
-            "seconds": round(self.seconds, 1), "ok": self.ok,
-        }  # fmt: skip
+            "reconciliation": r.to_json(),
+            "audit": self.audit.to_json(),
+            "seconds": round(self.seconds, 1),
+            "ok": self.ok,
+        }
 
 
 async def crashtest(options: CrashOptions) -> CrashReport:
     """Run the crash scenario described by ``options``."""
     started = time.monotonic()
-    rng = random.Random(options.seed)
-    traffic = Traffic(SECRET, phones=max(200, int(options.rate * 15)),
-                      phone_number_id=PHONE_NUMBER_ID, seed=options.seed)  # fmt: skip
+    rng = random.Random(options.seed)  # noqa: S311 - repeatable kill moments, not secrets
+    traffic = Traffic(
+        SECRET,
+        phones=max(200, int(options.rate * 15)),
+        phone_number_id=PHONE_NUMBER_ID,
+        seed=options.seed,
+    )
     graph = ObservedGraph(traffic.observe_send, access_token=TOKEN, phone_number_id=PHONE_NUMBER_ID)
     await graph.start()
     try:
         with tempfile.TemporaryDirectory(prefix="dloop-crash-") as raw:
             tmp = Path(raw)
-            async with database(options.backend, tmp) as url:
-                pool = ServicePool(url, graph.base_url, tmp, count=options.processes,
-                                   DEBOUNCE_SECONDS=str(options.debounce))  # fmt: skip
+            async with database(options.backend, tmp, options.database_url) as url:
+                pool = ServicePool(
+                    url,
+                    graph.base_url,
+                    tmp,
+                    count=options.processes,
+                    DEBOUNCE_SECONDS=str(options.debounce),
+                )
                 try:
                     await pool.start()
-                    loop = OpenLoop(pool.urls, traffic, rate=options.rate,
-                                    duration=options.window(), timeout=5.0, drain=120.0)  # fmt: skip
+                    loop = OpenLoop(
+                        pool.urls,
+                        traffic,
+                        rate=options.rate,
+                        duration=options.window(),
+                        timeout=5.0,
+                        drain=120.0,
+                    )
                     killer = asyncio.create_task(_kill_at_random(pool, options, rng))
                     stats = await loop.run()
                     kills = await killer
@@ -132,7 +164,9 @@ async def crashtest(options: CrashOptions) -> CrashReport:
     return CrashReport(options, kills, stats, recon, report, time.monotonic() - started)
 
 
-async def _kill_at_random(pool: ServicePool, options: CrashOptions, rng: random.Random) -> list[Kill]:
+async def _kill_at_random(
+    pool: ServicePool, options: CrashOptions, rng: random.Random
+) -> list[Kill]:
     """SIGKILL a random process once in each slice of the window, restart it, go on."""
     began, window = time.monotonic(), options.window()
     slot = (window - 1.0) / options.kills

@@ -133,7 +133,9 @@ class OpenLoop:
             self.stats.redeliveries += 1
             self._fire(http, delivery, now, attempt)
 
-    def _fire(self, http: aiohttp.ClientSession, delivery: Delivery, due: float, attempt: int) -> None:
+    def _fire(
+        self, http: aiohttp.ClientSession, delivery: Delivery, due: float, attempt: int
+    ) -> None:
         if self._inflight >= self.cap:
             self._failed(delivery, "overflow", attempt)
             return

@@ -101,16 +101,28 @@ class ProcessWatch:
         first, last = self.samples[0], self.samples[-1]
         rss, fds = self.growth()
         return {
-            "pid": self.pid, "samples": len(self.samples), "every_s": self.every,
+            "pid": self.pid,
+            "samples": len(self.samples),
+            "every_s": self.every,
             "warmup_s": self.warmup,
-            "rss_mib": {"start": _mib(first.rss), "baseline": _mib(base.rss),
-                        "end": _mib(last.rss), "max": _mib(max(s.rss for s in self.samples)),
-                        "growth": _mib(rss), "bound": _mib(self.max_rss_growth)},
-            "fds": {"start": first.fds, "baseline": base.fds, "end": last.fds,
-                    "max": max(s.fds for s in self.samples), "growth": fds,
-                    "bound": self.max_fd_growth},
+            "rss_mib": {
+                "start": _mib(first.rss),
+                "baseline": _mib(base.rss),
+                "end": _mib(last.rss),
+                "max": _mib(max(s.rss for s in self.samples)),
+                "growth": _mib(rss),
+                "bound": _mib(self.max_rss_growth),
+            },
+            "fds": {
+                "start": first.fds,
+                "baseline": base.fds,
+                "end": last.fds,
+                "max": max(s.fds for s in self.samples),
+                "growth": fds,
+                "bound": self.max_fd_growth,
+            },
             "ok": self.ok,
-        }  # fmt: skip
+        }
 
 
 def _mib(n: int) -> float:

@@ -113,9 +113,17 @@ class Reconciliation:
     @property
     def ok(self) -> bool:
         """No acknowledged delivery lost or doubled, every reply sent exactly once."""
-        zeros = (self.lost, self.double_recorded, self.messages_missing, self.messages_doubled,
-                 self.unprocessed, self.processed_twice, self.replies_unsent, self.replies_failed,
-                 self.duplicate_sends)  # fmt: skip
+        zeros = (
+            self.lost,
+            self.double_recorded,
+            self.messages_missing,
+            self.messages_doubled,
+            self.unprocessed,
+            self.processed_twice,
+            self.replies_unsent,
+            self.replies_failed,
+            self.duplicate_sends,
+        )
         return not any(zeros)
 
     def to_json(self) -> dict[str, Any]:

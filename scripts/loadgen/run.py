@@ -73,38 +73,56 @@ class LoadReport:
         """The ``--json`` document."""
         s = self.stats
         return {
-            "rate": self.options.rate, "duration": self.options.duration,
+            "rate": self.options.rate,
+            "duration": self.options.duration,
             "target": self.options.spawn or ",".join(self.options.urls),
             "processes": self.options.processes,
-            "scheduled": s.scheduled, "ok_first_attempt": s.ok,
+            "scheduled": s.scheduled,
+            "ok_first_attempt": s.ok,
             "throughput": round(s.ok / s.seconds, 1) if s.seconds else 0.0,
-            "latency_ms": {name: round(s.percentile(q) * 1000, 1) for name, q in
-                           (("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("max", 1.0))},
-            "errors": dict(s.errors), "kinds": dict(s.kinds),
-            "redeliveries": s.redeliveries, "redelivered_ok": s.redelivered_ok,
-            "unacknowledged": len(s.unacked), "window_s": round(s.seconds, 2),
+            "latency_ms": {
+                name: round(s.percentile(q) * 1000, 1)
+                for name, q in (("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("max", 1.0))
+            },
+            "errors": dict(s.errors),
+            "kinds": dict(s.kinds),
+            "redeliveries": s.redeliveries,
+            "redelivered_ok": s.redelivered_ok,
+            "unacknowledged": len(s.unacked),
+            "window_s": round(s.seconds, 2),
             "drain_s": round(s.drain_seconds, 2),
             "reconciliation": self.reconciliation.to_json() if self.reconciliation else None,
-            "process": self.process, "ok": self.ok,
-        }  # fmt: skip
+            "process": self.process,
+            "ok": self.ok,
+        }
 
 
 async def loadtest(options: LoadOptions) -> LoadReport:
     """Run the load described by ``options`` and reconcile."""
-    traffic = Traffic(options.secret, phones=options.phone_count(),
-                      phone_number_id=PHONE_NUMBER_ID, seed=options.seed)  # fmt: skip
+    traffic = Traffic(
+        options.secret,
+        phones=options.phone_count(),
+        phone_number_id=PHONE_NUMBER_ID,
+        seed=options.seed,
+    )
     graph: ObservedGraph | None = None
     if options.spawn or options.graph_port is not None:
-        graph = ObservedGraph(traffic.observe_send, access_token=TOKEN,
-                              phone_number_id=PHONE_NUMBER_ID)  # fmt: skip
+        graph = ObservedGraph(
+            traffic.observe_send, access_token=TOKEN, phone_number_id=PHONE_NUMBER_ID
+        )
         await graph.start(port=options.graph_port or 0)
     try:
         async with _targets(options, graph) as (urls, database_url, pid):
             watch = _watch(options, pid)
             stats = await OpenLoop(
-                list(urls), traffic, rate=options.rate, duration=options.duration,
-                cap=options.cap, timeout=options.timeout, drain=options.drain,
-            ).run()  # fmt: skip
+                list(urls),
+                traffic,
+                rate=options.rate,
+                duration=options.duration,
+                cap=options.cap,
+                timeout=options.timeout,
+                drain=options.drain,
+            ).run()
             recon = None
             if database_url is not None:
                 wamids = {w for d in stats.acked.values() for w in d.wamids}
@@ -122,9 +140,13 @@ async def loadtest(options: LoadOptions) -> LoadReport:
 def _watch(options: LoadOptions, pid: int | None) -> ProcessWatch | None:
     if pid is None:
         return None
-    watch = ProcessWatch(pid, every=options.sample_every, warmup=options.warmup,
-                         max_rss_growth=int(options.max_rss_growth_mib * MIB),
-                         max_fd_growth=options.max_fd_growth)  # fmt: skip
+    watch = ProcessWatch(
+        pid,
+        every=options.sample_every,
+        warmup=options.warmup,
+        max_rss_growth=int(options.max_rss_growth_mib * MIB),
+        max_fd_growth=options.max_fd_growth,
+    )
     watch.start()
     return watch
 
@@ -141,8 +163,13 @@ async def _targets(
     with tempfile.TemporaryDirectory(prefix="dloop-load-") as raw:
         tmp = Path(raw)
         async with database(options.spawn, tmp) as url:
-            pool = ServicePool(url, graph.base_url, tmp, count=options.processes,
-                               DEBOUNCE_SECONDS=str(options.debounce))  # fmt: skip
+            pool = ServicePool(
+                url,
+                graph.base_url,
+                tmp,
+                count=options.processes,
+                DEBOUNCE_SECONDS=str(options.debounce),
+            )
             try:
                 await pool.start()
                 yield tuple(pool.urls), url, pool.pid(0)

@@ -26,9 +26,12 @@ from scripts.bench_e2e import (
 
 
 @contextlib.asynccontextmanager
-async def database(backend: str, tmp: Path) -> AsyncIterator[str]:
+async def database(backend: str, tmp: Path, given: str | None = None) -> AsyncIterator[str]:
     """A fresh, migrated database: a SQLite file in ``tmp`` or a PostgreSQL database
-    created for the run and dropped after it."""
+    created for the run and dropped after it; ``given`` (already migrated) is used as is."""
+    if given is not None:
+        yield given
+        return
     if backend == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp}/load-{uuid.uuid4().hex[:8]}.db"
         await migrate_url(url)

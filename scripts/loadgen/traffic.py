@@ -24,8 +24,18 @@ from adapters.meta.signature import HEADER, sign
 
 WABA_ID = "102290129340398"
 DISPLAY_NUMBER = "15550783881"
-NAMES = ("Giulia Bianchi", "Marco Rossi", "Francesca Esposito", "Luca Romano", "Chiara Conti",
-         "Alessandro Ricci", "Sara Marino", "Matteo Greco", "Elena Bruno", "Davide Gallo")  # fmt: skip
+NAMES = (
+    "Giulia Bianchi",
+    "Marco Rossi",
+    "Francesca Esposito",
+    "Luca Romano",
+    "Chiara Conti",
+    "Alessandro Ricci",
+    "Sara Marino",
+    "Matteo Greco",
+    "Elena Bruno",
+    "Davide Gallo",
+)
 TEXTS = (
     "Ciao! Come state oggi?",
     "Buongiorno, avete ancora lo shampoo per cani a pelo lungo?",
@@ -71,12 +81,10 @@ class _Sent:
 class Traffic:
     """Draws deliveries from :data:`MIX` over ``phones`` customers, signed with ``secret``."""
 
-    def __init__(
-        self, secret: str, *, phones: int, phone_number_id: str, seed: int = 1
-    ) -> None:
+    def __init__(self, secret: str, *, phones: int, phone_number_id: str, seed: int = 1) -> None:
         self.secret = secret
         self.phone_number_id = phone_number_id
-        self.random = random.Random(seed)
+        self.random = random.Random(seed)  # noqa: S311 - repeatable traffic, not secrets
         self.phones = [f"393{self.random.randrange(10**8, 10**9)}" for _ in range(phones)]
         self.sent: deque[_Sent] = deque()  # our outbound messages still owed statuses
         self.acked: deque[Delivery] = deque(maxlen=2000)  # candidates for redelivery
@@ -99,8 +107,9 @@ class Traffic:
             return self._status()
         if kind == "duplicate" and self.acked:
             original = self.acked[self.random.randrange(len(self.acked))]
-            return Delivery("duplicate", original.body, original.signature, original.sha256,
-                            original.wamids)  # fmt: skip
+            return Delivery(
+                "duplicate", original.body, original.signature, original.sha256, original.wamids
+            )
         if kind == "batch":
             return self._messages("batch", self.random.randint(2, 4))
         return self._messages("text", 1)
@@ -125,18 +134,24 @@ class Traffic:
         else:
             self.sent.rotate(-1)  # interleave the reports of different messages
         body = status_webhook(
-            waba_id=WABA_ID, phone_number_id=self.phone_number_id,
-            display_phone_number=DISPLAY_NUMBER, wamid=sent.wamid, status=status,
-            timestamp=int(time.time()), request=sent.request,
-        )  # fmt: skip
+            waba_id=WABA_ID,
+            phone_number_id=self.phone_number_id,
+            display_phone_number=DISPLAY_NUMBER,
+            wamid=sent.wamid,
+            status=status,
+            timestamp=int(time.time()),
+            request=sent.request,
+        )
         return self._signed("status", body, ())
 
     def _envelope(self, value: dict[str, Any]) -> dict[str, Any]:
         meta = {"display_phone_number": DISPLAY_NUMBER, "phone_number_id": self.phone_number_id}
         value = {"messaging_product": "whatsapp", "metadata": meta, **value}
         change = {"value": value, "field": "messages"}
-        return {"object": "whatsapp_business_account",
-                "entry": [{"id": WABA_ID, "changes": [change]}]}  # fmt: skip
+        return {
+            "object": "whatsapp_business_account",
+            "entry": [{"id": WABA_ID, "changes": [change]}],
+        }
 
     def _signed(self, kind: str, body: dict[str, Any], wamids: tuple[str, ...]) -> Delivery:
         raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
@@ -146,8 +161,13 @@ class Traffic:
 
 def _message(phone: str, token: str, text: str, timestamp: str) -> dict[str, Any]:
     wamid = f"wamid.HBgM{phone}FQIAEhgg{token}AA=="
-    return {"from": phone, "id": wamid, "timestamp": timestamp, "type": "text",
-            "text": {"body": text}}  # fmt: skip
+    return {
+        "from": phone,
+        "id": wamid,
+        "timestamp": timestamp,
+        "type": "text",
+        "text": {"body": text},
+    }
 
 
 def _contact(phone: str, name: str) -> dict[str, Any]:
