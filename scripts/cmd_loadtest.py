@@ -36,6 +36,10 @@ def register(sub: Any) -> None:
     where.add_argument("--spawn", choices=["sqlite", "postgres"], help="start the service here")
     where.add_argument("--url", action="append", help="a running service's base URL (repeatable)")
     p.add_argument("--processes", type=int, default=1, help="--spawn: service processes")
+    p.add_argument(
+        "--roles",
+        help="--spawn: DLOOP_ROLE per process, e.g. web,all (webhooks go to the web ones)",
+    )
     p.add_argument("--database-url", help="--url: the service's DATABASE_URL, to reconcile")
     p.add_argument("--secret", help="--url: app secret to sign with (WHATSAPP_APP_SECRET)")
     p.add_argument("--graph-port", type=int, help="--url: serve the fake Graph API on this port")
@@ -73,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
         graph_port=args.graph_port,
         pid=args.pid,
         processes=args.processes,
+        roles=tuple(r.strip() for r in args.roles.split(",")) if args.roles else (),
         cap=args.cap,
         timeout=args.timeout,
         settle=args.settle,
@@ -95,7 +100,8 @@ def lines(report: LoadReport) -> list[str]:
     lat = doc["latency_ms"]
     out = [
         f"loadtest: {doc['rate']:g}/s for {doc['duration']:g} s against {doc['target']}"
-        f" ({doc['processes']} process(es))",
+        f" ({doc['processes']} process(es)); load average {doc['loadavg_1m']},"
+        f" generator CPU {doc['client_cpu_share']}",
         f"  arrivals {doc['scheduled']} ({_counts(doc['kinds'])}),"
         f" 200 first time {doc['ok_first_attempt']} = {doc['throughput']}/s"
         f" over {doc['window_s']} s",
@@ -119,7 +125,8 @@ def lines(report: LoadReport) -> list[str]:
             f"  process {proc['pid']}: RSS MiB start {rss['start']} baseline {rss['baseline']}"
             f" end {rss['end']} max {rss['max']} (growth {rss['growth']}, bound {rss['bound']});"
             f" fds start {fds['start']} baseline {fds['baseline']} end {fds['end']}"
-            f" max {fds['max']} (growth {fds['growth']}, bound {fds['bound']})"
+            f" max {fds['max']} (growth {fds['growth']}, bound {fds['bound']});"
+            f" CPU {proc['cpu_share']} core(s)"
         )
     out.append("loadtest: OK" if report.ok else "loadtest: FAILED")
     return out

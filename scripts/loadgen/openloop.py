@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import os
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -43,6 +44,8 @@ class LoadStats:
     unacked: dict[str, Delivery] = field(default_factory=dict)  # never acknowledged
     seconds: float = 0.0  # the measured window, as it really lasted
     drain_seconds: float = 0.0
+    client_cpu: float = 0.0  # the generator's CPU seconds per second of the window
+    loadavg: tuple[float, float] = (0.0, 0.0)  # 1-minute load average at start and end
 
     def percentile(self, q: float) -> float:
         """Latency at quantile ``q`` (0..1) in seconds; 0 with no samples."""
@@ -84,9 +87,11 @@ class OpenLoop:
         connector = aiohttp.TCPConnector(limit=self.cap, limit_per_host=0)
         client_timeout = aiohttp.ClientTimeout(total=self.timeout)
         async with aiohttp.ClientSession(connector=connector, timeout=client_timeout) as http:
-            started = time.monotonic()
+            started, cpu, load = time.monotonic(), time.process_time(), os.getloadavg()[0]
             await self._window(http, started)
             self.stats.seconds = time.monotonic() - started
+            self.stats.client_cpu = (time.process_time() - cpu) / self.stats.seconds
+            self.stats.loadavg = (load, os.getloadavg()[0])
             await self._drain(http)
             self.stats.drain_seconds = time.monotonic() - started - self.stats.seconds
         return self.stats

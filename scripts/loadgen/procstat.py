@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 MIB = 1024 * 1024
+_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +25,7 @@ class Sample:
     at: float
     rss: int  # bytes
     fds: int
+    cpu: float = 0.0  # CPU seconds used so far (user + system)
 
 
 def read_sample(pid: int, at: float) -> Sample | None:
@@ -32,9 +34,12 @@ def read_sample(pid: int, at: float) -> Sample | None:
         with open(f"/proc/{pid}/status", encoding="ascii") as status:
             kib = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
         fds = len(os.listdir(f"/proc/{pid}/fd"))
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
     except (OSError, StopIteration):
         return None
-    return Sample(at=at, rss=kib * 1024, fds=fds)
+    cpu = (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime (fields 14, 15)
+    return Sample(at=at, rss=kib * 1024, fds=fds, cpu=cpu)
 
 
 @dataclass(slots=True)
@@ -121,8 +126,15 @@ class ProcessWatch:
                 "growth": fds,
                 "bound": self.max_fd_growth,
             },
+            "cpu_share": _share(first, last),
             "ok": self.ok,
         }
+
+
+def _share(first: Sample, last: Sample) -> float:
+    """CPU seconds per wall second between two samples (1.0 = one core busy)."""
+    wall = last.at - first.at
+    return round((last.cpu - first.cpu) / wall, 2) if wall > 0 else 0.0
 
 
 def _mib(n: int) -> float:

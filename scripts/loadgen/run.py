@@ -36,6 +36,7 @@ class LoadOptions:
     graph_port: int | None = None  # ``urls`` runs: serve the fake Graph API here
     pid: int | None = None  # ``urls`` runs: the process to sample
     processes: int = 1
+    roles: tuple[str, ...] = ()  # DLOOP_ROLE per spawned process (overrides ``processes``)
     cap: int = 256
     timeout: float = 10.0
     drain: float = 60.0
@@ -76,7 +77,7 @@ class LoadReport:
             "rate": self.options.rate,
             "duration": self.options.duration,
             "target": self.options.spawn or ",".join(self.options.urls),
-            "processes": self.options.processes,
+            "processes": ",".join(self.options.roles) or self.options.processes,
             "scheduled": s.scheduled,
             "ok_first_attempt": s.ok,
             "throughput": round(s.ok / s.seconds, 1) if s.seconds else 0.0,
@@ -91,6 +92,8 @@ class LoadReport:
             "unacknowledged": len(s.unacked),
             "window_s": round(s.seconds, 2),
             "drain_s": round(s.drain_seconds, 2),
+            "client_cpu_share": round(s.client_cpu, 2),
+            "loadavg_1m": [round(x, 2) for x in s.loadavg],
             "reconciliation": self.reconciliation.to_json() if self.reconciliation else None,
             "process": self.process,
             "ok": self.ok,
@@ -168,10 +171,12 @@ async def _targets(
                 graph.base_url,
                 tmp,
                 count=options.processes,
+                roles=options.roles,
                 DEBOUNCE_SECONDS=str(options.debounce),
             )
             try:
                 await pool.start()
-                yield tuple(pool.urls), url, pool.pid(0)
+                targets = pool.webhook_targets
+                yield tuple(pool.urls[i] for i in targets), url, pool.pid(targets[0])
             finally:
                 await pool.stop()

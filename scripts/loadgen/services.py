@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 from scripts.bench_e2e import (
@@ -48,11 +48,19 @@ class ServicePool:
     """``count`` service processes on ``database_url`` talking to the fake at ``graph_base``."""
 
     def __init__(
-        self, database_url: str, graph_base: str, tmp: Path, *, count: int = 1, **env: str
+        self,
+        database_url: str,
+        graph_base: str,
+        tmp: Path,
+        *,
+        count: int = 1,
+        roles: Sequence[str] = (),
+        **env: str,
     ) -> None:
         self.env = service_env(database_url, graph_base, **env)
         self.tmp = tmp
-        self.ports = [free_port() for _ in range(count)]
+        self.roles = list(roles) or ["all"] * count  # DLOOP_ROLE of each process
+        self.ports = [free_port() for _ in self.roles]
         self.children: list[Child] = []
 
     @property
@@ -60,17 +68,25 @@ class ServicePool:
         """Base URLs, one per process."""
         return [f"http://127.0.0.1:{port}" for port in self.ports]
 
+    @property
+    def webhook_targets(self) -> list[int]:
+        """Indexes of the processes to send webhooks to: the ``web`` ones when the roles
+        are split (the others run the reactors), else all."""
+        web = [i for i, role in enumerate(self.roles) if role == "web"]
+        return web or list(range(len(self.roles)))
+
     def pid(self, index: int = 0) -> int:
         """The process id of process ``index``."""
         return self.children[index].proc.pid
 
     async def start(self) -> None:
         """Start every process and wait until each answers ``/healthz``."""
-        for port in self.ports:
-            self.children.append(await self._spawn(port))
+        for index in range(len(self.ports)):
+            self.children.append(await self._spawn(index))
 
-    async def _spawn(self, port: int) -> Child:
-        return await start_service(port, self.env, self.tmp / f"service-{port}.log")
+    async def _spawn(self, index: int) -> Child:
+        port, env = self.ports[index], {**self.env, "DLOOP_ROLE": self.roles[index]}
+        return await start_service(port, env, self.tmp / f"service-{port}.log")
 
     async def kill(self, index: int) -> None:
         """SIGKILL process ``index`` and reap it."""
@@ -80,7 +96,7 @@ class ServicePool:
 
     async def restart(self, index: int) -> None:
         """Start process ``index`` again on its port."""
-        self.children[index] = await self._spawn(self.ports[index])
+        self.children[index] = await self._spawn(index)
 
     async def stop(self) -> None:
         """SIGTERM every process (SIGKILL after 10 s)."""
