@@ -32,6 +32,7 @@ def register(sub: Any) -> None:
     p.add_argument("--rate", type=float, default=30.0, help="webhook arrivals per second")
     p.add_argument("--duration", type=float, default=0.0, help="seconds (default 4 per kill)")
     p.add_argument("--settle", type=float, default=90.0, help="seconds to wait for quiescence")
+    p.add_argument("--graph-latency", type=float, default=0.05, help="fake Graph API s/send")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=run)
@@ -51,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
         duration=args.duration,
         settle=args.settle,
         seed=args.seed,
+        graph_latency=args.graph_latency,
     )
     report = asyncio.run(crashtest(options))
     print(json.dumps(report.to_json(), indent=2) if args.json else "\n".join(lines(report)))
@@ -74,13 +76,7 @@ def lines(report: CrashReport) -> list[str]:
         f" double-recorded {doc['double_recorded']}; replies sent {doc['replies_sent']},"
         f" unknown outcome (not resent, on review) {doc['replies_unknown_outcome']}",
     ]
-    recon = doc["reconciliation"]
-    out.append(
-        "  reconciliation"
-        + ("" if recon["settled"] else " (NOT quiescent)")
-        + ": "
-        + ", ".join(f"{k} {v}" for k, v in recon.items() if k not in {"ok", "settled"})
-    )
+    out += report.reconciliation.lines()
     out += ["  " + line for line in report.audit.lines()]
     out.append(f"crashtest: {'OK' if report.ok else 'FAILED'} in {doc['seconds']} s")
     return out

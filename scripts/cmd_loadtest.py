@@ -40,7 +40,11 @@ def register(sub: Any) -> None:
         "--roles",
         help="--spawn: DLOOP_ROLE per process, e.g. web,all (webhooks go to the web ones)",
     )
-    p.add_argument("--database-url", help="--url: the service's DATABASE_URL, to reconcile")
+    p.add_argument(
+        "--database-url",
+        help="--url: the service's DATABASE_URL, to reconcile; --spawn: a migrated database"
+        " to run on and keep (default: a fresh one, removed after)",
+    )
     p.add_argument("--secret", help="--url: app secret to sign with (WHATSAPP_APP_SECRET)")
     p.add_argument("--graph-port", type=int, help="--url: serve the fake Graph API on this port")
     p.add_argument("--pid", type=int, help="--url: the service process to sample")
@@ -110,14 +114,8 @@ def lines(report: LoadReport) -> list[str]:
         f"  errors: {_counts(doc['errors']) or 'none'}; redeliveries {doc['redeliveries']}"
         f" ({doc['redelivered_ok']} acknowledged), never acknowledged {doc['unacknowledged']}",
     ]
-    recon = doc["reconciliation"]
-    if recon is not None:
-        out.append(
-            "  reconciliation"
-            + ("" if recon["settled"] else " (NOT quiescent)")
-            + ": "
-            + ", ".join(f"{k} {v}" for k, v in recon.items() if k not in {"ok", "settled"})
-        )
+    if report.reconciliation is not None:
+        out += report.reconciliation.lines()
     proc = doc["process"]
     if proc and proc.get("samples"):
         rss, fds = proc["rss_mib"], proc["fds"]

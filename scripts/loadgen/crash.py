@@ -22,6 +22,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from adapters.fakes.graph_api import Behaviour
 from adapters.ops.audit import audit
 from adapters.ops.findings import AuditReport
 from adapters.store.engine import create_engines
@@ -47,6 +48,8 @@ class CrashOptions:
     settle: float = 90.0
     debounce: float = 0.2
     database_url: str | None = None  # a migrated database to use instead of a fresh one
+    graph_latency: float = 0.05  # seconds the fake Graph API takes per send: kills then
+    # land on sends in flight, whose outcome is unknown (they must not be resent)
 
     def window(self) -> float:
         """Seconds of load."""
@@ -128,6 +131,9 @@ async def crashtest(options: CrashOptions) -> CrashReport:
         seed=options.seed,
     )
     graph = ObservedGraph(traffic.observe_send, access_token=TOKEN, phone_number_id=PHONE_NUMBER_ID)
+    if options.graph_latency > 0:
+        sends = int(options.rate * options.window() * 3)
+        graph.script(*[Behaviour.sleep(options.graph_latency)] * sends)
     await graph.start()
     try:
         with tempfile.TemporaryDirectory(prefix="dloop-crash-") as raw:

@@ -45,6 +45,7 @@ class LogTally:
     message_ids: set[str] = field(default_factory=set)  # event ids of inbound messages
     covered: Counter[str] = field(default_factory=Counter)  # fact id -> turns covering it
     queued: set[str] = field(default_factory=set)  # outbound ids
+    where: dict[str, str] = field(default_factory=dict)  # outbound id -> "stream@position"
     sent: set[str] = field(default_factory=set)
     unknown: set[str] = field(default_factory=set)  # failed with an unknown outcome
     failed: set[str] = field(default_factory=set)
@@ -65,7 +66,9 @@ class LogTally:
         elif kind == "engine.turn_processed":
             self.covered.update(_data(row)["fact_ids"])
         elif kind == "conversation.reply_queued":
-            self.queued.add(_data(row)["outbound_id"])
+            outbound_id = _data(row)["outbound_id"]
+            self.queued.add(outbound_id)
+            self.where[outbound_id] = f"{row.stream}@{row.position}"
         elif kind in (_SENT, _RECONCILED):
             self.sent.add(_data(row)["outbound_id"])
         elif kind == _FAILED:
@@ -109,6 +112,7 @@ class Reconciliation:
     send_requests_repeated: int
     settled: bool  # quiescence reached before the wait ran out
     events: int
+    examples: dict[str, list[str]] = field(default_factory=dict)  # a few ids per failed check
 
     @property
     def ok(self) -> bool:
@@ -129,6 +133,14 @@ class Reconciliation:
     def to_json(self) -> dict[str, Any]:
         """The counts and the verdict."""
         return {**asdict(self), "ok": self.ok}
+
+    def lines(self) -> list[str]:
+        """The counts for a terminal, then a few ids per failed check."""
+        counts = {k: v for k, v in asdict(self).items() if k not in {"settled", "examples"}}
+        quiet = "" if self.settled else " (NOT quiescent)"
+        out = [f"  reconciliation{quiet}: " + ", ".join(f"{k} {v}" for k, v in counts.items())]
+        out += [f"    {check}: {', '.join(ids)}" for check, ids in self.examples.items()]
+        return out
 
 
 async def tally(database_url: str) -> LogTally:
@@ -184,4 +196,29 @@ async def reconcile(
         send_requests_repeated=sum(n - 1 for n in requested.values() if n > 1),
         settled=settled,
         events=log.events,
+        examples=_examples(log, acked, wamids, delivered, accepted),
     )
+
+
+def _examples(
+    log: LogTally,
+    acked: dict[str, Delivery],
+    wamids: set[str],
+    delivered: set[str],
+    accepted: Counter[str],
+) -> dict[str, list[str]]:
+    """Up to five ids for each check that failed, to start the investigation from."""
+    found = {
+        "lost": [sha for sha in acked if sha not in log.bodies],
+        "double_recorded": [sha for sha, n in log.bodies.items() if n > 1],
+        "messages_missing": [w for w in wamids if w not in log.wamids],
+        "messages_doubled": [w for w, n in log.wamids.items() if n > 1],
+        "unprocessed": [m for m in log.message_ids if m not in log.covered],
+        "processed_twice": [m for m, n in log.covered.items() if n > 1],
+        "replies_unsent": [
+            f"{oid} ({log.where[oid]})" for oid in log.queued - delivered - log.unknown - log.failed
+        ],
+        "replies_failed": [f"{oid} ({log.where[oid]})" for oid in log.queued & log.failed],
+        "duplicate_sends": [oid for oid, n in accepted.items() if n > 1],
+    }
+    return {check: ids[:5] for check, ids in found.items() if ids}

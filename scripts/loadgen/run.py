@@ -31,7 +31,8 @@ class LoadOptions:
     duration: float
     spawn: str | None = "sqlite"  # sqlite | postgres | None (use ``urls``)
     urls: tuple[str, ...] = ()
-    database_url: str | None = None  # the target's DATABASE_URL (``urls`` runs)
+    database_url: str | None = None  # the target's DATABASE_URL; with ``spawn``: a migrated
+    # database to use (and keep) instead of a fresh one
     secret: str = SECRET
     graph_port: int | None = None  # ``urls`` runs: serve the fake Graph API here
     pid: int | None = None  # ``urls`` runs: the process to sample
@@ -165,7 +166,7 @@ async def _targets(
     assert graph is not None
     with tempfile.TemporaryDirectory(prefix="dloop-load-") as raw:
         tmp = Path(raw)
-        async with database(options.spawn, tmp) as url:
+        async with database(options.spawn, tmp, options.database_url) as url:
             pool = ServicePool(
                 url,
                 graph.base_url,
