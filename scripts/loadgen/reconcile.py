@@ -11,7 +11,10 @@ Promises checked (each a count that must be zero):
 * ``replies_unsent``: a queued reply with neither an accepted send nor a recorded outcome;
 * ``replies_failed``: a queued reply that failed (the fake Graph API here never refuses);
 * ``duplicate_sends``: extra sends the fake Graph API accepted for one outbound id
-  (``biz_opaque_callback_data``).
+  (``biz_opaque_callback_data``);
+* ``parked``: events a reactor gave up on after its retries (with no fault injected,
+  a reactor failing three times in a row is a defect, even though the review queue
+  shows it).
 
 A reply whose send was interrupted by a crash is recorded with an unknown outcome and
 not resent (never risk a double send); it is counted in ``replies_unknown``, not as unsent.
@@ -49,6 +52,7 @@ class LogTally:
     sent: set[str] = field(default_factory=set)
     unknown: set[str] = field(default_factory=set)  # failed with an unknown outcome
     failed: set[str] = field(default_factory=set)
+    parked: list[str] = field(default_factory=list)  # "reactor stream type: error"
     statuses: int = 0
     events: int = 0
 
@@ -63,6 +67,9 @@ class LogTally:
             self.message_ids.add(row.event_id_text)
         elif kind == "whatsapp.status_received":
             self.statuses += 1
+        elif kind == "engine.event_parked":
+            p = _data(row)
+            self.parked.append(f"{p['reactor']} {p['stream']}@{p['position']}: {p['error']}")
         elif kind == "engine.turn_processed":
             self.covered.update(_data(row)["fact_ids"])
         elif kind == "conversation.reply_queued":
@@ -110,6 +117,7 @@ class Reconciliation:
     replies_unsent: int
     duplicate_sends: int
     send_requests_repeated: int
+    parked: int  # events a reactor gave up on after its retries (on the review queue)
     settled: bool  # quiescence reached before the wait ran out
     events: int
     examples: dict[str, list[str]] = field(default_factory=dict)  # a few ids per failed check
@@ -127,6 +135,7 @@ class Reconciliation:
             self.replies_unsent,
             self.replies_failed,
             self.duplicate_sends,
+            self.parked,
         )
         return not any(zeros)
 
@@ -194,6 +203,7 @@ async def reconcile(
         replies_unsent=len(log.queued - delivered - log.unknown - log.failed),
         duplicate_sends=sum(n - 1 for n in accepted.values() if n > 1),
         send_requests_repeated=sum(n - 1 for n in requested.values() if n > 1),
+        parked=len(log.parked),
         settled=settled,
         events=log.events,
         examples=_examples(log, acked, wamids, delivered, accepted),
@@ -220,5 +230,6 @@ def _examples(
         ],
         "replies_failed": [f"{oid} ({log.where[oid]})" for oid in log.queued & log.failed],
         "duplicate_sends": [oid for oid, n in accepted.items() if n > 1],
+        "parked": log.parked,
     }
     return {check: ids[:5] for check, ids in found.items() if ids}
