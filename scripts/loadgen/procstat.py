@@ -97,6 +97,15 @@ class ProcessWatch:
         rss, fds = self.growth()
         return rss <= self.max_rss_growth and fds <= self.max_fd_growth
 
+    def series(self, step: float = 60.0) -> list[list[float]]:
+        """``[seconds, RSS MiB, fds]`` about every ``step`` seconds, and the last sample."""
+        out, due = [], 0.0
+        for s in self.samples:
+            if s.at >= due or s is self.samples[-1]:
+                out.append([round(s.at), _mib(s.rss), s.fds])
+                due = s.at + step
+        return out
+
     def to_json(self) -> dict[str, Any]:
         """Start, baseline, end and max of both series, growth, bounds and verdict."""
         if not self.samples:
@@ -127,6 +136,7 @@ class ProcessWatch:
                 "bound": self.max_fd_growth,
             },
             "cpu_share": _share(first, last),
+            "series": self.series(),
             "ok": self.ok,
         }
 

@@ -34,3 +34,12 @@ def test_growth_counts_from_the_first_sample_after_warm_up() -> None:
     assert watch.growth() == (100 * MIB, 55)
     assert watch.to_json()["ok"] is False
     assert watch.to_json()["rss_mib"]["growth"] == 100.0
+
+
+def test_the_series_keeps_about_one_sample_a_minute_and_the_last() -> None:
+    """Samples every 5 s over 3 minutes thin out to one a minute plus the final one."""
+    watch = ProcessWatch(1)
+    watch.samples = [Sample(float(t), (100 + t) * MIB, 20) for t in range(0, 181, 5)]
+    watch.samples.append(Sample(183.0, 290 * MIB, 21))
+    assert [row[0] for row in watch.series()] == [0, 60, 120, 180, 183]
+    assert watch.series()[-1] == [183, 290.0, 21]
