@@ -54,10 +54,17 @@ class ProcessWatch:
     samples: list[Sample] = field(default_factory=list)
     _task: asyncio.Task[None] | None = None
     _began: float = 0.0
+    _load_ended: Sample | None = None
 
     def start(self) -> None:
         """Begin sampling in the background."""
         self._task = asyncio.create_task(self._run())
+
+    def load_ended(self) -> None:
+        """Sample now and mark the end of the load: CPU share is measured up to here
+        (the quiescence wait after it would only dilute it)."""
+        self._take(time.monotonic() - self._began)
+        self._load_ended = self.samples[-1] if self.samples else None
 
     async def stop(self) -> None:
         """Take a last sample and stop."""
@@ -135,7 +142,7 @@ class ProcessWatch:
                 "growth": fds,
                 "bound": self.max_fd_growth,
             },
-            "cpu_share": _share(first, last),
+            "cpu_share": _share(first, self._load_ended or last),
             "series": self.series(),
             "ok": self.ok,
         }

@@ -127,6 +127,8 @@ async def loadtest(options: LoadOptions) -> LoadReport:
                 timeout=options.timeout,
                 drain=options.drain,
             ).run()
+            if watch is not None:
+                watch.load_ended()
             recon = None
             if database_url is not None:
                 wamids = {w for d in stats.acked.values() for w in d.wamids}
