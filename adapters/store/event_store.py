@@ -36,7 +36,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.store.engine import Engines
-from adapters.store.migrations import APPEND_LOCK_KEY
+from adapters.store.migrations import APPEND_LOCK_KEY, READ_SIDE_LOCK_KEY
 from adapters.store.notify import Notifier
 from adapters.store.schema import checkpoints, events
 from adapters.store.tail_cache import TailCache
@@ -54,6 +54,7 @@ from events.codec import decode_payload, encode_payload
 from events.errors import CorruptEventError
 
 _PG_LOCK = f"SELECT pg_advisory_xact_lock({APPEND_LOCK_KEY})"
+_PG_READ_SIDE_LOCK = f"SELECT pg_advisory_xact_lock({READ_SIDE_LOCK_KEY})"
 # Known ids, current stream versions and the last position handed out, in one statement.
 _SQLITE_LOOKUP = """
 SELECT 0, event_id, NULL FROM events WHERE event_id IN (SELECT value FROM json_each(?))
@@ -200,10 +201,18 @@ class EventStore:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        """A write transaction (BEGIN IMMEDIATE on SQLite; the append lock on PostgreSQL)."""
+        """A read-side write transaction: one at a time per database.
+
+        SQLite: BEGIN IMMEDIATE on the process's one writer connection. PostgreSQL: the
+        read-side advisory lock, NOT the append lock: a projection batch holds its
+        transaction over many round trips (up to seconds under load), and holding the
+        append lock meanwhile stalled every webhook of every process behind it. Appends
+        still serialise among themselves (the events trigger takes the append lock for
+        any INSERT, here too).
+        """
         async with self.engines.writer.begin() as conn:
             if self.dialect == "postgresql":
-                await conn.exec_driver_sql(_PG_LOCK)
+                await conn.exec_driver_sql(_PG_READ_SIDE_LOCK)
             yield conn
 
     def _recorded_at(self, now: datetime) -> Any:

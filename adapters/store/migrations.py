@@ -22,6 +22,9 @@ from adapters.store.schema import checkpoints, events, schema_migrations
 
 MIGRATION_LOCK_KEY = 0x646C6F6F70_01  # "dloop" + 1: the migration advisory lock
 APPEND_LOCK_KEY = 0x646C6F6F70_02  # serialises appends so position order = commit order
+# Serialises read-side write transactions (projection batches, checkpoints, the hash chain)
+# across processes, apart from appends: see EventStore.transaction.
+READ_SIDE_LOCK_KEY = 0x646C6F6F70_03
 
 Step = Callable[[Connection, str], None]
 
