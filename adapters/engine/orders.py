@@ -23,6 +23,7 @@ crash or a concurrent writer at worst repeats a step that then finds nothing to 
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -276,7 +277,7 @@ class OrderRelayReactor:
     async def _dealer_message(
         self, stream: str, phone: str, state: RelayState, number: int | None, outbound_id: str
     ) -> ReplyQueued:
-        history = await self.store.read_stream(stream)
+        history = await self.store.read_stream(await self.store.people.stream_of(stream))
         times = [e.payload.sent_at for e in history if isinstance(e.payload, MessageReceived)]
         if not within_service_window(max(times, default=None), self._clock()):
             return ReplyQueued(
@@ -385,6 +386,8 @@ class OrderRelayReactor:
         unit = [u for u in unit if u.events]
         if not unit:
             return
+        people = self.store.people  # a dealer's stream is derived from their phone
+        unit = [dataclasses.replace(u, stream=await people.stream_of(u.stream)) for u in unit]
         [outcome] = await self.store.commit_units([unit])
         if isinstance(outcome, BaseException):
             raise outcome

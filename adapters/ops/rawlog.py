@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 import events
 from adapters.store.engine import Engines
+from adapters.store.people import DbKeyStore, People, sealed_people
 from events.base import Metadata, RecordedEvent
 from events.codec import decode_payload
 
@@ -153,6 +154,7 @@ async def pages(
         if not rows:
             return
         page = [raw_event(r) for r in rows]
+        await load_keys(engines, page)
         yield page
         after = page[-1].position
 
@@ -162,7 +164,22 @@ async def read_stream(engines: Engines, stream: str, *, until: int | None = None
     async with engines.reader.connect() as conn:
         params = {"stream": stream, "until": until if until is not None else 2**62}
         rows = (await conn.execute(_STREAM, params)).all()
-    return [raw_event(r) for r in rows]
+    found = [raw_event(r) for r in rows]
+    await load_keys(engines, found)
+    return found
+
+
+async def load_keys(engines: Engines, rows: list[RawEvent]) -> None:
+    """Fetch the keys that open the sealed personal fields of ``rows`` (decode needs them)."""
+    wanted: set[str] = set()
+    for row in rows:
+        if '"~":' in row.data:
+            try:
+                wanted.update(sealed_people(json.loads(row.data)))
+            except (ValueError, AttributeError):
+                continue  # not an object: decoding reports it
+    if wanted:
+        await People(DbKeyStore(engines)).load(wanted)
 
 
 async def streams_like(engines: Engines, prefix: str) -> list[str]:
