@@ -184,7 +184,7 @@ class People:
         self.keys = keys
         # Shared by every instance in the process (person ids are random, so unique), so
         # the operator tools' raw readers open what the store sealed (see open_sealed).
-        self._by_subject = _RING.by_subject
+        self._by_subject: dict[str, str] = {}  # per database: tests hold several at once
         self._subject = _RING.subject
         self._aead = _RING.aead
         self._raw = _RING.raw
@@ -196,7 +196,7 @@ class People:
         if is_person_id(subject):
             return subject
         pid = self._by_subject.get(subject)
-        if pid is not None:
+        if pid is not None and self._aead.get(pid) is not None:
             return pid
         found = await self.keys.find(subject)
         if found is None:
@@ -219,7 +219,7 @@ class People:
         if is_person_id(subject):
             return subject
         pid = self._by_subject.get(subject)
-        if pid is not None:
+        if pid is not None and self._aead.get(pid) is not None:
             return pid
         found = await self.keys.find(subject)
         if found is None:
@@ -265,7 +265,8 @@ class People:
 
     def forget_cached(self) -> None:
         """Drop every cached key (another process may have erased someone)."""
-        for held in (_RING.by_subject, _RING.subject, _RING.aead, _RING.raw):
+        self._by_subject.clear()
+        for held in (_RING.subject, _RING.aead, _RING.raw):
             held.clear()
         self._subject.clear()
         self._aead.clear()
@@ -342,7 +343,6 @@ class _Ring:
         self.aead: dict[str, AESGCM | None] = {}
         self.raw: dict[str, bytes] = {}
         self.subject: dict[str, str] = {}
-        self.by_subject: dict[str, str] = {}
 
 
 _RING = _Ring()
