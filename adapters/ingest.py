@@ -63,11 +63,12 @@ async def pseudonymise(parsed: ParsedDelivery, people: People) -> ParsedDelivery
     facts = []
     for fact in parsed.facts:
         key = fact.stream.removeprefix(_CONVERSATION)
-        if key != fact.stream:
-            fact = StreamEvent(
-                stream=conversation_stream(await people.person_of(key)), event=fact.event
-            )
-        facts.append(fact)
+        stream = fact.stream
+        if key != stream:
+            stream = conversation_stream(await people.person_of(key))
+        facts.append(
+            StreamEvent(stream=stream, event=fact.event) if stream != fact.stream else fact
+        )
     return dataclasses.replace(parsed, facts=tuple(facts))
 
 

@@ -75,9 +75,8 @@ class Result:
     findings: int | None = None
 
 
-def turn(stream: str, n: int) -> Iterator[tuple[str, NewEvent]]:
+def turn(stream: str, n: int, phone: str) -> Iterator[tuple[str, NewEvent]]:
     """One customer turn as the service records it: 7 events, 6 in the conversation."""
-    phone = stream.removeprefix("conversation-")
     at = START + timedelta(seconds=n)
     wamid = f"wamid.BENCH{uuid.uuid5(uuid.NAMESPACE_URL, f'{stream}:{n}').hex}"
     body = json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "W", "changes": [
@@ -111,16 +110,19 @@ def turn(stream: str, n: int) -> Iterator[tuple[str, NewEvent]]:
 
 async def seed(store: EventStore, total: int, conversations: int) -> str:
     """About ``total`` events over ``conversations`` streams; returns the first stream."""
-    streams = [f"conversation-+3932{i:08d}" for i in range(conversations)]
-    pending: list[AppendRequest] = []
+    phones = [f"+3932{i:08d}" for i in range(conversations)]
+    # Named by person id, so their personal fields are sealed as the service's are.
+    streams = [await store.people.stream_of(f"conversation-{p}") for p in phones]
+    pending: list[list[AppendRequest]] = []  # one unit per turn, as a delivery is one
     written, n = 0, 0
     while written < total:
-        stream = streams[n % conversations]
-        for name, new in turn(stream, n):
-            pending.append(AppendRequest(name, Expect.ANY, [new]))
+        stream, phone = streams[n % conversations], phones[n % conversations]
+        pending.append(
+            [AppendRequest(name, Expect.ANY, [new]) for name, new in turn(stream, n, phone)]
+        )
         written += 7
         n += 1
-        if len(pending) >= CHUNK:
+        if len(pending) * 7 >= CHUNK:
             await _commit(store, pending)
             pending = []
     await _commit(store, pending)
@@ -130,9 +132,8 @@ async def seed(store: EventStore, total: int, conversations: int) -> str:
     return streams[0]
 
 
-async def _commit(store: EventStore, requests: list[AppendRequest]) -> None:
-    if requests:
-        [outcome] = await store.commit_units([requests])
+async def _commit(store: EventStore, units: list[list[AppendRequest]]) -> None:
+    for outcome in await store.commit_units(units) if units else []:
         if isinstance(outcome, BaseException):
             raise outcome
 

@@ -39,6 +39,7 @@ import structlog
 
 from adapters.store.event_store import EventStore
 from adapters.store.types import Expect
+from core.conversation import recipient
 from core.outbound import (
     TEXT_MAX,
     Button,
@@ -57,7 +58,6 @@ from core.outbound import (
     classify_send_error,
     merge_texts,
 )
-from core.conversation import recipient
 from core.window import outbound_allowed
 from events.base import ERASED, Metadata, NewEvent, RecordedEvent
 from events.conversation import (

@@ -20,7 +20,8 @@ from sqlalchemy import text
 from adapters.ops.targets import TargetError, parse_phone
 from adapters.readmodel.registry import all_projections
 from adapters.readmodel.runner import rebuild
-from adapters.store.event_store import EventStore
+from adapters.readmodel.tables import TABLES
+from adapters.store.event_store import EventStore, driver_connection
 from core.phones import conversation_stream
 
 
@@ -78,14 +79,14 @@ async def compact_storage(store: EventStore) -> bool:
     """SQLite: fold the WAL into the file, truncate it and VACUUM; PostgreSQL: VACUUM."""
     if store.dialect == "sqlite":
         async with store.engines.writer.connect() as conn:
-            driver = (await conn.get_raw_connection()).driver_connection
+            driver = await driver_connection(conn)
             await driver.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
             await driver.execute_fetchall("VACUUM")
             await driver.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
         return True
     async with store.engines.writer.connect() as conn:
         await conn.execution_options(isolation_level="AUTOCOMMIT")
-        for table in ("person_keys", "events"):
+        for table in ("person_keys", "events", *TABLES):
             await conn.execute(text(f"VACUUM {table}"))
     return True
 

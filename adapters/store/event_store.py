@@ -23,7 +23,6 @@ import _json
 import dataclasses
 import gc
 import json
-import re
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
@@ -39,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adapters.store.engine import Engines
 from adapters.store.migrations import APPEND_LOCK_KEY
 from adapters.store.notify import Notifier
-from adapters.store.people import SEALED, DbKeyStore, KeyStore, People
+from adapters.store.people import SEALED, DbKeyStore, KeyStore, People, sealed_people_in
 from adapters.store.schema import checkpoints, events
 from adapters.store.tail_cache import TailCache
 from adapters.store.types import (
@@ -334,9 +333,12 @@ class EventStore:
             )
 
 
-async def _driver(conn: AsyncConnection) -> Any:
+async def driver_connection(conn: AsyncConnection) -> Any:
     """The driver's own connection (aiosqlite or asyncpg) behind a pooled connection."""
     return (await conn.get_raw_connection()).driver_connection
+
+
+_driver = driver_connection
 
 
 async def _in_driver_thread(driver: Any, fn: Callable[..., Any], *args: Any) -> Any:
@@ -595,7 +597,7 @@ _result: Callable[..., AppendResult] = fast_constructor(AppendResult) or AppendR
 _SCAN = _json.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]  # typeshed: duck type
 
 
-def _loads(text: Any) -> Any:
+def loads(text: Any) -> Any:
     """``json.loads`` for our own compact JSON text, without its per-call overhead."""
     if type(text) is str:
         try:
@@ -608,6 +610,7 @@ def _loads(text: Any) -> Any:
     return json.loads(text)
 
 
+_loads = loads
 _new_uuid = object.__new__
 _set = object.__setattr__
 
@@ -622,20 +625,8 @@ def _uuid_from_hex(text: str) -> UUID:
     return value
 
 
-# The person ids of a sealed value, read from the stored text before it is parsed (the
-# store writes ``"~":{"p":[...],...}`` compactly), so that their keys are fetched at once.
-_SEALED_MARK = '"' + SEALED + '":{"p":['
-_PERSON_IDS = re.compile(r'"(prs_[0-9a-f]+)"')
-
-
 def _sealed_people(rows: Iterable[Sequence[Any]]) -> set[str]:
-    found: set[str] = set()
-    for row in rows:
-        data = row[6]
-        if type(data) is str and _SEALED_MARK in data:
-            start = data.index(_SEALED_MARK) + len(_SEALED_MARK)
-            found.update(_PERSON_IDS.findall(data, start, data.find("]", start)))
-    return found
+    return sealed_people_in([row[6] for row in rows])
 
 
 def _decode_rows(

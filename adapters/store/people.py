@@ -19,6 +19,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import secrets
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
@@ -287,11 +288,12 @@ class People:
     def seal(self, type_name: str, data: dict[str, Any], people: tuple[str, ...]) -> None:
         """Move the personal fields of ``data`` into one sealed value, in place.
 
-        ``people`` must have been loaded. A field that is None says nothing and stays. When
+        ``people`` must have been loaded. A field that is None or empty says nothing and
+        stays in clear. When
         a person is already erased their fields are stored as erased.
         """
         names = personal_fields(type_name)
-        clear = {n: data.pop(n) for n in names if data.get(n) is not None}
+        clear = {n: data.pop(n) for n in names if data.get(n) not in _EMPTY}
         if not clear:
             return
         aead = self._cipher(people)
@@ -355,6 +357,25 @@ def open_sealed(type_name: str, data: dict[str, Any]) -> dict[str, Any]:
     The keys must have been loaded (:meth:`People.load`) by the reader that fetched it.
     """
     return _OPENER.unseal(type_name, data)
+
+
+_EMPTY: tuple[Any, ...] = (None, "", [], {})
+
+
+# The person ids of a sealed value, read from the stored text before it is parsed (the
+# store writes ``"~":{"p":[...],...}`` compactly), so that their keys are fetched at once.
+_SEALED_MARK = '"' + SEALED + '":{"p":['
+_PERSON_IDS = re.compile(r'"(prs_[0-9a-f]+)"')
+
+
+def sealed_people_in(texts: Iterable[Any]) -> set[str]:
+    """The person ids the stored ``data`` texts are sealed for (without parsing them)."""
+    found: set[str] = set()
+    for data in texts:
+        if type(data) is str and _SEALED_MARK in data:
+            start = data.index(_SEALED_MARK) + len(_SEALED_MARK)
+            found.update(_PERSON_IDS.findall(data, start, data.find("]", start)))
+    return found
 
 
 def sealed_people(data: Mapping[str, Any]) -> list[str]:
