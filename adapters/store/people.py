@@ -351,6 +351,16 @@ _RING = _Ring()
 _OPENER = People(MemoryKeyStore())  # unseals with the shared ring (keys loaded by readers)
 
 
+def latest_person_of(subject: str) -> str | None:
+    """The person id this process most recently met for ``subject`` (tests, diagnostics).
+
+    Only what is in memory, across every database the process opened: the store's
+    :meth:`People.find` is the lookup to use in code.
+    """
+    found = [p for p, s in _RING.subject.items() if s == subject and _RING.aead.get(p)]
+    return found[-1] if found else None
+
+
 def open_sealed(type_name: str, data: dict[str, Any]) -> dict[str, Any]:
     """The codec's hook (:func:`events.codec.set_opener`): unseal a stored ``data`` object.
 

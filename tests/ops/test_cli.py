@@ -48,7 +48,8 @@ def test_replay_prints_one_line_per_event(
     """The timeline ends with the comparison verdict; exit 0 when it matches."""
     assert main(["replay", "--phone", ANNA]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith(f"replay conversation-{ANNA}: 15 events")
+    assert out[0].startswith("replay conversation-prs_")
+    assert out[0].endswith(": 15 events")
     assert out[-1] == "matches the projected row"
 
 
@@ -117,3 +118,19 @@ def test_retention_refuses_zero_days(database: Path, capsys: pytest.CaptureFixtu
     """Exit 2 and a one-line reason."""
     assert main(["retention", "--days", "0"]) == 2
     assert "--days must be at least 1" in capsys.readouterr().err
+
+
+def test_erase_then_replay_and_audit_still_run(
+    database: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`erase --phone` removes every readable trace; replay and audit still pass."""
+    assert main(["erase", "--phone", "328 123 4567", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["stream"].startswith("conversation-prs_")
+    blob = b"".join(p.read_bytes() for p in (database, Path(f"{database}-wal")) if p.exists())
+    assert ANNA.removeprefix("+").encode() not in blob
+    assert b"crocchette per cane e una lettiera" not in blob
+    assert main(["replay", "--stream", report["stream"]]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "matches the projected row"
+    assert main(["audit", "--grace", "0"]) == 0
+    assert main(["erase", "--phone", ANNA]) == 2  # nothing left to erase
