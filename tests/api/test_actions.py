@@ -7,8 +7,8 @@ import asyncio
 import pytest
 
 from events.conversation import ReplyQueued, Sender
-from tests.conftest import person_stream
 from tests.api.conftest import CUSTOMER, Api, cid, days_ago
+from tests.conftest import person_stream
 
 pytestmark = pytest.mark.e2e
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import person_stream
 from tests.api.conftest import CUSTOMER, DEALER_A, DEALER_B, Api, cid
+from tests.conftest import person_stream
 
 pytestmark = pytest.mark.e2e
 

@@ -25,8 +25,8 @@ from adapters.store.types import Expect
 from adapters.web.simulate import text_delivery
 from events.base import NewEvent
 from events.conversation import ConversationEscalated, ConversationStarted, PartyKind
-from tests.conftest import person_stream
 from tests.api.conftest import cid
+from tests.conftest import person_stream
 
 pytestmark = pytest.mark.integration
 PHONES = [f"+3933300000{n:02d}" for n in range(1, 8)]

@@ -11,8 +11,8 @@ from adapters.readmodel.runner import rebuild
 from events.base import Metadata, RecordedEvent
 from events.engine import ParkedEventReprocessed, ReactorEventParked
 from projections.review_queue import ReviewQueueProjection, parked_id
-from tests.conftest import person_stream
 from tests.api.conftest import CUSTOMER, Api, cid
+from tests.conftest import person_stream
 
 pytestmark = pytest.mark.e2e
 AT = datetime(2026, 11, 27, 10, tzinfo=UTC)

@@ -10,8 +10,8 @@ import pytest
 from aiohttp import ClientResponse
 
 from adapters.web.api.common import STREAM_OPTIONS
-from tests.conftest import person_stream
 from tests.api.conftest import CUSTOMER, DEALER_A, Api
+from tests.conftest import person_stream
 
 pytestmark = pytest.mark.e2e
 

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from adapters.bootstrap import Deps
 from adapters.readmodel.tables import whatsapp_messages
-from tests.e2e.conftest import Client
 from tests.conftest import person_stream
+from tests.e2e.conftest import Client
 
 pytestmark = pytest.mark.e2e
 Make = Callable[..., Awaitable[tuple[Client, Deps]]]

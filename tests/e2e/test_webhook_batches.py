@@ -9,8 +9,8 @@ import pytest
 
 from adapters.bootstrap import Deps
 from adapters.meta.signature import sign
-from tests.e2e.conftest import SECRET, Client
 from tests.conftest import person_stream
+from tests.e2e.conftest import SECRET, Client
 
 pytestmark = pytest.mark.e2e
 Service = tuple[Client, Deps]

@@ -11,8 +11,8 @@ from sqlalchemy import text
 from adapters.bootstrap import Deps
 from adapters.meta.signature import sign
 from adapters.web.simulate import text_delivery
-from tests.e2e.conftest import SECRET, VERIFY, Client
 from tests.conftest import person_stream
+from tests.e2e.conftest import SECRET, VERIFY, Client
 
 pytestmark = pytest.mark.e2e
 Service = tuple[Client, Deps]

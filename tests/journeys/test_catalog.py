@@ -14,8 +14,8 @@ from adapters.engine.order_runtime import OrderRelayDispatcher
 from adapters.market.tables import rider_contacts
 from events.market import CatalogOrderChecked, CatalogProductUpserted, ContactUpserted
 from scripts import cli
-from tests.journeys.conftest import CUSTOMER, Journey, body, buttons
 from tests.conftest import person_stream
+from tests.journeys.conftest import CUSTOMER, Journey, body, buttons
 
 pytestmark = pytest.mark.e2e
 Start = Callable[..., Awaitable[Journey]]

@@ -11,8 +11,8 @@ from adapters.fakes.market_api import FakeMarketApi
 from adapters.market.tables import market_orders, whatsapp_order_relays
 from events.market import MarketOrderDeferred, OrderNumberAssigned
 from events.orders import MarketOrderCreated, OrderExpired
-from tests.journeys.conftest import CUSTOMER, PET, PHARMACY, Journey, body, buttons
 from tests.conftest import person_stream
+from tests.journeys.conftest import CUSTOMER, PET, PHARMACY, Journey, body, buttons
 
 pytestmark = pytest.mark.e2e
 Start = Callable[..., Awaitable[Journey]]
