@@ -390,9 +390,22 @@ def _compile_simple(hint: type[Any]) -> Convert:
 
         return nested
     if issubclass(hint, enum.Enum):
-        return hint
+        return _compile_enum(hint)
     simple = _SIMPLE.get(hint)
     return simple if simple is not None else _unsupported(hint)
+
+
+def _compile_enum(hint: type[enum.Enum]) -> Convert:
+    """``hint(value)``, with the stored values looked up directly (a call costs ~2 us)."""
+    members = dict(hint._value2member_map_)
+
+    def convert(value: Any) -> Any:
+        try:
+            return members[value]
+        except (KeyError, TypeError):  # not a plain stored value: the class decides
+            return hint(value)
+
+    return convert
 
 
 def _decode_str(value: Any) -> str:

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 import events
 from adapters.store.engine import Engines
-from adapters.store.event_store import driver_connection, loads
+from adapters.store.event_store import driver_connection, gc_paused, loads
 from adapters.store.people import DbKeyStore, People, sealed_people_in
 from events.base import Metadata, RecordedEvent, fast_constructor
 from events.codec import decode_payload
@@ -135,14 +135,17 @@ def raw_event(row: Any) -> RawEvent:
     )
 
 
+_NO_TIME = object()
+
+
 def raw_events(rows: Any) -> list[RawEvent]:
     """:func:`raw_event` for many rows; rows of one transaction share one parsed time."""
     out: list[RawEvent] = []
-    last_at: Any = None
+    last_at: Any = _NO_TIME
     parsed = datetime.min
     new = _new_raw
     for position, event_id, stream, version, type_name, schema_version, data, meta, at in rows:
-        if at != last_at or type(at) is not str:
+        if at != last_at:  # equal text or equal datetimes: the same parsed time
             last_at, parsed = at, utc(at)
         out.append(
             new(int(position), event_id, stream, int(version), type_name, int(schema_version),
@@ -191,7 +194,8 @@ async def read_stream(engines: Engines, stream: str, *, until: int | None = None
             rows: Any = await driver.execute_fetchall(_SQLITE_STREAM, (stream, limit))
         else:
             rows = await driver.fetch(_PG_STREAM, stream, limit)
-    found = raw_events(rows)
+    with gc_paused():  # thousands of rows, no cycles: no collector passes while built
+        found = raw_events(rows)
     await load_keys(engines, found)
     return found
 

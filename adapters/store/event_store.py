@@ -637,12 +637,12 @@ def _decode_rows(
     SQLite keeps ids as hex text and times as naive UTC text (SQLAlchemy's formats);
     asyncpg gives native UUIDs and aware datetimes.
     """
-    with _gc_paused():
+    with gc_paused():
         return _decode_rows_now(rows, sqlite=sqlite, people=people)
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """No cyclic GC passes while a page of events is built (none of it forms cycles).
 
     A page of 1,000 events leaves about 4,000 new tracked objects, which would start
