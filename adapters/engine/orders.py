@@ -52,7 +52,7 @@ from core.order_relay import (
 from core.phones import normalize_phone
 from core.ports import PermanentError, TransientError
 from core.window import within_service_window
-from events.base import Metadata, NewEvent, RecordedEvent
+from events.base import ERASED, Metadata, NewEvent, RecordedEvent
 from events.conversation import CartCancelled, CartConfirmed, CartProposed, ReplyKind, ReplyQueued
 from events.market import MarketOrderDeferred, OrderNumberAssigned, RelayTimerFired
 from events.notify import PushDatum, PushRequested
@@ -187,9 +187,11 @@ class OrderRelayReactor:
                 continue
 
     async def _market_step(self, state: RelayState, extras: RelayExtras, version: int) -> None:
+        # The market delivers to a number, not to our pseudonym (ADR 0006).
+        customer = await self.store.people.subject_of(state.customer_key)
         request = MarketOrderRequest(
             relay_id=state.relay_id,
-            customer=state.customer_key,
+            customer=customer if customer is not None else ERASED,
             dealer_id=state.dealer_id,
             lines=state.lines,
             total=state.total,

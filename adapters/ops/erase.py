@@ -5,7 +5,8 @@ person id and their key go together (docs/adr/0006-crypto-shredding.md). The log
 rewritten: every personal field of theirs was stored sealed with that key and reads as
 ``[erased]`` from now on, so replay, audit and the hash chain still work. The read tables
 are then rebuilt from the log (projections see ``[erased]``), so the live rows equal what
-any later rebuild gives. On SQLite (``secure_delete`` is on) the WAL is checkpointed and
+any later rebuild gives; the local market's orders (adapter state) have their customer
+number replaced. On SQLite (``secure_delete`` is on) the WAL is checkpointed and
 truncated and the file vacuumed, so neither the key nor the old rows survive in free
 pages; on PostgreSQL run ``VACUUM`` so dead tuples are reclaimed.
 """
@@ -15,14 +16,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import text, update
 
+from adapters.market.tables import market_orders
+from adapters.ops.rawlog import table_exists
 from adapters.ops.targets import TargetError, parse_phone
 from adapters.readmodel.registry import all_projections
 from adapters.readmodel.runner import rebuild
 from adapters.readmodel.tables import TABLES
 from adapters.store.event_store import EventStore, driver_connection
 from core.phones import conversation_stream
+from events.base import ERASED
 
 
 @dataclass(slots=True)
@@ -65,7 +69,8 @@ async def erase_person(store: EventStore, raw_phone: str, *, compact: bool = Tru
     report = ErasureReport(_mask(phone), person, conversation_stream(person))
     if not await store.people.erase(person):
         raise TargetError(f"{_mask(phone)} was erased meanwhile")
-    store.people.forget_cached()  # nothing cached from before may open their data
+    store.forget_cached()  # no key or decoded event cached from before may serve their data
+    await _scrub_market_orders(store, (phone, phone.removeprefix("+"), person))
     for projection in all_projections():
         done = await rebuild(store, projection)
         report.rows_rebuilt += done.rows
@@ -73,6 +78,16 @@ async def erase_person(store: EventStore, raw_phone: str, *, compact: bool = Tru
     if compact:
         report.compacted = await compact_storage(store)
     return report
+
+
+async def _scrub_market_orders(store: EventStore, keys: tuple[str, ...]) -> None:
+    """The local market's orders are adapter state, not a projection: scrub them here."""
+    if not await table_exists(store.engines, market_orders.name):
+        return
+    async with store.transaction() as conn:
+        await conn.execute(
+            update(market_orders).where(market_orders.c.customer.in_(keys)).values(customer=ERASED)
+        )
 
 
 async def compact_storage(store: EventStore) -> bool:

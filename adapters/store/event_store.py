@@ -280,6 +280,12 @@ class EventStore:
         sql = _SQLITE_READ_ALL if self._sqlite else _PG_READ_ALL
         return await self._read(sql, (after_position, limit))
 
+    def forget_cached(self) -> None:
+        """Drop cached keys and decoded events: after an erasure nothing may serve them."""
+        self.people.forget_cached()
+        if self._tail is not None:
+            self._tail.clear()
+
     def share_tail(self, capacity: int = 20_000) -> None:
         """Serve :meth:`read_all` near the head from one shared in-memory tail."""
         self._tail = TailCache(self.read_all_uncached, capacity=capacity)
