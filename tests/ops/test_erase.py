@@ -8,13 +8,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
+from adapters.assistant.offline import OfflineAssistant
+from adapters.bootstrap import load_catalog
+from adapters.engine.conversation import ConversationReactor
+from adapters.engine.outbox import OutboxSender
 from adapters.ingest import Ingestor
 from adapters.ops.audit import audit
 from adapters.ops.erase import erase_person
 from adapters.ops.replay import replay
 from adapters.ops.targets import TargetError
+from adapters.ops.whatif import what_if
 from adapters.readmodel.registry import all_projections
 from adapters.readmodel.runner import rebuild
 from adapters.readmodel.tables import TABLES
@@ -43,10 +48,6 @@ async def _dora_writes(service: Service, text: str = DORA_TEXT) -> None:
     finally:
         await committer.close()
     stream = await service.store.people.stream_of(f"conversation-{DORA}")
-    from adapters.assistant.offline import OfflineAssistant  # noqa: PLC0415
-    from adapters.bootstrap import load_catalog  # noqa: PLC0415
-    from adapters.engine.conversation import ConversationReactor  # noqa: PLC0415
-    from adapters.engine.outbox import OutboxSender  # noqa: PLC0415
 
     await ConversationReactor(service.store, OfflineAssistant(), lambda: load_catalog(None)).handle(
         stream, []
@@ -87,8 +88,6 @@ async def test_stored_fields_are_sealed_from_the_start(journeys: Service) -> Non
     ]
     assert (msg.phone, msg.profile_name, msg.text) == (DORA, DORA_NAME, DORA_TEXT)
     async with journeys.store.engines.reader.connect() as conn:
-        from sqlalchemy import text  # noqa: PLC0415
-
         data = " ".join(r[0] for r in (await conn.execute(text("SELECT data FROM events"))).all())
         streams = " ".join(
             r[0] for r in (await conn.execute(text("SELECT stream FROM events"))).all()
@@ -124,6 +123,7 @@ async def test_erase_leaves_no_trace_and_the_log_still_replays(journeys: Service
     assert result.steps
     assert not result.differences
     assert (await audit(store, grace=timedelta(0))).findings == []
+    assert (await what_if(store, OfflineAssistant(), load_catalog(None))).differences == []
     # rebuilding the read tables gives exactly the scrubbed live rows
     live = await _tables(store)
     for projection in all_projections():
