@@ -16,6 +16,7 @@ so another store (a KMS, a vault) can be plugged in by passing it to the event s
 from __future__ import annotations
 
 import _json
+import asyncio
 import base64
 import binascii
 import hashlib
@@ -40,7 +41,8 @@ from sqlalchemy import (
     delete,
     select,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from adapters.store.engine import Engines
 from adapters.store.migrations import migration
@@ -95,6 +97,8 @@ class DbKeyStore:
 
     def __init__(self, engines: Engines) -> None:
         self.engines = engines
+        self._waiting: list[tuple[str, str, bytes, asyncio.Future[tuple[str, bytes]]]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     async def find(self, subject: str) -> tuple[str, bytes] | None:
         """See :class:`KeyStore`."""
@@ -106,17 +110,53 @@ class DbKeyStore:
         return None if row is None else (str(row[0]), bytes(row[1]))
 
     async def create(self, subject: str, person_id: str, key: bytes) -> tuple[str, bytes]:
-        """See :class:`KeyStore`; a concurrent creator's row wins (unique subject)."""
-        row = {"person_id": person_id, "subject": subject, "key": key}
-        try:
-            async with self.engines.writer.begin() as conn:
-                await conn.execute(person_keys.insert().values(**row, created_at=datetime.now(UTC)))
-        except IntegrityError:
-            found = await self.find(subject)
-            if found is None:
-                raise
-            return found
-        return person_id, key
+        """See :class:`KeyStore`; a concurrent creator's row wins (unique subject).
+
+        New people arriving together are written in ONE transaction (as group commit does
+        for events): a burst of first messages from new numbers costs one commit, not one
+        each.
+        """
+        done: asyncio.Future[tuple[str, bytes]] = asyncio.get_running_loop().create_future()
+        self._waiting.append((subject, person_id, key, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_waiting(), name="person-keys")
+        return await done
+
+    async def _write_waiting(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                winners = await self._insert(batch)
+            except Exception as exc:  # handed to every waiting caller
+                for *_, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            for subject, _, _, done in batch:
+                won = winners.get(subject)
+                if done.done():
+                    continue
+                if won is None:
+                    done.set_exception(RuntimeError(f"person of {subject[:4]}... not stored"))
+                else:
+                    done.set_result(won)
+
+    async def _insert(
+        self, batch: list[tuple[str, str, bytes, Any]]
+    ) -> dict[str, tuple[str, bytes]]:
+        """Insert the batch (existing subjects kept); every subject's stored person."""
+        now = datetime.now(UTC)
+        rows = [
+            {"person_id": pid, "subject": subject, "key": key, "created_at": now}
+            for subject, pid, key, _ in batch
+        ]
+        insert = (sqlite_insert if self.engines.dialect == "sqlite" else pg_insert)(person_keys)
+        subjects = sorted({subject for subject, *_ in batch})
+        cols = (person_keys.c.subject, person_keys.c.person_id, person_keys.c.key)
+        async with self.engines.writer.begin() as conn:
+            await conn.execute(insert.on_conflict_do_nothing(), rows)
+            found = await conn.execute(select(*cols).where(person_keys.c.subject.in_(subjects)))
+            return {str(s): (str(p), bytes(k)) for s, p, k in found.all()}
 
     async def load(self, person_ids: Iterable[str]) -> dict[str, tuple[str, bytes]]:
         """See :class:`KeyStore`."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 
@@ -68,3 +69,18 @@ async def test_appending_for_an_erased_person_stores_nothing_personal(store: Eve
     assert "3281234567" not in data
     [event] = await store.read_stream(stream)
     assert event.payload.text == ERASED
+
+
+async def test_new_people_arriving_together_are_created_once_each(store: EventStore) -> None:
+    """Concurrent first messages: one id per phone, also for the same phone twice at once."""
+    phones = [f"+3934700000{i:02d}" for i in range(40)]
+    ids = await asyncio.gather(*(store.people.person_of(p) for p in [*phones, *phones]))
+    assert ids[:40] == ids[40:]
+    assert len(set(ids)) == 40
+    other = EventStore(store.engines)  # a second process racing for the same phone
+    other.people.forget_cached()
+    assert await other.people.person_of(phones[0]) == ids[0]
+    late = await other.people.keys.create(phones[1], "prs_" + "0" * 24, bytes(32))
+    assert late[0] == ids[1]  # the row stored first wins; the late key is never used
+    async with store.engines.reader.connect() as conn:
+        assert (await conn.execute(select(func.count()).select_from(person_keys))).scalar() == 40
