@@ -242,9 +242,8 @@ class People:
         pid = self._by_subject.get(subject)
         if pid is not None and self._aead.get(pid) is not None:
             return pid
-        found = await self.keys.find(subject)
-        if found is None:
-            found = await self.keys.create(subject, new_person_id(), os.urandom(_KEY_BYTES))
+        # Create-or-get in one (batched) step: an existing row wins and is returned.
+        found = await self.keys.create(subject, new_person_id(), os.urandom(_KEY_BYTES))
         self._remember(found[0], subject, found[1])
         return found[0]
 
