@@ -8,13 +8,16 @@ deterministic event ids and is a reported no-op.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from adapters.meta.parse import ParsedDelivery, parse_delivery
+from adapters.meta.parse import ParsedDelivery, StreamEvent, parse_delivery
 from adapters.store.group_commit import GroupCommitter
+from adapters.store.people import People
 from adapters.store.types import AppendRequest, Expect
+from core.phones import conversation_stream
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +46,7 @@ class Ingestor:
     async def ingest(self, body: bytes, content_type: str = "application/json") -> IngestOutcome:
         """Record ``body`` and its facts durably; raises StoreUnavailableError if it cannot."""
         parsed = parse_delivery(body, received_at=self._clock(), content_type=content_type)
+        parsed = await pseudonymise(parsed, self.committer.store.people)
         results = await self.committer.append(_unit(parsed))
         appended = [a for r in results for a in r.appended]
         return IngestOutcome(
@@ -52,6 +56,23 @@ class Ingestor:
             duplicate=results[0].was_duplicate,
             last_position=max((a.position for a in appended), default=0),
         )
+
+
+async def pseudonymise(parsed: ParsedDelivery, people: People) -> ParsedDelivery:
+    """``parsed`` with every conversation stream named by the person id, not the phone."""
+    facts = []
+    for fact in parsed.facts:
+        key = fact.stream.removeprefix(_CONVERSATION)
+        stream = fact.stream
+        if key != stream:
+            stream = conversation_stream(await people.person_of(key))
+        facts.append(
+            StreamEvent(stream=stream, event=fact.event) if stream != fact.stream else fact
+        )
+    return dataclasses.replace(parsed, facts=tuple(facts))
+
+
+_CONVERSATION = "conversation-"
 
 
 def _unit(parsed: ParsedDelivery) -> list[AppendRequest]:

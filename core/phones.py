@@ -115,3 +115,11 @@ def _valid_e164(number: str, region: str | None) -> str | None:
     if not phonenumbers.is_valid_number(parsed):
         return None
     return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+
+
+PERSON_PREFIX = "prs_"  # conversation keys that are pseudonymous person ids
+
+
+def is_person_id(key: str) -> bool:
+    """True for a pseudonymous person id (``prs_...``), the key streams are named by."""
+    return key.startswith(PERSON_PREFIX)

@@ -7,6 +7,7 @@ is recorded too (``RateLimited``), and ``evolve`` never recomputes it.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -53,5 +54,8 @@ def remember(
     recent: tuple[datetime, ...], sent_at: datetime, window: timedelta = WINDOW
 ) -> tuple[datetime, ...]:
     """Add ``sent_at`` and drop what fell out of the window ending at the newest timestamp."""
+    if not recent or sent_at >= recent[-1]:  # in order (replay, live): no sort needed
+        # ``recent`` is oldest first (this function's own output): keep (sent_at - window, ...]
+        return (*recent[bisect_right(recent, sent_at - window) :], sent_at)
     latest = max((*recent, sent_at))
     return in_window((*recent, sent_at), latest, window)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import types
+import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -52,8 +53,63 @@ def event(cls: E) -> E:
     known = _REGISTRY.get(type_name)
     if known is not None and known is not cls:
         raise EventDefinitionError(f"event type {type_name!r} is registered twice")
+    unknown = set(getattr(cls, "PERSONAL", ())) - {f.name for f in dataclasses.fields(cls)}
+    if unknown:
+        raise EventDefinitionError(f"{cls.__name__}.PERSONAL names no field {sorted(unknown)}")
     _REGISTRY[type_name] = cls
+    _PERSONAL.pop(type_name, None)
     return cls
+
+
+ERASED = "[erased]"  # what a personal field reads as once its person's key is deleted
+
+
+def personal_fields(type_name: str) -> frozenset[str]:
+    """The fields an event type declares personal (its ``PERSONAL`` class variable).
+
+    Personal fields (phones, names, message text, media references, raw bodies) are stored
+    sealed with the key of the person they concern and read back as :data:`ERASED` once
+    that key is deleted (docs/adr/0007-crypto-shredding.md).
+    """
+    names = _PERSONAL.get(type_name)
+    if names is None:
+        cls = _REGISTRY.get(type_name)
+        names = frozenset(getattr(cls, "PERSONAL", ())) if cls is not None else frozenset()
+        _PERSONAL[type_name] = names
+    return names
+
+
+def erased_value(type_name: str, name: str) -> JsonValue:
+    """The stored (JSON) value an erased personal field is read as.
+
+    Text reads as :data:`ERASED`; an optional structure (media, location, ...) as None; a
+    tuple as empty; anything else as :data:`ERASED`.
+    """
+    cls = _REGISTRY.get(type_name)
+    hint = _field_hints(cls).get(name) if cls is not None else None
+    if hint is None or hint is str or hint is Any:
+        return ERASED
+    args = typing.get_args(hint)
+    if typing.get_origin(hint) is tuple:
+        return []
+    if type(None) in args:
+        return ERASED if str in args else None
+    return ERASED
+
+
+_PERSONAL: dict[str, frozenset[str]] = {}
+_FIELD_HINTS: dict[type[Any], dict[str, Any]] = {}
+
+
+def _field_hints(cls: type[Any]) -> dict[str, Any]:
+    hints = _FIELD_HINTS.get(cls)
+    if hints is None:
+        module = __import__(cls.__module__, fromlist=["_"])
+        localns = {"JsonValue": JsonValue}
+        hints = _FIELD_HINTS[cls] = typing.get_type_hints(
+            cls, globalns=vars(module), localns=localns
+        )
+    return hints
 
 
 def event_class(type_name: str) -> type[Any] | None:

@@ -142,6 +142,7 @@ class MessageUnderstood:
 
     TYPE: ClassVar[str] = "conversation.message_understood"
     VERSION: ClassVar[int] = 1
+    PERSONAL: ClassVar[frozenset[str]] = frozenset({"unresolved"})
 
     wamids: tuple[str, ...]  # the messages of the turn
     intent: str  # order_request | product_inquiry | support_request | general_chat
@@ -159,6 +160,7 @@ class ReplyQueued:
 
     TYPE: ClassVar[str] = "conversation.reply_queued"
     VERSION: ClassVar[int] = 2
+    PERSONAL: ClassVar[frozenset[str]] = frozenset({"to", "text"})
 
     outbound_id: str  # also sent as biz_opaque_callback_data
     to: str  # E.164 or BSUID

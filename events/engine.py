@@ -84,6 +84,7 @@ class ReplyGenerated:
 
     TYPE: ClassVar[str] = "engine.reply_generated"
     VERSION: ClassVar[int] = 1
+    PERSONAL: ClassVar[frozenset[str]] = frozenset({"text"})
 
     wamids: tuple[str, ...]
     text: str

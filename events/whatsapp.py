@@ -182,6 +182,7 @@ class WebhookReceived:
 
     TYPE: ClassVar[str] = "whatsapp.webhook_received"
     VERSION: ClassVar[int] = 1
+    PERSONAL: ClassVar[frozenset[str]] = frozenset({"body", "body_b64"})
 
     body: str | None  # the body as UTF-8 text; None when it is not (see body_b64)
     body_b64: str | None  # base64 of the raw bytes when they are not storable UTF-8 text
@@ -209,6 +210,25 @@ class MessageReceived:
 
     TYPE: ClassVar[str] = "whatsapp.message_received"
     VERSION: ClassVar[int] = 1
+    PERSONAL: ClassVar[frozenset[str]] = frozenset(
+        {
+            "wa_id",
+            "phone",
+            "bsuid",
+            "parent_bsuid",
+            "profile_name",
+            "text",
+            "media",
+            "location",
+            "contacts",
+            "interactive",
+            "button",
+            "order",
+            "system",
+            "referral",
+            "context",
+        }
+    )
 
     wamid: str  # Meta's id: the natural idempotency key
     wa_id: str | None  # sender as Meta wrote it (``from``)
@@ -243,6 +263,9 @@ class MessageEdited:
 
     TYPE: ClassVar[str] = "whatsapp.message_edited"
     VERSION: ClassVar[int] = 1
+    PERSONAL: ClassVar[frozenset[str]] = frozenset(
+        {"wa_id", "phone", "bsuid", "profile_name", "text", "media", "context"}
+    )
 
     wamid: str  # the edit's own id
     original_wamid: str | None
@@ -267,6 +290,7 @@ class MessageRevoked:
 
     TYPE: ClassVar[str] = "whatsapp.message_revoked"
     VERSION: ClassVar[int] = 1
+    PERSONAL: ClassVar[frozenset[str]] = frozenset({"wa_id", "phone", "bsuid", "profile_name"})
 
     wamid: str  # the revoke's own id
     original_wamid: str | None
@@ -287,6 +311,9 @@ class StatusReceived:
 
     TYPE: ClassVar[str] = "whatsapp.status_received"
     VERSION: ClassVar[int] = 1
+    PERSONAL: ClassVar[frozenset[str]] = frozenset(
+        {"recipient_id", "phone", "bsuid", "participant_phone", "participant_bsuid"}
+    )
 
     wamid: str  # our outbound message's id, as Meta returned it on send
     status: str  # sent | delivered | read | played | failed | ... (lower case as sent)
@@ -330,6 +357,7 @@ class UserPreferencesReceived:
 
     TYPE: ClassVar[str] = "whatsapp.user_preferences_received"
     VERSION: ClassVar[int] = 1
+    PERSONAL: ClassVar[frozenset[str]] = frozenset({"wa_id", "phone", "bsuid"})
 
     wa_id: str | None
     phone: str | None
@@ -351,6 +379,7 @@ class UnsupportedItemReceived:
 
     TYPE: ClassVar[str] = "whatsapp.unsupported_item_received"
     VERSION: ClassVar[int] = 1
+    PERSONAL: ClassVar[frozenset[str]] = frozenset({"phone", "bsuid", "raw"})
 
     field: str | None  # the change's field: messages, calls, account_update, ...
     path: str  # where it sat, e.g. ``entry[0].changes[1]``

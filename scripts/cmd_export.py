@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.ops.export import export_person
-from adapters.ops.targets import TargetError, phone_stream
+from adapters.ops.targets import TargetError, parse_phone
 from adapters.store.engine import create_engines
 from adapters.store.event_store import EventStore
 from scripts.common import fail, run_async, settings_or_exit
@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     if isinstance(settings, int):
         return settings
     try:
-        phone_stream(args.phone)
+        parse_phone(args.phone)
     except TargetError as exc:
         return fail(str(exc))
 

@@ -20,6 +20,7 @@ from adapters.meta.graph import GraphMessenger
 from adapters.store.engine import Engines, create_engines
 from adapters.store.event_store import EventStore
 from adapters.store.migrations import migrate
+from adapters.store.people import latest_person_of
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -99,3 +100,12 @@ async def graph_client() -> AsyncIterator[tuple[FakeGraphApi, GraphMessenger]]:
             ),
         )
     await fake.close()
+
+
+def person_stream(phone: str) -> str:
+    """The conversation stream of ``phone``'s person, as this process last met them.
+
+    Streams are named by pseudonymous person ids (docs/adr/0007-crypto-shredding.md); a
+    phone this process has not met keeps the name of a log written before them.
+    """
+    return "conversation-" + (latest_person_of(phone) or phone)

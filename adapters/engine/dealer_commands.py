@@ -77,7 +77,7 @@ class DealerDesk:
             for e in history
         ):
             return
-        phone = stream.removeprefix("conversation-")
+        phone = self.store.people.known_subject(stream.removeprefix("conversation-"))
         dealer_id = self.live.dealer_id(phone)
         turn = TurnMessage.from_fact(msg)
         if dealer_id is None or opt_out_keyword(turn.text):

@@ -26,6 +26,7 @@ crash or a concurrent writer at worst repeats a step that then finds nothing to 
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -56,7 +57,7 @@ from core.order_relay import (
 from core.phones import normalize_phone
 from core.ports import PermanentError, TransientError
 from core.window import within_service_window
-from events.base import Metadata, NewEvent, RecordedEvent
+from events.base import ERASED, Metadata, NewEvent, RecordedEvent
 from events.conversation import CartCancelled, CartConfirmed, CartProposed, ReplyKind, ReplyQueued
 from events.market import (
     MarketOrderDeferred,
@@ -198,9 +199,11 @@ class OrderRelayReactor:
                 continue
 
     async def _market_step(self, state: RelayState, extras: RelayExtras, version: int) -> None:
+        # The market delivers to a number, not to our pseudonym (ADR 0007).
+        customer = await self.store.people.subject_of(state.customer_key)
         request = MarketOrderRequest(
             relay_id=state.relay_id,
-            customer=state.customer_key,
+            customer=customer if customer is not None else ERASED,
             dealer_id=state.dealer_id,
             lines=state.lines,
             total=state.total,
@@ -288,7 +291,7 @@ class OrderRelayReactor:
     async def _dealer_message(
         self, stream: str, phone: str, state: RelayState, number: int | None, outbound_id: str
     ) -> ReplyQueued:
-        history = await self.store.read_stream(stream)
+        history = await self.store.read_stream(await self.store.people.stream_of(stream))
         times = [e.payload.sent_at for e in history if isinstance(e.payload, MessageReceived)]
         if not within_service_window(max(times, default=None), self._clock()):
             return ReplyQueued(
@@ -437,6 +440,8 @@ class OrderRelayReactor:
         unit = [u for u in unit if u.events]
         if not unit:
             return
+        people = self.store.people  # a dealer's stream is derived from their phone
+        unit = [dataclasses.replace(u, stream=await people.stream_of(u.stream)) for u in unit]
         [outcome] = await self.store.commit_units([unit])
         if isinstance(outcome, BaseException):
             raise outcome

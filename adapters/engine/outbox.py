@@ -43,6 +43,7 @@ import structlog
 from adapters.store.event_store import EventStore
 from adapters.store.types import Expect
 from core import alerts
+from core.conversation import recipient
 from core.outbound import (
     TEXT_MAX,
     Button,
@@ -65,7 +66,7 @@ from core.outbound import (
     merge_texts,
 )
 from core.window import outbound_allowed
-from events.base import Metadata, NewEvent, RecordedEvent
+from events.base import ERASED, Metadata, NewEvent, RecordedEvent
 from events.conversation import (
     ConversationEscalated,
     OutboundFailed,
@@ -187,8 +188,20 @@ class OutboxSender:
 
     async def _send(self, stream: str, group: list[RecordedEvent]) -> None:
         lead: ReplyQueued = group[0].payload
+        to = await self.store.people.subject_of(lead.to)  # a person id becomes their number
+        if to is None or to == ERASED:
+            gone = OutboundFailed(
+                outbound_id=lead.outbound_id,
+                code=None,
+                title="the recipient was erased: not sent",
+                retryable=False,
+            )
+            await self._record(
+                stream, [(q, "failed", replace(gone, outbound_id=_oid(q))) for q in group]
+            )
+            return
         message = OutboundMessage(
-            outbound_id=lead.outbound_id, to=lead.to, content=_content(group), reply_to=None
+            outbound_id=lead.outbound_id, to=recipient(to), content=_content(group), reply_to=None
         )
         for attempt in range(1, self.max_attempts + 1):
             tries: list[Step] = [

@@ -63,7 +63,8 @@ class LiveMarket:
         return self.catalog
 
     def dealer_id(self, phone: str) -> str | None:
-        """The dealer writing from ``phone`` (E.164), or None."""
+        """The dealer writing from ``phone`` (E.164, or their person id once loaded), or None."""
+        phone = self.store.people.known_subject(phone)
         return dealer_id_for(phone, self.catalog, self.directory)
 
     def is_dealer(self, key: str) -> bool:

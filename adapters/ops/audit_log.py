@@ -15,8 +15,9 @@ from datetime import datetime, timedelta
 
 from adapters.ops.findings import AuditReport
 from adapters.ops.rawlog import RawEvent
-from events.base import RecordedEvent
-from events.codec import EncodeError, encode_payload
+from adapters.store.people import open_sealed
+from events.base import ERASED, RecordedEvent
+from events.codec import SEALED, EncodeError, encode_payload
 from events.conversation import OutboundFailed, OutboundSent, ReplyQueued
 from events.engine import ReactorEventParked
 from events.errors import EventDecodeError
@@ -25,6 +26,9 @@ from events.outbox import OutboundReconciled
 from events.whatsapp import MessageReceived, WebhookReceived
 
 OUTCOMES = (OutboundSent, OutboundFailed, OutboundReconciled)
+
+
+_SEALED_MARK = '"' + SEALED + '":{'
 
 
 @dataclass(slots=True)
@@ -58,6 +62,8 @@ class LogChecks:
         except (EventDecodeError, ValueError) as exc:
             self.report.add("decode", f"position {row.position} ({row.type}): {exc}")
             return None
+        if type(data) is dict and SEALED in data:  # compare with the fields opened
+            data = open_sealed(row.type, dict(data))
         if row.schema_version == type(recorded.payload).VERSION:
             try:
                 same = encode_payload(recorded.payload) == data
@@ -106,6 +112,8 @@ class LogChecks:
         s.last_version, s.last_position = row.version, row.position
 
     def _body(self, row: RawEvent, p: WebhookReceived) -> None:
+        if p.body == ERASED and _SEALED_MARK in row.data:
+            return  # sealed, and a person it named was erased (crypto-shredding)
         if p.body is not None:
             raw = p.body.encode("utf-8")
         else:

@@ -45,7 +45,7 @@ from events.whatsapp import WebhookReceived
 
 CHECKPOINT = "ops:hash-chain"
 GENESIS = "0" * 64
-BODY_FIELDS = ("body", "body_b64")
+BODY_FIELDS = ("body", "body_b64", "~")  # "~": the body sealed for its people (ADR 0007)
 
 metadata = MetaData()
 

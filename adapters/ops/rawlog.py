@@ -24,7 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 import events
 from adapters.store.engine import Engines
-from events.base import Metadata, RecordedEvent
+from adapters.store.event_store import driver_connection, gc_paused, loads
+from adapters.store.people import DbKeyStore, People, sealed_people_in
+from events.base import Metadata, RecordedEvent, fast_constructor
 from events.codec import decode_payload
 
 
@@ -42,7 +44,6 @@ SELECT_EVENTS = (
 _PAGE = text(
     SELECT_EVENTS + " WHERE position > :after AND position <= :until ORDER BY position LIMIT :limit"
 )
-_STREAM = text(SELECT_EVENTS + " WHERE stream = :stream AND position <= :until ORDER BY version")
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +100,7 @@ class RawEvent:
 
     def json_data(self) -> Any:
         """``data`` parsed (``ValueError`` when it is not JSON)."""
-        return json.loads(self.data)
+        return loads(self.data)
 
     def json_metadata(self) -> dict[str, Any]:
         """``metadata`` parsed; an unreadable or non-object value reads as empty."""
@@ -134,6 +135,25 @@ def raw_event(row: Any) -> RawEvent:
     )
 
 
+_NO_TIME = object()
+
+
+def raw_events(rows: Any) -> list[RawEvent]:
+    """:func:`raw_event` for many rows; rows of one transaction share one parsed time."""
+    out: list[RawEvent] = []
+    last_at: Any = _NO_TIME
+    parsed = datetime.min
+    new = _new_raw
+    for position, event_id, stream, version, type_name, schema_version, data, meta, at in rows:
+        if at != last_at:  # equal text or equal datetimes: the same parsed time
+            last_at, parsed = at, utc(at)
+        out.append(
+            new(int(position), event_id, stream, int(version), type_name, int(schema_version),
+                data, meta, parsed)
+        )  # fmt: skip
+    return out
+
+
 async def last_position(conn: AsyncConnection) -> int:
     """The highest position stored (0 for an empty log)."""
     value = (await conn.execute(text("SELECT max(position) FROM events"))).scalar()
@@ -152,17 +172,39 @@ async def pages(
             rows = (await conn.execute(_PAGE, params)).all()
         if not rows:
             return
-        page = [raw_event(r) for r in rows]
+        page = raw_events(rows)
+        await load_keys(engines, page)
         yield page
         after = page[-1].position
 
 
+_SQLITE_STREAM = SELECT_EVENTS + " WHERE stream = ? AND position <= ? ORDER BY version"
+_PG_STREAM = SELECT_EVENTS + " WHERE stream = $1 AND position <= $2 ORDER BY version"
+
+
 async def read_stream(engines: Engines, stream: str, *, until: int | None = None) -> list[RawEvent]:
-    """The rows of ``stream`` in version order, up to position ``until``."""
+    """The rows of ``stream`` in version order, up to position ``until``.
+
+    Fetched in one driver call (replay reads long streams: no per-row SQLAlchemy work).
+    """
+    limit = until if until is not None else 2**62
     async with engines.reader.connect() as conn:
-        params = {"stream": stream, "until": until if until is not None else 2**62}
-        rows = (await conn.execute(_STREAM, params)).all()
-    return [raw_event(r) for r in rows]
+        driver = await driver_connection(conn)
+        if engines.dialect == "sqlite":
+            rows: Any = await driver.execute_fetchall(_SQLITE_STREAM, (stream, limit))
+        else:
+            rows = await driver.fetch(_PG_STREAM, stream, limit)
+    with gc_paused():  # thousands of rows, no cycles: no collector passes while built
+        found = raw_events(rows)
+    await load_keys(engines, found)
+    return found
+
+
+async def load_keys(engines: Engines, rows: list[RawEvent]) -> None:
+    """Fetch the keys that open the sealed personal fields of ``rows`` (decode needs them)."""
+    wanted = sealed_people_in([row.data for row in rows])
+    if wanted:
+        await People(DbKeyStore(engines)).load(wanted)
 
 
 async def streams_like(engines: Engines, prefix: str) -> list[str]:
@@ -176,3 +218,10 @@ async def table_exists(engines: Engines, name: str) -> bool:
     """Whether table ``name`` exists (the tools read tables other issues may not have built)."""
     async with engines.reader.connect() as conn:
         return bool(await conn.run_sync(lambda c: c.dialect.has_table(c, name)))
+
+
+def _raw_by_position(*values: Any) -> RawEvent:
+    return RawEvent(*values)
+
+
+_new_raw: Any = fast_constructor(RawEvent) or _raw_by_position

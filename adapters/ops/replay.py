@@ -11,7 +11,7 @@ with the party kind. (``dloop-bot audit`` compares every column of every row.)
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -20,10 +20,11 @@ from sqlalchemy import select
 from adapters.ops.rawlog import RawEvent, import_all_events, read_stream
 from adapters.ops.summaries import summarize
 from adapters.readmodel.tables import whatsapp_conversations
-from adapters.store.event_store import EventStore
+from adapters.store.event_store import EventStore, gc_paused
 from core.conversation import ConversationState
 from core.conversation import evolve as evolve_conversation
 from core.order_relay import RelayState, evolve_relay
+from events.base import fast_constructor
 from events.codec import encode_payload
 from events.conversation import ReplyQueued
 from events.errors import EventDecodeError
@@ -122,12 +123,13 @@ async def replay(
     import_all_events()
     limit = until or Until()
     stored = await read_stream(store.engines, stream, until=limit.position)
-    rows = [r for r in stored if limit.keeps(r)]
+    limited = limit.position is not None or limit.time is not None
+    rows = [r for r in stored if limit.keeps(r)] if limited else stored
     result = Replay(stream=stream)
     messages = _fold(result, rows, verbose=verbose)
     if not rows:
         result.notes.append("the stream has no events")
-    elif limit.position is not None or limit.time is not None:
+    elif limited:
         result.notes.append("stopped early (--until): not compared with the projections")
     elif stream.startswith(CONVERSATION):
         await _compare(store, result, messages)
@@ -141,22 +143,24 @@ def _fold(result: Replay, rows: list[RawEvent], *, verbose: bool) -> int:
     machine = machine_for(result.stream)
     state, evolve = machine if machine is not None else (None, None)
     messages = 0
-    for row in rows:
-        try:
-            payload = row.payload()
-        except (EventDecodeError, ValueError) as exc:
-            stage = _stage(state)
-            result.steps.append(_step(row, f"UNREADABLE: {exc}", stage, changed=False))
-            continue
-        before = _stage(state)
-        if evolve is not None:
-            state = evolve(state, payload)
-        after = _stage(state)
-        messages += isinstance(payload, COUNTED)
-        data = encode_payload(payload) if verbose else None
-        result.steps.append(
-            _step(row, summarize(payload), after, changed=after != before, data=data)
-        )
+    steps = result.steps
+    before = _stage(state)  # the stage after the previous event: computed once per event
+    with gc_paused():  # thousands of small objects and no cycles (see the event store)
+        for row in rows:
+            try:
+                payload = row.payload()
+            except (EventDecodeError, ValueError) as exc:
+                steps.append(_step(row, f"UNREADABLE: {exc}", before, changed=False))
+                continue
+            if evolve is not None:
+                state = evolve(state, payload)
+                after = _stage(state)
+            else:
+                after = None
+            messages += isinstance(payload, COUNTED)
+            data = encode_payload(payload) if verbose else None
+            steps.append(_step(row, summarize(payload), after, changed=after != before, data=data))
+            before = after
     result.final_stage = _stage(state)
     result.final_kind = getattr(getattr(state, "kind", None), "value", None)
     return messages
@@ -164,22 +168,40 @@ def _fold(result: Replay, rows: list[RawEvent], *, verbose: bool) -> int:
 
 def _stage(state: Any) -> str | None:
     stage = getattr(state, "stage", None)
-    return None if stage is None else str(stage.value)
+    if stage is None:
+        return None
+    text = _STAGE_TEXT.get(stage)
+    if text is None:
+        text = _STAGE_TEXT[stage] = str(stage.value)
+    return text
+
+
+_STAGE_TEXT: dict[Any, str] = {}  # stage member -> its value (enum attribute access is slow)
 
 
 def _step(
     row: RawEvent, summary: str, stage: str | None, *, changed: bool, data: Any = None
 ) -> Step:
-    return Step(
-        position=row.position,
-        version=row.version,
-        recorded_at=row.recorded_at,
-        type=row.type,
-        summary=summary,
-        stage=stage,
-        changed=changed and stage is not None,
-        data=data,
+    return _new_step(
+        row.position,
+        row.version,
+        row.recorded_at,
+        row.type,
+        summary,
+        stage,
+        changed and stage is not None,
+        data,
     )
+
+
+def _step_by_keywords(*values: Any) -> Step:
+    names = [f.name for f in fields(Step)]
+    return Step(**dict(zip(names, values, strict=True)))
+
+
+# Step(...) in field order through its slots (a frozen dataclass's own __init__ costs
+# several times more, and replay builds one per event): see events.base.fast_constructor.
+_new_step: Callable[..., Step] = fast_constructor(Step) or _step_by_keywords
 
 
 async def _compare(store: EventStore, result: Replay, messages: int) -> None:

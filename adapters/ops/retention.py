@@ -28,6 +28,7 @@ from adapters.store.event_store import EventStore
 from adapters.store.schema import UtcDateTime
 from adapters.store.types import Expect
 from events.base import Metadata, NewEvent
+from events.codec import SEALED
 from events.ops import RawBodyDropped
 from events.whatsapp import WebhookReceived
 
@@ -111,6 +112,11 @@ async def drop_raw_bodies(
             await _drop(store, batch, report, moment)
 
 
+def _without_body(data: dict[str, Any]) -> dict[str, Any]:
+    kept = {k: v for k, v in data.items() if k != SEALED}
+    return {**kept, "body": "", "body_b64": None}
+
+
 async def _candidates(
     store: EventStore, cutoff: datetime, after: int, limit: int
 ) -> tuple[int, list[_Candidate]]:
@@ -122,6 +128,8 @@ async def _candidates(
     for position, event_id, data in rows:
         doc = json.loads(data)
         size = len((doc.get("body") or "").encode("utf-8")) + len(doc.get("body_b64") or "")
+        sealed = doc.get(SEALED)  # the body sealed for the people it names (ADR 0007)
+        size += len(sealed.get("c") or "") if isinstance(sealed, dict) else 0
         if size:
             found.append(_Candidate(int(position), str(uuid.UUID(str(event_id))), doc, size))
     return (int(rows[-1][0]) if rows else 0), found
@@ -144,8 +152,7 @@ async def _drop(
     await store.append(STREAM, Expect.ANY, [NewEvent(event_id=event_id, payload=announced,
                                                      metadata=metadata)])  # fmt: skip
     rewrites = [
-        {"position": c.position, "data": _JSON.encode({**c.data, "body": "", "body_b64": None})}
-        for c in batch
+        {"position": c.position, "data": _JSON.encode(_without_body(c.data))} for c in batch
     ]
     async with store.engines.writer.begin() as conn:
         await conn.execute(_REWRITE, rewrites)

@@ -57,17 +57,25 @@ _SUMMARIES: dict[type[Any], Callable[[Any], str]] = {
 }
 
 
+_FIRST_FIELDS: dict[type, tuple[str, ...]] = {}  # the fields a generic summary shows
+
+
 def summarize(payload: object) -> str:
     """A short description of ``payload``: a tailored one, else its first few fields."""
     special = _SUMMARIES.get(type(payload))
     if special is not None:
         return special(payload)
-    if not dataclasses.is_dataclass(payload):
-        return type(payload).__name__
+    names = _FIRST_FIELDS.get(type(payload))
+    if names is None:
+        if not dataclasses.is_dataclass(payload):
+            return type(payload).__name__
+        names = _FIRST_FIELDS[type(payload)] = tuple(
+            f.name for f in dataclasses.fields(payload)[:3]
+        )
     shown = []
-    for f in dataclasses.fields(payload)[:3]:
-        value = getattr(payload, f.name)
+    for name in names:
+        value = getattr(payload, name)
         if isinstance(value, tuple):
             value = f"[{len(value)}]"
-        shown.append(f"{f.name}={clip(str(value), 30)}")
+        shown.append(f"{name}={clip(str(value), 30)}")
     return " ".join(shown)

@@ -14,12 +14,24 @@ class TargetError(ValueError):
     """The operator's target names no stream; the message says why, in one line."""
 
 
-def phone_stream(raw: str) -> str:
-    """``conversation-+39...`` for a phone in any usual spelling; raises TargetError."""
+def parse_phone(raw: str) -> str:
+    """The E.164 form of a phone in any usual spelling; raises TargetError."""
     phone = normalize_phone(raw) or phone_from_wa_id(raw)
     if phone is None:
         raise TargetError(f"{raw!r} is not a phone number (try +39...)")
-    return conversation_stream(phone)
+    return phone
+
+
+async def phone_stream(store: EventStore, raw: str) -> str:
+    """The conversation stream of a phone in any usual spelling; raises TargetError.
+
+    Streams are named by the person id (docs/adr/0007-crypto-shredding.md), looked up
+    here and never created; a phone with no person falls back to a stream named by the
+    phone (logs written before pseudonyms).
+    """
+    phone = parse_phone(raw)
+    person = await store.people.find(phone)
+    return conversation_stream(person or phone)
 
 
 async def conversation_stream_of(store: EventStore, cid: str) -> str:
@@ -44,7 +56,7 @@ async def resolve(
     if len(given) != 1:
         raise TargetError("give exactly one of --phone, --conversation, --order, --stream")
     if phone:
-        return phone_stream(phone)
+        return await phone_stream(store, phone)
     if conversation:
         return await conversation_stream_of(store, conversation)
     if order:

@@ -35,7 +35,7 @@ from core.conversation import (
 )
 from core.ports import Assistant, AssistantError, Turn
 from core.understanding import Understanding
-from events.base import RecordedEvent
+from events.base import ERASED, RecordedEvent
 from events.conversation import ConversationStarted, MessageUnderstood, ReplyQueued
 from events.engine import ReplyGenerated, TurnProcessed
 from events.errors import EventDecodeError
@@ -156,8 +156,8 @@ async def _compare(
     rec: _Recorded, assistant: Assistant, catalog: Catalog, report: WhatIfReport
 ) -> None:
     messages = [f for f in rec.facts if isinstance(f, MessageReceived)]
-    if not messages:
-        return
+    if not messages or any(m.text == ERASED for m in messages):
+        return  # nothing to ask of today's rules: an erased person's words are gone
     turn = CustomerTurn.of(messages)
     state, prefs = _state(rec)
     now = rec.marker.recorded_at

@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adapters.store.engine import Engines
 from adapters.store.migrations import APPEND_LOCK_KEY, READ_SIDE_LOCK_KEY
 from adapters.store.notify import Notifier
+from adapters.store.people import SEALED, DbKeyStore, KeyStore, People, sealed_people_in
 from adapters.store.schema import checkpoints, events
 from adapters.store.tail_cache import TailCache
 from adapters.store.types import (
@@ -49,7 +50,8 @@ from adapters.store.types import (
     StoreUnavailableError,
     StreamVersionConflictError,
 )
-from events.base import Metadata, NewEvent, RecordedEvent, fast_constructor
+from core.phones import is_person_id
+from events.base import Metadata, NewEvent, RecordedEvent, fast_constructor, personal_fields
 from events.codec import decode_payload, encode_payload
 from events.errors import CorruptEventError
 
@@ -131,9 +133,16 @@ class EventStore:
     """Append, read and checkpoint; see the module docstring for the guarantees."""
 
     def __init__(
-        self, engines: Engines, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self,
+        engines: Engines,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        keys: KeyStore | None = None,
     ) -> None:
         self.engines = engines
+        # Person ids and their keys (docs/adr/0007-crypto-shredding.md): personal fields
+        # are sealed on the way in and opened on the way out, here and nowhere else.
+        self.people = People(keys if keys is not None else DbKeyStore(engines))
         self.dialect = engines.dialect
         self._sqlite = engines.dialect == "sqlite"
         self._clock = clock
@@ -173,7 +182,15 @@ class EventStore:
         :class:`~events.codec.EncodeError` for a payload that cannot be stored.
         """
         memo: dict[int, str] = {}  # metadata JSON by object: facts often share one
-        return tuple(_encode_request(r, self._sqlite, memo) for r in unit)
+        # A raw delivery is sealed for every person whose stream its unit feeds.
+        unit_people = tuple(sorted({p for r in unit if (p := stream_person(r.stream))}))
+        return tuple(_encode_request(r, self._sqlite, memo, self.people, unit_people) for r in unit)
+
+    async def prepare_unit(self, unit: Sequence[AppendRequest]) -> None:
+        """Load the keys :meth:`encode_unit` needs for ``unit`` (those not in memory yet)."""
+        people = [p for r in unit if (p := stream_person(r.stream))]
+        if people and self.people.needs_load(people):
+            await self.people.load(people)
 
     async def commit_units(self, units: Sequence[Sequence[AppendRequest]]) -> list[Outcome]:
         """Commit several all-or-nothing units in ONE transaction (group commit).
@@ -182,6 +199,8 @@ class EventStore:
         writes nothing; the other units are still committed. A database failure fails
         every unit of this call with :class:`StoreUnavailableError`.
         """
+        for unit in units:
+            await self.prepare_unit(unit)
         return await self.commit_encoded([self.encode_unit(u) for u in units])
 
     async def commit_encoded(self, units: Sequence[EncodedUnit]) -> list[Outcome]:
@@ -287,6 +306,12 @@ class EventStore:
             return await self._read(sql, (after_position, *wanted, limit))
         return await self._read(_PG_READ_ALL_OF_TYPES, (after_position, wanted, limit))
 
+    def forget_cached(self) -> None:
+        """Drop cached keys and decoded events: after an erasure nothing may serve them."""
+        self.people.forget_cached()
+        if self._tail is not None:
+            self._tail.clear()
+
     def share_tail(self, capacity: int = 20_000) -> None:
         """Serve :meth:`read_all` near the head from one shared in-memory tail."""
         self._tail = TailCache(self.read_all_uncached, capacity=capacity)
@@ -298,9 +323,12 @@ class EventStore:
             driver = await _driver(conn)
             if self._sqlite:
                 rows = await driver.execute_fetchall(sql, params)
-                return _decode_sqlite_rows(rows)
-            rows = await driver.fetch(sql, *params)
-        return _decode_pg_rows(rows)
+            else:
+                rows = await driver.fetch(sql, *params)
+        sealed = _sealed_people(rows)
+        if sealed and self.people.needs_load(sealed):
+            await self.people.load(sealed)
+        return _decode_rows(rows, sqlite=self._sqlite, people=self.people)
 
     async def stream_version(self, stream: str) -> int:
         """The stream's current version; 0 when it has no events."""
@@ -337,9 +365,12 @@ class EventStore:
             )
 
 
-async def _driver(conn: AsyncConnection) -> Any:
+async def driver_connection(conn: AsyncConnection) -> Any:
     """The driver's own connection (aiosqlite or asyncpg) behind a pooled connection."""
     return (await conn.get_raw_connection()).driver_connection
+
+
+_driver = driver_connection
 
 
 async def _in_driver_thread(driver: Any, fn: Callable[..., Any], *args: Any) -> Any:
@@ -444,18 +475,43 @@ def _dumps(value: Any) -> str:
     return "".join(_ENCODE(value, 0))
 
 
-def _encode_request(request: AppendRequest, sqlite: bool, memo: dict[int, str]) -> EncodedRequest:
+def stream_person(stream: str) -> str | None:
+    """The person id a stream belongs to (``conversation-prs_...``), else None."""
+    if stream.startswith("conversation-"):
+        key = stream[13:]
+        return key if is_person_id(key) else None
+    return None
+
+
+def _encode_request(
+    request: AppendRequest,
+    sqlite: bool,
+    memo: dict[int, str],
+    people: People,
+    unit_people: tuple[str, ...],
+) -> EncodedRequest:
     """``memo`` maps ``id(metadata)`` to its JSON; the objects outlive the call."""
     encoded = []
+    owner = stream_person(request.stream)
     for e in request.events:
         payload = e.payload
-        data = _dumps(encode_payload(payload))
+        plain = encode_payload(payload)
+        if personal_fields(payload.TYPE):
+            sealed_for = (owner,) if owner is not None else _delivery_people(payload, unit_people)
+            if sealed_for:
+                people.seal(payload.TYPE, plain, sealed_for)
+        data = _dumps(plain)
         stored_id = e.event_id.hex if sqlite else e.event_id  # SQLite: SQLAlchemy's Uuid storage
         metadata = memo.get(id(e.metadata))
         if metadata is None:
             metadata = memo[id(e.metadata)] = _dumps(e.metadata.to_json())
         encoded.append((e.event_id, stored_id, payload.TYPE, payload.VERSION, data, metadata))
     return EncodedRequest(request.stream, request.expected, tuple(encoded))
+
+
+def _delivery_people(payload: Any, unit_people: tuple[str, ...]) -> tuple[str, ...]:
+    """A raw delivery outside a person's stream concerns the people of its unit."""
+    return unit_people if payload.TYPE == "whatsapp.webhook_received" else ()
 
 
 Row = tuple[EncodedEvent, str, int]  # the event, its stream and its version
@@ -573,7 +629,7 @@ _result: Callable[..., AppendResult] = fast_constructor(AppendResult) or AppendR
 _SCAN = _json.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]  # typeshed: duck type
 
 
-def _loads(text: Any) -> Any:
+def loads(text: Any) -> Any:
     """``json.loads`` for our own compact JSON text, without its per-call overhead."""
     if type(text) is str:
         try:
@@ -586,6 +642,7 @@ def _loads(text: Any) -> Any:
     return json.loads(text)
 
 
+_loads = loads
 _new_uuid = object.__new__
 _set = object.__setattr__
 
@@ -600,24 +657,24 @@ def _uuid_from_hex(text: str) -> UUID:
     return value
 
 
-def _decode_sqlite_rows(rows: Iterable[Sequence[Any]]) -> list[RecordedEvent]:
-    """SQLite keeps ids as hex text and times as naive UTC text (SQLAlchemy's formats)."""
-    return _decode_rows(rows, sqlite=True)
+def _sealed_people(rows: Iterable[Sequence[Any]]) -> set[str]:
+    return sealed_people_in([row[6] for row in rows])
 
 
-def _decode_pg_rows(rows: Iterable[Sequence[Any]]) -> list[RecordedEvent]:
-    """asyncpg gives native UUIDs and aware datetimes."""
-    return _decode_rows(rows, sqlite=False)
+def _decode_rows(
+    rows: Iterable[Sequence[Any]], *, sqlite: bool, people: People
+) -> list[RecordedEvent]:
+    """``_SELECT`` rows as recorded events; a row that cannot be read names its position.
 
-
-def _decode_rows(rows: Iterable[Sequence[Any]], *, sqlite: bool) -> list[RecordedEvent]:
-    """``_SELECT`` rows as recorded events; a row that cannot be read names its position."""
-    with _gc_paused():
-        return _decode_rows_now(rows, sqlite=sqlite)
+    SQLite keeps ids as hex text and times as naive UTC text (SQLAlchemy's formats);
+    asyncpg gives native UUIDs and aware datetimes.
+    """
+    with gc_paused():
+        return _decode_rows_now(rows, sqlite=sqlite, people=people)
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """No cyclic GC passes while a page of events is built (none of it forms cycles).
 
     A page of 1,000 events leaves about 4,000 new tracked objects, which would start
@@ -635,7 +692,9 @@ def _gc_paused() -> Iterator[None]:
         gc.enable()
 
 
-def _decode_rows_now(rows: Iterable[Sequence[Any]], *, sqlite: bool) -> list[RecordedEvent]:
+def _decode_rows_now(
+    rows: Iterable[Sequence[Any]], *, sqlite: bool, people: People
+) -> list[RecordedEvent]:
     out: list[RecordedEvent] = []
     last_text: Any = None
     last_at = datetime.min
@@ -653,6 +712,11 @@ def _decode_rows_now(rows: Iterable[Sequence[Any]], *, sqlite: bool) -> list[Rec
             payload, metadata = _loads(data), _loads(meta)
         except (TypeError, ValueError) as exc:
             raise _corrupt("JSON", exc, position, type_name) from exc
+        if type(payload) is dict and SEALED in payload:
+            try:
+                payload = people.unseal(type_name, payload)
+            except (TypeError, ValueError) as exc:
+                raise _corrupt("personal fields", exc, position, type_name) from exc
         out.append(
             _new_recorded(
                 position,

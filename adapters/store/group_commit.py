@@ -77,6 +77,7 @@ class GroupCommitter:
         """Commit ``unit`` atomically with whatever else is queued; durable on return."""
         if self._worker is None or self._worker.done():
             raise StoreUnavailableError("the group committer is not running")
+        await self.store.prepare_unit(unit)
         pending = _Pending(self.store.encode_unit(unit))
         await self._queue.put(pending)
         return await pending.future

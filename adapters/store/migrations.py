@@ -33,6 +33,7 @@ MIGRATION_MODULES = (
     "adapters.readmodel.tables",
     "adapters.ops.hashchain",
     "adapters.market.tables",
+    "adapters.store.people",
 )
 
 

@@ -41,6 +41,11 @@ class TailCache:
         self.hits = 0
         self.misses = 0
 
+    def clear(self) -> None:
+        """Forget every cached event (they were decoded with keys since deleted)."""
+        self._events, self._positions = [], []
+        self._floor, self._head, self._at_end = None, 0, False
+
     async def read_all(self, after: int, limit: int) -> list[RecordedEvent]:
         """The same answer as the database's ``read_all(after, limit)``."""
         if self._covers(after):

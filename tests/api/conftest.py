@@ -18,6 +18,7 @@ from adapters.bootstrap import Deps
 from adapters.readmodel.registry import all_projections
 from adapters.web.simulate import text_delivery
 from projections.messages import conversation_id
+from tests.conftest import person_stream
 from tests.e2e.conftest import Client, make_service  # noqa: F401 - the fixture is reused here
 
 CUSTOMER = "+393281234567"
@@ -43,7 +44,7 @@ CATALOG = {
 
 def cid(phone: str) -> str:
     """The conversation id of a phone's conversation."""
-    return conversation_id(f"conversation-{phone}")
+    return conversation_id(person_stream(phone))
 
 
 @dataclass

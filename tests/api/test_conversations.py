@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.api.conftest import CUSTOMER, DEALER_A, DEALER_B, Api, cid
+from tests.conftest import person_stream
 
 pytestmark = pytest.mark.e2e
 
@@ -107,7 +108,7 @@ async def test_messages_paginate(talked: Api) -> None:
 async def test_timeline_lists_every_event_with_data(talked: Api) -> None:
     """The audit view: positions ascending, types, times and JSON data."""
     body = await talked.json(f"/api/conversations/{cid(CUSTOMER)}/timeline")
-    assert body["stream"] == f"conversation-{CUSTOMER}"
+    assert body["stream"] == person_stream(CUSTOMER)
     events = body["events"]
     positions = [e["position"] for e in events]
     assert positions == sorted(positions)

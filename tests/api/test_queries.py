@@ -26,6 +26,7 @@ from adapters.web.simulate import text_delivery
 from events.base import NewEvent
 from events.conversation import ConversationEscalated, ConversationStarted, PartyKind
 from tests.api.conftest import cid
+from tests.conftest import person_stream
 
 pytestmark = pytest.mark.integration
 PHONES = [f"+3933300000{n:02d}" for n in range(1, 8)]
@@ -46,11 +47,11 @@ async def given_conversations(store: EventStore) -> None:
         await committer.close()
     started = ConversationStarted(key=DEALER, kind=PartyKind.DEALER)
     await store.append(
-        f"conversation-{DEALER}", Expect.ANY, [NewEvent(event_id=uuid.uuid4(), payload=started)]
+        person_stream(DEALER), Expect.ANY, [NewEvent(event_id=uuid.uuid4(), payload=started)]
     )
     escalated = ConversationEscalated(reason="support_request")
     await store.append(
-        f"conversation-{PHONES[-1]}",
+        person_stream(PHONES[-1]),
         Expect.ANY,
         [NewEvent(event_id=uuid.uuid4(), payload=escalated)],
     )

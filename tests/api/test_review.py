@@ -12,6 +12,7 @@ from events.base import Metadata, RecordedEvent
 from events.engine import ParkedEventReprocessed, ReactorEventParked
 from projections.review_queue import ReviewQueueProjection, parked_id
 from tests.api.conftest import CUSTOMER, Api, cid
+from tests.conftest import person_stream
 
 pytestmark = pytest.mark.e2e
 AT = datetime(2026, 11, 27, 10, tzinfo=UTC)
@@ -101,7 +102,7 @@ def test_a_successful_re_drive_marks_a_parked_item_retried() -> None:
     parked = recorded(
         ReactorEventParked(
             reactor="conversation",
-            stream=f"conversation-{CUSTOMER}",
+            stream=person_stream(CUSTOMER),
             position=7,
             event_type="whatsapp.message_received",
             error="RuntimeError: boom",

@@ -11,6 +11,7 @@ from aiohttp import ClientResponse
 
 from adapters.web.api.common import STREAM_OPTIONS
 from tests.api.conftest import CUSTOMER, DEALER_A, Api
+from tests.conftest import person_stream
 
 pytestmark = pytest.mark.e2e
 
@@ -34,7 +35,7 @@ async def frame_of(resp: ClientResponse, event: str, phone: str) -> dict[str, An
     """Skip frames until one of type ``event`` in ``phone``'s conversation."""
     while True:
         frame = await next_frame(resp)
-        if frame.get("event") == event and frame["data"]["stream"] == f"conversation-{phone}":
+        if frame.get("event") == event and frame["data"]["stream"] == person_stream(phone):
             return frame
 
 
@@ -80,7 +81,7 @@ async def test_a_dealer_stream_carries_only_its_own_conversation(talked: Api) ->
     frame = await next_frame(resp)
     resp.close()
     assert frame["event"] == "whatsapp.message_received"
-    assert frame["data"]["stream"] == f"conversation-{DEALER_A}"  # the customer wrote first
+    assert frame["data"]["stream"] == person_stream(DEALER_A)  # the customer wrote first
 
 
 async def test_a_bad_last_event_id_is_422(api: Api) -> None:

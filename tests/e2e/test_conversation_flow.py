@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from adapters.bootstrap import Deps
 from adapters.readmodel.tables import whatsapp_messages
+from tests.conftest import person_stream
 from tests.e2e.conftest import Client
 
 pytestmark = pytest.mark.e2e
@@ -39,7 +40,7 @@ async def test_order_gets_a_priced_cart_with_buttons_then_confirmation(make_serv
     confirmed = await say(client, "Confermo")
     assert confirmed, "the confirmation is answered"
     assert all(r["type"] == "text" for r in confirmed)
-    types = [e.type for e in await deps.store.read_stream(f"conversation-{PHONE}")]
+    types = [e.type for e in await deps.store.read_stream(person_stream(PHONE))]
     assert "conversation.cart_confirmed" in types
     assert types.count("conversation.outbound_sent") >= 2
 
@@ -50,7 +51,7 @@ async def test_support_request_escalates_and_the_bot_then_stays_silent(make_serv
     [told] = await say(client, "Il mio ordine non è mai arrivato, voglio un rimborso")
     assert "operator" in told["text"]["body"].lower() or "persona" in told["text"]["body"].lower()
     assert await say(client, "Ci siete?", wait=1) == []
-    types = [e.type for e in await deps.store.read_stream(f"conversation-{PHONE}")]
+    types = [e.type for e in await deps.store.read_stream(person_stream(PHONE))]
     assert "conversation.escalated" in types
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from adapters.bootstrap import Deps
 from adapters.meta.signature import sign
+from tests.conftest import person_stream
 from tests.e2e.conftest import SECRET, Client
 
 pytestmark = pytest.mark.e2e
@@ -100,7 +101,8 @@ async def test_failed_status_keeps_its_error_code_title_and_details(
         ),
     )
     [fact] = [e for e in await deps.store.read_all(0, 100) if e.type == "whatsapp.status_received"]
-    assert fact.stream == "conversation-+393281234567"
+    assert fact.stream == person_stream("+393281234567")
+    assert "3281234567" not in fact.stream
     [error] = fact.payload.errors
     assert (error.code, error.title, error.details) == (code, title, f"details of {code}")
 
@@ -134,4 +136,5 @@ async def test_sender_without_phone_number_is_keyed_by_user_id(service: Service)
     )
     [fact] = [e for e in await deps.store.read_all(0, 100) if e.type == "whatsapp.message_received"]
     assert fact.payload.phone is None
-    assert fact.stream == "conversation-bsuid:IT.13491208655302741918"
+    assert fact.stream == person_stream("bsuid:IT.13491208655302741918")
+    assert "IT.1349" not in fact.stream

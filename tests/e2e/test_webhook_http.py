@@ -11,6 +11,7 @@ from sqlalchemy import text
 from adapters.bootstrap import Deps
 from adapters.meta.signature import sign
 from adapters.web.simulate import text_delivery
+from tests.conftest import person_stream
 from tests.e2e.conftest import SECRET, VERIFY, Client
 
 pytestmark = pytest.mark.e2e
@@ -84,7 +85,8 @@ async def test_signed_delivery_is_recorded_verbatim_before_200(service: Service)
     assert [e.type for e in events] == ["whatsapp.webhook_received", "whatsapp.message_received"]
     assert events[0].payload.body.encode() == body
     assert events[1].payload.text == "Ciao! Vorrei una pizza 🍕 perché è tardi"
-    assert events[1].stream == "conversation-+393281234567"
+    assert events[1].stream == person_stream("+393281234567")
+    assert "3281234567" not in events[1].stream
 
 
 async def test_missing_signature_is_401_and_records_nothing(service: Service) -> None:
@@ -190,7 +192,7 @@ async def test_simulate_runs_the_same_ingestion_path(service: Service) -> None:
     assert resp.status == 200
     events = await deps.store.read_all(0, 100)
     assert events[-1].payload.text == "Buongiorno"
-    assert events[-1].stream == "conversation-+393281234567"
+    assert events[-1].stream == person_stream("+393281234567")
 
 
 async def test_simulate_rejects_bad_input_with_422(service: Service) -> None:

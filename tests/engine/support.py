@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 
 from adapters.fakes.graph_api import FakeGraphApi
+from adapters.ops.targets import phone_stream
 from adapters.store.engine import create_engines
 from adapters.store.event_store import EventStore
 from events.base import RecordedEvent
@@ -33,7 +34,7 @@ async def streams(url: str, phones: list[str]) -> dict[str, list[RecordedEvent]]
     engines = create_engines(url)
     try:
         store = EventStore(engines)
-        return {p: await store.read_stream(f"conversation-+{p}") for p in phones}
+        return {p: await store.read_stream(await phone_stream(store, p)) for p in phones}
     finally:
         await engines.dispose()
 

@@ -14,6 +14,7 @@ from adapters.engine.order_runtime import OrderRelayDispatcher
 from adapters.market.tables import rider_contacts
 from events.market import CatalogOrderChecked, CatalogProductUpserted, ContactUpserted
 from scripts import cli
+from tests.conftest import person_stream
 from tests.journeys.conftest import CUSTOMER, Journey, body, buttons
 
 pytestmark = pytest.mark.e2e
@@ -59,7 +60,7 @@ async def test_a_catalog_order_becomes_a_cart_and_problems_are_reported(
     assert [t for _, t in buttons(cart)] == ["Confermo", "Modifica", "Annulla"]
     assert len(j.sent(CUSTOMER)) == 1  # the conversation rules stay silent on catalog carts
     [checked] = [
-        p for p in await j.stream(f"conversation-{CUSTOMER}") if isinstance(p, CatalogOrderChecked)
+        p for p in await j.stream(person_stream(CUSTOMER)) if isinstance(p, CatalogOrderChecked)
     ]
     assert checked.unknown == ("SKU-NON-ESISTE",)
     assert checked.cart_id is not None

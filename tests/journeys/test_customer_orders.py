@@ -11,6 +11,7 @@ from adapters.fakes.market_api import FakeMarketApi
 from adapters.market.tables import market_orders, whatsapp_order_relays
 from events.market import MarketOrderDeferred, OrderNumberAssigned
 from events.orders import MarketOrderCreated, OrderExpired
+from tests.conftest import person_stream
 from tests.journeys.conftest import CUSTOMER, PET, PHARMACY, Journey, body, buttons
 
 pytestmark = pytest.mark.e2e
@@ -48,7 +49,7 @@ async def test_free_text_order_is_confirmed_created_and_relayed_to_the_dealer(
         1,
     )
     assert row["dealer_id"] == "d-pet"
-    assert row["phone"] == CUSTOMER
+    assert row["phone"] == person_stream(CUSTOMER).removeprefix("conversation-")  # ADR 0007
 
 
 async def _relay_stage_is(j: Journey, stage: str) -> bool:

@@ -56,7 +56,7 @@ class Service:
             await Ingestor(committer).ingest(json.dumps(doc).encode())
         finally:
             await committer.close()
-        stream = f"conversation-{phone}"
+        stream = await self.store.people.stream_of(f"conversation-{phone}")
         reactor = ConversationReactor(self.store, self.assistant, lambda: load_catalog(None))
         await reactor.handle(stream, [])
         history = await self.store.read_stream(stream)

@@ -17,6 +17,7 @@ from events.base import Metadata, NewEvent
 from events.codec import encode_payload
 from events.conversation import ReplyKind, ReplyQueued
 from events.whatsapp import MessageReceived
+from tests.conftest import person_stream
 from tests.ops.conftest import ANNA, BRUNO, Service
 
 pytestmark = pytest.mark.integration
@@ -69,7 +70,7 @@ async def test_altered_projection_row_is_named_with_its_column(journeys: Service
 async def test_tampered_event_is_named_by_the_hash_chain(journeys: Service) -> None:
     """UPDATE of one event's data column: the chain names that position."""
     store = journeys.store
-    position = await _position(store, f"conversation-{ANNA}", MessageReceived.TYPE)
+    position = await _position(store, person_stream(ANNA), MessageReceived.TYPE)
     [row] = await store.read_all(position - 1, 1)
     data = {**encode_payload(row.payload), "text": "Vorrei 20 crocchette per cane"}
     await _execute(
@@ -78,7 +79,7 @@ async def test_tampered_event_is_named_by_the_hash_chain(journeys: Service) -> N
     report = await _audit(store)
     chain = [f.message for f in report.findings if f.check == "hash_chain"]
     assert chain == [
-        f"position {position} (conversation-{ANNA} v{row.version}) does not match its sealed"
+        f"position {position} ({person_stream(ANNA)} v{row.version}) does not match its sealed"
         " hash (tampered?)"
     ]
 
@@ -88,7 +89,7 @@ async def test_queued_reply_without_outcome_is_named(journeys: Service) -> None:
     store = journeys.store
     queued = ReplyQueued(outbound_id="out-lost-1", to=BRUNO, kind=ReplyKind.TEXT, text="Ciao")
     new = NewEvent(event_id=uuid.uuid4(), payload=queued, metadata=Metadata(source="test"))
-    await store.append(f"conversation-{BRUNO}", Expect.ANY, [new])
+    await store.append(person_stream(BRUNO), Expect.ANY, [new])
     await journeys.catch_up()
     report = await _audit(store)
     [finding] = report.findings
@@ -101,7 +102,7 @@ async def test_recent_queued_reply_is_in_flight_not_a_finding(journeys: Service)
     store = journeys.store
     queued = ReplyQueued(outbound_id="out-new-1", to=BRUNO, kind=ReplyKind.TEXT, text="Ciao")
     new = NewEvent(event_id=uuid.uuid4(), payload=queued)
-    await store.append(f"conversation-{BRUNO}", Expect.ANY, [new])
+    await store.append(person_stream(BRUNO), Expect.ANY, [new])
     await journeys.catch_up()
     assert (await audit(store, grace=timedelta(minutes=5))).ok
 
@@ -109,7 +110,7 @@ async def test_recent_queued_reply_is_in_flight_not_a_finding(journeys: Service)
 async def test_gap_in_stream_versions_is_named(journeys: Service) -> None:
     """Deleting one event of a stream leaves a version gap that audit names."""
     store = journeys.store
-    stream = f"conversation-{ANNA}"
+    stream = person_stream(ANNA)
     await _execute(store, "DELETE FROM events WHERE stream = :s AND version = 2", s=stream)
     report = await _audit(store)
     versions = [f.message for f in report.findings if f.check == "versions"]
@@ -128,9 +129,7 @@ async def test_duplicate_wamid_is_named(journeys: Service) -> None:
     """The same inbound wamid recorded twice (under two event ids) is a finding."""
     store = journeys.store
     [first] = [
-        e
-        for e in await store.read_stream(f"conversation-{BRUNO}")
-        if e.type == MessageReceived.TYPE
+        e for e in await store.read_stream(person_stream(BRUNO)) if e.type == MessageReceived.TYPE
     ]
     await store.append(
         first.stream, Expect.ANY, [NewEvent(event_id=uuid.uuid4(), payload=first.payload)]
@@ -145,7 +144,7 @@ async def test_duplicate_wamid_is_named(journeys: Service) -> None:
 async def test_corrupt_row_is_named_and_the_audit_goes_on(journeys: Service) -> None:
     """A row that no longer decodes is named; the other rows are still checked."""
     store = journeys.store
-    position = await _position(store, f"conversation-{BRUNO}", MessageReceived.TYPE)
+    position = await _position(store, person_stream(BRUNO), MessageReceived.TYPE)
     await _execute(store, "UPDATE events SET data = '[]' WHERE position = :p", p=position)
     report = await _audit(store)
     assert any(f.check == "decode" and f"position {position}" in f.message for f in report.findings)

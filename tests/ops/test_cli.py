@@ -48,7 +48,8 @@ def test_replay_prints_one_line_per_event(
     """The timeline ends with the comparison verdict; exit 0 when it matches."""
     assert main(["replay", "--phone", ANNA]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith(f"replay conversation-{ANNA}: 15 events")
+    assert out[0].startswith("replay conversation-prs_")
+    assert out[0].endswith(": 15 events")
     assert out[-1] == "matches the projected row"
 
 
@@ -130,3 +131,19 @@ def test_rebuild_reports_rows_per_projection_and_one_pass(
     assert main(["rebuild", "--projection", "review_queue", "--json"]) == 0
     [line] = capsys.readouterr().out.splitlines()
     assert json.loads(line)["projection"] == "review_queue"
+
+
+def test_erase_then_replay_and_audit_still_run(
+    database: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`erase --phone` removes every readable trace; replay and audit still pass."""
+    assert main(["erase", "--phone", "328 123 4567", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["stream"].startswith("conversation-prs_")
+    blob = b"".join(p.read_bytes() for p in (database, Path(f"{database}-wal")) if p.exists())
+    assert ANNA.removeprefix("+").encode() not in blob
+    assert b"crocchette per cane e una lettiera" not in blob
+    assert main(["replay", "--stream", report["stream"]]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "matches the projected row"
+    assert main(["audit", "--grace", "0"]) == 0
+    assert main(["erase", "--phone", ANNA]) == 2  # nothing left to erase

@@ -9,6 +9,7 @@ import pytest
 from adapters.ops.export import export_person
 from adapters.ops.targets import TargetError
 from adapters.store.event_store import EventStore
+from tests.conftest import person_stream
 from tests.ops.conftest import ANNA, BRUNO, JOURNEYS, Service
 
 pytestmark = pytest.mark.integration
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.integration
 async def test_export_holds_the_whole_conversation_stream(journeys: Service) -> None:
     """Every event of the person's stream is exported with its data."""
     doc = await export_person(journeys.store, ANNA)
-    stored = await journeys.store.read_stream(f"conversation-{ANNA}")
+    stored = await journeys.store.read_stream(person_stream(ANNA))
     assert [e["position"] for e in doc["events"]] == [e.position for e in stored]
     assert doc["subject"]["phone"] == ANNA
 

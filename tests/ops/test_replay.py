@@ -16,6 +16,7 @@ from adapters.store.types import Expect
 from events.base import NewEvent
 from events.orders import OrderAccepted, OrderDrafted
 from projections.messages import conversation_id
+from tests.conftest import person_stream
 from tests.ops.conftest import ANNA, BRUNO, CARLA, JOURNEYS, Service
 
 pytestmark = pytest.mark.integration
@@ -24,14 +25,14 @@ pytestmark = pytest.mark.integration
 @pytest.mark.parametrize("phone", list(JOURNEYS))
 async def test_every_journey_replays_to_its_projected_row(journeys: Service, phone: str) -> None:
     """No difference between the fold and the projected conversation row."""
-    result = await replay(journeys.store, f"conversation-{phone}")
+    result = await replay(journeys.store, person_stream(phone))
     assert result.compared
     assert result.differences == []
 
 
 async def test_order_journey_passes_through_awaiting_confirmation(journeys: Service) -> None:
     """The cart proposal moves to awaiting_confirmation, the confirmation back to pending."""
-    result = await replay(journeys.store, f"conversation-{ANNA}")
+    result = await replay(journeys.store, person_stream(ANNA))
     moves = [(s.type, s.stage) for s in result.steps if s.changed]
     assert moves == [
         ("conversation.cart_proposed", "awaiting_confirmation"),
@@ -42,14 +43,14 @@ async def test_order_journey_passes_through_awaiting_confirmation(journeys: Serv
 
 async def test_support_journey_ends_open(journeys: Service) -> None:
     """The escalation hands the conversation to people."""
-    result = await replay(journeys.store, f"conversation-{BRUNO}")
+    result = await replay(journeys.store, person_stream(BRUNO))
     assert result.final_stage == "open"
     assert [s.type for s in result.steps if s.changed] == ["conversation.escalated"]
 
 
 async def test_until_position_stops_early_and_skips_the_comparison(journeys: Service) -> None:
     """--until 5 keeps only events up to position 5."""
-    result = await replay(journeys.store, f"conversation-{ANNA}", until=Until(position=5))
+    result = await replay(journeys.store, person_stream(ANNA), until=Until(position=5))
     assert [s.position for s in result.steps] == [2, 3, 4, 5]
     assert not result.compared
 
@@ -58,7 +59,7 @@ async def test_altered_row_is_reported_as_a_difference(journeys: Service) -> Non
     """A stage changed in the table behind the projection's back is shown."""
     async with journeys.store.engines.writer.begin() as conn:
         await conn.execute(text("UPDATE whatsapp_conversations SET stage = 'resolved'"))
-    result = await replay(journeys.store, f"conversation-{CARLA}")
+    result = await replay(journeys.store, person_stream(CARLA))
     assert result.differences == ["stage: projected 'resolved', replay 'pending'"]
 
 
@@ -66,15 +67,15 @@ async def test_missing_row_is_reported(journeys: Service) -> None:
     """A conversation without its projected row is a difference."""
     async with journeys.store.engines.writer.begin() as conn:
         await conn.execute(text("DELETE FROM whatsapp_conversations"))
-    result = await replay(journeys.store, f"conversation-{CARLA}")
+    result = await replay(journeys.store, person_stream(CARLA))
     assert result.differences == [
-        f"whatsapp_conversations has no row {conversation_id(f'conversation-{CARLA}')}"
+        f"whatsapp_conversations has no row {conversation_id(person_stream(CARLA))}"
     ]
 
 
 async def test_verbose_adds_each_events_data(journeys: Service) -> None:
     """--verbose carries the stored data of every step."""
-    result = await replay(journeys.store, f"conversation-{ANNA}", verbose=True)
+    result = await replay(journeys.store, person_stream(ANNA), verbose=True)
     assert result.steps[0].data["text"] == JOURNEYS[ANNA][0]
     assert any("'text': " in line for line in lines(result))
 
@@ -96,8 +97,8 @@ async def test_order_relay_streams_fold_with_the_relay_machine(store: EventStore
 
 async def test_conversation_id_resolves_to_its_stream(journeys: Service) -> None:
     """--conversation takes the projected id and finds the stream from the log."""
-    cid = conversation_id(f"conversation-{BRUNO}")
-    assert await resolve(journeys.store, conversation=cid) == f"conversation-{BRUNO}"
+    cid = conversation_id(person_stream(BRUNO))
+    assert await resolve(journeys.store, conversation=cid) == person_stream(BRUNO)
 
 
 async def test_unknown_conversation_id_is_a_clear_error(store: EventStore) -> None:

@@ -12,6 +12,7 @@ from adapters.ops.whatif import what_if
 from core.catalog import Catalog
 from core.ports import AssistantTrace, Reply, ReplyRequest, Turn, Understood
 from core.understanding import Intent, Understanding
+from tests.conftest import person_stream
 from tests.ops.conftest import ANNA, BRUNO, Service, at
 
 pytestmark = pytest.mark.integration
@@ -46,17 +47,15 @@ async def test_changed_classification_is_reported_per_turn(journeys: Service) ->
     """Reading every message as chat changes the order and the support turns."""
     report = await what_if(journeys.store, EverythingIsChat(), load_catalog(None))
     changed = {(d.stream, d.aspect, d.recorded, d.today) for d in report.differences}
-    assert (f"conversation-{ANNA}", "classification", "order_request", "general_chat") in changed
-    assert (f"conversation-{BRUNO}", "classification", "support_request", "general_chat") in changed
+    assert (person_stream(ANNA), "classification", "order_request", "general_chat") in changed
+    assert (person_stream(BRUNO), "classification", "support_request", "general_chat") in changed
 
 
 async def test_changed_classification_changes_the_answer(journeys: Service) -> None:
     """The support turn would no longer escalate: the answer differs too."""
     report = await what_if(journeys.store, EverythingIsChat(), load_catalog(None))
     [answer] = [
-        d
-        for d in report.differences
-        if d.stream == f"conversation-{BRUNO}" and d.aspect == "answer"
+        d for d in report.differences if d.stream == person_stream(BRUNO) and d.aspect == "answer"
     ]
     assert "conversation.escalated" in answer.recorded
     assert "conversation.escalated" not in answer.today
@@ -67,9 +66,7 @@ async def test_changed_catalogue_changes_the_match(journeys: Service) -> None:
     demo = load_catalog(None)
     fewer = Catalog.of(demo.dealers, (p for p in demo.products if "lettiera" not in p.name.lower()))
     report = await what_if(journeys.store, OfflineAssistant(), fewer)
-    assert any(
-        d.stream == f"conversation-{ANNA}" and d.aspect == "match" for d in report.differences
-    )
+    assert any(d.stream == person_stream(ANNA) and d.aspect == "match" for d in report.differences)
 
 
 async def test_since_limits_the_turns_replayed(journeys: Service) -> None:

@@ -73,3 +73,13 @@ def test_remember_keeps_a_late_arrival_inside_the_window() -> None:
     """Out-of-order timestamps within the minute still count."""
     kept = remember((T0 + timedelta(seconds=30),), T0 + timedelta(seconds=5))
     assert kept == (T0 + timedelta(seconds=5), T0 + timedelta(seconds=30))
+
+
+def test_remember_in_order_equals_the_window_of_everything() -> None:
+    """The in-order fast path keeps exactly what the general rule keeps."""
+    recent: tuple[datetime, ...] = ()
+    for i, gap in enumerate([0, 5, 5, 30, 1, 59, 60, 61, 0, 120, 3] * 3):
+        now = (recent[-1] if recent else T0) + timedelta(seconds=gap)
+        expected = in_window((*recent, now), now)
+        recent = remember(recent, now)
+        assert recent == expected, i

@@ -65,7 +65,9 @@ def action(kind: AgentActionKind) -> Handler:
         agent = request[PRINCIPAL].agent
         for _ in range(ATTEMPTS):
             try:
-                result = await _decide_and_append(request, stream_of(row), kind, agent, text)
+                result = await _decide_and_append(
+                    request, await stream_of(request.app[DEPS].store, row), kind, agent, text
+                )
             except StreamVersionConflictError:
                 continue
             status = 202 if kind is AgentActionKind.REPLY else 200

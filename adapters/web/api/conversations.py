@@ -7,6 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from adapters.readmodel.queries import ConversationFilter, NotFoundError
+from adapters.store.event_store import EventStore
 from adapters.web.api.common import (
     READ_MODEL,
     choice_param,
@@ -69,13 +70,22 @@ async def list_messages(request: web.Request) -> web.Response:
     return json_response({"items": page.items, "next_cursor": page.next_cursor})
 
 
-def stream_of(row: dict[str, Any]) -> str:
-    """The event stream behind a conversation row (its id is derived from the stream)."""
+async def stream_of(store: EventStore, row: dict[str, Any]) -> str:
+    """The event stream behind a conversation row (its id is derived from the stream).
+
+    Streams are named by the person id of the row's phone (or BSUID), or by the phone
+    itself for logs written before pseudonyms (docs/adr/0007-crypto-shredding.md).
+    """
     key = row.get("phone")
     if key:
-        for stream in (f"conversation-{key}", f"conversation-bsuid:{key}"):
-            if conversation_id(stream) == row["id"]:
-                return stream
+        for subject in (key, f"bsuid:{key}"):
+            person = await store.people.find(subject)
+            candidates = [f"conversation-{subject}"]
+            if person is not None:
+                candidates.insert(0, f"conversation-{person}")
+            for stream in candidates:
+                if conversation_id(stream) == row["id"]:
+                    return stream
     raise NotFoundError("this conversation has no known event stream")
 
 
@@ -98,7 +108,7 @@ async def timeline(request: web.Request) -> web.Response:
     after = int_param(request, "after", 0, 0, 2**31)
     limit = int_param(request, "limit", 500, 1, MAX_TIMELINE)
     row = await visible_conversation(request)
-    stream = stream_of(row)
+    stream = await stream_of(request.app[DEPS].store, row)
     history = await request.app[DEPS].store.read_stream(stream, after_version=after)
     shown = history[:limit]
     more = len(history) > limit

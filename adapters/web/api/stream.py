@@ -64,7 +64,7 @@ class Visibility:
 
     def __init__(self, scope: Scope, store: EventStore) -> None:
         self.scope, self.store = scope, store
-        self._own = conversation_stream(scope.dealer_phone) if scope.dealer_phone else None
+        self._own: str | None = None  # the dealer's stream, named by their person id
         self._relay_dealer: dict[str, str | None] = {}
 
     async def shows(self, event: RecordedEvent) -> bool:
@@ -76,6 +76,12 @@ class Visibility:
             return False
         if event.stream.startswith("order-"):
             return await self._dealer_of(event.stream) == self.scope.dealer_id
+        if self._own is None and self.scope.dealer_phone:
+            phone = self.scope.dealer_phone
+            person = await self.store.people.find(phone)  # kept once it exists
+            if person is None:
+                return event.stream == conversation_stream(phone)
+            self._own = conversation_stream(person)
         return self._own is not None and event.stream == self._own
 
     async def _dealer_of(self, stream: str) -> str | None:
