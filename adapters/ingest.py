@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from adapters.meta.parse import ParsedDelivery, StreamEvent, parse_delivery
+from adapters.store.event_store import STORE_ERRORS
 from adapters.store.group_commit import GroupCommitter
 from adapters.store.people import People
-from adapters.store.types import AppendRequest, Expect
+from adapters.store.types import AppendRequest, Expect, StoreUnavailableError
 from core.phones import conversation_stream
 
 
@@ -46,7 +47,10 @@ class Ingestor:
     async def ingest(self, body: bytes, content_type: str = "application/json") -> IngestOutcome:
         """Record ``body`` and its facts durably; raises StoreUnavailableError if it cannot."""
         parsed = parse_delivery(body, received_at=self._clock(), content_type=content_type)
-        parsed = await pseudonymise(parsed, self.committer.store.people)
+        try:
+            parsed = await pseudonymise(parsed, self.committer.store.people)
+        except STORE_ERRORS as exc:  # the person table is in the same database
+            raise StoreUnavailableError(f"person lookup failed: {exc}"[:300]) from exc
         results = await self.committer.append(_unit(parsed))
         appended = [a for r in results for a in r.appended]
         return IngestOutcome(

@@ -73,7 +73,7 @@ class NotifySender:
                 stream, cause, "*", PushRecordedOnly(notification_id=nid, reason="no_credentials")
             )
             return
-        devices = await self.devices.list(request.audience, request.owner)
+        devices = await self._devices(request)
         if not devices:
             await self._record(
                 stream, cause, "*", PushRecordedOnly(notification_id=nid, reason="no_devices")
@@ -83,6 +83,14 @@ class NotifySender:
             if (nid, device.fingerprint) not in done:
                 outcome = await self._send(self.client, request, device)
                 await self._record(stream, cause, device.fingerprint, outcome)
+
+    async def _devices(self, request: PushRequested) -> list[Device]:
+        """The audience's devices; a customer's found through the phone behind their person
+        id (none once the person is erased)."""
+        if request.owner is None:
+            return list(await self.devices.list(request.audience, None))
+        phone = await self.store.people.subject_of(request.owner)
+        return list(await self.devices.list(request.audience, phone)) if phone else []
 
     async def _send(self, client: PushClient, request: PushRequested, device: Device) -> Any:
         nid, fp = request.notification_id, device.fingerprint

@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 from uuid import UUID, SafeUUID
 
+import asyncpg
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -101,6 +102,12 @@ _PG_READ_ALL_OF_TYPES = (
 _SQLITE_READ_STREAM = _SELECT + " WHERE stream = ? AND version > ? ORDER BY version"
 _PG_READ_STREAM = _SELECT + " WHERE stream = $1 AND version > $2 ORDER BY version"
 _DB_ERRORS = (OperationalError, DBAPIError, sqlite3.Error, OSError)
+# What a database that is down or unreachable raises, through SQLAlchemy or a raw driver.
+STORE_ERRORS: tuple[type[BaseException], ...] = (
+    *_DB_ERRORS,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+)
 
 Outcome = list[AppendResult] | BaseException
 # An encoded event: (id, stored id: hex on SQLite / the UUID on PostgreSQL, type,

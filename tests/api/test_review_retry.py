@@ -28,12 +28,16 @@ from events.base import NewEvent
 from events.conversation import AssistantFailed
 from events.engine import ReactorEventParked
 from tests.api.conftest import CATALOG, CUSTOMER, Api
-from tests.conftest import drop_pg_schema, make_pg_engines
+from tests.conftest import drop_pg_schema, make_pg_engines, person_stream
 from tests.e2e.conftest import Client
 from tests.e2e.conftest import test_settings as settings_for
 
 pytestmark = pytest.mark.e2e
-STREAM = f"conversation-{CUSTOMER}"
+
+
+def stream() -> str:
+    """The customer's conversation stream (named by their person id once they wrote)."""
+    return person_stream(CUSTOMER)
 
 
 class RetryApi(Api):
@@ -125,7 +129,7 @@ async def test_a_failed_send_is_queued_again_and_delivered(api: RetryApi) -> Non
     await api.until(lambda: _accepted(api))
     [sent] = api.fake.accepted
     assert sent["biz_opaque_callback_data"] == retry["outbound_id"]
-    history = await api.deps.store.read_stream(STREAM)
+    history = await api.deps.store.read_stream(stream())
     queued = {e.payload.outbound_id: e for e in history if e.type == "conversation.reply_queued"}
     original, again = queued[retry["original_outbound_id"]], queued[retry["outbound_id"]]
     assert again.payload.text == original.payload.text
@@ -148,7 +152,7 @@ async def test_retrying_twice_is_409_and_sends_once(api: RetryApi) -> None:
     assert (await api.retry(item["id"])).status == 202
     again = await api.retry(item["id"])
     assert again.status == 409
-    history = await api.deps.store.read_stream(STREAM)
+    history = await api.deps.store.read_stream(stream())
     assert len([e for e in history if e.type == "engine.review_item_retried"]) == 1
 
 
@@ -159,7 +163,7 @@ async def test_roles_unknown_ids_and_bad_input(api: RetryApi) -> None:
     assert (await api.retry(item["id"], who=None)).status == 401
     assert (await api.retry(str(uuid.uuid4()))).status == 404
     assert (await api.retry(item["id"], query="?force=1")).status == 422
-    history = await api.deps.store.read_stream(STREAM)
+    history = await api.deps.store.read_stream(stream())
     assert [e for e in history if e.type == "engine.review_item_retried"] == []
     assert (await api.items())["outbound_failed"]["status"] == "open"
 
@@ -180,11 +184,11 @@ async def test_an_opted_out_customer_gets_nothing(api: RetryApi) -> None:
     item = await api.failed_greeting()
     await api.say(CUSTOMER, "STOP")
     await api.settle()
-    before = await api.deps.store.read_stream(STREAM)
+    before = await api.deps.store.read_stream(stream())
     refused = await api.retry(item["id"])
     assert refused.status == 409
     assert "opted out" in (await refused.json())["error"]
-    assert len(await api.deps.store.read_stream(STREAM)) == len(before)
+    assert len(await api.deps.store.read_stream(stream())) == len(before)
 
 
 async def test_outside_the_window_the_retry_is_409_with_a_template_hint(api: RetryApi) -> None:
@@ -192,20 +196,20 @@ async def test_outside_the_window_the_retry_is_409_with_a_template_hint(api: Ret
     item = await api.failed_greeting()
     later = datetime.now(UTC) + timedelta(hours=25)
     api.client.app[RETRIER].clock = lambda: later
-    before = len(await api.deps.store.read_stream(STREAM))
+    before = len(await api.deps.store.read_stream(stream()))
     refused = await api.retry(item["id"])
     assert refused.status == 409
     body = await refused.json()
     assert "24 hours" in body["error"]
     assert "template" in body["hint"]
-    assert len(await api.deps.store.read_stream(STREAM)) == before
+    assert len(await api.deps.store.read_stream(stream())) == before
 
 
 async def test_an_assistant_failure_cannot_be_re_run(api: RetryApi) -> None:
     """No machinery re-runs an assistant turn: 409 with what to do instead."""
     failed = AssistantFailed(operation="understand", error="timeout", wamids=("wamid.X",))
     await api.deps.store.append(
-        STREAM, Expect.ANY, [NewEvent(event_id=uuid.uuid4(), payload=failed)]
+        stream(), Expect.ANY, [NewEvent(event_id=uuid.uuid4(), payload=failed)]
     )
     await api.settle()
     item = (await api.items())["assistant_failed"]
@@ -218,7 +222,7 @@ async def park(api: RetryApi, position: int) -> dict[str, Any]:
     """Park the event at ``position`` for the conversation reactor; the item it opens."""
     parked = ReactorEventParked(
         reactor="conversation",
-        stream=STREAM,
+        stream=stream(),
         position=position,
         event_type="whatsapp.message_received",
         error="AssistantError: down",
@@ -234,7 +238,7 @@ async def test_a_parked_event_is_re_driven_through_reprocess(api: RetryApi) -> N
     """The conversation reactor re-drives the parked message; the item turns retried."""
     await api.say(CUSTOMER, "Buongiorno!", wait=5)
     await api.settle()
-    history = await api.deps.store.read_stream(STREAM)
+    history = await api.deps.store.read_stream(stream())
     message = next(e for e in history if e.type == "whatsapp.message_received")
     item = await park(api, message.position)
     response = await api.retry(item["id"])

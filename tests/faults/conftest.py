@@ -49,7 +49,8 @@ class Wired:
 
     async def history(self, phone_digits: str) -> list[RecordedEvent]:
         """The conversation stream of ``phone_digits``."""
-        return await self.deps.store.read_stream(f"conversation-+{phone_digits}")
+        stream = await self.deps.store.people.stream_of(f"conversation-+{phone_digits}")
+        return await self.deps.store.read_stream(stream)
 
     async def review(self) -> list[dict[str, Any]]:
         """The open review items, read through ``GET /api/review`` with an admin token."""

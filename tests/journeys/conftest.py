@@ -94,7 +94,8 @@ class Journey:
         raise AssertionError(f"nothing with {contains!r} reached {phone}; got {texts}")
 
     async def stream(self, name: str) -> list[Any]:
-        """The payloads of one stream."""
+        """The payloads of one stream (a phone's conversation found through its person)."""
+        name = await self.deps.store.people.stream_of(name)
         return [e.payload for e in await self.deps.store.read_stream(name)]
 
     async def until(self, check: Callable[[], Awaitable[bool]]) -> None:
@@ -223,7 +224,8 @@ class GraphJourney:
         raise AssertionError(f"nothing with {contains!r} reached {phone}; got {got}")
 
     async def stream(self, name: str) -> list[Any]:
-        """The payloads of one stream."""
+        """The payloads of one stream (a phone's conversation found through its person)."""
+        name = await self.deps.store.people.stream_of(name)
         return [e.payload for e in await self.deps.store.read_stream(name)]
 
 

@@ -112,7 +112,8 @@ async def test_without_a_customer_device_or_fcm_the_push_is_recorded_only(
     await until(recorded)
     relay = await j.stream(f"order-{relay_id}")
     pushes = [p for p in relay if isinstance(p, PushRequested) and p.reason == "delivered"]
-    assert [(p.audience, p.owner) for p in pushes] == [("customer", CUSTOMER)]
+    person = await j.deps.store.people.find(CUSTOMER)  # the owner is her person id
+    assert [(p.audience, p.owner) for p in pushes] == [("customer", person)]
 
 
 async def test_other_statuses_are_recorded_but_tell_nobody(
