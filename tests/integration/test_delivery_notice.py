@@ -55,9 +55,11 @@ async def delivered(store: EventStore, customer_wrote: datetime, *extra: object)
         wamid="wamid.C1", wa_id=CUSTOMER[1:], phone=CUSTOMER, bsuid=None,
         kind="text", text="vorrei una lettiera", sent_at=customer_wrote,
     )  # fmt: skip
-    await put(store, f"conversation-{CUSTOMER}", message, *extra)
+    person = await store.people.person_of(CUSTOMER)  # streams are named by person ids
+    conversation = f"conversation-{person}"
+    await put(store, conversation, message, *extra)
     drafted = OrderDrafted(
-        relay_id=RID, customer_key=CUSTOMER, cart_id="cart-1", dealer_id="d-pet",
+        relay_id=RID, customer_key=person, cart_id="cart-1", dealer_id="d-pet",
         dealer_phone="+39328185464", lines=(LINE,), total=Decimal("8.90"),
     )  # fmt: skip
     await put(
@@ -88,7 +90,7 @@ async def delivered(store: EventStore, customer_wrote: datetime, *extra: object)
     relay = [e.payload for e in await store.read_stream(relay_stream(RID))]
     assert len([p for p in relay if isinstance(p, OrderDelivered)]) == 1
     assert len([p for p in relay if isinstance(p, PushRequested)]) == 1
-    return [e.payload for e in await store.read_stream(f"conversation-{CUSTOMER}")]
+    return [e.payload for e in await store.read_stream(conversation)]
 
 
 async def test_inside_the_window_the_customer_gets_a_text(store: EventStore) -> None:

@@ -77,6 +77,22 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("POST", "/api/review/{id}/dismiss"): Entry(
         sample="/api/review/no-such-item/dismiss", anonymous=401, roles=STAFF, cookie_csrf=True
     ),
+    ("POST", "/api/review/{id}/retry"): Entry(
+        sample="/api/review/no-such-item/retry", anonymous=401, roles=STAFF, cookie_csrf=True
+    ),
+    ("GET", "/api/devices"): Entry(sample="/api/devices", anonymous=401, roles=STAFF),
+    ("POST", "/api/devices"): Entry(
+        sample="/api/devices",
+        anonymous=401,
+        roles=STAFF,
+        body={"owner_kind": "support", "owner_id": "marta", "token": "matrix-device-token"},
+        cookie_csrf=True,
+    ),
+    ("DELETE", "/api/devices/{token}"): Entry(
+        sample="/api/devices/no-such-token", anonymous=401, roles=STAFF, cookie_csrf=True
+    ),
+    # No MARKET_WEBHOOK_SECRET in this service: the market webhook fails closed.
+    ("POST", "/market/webhook"): Entry(sample="/market/webhook", anonymous=503, body={}),
     ("GET", "/api/counters"): Entry(sample="/api/counters", anonymous=401, roles=STAFF),
     ("GET", "/api/dealers"): Entry(sample="/api/dealers", anonymous=401, roles=ANY_ROLE),
     ("GET", "/api/catalog"): Entry(sample="/api/catalog", anonymous=401, roles=ANY_ROLE),
@@ -213,9 +229,9 @@ async def _other_cases(c: Caller, method: str, path: str) -> None:
     await c.expect("anonymous", {}, {c.entry.anonymous})
     if (method, path) == ("POST", "/simulate"):
         await c.expect("wrong bearer", c.bearer("nope"), {401})
-        await c.expect(
-            "an API admin token is not the dashboard token", c.bearer(c.api.secrets["admin"]), {401}
-        )
+        # Staff API tokens are let in (then the empty body is refused); a dealer's is not.
+        await c.expect("an API admin token", c.bearer(c.api.secrets["admin"]), {422})
+        await c.expect("a dealer's API token", c.bearer(c.api.secrets["dealer_b"]), {403})
         await c.expect("dashboard token", c.bearer(DASHBOARD_TOKEN), {422})
     if (method, path) == ("POST", "/webhook"):
         await c.expect("wrong signature", {"X-Hub-Signature-256": "sha256=" + "0" * 64}, {403})

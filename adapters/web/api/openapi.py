@@ -304,7 +304,7 @@ PATHS.update(
                         "rider, support or customer",
                         {"type": "string", "enum": ["rider", "support", "customer"]},
                     ),
-                    _query("owner_id", "the owner's phone or agent name", {"type": "string"}),
+                    _query("owner_id", "the owner's phone or agent name", TEXT),
                 ],
                 errors=(403, 422),
             ),
@@ -334,7 +334,7 @@ PATHS.update(
                         "in": "path",
                         "required": True,
                         "description": "the FCM token, or the 12-hex-digit fingerprint",
-                        "schema": {"type": "string"},
+                        "schema": {"type": "string", "pattern": "^[A-Za-z0-9_:.\\-]{1,4096}$"},
                     }
                 ],
                 errors=(403, 404, 422),

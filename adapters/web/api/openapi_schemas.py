@@ -217,7 +217,12 @@ SCHEMAS.update(
                 "owner_kind": _DEVICE_KIND,
                 "owner_id": {
                     "type": "string",
-                    "description": "a rider's or customer's phone, or a support agent's name",
+                    "minLength": 1,
+                    "maxLength": 128,
+                    "pattern": "^[^\\u0000-\\u001f\\u007f]*[^\\s\\u0000-\\u001f\\u007f]"
+                    "[^\\u0000-\\u001f\\u007f]*$",
+                    "description": "a rider's or customer's phone (a valid number), or a"
+                    " support agent's name",
                 },
                 "token": {"type": "string", "pattern": "^[A-Za-z0-9_:.\\-]{1,4096}$"},
                 "platform": _PLATFORM,
