@@ -83,6 +83,23 @@ class MaskPhonesFilter(logging.Filter):
         return True
 
 
+def _stderr_logger(*_args: Any) -> structlog.PrintLogger:
+    """A logger on whatever ``sys.stderr`` is now (tests swap it, and close the old one)."""
+    return structlog.PrintLogger(sys.stderr)
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A stdlib handler writing to the current ``sys.stderr``, not the one at setup."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 def configure_logging(level: str = "info", fmt: str | None = None) -> None:
     """Configure structlog and the stdlib root logger; safe to call more than once."""
     use_json = fmt == "json" or (fmt is None and not sys.stderr.isatty())
@@ -102,12 +119,12 @@ def configure_logging(level: str = "info", fmt: str | None = None) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )
-    logging.basicConfig(
-        level=numeric, stream=sys.stderr, format="%(levelname)s %(name)s %(message)s"
-    )
+    stderr = _StderrHandler()
+    stderr.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+    logging.basicConfig(level=numeric, handlers=[stderr])
     for handler in logging.getLogger().handlers:
         if not any(isinstance(f, MaskPhonesFilter) for f in handler.filters):
             handler.addFilter(MaskPhonesFilter())

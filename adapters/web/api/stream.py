@@ -27,7 +27,7 @@ from adapters.web.api.common import (
     scope_of,
 )
 from adapters.web.keys import DEPS, SHUTTING_DOWN
-from core.phones import conversation_stream
+from core.phones import conversation_stream, is_person_id
 from events.base import RecordedEvent
 from events.codec import encode_payload
 from events.orders import OrderDrafted
@@ -92,8 +92,8 @@ class Visibility:
         return self._relay_dealer[stream]
 
 
-def frame(event: RecordedEvent) -> bytes:
-    """One SSE frame for ``event``."""
+def frame(event: RecordedEvent, data: dict[str, Any] | None = None) -> bytes:
+    """One SSE frame for ``event`` (``data``: its payload as sent, when rewritten)."""
     body: dict[str, Any] = {
         "position": event.position,
         "stream": event.stream,
@@ -102,9 +102,21 @@ def frame(event: RecordedEvent) -> bytes:
         "conversation_id": (
             conversation_id(event.stream) if event.stream.startswith("conversation-") else None
         ),
-        "data": encode_payload(event.payload),
+        "data": data if data is not None else encode_payload(event.payload),
     }
     return f"id: {event.position}\nevent: {event.type}\ndata: {dumps(body)}\n\n".encode()
+
+
+async def _addressed(event: RecordedEvent, store: EventStore) -> dict[str, Any] | None:
+    """A queued reply names its recipient by the phone the dashboard knows, not by the
+    pseudonymous person id it is stored under (``[erased]`` once the person is erased)."""
+    if event.type != "conversation.reply_queued":
+        return None
+    data = encode_payload(event.payload)
+    to = data.get("to")
+    if isinstance(to, str) and is_person_id(to):
+        data["to"] = await store.people.subject_of(to) or "[erased]"
+    return data
 
 
 async def _start(request: web.Request, store: EventStore) -> int:
@@ -144,7 +156,7 @@ async def stream(request: web.Request) -> web.StreamResponse:
             for event in batch:
                 cursor = event.position
                 if await visible.shows(event):
-                    await response.write(frame(event))
+                    await response.write(frame(event, await _addressed(event, store)))
                     quiet_since = loop.time()
             if len(batch) == options.batch:
                 continue
