@@ -256,7 +256,8 @@ def main(argv: list[str] | None = None) -> int:
                     print=None, access_log=None)  # fmt: skip
         return 0
     if args.ingest_server is not None:
-        web.run_app(ingest_only_app(), host="127.0.0.1", port=args.ingest_server, print=None)
+        web.run_app(ingest_only_app(), host="127.0.0.1", port=args.ingest_server, print=None,
+                    access_log=None)  # fmt: skip
         return 0
     if args.client is not None:
         result = asyncio.run(run_client(args.client, args.connections, args.duration, n))
