@@ -37,7 +37,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import asyncpg
 from aiohttp import web
 
 from adapters.auth.tokens import Role, TokenStore
@@ -47,7 +46,7 @@ from adapters.settings import Settings
 from adapters.store.engine import Engines, create_engines
 from adapters.store.migrations import migrate
 from projections.messages import conversation_id
-from scripts.bench_rebuild import PG_URL, pg_execute
+from scripts.bench_rebuild import PG_URL, pg_execute, reachable_backends
 from scripts.synthetic_log import REPLIES, TEXTS, phone_of
 
 GOAL_MS = 50.0
@@ -240,13 +239,7 @@ async def run(args: argparse.Namespace) -> tuple[list[Result], list[str]]:
     results: list[Result] = []
     notes: list[str] = []
     with tempfile.TemporaryDirectory(prefix="dloop-bench-api-") as tmp:
-        for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
-            if backend == "postgres":
-                try:
-                    await pg_execute(args.pg_url, "SELECT 1")
-                except (OSError, asyncpg.PostgresError) as exc:
-                    notes.append(f"PostgreSQL skipped: {exc}")
-                    continue
+        for backend in await reachable_backends(args.backends, args.pg_url, notes):
             results += await bench_backend(backend, Path(tmp), args)
     return results, notes
 

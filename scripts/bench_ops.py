@@ -23,24 +23,18 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-import asyncpg
-from sqlalchemy.engine import make_url
 
 from adapters.ops.audit import audit
 from adapters.ops.hashchain import seal
 from adapters.ops.replay import replay
 from adapters.readmodel.registry import all_projections
 from adapters.readmodel.runner import runner_for
-from adapters.store.engine import Engines, create_engines
 from adapters.store.event_store import EventStore
-from adapters.store.migrations import migrate
 from adapters.store.types import AppendRequest, Expect
 from events.base import Metadata, NewEvent
 from events.conversation import (
@@ -53,6 +47,7 @@ from events.conversation import (
 from events.engine import TurnProcessed
 from events.outbox import OutboundAttempted
 from events.whatsapp import MessageReceived, WebhookReceived
+from scripts.bench_rebuild import fresh_store, reachable_backends
 
 PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 REPLAY_GOAL_MS = 200.0
@@ -163,51 +158,17 @@ async def bench_audit(backend: str, store: EventStore, events: int) -> Result:
     return Result(backend, "audit", report.events, seconds, cpu, None, None, len(report.findings))
 
 
-@asynccontextmanager
-async def fresh_store(backend: str, tmp: Path, pg_url: str) -> AsyncIterator[EventStore]:
-    """An empty, migrated store on ``backend``; removed afterwards."""
-    schema = f"bench_ops_{uuid.uuid4().hex[:10]}"
-    engines: Engines
-    if backend == "sqlite":
-        engines = create_engines(f"sqlite+aiosqlite:///{tmp}/{schema}.db")
-    else:
-        await _pg(pg_url, f'CREATE SCHEMA "{schema}"')
-        engines = create_engines(pg_url, pg_schema=schema)
-    try:
-        await migrate(engines)
-        yield EventStore(engines)
-    finally:
-        await engines.dispose()
-        if backend == "postgres":
-            await _pg(pg_url, f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-
-
-async def _pg(pg_url: str, sql: str) -> None:
-    dsn = make_url(pg_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    conn = await asyncpg.connect(dsn, timeout=5)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 async def run(args: argparse.Namespace) -> tuple[list[Result], list[str]]:
     """Both phases on every reachable backend."""
     results: list[Result] = []
     notes: list[str] = []
     with tempfile.TemporaryDirectory(prefix="dloop-bench-ops-") as tmp:
-        for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
-            if backend == "postgres":
-                try:
-                    await _pg(args.pg_url, "SELECT 1")
-                except (OSError, asyncpg.PostgresError) as exc:
-                    notes.append(f"PostgreSQL skipped: {exc}")
-                    continue
-            async with fresh_store(backend, Path(tmp), args.pg_url) as store:
+        for backend in await reachable_backends(args.backends, args.pg_url, notes):
+            async with fresh_store(backend, Path(tmp), args.pg_url, "bench_ops") as store:
                 results.append(
                     await bench_replay(backend, store, args.replay_events, args.replay_runs)
                 )
-            async with fresh_store(backend, Path(tmp), args.pg_url) as store:
+            async with fresh_store(backend, Path(tmp), args.pg_url, "bench_ops") as store:
                 results.append(await bench_audit(backend, store, args.events))
     return results, notes
 

@@ -80,9 +80,12 @@ class Result:
 
 
 @asynccontextmanager
-async def fresh_store(backend: str, tmp: Path, pg_url: str) -> AsyncIterator[EventStore]:
-    """An empty, migrated store on ``backend``; removed afterwards."""
-    schema = f"bench_rebuild_{uuid.uuid4().hex[:10]}"
+async def fresh_store(
+    backend: str, tmp: Path, pg_url: str, prefix: str = "bench_rebuild"
+) -> AsyncIterator[EventStore]:
+    """An empty, migrated store on ``backend`` (a SQLite file or a PostgreSQL schema named
+    ``prefix_<random>``); removed afterwards."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
     engines: Engines
     if backend == "sqlite":
         engines = create_engines(f"sqlite+aiosqlite:///{tmp}/{schema}.db")
@@ -96,6 +99,20 @@ async def fresh_store(backend: str, tmp: Path, pg_url: str) -> AsyncIterator[Eve
         await engines.dispose()
         if backend == "postgres":
             await pg_execute(pg_url, f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+async def reachable_backends(spec: str, pg_url: str, notes: list[str]) -> list[str]:
+    """The backends of ``spec`` (``sqlite,postgres``) that answer; a note for the others."""
+    backends = []
+    for backend in [b.strip() for b in spec.split(",") if b.strip()]:
+        if backend == "postgres":
+            try:
+                await pg_execute(pg_url, "SELECT 1")
+            except (OSError, asyncpg.PostgresError) as exc:
+                notes.append(f"PostgreSQL skipped: {exc}")
+                continue
+        backends.append(backend)
+    return backends
 
 
 async def pg_execute(pg_url: str, sql: str) -> None:
@@ -169,13 +186,7 @@ async def run(args: argparse.Namespace) -> tuple[list[Result], list[str]]:
     results: list[Result] = []
     notes: list[str] = []
     with tempfile.TemporaryDirectory(prefix="dloop-bench-rebuild-") as tmp:
-        for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
-            if backend == "postgres":
-                try:
-                    await pg_execute(args.pg_url, "SELECT 1")
-                except (OSError, asyncpg.PostgresError) as exc:
-                    notes.append(f"PostgreSQL skipped: {exc}")
-                    continue
+        for backend in await reachable_backends(args.backends, args.pg_url, notes):
             if args.baseline_events:
                 async with fresh_store(backend, Path(tmp), args.pg_url) as store:
                     results += await bench_baseline(backend, store, args.baseline_events)
