@@ -22,7 +22,7 @@ from adapters.store.schema import checkpoints
 from adapters.store.subscriptions import BackgroundLoop
 from events.base import RecordedEvent
 from events.conversation import AssistantFailed, MessageUnderstood, OutboundFailed, OutboundSent
-from events.models import ModelAlerted, ModelsChecked
+from events.models import ModelAlerted, ModelFellThrough, ModelsChecked
 from events.outbox import OperatorAlerted
 
 log = structlog.get_logger(__name__)
@@ -113,6 +113,8 @@ class ServiceMetrics:
                 self.operator_alerts.labels(code="model").inc()
             elif isinstance(p, ModelsChecked):
                 self.observe_models(p)
+            elif isinstance(p, ModelFellThrough):
+                self.model_available.labels(model=p.model).set(0)
 
     def observe_models(self, checked: ModelsChecked) -> None:
         """Set the model gauges from a check (idempotent: gauges, not counters)."""
