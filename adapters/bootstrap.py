@@ -84,7 +84,7 @@ class Deps:
             return  # webhook and API only: other processes run the reactors
         for worker in self.workers:
             worker.start()
-        if self.model_watcher is not None:
+        if self.model_watcher is not None and self.run_reactors:
             self.model_watcher.metrics = self.metrics
             self.model_watcher.start()
         if self.run_reactors:
