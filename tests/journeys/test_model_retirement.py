@@ -42,7 +42,7 @@ async def openai_fake() -> AsyncIterator[FakeOpenAI]:
 
 
 async def cli(*args: str, env: dict[str, str]) -> tuple[int, str]:
-    """Run ``dloop-bot`` in a subprocess; (exit status, stdout)."""
+    """Run ``dloop-bot`` in a subprocess; (exit status, stdout then stderr)."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -55,7 +55,7 @@ async def cli(*args: str, env: dict[str, str]) -> tuple[int, str]:
     )
     out, err = await asyncio.wait_for(proc.communicate(), 60)
     assert not err or b"Traceback" not in err, err.decode()
-    return proc.returncode or 0, out.decode()
+    return proc.returncode or 0, out.decode() + err.decode()
 
 
 async def started(start: Start, fake: FakeOpenAI, fcm: FcmSetup) -> tuple[Journey, dict[str, str]]:
@@ -209,3 +209,18 @@ async def test_models_command_passes_with_a_soon_retiring_fallback(
     status, out = await cli("models", env=env)
     assert status == 0
     assert "2027-01-14" in out
+
+
+@pytest.mark.parametrize(
+    ("chain", "says"),
+    [(" , ", "LLM_MODEL names no model"), ("gpt-6-luna,gpt-6-luna", "names 'gpt-6-luna' twice")],
+)
+async def test_models_command_refuses_a_bad_chain_before_asking(
+    openai_fake: FakeOpenAI, chain: str, says: str
+) -> None:
+    """An empty list or a duplicate: exit 2 with a one-line reason; the server is not asked."""
+    env = {"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": openai_fake.base_url, "LLM_MODEL": chain}
+    status, out = await cli("models", env=env)
+    assert status == 2
+    assert says in out
+    assert openai_fake.requests == []
