@@ -4,8 +4,9 @@ The server is started as ``make run`` starts it (``dloop-bot migrate``, then ``s
 fresh SQLite file; the examples run through bash with real curl, with only the port
 changed and ``$TOKEN`` / ``$WHATSAPP_VERIFY_TOKEN`` set. Each must answer below 400;
 ``/simulate?wait`` examples must come back recorded with the bot's replies (unless the
-line ends with the shell comment ``# no reply``), and the handshake must echo its challenge. Examples added later (more ``/simulate`` calls) are
-picked up by the same extraction. JSON bodies marked ``<!-- example: NAME -->`` are
+line ends with the shell comment ``# no reply``), and the handshake must echo its
+challenge. Examples added later (more ``/simulate`` calls) are picked up by the same
+extraction. JSON bodies marked ``<!-- example: NAME -->`` are
 checked against the code that reads them.
 """
 
