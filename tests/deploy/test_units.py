@@ -19,7 +19,7 @@ from adapters.store.engine import create_engines
 from adapters.store.event_store import EventStore
 from scripts.bench_e2e import SECRET, free_port, signed_text
 from tests.deploy.conftest import DEPLOY, unit
-from tests.support.process import base_env, run, running, status_of
+from tests.support.process import DLOOP_BOT, base_env, run, running, status_of
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres, pytest.mark.slow]
 VERIFY = "deploy-verify-token"
@@ -118,3 +118,32 @@ def test_promtool_accepts_the_config_and_rules() -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "SUCCESS" in done.stdout + done.stderr
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze not installed")
+def test_systemd_analyze_finds_nothing_to_say(tmp_path: Path) -> None:
+    """``systemd-analyze verify`` on the units (paths pointed at this machine) is silent."""
+    replaced = {
+        "/opt/dloop/.venv/bin/dloop-bot": DLOOP_BOT,
+        "/var/lib/dloop": str(tmp_path),
+        "EnvironmentFile=/etc/dloop/dloop.env": "EnvironmentFile=-/etc/dloop/dloop.env",
+    }
+    names = []
+    for source, name in (
+        ("dloop-migrate.service", "dloop-migrate.service"),
+        ("dloop-web@.service", "dloop-web@8081.service"),
+        ("dloop-worker@.service", "dloop-worker@8091.service"),
+    ):
+        text = (DEPLOY / "systemd" / source).read_text(encoding="utf-8")
+        for old, new in replaced.items():
+            text = text.replace(old, new)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        names.append(str(tmp_path / name))
+    done = subprocess.run(  # noqa: S603 - a fixed tool on our own files
+        [shutil.which("systemd-analyze") or "systemd-analyze", "verify", "--man=no", *names],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
