@@ -1,16 +1,18 @@
 """Settings: the one place that reads the environment (DESIGN.md section 7).
 
 Every variable is documented in the README's configuration table and in
-``.env.example``. Parsing errors name the variable and say what was expected, in one line.
+``.env.example``; a ``.env`` file in the current folder is read too, under the process
+environment (``adapters/dotenv.py``). Parsing errors name the variable and say what
+was expected, in one line.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from adapters.dotenv import DotenvError, environment
 from core.models import DEFAULT_CHAT_MODELS, DEFAULT_TRANSCRIPTION_MODELS, ChainError, parse_chain
 
 
@@ -78,8 +80,12 @@ class Settings:
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    """Read :class:`Settings` from ``env`` (default: the process environment)."""
-    env = os.environ if env is None else env
+    """Read :class:`Settings` from ``env`` (default: ``./.env`` under the process environment)."""
+    if env is None:
+        try:
+            env = environment()
+        except DotenvError as exc:
+            raise SettingsError(str(exc)) from None
     production = _get(env, "DLOOP_ENV", "development") == "production"
     return Settings(
         host=_get(env, "HOST", "127.0.0.1"),
