@@ -13,6 +13,7 @@ from core.nlu.intent import Signals, classify
 from core.nlu.matching import CatalogIndex, content_words, mentions_product
 from core.nlu.normalize import tokenize
 from core.nlu.numbers import read_pieces
+from core.nlu.scope import apply_scope
 from core.nlu.search import rank, search_tokens
 from core.understanding import Intent, ProductHit, Understanding
 
@@ -39,8 +40,9 @@ def understand(text: str, catalog: Catalog, index: CatalogIndex | None = None) -
     """Read one customer message: its intent, the cart it asks for, or the products asked about."""
     idx = index if index is not None else index_for(catalog)
     tokens = tokenize(text)
-    reading = extract_cart(read_pieces(tokens), idx)
-    words = content_words(tokens)
+    wanted = apply_scope(tokens)
+    reading = extract_cart(read_pieces(wanted), idx)
+    words = content_words(wanted)
     signals = Signals(
         mentions_product=mentions_product(idx, words),
         explicit_items=reading.explicit,
@@ -62,4 +64,4 @@ def search_products(
 ) -> tuple[ProductHit, ...]:
     """Products answering ``query``, most relevant first, in stock first at equal relevance."""
     idx = index if index is not None else index_for(catalog)
-    return search_tokens(idx, tokenize(query), limit)
+    return search_tokens(idx, apply_scope(tokenize(query)), limit)

@@ -7,6 +7,18 @@ Packaging nouns (``3 pacchi di spaghetti``) are skipped for matching, and their 
 is the quantity. A bare number equal to a multiple of the pack named in the product
 (``12 rose rosse`` for a bunch of 12, ``sei uova`` for a 6-pack) counts packs. An item
 that matches no single product clearly becomes an :class:`UnresolvedItem`: ask, never guess.
+
+How quantities bind, as an Italian reader binds them:
+
+* a ``per`` phrase names who or what the order is for (``per il cane``, ``x i miei due
+  gatti``, ``uno per me``): its noun only settles a tie between products (``crocchette
+  per cane``), and a number inside it is never a quantity;
+* a clause with a number and no product (``mandamene due``, ``diciamo 4``, ``2 pacchi``)
+  gives the number to the item before it when that item had none;
+* ``quello``/``quella`` at the start of a clause goes on describing the previous item;
+* the same product named twice counts the quantities said, not the mentions
+  (``del pane ... me ne dai tre pagnotte`` is three loaves);
+* excluded words (:mod:`core.nlu.scope`) arrive as one barrier mark and bind nothing.
 """
 
 from __future__ import annotations
@@ -15,9 +27,18 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from core.nlu.lexicon import PACKAGING, PARTITIVES, SEPARATOR_WORDS, canonical, is_content
+from core.nlu.lexicon import (
+    DEMONSTRATIVES,
+    DETERMINERS,
+    PACKAGING,
+    PARTITIVES,
+    SEPARATOR_WORDS,
+    canonical,
+    is_content,
+)
 from core.nlu.matching import CatalogIndex, Scored, score
 from core.nlu.numbers import Piece
+from core.nlu.scope import EXCLUDED
 from core.understanding import CartLine, UnresolvedItem
 
 MIN_SCORE = 0.5  # below this the best product is only a guess
@@ -35,6 +56,8 @@ class Item:
     quantity: int | None = None
     packaged: bool = False
     sizes: list[str] = field(default_factory=list)
+    barrier: bool = False  # an exclusion ended the item before: nothing binds across
+    qualifiers: list[str] = field(default_factory=list)  # "per il cane": breaks ties only
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -50,26 +73,86 @@ def split_items(pieces: tuple[Piece, ...]) -> list[Item]:
     """Group ``pieces`` into items; items without product words are dropped."""
     items: list[Item] = []
     current = Item()
-    for i, piece in enumerate(pieces):
+    for i, piece in enumerate(_qualify(pieces)):
         if piece.kind == "sep" or (piece.kind == "word" and piece.text in SEPARATOR_WORDS):
             items.append(current)
-            current = Item()
+            current = Item(barrier=piece.text == EXCLUDED)
+        elif piece.kind == "qualifier":
+            current.qualifiers.append(piece.text)
         elif piece.kind == "size":
             current.sizes.append(piece.text)
         elif piece.kind == "quantity":
             current = _take_quantity(current, piece, pieces[i + 1 :], items)
         elif piece.text in PACKAGING:
             current.packaged = current.quantity is not None
-        elif piece.text not in PARTITIVES and is_content(canonical(piece.text)):
-            current.words.append(canonical(piece.text))
+        elif piece.text in DEMONSTRATIVES and not current.words and _reopen(items):
+            current = items.pop()
+        elif piece.kind == "word" and piece.text not in PARTITIVES:
+            if is_content(canonical(piece.text)):
+                current.words.append(canonical(piece.text))
     items.append(current)
-    return [item for item in items if item.words]
+    return _bind_bare_quantities(items)
+
+
+def _reopen(items: list[Item]) -> bool:
+    """True when the last item can take more words (``..., quella nel vaso``)."""
+    return bool(items) and bool(items[-1].words)
+
+
+def _bind_bare_quantities(items: list[Item]) -> list[Item]:
+    """Give a number said without a product to the item before it, then drop wordless items."""
+    out: list[Item] = []
+    for item in items:
+        if item.words:
+            out.append(item)
+            continue
+        previous = out[-1] if out else None
+        if item.quantity is not None and not item.barrier and previous is not None:
+            if previous.quantity is None:
+                previous.quantity = item.quantity
+                previous.packaged = previous.packaged or item.packaged
+    return out
+
+
+def _qualify(pieces: tuple[Piece, ...]) -> list[Piece]:
+    """``per`` phrases become one ``qualifier`` piece (their noun); their numbers vanish."""
+    out: list[Piece] = []
+    i = 0
+    while i < len(pieces):
+        piece = pieces[i]
+        if piece.kind == "word" and piece.text == "per":
+            head, i = _per_phrase(pieces, i + 1)
+            out.extend(Piece(kind="qualifier", text=w) for w in head)
+            continue
+        out.append(piece)
+        i += 1
+    return out
+
+
+def _per_phrase(pieces: tuple[Piece, ...], i: int) -> tuple[list[str], int]:
+    """The content words of the phrase after ``per`` at ``i``, and where it ends."""
+    head: list[str] = []
+    while i < len(pieces):
+        piece = pieces[i]
+        word = canonical(piece.text)
+        if piece.kind == "quantity" or (piece.kind == "word" and piece.text in DETERMINERS):
+            i += 1
+        elif piece.kind == "word" and is_content(word) and word not in PACKAGING:
+            head.append(word)
+            i += 1
+            if i + 1 < len(pieces) and pieces[i].text in {"di", "del", "della", "dei", "delle"}:
+                i += 1  # "per il ristorante di mio cognato": the complement goes too
+                continue
+            break
+        else:
+            break
+    return head, i
 
 
 def _take_quantity(current: Item, piece: Piece, rest: tuple[Piece, ...], items: list[Item]) -> Item:
     """Attach a quantity to ``current`` or start a new item with it."""
     if not current.words:
-        if not current.packaged:  # "due mazzi di 12 rose": the 12 is the product's
+        if not current.packaged and current.quantity is None:  # "due mazzi di 12 rose"
             current.quantity = piece.value
         return current
     follows_words = bool(rest) and rest[0].kind == "word" and is_content(rest[0].text)
@@ -82,26 +165,44 @@ def _take_quantity(current: Item, piece: Piece, rest: tuple[Piece, ...], items: 
 
 def extract_cart(pieces: tuple[Piece, ...], index: CatalogIndex) -> CartReading:
     """Match every item of ``pieces`` against ``index``."""
-    totals: dict[str, int] = {}
+    said: dict[str, int] = {}  # quantities the customer gave, summed per product
+    implied: dict[str, int] = {}  # products named without a number
     unresolved: list[UnresolvedItem] = []
     explicit = 0
     for item in split_items(pieces):
         quantity = item.quantity or 1
-        ranked = _by_size(score(index, tuple(item.words)), item.sizes, index)
+        ranked, rivals = _match(item, index)
         explicit += item.quantity is not None and bool(ranked) and ranked[0].score >= MIN_SCORE
-        rivals = [s for s in ranked if s.score > ranked[0].score * AMBIGUITY] if ranked else []
         if len(rivals) == 1 and rivals[0].score >= MIN_SCORE:
             product = index.products[rivals[0].index]
             quantity = _packs(quantity, item, index.counts[rivals[0].index])
             if item.quantity is None:
                 quantity = _by_amount(item.sizes, index.amounts[rivals[0].index])
-            totals[product.id] = totals.get(product.id, 0) + quantity
+                implied[product.id] = max(implied.get(product.id, 0), quantity)
+            else:
+                said[product.id] = said.get(product.id, 0) + quantity
         elif ranked or item.quantity is not None:
             ids = tuple(index.products[s.index].id for s in (rivals or ranked)[:MAX_CANDIDATES])
             words = " ".join(item.words)
             unresolved.append(UnresolvedItem(text=words, quantity=quantity, candidates=ids))
+    totals = {pid: said.get(pid) or implied[pid] for pid in {**implied, **said}}
     lines = tuple(CartLine(product_id=pid, quantity=q) for pid, q in totals.items())
     return CartReading(lines=lines, unresolved=tuple(unresolved), explicit=explicit)
+
+
+def _match(item: Item, index: CatalogIndex) -> tuple[list[Scored], list[Scored]]:
+    """Products ranked for ``item`` and the close rivals of the best; qualifiers break ties."""
+    ranked = _by_size(score(index, tuple(item.words)), item.sizes, index)
+    rivals = _rivals(ranked)
+    if len(rivals) != 1 and item.qualifiers:
+        qualified = _by_size(score(index, (*item.words, *item.qualifiers)), item.sizes, index)
+        if len(_rivals(qualified)) == 1:
+            return qualified, _rivals(qualified)
+    return ranked, rivals
+
+
+def _rivals(ranked: list[Scored]) -> list[Scored]:
+    return [s for s in ranked if s.score > ranked[0].score * AMBIGUITY] if ranked else []
 
 
 def _by_size(ranked: list[Scored], sizes: list[str], index: CatalogIndex) -> list[Scored]:

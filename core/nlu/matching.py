@@ -30,6 +30,7 @@ _PREFIX_SIM = 0.9
 _MEMO_LIMIT = 8192
 TOP = 50  # candidates kept per query: enough for ambiguity checks and a results page
 
+_SINGULAR_ENDINGS = {"i": ("e", "o", "a"), "e": ("a",)}  # cani -> cane, rose -> rosa
 Alternatives = tuple[tuple[str, float], ...]  # (catalogue stem, similarity in [0, 1])
 
 
@@ -107,6 +108,9 @@ class CatalogIndex:
         s = stem(canonical(word))
         if s in self.postings:
             return ((s, 1.0),)
+        singular = self._singular(word)
+        if singular:
+            return ((singular, 1.0),)
         if len(s) < 4:
             return ()
         found = self.memo.get(s)
@@ -116,6 +120,16 @@ class CatalogIndex:
                 self.memo.clear()
             self.memo[s] = found
         return found
+
+    def _singular(self, word: str) -> str | None:
+        """The catalogue stem of the singular of an Italian plural (``solari`` -> ``solare``)."""
+        if len(word) < 4 or word[-1] not in "ie":
+            return None
+        for ending in _SINGULAR_ENDINGS[word[-1]]:
+            s = stem(word[:-1] + ending)
+            if s in self.postings:
+                return s
+        return None
 
     def _prefixed(self, s: str) -> Alternatives:
         if len(s) < 4:

@@ -1,0 +1,123 @@
+"""Negation and exclusion scope: which words of a message the customer does NOT want.
+
+Italian marks an exclusion in two ways, and both are read per clause (a clause ends at
+a separator, a question mark or a contrasting ``ma``/``pero``):
+
+* a marker before the product: ``senza``, ``niente``, ``tranne``, ``eccetto``,
+  ``escluso``, ``a parte``, ``non``: the rest of the clause is excluded
+  (``pasta e passata ma niente olio``, ``senza il termometro``);
+* a negation after the product: ``il deodorante no``, ``le crocchette invece non
+  servono``: the whole clause is excluded.
+
+A clause saying the customer already has something (``ne ho``, ``ce l'ho``, ``ne ha
+gia``) is excluded too. ``non`` does not exclude in a need (``non ho piu caffe``), a
+reminder (``non dimenticare il pane``), a condition (``se non``), before ``e`` (``non e
+urgente``) or in a question (``non avete crocchette?``), and
+``senza`` in a question asks about a feature (``il deo e senza alcool?``).
+
+:func:`apply_scope` is what the cart reader and the search use; :func:`excluded_words`
+gives the excluded words of a text, for callers that edit a cart.
+"""
+
+from __future__ import annotations
+
+from core.nlu.normalize import QUESTION, SEP, tokenize
+
+EXCLUDED = "#"  # stands for an excluded run in :func:`apply_scope`'s output
+
+MARKERS = frozenset({"senza", "niente", "tranne", "eccetto", "escluso", "esclusa", "esclusi",
+                     "escluse", "salvo", "nemmeno", "neanche", "neppure"})  # fmt: skip
+WEAK_MARKERS = frozenset({"non", "senza"})  # not exclusions inside a question
+NEGATIONS = frozenset({"no", "non"})
+CLAUSE_BREAKS = frozenset({SEP, QUESTION, "ma", "pero"})
+_NEED_AFTER_NON = frozenset({"ho", "abbiamo", "c", "ce", "dimenticare", "dimenticate",
+                             "scordare", "scordate", "scordatevi", "dimenticatevi", "vedo",
+                             "e", "sia", "fosse", "so", "sapevo"})  # fmt: skip
+_HAVE = frozenset({"ho", "abbiamo"})
+_CLITICS = frozenset({"ne", "ce", "l", "li", "le", "lo", "la"})
+
+
+def clauses(tokens: tuple[str, ...]) -> list[tuple[int, int]]:
+    """``(start, end)`` spans of the clauses of ``tokens``; breaks belong to no clause."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for i, tok in enumerate(tokens):
+        if tok in CLAUSE_BREAKS:
+            spans.append((start, i))
+            start = i + 1
+    spans.append((start, len(tokens)))
+    return [(a, b) for a, b in spans if a < b]
+
+
+def _is_question(tokens: tuple[str, ...], end: int) -> bool:
+    return end < len(tokens) and tokens[end] == QUESTION
+
+
+def _has(tokens: tuple[str, ...], start: int, end: int) -> bool:
+    """True when the clause says the customer already has it: ``ne ho``, ``ce l ho``."""
+    for i in range(start, end - 1):
+        if tokens[i] in _CLITICS and tokens[i + 1] in _HAVE:
+            return True
+        if tokens[i] == "ne" and tokens[i + 1] == "ha" and "gia" in tokens[i + 2 : end]:
+            return True
+    return False
+
+
+def _marker_at(tokens: tuple[str, ...], i: int, question: bool) -> bool:
+    tok = tokens[i]
+    nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+    if tok == "a" and nxt == "parte":
+        return True
+    if question and tok in WEAK_MARKERS:
+        return False
+    if tok == "non":
+        return nxt not in _NEED_AFTER_NON and (i == 0 or tokens[i - 1] != "se")
+    return tok in MARKERS
+
+
+def _clause_mask(tokens: tuple[str, ...], start: int, end: int) -> list[bool]:
+    """Excluded positions of one clause."""
+    question = _is_question(tokens, end)
+    if _has(tokens, start, end):
+        return [True] * (end - start)
+    mask = [False] * (end - start)
+    for i in range(start, end):
+        if tokens[i] in NEGATIONS and i > start and not question and _after_words(tokens, start, i):
+            if tokens[i] == "no" or _marker_at(tokens, i, question):
+                return [True] * (end - start)
+        if _marker_at(tokens, i, question):
+            for j in range(i, end):
+                mask[j - start] = True
+            break
+    return mask
+
+
+def _after_words(tokens: tuple[str, ...], start: int, i: int) -> bool:
+    """True when some word (not a number or a clitic) comes before position ``i``."""
+    return any(t[:1].isalpha() and t not in _CLITICS for t in tokens[start:i])
+
+
+def excluded_mask(tokens: tuple[str, ...]) -> tuple[bool, ...]:
+    """For each token, True when it lies in the scope of an exclusion."""
+    mask = [False] * len(tokens)
+    for start, end in clauses(tokens):
+        mask[start:end] = _clause_mask(tokens, start, end)
+    return tuple(mask)
+
+
+def apply_scope(tokens: tuple[str, ...]) -> tuple[str, ...]:
+    """``tokens`` with every excluded run replaced by one :data:`EXCLUDED` mark."""
+    out: list[str] = []
+    for tok, excluded in zip(tokens, excluded_mask(tokens), strict=True):
+        if not excluded:
+            out.append(tok)
+        elif not out or out[-1] != EXCLUDED:
+            out.append(EXCLUDED)
+    return tuple(out)
+
+
+def excluded_words(text: str) -> tuple[str, ...]:
+    """The normalised words of ``text`` that the customer excludes, in order."""
+    tokens = tokenize(text)
+    mask = excluded_mask(tokens)
+    return tuple(t for t, m in zip(tokens, mask, strict=True) if m and t[:1].isalpha())
