@@ -13,7 +13,7 @@ from core.nlu.intent import Signals, classify
 from core.nlu.matching import CatalogIndex, content_words, mentions_product
 from core.nlu.normalize import tokenize
 from core.nlu.numbers import read_pieces
-from core.nlu.scope import apply_scope
+from core.nlu.scope import apply_scope, drop_stories
 from core.nlu.search import rank, search_tokens
 from core.understanding import Intent, ProductHit, Understanding
 
@@ -41,10 +41,12 @@ def understand(text: str, catalog: Catalog, index: CatalogIndex | None = None) -
     idx = index if index is not None else index_for(catalog)
     tokens = tokenize(text)
     wanted = apply_scope(tokens)
-    reading = extract_cart(read_pieces(wanted), idx)
+    asked = drop_stories(wanted)
+    reading = extract_cart(read_pieces(asked), idx)
     words = content_words(wanted)
     signals = Signals(
-        mentions_product=mentions_product(idx, words),
+        mentions_product=mentions_product(idx, content_words(asked)),
+        names_product=mentions_product(idx, words),
         explicit_items=reading.explicit,
         items=len(reading.lines) + len(reading.unresolved),
     )

@@ -16,11 +16,14 @@ urgente``) or in a question (``non avete crocchette?``), and
 ``senza`` in a question asks about a feature (``il deo e senza alcool?``).
 
 :func:`apply_scope` is what the cart reader and the search use; :func:`excluded_words`
-gives the excluded words of a text, for callers that edit a cart.
+gives the excluded words of a text, for callers that edit a cart. :func:`drop_stories`
+applies the scope of tense: a clause that tells a story in the past (``il vecchio l'ha
+rosicchiato``, ``si è mangiato mezza pagnotta``) asks for nothing.
 """
 
 from __future__ import annotations
 
+from core.nlu.intent_rules import NARRATIVE
 from core.nlu.normalize import QUESTION, SEP, tokenize
 
 EXCLUDED = "#"  # stands for an excluded run in :func:`apply_scope`'s output
@@ -113,6 +116,19 @@ def apply_scope(tokens: tuple[str, ...]) -> tuple[str, ...]:
             out.append(tok)
         elif not out or out[-1] != EXCLUDED:
             out.append(EXCLUDED)
+    return tuple(out)
+
+
+def drop_stories(tokens: tuple[str, ...]) -> tuple[str, ...]:
+    """``tokens`` with every clause told in the past (not a question) replaced by one mark."""
+    out: list[str] = []
+    last = 0
+    for start, end in clauses(tokens):
+        out.extend(tokens[last:start])
+        story = not _is_question(tokens, end) and NARRATIVE.search(" ".join(tokens[start:end]))
+        out.extend([EXCLUDED] if story else tokens[start:end])
+        last = end
+    out.extend(tokens[last:])
     return tuple(out)
 
 
