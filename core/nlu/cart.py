@@ -33,6 +33,7 @@ from core.nlu.lexicon import (
     PACKAGING,
     PARTITIVES,
     SEPARATOR_WORDS,
+    STOPWORDS,
     canonical,
     is_content,
 )
@@ -155,12 +156,24 @@ def _take_quantity(current: Item, piece: Piece, rest: tuple[Piece, ...], items: 
         if not current.packaged and current.quantity is None:  # "due mazzi di 12 rose"
             current.quantity = piece.value
         return current
-    follows_words = bool(rest) and rest[0].kind == "word" and is_content(rest[0].text)
+    follows_words = _names_next(rest)
     if current.quantity is None and (piece.marked or not follows_words):
         current.quantity = piece.value  # "spaghetti x3"
         return current
     items.append(current)
     return Item(quantity=piece.value)
+
+
+def _names_next(rest: tuple[Piece, ...]) -> bool:
+    """True when a product word (or packaging) follows, past articles and adjectives."""
+    for piece in rest:
+        if piece.kind != "word" or piece.text in SEPARATOR_WORDS:
+            return False
+        if piece.text in PACKAGING or is_content(piece.text):
+            return True
+        if piece.text not in STOPWORDS:
+            return False
+    return False
 
 
 def extract_cart(pieces: tuple[Piece, ...], index: CatalogIndex) -> CartReading:

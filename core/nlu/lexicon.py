@@ -101,6 +101,8 @@ SYNONYMS: dict[str, str] = {
     "papa": "uomo", "marito": "uomo", "fidanzato": "uomo", "ragazzo": "uomo",
     "maschile": "uomo", "nonno": "uomo",
     "tachipirina": "tachipirina", "mascherina": "mascherine", "kilo": "kg",
+    "lavare": "bagno", "lavarlo": "bagno", "lavarla": "bagno", "lavarli": "bagno",
+    "lavaggio": "bagno", "lavata": "bagno",
 }  # fmt: skip
 
 

@@ -9,7 +9,8 @@ a separator, a question mark or a contrasting ``ma``/``pero``):
 * a negation after the product: ``il deodorante no``, ``le crocchette invece non
   servono``: the whole clause is excluded.
 
-A clause saying the customer already has something (``ne ho``, ``ce l'ho``, ``ne ha
+The person greeted is not a product either: ``ciao zia Rosa``, ``buongiorno signora
+Rosa`` (a greeting, a title, a name). A clause saying the customer already has something (``ne ho``, ``ce l'ho``, ``ne ha
 gia``) is excluded too. ``non`` does not exclude in a need (``non ho piu caffe``), a
 reminder (``non dimenticare il pane``), a condition (``se non``), before ``e`` (``non e
 urgente``) or in a question (``non avete crocchette?``), and
@@ -37,6 +38,10 @@ _NEED_AFTER_NON = frozenset({"ho", "abbiamo", "c", "ce", "dimenticare", "dimenti
                              "scordare", "scordate", "scordatevi", "dimenticatevi", "vedo",
                              "e", "sia", "fosse", "so", "sapevo"})  # fmt: skip
 _HAVE = frozenset({"ho", "abbiamo"})
+_GREETINGS = frozenset({"ciao", "salve", "buongiorno", "buonasera", "buondi", "hey", "ehi"})
+_TITLES = frozenset({"zia", "zio", "nonna", "nonno", "signora", "signor", "signore", "sig",
+                     "sigra", "dottore", "dottoressa", "dott", "dottor", "dottssa", "cara",
+                     "caro", "carissima", "carissimo", "amica", "amico", "prof"})  # fmt: skip
 _CLITICS = frozenset({"ne", "ce", "l", "li", "le", "lo", "la"})
 
 
@@ -101,10 +106,13 @@ def _after_words(tokens: tuple[str, ...], start: int, i: int) -> bool:
 
 
 def excluded_mask(tokens: tuple[str, ...]) -> tuple[bool, ...]:
-    """For each token, True when it lies in the scope of an exclusion."""
+    """For each token, True when it lies in the scope of an exclusion or names who is greeted."""
     mask = [False] * len(tokens)
     for start, end in clauses(tokens):
         mask[start:end] = _clause_mask(tokens, start, end)
+    for i in range(1, len(tokens) - 1):
+        if tokens[i - 1] in _GREETINGS and tokens[i] in _TITLES:
+            mask[i] = mask[i + 1] = True
     return tuple(mask)
 
 
