@@ -13,7 +13,7 @@ from core.nlu.intent import Signals, classify
 from core.nlu.matching import CatalogIndex, content_words, mentions_product
 from core.nlu.normalize import tokenize
 from core.nlu.numbers import read_pieces
-from core.nlu.scope import apply_scope, drop_stories
+from core.nlu.scope import apply_scope, drop_stories, excluded_tokens
 from core.nlu.search import rank, search_tokens
 from core.understanding import Intent, ProductHit, Understanding
 
@@ -56,7 +56,7 @@ def understand(text: str, catalog: Catalog, index: CatalogIndex | None = None) -
             intent=intent, confidence=confidence, cart=reading.lines, unresolved=reading.unresolved
         )
     if intent is Intent.PRODUCT_INQUIRY:
-        hits = rank(idx, words, INQUIRY_HITS)
+        hits = rank(idx, words, INQUIRY_HITS, avoid=content_words(excluded_tokens(tokens)))
         return Understanding(intent=intent, confidence=confidence, products=hits)
     return Understanding(intent=intent, confidence=confidence)
 
@@ -66,4 +66,6 @@ def search_products(
 ) -> tuple[ProductHit, ...]:
     """Products answering ``query``, most relevant first, in stock first at equal relevance."""
     idx = index if index is not None else index_for(catalog)
-    return search_tokens(idx, apply_scope(tokenize(query)), limit)
+    tokens = tokenize(query)
+    avoid = content_words(excluded_tokens(tokens))
+    return search_tokens(idx, apply_scope(tokens), limit, avoid)

@@ -142,6 +142,10 @@ def drop_stories(tokens: tuple[str, ...]) -> tuple[str, ...]:
 
 def excluded_words(text: str) -> tuple[str, ...]:
     """The normalised words of ``text`` that the customer excludes, in order."""
-    tokens = tokenize(text)
+    return excluded_tokens(tokenize(text))
+
+
+def excluded_tokens(tokens: tuple[str, ...]) -> tuple[str, ...]:
+    """The words of ``tokens`` in the scope of an exclusion, in order."""
     mask = excluded_mask(tokens)
     return tuple(t for t, m in zip(tokens, mask, strict=True) if m and t[:1].isalpha())
