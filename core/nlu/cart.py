@@ -59,6 +59,8 @@ class Item:
     sizes: list[str] = field(default_factory=list)
     barrier: bool = False  # an exclusion ended the item before: nothing binds across
     qualifiers: list[str] = field(default_factory=list)  # "per il cane": breaks ties only
+    packs: list[str] = field(default_factory=list)  # packaging words said ("scatolette")
+    weak: bool = False  # named only by its packaging: kept only when it matches clearly
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -86,13 +88,17 @@ def split_items(pieces: tuple[Piece, ...]) -> list[Item]:
             current = _take_quantity(current, piece, pieces[i + 1 :], items)
         elif piece.text in PACKAGING:
             current.packaged = current.quantity is not None
+            current.packs.append(piece.text)
         elif piece.text in DEMONSTRATIVES and not current.words and _reopen(items):
             current = items.pop()
-        elif piece.kind == "word" and piece.text not in PARTITIVES:
-            if is_content(canonical(piece.text)):
-                current.words.append(canonical(piece.text))
+        elif piece.kind == "word" and _names_product(piece.text):
+            current.words.append(canonical(piece.text))
     items.append(current)
     return _bind_bare_quantities(items)
+
+
+def _names_product(word: str) -> bool:
+    return word not in PARTITIVES and is_content(canonical(word))
 
 
 def _reopen(items: list[Item]) -> bool:
@@ -108,10 +114,13 @@ def _bind_bare_quantities(items: list[Item]) -> list[Item]:
             out.append(item)
             continue
         previous = out[-1] if out else None
-        if item.quantity is not None and not item.barrier and previous is not None:
-            if previous.quantity is None:
-                previous.quantity = item.quantity
-                previous.packaged = previous.packaged or item.packaged
+        bound = item.quantity is not None and not item.barrier and previous is not None
+        if bound and previous is not None and previous.quantity is None:
+            previous.quantity = item.quantity
+            previous.packaged = previous.packaged or item.packaged
+        elif item.packs:  # "2 scatolette per gatto": the packaging may be a product's tag
+            item.words, item.weak = list(item.packs), True
+            out.append(item)
     return out
 
 
@@ -194,7 +203,7 @@ def extract_cart(pieces: tuple[Piece, ...], index: CatalogIndex) -> CartReading:
                 implied[product.id] = max(implied.get(product.id, 0), quantity)
             else:
                 said[product.id] = said.get(product.id, 0) + quantity
-        elif ranked or item.quantity is not None:
+        elif (ranked or item.quantity is not None) and not item.weak:
             ids = tuple(index.products[s.index].id for s in (rivals or ranked)[:MAX_CANDIDATES])
             words = " ".join(item.words)
             unresolved.append(UnresolvedItem(text=words, quantity=quantity, candidates=ids))

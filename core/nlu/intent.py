@@ -11,7 +11,6 @@ support, then order, then question, then chat.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -32,6 +31,7 @@ from core.nlu.lexicon import INTENT_WORDS, STOPWORDS, is_order_verb
 from core.understanding import Intent
 
 _NOT_A_REQUEST = frozenset({"sapere", "vedere", "capire", "sentire", "pensare"})
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Signals:

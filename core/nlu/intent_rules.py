@@ -48,17 +48,18 @@ SUPPORT_STEMS = (
     "crepat", "rancid", "puzz", "ammuff",
 )  # fmt: skip
 SUPPORT_EXACT = frozenset(
-    "reso aiuto aiutatemi aiutami aiutarmi aiutarci aiutateci help manca mancano perso persa"
-    " ricevuta fattura scontrino".split()
-)
+    ("reso", "aiuto", "aiutatemi", "aiutami", "aiutarmi", "aiutarci", "aiutateci", "help",
+     "manca", "mancano", "perso", "persa", "ricevuta", "fattura", "scontrino")
+)  # fmt: skip
 NEUTRAL = re.compile(
     r"\b(ho |abbiamo )?sbagliat\w* (chat|numero|persona|contatto|conversazione|destinatario"
     r"|gruppo)\b|\bper sbaglio\b|\b(errore|sbaglio) di (battitura|invio)\b"
 )
 NARRATIVE = re.compile(
     r"\b(ho|hai|ha|abbiamo|avete|hanno|avrei|avremmo|era|erano) (gia |appena |proprio )?"
-    r"\w+(ato|ata|ati|ate|uto|uta|uti|ute|ito|ita|iti|ite|esso|essa|atto|atta)\b"
+    r"(?!finit)\w+(ato|ata|ati|ate|uto|uta|uti|ute|ito|ita|iti|ite|esso|essa|atto|atta)\b"
     r"|\bsi (e|sono) \w+|\b(?!serviv|occorrev)\w{3,}(ava|avano|eva|evano|iva|ivano)\b"
+    r"|\b(era|erano|ero|eravamo)\b"
 )
 RULES: tuple[tuple[Intent, float, re.Pattern[str]], ...] = tuple(
     (intent, weight, re.compile(pattern))
@@ -105,6 +106,9 @@ RULES: tuple[tuple[Intent, float, re.Pattern[str]], ...] = tuple(
          r"|\b(posso|possiamo) (cambiare|rendere|restituire|sostituire)\b"),
         (Intent.SUPPORT_REQUEST, 2.0, r"\b(sapeva|sa|sanno|sapevano) di (acido|rancido|muffa"
          r"|strano|plastica|vecchio|marcio)\b|\brimand\w*\b"),
+        (Intent.SUPPORT_REQUEST, 3.0, r"\b(era|erano|e|sono|arrivat\w*) (gia |tutt\w* )?"
+         r"(acid|rancid|apert|rott|scadut|sciolt|vuot|avariat|marc|andat\w* a male)\w*"
+         r"|\b(me|ce) (lo|la|li|le) (cambiate|cambi|sostituite|sostituisci|ritirate)\b"),
         (Intent.SUPPORT_REQUEST, 3.0, r"\btrattat\w* male\b|\bcomportat\w* male\b"
          r"|\bnon (e |sono )?(andat|riuscit)\w*\b"),
         (Intent.SUPPORT_REQUEST, 1.5, r"\b(il|l|lo|dell|all|nell) ordine\b"),
@@ -131,8 +135,8 @@ RULES: tuple[tuple[Intent, float, re.Pattern[str]], ...] = tuple(
         (Intent.PRODUCT_INQUIRY, 2.0, r"\b(avete|avreste|vendete|tenete|trattate|vendono"
          r"|fornite|proponete)\b(?! (gia )?(portato|mandato|consegnato|dato|spedito|ricevuto"
          r"|sbagliato|dimenticato|messo|preso|addebitato|scritto|risposto)\b)"),
-        (Intent.PRODUCT_INQUIRY, 2.0, r"\bc e\b(?=.*\?)|\bci sono\b|\bce l (avete|hai|ha|hanno|avreste)\b"
-         r"|\bce n(e)? (sono|e|avete|hai|ha|hanno)\b"
+        (Intent.PRODUCT_INQUIRY, 2.0, r"\bc e\b(?=.*\?)|\bci sono\b"
+         r"|\bce l (avete|hai|ha|hanno|avreste)\b|\bce n(e)? (sono|e|avete|hai|ha|hanno)\b"
          r"|\bci sarebbe\b|\bsi trova\w*\b|\b(vi|ci|ne) (sono|e) rimast\w*"),
         (Intent.PRODUCT_INQUIRY, 2.0, r"\bquanto (costa|costano|viene|vengono|fa|fanno"
          r"|costerebbe|costerebbero|verrebbe)\b|\b(prezzo|prezzi|listino)\b"),
@@ -158,6 +162,10 @@ RULES: tuple[tuple[Intent, float, re.Pattern[str]], ...] = tuple(
          r"|felicissim\w*|contentissim\w*|simpaticissim\w*|una bomba|un genio|un miracolo"
          r"|adoro|adora|adorano|siete (dei |i )?(grandi|mitici|top|fantastici|migliori)"
          r"|senza di voi|che (buon|bell)[oaie])\b"),
+        (Intent.GENERAL_CHAT, 3.0, r"\bgrazie (mille |tante |ancora )?(per|x) (il|la|lo|l|i|gli"
+         r"|le|tutto|tutti|la vostra|il vostro)\b"),
+        (Intent.GENERAL_CHAT, 2.0, r"\b\w{3,}issim[oaie]\b"
+         r"|(?<!qual )(?<!quale )\b(e|sono) (il|la|i|le) miglior[ei]\b"),
         (Intent.GENERAL_CHAT, 1.5, r"\b(tvb|tvtb|ti voglio bene|vi voglio bene|un abbraccio"
          r"|baci|bacioni)\b"),
         (Intent.GENERAL_CHAT, 4.0, NEUTRAL.pattern + r"|\bmessaggio partito\b"

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz, process
 
 from core.catalog import Catalog, Product
-from core.nlu.lexicon import canonical, is_content
+from core.nlu.lexicon import PACKAGING, canonical, is_content
 from core.nlu.normalize import stem, tokenize
 from core.nlu.numbers import read_pieces
 
@@ -155,10 +155,14 @@ def _add_field(
     text: str,
     weight: float,
 ) -> set[str]:
-    """Post the content words and stems of ``text`` for product ``i``; return the stems."""
+    """Post the content words and stems of ``text`` for product ``i``; return the stems.
+
+    A packaging noun given as a tag (``scatolette``) is posted too: a customer may name
+    the product by it alone (``2 scatolette per gatto``).
+    """
     words = {canonical(w) for w in tokenize(text)}
     stems = set()
-    for word in filter(is_content, words):
+    for word in (w for w in words if is_content(w) or (weight == TAG and w in PACKAGING)):
         s = stem(word)
         stems.add(s)
         for table, key in ((postings, s), (surface, word)):

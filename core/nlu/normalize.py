@@ -99,7 +99,7 @@ def rewrite(word: str) -> tuple[str, ...]:
 
 
 def squeeze(word: str) -> str:
-    """Repeated letters as written in a hurry: ``vorreiii`` -> ``vorrei``, ``graziee`` -> ``grazie``.
+    """Letters repeated in a hurry: ``vorreiii`` -> ``vorrei``, ``graziee`` -> ``grazie``.
 
     Italian never triples a letter: a run of three or more becomes one vowel or two
     consonants. A doubled final vowel is halved unless the word really ends so.

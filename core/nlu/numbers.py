@@ -140,7 +140,8 @@ def read_pieces(tokens: tuple[str, ...]) -> tuple[Piece, ...]:
             upper, more = read_piece(tokens, i + taken + 1)
             if upper.kind == "quantity":
                 low = min(piece.value, upper.value)
-                piece, taken = Piece(kind="quantity", value=low, marked=piece.marked), taken + 1 + more
+                piece = Piece(kind="quantity", value=low, marked=piece.marked)
+                taken += 1 + more
         out.append(piece)
         i += taken
     return tuple(out)

@@ -10,11 +10,12 @@ a separator, a question mark or a contrasting ``ma``/``pero``):
   servono``: the whole clause is excluded.
 
 The person greeted is not a product either: ``ciao zia Rosa``, ``buongiorno signora
-Rosa`` (a greeting, a title, a name). A clause saying the customer already has something (``ne ho``, ``ce l'ho``, ``ne ha
-gia``) is excluded too. ``non`` does not exclude in a need (``non ho piu caffe``), a
-reminder (``non dimenticare il pane``), a condition (``se non``), before ``e`` (``non e
-urgente``) or in a question (``non avete crocchette?``), and
-``senza`` in a question asks about a feature (``il deo e senza alcool?``).
+Rosa`` (a greeting, a title, a name). A clause saying the customer already has
+something (``ne ho``, ``ce l'ho``, ``ne ha gia``) is excluded too. ``non`` does not
+exclude in a need (``non ho piu caffe``), a reminder (``non dimenticare il pane``),
+running out (``sono rimasto senza``), a condition (``se non``), before ``e`` (``non e
+urgente``) or in a question (``non avete crocchette?``), and ``senza`` in a question
+asks about a feature (``il deo e senza alcool?``).
 
 :func:`apply_scope` is what the cart reader and the search use; :func:`excluded_words`
 gives the excluded words of a text, for callers that edit a cart. :func:`drop_stories`
@@ -80,6 +81,8 @@ def _marker_at(tokens: tuple[str, ...], i: int, question: bool) -> bool:
         return False
     if tok == "non":
         return nxt not in _NEED_AFTER_NON and (i == 0 or tokens[i - 1] != "se")
+    if tok == "senza" and i and tokens[i - 1].startswith("rimast"):
+        return False  # "sono rimasto senza caffe": a need
     return tok in MARKERS
 
 
@@ -90,14 +93,22 @@ def _clause_mask(tokens: tuple[str, ...], start: int, end: int) -> list[bool]:
         return [True] * (end - start)
     mask = [False] * (end - start)
     for i in range(start, end):
-        if tokens[i] in NEGATIONS and i > start and not question and _after_words(tokens, start, i):
-            if tokens[i] == "no" or _marker_at(tokens, i, question):
-                return [True] * (end - start)
+        if _negates_before(tokens, start, i, question):
+            return [True] * (end - start)
         if _marker_at(tokens, i, question):
             for j in range(i, end):
                 mask[j - start] = True
             break
     return mask
+
+
+def _negates_before(tokens: tuple[str, ...], start: int, i: int, question: bool) -> bool:
+    """``il deodorante no``, ``le crocchette non servono``: a negation after the product."""
+    if tokens[i] not in NEGATIONS or i == start or question:
+        return False
+    if not _after_words(tokens, start, i):
+        return False
+    return tokens[i] == "no" or _marker_at(tokens, i, question)
 
 
 def _after_words(tokens: tuple[str, ...], start: int, i: int) -> bool:

@@ -61,9 +61,9 @@ EMOJI_WORDS: dict[str, str] = {
 LAUGHTER = re.compile(r"(?:ah|ha|eh|he|ja){2,}h?")  # ahahah, hahaha, eheh: all ``ahah``
 
 UNIT_SUFFIXES = frozenset(
-    "kg g gr hg mg l lt ml cl cm mm m w x pz cpr".split()
+    ("kg", "g", "gr", "hg", "mg", "l", "lt", "ml", "cl", "cm", "mm", "m", "w", "x", "pz", "cpr")
 )
 
 KEEP_FINAL_DOUBLE = frozenset(
-    "idee orchidee assemblee trachee livree zii addii zoo".split()
+    ("idee", "orchidee", "assemblee", "trachee", "livree", "zii", "addii", "zoo")
 )
