@@ -30,6 +30,7 @@ from core.nlu.intent_rules import (
 from core.nlu.lexicon import INTENT_WORDS, STOPWORDS, is_order_verb
 from core.understanding import Intent
 
+NO_EVIDENCE = 0.6  # nothing points anywhere: small talk, and nothing to hesitate between
 _NOT_A_REQUEST = frozenset({"sapere", "vedere", "capire", "sentire", "pensare"})
 
 
@@ -105,7 +106,7 @@ def classify(
     ranked = sorted(weights.items(), key=lambda kv: (-kv[1], _PRIORITY[kv[0]]))
     (top, best), (_, second) = ranked[0], ranked[1]
     if best <= 0.0:
-        return Intent.GENERAL_CHAT, 0.5
+        return Intent.GENERAL_CHAT, NO_EVIDENCE
     confidence = 0.5 + 0.5 * (best - second) / (best + 1.0)
     return top, round(min(confidence, 0.99), 3)
 

@@ -85,6 +85,7 @@ RULES: tuple[tuple[Intent, float, re.Pattern[str]], ...] = tuple(
         (Intent.ORDER_REQUEST, 2.0, r"\b(un|nuovo|altro) (nuovo )?ordine\b(?! (n|nr|numero)\b)"),
         (Intent.ORDER_REQUEST, 3.0, r"\b(confermo|confermiamo|confermate|procedi|procediamo)\b"),
         (Intent.ORDER_REQUEST, 1.5, r"\b(ho|abbiamo) bisogno d\w*\b"),
+        (Intent.ORDER_REQUEST, 1.0, r"\bper (favore|piacere|cortesia)\b"),
         (Intent.SUPPORT_REQUEST, 3.0, r"\b(mio|mia|nostro|vostro|stesso|questo|quest|quello"
          r"|quell|ultimo|precedente|ultim\w*) ordin[ei]\b"),
         (Intent.SUPPORT_REQUEST, 3.0, r"\b(mio|mia|miei|mie|nostro|nostra|nostri) (pacco|pacchi"
@@ -96,7 +97,8 @@ RULES: tuple[tuple[Intent, float, re.Pattern[str]], ...] = tuple(
          r"(portato|mandato|consegnato|dato|spedito|messo|risposto|rimborsato)\b"
          r"|\b(rider|fattorino|corriere|driver|ragazzo delle consegne) (non|e|ha|mi)\b"),
         (Intent.SUPPORT_REQUEST, 3.0, r"\b(una sola|uno solo|solo (uno|una|\d+)|ne mancava"
-         r"|ne mancano|meno di quell\w*)\b"),
+         r"|ne mancano|meno di quell\w*|ne (e|sono) arrivat\w* (solo )?(\d+|un|uno|una|due|tre))\b"
+         r"|\b(prodotto|articolo|pacco|cosa|marca) divers\w*"),
         (Intent.SUPPORT_REQUEST, 3.0, r"\b(ridate|ridatemi|ridarmi|ridare|riavere|rimborsate"
          r"|rimborsatemi|restituite|restituitemi|rendetemi)\b|\b(i|miei|dei|nostri) soldi\b"),
         (Intent.SUPPORT_REQUEST, 3.0, r"\b(ricevut|arrivat|portat|mandat|consegnat)\w* [\w ]{0,40}"

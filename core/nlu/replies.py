@@ -20,6 +20,10 @@ SUPPORT = (
     "Mi dispiace per il problema. Ho avvisato un operatore che ti risponderà qui al più presto."
 )
 ORDER_ASK = "Certo! Dimmi quali prodotti vuoi e in che quantità."
+CLARIFY = (
+    "Scusa, non sono sicuro di aver capito: vuoi ordinare, "
+    "chiedere di un prodotto o segnalare un problema?"
+)
 NOT_FOUND = "Mi dispiace, non ho trovato prodotti che corrispondono. Vuoi provare con altre parole?"
 
 _GREETINGS = frozenset({"ciao", "salve", "buongiorno", "buonasera", "hey", "ehi", "hello", "hi"})
