@@ -1,6 +1,7 @@
 """The catalogue index and fuzzy product matching, built once per catalogue.
 
-Each product's name (weight 1.0), tags (0.85) and description (0.35) are folded,
+Each product's name and aliases (weight 1.0: ``tachipirina`` is as good as
+``paracetamolo``), tags (0.85) and description (0.35) are folded,
 stemmed with Snowball's Italian stemmer and put in an inverted index. A query word is
 looked up by its stem; unknown stems fall back to a prefix match (abbreviations such as
 ``mozza``) and then to ``rapidfuzz`` similarity among stems with the same first letter
@@ -24,6 +25,7 @@ from core.nlu.normalize import stem, tokenize
 from core.nlu.numbers import read_pieces
 
 NAME, TAG, DESCRIPTION = 1.0, 0.85, 0.35
+ALIAS = NAME
 STRONG = TAG  # a name or tag match: enough to say a product was mentioned
 STEM_ONLY = 0.8  # "rose" matches "Rosa" by stem, but the exact word "rose" matches better
 _PREFIX_SIM = 0.9
@@ -69,6 +71,8 @@ class CatalogIndex:
         names, sizes, counts, amounts = [], [], [], []
         for i, product in enumerate(catalog.products):
             name = _add_field(postings, surface, i, product.name, NAME)
+            for alias in product.aliases:
+                _add_field(postings, surface, i, alias, ALIAS)
             for tag in product.tags:
                 _add_field(postings, surface, i, tag, TAG)
             _add_field(postings, surface, i, product.description, DESCRIPTION)
