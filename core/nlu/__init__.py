@@ -42,7 +42,7 @@ def understand(text: str, catalog: Catalog, index: CatalogIndex | None = None) -
     tokens = tokenize(text)
     wanted = apply_scope(tokens)
     asked = drop_stories(wanted)
-    reading = extract_cart(read_pieces(asked), idx)
+    reading = extract_cart(read_pieces(drop_stories(wanted, keep=True)), idx)
     words = content_words(wanted)
     signals = Signals(
         mentions_product=mentions_product(idx, content_words(asked)),

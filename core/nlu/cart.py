@@ -18,7 +18,10 @@ How quantities bind, as an Italian reader binds them:
 * ``quello``/``quella`` at the start of a clause goes on describing the previous item;
 * the same product named twice counts the quantities said, not the mentions
   (``del pane ... me ne dai tre pagnotte`` is three loaves);
-* excluded words (:mod:`core.nlu.scope`) arrive as one barrier mark and bind nothing.
+* excluded words (:mod:`core.nlu.scope`) arrive as one barrier mark and bind nothing;
+* a clause told in the past (opened by the ``TOLD`` mark) orders nothing by itself, but
+  its product takes a number said after it (``il cane ha rotto la ciotola, me ne porti
+  una nuova?``).
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from core.nlu.lexicon import (
 )
 from core.nlu.matching import CatalogIndex, Scored, score
 from core.nlu.numbers import Piece
-from core.nlu.scope import EXCLUDED
+from core.nlu.scope import EXCLUDED, TOLD
 from core.understanding import CartLine, UnresolvedItem
 
 MIN_SCORE = 0.5  # below this the best product is only a guess
@@ -58,6 +61,7 @@ class Item:
     packaged: bool = False
     sizes: list[str] = field(default_factory=list)
     barrier: bool = False  # an exclusion ended the item before: nothing binds across
+    told: bool = False  # named in a story: ordered only if a later number binds to it
     qualifiers: list[str] = field(default_factory=list)  # "per il cane": breaks ties only
     packs: list[str] = field(default_factory=list)  # packaging words said ("scatolette")
     weak: bool = False  # named only by its packaging: kept only when it matches clearly
@@ -76,16 +80,21 @@ def split_items(pieces: tuple[Piece, ...]) -> list[Item]:
     """Group ``pieces`` into items; items without product words are dropped."""
     items: list[Item] = []
     current = Item()
-    for i, piece in enumerate(_qualify(pieces)):
+    qualified = _qualify(pieces)
+    for i, piece in enumerate(qualified):
         if piece.kind == "sep" or (piece.kind == "word" and piece.text in SEPARATOR_WORDS):
             items.append(current)
-            current = Item(barrier=piece.text == EXCLUDED)
+            told = current.told and piece.kind != "sep"  # a story goes on to its clause's end
+            current = Item(barrier=piece.text == EXCLUDED, told=told)
+        elif piece.text == TOLD:
+            items.append(current)
+            current = Item(told=True)
         elif piece.kind == "qualifier":
             current.qualifiers.append(piece.text)
         elif piece.kind == "size":
             current.sizes.append(piece.text)
         elif piece.kind == "quantity":
-            current = _take_quantity(current, piece, pieces[i + 1 :], items)
+            current = _take_quantity(current, piece, tuple(qualified[i + 1 :]), items)
         elif piece.text in PACKAGING:
             current.packaged = current.quantity is not None
             current.packs.append(piece.text)
@@ -118,10 +127,11 @@ def _bind_bare_quantities(items: list[Item]) -> list[Item]:
         if bound and previous is not None and previous.quantity is None:
             previous.quantity = item.quantity
             previous.packaged = previous.packaged or item.packaged
+            previous.told = False
         elif item.packs:  # "2 scatolette per gatto": the packaging may be a product's tag
             item.words, item.weak = list(item.packs), True
             out.append(item)
-    return out
+    return [item for item in out if not item.told]
 
 
 def _qualify(pieces: tuple[Piece, ...]) -> list[Piece]:
@@ -170,7 +180,7 @@ def _take_quantity(current: Item, piece: Piece, rest: tuple[Piece, ...], items: 
         current.quantity = piece.value  # "spaghetti x3"
         return current
     items.append(current)
-    return Item(quantity=piece.value)
+    return Item(quantity=piece.value, told=current.told)
 
 
 def _names_next(rest: tuple[Piece, ...]) -> bool:

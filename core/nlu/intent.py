@@ -66,11 +66,21 @@ def scores(
     out[Intent.ORDER_REQUEST] += 3.0 * _imperatives(words)
     plain = NEUTRAL.sub(" ", text).split()
     support = {w for w in plain if w in SUPPORT_EXACT or w.startswith(SUPPORT_STEMS)}
-    out[Intent.SUPPORT_REQUEST] += 3.0 * min(len(support), 2)
+    out[Intent.SUPPORT_REQUEST] += _problem_weight(out) * min(len(support), 2)
     if "?" not in words and NARRATIVE.search(text) and out[Intent.SUPPORT_REQUEST] < 2.0:
         out[Intent.GENERAL_CHAT] += 1.5  # a story, not a complaint
     _add_catalogue_signals(out, words, text, signals)
     return out
+
+
+def _problem_weight(out: dict[Intent, float]) -> float:
+    """A problem word is a complaint unless the message orders and speaks of no delivery.
+
+    ``il cane ha rotto la ciotola, me ne porti una nuova?`` asks for a new bowl.
+    """
+    if out[Intent.SUPPORT_REQUEST] == 0.0 and out[Intent.ORDER_REQUEST] >= 3.0:
+        return 1.5
+    return 3.0
 
 
 def _imperatives(words: list[str]) -> int:

@@ -29,6 +29,7 @@ from core.nlu.intent_rules import NARRATIVE
 from core.nlu.normalize import QUESTION, SEP, tokenize
 
 EXCLUDED = "#"  # stands for an excluded run in :func:`apply_scope`'s output
+TOLD = "~"  # opens a clause kept by :func:`drop_stories` with ``keep=True``
 
 MARKERS = frozenset({"senza", "niente", "tranne", "eccetto", "escluso", "esclusa", "esclusi",
                      "escluse", "salvo", "nemmeno", "neanche", "neppure"})  # fmt: skip
@@ -138,14 +139,21 @@ def apply_scope(tokens: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def drop_stories(tokens: tuple[str, ...]) -> tuple[str, ...]:
-    """``tokens`` with every clause told in the past (not a question) replaced by one mark."""
+def drop_stories(tokens: tuple[str, ...], *, keep: bool = False) -> tuple[str, ...]:
+    """``tokens`` with every clause told in the past (not a question) replaced by one mark.
+
+    With ``keep`` the clause stays, opened by :data:`TOLD`: its product may still be what
+    a later pronoun refers to (``il cane ha rotto la ciotola, me ne porti una nuova?``).
+    """
     out: list[str] = []
     last = 0
     for start, end in clauses(tokens):
         out.extend(tokens[last:start])
         story = not _is_question(tokens, end) and NARRATIVE.search(" ".join(tokens[start:end]))
-        out.extend([EXCLUDED] if story else tokens[start:end])
+        if story:
+            out.extend([TOLD, *tokens[start:end]] if keep else [EXCLUDED])
+        else:
+            out.extend(tokens[start:end])
         last = end
     out.extend(tokens[last:])
     return tuple(out)

@@ -65,5 +65,18 @@ UNIT_SUFFIXES = frozenset(
 )
 
 KEEP_FINAL_DOUBLE = frozenset(
-    ("idee", "orchidee", "assemblee", "trachee", "livree", "zii", "addii", "zoo")
+    (
+        "idee",
+        "orchidee",
+        "assemblee",
+        "trachee",
+        "livree",
+        "zii",
+        "addii",
+        "zoo",
+        "shampoo",
+        "tattoo",
+        "yahoo",
+        "coop",
+    )
 )
