@@ -69,15 +69,27 @@ def run(args: argparse.Namespace) -> int:
         print(f"eval-nlu: {exc}", file=sys.stderr)
         return 2
     catalog = parse_catalog(json.loads(args.catalog.read_text(encoding="utf-8")))
-    per_file = [
-        (path, parse_jsonl(path.read_text(encoding="utf-8").splitlines())) for path in args.data
-    ]
+    try:
+        per_file = [(path, _read_cases(path)) for path in args.data]
+    except ValueError as exc:
+        print(f"eval-nlu: {exc}", file=sys.stderr)
+        return 2
     cases = [case for _, file_cases in per_file for case in file_cases]
     results = asyncio.run(understand_all(assistant, cases, catalog))
     report = evaluate(cases, results).to_json()
     report["files"] = _per_file(per_file, results)
     print(json.dumps(report, ensure_ascii=False, indent=2))
     return 0
+
+
+def _read_cases(path: Path) -> tuple[Case, ...]:
+    """The labelled cases of one file; ``ValueError`` naming the file when unusable."""
+    try:
+        return parse_jsonl(path.read_text(encoding="utf-8").splitlines())
+    except OSError as exc:
+        raise ValueError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{path}: not a labelled JSONL file ({exc})") from exc
 
 
 def _per_file(

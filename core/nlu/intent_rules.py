@@ -57,7 +57,8 @@ NEUTRAL = re.compile(
 )
 NARRATIVE = re.compile(
     r"\b(ho|hai|ha|abbiamo|avete|hanno|avrei|avremmo|era|erano) (gia |appena |proprio )?"
-    r"(?!finit)\w+(ato|ata|ati|ate|uto|uta|uti|ute|ito|ita|iti|ite|esso|essa|atto|atta)\b"
+    r"(?!finit)\w+(ato|ata|ati|ate|uto|uta|uti|ute|ito|ita|iti|ite|esso|essa|atto|atta|eso|esa"
+    r"|esi|ese|isto|ista|iesto|iesta|etto|etta|otto|otta|erto|erta|asto|asta|erso|ersa)\b"
     r"|\bsi (e|sono) \w+|\b(?!serviv|occorrev)\w{3,}(ava|avano|eva|evano|iva|ivano)\b"
     r"|\b(era|erano|ero|eravamo)\b"
 )
