@@ -34,7 +34,7 @@ def _fold(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def _dev_texts() -> tuple[str, ...]:
-    texts = []
+    texts: list[str] = []
     for name in DEV_SETS:
         lines = (ROOT / "tests" / "fixtures" / name).read_text("utf-8").splitlines()
         folded = (_fold(case.text) for case in parse_jsonl(lines))
