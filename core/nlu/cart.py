@@ -19,6 +19,8 @@ How quantities bind, as an Italian reader binds them:
 * the same product named twice counts the quantities said, not the mentions
   (``del pane ... me ne dai tre pagnotte`` is three loaves);
 * excluded words (:mod:`core.nlu.scope`) arrive as one barrier mark and bind nothing;
+* ``anzi`` takes the item before back: what follows replaces it (``4 uova, anzi una
+  confezione da 6`` is one pack of eggs);
 * a clause told in the past (opened by the ``TOLD`` mark) orders nothing by itself, but
   its product takes a number said after it (``il cane ha rotto la ciotola, me ne porti
   una nuova?``).
@@ -61,6 +63,7 @@ class Item:
     packaged: bool = False
     sizes: list[str] = field(default_factory=list)
     barrier: bool = False  # an exclusion ended the item before: nothing binds across
+    corrects: list[str] = field(default_factory=list)  # "4 uova, anzi una confezione"
     told: bool = False  # named in a story: ordered only if a later number binds to it
     qualifiers: list[str] = field(default_factory=list)  # "per il cane": breaks ties only
     packs: list[str] = field(default_factory=list)  # packaging words said ("scatolette")
@@ -86,6 +89,8 @@ def split_items(pieces: tuple[Piece, ...]) -> list[Item]:
             items.append(current)
             told = current.told and piece.kind != "sep"  # a story goes on to its clause's end
             current = Item(barrier=piece.text == EXCLUDED, told=told)
+        elif piece.text == "anzi" and not current.words and any(it.words for it in items):
+            current.corrects = _withdraw(items)  # the customer takes the last item back
         elif piece.text == TOLD:
             items.append(current)
             current = Item(told=True)
@@ -110,6 +115,14 @@ def _names_product(word: str) -> bool:
     return word not in PARTITIVES and is_content(canonical(word))
 
 
+def _withdraw(items: list[Item]) -> list[str]:
+    """Remove the last item with words (``anzi`` corrects it) and return its words."""
+    for i in range(len(items) - 1, -1, -1):
+        if items[i].words:
+            return items.pop(i).words
+    return []
+
+
 def _reopen(items: list[Item]) -> bool:
     """True when the last item can take more words (``..., quella nel vaso``)."""
     return bool(items) and bool(items[-1].words)
@@ -119,6 +132,8 @@ def _bind_bare_quantities(items: list[Item]) -> list[Item]:
     """Give a number said without a product to the item before it, then drop wordless items."""
     out: list[Item] = []
     for item in items:
+        if not item.words and item.quantity is not None:
+            item.words = item.corrects  # "4 uova, anzi 6": the same product, a new number
         if item.words:
             out.append(item)
             continue

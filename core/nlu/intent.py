@@ -46,11 +46,15 @@ class Signals:
 
 @lru_cache(maxsize=16384)
 def correct(word: str) -> str:
-    """``word`` or the intent keyword it misspells (``vorei`` -> ``vorrei``)."""
+    """``word`` or the intent keyword it misspells (``vorei`` -> ``vorrei``).
+
+    A typo adds, drops or swaps a letter: a keyword two letters longer or shorter is
+    another word (``portati`` is not ``portatemi``).
+    """
     if len(word) < 5 or word in STOPWORDS or word in INTENT_WORDS or not word.isalpha():
         return word
     found = process.extractOne(word, KEYWORDS, scorer=fuzz.ratio, score_cutoff=85.0)
-    return found[0] if found else word
+    return found[0] if found and abs(len(found[0]) - len(word)) <= 1 else word
 
 
 def scores(

@@ -92,13 +92,14 @@ RULES: tuple[tuple[Intent, float, re.Pattern[str]], ...] = tuple(
         (Intent.SUPPORT_REQUEST, 3.0, r"\b(mio|mia|miei|mie|nostro|nostra|nostri) (pacco|pacchi"
          r"|spesa|consegna|acquisto|acquisti|pagamento|rimborso|account|ordinazione)\b"),
         (Intent.SUPPORT_REQUEST, 1.5, r"\b(ho|abbiamo|avevo|avevamo) (gia )?(ordinato|ricevuto"
-         r"|pagato|comprato)\b|\bmi (e|sono) arrivat\w*"),
+         r"|pagato|comprato|chiesto|preso)\b|\bmi (e|sono) arrivat\w*"),
         (Intent.SUPPORT_REQUEST, 1.0, _CLITIC + r" (avete|hanno|ha|hai) " + _PAST_DELIVERY),
         (Intent.SUPPORT_REQUEST, 3.0, r"\bnon (mi |ci )?(avete|hanno|ha|hai) (ancora )?"
          r"(portato|mandato|consegnato|dato|spedito|messo|risposto|rimborsato)\b"
          r"|\b(rider|fattorino|corriere|driver|ragazzo delle consegne) (non|e|ha|mi)\b"),
         (Intent.SUPPORT_REQUEST, 3.0, r"\b(una sola|uno solo|solo (uno|una|\d+)|ne mancava"
-         r"|ne mancano|meno di quell\w*|ne (e|sono) arrivat\w* (solo )?(\d+|un|uno|una|due|tre))\b"
+         r"|ne mancano|meno di quell\w*|ne (e|sono|avete|hanno|ha) (arrivat|portat|mandat"
+         r"|consegnat)\w* (solo )?(\d+|un|uno|una|due|tre))\b"
          r"|\b(prodotto|articolo|pacco|cosa|marca) divers\w*"),
         (Intent.SUPPORT_REQUEST, 3.0, r"\b(ridate|ridatemi|ridarmi|ridare|riavere|rimborsate"
          r"|rimborsatemi|restituite|restituitemi|rendetemi)\b|\b(i|miei|dei|nostri) soldi\b"),
@@ -129,21 +130,22 @@ RULES: tuple[tuple[Intent, float, re.Pattern[str]], ...] = tuple(
          r"(il mio|la mia|i miei|le mie|l ordine|il pacco|la spesa|la consegna|il rider"
          r"|il fattorino|il corriere)\b"),
         (Intent.SUPPORT_REQUEST, 3.0, r"\bnon (riesco|funziona\w*|va|mi fa|posso pagare)\b"),
-        (Intent.SUPPORT_REQUEST, 3.0, r"\b(pagato|addebitat\w*|scalat\w*|pagat\w*) (\w+ )?"
-         r"(due|2|piu|tre) volte\b|\bdoppio (addebito|pagamento)\b"),
+        (Intent.SUPPORT_REQUEST, 3.0, r"\b(pagare|pagat\w*|addebitat\w*|scalat\w*)( \w+){0,3} "
+         r"(due|2|piu|tre|3) volte\b|\bdoppio (addebito|pagamento)\b"),
         (Intent.SUPPORT_REQUEST, 3.0, r"\b(parlare|parlo|contattare|sentire|chiamare|passami"
          r"|passatemi) (con )?(un|una|il|l|la|lo|qualcuno|persona|umano|vero|responsabile"
          r"|titolare|assistenza)\b"),
         (Intent.SUPPORT_REQUEST, 3.0, r"\b(persona|essere umano|umano) (vera|reale)?\b"),
         (Intent.PRODUCT_INQUIRY, 2.0, r"\b(avete|avreste|vendete|tenete|trattate|vendono"
-         r"|fornite|proponete)\b(?! (gia )?(portato|mandato|consegnato|dato|spedito|ricevuto"
+         r"|fornite|proponete)\b(?! (gia )?(portato|mandato|consegnato|dato|spedito|ricevuto|fatto"
          r"|sbagliato|dimenticato|messo|preso|addebitato|scritto|risposto)\b)"),
         (Intent.PRODUCT_INQUIRY, 2.0, r"\bc e\b(?=.*\?)|\bci sono\b"
          r"|\bce l (avete|hai|ha|hanno|avreste)\b|\bce n(e)? (sono|e|avete|hai|ha|hanno)\b"
          r"|\bci sarebbe\b|\bsi trova\w*\b|\b(vi|ci|ne) (sono|e) rimast\w*"),
         (Intent.PRODUCT_INQUIRY, 2.0, r"\bquanto (costa|costano|viene|vengono|fa|fanno"
          r"|costerebbe|costerebbero|verrebbe)\b|\b(prezzo|prezzi|listino)\b"),
-        (Intent.PRODUCT_INQUIRY, 2.0, r"\b(consigli\w*|suggeri\w*|raccomand\w*)\b"),
+        (Intent.PRODUCT_INQUIRY, 2.0, r"\b(?!consiglier[oa]\b|raccomander[oa]\b)"
+         r"(consigli\w*|suggeri\w*|raccomand\w*)\b"),
         (Intent.PRODUCT_INQUIRY, 2.0, r"\b(disponibil\w*|in magazzino|esaurit\w*)\b"),
         (Intent.PRODUCT_INQUIRY, 1.5, r"\b(vorrei|volevo|voglio) (sapere|chiedere"
          r"|informazion\w*)\b|\bdifferenza\b|\bcontiene\b|\bingredienti\b"),

@@ -35,7 +35,8 @@ STOPWORDS = _words(
     anzi inoltre oltre circa almeno sapere chiedere volevo vorrei vorremmo voglio vogliamo
     sto stai sta stiamo state siete siamo puo possono mille lunedi martedi mercoledi
     giovedi venerdi sabato domenica settimana mese anno giorno giorni
-    diciamo facciamo mettiamo massimo max ciascun ciascuno ciascuna ogni stavolta
+    diciamo facciamo mettiamo massimo max ciascun ciascuno ciascuna ogni stavolta nuova nuovi
+    nuove
     ahah perche pero urgente urgentissimo
     """
 )

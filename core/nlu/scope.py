@@ -26,6 +26,7 @@ rosicchiato``, ``si è mangiato mezza pagnotta``) asks for nothing.
 from __future__ import annotations
 
 from core.nlu.intent_rules import NARRATIVE
+from core.nlu.lexicon import STOPWORDS
 from core.nlu.normalize import QUESTION, SEP, tokenize
 
 EXCLUDED = "#"  # stands for an excluded run in :func:`apply_scope`'s output
@@ -113,8 +114,8 @@ def _negates_before(tokens: tuple[str, ...], start: int, i: int, question: bool)
 
 
 def _after_words(tokens: tuple[str, ...], start: int, i: int) -> bool:
-    """True when some word (not a number or a clitic) comes before position ``i``."""
-    return any(t[:1].isalpha() and t not in _CLITICS for t in tokens[start:i])
+    """True when a word that may name a product (not ``anzi``, ``ok``...) precedes ``i``."""
+    return any(t[:1].isalpha() and t not in STOPWORDS for t in tokens[start:i])
 
 
 def excluded_mask(tokens: tuple[str, ...]) -> tuple[bool, ...]:
