@@ -13,7 +13,7 @@ from core.nlu.intent import Signals, classify
 from core.nlu.matching import CatalogIndex, content_words, mentions_product
 from core.nlu.normalize import tokenize
 from core.nlu.numbers import read_pieces
-from core.nlu.scope import apply_scope, drop_stories, excluded_tokens
+from core.nlu.scope import apply_scope, drop_stories, excluded_tokens, refused_tokens
 from core.nlu.search import rank, search_tokens
 from core.understanding import Intent, ProductHit, Understanding
 
@@ -42,7 +42,8 @@ def understand(text: str, catalog: Catalog, index: CatalogIndex | None = None) -
     tokens = tokenize(text)
     wanted = apply_scope(tokens)
     asked = drop_stories(wanted)
-    reading = extract_cart(read_pieces(drop_stories(wanted, keep=True)), idx)
+    refused = content_words(refused_tokens(tokens))
+    reading = extract_cart(read_pieces(drop_stories(wanted, keep=True)), idx, refused)
     words = content_words(wanted)
     signals = Signals(
         mentions_product=mentions_product(idx, content_words(asked)),

@@ -210,8 +210,10 @@ def _names_next(rest: tuple[Piece, ...]) -> bool:
     return False
 
 
-def extract_cart(pieces: tuple[Piece, ...], index: CatalogIndex) -> CartReading:
-    """Match every item of ``pieces`` against ``index``."""
+def extract_cart(
+    pieces: tuple[Piece, ...], index: CatalogIndex, refused: tuple[str, ...] = ()
+) -> CartReading:
+    """Match every item of ``pieces`` against ``index``; products ``refused`` names are left out."""
     said: dict[str, int] = {}  # quantities the customer gave, summed per product
     implied: dict[str, int] = {}  # products named without a number
     unresolved: list[UnresolvedItem] = []
@@ -232,9 +234,17 @@ def extract_cart(pieces: tuple[Piece, ...], index: CatalogIndex) -> CartReading:
             ids = tuple(index.products[s.index].id for s in (rivals or ranked)[:MAX_CANDIDATES])
             words = " ".join(item.words)
             unresolved.append(UnresolvedItem(text=words, quantity=quantity, candidates=ids))
-    totals = {pid: said.get(pid) or implied[pid] for pid in {**implied, **said}}
+    gone = _named(index, refused)
+    totals = {pid: said.get(pid) or implied[pid] for pid in {**implied, **said} if pid not in gone}
     lines = tuple(CartLine(product_id=pid, quantity=q) for pid, q in totals.items())
     return CartReading(lines=lines, unresolved=tuple(unresolved), explicit=explicit)
+
+
+def _named(index: CatalogIndex, words: tuple[str, ...]) -> set[str]:
+    """Products ``words`` clearly name by their name (``senza confezione regalo`` does not
+    refuse the roses whose tag is ``regalo``)."""
+    ranked = _rivals(score(index, words)) if words else []
+    return {index.products[s.index].id for s in ranked if s.score >= MIN_SCORE and s.cover}
 
 
 def _match(item: Item, index: CatalogIndex) -> tuple[list[Scored], list[Scored]]:

@@ -49,12 +49,23 @@ def correct(word: str) -> str:
     """``word`` or the intent keyword it misspells (``vorei`` -> ``vorrei``).
 
     A typo adds, drops or swaps a letter: a keyword two letters longer or shorter is
-    another word (``portati`` is not ``portatemi``).
+    another word (``portati`` is not ``portatemi``), and one that differs only in its
+    ending is another form of the same verb (``consegnato`` is not ``consegnate``).
     """
     if len(word) < 5 or word in STOPWORDS or word in INTENT_WORDS or not word.isalpha():
         return word
     found = process.extractOne(word, KEYWORDS, scorer=fuzz.ratio, score_cutoff=85.0)
-    return found[0] if found and abs(len(found[0]) - len(word)) <= 1 else word
+    if not found or abs(len(found[0]) - len(word)) > 1:
+        return word
+    return word if _same_stem(word, found[0]) else found[0]
+
+
+def _same_stem(a: str, b: str) -> bool:
+    """True when ``a`` and ``b`` differ only in their last two letters at most."""
+    shared = next(
+        (i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b))
+    )
+    return shared >= max(len(a), len(b)) - 2
 
 
 def scores(

@@ -45,7 +45,7 @@ SUPPORT_STEMS = (
     "scortes", "maleducat", "errat", "errore", "difett", "insoddisfatt", "inaccettabil",
     "cancell", "smarrit", "rubat", "sporc", "sciolt", "sgarbat", "arrogant", "rifiutat",
     "fallit", "bloccat", "schif", "appassit", "marcio", "marci", "ammaccat", "bagnat",
-    "crepat", "rancid", "puzz", "ammuff",
+    "crepat", "rancid", "puzz", "ammuff", "arrabbiat", "delus",
 )  # fmt: skip
 SUPPORT_EXACT = frozenset(
     ("reso", "aiuto", "aiutatemi", "aiutami", "aiutarmi", "aiutarci", "aiutateci", "help",
@@ -54,6 +54,7 @@ SUPPORT_EXACT = frozenset(
 NEUTRAL = re.compile(
     r"\b(ho |abbiamo )?sbagliat\w* (chat|numero|persona|contatto|conversazione|destinatario"
     r"|gruppo)\b|\bper sbaglio\b|\b(errore|sbaglio) di (battitura|invio)\b"
+    r"|\b(chat|numero|persona|contatto|conversazione|destinatario|gruppo) sbagliat\w*"
 )
 NARRATIVE = re.compile(
     r"\b(ho|hai|ha|abbiamo|avete|hanno|avrei|avremmo|era|erano) (gia |appena |proprio )?"
@@ -94,7 +95,7 @@ RULES: tuple[tuple[Intent, float, re.Pattern[str]], ...] = tuple(
         (Intent.SUPPORT_REQUEST, 1.5, r"\b(ho|abbiamo|avevo|avevamo) (gia )?(ordinato|ricevuto"
          r"|pagato|comprato|chiesto|preso)\b|\bmi (e|sono) arrivat\w*"),
         (Intent.SUPPORT_REQUEST, 1.0, _CLITIC + r" (avete|hanno|ha|hai) " + _PAST_DELIVERY),
-        (Intent.SUPPORT_REQUEST, 3.0, r"\bnon (mi |ci )?(avete|hanno|ha|hai) (ancora )?"
+        (Intent.SUPPORT_REQUEST, 3.0, r"\b(non|nessuno) (mi |ci )?(avete|hanno|ha|hai) (ancora )?"
          r"(portato|mandato|consegnato|dato|spedito|messo|risposto|rimborsato)\b"
          r"|\b(rider|fattorino|corriere|driver|ragazzo delle consegne) (non|e|ha|mi)\b"),
         (Intent.SUPPORT_REQUEST, 3.0, r"\b(una sola|uno solo|solo (uno|una|\d+)|ne mancava"
@@ -111,7 +112,10 @@ RULES: tuple[tuple[Intent, float, re.Pattern[str]], ...] = tuple(
         (Intent.SUPPORT_REQUEST, 2.0, r"\b(sapeva|sa|sanno|sapevano) di (acido|rancido|muffa"
          r"|strano|plastica|vecchio|marcio)\b|\brimand\w*\b"),
         (Intent.SUPPORT_REQUEST, 3.0, r"\b(era|erano|e|sono|arrivat\w*) (gia |tutt\w* )?"
-         r"(acid|rancid|apert|rott|scadut|sciolt|vuot|avariat|marc|andat\w* a male)\w*"
+         r"(acid|rancid|apert|rott|scadut|sciolt|vuot|avariat|marc|andat\w* a male|duro|dura"
+         r"|secc|raffermo|fredd|bruciat|crud|schiacciat|sporc)\w*"
+         r"|\btrovat\w* (un|una|dei|delle|del|degli) (capell|pel|insett|vetr|verm|plastic"
+         r"|sassolin|muff)\w*"
          r"|\b(me|ce) (lo|la|li|le) (cambiate|cambi|sostituite|sostituisci|ritirate)\b"),
         (Intent.SUPPORT_REQUEST, 3.0, r"\btrattat\w* male\b|\bcomportat\w* male\b"
          r"|\bnon (e |sono )?(andat|riuscit)\w*\b"),
@@ -140,7 +144,8 @@ RULES: tuple[tuple[Intent, float, re.Pattern[str]], ...] = tuple(
          r"|fornite|proponete)\b(?! (gia )?(portato|mandato|consegnato|dato|spedito|ricevuto|fatto"
          r"|sbagliato|dimenticato|messo|preso|addebitato|scritto|risposto)\b)"),
         (Intent.PRODUCT_INQUIRY, 2.0, r"\bc e\b(?=.*\?)|\bci sono\b"
-         r"|\bce l (avete|hai|ha|hanno|avreste)\b|\bce n(e)? (sono|e|avete|hai|ha|hanno)\b"
+         r"|(?<!che )\bce l (avete|hai|ha|hanno|avreste)\b(?! gia)"
+         r"|\bce n(e)? (sono|e|avete|hai|ha|hanno)\b"
          r"|\bci sarebbe\b|\bsi trova\w*\b|\b(vi|ci|ne) (sono|e) rimast\w*"),
         (Intent.PRODUCT_INQUIRY, 2.0, r"\bquanto (costa|costano|viene|vengono|fa|fanno"
          r"|costerebbe|costerebbero|verrebbe)\b|\b(prezzo|prezzi|listino)\b"),
@@ -151,7 +156,7 @@ RULES: tuple[tuple[Intent, float, re.Pattern[str]], ...] = tuple(
          r"|informazion\w*)\b|\bdifferenza\b|\bcontiene\b|\bingredienti\b"),
         (Intent.GENERAL_CHAT, 1.0, r"\b(ciao|salve|buongiorno|buonasera|buonanotte|buondi"
          r"|hey|ehi|hello|hi|hola|arrivederci|a presto|buona (giornata|serata))\b"),
-        (Intent.GENERAL_CHAT, 1.0, r"\b(grazie|ok|okay|perfetto|ottimo|benissimo|va bene"
+        (Intent.GENERAL_CHAT, 1.0, r"\b(grazie|ok|okay|perfetto|benissimo|va bene"
          r"|d accordo|gentilissim\w*|gentili|thanks|thank|top|bravi|fantastico)\b"),
         (Intent.GENERAL_CHAT, 1.5, r"\bcome (state|stai|sta|va|andiamo)\b"
          r"|\btutto (bene|ok|okay|perfetto|a posto)\b"),
@@ -164,7 +169,8 @@ RULES: tuple[tuple[Intent, float, re.Pattern[str]], ...] = tuple(
         (Intent.GENERAL_CHAT, 1.5, r"\b(english|speak|do you|you)\b"),
         (Intent.GENERAL_CHAT, 2.5, r"\bahah\b"),
         (Intent.GENERAL_CHAT, 3.0, r"\b(complimenti|bravissim\w*|buonissim\w*|squisit\w*"
-         r"|felicissim\w*|contentissim\w*|simpaticissim\w*|una bomba|un genio|un miracolo"
+         r"|ottim[oaie]|felicissim\w*|contentissim\w*|simpaticissim\w*|una bomba|un genio"
+         r"|un miracolo"
          r"|adoro|adora|adorano|siete (dei |i )?(grandi|mitici|top|fantastici|migliori)"
          r"|senza di voi|che (buon|bell)[oaie])\b"),
         (Intent.GENERAL_CHAT, 3.0, r"\bgrazie (mille |tante |ancora )?(per|x) (il|la|lo|l|i|gli"

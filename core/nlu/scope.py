@@ -41,6 +41,8 @@ _NEED_AFTER_NON = frozenset({"ho", "abbiamo", "c", "ce", "dimenticare", "dimenti
                              "scordare", "scordate", "scordatevi", "dimenticatevi", "vedo",
                              "e", "sia", "fosse", "so", "sapevo"})  # fmt: skip
 _HAVE = frozenset({"ho", "abbiamo"})
+_NOT_REFUSED = STOPWORDS | MARKERS | {"parte", "no", "invece"}
+_SHORT = 5  # "il pane no", "le crocchette invece no": a refusal says little before "no"
 _GREETINGS = frozenset({"ciao", "salve", "buongiorno", "buonasera", "buondi", "hey", "ehi"})
 _TITLES = frozenset({"zia", "zio", "nonna", "nonno", "signora", "signor", "signore", "sig",
                      "sigra", "dottore", "dottoressa", "dott", "dottor", "dottssa", "cara",
@@ -158,6 +160,27 @@ def drop_stories(tokens: tuple[str, ...], *, keep: bool = False) -> tuple[str, .
         last = end
     out.extend(tokens[last:])
     return tuple(out)
+
+
+def refused_tokens(tokens: tuple[str, ...]) -> tuple[str, ...]:
+    """Words the customer explicitly refuses, so that their product leaves the whole cart.
+
+    After ``senza``/``niente``/``tranne``/``eccetto``/``a parte`` (``senza`` not in a
+    question), or a short clause ending in ``no`` (``il pane no``, ``i croccantini invece
+    no``). Unlike :func:`excluded_tokens`, never ``non`` with a verb: ``il mal di testa
+    non passa`` refuses nothing.
+    """
+    out: list[str] = []
+    for start, end in clauses(tokens):
+        question, clause = _is_question(tokens, end), tokens[start:end]
+        if "no" in clause[1:_SHORT] and not question and "non" not in clause:
+            out.extend(clause)
+            continue
+        marks = [
+            i for i in range(start, end) if tokens[i] != "non" and _marker_at(tokens, i, question)
+        ]
+        out.extend(tokens[marks[0] : end] if marks else ())
+    return tuple(t for t in out if t[:1].isalpha() and t not in _NOT_REFUSED)
 
 
 def excluded_words(text: str) -> tuple[str, ...]:

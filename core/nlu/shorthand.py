@@ -6,7 +6,8 @@ reads one of these tables, so the whole normalisation is one place to read and t
 * :data:`SHORTHAND`: SMS abbreviations and phonetic spellings (``nn`` -> ``non``,
   ``xke`` -> ``perche``, ``qlc`` -> ``qualche``, ``cmq`` -> ``comunque``, ``k`` for ``ch``);
 * :data:`GLUED`: words written together (``unpaio`` -> ``un paio``, ``xfavore``);
-* :data:`EMOJI_WORDS`: the few emoji that carry meaning (laughter reads as ``ahah``);
+* :data:`EMOJI_WORDS`: the few emoji that carry meaning (laughter reads as ``ahah``,
+  disgust as ``schifo``, anger as ``arrabbiato``);
   every other emoji is dropped for understanding (the recorded text keeps it);
 * :data:`UNIT_SUFFIXES`: what may follow a number in one token (``500g``, ``2x``); any
   other glued word is split off (``3latte`` -> ``3 latte``);
@@ -56,6 +57,11 @@ EMOJI_WORDS: dict[str, str] = {
     "\U0001f639": "ahah",  # cat with tears of joy
     "\U0001f926": "ahah",  # face palm
     "\U0001f648": "ahah",  # see-no-evil monkey
+    "\U0001f922": "schifo",  # nauseated face
+    "\U0001f92e": "schifo",  # face vomiting
+    "\U0001f621": "arrabbiato",  # pouting face
+    "\U0001f620": "arrabbiato",  # angry face
+    "\U0001f92c": "arrabbiato",  # face with symbols on mouth
 }
 
 LAUGHTER = re.compile(r"(?:ah|ha|eh|he|ja){2,}h?")  # ahahah, hahaha, eheh: all ``ahah``

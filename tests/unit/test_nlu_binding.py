@@ -78,6 +78,9 @@ def test_quantities_bind_as_a_reader_binds_them(text: str, cart: dict[str, int])
         ("portami i biscotti, il miele invece non serve", {"biscotti": 1}),
         ("non ho piu zucchero, mandamene 2", {"zucchero": 2}),
         ("il cane ha rotto la ciotola, me ne porti una nuova?", {"ciotola": 1}),
+        ("mi mandi miele e zucchero? lo zucchero no", {"miele": 1}),
+        ("sapone, biscotti e miele, tranne i biscotti", {"sapone": 1, "miele": 1}),
+        ("2 mieli ma senza la scatola frollini", {"miele": 2}),
     ],
 )
 def test_excluded_and_told_products_stay_out_of_the_cart(text: str, cart: dict[str, int]) -> None:

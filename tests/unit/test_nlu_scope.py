@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from core.nlu.normalize import tokenize
-from core.nlu.scope import EXCLUDED, apply_scope, drop_stories, excluded_words
+from core.nlu.scope import (
+    EXCLUDED,
+    apply_scope,
+    drop_stories,
+    excluded_words,
+    refused_tokens,
+)
 
 
 @pytest.mark.parametrize(
@@ -74,3 +80,19 @@ def test_running_out_is_a_need_not_a_story() -> None:
     """``ho finito il caffe`` keeps the product: it is why the customer writes."""
     tokens = tokenize("ho finito lo zucchero, portamene due")
     assert drop_stories(tokens) == tokens
+
+
+@pytest.mark.parametrize(
+    ("text", "refused"),
+    [
+        ("latte e pane? il pane no", ("pane",)),
+        ("miele e biscotti tranne quelli al cacao?", ("cacao",)),
+        ("il sapone, senza la spugna", ("spugna",)),
+        ("tre aspirine, il mal di testa non passa", ()),
+        ("il sapone e senza profumo?", ()),
+        ("vorrei il bagno, lo faccio io a casa mia no", ()),
+    ],
+)
+def test_refused_words_are_explicit_refusals_only(text: str, refused: tuple[str, ...]) -> None:
+    """Markers and a short ``X no`` refuse; ``non`` with a verb and long clauses do not."""
+    assert refused_tokens(tokenize(text)) == refused
