@@ -16,7 +16,8 @@ whole message, not its product words:
 
 :data:`NARRATIVE` marks a story (past tense, ``si è messo``), which keeps a product
 named in passing from reading as an order; :data:`NEUTRAL` removes phrases whose words
-would otherwise look like complaints (``per sbaglio`` is not a wrong delivery).
+would otherwise look like complaints (``per sbaglio`` is not a wrong delivery, ``sono in
+ritardo io`` is the customer's own delay).
 """
 
 from __future__ import annotations
@@ -49,12 +50,14 @@ SUPPORT_STEMS = (
 )  # fmt: skip
 SUPPORT_EXACT = frozenset(
     ("reso", "aiuto", "aiutatemi", "aiutami", "aiutarmi", "aiutarci", "aiutateci", "help",
-     "manca", "mancano", "perso", "persa", "ricevuta", "fattura", "scontrino")
+     "manca", "mancano", "perso", "persa", "ricevuta", "fattura", "scontrino", "muffa",
+     "muffe", "vermi", "formiche", "insetti", "capello", "capelli")
 )  # fmt: skip
 NEUTRAL = re.compile(
     r"\b(ho |abbiamo )?sbagliat\w* (chat|numero|persona|contatto|conversazione|destinatario"
     r"|gruppo)\b|\bper sbaglio\b|\b(errore|sbaglio) di (battitura|invio)\b"
     r"|\b(chat|numero|persona|contatto|conversazione|destinatario|gruppo) sbagliat\w*"
+    r"|\b(sono|siamo) in ritardo\b"
 )
 NARRATIVE = re.compile(
     r"\b(ho|hai|ha|abbiamo|avete|hanno|avrei|avremmo|era|erano) (gia |appena |proprio )?"
