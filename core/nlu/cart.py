@@ -19,7 +19,7 @@ How quantities bind, as an Italian reader binds them:
 * the same product named twice counts the quantities said, not the mentions
   (``del pane ... me ne dai tre pagnotte`` is three loaves);
 * excluded words (:mod:`core.nlu.scope`) arrive as one barrier mark and bind nothing;
-* ``anzi`` takes the item before back: what follows replaces it (``4 uova, anzi una
+* ``anzi``/``cioè`` take the item before back: what follows replaces it (``4 uova, anzi una
   confezione da 6`` is one pack of eggs);
 * a clause told in the past (opened by the ``TOLD`` mark) orders nothing by itself, but
   its product takes a number said after it (``il cane ha rotto la ciotola, me ne porti
@@ -47,6 +47,7 @@ from core.nlu.numbers import Piece
 from core.nlu.scope import EXCLUDED, TOLD
 from core.understanding import CartLine, UnresolvedItem
 
+_CORRECTIONS = frozenset({"anzi", "cioe"})  # "4 uova, anzi 6", "6 bottiglie, cioe una confezione"
 MIN_SCORE = 0.5  # below this the best product is only a guess
 AMBIGUITY = 0.8  # rivals scoring more than this share of the best make it ambiguous
 MAX_CANDIDATES = 5
@@ -89,7 +90,7 @@ def split_items(pieces: tuple[Piece, ...]) -> list[Item]:
             items.append(current)
             told = current.told and piece.kind != "sep"  # a story goes on to its clause's end
             current = Item(barrier=piece.text == EXCLUDED, told=told)
-        elif piece.text == "anzi" and not current.words and any(it.words for it in items):
+        elif piece.text in _CORRECTIONS and not current.words and any(it.words for it in items):
             current.corrects = _withdraw(items)  # the customer takes the last item back
         elif piece.text == TOLD:
             items.append(current)

@@ -101,8 +101,9 @@ RULES: tuple[tuple[Intent, float, re.Pattern[str]], ...] = tuple(
         (Intent.SUPPORT_REQUEST, 3.0, r"\b(non|nessuno) (mi |ci )?(avete|hanno|ha|hai) (ancora )?"
          r"(portato|mandato|consegnato|dato|spedito|messo|risposto|rimborsato)\b"
          r"|\b(rider|fattorino|corriere|driver|ragazzo delle consegne) (non|e|ha|mi)\b"),
-        (Intent.SUPPORT_REQUEST, 3.0, r"\b(una sola|uno solo|solo (uno|una|\d+)|ne mancava"
-         r"|ne mancano|meno di quell\w*|ne (e|sono|avete|hanno|ha) (arrivat|portat|mandat"
+        (Intent.SUPPORT_REQUEST, 3.0, r"\b(arrivat|portat|mandat|consegnat|ricevut)\w* (\w+ )?"
+         r"(una sola|uno solo|solo (uno|una|\d+))\b|\b(ne mancava|ne mancano|meno di quell\w*"
+         r"|ne (e|sono|avete|hanno|ha) (arrivat|portat|mandat"
          r"|consegnat)\w* (solo )?(\d+|un|uno|una|due|tre))\b"
          r"|\b(prodotto|articolo|pacco|cosa|marca) divers\w*"),
         (Intent.SUPPORT_REQUEST, 3.0, r"\b(ridate|ridatemi|ridarmi|ridare|riavere|rimborsate"
@@ -120,6 +121,8 @@ RULES: tuple[tuple[Intent, float, re.Pattern[str]], ...] = tuple(
          r"|\btrovat\w* (un|una|dei|delle|del|degli) (capell|pel|insett|vetr|verm|plastic"
          r"|sassolin|muff)\w*"
          r"|\b(me|ce) (lo|la|li|le) (cambiate|cambi|sostituite|sostituisci|ritirate)\b"),
+        (Intent.SUPPORT_REQUEST, 3.0, r"\bnon (mi |ci )?(rispondete|rispondi|risponde|rispondono)\b"
+         r"|\b(seconda|terza|quarta|ennesima) volta che (scrivo|chiedo|chiamo|scriviamo)\b"),
         (Intent.SUPPORT_REQUEST, 3.0, r"\btrattat\w* male\b|\bcomportat\w* male\b"
          r"|\bnon (e |sono )?(andat|riuscit)\w*\b"),
         (Intent.SUPPORT_REQUEST, 1.5, r"\b(il|l|lo|dell|all|nell) ordine\b"),

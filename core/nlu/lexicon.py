@@ -37,7 +37,8 @@ STOPWORDS = _words(
     giovedi venerdi sabato domenica settimana mese anno giorno giorni
     diciamo facciamo mettiamo massimo max ciascun ciascuno ciascuna ogni stavolta nuova nuovi
     nuove
-    ahah perche pero urgente urgentissimo
+    ahah perche pero urgente urgentissimo regalare regalarlo regalarla regalargli cucinare
+    mangiare bere usare provare cioe
     """
 )
 

@@ -11,7 +11,7 @@ a separator, a question mark or a contrasting ``ma``/``pero``):
 
 The person greeted is not a product either: ``ciao zia Rosa``, ``buongiorno signora
 Rosa`` (a greeting, a title, a name). A clause saying the customer already has
-something (``ne ho``, ``ce l'ho``, ``ne ha gia``) is excluded too. ``non`` does not
+something (``ne ho``, ``ce l'ho``, ``ne ha gia``, ``ho ancora``) is excluded too. ``non`` does not
 exclude in a need (``non ho piu caffe``), a reminder (``non dimenticare il pane``),
 running out (``sono rimasto senza``), a condition (``se non``), before ``e`` (``non e
 urgente``) or in a question (``non avete crocchette?``), and ``senza`` in a question
@@ -71,6 +71,8 @@ def _has(tokens: tuple[str, ...], start: int, end: int) -> bool:
     for i in range(start, end - 1):
         if tokens[i] in _CLITICS and tokens[i + 1] in _HAVE:
             return True
+        if tokens[i] in _HAVE and tokens[i + 1] == "ancora":
+            return True  # "ho ancora la lettiera"
         if tokens[i] == "ne" and tokens[i + 1] == "ha" and "gia" in tokens[i + 2 : end]:
             return True
     return False
@@ -87,6 +89,8 @@ def _marker_at(tokens: tuple[str, ...], i: int, question: bool) -> bool:
         return nxt not in _NEED_AFTER_NON and (i == 0 or tokens[i - 1] != "se")
     if tok == "senza" and i and tokens[i - 1].startswith("rimast"):
         return False  # "sono rimasto senza caffe": a need
+    if tok == "niente" and nxt == "di":
+        return False  # "niente di che", "niente di speciale": nothing special
     return tok in MARKERS
 
 
