@@ -47,6 +47,7 @@ from core.nlu.numbers import Piece
 from core.nlu.scope import EXCLUDED, TOLD
 from core.understanding import CartLine, UnresolvedItem
 
+GIFT_WRAP = frozenset({"regalo", "regali"})
 _CORRECTIONS = frozenset({"anzi", "cioe"})  # "4 uova, anzi 6", "6 bottiglie, cioe una confezione"
 MIN_SCORE = 0.5  # below this the best product is only a guess
 AMBIGUITY = 0.8  # rivals scoring more than this share of the best make it ambiguous
@@ -106,6 +107,8 @@ def split_items(pieces: tuple[Piece, ...]) -> list[Item]:
             current.packs.append(piece.text)
         elif piece.text in DEMONSTRATIVES and not current.words and _reopen(items):
             current = items.pop()
+        elif piece.text in GIFT_WRAP and current.packs:
+            continue  # "confezione regalo": gift wrapping, not a product
         elif piece.kind == "word" and _names_product(piece.text):
             current.words.append(canonical(piece.text))
     items.append(current)
@@ -130,9 +133,17 @@ def _reopen(items: list[Item]) -> bool:
 
 
 def _bind_bare_quantities(items: list[Item]) -> list[Item]:
-    """Give a number said without a product to the item before it, then drop wordless items."""
+    """Give a number said without a product to the item before it, then drop wordless items.
+
+    A ``per`` phrase said alone (``x il cane: crocchette 2 sacchi``) breaks ties for
+    every item after it.
+    """
     out: list[Item] = []
+    context: list[str] = []
     for item in items:
+        item.qualifiers.extend(context)
+        if not item.words and not item.quantity and not item.corrects:
+            context.extend(item.qualifiers)
         if not item.words and item.quantity is not None:
             item.words = item.corrects  # "4 uova, anzi 6": the same product, a new number
         if item.words:

@@ -116,7 +116,7 @@ RULES: tuple[tuple[Intent, float, re.Pattern[str]], ...] = tuple(
         (Intent.SUPPORT_REQUEST, 2.0, r"\b(sapeva|sa|sanno|sapevano) di (acido|rancido|muffa"
          r"|strano|plastica|vecchio|marcio)\b|\brimand\w*\b"),
         (Intent.SUPPORT_REQUEST, 3.0, r"\b(era|erano|e|sono|arrivat\w*) (gia |tutt\w* )?"
-         r"(acid|rancid|apert|rott|scadut|sciolt|vuot|avariat|marc|andat\w* a male|duro|dura"
+         r"(acid|rancid|apert|rott|scadut|sciolt|vuot|avariat|marci|marce|andat\w* a male|duro|dura"
          r"|secc|raffermo|fredd|bruciat|crud|schiacciat|sporc)\w*"
          r"|\btrovat\w* (un|una|dei|delle|del|degli) (capell|pel|insett|vetr|verm|plastic"
          r"|sassolin|muff)\w*"
@@ -162,6 +162,7 @@ RULES: tuple[tuple[Intent, float, re.Pattern[str]], ...] = tuple(
          r"|informazion\w*)\b|\bdifferenza\b|\bcontiene\b|\bingredienti\b"),
         (Intent.GENERAL_CHAT, 1.0, r"\b(ciao|salve|buongiorno|buonasera|buonanotte|buondi"
          r"|hey|ehi|hello|hi|hola|arrivederci|a presto|buona (giornata|serata))\b"),
+        (Intent.GENERAL_CHAT, 1.5, r"\b(vi |ti )?salut\w*\b|\bun saluto\b|\bsono \w+ del\b"),
         (Intent.GENERAL_CHAT, 1.0, r"\b(grazie|ok|okay|perfetto|benissimo|va bene"
          r"|d accordo|gentilissim\w*|gentili|thanks|thank|top|bravi|fantastico)\b"),
         (Intent.GENERAL_CHAT, 1.5, r"\bcome (state|stai|sta|va|andiamo)\b"

@@ -60,6 +60,7 @@ def _cart(text: str) -> dict[str, int]:
         ("diciotto uova", {"uova": 3}),
         ("2 bustine x il gatto", {"bustine": 2}),
         ("aspirina x2", {"aspirina": 2}),
+        ("x il gatto: crocchette 2 sacchi", {"pappa-gatto": 2}),
         ("4 mieli... anzi 2", {"miele": 2}),
         ("2 saponi, anzi no, un vasetto di miele", {"miele": 1}),
     ],
