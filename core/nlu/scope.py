@@ -10,12 +10,13 @@ a separator, a question mark or a contrasting ``ma``/``pero``):
   servono``: the whole clause is excluded.
 
 The person greeted is not a product either: ``ciao zia Rosa``, ``buongiorno signora
-Rosa`` (a greeting, a title, a name). A clause saying the customer already has
-something (``ne ho``, ``ce l'ho``, ``ne ha gia``, ``ho ancora``) is excluded too. ``non`` does not
-exclude in a need (``non ho piu caffe``), a reminder (``non dimenticare il pane``),
-running out (``sono rimasto senza``), a condition (``se non``), before ``e`` (``non e
-urgente``) or in a question (``non avete crocchette?``), and ``senza`` in a question
-asks about a feature (``il deo e senza alcool?``).
+Rosa`` (a greeting, a title, a name), nor the hand in ``dammi una mano``. A clause
+saying the customer already has something (``ne ho``, ``ce l'ho``, ``ne ha gia``, ``ho
+ancora``) is excluded too. ``non`` does not exclude in a need (``non ho piu caffe``), a
+reminder (``non dimenticare il pane``), running out (``sono rimasto senza``), a
+condition (``se non``), before ``e`` (``non e urgente``) or in a question (``non avete
+crocchette?``), and ``senza`` in a question asks about a feature (``il deo e senza
+alcool?``).
 
 :func:`apply_scope` is what the cart reader and the search use; :func:`excluded_words`
 gives the excluded words of a text, for callers that edit a cart. :func:`drop_stories`
@@ -42,6 +43,7 @@ _NEED_AFTER_NON = frozenset({"ho", "abbiamo", "c", "ce", "dimenticare", "dimenti
                              "e", "sia", "fosse", "so", "sapevo"})  # fmt: skip
 _HAVE = frozenset({"ho", "abbiamo"})
 _NOT_REFUSED = STOPWORDS | MARKERS | {"parte", "no", "invece"}
+_GIVE = frozenset({"dammi", "dai", "date", "datemi", "darmi", "darci", "dare", "dateci"})
 _SHORT = 5  # "il pane no", "le crocchette invece no": a refusal says little before "no"
 _GREETINGS = frozenset({"ciao", "salve", "buongiorno", "buonasera", "buondi", "hey", "ehi"})
 _TITLES = frozenset({"zia", "zio", "nonna", "nonno", "signora", "signor", "signore", "sig",
@@ -132,6 +134,8 @@ def excluded_mask(tokens: tuple[str, ...]) -> tuple[bool, ...]:
     for i in range(1, len(tokens) - 1):
         if tokens[i - 1] in _GREETINGS and tokens[i] in _TITLES:
             mask[i] = mask[i + 1] = True
+        if tokens[i - 1] in _GIVE and tokens[i : i + 2] == ("una", "mano"):
+            mask[i] = mask[i + 1] = True  # "dammi una mano": help, not a hand cream
     return tuple(mask)
 
 
