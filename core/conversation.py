@@ -467,6 +467,8 @@ def _answer(
             return handled
     if understanding is None:
         return [_reply(s, turn, ids, texts.FALLBACK if turn.text else texts.NON_TEXT)]
+    if understanding.clarify:  # two readings too close: one short question (issue 19)
+        return [_reply(s, turn, ids, replies.CLARIFY)]
     intent = understanding.intent
     if intent is Intent.ORDER_REQUEST:
         return _order(s, turn, understanding, ids, context.catalog)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+UNSURE_BELOW = 0.55  # confidence under which two intents are too close to act on
+
 
 class Intent(StrEnum):
     """The four kinds of customer message the service tells apart."""
@@ -54,3 +56,13 @@ class Understanding:
     cart: tuple[CartLine, ...] = ()
     unresolved: tuple[UnresolvedItem, ...] = ()
     products: tuple[ProductHit, ...] = ()  # for product questions, best first
+
+    @property
+    def clarify(self) -> bool:
+        """True when the reading is unsure: ask one short question instead of guessing.
+
+        Derived from the recorded ``confidence`` only, so a replayed turn asks again.
+        A weak product match is not a reason here: it is an :class:`UnresolvedItem`,
+        which the conversation asks about item by item.
+        """
+        return self.confidence < UNSURE_BELOW
