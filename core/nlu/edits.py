@@ -160,7 +160,7 @@ def _clauses(tokens: tuple[str, ...]) -> list[Clause]:
                 c.replace_from, c.from_open = [], True
             continue
         if c.from_open and c.replace_from is not None:
-            if tokens[i] == SEP or tokens[i] == "con":
+            if tokens[i] in {SEP, "con", "col", "coi", "colla", "coll"}:
                 c.from_open = False
             else:
                 c.replace_from.append(tokens[i])
