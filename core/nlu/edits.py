@@ -18,9 +18,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from core.nlu.answers import plain_tokens
 from core.nlu.cart import Item, extract_cart, split_items
 from core.nlu.matching import CatalogIndex, score
-from core.nlu.normalize import SEP, tokenize
+from core.nlu.normalize import SEP
 from core.nlu.numbers import Piece, read_pieces
 from core.understanding import UnresolvedItem
 from events.cart import CartOp, CartOperation
@@ -46,8 +47,9 @@ _FILLER = _words(
     "anzi ah eh ehm scusa scusami allora quindi carrello ordine invece poi solo soltanto "
     "niente nulla tutto tutti tutte altro altra altri altre ok okay si grazie porta portala "
     "portalo portali portale portamene portami portatemi fai fate mettila mettilo mettili "
-    "mettile"
+    "mettile falli falle fallo falla dimenticavo"
 )
+_ARTICLES = _words("il lo la l i gli le")
 _PREPOSITIONS = _words("di d del della dello dei degli delle dell al alla allo ai agli alle all")
 _NEGATIVE = re.compile(r"(?:^|[\s,(])-\s?\d")
 _DEAR = 10_000  # rank every product when looking inside the cart
@@ -95,6 +97,10 @@ def _cue(tokens: tuple[str, ...], i: int) -> tuple[str | None, int]:
         return "clear", 2
     if removing or (t in {"senza", "niente"} and prev in _OPENERS):
         return CartOp.REMOVE.value, 1
+    if t == "via" and prev in _OPENERS and nxt in _ARTICLES:  # "via il latte", not "via Dante"
+        return CartOp.REMOVE.value, 1
+    if t in {"e", "poi", "ancora"} and all(x in _FILLER or x in _OPENERS for x in tokens[:i]):
+        return CartOp.ADD.value, 1  # "e poi un olio", "ah e anche ...": more of the same
     if t == "non":
         rest = tokens[i + 1 : i + 5]
         for phrase in (("voglio", "piu"), ("vogliamo", "piu"), ("mi", "serve", "piu"),
@@ -123,7 +129,7 @@ def _markers(c: Clause, tokens: tuple[str, ...], i: int) -> int:
     if t == "in" and nxt in {"piu", "meno"}:
         c.op, c.counted = (CartOp.ADD if nxt == "piu" else CartOp.REMOVE).value, True
         return 2
-    if t == "a" and _number(nxt) is not None:
+    if t in {"a", "diventare", "diventino", "diventa"} and _number(nxt) is not None:
         c.set_to, c.op = _number(nxt), CartOp.SET.value
         return 2
     if not ((t == "al" and nxt == "posto") or t == "invece"):
@@ -206,7 +212,7 @@ def read_edits(
     text: str, index: CatalogIndex, cart: tuple[UnderstoodLine, ...]
 ) -> EditReading | None:
     """The change ``text`` asks of ``cart``, or None when it has no edit words at all."""
-    clauses = _clauses(tokenize(text))
+    clauses = _clauses(plain_tokens(text))
     if all(c.op is None for c in clauses):
         return None
     r = _Reading(bad="negative" if _NEGATIVE.search(text) else None)
@@ -361,5 +367,5 @@ def bad_quantity(text: str) -> str | None:
     """``zero`` or ``negative`` when an order asks for such a quantity, else None."""
     if _NEGATIVE.search(text):
         return "negative"
-    items = split_items(read_pieces(_clean(list(tokenize(text)))))
+    items = split_items(read_pieces(_clean(list(plain_tokens(text)))))
     return "zero" if any(item.quantity == 0 for item in items) else None

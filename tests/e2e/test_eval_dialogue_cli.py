@@ -28,16 +28,6 @@ async def eval_dialogue(data: Path, *extra: str) -> tuple[int, dict[str, Any], s
     return proc.returncode or 0, report, err.decode()
 
 
-def dev_subset(tmp_path: Path, names: set[str]) -> Path:
-    """A file with the named dialogues of the development set."""
-    raw = json.loads(DEV.read_text(encoding="utf-8"))
-    chosen = [d for d in raw["dialogues"] if d["name"] in names]
-    assert len(chosen) == len(names)
-    path = tmp_path / "subset.json"
-    path.write_text(json.dumps({"dialogues": chosen}, ensure_ascii=False), encoding="utf-8")
-    return path
-
-
 async def test_a_passing_and_a_failing_dialogue_are_told_apart(tmp_path: Path) -> None:
     """A right total passes; a wrong one is reported with what was sent and answered."""
     data = {
@@ -75,3 +65,16 @@ async def test_a_bad_clock_exits_2(tmp_path: Path) -> None:
     status, _report, err = await eval_dialogue(DEV, "--now", "mercoledì")
     assert status == 2
     assert "eval-dialogue:" in err
+
+
+async def test_every_cart_dialogue_passes(tmp_path: Path) -> None:
+    """Behaviours A, B, C and G of the dev set and of the extra set pass whole (offline)."""
+    raw = json.loads(DEV.read_text(encoding="utf-8"))
+    extra = json.loads((DEV.parent / "cart_extra.json").read_text(encoding="utf-8"))
+    chosen = [d for d in raw["dialogues"] + extra["dialogues"] if d["behaviour"] in "ABCG"]
+    path = tmp_path / "cart.json"
+    path.write_text(json.dumps({"dialogues": chosen}, ensure_ascii=False), encoding="utf-8")
+    status, report, err = await eval_dialogue(path)
+    assert status == 0, err
+    assert report["failures"] == []
+    assert report["dialogues_passed"] == report["dialogues"] == len(chosen)

@@ -53,6 +53,12 @@ def ops(text: str, *in_cart: str) -> list[tuple[str, str | None, int | None, str
         ("invece dell'orchidea mettimi il mazzo misto", ("p-orchidea",),
          [("replace", "p-orchidea", None, "p-mazzo-misto")]),
         ("butta via tutto, togli tutto", ("p-uova",), [("clear", None, None, None)]),
+        ("nn voglio più la passata", ("p-passata", "p-uova"),
+         [("remove", "p-passata", None, None)]),
+        ("via le uova", ("p-passata", "p-uova"), [("remove", "p-uova", None, None)]),
+        ("e poi un caffè", ("p-uova",), [("add", "p-caffe", 1, None)]),
+        ("ancora 2 uova", ("p-uova",), [("add", "p-uova", 2, None)]),
+        ("le uova falle diventare 6", ("p-uova", "p-pane"), [("set", "p-uova", 6, None)]),
         ("azzera e mettimi 3 passate", ("p-uova",),
          [("clear", None, None, None), ("add", "p-passata", 3, None)]),
     ],
@@ -67,8 +73,10 @@ def test_edits_are_read_as_operations(
 
 
 @pytest.mark.parametrize(
-    "text", ["vorrei 2 mozzarelle", "a che ora aprite?", "crocchette senza glutine", "ok"]
-)
+    "text",
+    ["vorrei 2 mozzarelle", "a che ora aprite?", "crocchette senza glutine", "ok",
+     "via Dante 7, Milano", "e quanto costa la consegna?"],
+)  # fmt: skip
 def test_messages_without_edit_words_are_not_edits(text: str) -> None:
     """A new order, a question or ``senza`` inside an item are not cart edits."""
     assert read_edits(text, index_for(CATALOG), cart("p-latte")) is None
@@ -121,6 +129,8 @@ def test_bad_quantities_in_a_new_order() -> None:
         ("sì, anzi no, lascia perdere", Answer.CANCEL), ("vorrei modificare", Answer.MODIFY),
         ("mah", Answer.UNCLEAR), ("no", Answer.UNCLEAR), ("forse", Answer.UNCLEAR),
         ("ok ma quanto costa la consegna?", Answer.OTHER), ("a che ora chiudete", Answer.OTHER),
+        ("va bn", Answer.CONFIRM), ("\N{THUMBS UP SIGN}", Answer.CONFIRM),
+        ("nn mi serve più", Answer.CANCEL), ("no non lo voglio", Answer.CANCEL),
     ],
 )  # fmt: skip
 def test_short_answers(text: str, answer: Answer) -> None:
