@@ -94,7 +94,7 @@ def summary(lines: tuple[PricedLine, ...]) -> str:
     return texts.cart_summary(lines, format_price(sum_lines(lines)))
 
 
-def _in_stock(lines: Lines, catalog: Catalog) -> tuple[Lines, str]:
+def in_stock(lines: Lines, catalog: Catalog) -> tuple[Lines, str]:
     """``lines`` without sold-out or unknown products, and the note naming them."""
     known = tuple(x for x in lines if catalog.product(x.product_id) is not None)
     gone = cart_ops.sold_out(known, catalog)
@@ -116,7 +116,7 @@ def propose(
     """Propose ``lines`` (replacing ``previous``), or say why the cart stays as it was."""
     if cart_ops.over_limit(lines):
         return [reply(view, ids, ct.TOO_MANY)]
-    lines, stock_note = _in_stock(lines, catalog)
+    lines, stock_note = in_stock(lines, catalog)
     note = "\n".join(x for x in (stock_note, note) if x)
     if previous is not None and lines == previous.items:
         body = ct.with_note(note or ct.UNCHANGED, summary(previous.lines))
