@@ -210,7 +210,8 @@ def decide(
     edits = model_edits(understanding, catalog) or read_edits(
         view.text, index_for(catalog), cart.items
     )
-    if edits is not None:
+    asking = understanding is not None and understanding.intent is Intent.PRODUCT_INQUIRY
+    if edits is not None and not (asking and not edits.targets_cart):  # "avete anche X?"
         return apply_edits(view, cart, edits, catalog, ids, next_step=next_step)
     return _answer(view, cart, understanding, catalog, ids)
 
