@@ -121,32 +121,29 @@ def propose(
     if previous is not None and lines == previous.items:
         body = ct.with_note(note or ct.UNCHANGED, summary(previous.lines))
         return [reply(view, ids, body, texts.CART_BUTTONS)]
-    out: list[object] = []
-    if previous is not None:
-        out.append(CartCancelled(cart_id=previous.cart_id, reason="revised"))
+    closing = (
+        [] if previous is None else [CartCancelled(cart_id=previous.cart_id, reason="revised")]
+    )
     if not lines:
         text = ct.with_note(note, ct.CLEARED) if previous else note or ct.UNCHANGED
-        return [*out, reply(view, ids, text)]
+        return [*closing, reply(view, ids, text)]
     priced = price_cart(
         [CartLine(product_id=x.product_id, quantity=x.quantity) for x in lines], catalog
     )
     cart_id = next(ids)
+    revised: list[object] = []
     if previous is not None:
-        out.append(
-            CartRevised(
-                cart_id=cart_id,
-                previous_cart_id=previous.cart_id,
-                operations=_recorded(previous.items, ops, lines),
-                wamids=view.wamids,
-                reason=reason,
-            )
-        )
+        operations = _recorded(previous.items, ops, lines)
+        revised.append(
+            CartRevised(cart_id=cart_id, previous_cart_id=previous.cart_id,
+                        operations=operations, wamids=view.wamids, reason=reason)
+        )  # fmt: skip
         note = note or ct.UPDATED
-    out.append(
-        CartProposed(cart_id=cart_id, lines=priced.lines, total=priced.total, wamids=view.wamids)
+    proposed = CartProposed(
+        cart_id=cart_id, lines=priced.lines, total=priced.total, wamids=view.wamids
     )
-    out.append(reply(view, ids, ct.with_note(note, summary(priced.lines)), texts.CART_BUTTONS))
-    return out
+    body = ct.with_note(note, summary(priced.lines))
+    return [*closing, *revised, proposed, reply(view, ids, body, texts.CART_BUTTONS)]
 
 
 def _diff(old: Lines, new: Lines) -> tuple[CartOperation, ...]:
