@@ -38,6 +38,7 @@ from events.conversation import (
     CartCancelled,
     CartConfirmed,
     CartProposed,
+    ChoiceMade,
     PricedLine,
     ReplyButton,
     ReplyKind,
@@ -333,8 +334,14 @@ def _merge_answer(
     return None
 
 
-def without_cart(view: TurnView, catalog: Catalog, ids: Iterator[str]) -> list[object] | None:
-    """A removal, change or clearing with no cart open: say so (None: not such a message)."""
+def without_cart(
+    view: TurnView, catalog: Catalog, ids: Iterator[str], *, choice_id: str | None = None
+) -> list[object] | None:
+    """No cart open: a cancel drops an open choice list; a removal, change or clearing is
+    told there is nothing to change. None: not such a message."""
+    if choice_id is not None and read_answer(view.text) is Answer.CANCEL:
+        dropped = ChoiceMade(choice_id=choice_id, product_id=None, wamid=view.reply_to)
+        return [dropped, reply(view, ids, texts.CANCELLED)]
     edits = read_edits(view.text, index_for(catalog), ())
     if edits is None:
         return None

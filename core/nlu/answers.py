@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
+from rapidfuzz import fuzz, process
+
 from core.nlu.normalize import QUESTION, tokenize
 
 
@@ -28,6 +30,24 @@ SHORTHAND = {
 }  # fmt: skip
 """WhatsApp shorthand read as the words it stands for."""
 _THUMBS = ("\N{THUMBS UP SIGN}", "\N{OK HAND SIGN}", "\N{WHITE HEAVY CHECK MARK}")
+
+
+_FIXABLE = tuple(
+    sorted(
+        _words(
+            "confermo conferma confermiamo perfetto certo certamente procedi procediamo "
+            "benissimo assolutamente esatto annulla annullare annullate annullo"
+        )
+    )
+)
+
+
+def _fixed(word: str) -> str:
+    """A misspelt yes or cancel word put right (``confemo``, ``perfeto``, ``anulla``)."""
+    if len(word) < 5 or not word.isalpha() or word in _FIXABLE:
+        return word
+    found = process.extractOne(word, _FIXABLE, scorer=fuzz.ratio, score_cutoff=85.0)
+    return found[0] if found else word
 
 
 def plain_tokens(text: str) -> tuple[str, ...]:
@@ -90,7 +110,7 @@ _MERGE_NEW = re.compile(
 def read_answer(text: str | None) -> Answer:
     """The meaning of ``text`` as an answer to "Confermi l'ordine?"."""
     tokens = plain_tokens(text or "")
-    words = [t for t in tokens if t not in {",", QUESTION}]
+    words = [_fixed(t) for t in tokens if t not in {",", QUESTION}]
     if not words:
         return Answer.OTHER
     joined = " ".join(words)

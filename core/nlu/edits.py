@@ -16,7 +16,10 @@ a new order would be. Pure; returns operations, never applies them.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz, process
 
 from core.nlu.answers import plain_tokens
 from core.nlu.cart import Item, extract_cart, split_items
@@ -42,6 +45,16 @@ _CLEAR_PREFIX = ("svuot", "ricominc", "azzer")
 _CLEAR_EXACT = _words("rifacciamo ripartiamo resetta")
 _SET_VERBS = _words("facciamo fanne fammene mettine mettimene mettetene")
 _ANOTHER = _words("altro altra altri altre")
+_ADD_PREFIX = ("aggiung", "mett", "inserisc", "includ")
+_NO_LONGER = re.compile(r"((mi|ci) )?((lo|la|li|le|ne) )?(voglio|vogliamo|serve|servono) piu")
+_CUE_WORDS = tuple(
+    sorted(
+        _words(
+            "aggiungi aggiungimi aggiungere togli toglimi togliere elimina eliminare rimuovi "
+            "rimuovere svuota ricominciamo sostituisci cancella levami mettimi metti invece"
+        )
+    )
+)
 _OPENERS = _words(", e ed ma pero anzi allora poi no ah invece")
 _FILLER = _words(
     "anzi ah eh ehm scusa scusami allora quindi carrello ordine invece poi solo soltanto "
@@ -99,23 +112,41 @@ def _cue(tokens: tuple[str, ...], i: int) -> tuple[str | None, int]:
         return CartOp.REMOVE.value, 1
     if t == "via" and prev in _OPENERS and nxt in _ARTICLES:  # "via il latte", not "via Dante"
         return CartOp.REMOVE.value, 1
+    if t == "non" and (m := _NO_LONGER.match(" ".join(tokens[i + 1 : i + 5]))):
+        return CartOp.REMOVE.value, 1 + len(m.group(0).split())
+    return _other_cue(tokens, i, prev)
+
+
+def _other_cue(tokens: tuple[str, ...], i: int, prev: str) -> tuple[str | None, int]:
+    """Set, replace and add cues (after clear and remove, which they must not shadow)."""
+    t = tokens[i]
     if t in {"e", "poi", "ancora"} and all(x in _FILLER or x in _OPENERS for x in tokens[:i]):
         return CartOp.ADD.value, 1  # "e poi un olio", "ah e anche ...": more of the same
-    if t == "non":
-        rest = tokens[i + 1 : i + 5]
-        for phrase in (("voglio", "piu"), ("vogliamo", "piu"), ("mi", "serve", "piu"),
-                       ("mi", "servono", "piu"), ("ci", "serve", "piu")):  # fmt: skip
-            if rest[: len(phrase)] == phrase:
-                return CartOp.REMOVE.value, 1 + len(phrase)
     if t in _SET_VERBS:
         return CartOp.SET.value, 1
     if t in _ANOTHER and prev in {"un", "una", "uno"}:
         return CartOp.ADD.value, 1
     if t.startswith("sostitu") or t in {"cambia", "cambiami", "scambia"}:
         return CartOp.REPLACE.value, 1
-    if t in _ADD or t.startswith("aggiung"):
+    if t in _ADD or t.startswith(_ADD_PREFIX):
         return CartOp.ADD.value, 1
     return None, 0
+
+
+def _corrected(tokens: tuple[str, ...], known: Callable[[str], bool]) -> tuple[str, ...]:
+    """Tokens with misspelt edit verbs put right (``agiungi``, ``elimna``, ``svota``).
+
+    Only words of five letters or more that the catalogue does not know are corrected,
+    and only to a verb they resemble closely.
+    """
+    out = []
+    for token in tokens:
+        word = token
+        if len(word) >= 5 and word.isalpha() and word not in _CUE_WORDS and not known(word):
+            found = process.extractOne(word, _CUE_WORDS, scorer=fuzz.ratio, score_cutoff=84.0)
+            word = found[0] if found else word
+        out.append(word)
+    return tuple(out)
 
 
 def _number(token: str) -> int | None:
@@ -212,7 +243,7 @@ def read_edits(
     text: str, index: CatalogIndex, cart: tuple[UnderstoodLine, ...]
 ) -> EditReading | None:
     """The change ``text`` asks of ``cart``, or None when it has no edit words at all."""
-    clauses = _clauses(plain_tokens(text))
+    clauses = _clauses(_corrected(plain_tokens(text), index.knows))
     if all(c.op is None for c in clauses):
         return None
     r = _Reading(bad="negative" if _NEGATIVE.search(text) else None)

@@ -59,6 +59,10 @@ def ops(text: str, *in_cart: str) -> list[tuple[str, str | None, int | None, str
         ("e poi un caffè", ("p-uova",), [("add", "p-caffe", 1, None)]),
         ("ancora 2 uova", ("p-uova",), [("add", "p-uova", 2, None)]),
         ("le uova falle diventare 6", ("p-uova", "p-pane"), [("set", "p-uova", 6, None)]),
+        ("agiungi un pane", ("p-uova",), [("add", "p-pane", 1, None)]),
+        ("elimna le uova", ("p-uova", "p-pane"), [("remove", "p-uova", None, None)]),
+        ("le uova non le voglio più", ("p-uova", "p-pane"), [("remove", "p-uova", None, None)]),
+        ("inserisci 2 caffè", ("p-uova",), [("add", "p-caffe", 2, None)]),
         ("azzera e mettimi 3 passate", ("p-uova",),
          [("clear", None, None, None), ("add", "p-passata", 3, None)]),
     ],
@@ -131,6 +135,8 @@ def test_bad_quantities_in_a_new_order() -> None:
         ("ok ma quanto costa la consegna?", Answer.OTHER), ("a che ora chiudete", Answer.OTHER),
         ("va bn", Answer.CONFIRM), ("\N{THUMBS UP SIGN}", Answer.CONFIRM),
         ("nn mi serve più", Answer.CANCEL), ("no non lo voglio", Answer.CANCEL),
+        ("confemo", Answer.CONFIRM), ("perfeto grazie", Answer.CONFIRM),
+        ("anulla", Answer.CANCEL), ("è stato inviato?", Answer.OTHER),
     ],
 )  # fmt: skip
 def test_short_answers(text: str, answer: Answer) -> None:
