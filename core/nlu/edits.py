@@ -60,7 +60,7 @@ _FILLER = _words(
     "anzi ah eh ehm scusa scusami allora quindi carrello ordine invece poi solo soltanto "
     "niente nulla tutto tutti tutte altro altra altri altre ok okay si grazie porta portala "
     "portalo portali portale portamene portami portatemi fai fate mettila mettilo mettili "
-    "mettile falli falle fallo falla dimenticavo"
+    "mettile falli falle fallo falla dimenticavo fammi quantita numero"
 )
 _ARTICLES = _words("il lo la l i gli le")
 _PREPOSITIONS = _words("di d del della dello dei degli delle dell al alla allo ai agli alle all")
@@ -162,6 +162,8 @@ def _markers(c: Clause, tokens: tuple[str, ...], i: int) -> int:
         return 2
     if t in {"a", "diventare", "diventino", "diventa"} and _number(nxt) is not None:
         c.set_to, c.op = _number(nxt), CartOp.SET.value
+        if c.replace_from:  # "cambia la quantità del latte a 3": a set, not a replace
+            c.words, c.replace_from, c.from_open = [*c.replace_from, *c.words], None, False
         return 2
     if not ((t == "al" and nxt == "posto") or t == "invece"):
         return 0

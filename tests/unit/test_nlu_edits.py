@@ -63,6 +63,7 @@ def ops(text: str, *in_cart: str) -> list[tuple[str, str | None, int | None, str
         ("elimna le uova", ("p-uova", "p-pane"), [("remove", "p-uova", None, None)]),
         ("le uova non le voglio più", ("p-uova", "p-pane"), [("remove", "p-uova", None, None)]),
         ("inserisci 2 caffè", ("p-uova",), [("add", "p-caffe", 2, None)]),
+        ("cambia la quantità delle uova a 4", ("p-uova", "p-pane"), [("set", "p-uova", 4, None)]),
         ("azzera e mettimi 3 passate", ("p-uova",),
          [("clear", None, None, None), ("add", "p-passata", 3, None)]),
     ],
@@ -160,7 +161,8 @@ PERFUMES = UnresolvedLine(
     ("text", "picked"),
     [("il secondo", "p-edp-rosa"), ("l'ultimo", "p-edt-agrumi"), ("per mia moglie", "p-edp-rosa"),
      ("quello agli agrumi", "p-edt-agrumi"), ("per un uomo", "p-profumo-uomo"),
-     ("3", "p-edt-agrumi"), ("nessuno", choices.NONE)],
+     ("3", "p-edt-agrumi"), ("nessuno", choices.NONE), ("la 2", "p-edp-rosa"),
+     ("quello più economico", "p-edt-agrumi"), ("il più caro", "p-profumo-uomo")],
 )  # fmt: skip
 def test_a_typed_answer_picks_a_row(text: str, picked: str) -> None:
     """Ordinals, describing words and product names pick the listed product."""
