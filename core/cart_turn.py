@@ -268,9 +268,10 @@ def apply_edits(
     next_step: NextStep,
 ) -> list[object]:
     """Apply what the customer asked to change, or say why the cart stays as it is."""
-    bad = {"too_many": ct.TOO_MANY, "zero": ct.ZERO, "negative": ct.NEGATIVE}
     if edits.bad_quantity is not None:
-        body = ct.with_note(bad[edits.bad_quantity], ct.UNCHANGED + "\n" + summary(cart.lines))
+        body = ct.with_note(
+            ct.BAD_QUANTITY[edits.bad_quantity], ct.UNCHANGED + "\n" + summary(cart.lines)
+        )
         return [reply(view, ids, body, texts.CART_BUTTONS)]
     notes = []
     if edits.missing:
@@ -353,8 +354,8 @@ def without_cart(
 
 
 def order_problem(view: TurnView, ids: Iterator[str]) -> list[object] | None:
-    """A new order asking for zero or a negative number of something: say so."""
+    """A new order asking for zero, a negative number or thousands of something: say so."""
     bad = bad_quantity(view.text)
     if bad is None:
         return None
-    return [reply(view, ids, {"zero": ct.ZERO, "negative": ct.NEGATIVE}[bad])]
+    return [reply(view, ids, ct.BAD_QUANTITY[bad])]

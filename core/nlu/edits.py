@@ -65,6 +65,7 @@ _FILLER = _words(
 _ARTICLES = _words("il lo la l i gli le")
 _PREPOSITIONS = _words("di d del della dello dei degli delle dell al alla allo ai agli alle all")
 _NEGATIVE = re.compile(r"(?:^|[\s,(])-\s?\d")
+_THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:\.\d{3})+(?![\d.,]*\d)")  # "10.000" pieces
 _DEAR = 10_000  # rank every product when looking inside the cart
 MAX_QUANTITY = 99
 MIN_IN_CART = 0.3  # relevance a cart line needs to be the one the words name
@@ -248,7 +249,7 @@ def read_edits(
     clauses = _clauses(_corrected(plain_tokens(text), index.knows))
     if all(c.op is None for c in clauses):
         return None
-    r = _Reading(bad="negative" if _NEGATIVE.search(text) else None)
+    r = _Reading(bad=_sign_or_size(text))
     ids = tuple(x.product_id for x in cart)
     for c in clauses:
         _read_clause(c, index, ids, r)
@@ -396,9 +397,17 @@ def _catalogue(index: CatalogIndex, words: list[str]) -> str | None:
     return reading.lines[0].product_id if len(reading.lines) == 1 else None
 
 
-def bad_quantity(text: str) -> str | None:
-    """``zero`` or ``negative`` when an order asks for such a quantity, else None."""
+def _sign_or_size(text: str) -> str | None:
+    """``negative`` for ``-2``, ``too_many`` for ``10.000`` (Italian thousands), else None."""
     if _NEGATIVE.search(text):
         return "negative"
+    return "too_many" if _THOUSANDS.search(text) else None
+
+
+def bad_quantity(text: str) -> str | None:
+    """``zero``, ``negative`` or ``too_many`` when an order asks for that, else None."""
+    bad = _sign_or_size(text)
+    if bad is not None:
+        return bad
     items = split_items(read_pieces(_clean(list(plain_tokens(text)))))
     return "zero" if any(item.quantity == 0 for item in items) else None

@@ -121,7 +121,9 @@ def test_bad_quantities_in_a_new_order() -> None:
     """A first order asking for zero or a negative number is flagged; a normal one is not."""
     assert bad_quantity("vorrei 0 mozzarelle") == "zero"
     assert bad_quantity("vorrei -2 mozzarelle") == "negative"
+    assert bad_quantity("vorrei 10.000 mascherine") == "too_many"
     assert bad_quantity("vorrei 2 mozzarelle e un latte") is None
+    assert bad_quantity("vorrei 2 confezioni di acqua da 1,5 l e 1 kg di pane") is None
 
 
 @pytest.mark.parametrize(
