@@ -18,7 +18,7 @@ stock never enters a cart: it is named, with up to three alternatives. Pure.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from core import cart_ops
@@ -26,7 +26,7 @@ from core import cart_texts as ct
 from core import conversation_texts as texts
 from core.cart_ops import Lines
 from core.cart_reading import model_answer, model_edits
-from core.catalog import Catalog
+from core.catalog import Catalog, Product
 from core.nlu import index_for
 from core.nlu.answers import Answer, Merge, read_answer, read_merge
 from core.nlu.edits import EditReading, bad_quantity, read_edits
@@ -359,3 +359,12 @@ def order_problem(view: TurnView, ids: Iterator[str]) -> list[object] | None:
     if bad is None:
         return None
     return [reply(view, ids, ct.BAD_QUANTITY[bad])]
+
+
+def with_alternatives(answer: str, listed: Sequence[Product], catalog: Catalog) -> str:
+    """A product answer whose best match is sold out, followed by in-stock alternatives."""
+    if not listed or listed[0].in_stock:
+        return answer
+    shown = {p.id for p in listed}
+    others = [p for p in cart_ops.alternatives(listed[0], catalog) if p.id not in shown]
+    return ct.with_note(answer, ct.sold_out(listed[0], others)) if others else answer

@@ -484,7 +484,8 @@ def _answer(
         return [escalated, alert, _reply(s, turn, ids, texts.ESCALATED)]
     if intent is Intent.PRODUCT_INQUIRY:
         found = (context.catalog.product(h.product_id) for h in understanding.products)
-        draft = replies.product_list([p for p in found if p is not None])
+        listed = [p for p in found if p is not None]
+        draft = cart_turn.with_alternatives(replies.product_list(listed), listed, context.catalog)
         return [_reply(s, turn, ids, context.reply_text or draft)]
     return [_reply(s, turn, ids, context.reply_text or replies.chat_reply(turn.text))]
 

@@ -244,3 +244,11 @@ def test_cancel_while_a_choice_list_is_open_drops_it_without_a_human() -> None:
     assert [type(e) for e in out] == [ChoiceMade, ReplyQueued]
     after = chat.state
     assert (after.pending_choice, after.pending_cart) == (None, None)
+
+
+def test_a_question_about_a_sold_out_product_offers_alternatives() -> None:
+    """``avete le rose rosse?`` when sold out: marked esaurito, alternatives in stock named."""
+    chat = Chat(catalog=BASE.with_stock("p-rose", 0))
+    [reply] = replies(chat.say("avete ancora le rose rosse?"))
+    assert "esaurito" in reply.text
+    assert "In alternativa posso proporti: Mazzo misto" in reply.text
