@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
+from core.nlu import edit_words as w
 from core.nlu.answers import plain_tokens
 from core.nlu.cart import Item, extract_cart, split_items
 from core.nlu.matching import CatalogIndex, score
@@ -30,40 +31,6 @@ from core.understanding import UnresolvedItem
 from events.cart import CartOp, CartOperation
 from events.conversation import UnderstoodLine
 
-
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-_ADD = _words(
-    "anche pure inoltre aggiungi aggiungimi aggiungici aggiungete aggiungetemi aggiungere "
-    "aggiungo aggiunga metti mettimi mettici mettete mettetemi mettere metta"
-)
-_REMOVE_PREFIX = ("togli", "tolg", "elimin", "rimuov", "cancell", "lev")
-_REMOVE_EXACT = _words("leva levami levate levare levala levalo levali levale")
-_CLEAR_PREFIX = ("svuot", "ricominc", "azzer")
-_CLEAR_EXACT = _words("rifacciamo ripartiamo resetta")
-_SET_VERBS = _words("facciamo fanne fammene mettine mettimene mettetene")
-_ANOTHER = _words("altro altra altri altre")
-_ADD_PREFIX = ("aggiung", "mett", "inserisc", "includ")
-_NO_LONGER = re.compile(r"((mi|ci) )?((lo|la|li|le|ne) )?(voglio|vogliamo|serve|servono) piu")
-_CUE_WORDS = tuple(
-    sorted(
-        _words(
-            "aggiungi aggiungimi aggiungere togli toglimi togliere elimina eliminare rimuovi "
-            "rimuovere svuota ricominciamo sostituisci cancella levami mettimi metti invece"
-        )
-    )
-)
-_OPENERS = _words(", e ed ma pero anzi allora poi no ah invece")
-_FILLER = _words(
-    "anzi ah eh ehm scusa scusami allora quindi carrello ordine invece poi solo soltanto "
-    "niente nulla tutto tutti tutte altro altra altri altre ok okay si grazie porta portala "
-    "portalo portali portale portamene portami portatemi fai fate mettila mettilo mettili "
-    "mettile falli falle fallo falla dimenticavo fammi quantita numero"
-)
-_ARTICLES = _words("il lo la l i gli le")
-_PREPOSITIONS = _words("di d del della dello dei degli delle dell al alla allo ai agli alle all")
 _NEGATIVE = re.compile(r"(?:^|[\s,(])-\s?\d")
 _THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:\.\d{3})+(?![\d.,]*\d)")  # "10.000" pieces
 _DEAR = 10_000  # rank every product when looking inside the cart
@@ -104,16 +71,16 @@ def _cue(tokens: tuple[str, ...], i: int) -> tuple[str | None, int]:
     """The edit cue starting at ``i`` (op, tokens taken), or (None, 0)."""
     t, nxt = tokens[i], tokens[i + 1] if i + 1 < len(tokens) else ""
     prev = tokens[i - 1] if i else SEP
-    if t.startswith(_CLEAR_PREFIX) or t in _CLEAR_EXACT or (t == "da" and nxt == "capo"):
+    if t.startswith(w.CLEAR_PREFIX) or t in w.CLEAR_EXACT or (t == "da" and nxt == "capo"):
         return "clear", 2 if t == "da" else 1
-    removing = t.startswith(_REMOVE_PREFIX) or t in _REMOVE_EXACT
+    removing = t.startswith(w.REMOVE_PREFIX) or t in w.REMOVE_EXACT
     if removing and nxt in {"tutto", "tutti", "tutte"}:
         return "clear", 2
-    if removing or (t in {"senza", "niente"} and prev in _OPENERS):
+    if removing or (t in {"senza", "niente"} and prev in w.OPENERS):
         return CartOp.REMOVE.value, 1
-    if t == "via" and prev in _OPENERS and nxt in _ARTICLES:  # "via il latte", not "via Dante"
+    if t == "via" and prev in w.OPENERS and nxt in w.ARTICLES:  # "via il latte", not "via Dante"
         return CartOp.REMOVE.value, 1
-    if t == "non" and (m := _NO_LONGER.match(" ".join(tokens[i + 1 : i + 5]))):
+    if t == "non" and (m := w.NO_LONGER.match(" ".join(tokens[i + 1 : i + 5]))):
         return CartOp.REMOVE.value, 1 + len(m.group(0).split())
     return _other_cue(tokens, i, prev)
 
@@ -121,15 +88,15 @@ def _cue(tokens: tuple[str, ...], i: int) -> tuple[str | None, int]:
 def _other_cue(tokens: tuple[str, ...], i: int, prev: str) -> tuple[str | None, int]:
     """Set, replace and add cues (after clear and remove, which they must not shadow)."""
     t = tokens[i]
-    if t in {"e", "poi", "ancora"} and all(x in _FILLER or x in _OPENERS for x in tokens[:i]):
+    if t in {"e", "poi", "ancora"} and all(x in w.FILLER or x in w.OPENERS for x in tokens[:i]):
         return CartOp.ADD.value, 1  # "e poi un olio", "ah e anche ...": more of the same
-    if t in _SET_VERBS:
+    if t in w.SET_VERBS:
         return CartOp.SET.value, 1
-    if t in _ANOTHER and prev in {"un", "una", "uno"}:
+    if t in w.ANOTHER and prev in {"un", "una", "uno"}:
         return CartOp.ADD.value, 1
     if t.startswith("sostitu") or t in {"cambia", "cambiami", "scambia"}:
         return CartOp.REPLACE.value, 1
-    if t in _ADD or t.startswith(_ADD_PREFIX):
+    if t in w.ADD or t.startswith(w.ADD_PREFIX):
         return CartOp.ADD.value, 1
     return None, 0
 
@@ -143,8 +110,8 @@ def _corrected(tokens: tuple[str, ...], known: Callable[[str], bool]) -> tuple[s
     out = []
     for token in tokens:
         word = token
-        if len(word) >= 5 and word.isalpha() and word not in _CUE_WORDS and not known(word):
-            found = process.extractOne(word, _CUE_WORDS, scorer=fuzz.ratio, score_cutoff=84.0)
+        if len(word) >= 5 and word.isalpha() and word not in w.CUE_WORDS and not known(word):
+            found = process.extractOne(word, w.CUE_WORDS, scorer=fuzz.ratio, score_cutoff=84.0)
             word = found[0] if found else word
         out.append(word)
     return tuple(out)
@@ -169,7 +136,7 @@ def _markers(c: Clause, tokens: tuple[str, ...], i: int) -> int:
     if not ((t == "al" and nxt == "posto") or t == "invece"):
         return 0
     j = i + (2 if t == "al" else 1)
-    j += j < len(tokens) and tokens[j] in _PREPOSITIONS
+    j += j < len(tokens) and tokens[j] in w.PREPOSITIONS
     if t == "invece" and j < len(tokens) and _number(tokens[j]) is not None:
         c.op = CartOp.SET.value  # "3 mozzarelle invece di 2": the old quantity
         return j + 1 - i
@@ -230,7 +197,7 @@ def _fronted(clauses: list[Clause]) -> list[Clause]:
 
 
 def _clean(words: list[str]) -> tuple[str, ...]:
-    return tuple(w for w in words if w not in _FILLER)
+    return tuple(x for x in words if x not in w.FILLER)
 
 
 @dataclass(slots=True)
@@ -347,10 +314,10 @@ def _replace(
     c: Clause, pieces: tuple[Piece, ...], index: CatalogIndex, cart: tuple[str, ...], r: _Reading
 ) -> None:
     old_items = split_items(read_pieces(_clean(c.replace_from or [])))
-    old = _in_cart(index, [w for item in old_items for w in item.words], cart)
+    old = _in_cart(index, [x for item in old_items for x in item.words], cart)
     new = extract_cart(pieces, index)
     if old is None:
-        r.missing.append(" ".join(w for item in old_items for w in item.words))
+        r.missing.append(" ".join(x for item in old_items for x in item.words))
         return
     if not new.lines:
         _add(pieces, index, cart, r)  # what could not be matched is reported there
