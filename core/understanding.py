@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from events.cart import CartOperation
+
 UNSURE_BELOW = 0.55  # confidence under which two intents are too close to act on
 
 
@@ -56,6 +58,8 @@ class Understanding:
     cart: tuple[CartLine, ...] = ()
     unresolved: tuple[UnresolvedItem, ...] = ()
     products: tuple[ProductHit, ...] = ()  # for product questions, best first
+    operations: tuple[CartOperation, ...] = ()  # edits of the open cart (the LLM's reading)
+    cart_reply: str | None = None  # confirm | cancel | modify: an answer to "Confermi?"
 
     @property
     def clarify(self) -> bool:

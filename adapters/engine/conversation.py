@@ -28,6 +28,7 @@ import structlog
 from adapters.assistant.resilient import AssistantFailure, FailureCollector
 from adapters.store.event_store import EventStore
 from adapters.store.types import StreamVersionConflictError
+from core.cart_reading import edit_event, with_edit
 from core.catalog import Catalog
 from core.conversation import (
     ConversationState,
@@ -43,6 +44,7 @@ from core.conversation import (
 from core.ports import Assistant, AssistantError, ReplyRequest, Turn
 from core.understanding import Intent, Understanding
 from events.base import Metadata, NewEvent, RecordedEvent
+from events.cart import CartEditUnderstood
 from events.conversation import AssistantFailed, MessageUnderstood, PartyKind, ReplyQueued
 from events.engine import ReplyGenerated, TurnProcessed
 from events.whatsapp import MessageReceived, UserPreferencesReceived
@@ -154,7 +156,8 @@ class ConversationReactor:
             return None
         recorded = _recorded(history, MessageUnderstood, turn.wamids)
         if recorded is not None:
-            return understanding_of(recorded)
+            edit = _recorded(history, CartEditUnderstood, turn.wamids)
+            return with_edit(understanding_of(recorded), edit)
         if _recorded(history, AssistantFailed, turn.wamids) is not None:
             return None
         try:
@@ -169,6 +172,8 @@ class ConversationReactor:
             )
             return None
         prelude.append(understanding_event(turn.wamids, understood))
+        edit = edit_event(turn.wamids, understood.understanding)  # the LLM's cart reading
+        prelude.extend([edit] if edit is not None else [])
         return understood.understanding
 
     async def _maybe_reply_text(
