@@ -159,7 +159,7 @@ class ReplyQueued:
     """An outbound message put in the outbox under our own id; the sender records the outcome."""
 
     TYPE: ClassVar[str] = "conversation.reply_queued"
-    VERSION: ClassVar[int] = 2
+    VERSION: ClassVar[int] = 3
     PERSONAL: ClassVar[frozenset[str]] = frozenset({"to", "text"})
 
     outbound_id: str  # also sent as biz_opaque_callback_data
@@ -172,12 +172,19 @@ class ReplyQueued:
     agent: str | None = None  # when an agent wrote it
     rows: tuple[ReplyRow, ...] = ()  # v2: the rows of a list message
     list_button: str | None = None  # v2: the label of the button that opens the list
+    template_params: tuple[str, ...] = ()  # v3: a template's body parameters, in order
 
 
 @upcaster(ReplyQueued.TYPE, 1)
 def _reply_queued_v1(data: dict[str, Any]) -> dict[str, Any]:
     """v1 had no list messages: no rows, no list button."""
     return {**data, "rows": [], "list_button": None}
+
+
+@upcaster(ReplyQueued.TYPE, 2)
+def _reply_queued_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """v2 sent templates without parameters."""
+    return {**data, "template_params": []}
 
 
 @event
