@@ -28,7 +28,8 @@ _ASKS = re.compile(
 )
 _COMPLAINT = re.compile(
     r"\b(non (e|mi e|ci e|sono|e ancora|e mai) (ancora )?(arrivat|consegnat|giunt)\w*"
-    r"|ritardo|rimbors\w*|reclam\w*|sbagliat\w*|rott\w*|danneggiat\w*|annull\w*|manca\w*"
+    r"|ritardo|rimbors\w*|reclam\w*|sbagliat\w*|rott\w*|danneggiat\w*|annull\w*"
+    r"|(?<!quanto )manca\w*"
     r"|operatore|assistenza)\b"
 )
 
