@@ -6,8 +6,9 @@ import asyncio
 import contextlib
 import json
 import secrets
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
@@ -69,6 +70,8 @@ class Deps:
     # Key that /simulate signs with when no app secret is configured (development only):
     # it never leaves the process, so it grants nothing to anyone outside.
     simulate_secret: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
+    # The reactors' clock: the real one, except in ``eval-dialogue`` (a fixed ``--now``).
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC), repr=False)
 
     async def start(self) -> None:
         """Open what must run in the background."""
@@ -114,6 +117,7 @@ class Deps:
             facts=business_facts(self.settings),
             shop=shop_facts(self.settings),
             failures=self.assistant_failures,
+            clock=self.clock,
         )
         # Mark-as-read (typing indicator) only towards Meta: the simulator shows replies.
         # Meta's default 80 messages/s per number, until a setting raises it (upgraded numbers).
@@ -123,6 +127,7 @@ class Deps:
             messenger,
             messages_per_second=rate,
             mark_read=messenger is not self.sandbox,
+            clock=self.clock,
         )
         # An LLM turn takes about a second: enough streams at once for 200+ turns/s.
         debounce = DispatchOptions(debounce=self.settings.debounce_seconds, concurrency=512)
@@ -143,7 +148,7 @@ class Deps:
                 DispatchOptions(concurrency=256),
                 leases=leases_for(self.engines, "outbox"),
             ),
-            *order_dispatchers(self.settings, self.store, live, self.http),
+            *order_dispatchers(self.settings, self.store, live, self.http, clock=self.clock),
         ]
 
     async def _stop_reactors(self) -> None:

@@ -22,7 +22,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from core import alerts, checkout_turn, choices
+from core import alerts, cart_turn, checkout_turn, choices, typed_choice
 from core import checkout as ck
 from core import conversation_texts as texts
 from core.business_facts import ShopFacts
@@ -35,7 +35,6 @@ from core.order_relay import (
     build_table,
     lookup,
     mermaid,
-    price_cart,
 )
 from core.order_status import OrderView
 from core.ports import Understood
@@ -48,6 +47,7 @@ from core.understanding import (
     UnresolvedItem,
 )
 from core.window import outbound_allowed, within_service_window
+from events.cart import CartMergeAsked, CartRevised
 from events.checkout import CheckoutCompleted, CheckoutStarted
 from events.conversation import (
     AgentTookOver,
@@ -167,6 +167,7 @@ class ConversationState:
     recent_inbound: tuple[datetime, ...] = ()  # sent_at of the last minute, for the rate limit
     pending_cart: PendingCart | None = None
     pending_choice: PendingChoice | None = None  # a list message waiting for a tap
+    pending_merge: CartMergeAsked | None = None  # "add to the cart or start over?"
     message_count: int = 0
     rate_notice_at: datetime | None = None  # when the last rate-limit notice went out
     checkout: ck.CheckoutMemory = field(
@@ -218,12 +219,18 @@ def _message(s: ConversationState, m: MessageReceived) -> ConversationState:
 def _cart_closed(s: ConversationState) -> ConversationState:
     closing = s.stage is Stage.AWAITING_CONFIRMATION or s.stage is Stage.CHECKOUT
     stage = Stage.PENDING if closing else s.stage
-    return replace(s, stage=stage, pending_cart=None)
+    return replace(s, stage=stage, pending_cart=None, pending_merge=None)
 
 
 def _proposed(s: ConversationState, e: CartProposed) -> ConversationState:
     cart = PendingCart(cart_id=e.cart_id, lines=e.lines, total=e.total)
-    return replace(s, stage=Stage.AWAITING_CONFIRMATION, pending_cart=cart, pending_choice=None)
+    return replace(
+        s,
+        stage=Stage.AWAITING_CONFIRMATION,
+        pending_cart=cart,
+        pending_choice=None,
+        pending_merge=None,
+    )
 
 
 def _asked(s: ConversationState, e: ChoiceRequested) -> ConversationState:
@@ -241,6 +248,8 @@ _HANDLERS: dict[type[Any], Callable[[ConversationState, Any], ConversationState]
     CartProposed: _proposed,
     ChoiceRequested: _asked,
     ChoiceMade: lambda s, _e: replace(s, pending_choice=None),
+    CartMergeAsked: lambda s, e: replace(s, pending_merge=e),
+    CartRevised: lambda s, _e: s,  # the CartProposed that follows carries the new cart
     CartConfirmed: lambda s, _e: _cart_closed(s),
     CartCancelled: lambda s, _e: _cart_closed(s),
     ConversationEscalated: lambda s, _e: replace(s, stage=Stage.OPEN, assignee=None),
@@ -496,18 +505,13 @@ def _answer(
     *,
     now: datetime,
 ) -> list[object]:
-    tap = choices.read_tap(turn.last.button_id)
+    tap = choices.read_tap(turn.last.button_id) or _typed_tap(s, turn, context.catalog)
     if tap is not None:
         return _choice_answer(s, tap, turn, ids, context.catalog)
 
     def reply(text: str) -> ReplyQueued:
         return _reply(s, turn, ids, text)
 
-    if s.stage is Stage.AWAITING_CONFIRMATION and s.pending_cart is not None:
-        handled = _cart_answer(s, s.pending_cart, turn, ids)
-        if handled:
-            cart = (s.pending_cart.cart_id, s.pending_cart.lines, s.pending_cart.total)
-            return checkout_turn.with_checkout(handled, cart, s.checkout, context.shop, reply)
     before: list[object] = []
     if s.stage is Stage.CHECKOUT and context.shop is not None:
         last = turn.last
@@ -526,6 +530,12 @@ def _answer(
     )
     if facts:
         return before + facts
+    handled = _cart_hook(s, turn, understanding, ids, context.catalog)
+    if handled is not None:
+        if s.stage is Stage.AWAITING_CONFIRMATION and s.pending_cart is not None:
+            cart = (s.pending_cart.cart_id, s.pending_cart.lines, s.pending_cart.total)
+            handled = checkout_turn.with_checkout(handled, cart, s.checkout, context.shop, reply)
+        return before + handled
     return before + _intent_answer(s, turn, understanding, ids, context)
 
 
@@ -552,21 +562,55 @@ def _intent_answer(
     return [_reply(s, turn, ids, context.reply_text or replies.chat_reply(turn.text))]
 
 
-def _cart_answer(
-    s: ConversationState, cart: PendingCart, turn: CustomerTurn, ids: Iterator[str]
-) -> list[object]:
+def _view(s: ConversationState, turn: CustomerTurn) -> cart_turn.TurnView:
     last = turn.last
-    if texts.is_confirmation(last.text, last.button_id):
-        confirmed = CartConfirmed(cart_id=cart.cart_id, wamid=last.wamid)
-        return [confirmed, _reply(s, turn, ids, texts.CONFIRMED)]
-    for reading, reason, text in (
-        (texts.is_cancellation, "customer", texts.CANCELLED),
-        (texts.is_modification, "modify", texts.MODIFY),
-    ):
-        if reading(last.text, last.button_id):
-            cancelled = CartCancelled(cart_id=cart.cart_id, reason=reason)
-            return [cancelled, _reply(s, turn, ids, text)]
-    return []
+    return cart_turn.TurnView(
+        to=recipient(s.key),
+        wamids=turn.wamids,
+        reply_to=last.wamid,
+        text=last.text or "",
+        button_id=last.button_id,
+    )
+
+
+def _open_cart(s: ConversationState) -> cart_turn.OpenCart | None:
+    if s.stage is not Stage.AWAITING_CONFIRMATION or s.pending_cart is None:
+        return None
+    cart = s.pending_cart
+    return cart_turn.OpenCart(cart_id=cart.cart_id, lines=cart.lines, merge=s.pending_merge)
+
+
+def _typed_tap(s: ConversationState, turn: CustomerTurn, catalog: Catalog) -> choices.Tap | None:
+    """A typed answer to the open choice list ("la prima", "per gatto"), as if tapped."""
+    choice = s.pending_choice
+    if choice is None or turn.last.button_id is not None or not turn.last.text:
+        return None
+    picked = typed_choice.read_typed(turn.last.text, choice.item, catalog)
+    if picked is None:
+        return None
+    return choices.Tap(
+        choice_id=choice.choice_id, product_id=None if picked == choices.NONE else picked
+    )
+
+
+def _cart_hook(
+    s: ConversationState,
+    turn: CustomerTurn,
+    understanding: Understanding | None,
+    ids: Iterator[str],
+    catalog: Catalog,
+) -> list[object] | None:
+    """The cart rules (:mod:`core.cart_turn`): None when the turn is not about the cart."""
+    view, cart = _view(s, turn), _open_cart(s)
+    if cart is None:
+        return cart_turn.without_cart(view, catalog, ids)
+
+    def next_step(
+        known: tuple[UnderstoodLine, ...], ambiguous: tuple[UnresolvedLine, ...]
+    ) -> list[object]:
+        return _next_step(s, turn, ids, catalog, known=known, ambiguous=ambiguous, nothing=None)
+
+    return cart_turn.decide(view, cart, understanding, catalog, ids, next_step=next_step)
 
 
 def _order(
@@ -576,6 +620,9 @@ def _order(
     ids: Iterator[str],
     catalog: Catalog,
 ) -> list[object]:
+    problem = cart_turn.order_problem(_view(s, turn), ids)
+    if problem is not None:
+        return problem
     known: tuple[UnderstoodLine, ...] = ()
     for line in understanding.cart:
         if catalog.product(line.product_id):
@@ -614,18 +661,10 @@ def _next_step(
         )
         rows = choices.rows(choice_id, item, choices.options(item, catalog))
         return [asked, _reply(s, turn, ids, choices.question(item), rows=rows)]
-    lines = [CartLine(product_id=x.product_id, quantity=x.quantity) for x in known]
-    if not lines:
+    if not known:
         return [] if nothing is None else [_reply(s, turn, ids, nothing)]
-    priced = price_cart(lines, catalog)
-    out = _drop_cart(s, "replaced")
-    cart_id = next(ids)
-    out.append(
-        CartProposed(cart_id=cart_id, lines=priced.lines, total=priced.total, wamids=turn.wamids)
-    )
-    summary = texts.cart_summary(priced.lines, replies.format_price(priced.total))
-    out.append(_reply(s, turn, ids, summary, texts.CART_BUTTONS))
-    return out
+    view = _view(s, turn)
+    return cart_turn.propose(view, ids, catalog, known, previous=_open_cart(s))
 
 
 def _choice_answer(

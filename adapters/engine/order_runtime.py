@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import json
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -113,9 +113,18 @@ def fcm_client(settings: Settings, http: aiohttp.ClientSession) -> FcmClient | N
 
 
 def order_dispatchers(
-    settings: Settings, store: EventStore, live: LiveMarket, http: aiohttp.ClientSession
+    settings: Settings,
+    store: EventStore,
+    live: LiveMarket,
+    http: aiohttp.ClientSession,
+    *,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> list[StreamDispatcher]:
-    """The order reactor (with timers and the dealer desk) and the notify sender."""
+    """The order reactor (with timers and the dealer desk) and the notify sender.
+
+    ``clock`` is the reactor's (timers keep the real one: their deadlines come from
+    recording times).
+    """
     reminder = timedelta(minutes=settings.dealer_reminder_minutes)
     timeouts = RelayTimeouts(
         confirmation=timedelta(minutes=settings.order_confirmation_minutes),
@@ -132,6 +141,7 @@ def order_dispatchers(
         live,
         timers,
         market_retry=timedelta(seconds=settings.market_retry_seconds),
+        clock=clock,
     )
     DealerDesk(reactor)
     devices = DeviceRegistry(store.engines, store=store)
