@@ -32,16 +32,24 @@ _QUESTION = re.compile(
 )
 _HOURS = re.compile(
     r"\b(orari\w*|aprite|aperti|aperto|apre|aprono|chiudete|chiusi|chiuso|chiude|chiudono"
-    r"|apertura|chiusura|festiv\w*)\b"
+    r"|apertura|chiusura|festiv\w*|lavorate|lavora)\b|\borari\w* di consegna\b"
 )
-_HOURS_ASK = re.compile(r"\ba che ora (aprite|apre|chiudete|chiude|siete|iniziate|finite)\b")
+_HOURS_ASK = re.compile(
+    r"\b(a|fino a|da) che ora (aprite|apre|chiudete|chiude|siete|iniziate|finite|consegnate"
+    r"|fate consegne|portate|lavorate)\b"
+)
+_DAY_DELIVERY = re.compile(
+    r"\b(lunedi|martedi|mercoledi|giovedi|venerdi|sabato|domenica|festivi)\b.*\bconsegn\w*"
+    r"|\bconsegn\w*\b.*\b(lunedi|martedi|mercoledi|giovedi|venerdi|sabato|domenica|festivi)\b"
+)
 _ZONES = re.compile(
     r"\b(zone|zona|quartier\w*|citta|comune|comuni|paese|raggio|dintorni|provincia|fuori)\b"
     r"|\b(consegnate|arrivate|portate|spedite) (anche )?(a|in|fino|fuori|dove)\b"
     r"|\bdove (consegnate|arrivate|portate|spedite)\b"
+    r"|\b(servite|coprite|raggiungete)\b|\b(fate|fanno|effettuate) (le |anche )?consegn\w*"
 )
 _FEE = re.compile(
-    r"\b(costo|costa|costano|prezzo|quanto|spese|tariffa|gratis|gratuit\w*|paga\w*)\b.*"
+    r"\b(costo|costa|costano|prezzo|quanto|spese|tariffa|gratis|gratuit\w*)\b.*"
     r"\b(consegna|consegne|spedizione|spedizioni|trasporto|domicilio|rider)\b"
     r"|\b(consegna|spedizione|trasporto|domicilio)\b.*\b(costo|costa|quanto|prezzo|gratis"
     r"|gratuit\w*|spese)\b|\bspese di (consegna|spedizione|trasporto)\b"
@@ -61,7 +69,8 @@ def topics(text: str) -> tuple[Topic, ...]:
     folded = " ".join(re.findall(r"[a-z0-9]+|\?", fold(text).replace("'", " ")))
     asking = _QUESTION.search(folded) is not None
     found: list[Topic] = []
-    if _HOURS.search(folded) or _HOURS_ASK.search(folded):
+    hours_words = _HOURS.search(folded) or _HOURS_ASK.search(folded)
+    if hours_words or (asking and _DAY_DELIVERY.search(folded)):
         found.append(Topic.HOURS)
     if _FEE.search(folded) and asking:
         found.append(Topic.FEE)

@@ -25,6 +25,10 @@ _ASKS = re.compile(
     r"|\b(stato|situazione) (del|dell|di|mio|mia) ?(mio |mia )?(ordine|consegna)\b"
     r"|\bquanto (manca|ci vuole|ci mette|tempo)\b|\b(e|e gia) (partito|uscito|in viaggio|pronto)\b"
     r"|\b(novita|aggiornamenti) (sul|sull|del|dell) ?(mio )?(ordine)?\b"
+    r"|\b(tra|fra) quanto (arriva|arrivate|arriverete|consegnate|me lo portate)?\b"
+    r"|\bcome (procede|va|sta andando|sta) (il |l )?(mio )?ordine\b"
+    r"|\b(ordine|ordinazione|spesa) (e |e gia )?(stato |stata )?(accettat|confermat|partit"
+    r"|spedit|inviat|pront)\w*\b"
 )
 _COMPLAINT = re.compile(
     r"\b(non (e|mi e|ci e|sono|e ancora|e mai) (ancora )?(arrivat|consegnat|giunt)\w*"

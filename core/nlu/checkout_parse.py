@@ -32,7 +32,8 @@ _STOP = re.compile(
     r"|luned[iì]|marted[iì]|mercoled[iì]|gioved[iì]|venerd[iì]|sabato|domenica|alle|entro"
     r"|verso|per le|per stasera|per domani|per oggi|tra|fra|pago|pagherò|pagherei|pagamento"
     r"|in contanti|contanti|con carta|con la carta|carta|bancomat|cash|pos|grazie|per favore"
-    r"|consegna|consegnate|portate|portatelo|citofon\w*|il prima)(?![\w])",
+    r"|consegna|consegnate|portate|portatelo|citofon\w*|il prima|quando|dopo pranzo"
+    r"|nel pomeriggio|in serata|in mattinata)(?![\w])|\(",
     re.IGNORECASE,
 )
 _LOOSE = re.compile(r"^[A-Za-zÀ-ÿ' .]{3,60}\s\d{1,4}[A-Za-z]?(\s*[,/]\s*[A-Za-zÀ-ÿ' ]{2,40})?$")
@@ -108,7 +109,7 @@ def _loose(text: str) -> str | None:
 
 
 def _tidy(text: str) -> str:
-    parts = [p.strip(" .;:-") for p in re.split(r",", " ".join(text.split()))]
+    parts = [p.strip(" .;:-()") for p in re.split(r",", " ".join(text.split()))]
     kept = [p for p in parts if p]
     return ", ".join(kept)
 

@@ -22,7 +22,8 @@ ROME = ZoneInfo("Europe/Rome")
 WEEKDAYS = ("lunedi", "martedi", "mercoledi", "giovedi", "venerdi", "sabato", "domenica")
 _ASAP = re.compile(
     r"\b(adesso|subito|ora stesso|il prima possibile|prima possibile|appena (possibile|puoi"
-    r"|potete|riuscite)|quanto prima|al piu presto|immediatamente|asap)\b"
+    r"|potete|riuscite)|quanto prima|al piu presto|immediatamente|asap|quando (volete|potete"
+    r"|vuoi|puoi|riuscite)|non ho fretta|a qualsiasi ora|in qualsiasi momento)\b"
 )
 _CLOCK = re.compile(
     r"\b(?:alle|per le|verso le|entro le|dopo le|ore|all|per l|verso l|entro l|dalle)\s*"
@@ -35,6 +36,8 @@ _PARTS = (
     ("stasera", 19, 0), ("questa sera", 19, 0), ("stamattina", 10, 0), ("stamani", 10, 0),
     ("questa mattina", 10, 0), ("oggi pomeriggio", 15, 0), ("nel pomeriggio", 15, 0),
     ("in serata", 19, 0), ("in mattinata", 10, 0), ("a pranzo", 12, 30), ("a cena", 19, 30),
+    ("dopo pranzo", 14, 30), ("verso sera", 18, 0), ("primo pomeriggio", 14, 30),
+    ("tardo pomeriggio", 17, 30), ("per cena", 19, 30), ("per pranzo", 12, 30),
 )  # fmt: skip
 _DAY_PARTS = (("mattina", 10), ("pomeriggio", 15), ("sera", 19))
 
