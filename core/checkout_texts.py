@@ -30,6 +30,7 @@ LOCATION_UNREADABLE = (
     "Non riesco a leggere la posizione che mi hai mandato. Scrivimi l'indirizzo di consegna "
     "(via, numero civico e città)."
 )
+NOT_SENT_YET = "Il tuo ordine non è ancora stato inviato al negozio: aspetto i dati di consegna."
 PAYMENT_ON_DELIVERY = "Alla consegna si paga in contanti o con carta."
 _YES = re.compile(
     r"^(si|sì|ok|okay|va bene|certo|esatto|giusto|perfetto|confermo|d accordo|dacc|benissimo"
@@ -83,6 +84,8 @@ def progress(c: Checkout, notes: list[str]) -> str:
     parts = [f"Ok: {'; '.join(known)}." if known else "", *notes]
     ask = [m for m in missing(c) if not m.endswith("?")]
     offer = [m for m in missing(c) if m.endswith("?")]
+    if c.proposed_text and not c.has_when and not notes:
+        offer.append(f"Posso consegnare {c.proposed_text}: va bene?")
     parts += offer
     if ask:
         parts.append(f"Mi manca ancora {' e '.join(ask)}.")

@@ -95,7 +95,7 @@ def checkout_answer(
         answer = business_questions.answer(shop, asked, turn.text)
         return [reply(f"{answer} {ctexts.progress(current, [])}")], True
     if order_status.is_status_question(turn.text):
-        return [], False
+        return [reply(f"{ctexts.NOT_SENT_YET} {ctexts.progress(current, [])}")], True
     if _ordering(understanding):
         return [CartCancelled(cart_id=current.cart_id, reason="replaced")], False
     return [reply(ctexts.progress(current, []))], True

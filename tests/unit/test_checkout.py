@@ -248,3 +248,14 @@ def test_memory_ignores_a_cancellation_of_another_cart() -> None:
     assert CheckoutMemory().current is None
     proposal = CartProposed(cart_id="c3", lines=(), total=Decimal(0))
     assert evolve(ConversationState(key=KEY, checkout=memory), proposal).checkout == memory
+
+
+def test_a_status_question_during_the_checkout_says_the_order_is_not_sent_yet() -> None:
+    """ "dov'è il mio ordine?" before the details: not sent yet, and what is missing."""
+    chat = Chat()
+    chat.accepted()
+    chat.say("via Torino 15, Milano, domenica alle 10")
+    text = chat.replies(chat.say("dov'è il mio ordine?"))
+    assert "non è ancora stato inviato al negozio" in text
+    assert "lunedì 7/12 alle 9:00: va bene?" in text
+    assert "contanti o carta" in text
