@@ -21,8 +21,15 @@ from decimal import Decimal
 
 from core import checkout_texts as texts
 from core.business_facts import ShopFacts, in_zone, is_open, next_opening
-from core.nlu.checkout_parse import Details, address_from_location, read_details
-from core.nlu.when import ROME, When, describe
+from core.nlu.checkout_parse import (
+    MAX_ADDRESS,
+    Details,
+    address_from_location,
+    payment_of,
+    read_details,
+)
+from core.nlu.when import ROME, When, describe, read_when
+from core.understanding import DeliveryHints
 from events.checkout import CheckoutCompleted, CheckoutDetailsGiven, CheckoutStarted
 from events.conversation import (
     CartCancelled,
@@ -135,9 +142,14 @@ def decide(
     now: datetime,
     facts: ShopFacts,
     wamid: str | None = None,
+    hints: DeliveryHints | None = None,
 ) -> Step | None:
-    """The checkout's answer to a turn, or None when the turn is not about the delivery."""
-    details = read_details(text, now, want_address=c.address is None)
+    """The checkout's answer to a turn, or None when the turn is not about the delivery.
+
+    ``hints`` are what the assistant read (OpenAI path): they fill only what our own
+    reading of the text missed, and go through the same checks (length, zones, hours).
+    """
+    details = with_hints(read_details(text, now, want_address=c.address is None), hints, now)
     if details.too_long:
         return Step(events=(), text=texts.ADDRESS_TOO_LONG)
     if location is not None:
@@ -151,6 +163,21 @@ def decide(
     if details.empty and not (yes and (c.proposed_at or (c.offered and not c.address))):
         return None
     return _apply(c, details, yes=yes, now=now, facts=facts, wamid=wamid)
+
+
+def with_hints(d: Details, hints: DeliveryHints | None, now: datetime) -> Details:
+    """``d`` completed by the assistant's reading where ours found nothing."""
+    if hints is None:
+        return d
+    if d.address is None and not d.too_long and hints.address and hints.address.strip():
+        address = hints.address.strip()
+        too_long = len(address) > MAX_ADDRESS
+        d = replace(d, address=None if too_long else address, too_long=too_long)
+    if d.when is None and hints.when:
+        d = replace(d, when=read_when(hints.when, now))
+    if d.payment is None and hints.payment:
+        d = replace(d, payment=payment_of(hints.payment.casefold()))
+    return d
 
 
 def _apply(

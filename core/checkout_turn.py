@@ -20,8 +20,14 @@ from core import conversation_texts as texts
 from core.business_facts import ShopFacts
 from core.checkout import CheckoutMemory
 from core.order_status import OrderView
-from core.understanding import Intent, Understanding
-from events.conversation import CartCancelled, CartConfirmed, PricedLine, ReplyQueued
+from core.understanding import DeliveryHints, Intent, Topic, Understanding
+from events.conversation import (
+    CartCancelled,
+    CartConfirmed,
+    DeliveryReading,
+    PricedLine,
+    ReplyQueued,
+)
 from events.whatsapp import Location
 
 Reply = Callable[[str], ReplyQueued]
@@ -85,20 +91,43 @@ def checkout_answer(
     ):
         if reading(turn.text, turn.button_id):
             return [CartCancelled(cart_id=current.cart_id, reason=reason), reply(text)], True
+    hints = understanding.delivery if understanding is not None else None
     step = checkout.decide(
-        current, turn.text, turn.location, now=turn.now, facts=shop, wamid=turn.wamid
+        current, turn.text, turn.location, now=turn.now, facts=shop, wamid=turn.wamid, hints=hints
     )
     if step is not None:
         return [*step.events, reply(step.text)], True
-    asked = business_questions.topics(turn.text)
+    asked = _asked(turn.text, understanding)
     if asked:
         answer = business_questions.answer(shop, asked, turn.text)
         return [reply(f"{answer} {ctexts.progress(current, [])}")], True
-    if order_status.is_status_question(turn.text):
+    if _status(turn.text, understanding):
         return [reply(f"{ctexts.NOT_SENT_YET} {ctexts.progress(current, [])}")], True
     if _ordering(understanding):
         return [CartCancelled(cart_id=current.cart_id, reason="replaced")], False
     return [reply(ctexts.progress(current, []))], True
+
+
+_TOPICS = {
+    Topic.OPENING_HOURS: business_questions.Topic.HOURS,
+    Topic.DELIVERY_ZONES: business_questions.Topic.ZONES,
+    Topic.DELIVERY_FEE: business_questions.Topic.FEE,
+    Topic.PAYMENT_METHODS: business_questions.Topic.PAYMENT,
+}
+
+
+def _asked(text: str, understanding: Understanding | None) -> tuple[business_questions.Topic, ...]:
+    """The business topics of the text, else the one the assistant named."""
+    found = business_questions.topics(text)
+    if found or understanding is None or understanding.topic not in _TOPICS:
+        return found
+    return (_TOPICS[understanding.topic],)
+
+
+def _status(text: str, understanding: Understanding | None) -> bool:
+    """A question about the customer's order, by our rules or by the assistant."""
+    named = understanding is not None and understanding.topic is Topic.ORDER_STATUS
+    return named or order_status.is_status_question(text)
 
 
 def _ordering(understanding: Understanding | None) -> bool:
@@ -119,9 +148,28 @@ def business_answer(
 ) -> list[object]:
     """Shop facts or order status answered offline ([]: not such a question)."""
     ordering = _ordering(understanding)
-    if order_status.is_status_question(text) and orders:
+    if _status(text, understanding) and orders:
         return [reply(order_status.status_text(orders))]
-    asked = business_questions.topics(text) if shop is not None else ()
+    asked = _asked(text, understanding) if shop is not None else ()
     if shop is not None and asked and not ordering:
         return [reply(business_questions.answer(shop, asked, text))]
     return []
+
+
+def delivery_reading(hints: DeliveryHints | None) -> DeliveryReading | None:
+    """The recorded form of the assistant's delivery details (None when it read none)."""
+    if hints is None or not (hints.address or hints.when or hints.payment):
+        return None
+    return DeliveryReading(address=hints.address, when=hints.when, payment=hints.payment)
+
+
+def delivery_hints(reading: DeliveryReading | None) -> DeliveryHints | None:
+    """The assistant's delivery details from a recorded understanding."""
+    if reading is None:
+        return None
+    return DeliveryHints(address=reading.address, when=reading.when, payment=reading.payment)
+
+
+def topic_of(value: str | None) -> Topic | None:
+    """A recorded topic (unknown values, from a newer model, read as none)."""
+    return next((t for t in Topic if t.value == value), None)

@@ -378,6 +378,8 @@ def understanding_event(wamids: tuple[str, ...], understood: Understood) -> Mess
             completion_tokens=t.completion_tokens,
             cached=t.cached,
         ),
+        topic=u.topic.value if u.topic is not None else None,
+        delivery=checkout_turn.delivery_reading(u.delivery),
     )
 
 
@@ -392,6 +394,8 @@ def understanding_of(e: MessageUnderstood) -> Understanding:
             for x in e.unresolved
         ),
         products=tuple(ProductHit(product_id=p.product_id, score=p.score) for p in e.products),
+        topic=checkout_turn.topic_of(e.topic),
+        delivery=checkout_turn.delivery_hints(e.delivery),
     )
 
 

@@ -78,6 +78,15 @@ class ProductMatch:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class DeliveryReading:
+    """Delivery details the assistant read (words only; the checkout validates them)."""
+
+    address: str | None = None
+    when: str | None = None
+    payment: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AssistantTraceRecord:
     """How an assistant result was produced (engine, model, prompt, cost)."""
 
@@ -141,8 +150,8 @@ class MessageUnderstood:
     """What the assistant read in one customer turn, with how it was obtained."""
 
     TYPE: ClassVar[str] = "conversation.message_understood"
-    VERSION: ClassVar[int] = 1
-    PERSONAL: ClassVar[frozenset[str]] = frozenset({"unresolved"})
+    VERSION: ClassVar[int] = 2
+    PERSONAL: ClassVar[frozenset[str]] = frozenset({"unresolved", "delivery"})
 
     wamids: tuple[str, ...]  # the messages of the turn
     intent: str  # order_request | product_inquiry | support_request | general_chat
@@ -151,6 +160,14 @@ class MessageUnderstood:
     unresolved: tuple[UnresolvedLine, ...] = ()
     products: tuple[ProductMatch, ...] = ()
     trace: AssistantTraceRecord
+    topic: str | None = None  # v2: opening_hours | delivery_zones | ... | order_status
+    delivery: DeliveryReading | None = None  # v2: checkout details the assistant read
+
+
+@upcaster(MessageUnderstood.TYPE, 1)
+def _message_understood_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """v1 read no business topic and no delivery details."""
+    return {**data, "topic": None, "delivery": None}
 
 
 @event

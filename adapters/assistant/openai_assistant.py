@@ -40,7 +40,15 @@ from adapters.assistant.budget import BudgetExhaustedError, RequestBudget
 from adapters.assistant.cache import ReplyCache
 from core.catalog import Catalog, Product
 from core.ports import AssistantError, AssistantTrace, Reply, ReplyRequest, Turn, Understood
-from core.understanding import CartLine, Intent, ProductHit, Understanding, UnresolvedItem
+from core.understanding import (
+    CartLine,
+    DeliveryHints,
+    Intent,
+    ProductHit,
+    Topic,
+    Understanding,
+    UnresolvedItem,
+)
 
 DEFAULT_MODEL = "gpt-4o-mini"
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -70,25 +78,45 @@ class _UnresolvedItem(pydantic.BaseModel):
     candidates: list[str]
 
 
+class _Delivery(pydantic.BaseModel):
+    address: str = ""
+    when: str = ""
+    payment: Literal["none", "contanti", "carta"] = "none"
+
+
+TopicName = Literal[
+    "none", "opening_hours", "delivery_zones", "delivery_fee", "payment_methods", "order_status"
+]
+
+
 class CustomerMessageReading(pydantic.BaseModel):
-    """The strict JSON schema the model fills in for ``understand`` (sent by name)."""
+    """The strict JSON schema the model fills in for ``understand`` (sent by name).
+
+    ``topic`` and ``delivery`` have defaults only so that answers of the previous prompt
+    still validate; the schema sent to the model requires them (``strict_schema``).
+    """
 
     intent: Literal["order_request", "product_inquiry", "support_request", "general_chat"]
     confidence: float
     cart: list[_CartItem]
     unresolved: list[_UnresolvedItem]
     products: list[str]
+    topic: TopicName = "none"
+    delivery: _Delivery = pydantic.Field(default_factory=_Delivery)
 
 
 def strict_schema(model: type[pydantic.BaseModel]) -> dict[str, Any]:
     """``model``'s JSON schema in the form strict structured outputs accept.
 
-    Every object lists all its properties as required and allows no others.
+    Every object lists all its properties as required and allows no others; defaults
+    are dropped (strict mode does not take them).
     """
 
-    def walk(node: Any) -> Any:
+    def walk(node: Any, *, names: bool = False) -> Any:
         if isinstance(node, dict):
-            out = {k: walk(v) for k, v in node.items()}
+            out = {k: walk(v, names=k in ("properties", "$defs")) for k, v in node.items()}
+            if not names:
+                out.pop("default", None)
             if out.get("type") == "object" and "properties" in out:
                 out["required"] = list(out["properties"])
                 out["additionalProperties"] = False
@@ -301,7 +329,18 @@ def _validated(reading: CustomerMessageReading, catalog: Catalog) -> Understandi
             ProductHit(product_id=pid, score=round(max(1.0 - 0.1 * rank, 0.1), 2))
             for rank, pid in enumerate(asked)
         ),
+        topic=None if reading.topic == "none" else Topic(reading.topic),
+        delivery=_delivery(reading.delivery),
     )
+
+
+def _delivery(d: _Delivery) -> DeliveryHints | None:
+    """The model's delivery words; empty strings and ``none`` mean not said."""
+    payment = None if d.payment == "none" else d.payment
+    hints = DeliveryHints(
+        address=d.address.strip() or None, when=d.when.strip() or None, payment=payment
+    )
+    return hints if (hints.address or hints.when or hints.payment) else None
 
 
 def _trace(completion: ChatCompletion, started: float) -> AssistantTrace:

@@ -45,7 +45,7 @@ from core.conversation import (
 )
 from core.order_status import is_status_question
 from core.ports import Assistant, AssistantError, ReplyRequest, Turn
-from core.understanding import Intent, Understanding
+from core.understanding import Intent, Topic, Understanding
 from events.base import Metadata, NewEvent, RecordedEvent
 from events.conversation import AssistantFailed, MessageUnderstood, PartyKind, ReplyQueued
 from events.engine import ReplyGenerated, TurnProcessed
@@ -138,10 +138,11 @@ class ConversationReactor:
         if messages:
             turn = CustomerTurn.of(messages)
             context = TurnContext(catalog=self.catalog(), kind=kind, shop=self.shop)
-            if is_status_question(turn.text):
+            understanding = await self._understand(history, state, turn, now, prelude)
+            named = understanding is not None and understanding.topic is Topic.ORDER_STATUS
+            if named or is_status_question(turn.text):
                 orders = await latest_orders(self.store, context.catalog, history)
                 context = replace(context, orders=orders)
-            understanding = await self._understand(history, state, turn, now, prelude)
             context = await self._maybe_reply_text(history, turn, understanding, context, prelude)
             decisions += decide_turn(
                 fold(state, decisions), turn, understanding, now, ids, context=context

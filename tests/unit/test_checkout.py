@@ -18,7 +18,7 @@ from core.conversation import (
     evolve,
     fold,
 )
-from core.understanding import CartLine, Intent, Understanding
+from core.understanding import CartLine, DeliveryHints, Intent, Understanding
 from events.checkout import CheckoutCompleted, CheckoutDetailsGiven, CheckoutStarted
 from events.conversation import CartCancelled, CartConfirmed, CartProposed, ReplyQueued
 from events.whatsapp import Location, MessageReceived
@@ -259,3 +259,37 @@ def test_a_status_question_during_the_checkout_says_the_order_is_not_sent_yet() 
     assert "non è ancora stato inviato al negozio" in text
     assert "lunedì 7/12 alle 9:00: va bene?" in text
     assert "contanti o carta" in text
+
+
+def test_the_assistants_delivery_words_go_through_the_same_checks() -> None:
+    """OpenAI hints fill what the text lacks; an address outside the zones is still refused."""
+    chat = Chat()
+    chat.accepted()
+    outside = Understanding(
+        intent=Intent.GENERAL_CHAT,
+        confidence=0.9,
+        delivery=DeliveryHints(
+            address="via Roma 3, Monza", when="domani alle 10", payment="bonifico"
+        ),
+    )
+    text = chat.replies(chat.say("come ti ho detto", outside))
+    assert "Milano centro" in text
+    current = chat.state.checkout.current
+    assert current is not None
+    assert (current.address, current.payment, current.when_text) == (
+        None,
+        None,
+        "domani alle 10:00",
+    )
+    inside = Understanding(
+        intent=Intent.GENERAL_CHAT,
+        confidence=0.9,
+        delivery=DeliveryHints(address="via Solferino 3, Milano", payment="carta"),
+    )
+    out = chat.say("quello di mia sorella", inside)
+    [done] = [e for e in out if isinstance(e, CheckoutCompleted)]
+    assert (done.address, done.payment, done.total) == (
+        "via Solferino 3, Milano",
+        "carta",
+        Decimal("22.70"),
+    )

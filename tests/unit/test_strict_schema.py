@@ -47,7 +47,15 @@ def test_the_reading_format_is_strict_and_names_every_field() -> None:
     assert READING_FORMAT["type"] == "json_schema"
     assert READING_FORMAT["json_schema"]["strict"] is True
     schema = READING_FORMAT["json_schema"]["schema"]
-    assert schema["required"] == ["intent", "confidence", "cart", "unresolved", "products"]
+    assert schema["required"] == [
+        "intent",
+        "confidence",
+        "cart",
+        "unresolved",
+        "products",
+        "topic",
+        "delivery",
+    ]
     assert schema["properties"]["intent"]["enum"] == [
         "order_request",
         "product_inquiry",
