@@ -25,6 +25,7 @@ from core import cart_ops
 from core import cart_texts as ct
 from core import conversation_texts as texts
 from core.cart_ops import Lines
+from core.cart_reading import model_answer, model_edits
 from core.catalog import Catalog
 from core.nlu import index_for
 from core.nlu.answers import Answer, Merge, read_answer, read_merge
@@ -206,7 +207,9 @@ def decide(
         merged = _merge_answer(view, cart, cart.merge, next_step)
         if merged is not None:
             return merged
-    edits = read_edits(view.text, index_for(catalog), cart.items)
+    edits = model_edits(understanding, catalog) or read_edits(
+        view.text, index_for(catalog), cart.items
+    )
     if edits is not None:
         return apply_edits(view, cart, edits, catalog, ids, next_step=next_step)
     return _answer(view, cart, understanding, catalog, ids)
@@ -219,7 +222,7 @@ def _answer(
     catalog: Catalog,
     ids: Iterator[str],
 ) -> list[object] | None:
-    answer = read_answer(view.text)
+    answer = model_answer(understanding) or read_answer(view.text)
     if answer is Answer.CANCEL:
         return cancel(view, cart, ids)
     ordering = understanding is not None and understanding.intent is Intent.ORDER_REQUEST

@@ -16,7 +16,7 @@ from core import choices
 from core.catalog import Catalog, Product
 from core.nlu import index_for
 from core.nlu.matching import content_words, score
-from core.nlu.normalize import tokenize
+from core.nlu.normalize import stem, tokenize
 from events.conversation import UnresolvedLine
 
 ORDINALS = {
@@ -67,5 +67,7 @@ def read_typed(text: str, item: UnresolvedLine, catalog: Catalog) -> str | None:
     options = choices.options(item, catalog)
     row = _ordinal(tokens, len(options))
     if row is None:
-        row = _by_words(content_words(tuple(tokens)), options, catalog)
+        said = {stem(w) for w in tokenize(item.text)}  # the words the list was about
+        words = tuple(w for w in content_words(tuple(tokens)) if stem(w) not in said)
+        row = _by_words(words, options, catalog)
     return None if row is None else options[row].id

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from events.cart import CartOperation
+
 
 class Intent(StrEnum):
     """The four kinds of customer message the service tells apart."""
@@ -77,5 +79,7 @@ class Understanding:
     cart: tuple[CartLine, ...] = ()
     unresolved: tuple[UnresolvedItem, ...] = ()
     products: tuple[ProductHit, ...] = ()  # for product questions, best first
+    operations: tuple[CartOperation, ...] = ()  # edits of the open cart (the LLM's reading)
+    cart_reply: str | None = None  # confirm | cancel | modify: an answer to "Confermi?"
     topic: Topic | None = None  # a business-fact or order-status question (OpenAI path)
     delivery: DeliveryHints | None = None  # checkout details read by the assistant

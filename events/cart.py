@@ -65,3 +65,21 @@ class CartMergeAsked:
     lines: tuple[UnderstoodLine, ...]
     unresolved: tuple[UnresolvedLine, ...] = ()
     wamids: tuple[str, ...] = ()
+
+
+@event
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CartEditUnderstood:
+    """What the LLM read of a turn about the open cart, recorded beside ``MessageUnderstood``.
+
+    Only written when the assistant returned operations or a short answer (the offline
+    twin reads edits in the pure rules instead). Replay reads it and never calls out;
+    our code checks the ids and computes every total.
+    """
+
+    TYPE: ClassVar[str] = "conversation.cart_edit_understood"
+    VERSION: ClassVar[int] = 1
+
+    wamids: tuple[str, ...]
+    operations: tuple[CartOperation, ...] = ()
+    cart_reply: str | None = None  # confirm | cancel | modify

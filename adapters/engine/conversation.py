@@ -31,6 +31,7 @@ from adapters.engine.order_lookup import latest_orders
 from adapters.store.event_store import EventStore
 from adapters.store.types import StreamVersionConflictError
 from core.business_facts import ShopFacts
+from core.cart_reading import edit_event, with_edit
 from core.catalog import Catalog
 from core.conversation import (
     ConversationState,
@@ -47,6 +48,7 @@ from core.order_status import is_status_question
 from core.ports import Assistant, AssistantError, ReplyRequest, Turn
 from core.understanding import Intent, Topic, Understanding
 from events.base import Metadata, NewEvent, RecordedEvent
+from events.cart import CartEditUnderstood
 from events.conversation import AssistantFailed, MessageUnderstood, PartyKind, ReplyQueued
 from events.engine import ReplyGenerated, TurnProcessed
 from events.whatsapp import MessageReceived, UserPreferencesReceived
@@ -164,7 +166,8 @@ class ConversationReactor:
             return None
         recorded = _recorded(history, MessageUnderstood, turn.wamids)
         if recorded is not None:
-            return understanding_of(recorded)
+            edit = _recorded(history, CartEditUnderstood, turn.wamids)
+            return with_edit(understanding_of(recorded), edit)
         if _recorded(history, AssistantFailed, turn.wamids) is not None:
             return None
         try:
@@ -179,6 +182,8 @@ class ConversationReactor:
             )
             return None
         prelude.append(understanding_event(turn.wamids, understood))
+        edit = edit_event(turn.wamids, understood.understanding)  # the LLM's cart reading
+        prelude.extend([edit] if edit is not None else [])
         return understood.understanding
 
     async def _maybe_reply_text(

@@ -39,13 +39,14 @@ _REMOVE_PREFIX = ("togli", "tolg", "elimin", "rimuov", "cancell", "lev")
 _REMOVE_EXACT = _words("leva levami levate levare levala levalo levali levale")
 _CLEAR_PREFIX = ("svuot", "ricominc", "azzer")
 _CLEAR_EXACT = _words("rifacciamo ripartiamo resetta")
-_SET_VERBS = _words("facciamo fanne fammene")
+_SET_VERBS = _words("facciamo fanne fammene mettine mettimene mettetene")
 _ANOTHER = _words("altro altra altri altre")
 _OPENERS = _words(", e ed ma pero anzi allora poi no ah invece")
 _FILLER = _words(
     "anzi ah eh ehm scusa scusami allora quindi carrello ordine invece poi solo soltanto "
     "niente nulla tutto tutti tutte altro altra altri altre ok okay si grazie porta portala "
-    "portalo portali portale portamene portami portatemi fai fate"
+    "portalo portali portale portamene portami portatemi fai fate mettila mettilo mettili "
+    "mettile"
 )
 _PREPOSITIONS = _words("di d del della dello dei degli delle dell al alla allo ai agli alle all")
 _NEGATIVE = re.compile(r"(?:^|[\s,(])-\s?\d")
@@ -160,7 +161,7 @@ def _clauses(tokens: tuple[str, ...]) -> list[Clause]:
                 c.replace_from, c.from_open = [], True
             continue
         if c.from_open and c.replace_from is not None:
-            if tokens[i] == SEP or tokens[i] == "con":
+            if tokens[i] in {SEP, "con", "col", "coi", "colla", "coll"}:
                 c.from_open = False
             else:
                 c.replace_from.append(tokens[i])
@@ -240,7 +241,7 @@ def _read_clause(c: Clause, index: CatalogIndex, cart: tuple[str, ...], r: _Read
     elif c.op == CartOp.REMOVE.value:
         _remove(c, items, counts, index, cart=cart, r=r)
     elif c.op == CartOp.SET.value:
-        _set(c, items, index, cart, r)
+        _set(c, items, counts[:1] if not items else [], index, cart=cart, r=r)
     elif c.op == CartOp.REPLACE.value:
         _replace(c, pieces, index, cart, r)
     elif not items and c.counted and lone is not None:  # "uno in più"
@@ -272,12 +273,19 @@ def _remove(
 
 
 def _set(
-    c: Clause, items: list[Item], index: CatalogIndex, cart: tuple[str, ...], r: _Reading
+    c: Clause,
+    items: list[Item],
+    counts: list[int],
+    index: CatalogIndex,
+    *,
+    cart: tuple[str, ...],
+    r: _Reading,
 ) -> None:
-    """``portale a 4``, ``metti 3 mozzarelle invece di 2``, ``facciamo 4 latte``."""
+    """``portale a 4``, ``metti 3 mozzarelle invece di 2``, ``fanne 4`` (a one-line cart)."""
     if not items:
-        if c.set_to is not None and len(cart) == 1:
-            r.ops.append(CartOperation(op=CartOp.SET, product_id=cart[0], quantity=c.set_to))
+        given = c.set_to if c.set_to is not None else counts[0] if counts else None
+        if given is not None and len(cart) == 1:
+            r.ops.append(CartOperation(op=CartOp.SET, product_id=cart[0], quantity=given))
         return
     for item in items:
         target = _in_cart(index, item.words, cart) or _catalogue(index, item.words)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pydantic
 
-from adapters.assistant.openai_assistant import READING_FORMAT, strict_schema
+from adapters.assistant.reading import READING_FORMAT, strict_schema
 
 
 class _Inner(pydantic.BaseModel):
@@ -53,9 +54,12 @@ def test_the_reading_format_is_strict_and_names_every_field() -> None:
         "cart",
         "unresolved",
         "products",
+        "cart_operations",
+        "cart_reply",
         "topic",
         "delivery",
     ]
+    assert "default" not in json.dumps(schema)
     assert schema["properties"]["intent"]["enum"] == [
         "order_request",
         "product_inquiry",
