@@ -48,11 +48,11 @@ def ask_start(offered: str | None) -> str:
     """The first checkout question, right after the customer accepts the items."""
     if offered:
         return (
-            f"Perfetto! Consegno in {offered} come l'ultima volta? Se preferisci un altro "
+            f"Carrello confermato! Consegno in {offered} come l'ultima volta? Se preferisci un altro "
             f"indirizzo, scrivimelo. Dimmi anche {ASK_WHEN} e {ASK_PAYMENT}."
         )
     return (
-        "Perfetto! Per la consegna mi servono:\n"
+        "Carrello confermato! Per la consegna mi servono:\n"
         f"• {ASK_ADDRESS}\n• {ASK_WHEN}\n• {ASK_PAYMENT}\n"
         "Puoi scrivermi tutto in un messaggio."
     )
