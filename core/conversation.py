@@ -607,7 +607,8 @@ def _cart_hook(
     """The cart rules (:mod:`core.cart_turn`): None when the turn is not about the cart."""
     view, cart = _view(s, turn), _open_cart(s)
     if cart is None:
-        return cart_turn.without_cart(view, catalog, ids)
+        choice = s.pending_choice.choice_id if s.pending_choice else None
+        return cart_turn.without_cart(view, catalog, ids, choice_id=choice)
 
     def next_step(
         known: tuple[UnderstoodLine, ...], ambiguous: tuple[UnresolvedLine, ...]

@@ -16,11 +16,15 @@ a new order would be. Pure; returns operations, never applies them.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from rapidfuzz import fuzz, process
+
+from core.nlu.answers import plain_tokens
 from core.nlu.cart import Item, extract_cart, split_items
 from core.nlu.matching import CatalogIndex, score
-from core.nlu.normalize import SEP, tokenize
+from core.nlu.normalize import SEP
 from core.nlu.numbers import Piece, read_pieces
 from core.understanding import UnresolvedItem
 from events.cart import CartOp, CartOperation
@@ -41,15 +45,27 @@ _CLEAR_PREFIX = ("svuot", "ricominc", "azzer")
 _CLEAR_EXACT = _words("rifacciamo ripartiamo resetta")
 _SET_VERBS = _words("facciamo fanne fammene mettine mettimene mettetene")
 _ANOTHER = _words("altro altra altri altre")
+_ADD_PREFIX = ("aggiung", "mett", "inserisc", "includ")
+_NO_LONGER = re.compile(r"((mi|ci) )?((lo|la|li|le|ne) )?(voglio|vogliamo|serve|servono) piu")
+_CUE_WORDS = tuple(
+    sorted(
+        _words(
+            "aggiungi aggiungimi aggiungere togli toglimi togliere elimina eliminare rimuovi "
+            "rimuovere svuota ricominciamo sostituisci cancella levami mettimi metti invece"
+        )
+    )
+)
 _OPENERS = _words(", e ed ma pero anzi allora poi no ah invece")
 _FILLER = _words(
     "anzi ah eh ehm scusa scusami allora quindi carrello ordine invece poi solo soltanto "
     "niente nulla tutto tutti tutte altro altra altri altre ok okay si grazie porta portala "
     "portalo portali portale portamene portami portatemi fai fate mettila mettilo mettili "
-    "mettile"
+    "mettile falli falle fallo falla dimenticavo fammi quantita numero"
 )
+_ARTICLES = _words("il lo la l i gli le")
 _PREPOSITIONS = _words("di d del della dello dei degli delle dell al alla allo ai agli alle all")
 _NEGATIVE = re.compile(r"(?:^|[\s,(])-\s?\d")
+_THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:\.\d{3})+(?![\d.,]*\d)")  # "10.000" pieces
 _DEAR = 10_000  # rank every product when looking inside the cart
 MAX_QUANTITY = 99
 MIN_IN_CART = 0.3  # relevance a cart line needs to be the one the words name
@@ -95,21 +111,43 @@ def _cue(tokens: tuple[str, ...], i: int) -> tuple[str | None, int]:
         return "clear", 2
     if removing or (t in {"senza", "niente"} and prev in _OPENERS):
         return CartOp.REMOVE.value, 1
-    if t == "non":
-        rest = tokens[i + 1 : i + 5]
-        for phrase in (("voglio", "piu"), ("vogliamo", "piu"), ("mi", "serve", "piu"),
-                       ("mi", "servono", "piu"), ("ci", "serve", "piu")):  # fmt: skip
-            if rest[: len(phrase)] == phrase:
-                return CartOp.REMOVE.value, 1 + len(phrase)
+    if t == "via" and prev in _OPENERS and nxt in _ARTICLES:  # "via il latte", not "via Dante"
+        return CartOp.REMOVE.value, 1
+    if t == "non" and (m := _NO_LONGER.match(" ".join(tokens[i + 1 : i + 5]))):
+        return CartOp.REMOVE.value, 1 + len(m.group(0).split())
+    return _other_cue(tokens, i, prev)
+
+
+def _other_cue(tokens: tuple[str, ...], i: int, prev: str) -> tuple[str | None, int]:
+    """Set, replace and add cues (after clear and remove, which they must not shadow)."""
+    t = tokens[i]
+    if t in {"e", "poi", "ancora"} and all(x in _FILLER or x in _OPENERS for x in tokens[:i]):
+        return CartOp.ADD.value, 1  # "e poi un olio", "ah e anche ...": more of the same
     if t in _SET_VERBS:
         return CartOp.SET.value, 1
     if t in _ANOTHER and prev in {"un", "una", "uno"}:
         return CartOp.ADD.value, 1
     if t.startswith("sostitu") or t in {"cambia", "cambiami", "scambia"}:
         return CartOp.REPLACE.value, 1
-    if t in _ADD or t.startswith("aggiung"):
+    if t in _ADD or t.startswith(_ADD_PREFIX):
         return CartOp.ADD.value, 1
     return None, 0
+
+
+def _corrected(tokens: tuple[str, ...], known: Callable[[str], bool]) -> tuple[str, ...]:
+    """Tokens with misspelt edit verbs put right (``agiungi``, ``elimna``, ``svota``).
+
+    Only words of five letters or more that the catalogue does not know are corrected,
+    and only to a verb they resemble closely.
+    """
+    out = []
+    for token in tokens:
+        word = token
+        if len(word) >= 5 and word.isalpha() and word not in _CUE_WORDS and not known(word):
+            found = process.extractOne(word, _CUE_WORDS, scorer=fuzz.ratio, score_cutoff=84.0)
+            word = found[0] if found else word
+        out.append(word)
+    return tuple(out)
 
 
 def _number(token: str) -> int | None:
@@ -123,8 +161,10 @@ def _markers(c: Clause, tokens: tuple[str, ...], i: int) -> int:
     if t == "in" and nxt in {"piu", "meno"}:
         c.op, c.counted = (CartOp.ADD if nxt == "piu" else CartOp.REMOVE).value, True
         return 2
-    if t == "a" and _number(nxt) is not None:
+    if t in {"a", "diventare", "diventino", "diventa"} and _number(nxt) is not None:
         c.set_to, c.op = _number(nxt), CartOp.SET.value
+        if c.replace_from:  # "cambia la quantità del latte a 3": a set, not a replace
+            c.words, c.replace_from, c.from_open = [*c.replace_from, *c.words], None, False
         return 2
     if not ((t == "al" and nxt == "posto") or t == "invece"):
         return 0
@@ -206,10 +246,10 @@ def read_edits(
     text: str, index: CatalogIndex, cart: tuple[UnderstoodLine, ...]
 ) -> EditReading | None:
     """The change ``text`` asks of ``cart``, or None when it has no edit words at all."""
-    clauses = _clauses(tokenize(text))
+    clauses = _clauses(_corrected(plain_tokens(text), index.knows))
     if all(c.op is None for c in clauses):
         return None
-    r = _Reading(bad="negative" if _NEGATIVE.search(text) else None)
+    r = _Reading(bad=_sign_or_size(text))
     ids = tuple(x.product_id for x in cart)
     for c in clauses:
         _read_clause(c, index, ids, r)
@@ -357,9 +397,17 @@ def _catalogue(index: CatalogIndex, words: list[str]) -> str | None:
     return reading.lines[0].product_id if len(reading.lines) == 1 else None
 
 
-def bad_quantity(text: str) -> str | None:
-    """``zero`` or ``negative`` when an order asks for such a quantity, else None."""
+def _sign_or_size(text: str) -> str | None:
+    """``negative`` for ``-2``, ``too_many`` for ``10.000`` (Italian thousands), else None."""
     if _NEGATIVE.search(text):
         return "negative"
-    items = split_items(read_pieces(_clean(list(tokenize(text)))))
+    return "too_many" if _THOUSANDS.search(text) else None
+
+
+def bad_quantity(text: str) -> str | None:
+    """``zero``, ``negative`` or ``too_many`` when an order asks for that, else None."""
+    bad = _sign_or_size(text)
+    if bad is not None:
+        return bad
+    items = split_items(read_pieces(_clean(list(plain_tokens(text)))))
     return "zero" if any(item.quantity == 0 for item in items) else None
