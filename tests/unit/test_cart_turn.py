@@ -238,8 +238,9 @@ def test_cancel_while_a_choice_list_is_open_drops_it_without_a_human() -> None:
     """``lascia perdere`` after the list: the choice is closed (none chosen), no escalation."""
     chat = Chat()
     chat.say("vorrei delle crocchette")
-    assert chat.state.pending_choice is not None
+    asked = chat.state.pending_choice
+    assert asked is not None
     out = chat.say("lascia perdere")
     assert [type(e) for e in out] == [ChoiceMade, ReplyQueued]
-    assert chat.state.pending_choice is None
-    assert chat.state.pending_cart is None
+    after = chat.state
+    assert (after.pending_choice, after.pending_cart) == (None, None)
