@@ -23,7 +23,7 @@ from adapters.assistant.resilient import FailureCollector, ResilientAssistant
 from adapters.engine.conversation import ConversationReactor, is_conversation_input
 from adapters.engine.dispatch import DispatchOptions, StreamDispatcher
 from adapters.engine.lease import leases_for
-from adapters.engine.order_runtime import business_facts, order_dispatchers
+from adapters.engine.order_runtime import business_facts, order_dispatchers, shop_facts
 from adapters.engine.outbox import OutboxSender, is_outbox_input
 from adapters.ingest import Ingestor
 from adapters.market.live import LiveMarket
@@ -120,6 +120,7 @@ class Deps:
             is_dealer=lambda key: key in dealers or live.is_dealer(key),
             generate_chat_replies=bool(self.settings.openai_api_key),
             facts=business_facts(self.settings),
+            shop=shop_facts(self.settings),
             failures=self.assistant_failures,
             clock=self.clock,
         )

@@ -41,6 +41,9 @@ _VERBS: dict[str, str] = {
     "esaurito": "esaurito",
     "esaurita": "esaurito",
     "aiuto": "aiuto",
+    "pronto": "pronto",
+    "pronta": "pronto",
+    "pronti": "pronto",
     "help": "aiuto",
     "comandi": "aiuto",
     "alias": "alias",
@@ -81,6 +84,9 @@ def parse_command(text: str | None, button_id: str | None = None) -> DealerComma
     rest = words[1:]
     if verb in ("accetta", "rifiuta"):
         return _answer(verb, rest)
+    if verb == "pronto":
+        number = _number(rest[0]) if rest else None
+        return DealerCommand(verb=verb, number=number)
     if verb == "stato":
         number = _number(rest[0]) if rest else None
         return DealerCommand(verb=verb, number=number, problem=None if number else "numero")
@@ -166,6 +172,7 @@ HELP_TEXT = (
     "• stato <numero>: a che punto è un ordine\n"
     "• accetta <numero>\n"
     "• rifiuta <numero> <motivo>\n"
+    "• pronto <numero>: l'ordine è pronto per il rider\n"
     "• disponibile <prodotto> <quantità>\n"
     "• esaurito <prodotto>\n"
     "• alias <nome> = <prodotto>: un altro nome con cui i clienti lo chiedono\n"
@@ -196,6 +203,8 @@ STAGE_NAMES = {
     RelayStage.CANCELLED: "annullato",
     RelayStage.EXPIRED: "scaduto",
     RelayStage.DELIVERED: "consegnato",
+    RelayStage.READY: "pronto per il ritiro",
+    RelayStage.PICKED_UP: "ritirato dal rider",
 }
 
 

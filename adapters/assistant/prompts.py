@@ -18,7 +18,7 @@ from adapters.assistant.cache import normalise_text
 from core.catalog import Catalog, Product
 from core.ports import ReplyRequest, Turn
 
-PROMPT_VERSION = "dloop-it-2026.2"
+PROMPT_VERSION = "dloop-it-2026.3"
 
 SYSTEM_PROMPT = """\
 Sei l'assistente clienti di Dloop, un marketplace di consegne locali in Italia: \
@@ -52,7 +52,14 @@ clear (svuota, ricominciamo). product_id e replacement_id SOLO dalla colonna id 
 non servono), quantity intero (0 se non detta). In quel caso cart resta vuoto.
 cart_reply: la risposta a "Confermi l'ordine?": confirm (sì, va bene, procedi), cancel \
 (annulla, lascia perdere, non mi serve più), modify (vuole cambiare qualcosa senza \
-dire cosa), none altrimenti."""
+dire cosa), none altrimenti.
+topic: opening_hours, delivery_zones, delivery_fee o payment_methods se chiede orari, \
+zone di consegna, costo della consegna o come si paga; order_status se chiede dov'è o \
+quando arriva un ordine già fatto; altrimenti none.
+delivery: i dati di consegna che il cliente scrive, con le sue parole: address (via, \
+numero civico, città), when (quando la vuole, per esempio "domani alle 10"), payment \
+(contanti o carta alla consegna); stringa vuota o none se non li dice. Non calcolare \
+orari, costi o totali."""
 
 REPLY_INSTRUCTIONS = """\
 Scrivi la risposta al cliente. Se c'è una bozza, riformulala in modo naturale \

@@ -2,8 +2,9 @@
 
 The schema (strict structured outputs) carries the intent, the cart, unresolved items,
 products asked about, and for a turn about the open cart its edits and a short answer to
-"Confermi?". :func:`validated` trusts nothing: a product id missing from the catalogue
-becomes an unresolved item; cart operations are checked again when applied
+"Confermi?"; a business or order-status ``topic``; the delivery words of a checkout.
+:func:`validated` trusts nothing: a product id missing from the catalogue becomes an
+unresolved item; cart operations are checked again when applied
 (:mod:`core.cart_reading`), and every total is computed by our code.
 """
 
@@ -14,7 +15,15 @@ from typing import Any, Literal
 import pydantic
 
 from core.catalog import Catalog
-from core.understanding import CartLine, Intent, ProductHit, Understanding, UnresolvedItem
+from core.understanding import (
+    CartLine,
+    DeliveryHints,
+    Intent,
+    ProductHit,
+    Topic,
+    Understanding,
+    UnresolvedItem,
+)
 from events.cart import CartOp, CartOperation
 
 
@@ -37,6 +46,17 @@ class _CartOperation(pydantic.BaseModel):
     replacement_id: str  # replace only, else ""
 
 
+class _Delivery(pydantic.BaseModel):
+    address: str = ""
+    when: str = ""
+    payment: Literal["none", "contanti", "carta"] = "none"
+
+
+TopicName = Literal[
+    "none", "opening_hours", "delivery_zones", "delivery_fee", "payment_methods", "order_status"
+]
+
+
 class CustomerMessageReading(pydantic.BaseModel):
     """The strict JSON schema the model fills in for ``understand`` (sent by name).
 
@@ -51,6 +71,8 @@ class CustomerMessageReading(pydantic.BaseModel):
     products: list[str]
     cart_operations: list[_CartOperation] = []
     cart_reply: Literal["none", "confirm", "cancel", "modify"] = "none"
+    topic: TopicName = "none"  # a business-fact or order-status question
+    delivery: _Delivery = pydantic.Field(default_factory=_Delivery)  # checkout words
 
 
 def strict_schema(model: type[pydantic.BaseModel]) -> dict[str, Any]:
@@ -112,7 +134,18 @@ def validated(reading: CustomerMessageReading, catalog: Catalog) -> Understandin
             ProductHit(product_id=pid, score=round(max(1.0 - 0.1 * rank, 0.1), 2))
             for rank, pid in enumerate(asked)
         ),
+        topic=None if reading.topic == "none" else Topic(reading.topic),
+        delivery=_delivery(reading.delivery),
     )
+
+
+def _delivery(d: _Delivery) -> DeliveryHints | None:
+    """The model's delivery words; empty strings and ``none`` mean not said."""
+    payment = None if d.payment == "none" else d.payment
+    hints = DeliveryHints(
+        address=d.address.strip() or None, when=d.when.strip() or None, payment=payment
+    )
+    return hints if (hints.address or hints.when or hints.payment) else None
 
 
 def _operation(o: _CartOperation) -> CartOperation:

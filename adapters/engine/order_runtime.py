@@ -27,9 +27,11 @@ from adapters.notify.fcm import DEFAULT_API_BASE, FcmClient
 from adapters.notify.sender import NotifySender, is_push_requested
 from adapters.settings import Settings
 from adapters.store.event_store import EventStore
+from core.business_facts import ShopFacts
 from core.market import MarketOrders
 from core.order_relay import RelayTimeouts
 from events.base import RecordedEvent
+from events.checkout import CheckoutCompleted
 from events.conversation import CartCancelled, CartConfirmed, CartProposed
 from events.market import MarketOrderStatusReceived, RelayTimerFired
 from events.whatsapp import MessageReceived
@@ -48,7 +50,7 @@ def order_selector(live: LiveMarket) -> Callable[[RecordedEvent], bool]:
             return isinstance(p, RelayTimerFired | MarketOrderStatusReceived)
         if not stream.startswith("conversation-"):
             return False
-        if isinstance(p, CartProposed | CartConfirmed | CartCancelled):
+        if isinstance(p, CartProposed | CartConfirmed | CartCancelled | CheckoutCompleted):
             return True
         if isinstance(p, MessageReceived):
             return p.kind == "order" or live.is_dealer(stream.removeprefix("conversation-"))
@@ -152,6 +154,11 @@ def order_dispatchers(
         leases=leases_for(store.engines, "notify"),
     )
     return [OrderRelayDispatcher(reactor, leases=leases_for(store.engines, "orders")), notify]
+
+
+def shop_facts(settings: Settings) -> ShopFacts:
+    """The business facts the checkout applies and the offline assistant tells."""
+    return ShopFacts.of(settings.opening_hours, settings.delivery_zones, settings.delivery_fee)
 
 
 def business_facts(settings: Settings) -> dict[str, str]:

@@ -31,7 +31,7 @@ from events.conversation import CartCancelled, CartConfirmed, CartProposed
 from events.orders import OrderCancelled
 from tests.conftest import drop_pg_schema, make_pg_engines
 from tests.e2e import conftest as e2e
-from tests.journeys.conftest import Journey, body
+from tests.journeys.conftest import DELIVERY, Journey, body
 
 pytestmark = pytest.mark.e2e
 CUSTOMER = "+393405551234"
@@ -111,6 +111,7 @@ async def test_an_edited_cart_is_confirmed_and_the_dealer_gets_the_revised_one(s
     assert "€ 12,10" in more
     done = await shop.turn(CUSTOMER, "sì va bene, procedi pure", contains="confermato")
     assert "operatore" not in done
+    await shop.turn(CUSTOMER, DELIVERY, contains="Totale con consegna")
     relayed = await shop.next_to(GROCER, 0, contains="Nuovo ordine Dloop")
     assert "2 × Pane casereccio" in body(relayed)
     assert "3 × Uova" in body(relayed)
@@ -148,6 +149,7 @@ async def test_a_sold_out_product_stays_out_and_is_rechecked_at_confirmation(sho
     assert "€ 6,40" in told
     assert not await shop.events(CartConfirmed)
     await shop.turn(CUSTOMER, "ok", contains="confermato")
+    await shop.turn(CUSTOMER, DELIVERY, contains="Totale con consegna")
     relayed = await shop.next_to(PHARMACY, 2, contains="Nuovo ordine Dloop")
     assert "Vitamina" not in body(relayed)
     assert "Termometro" not in body(relayed)

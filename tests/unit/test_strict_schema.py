@@ -56,6 +56,8 @@ def test_the_reading_format_is_strict_and_names_every_field() -> None:
         "products",
         "cart_operations",
         "cart_reply",
+        "topic",
+        "delivery",
     ]
     assert "default" not in json.dumps(schema)
     assert schema["properties"]["intent"]["enum"] == [
