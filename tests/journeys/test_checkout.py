@@ -135,7 +135,12 @@ async def test_an_address_outside_the_zones_is_refused_politely(journey_factory:
 
 
 async def test_bad_input_gets_an_italian_answer_and_changes_nothing(journey_factory: Start) -> None:
-    """A location without coordinates and a 5,000-character address: answered, no event."""
+    """A location without coordinates and over-long addresses: answered, no checkout event.
+
+    WhatsApp caps a text at 4,096 characters, so a 5,000-character address is refused at
+    the door (422 naming the field, nothing recorded) and the longest deliverable one gets
+    the Italian answer.
+    """
     j = await journey_factory()
     await j.say(CUSTOMER, "Vorrei una lettiera")
     await j.say(CUSTOMER, "Confermo", wait=0)
@@ -143,7 +148,14 @@ async def test_bad_input_gets_an_italian_answer_and_changes_nothing(journey_fact
     before = await j.stream(f"conversation-{CUSTOMER}")
     await j.post(CUSTOMER, {"type": "location", "location": {"name": "Casa"}})
     await j.next_to(CUSTOMER, 2, contains="Non riesco a leggere la posizione")
-    replies = await j.say(CUSTOMER, "via " + "lunghissima " * 450 + "12, Milano")
+    mid = await j.stream(f"conversation-{CUSTOMER}")
+    refused = await j.client.post(
+        "/simulate", json={"from": CUSTOMER, "text": "via " + "lunghissima " * 450 + "12, Milano"}
+    )
+    assert refused.status == 422
+    assert (await refused.json())["field"] == "text"
+    assert await j.stream(f"conversation-{CUSTOMER}") == mid
+    replies = await j.say(CUSTOMER, "via " + "lunghissima " * 338 + "12, Milano")
     assert any("troppo lungo" in body(r) for r in replies)
     after = await j.stream(f"conversation-{CUSTOMER}")
     checkout_events = (CheckoutDetailsGiven, CheckoutCompleted)
