@@ -21,6 +21,7 @@ from adapters.assistant.resilient import FailureCollector, ResilientAssistant
 from adapters.engine.conversation import ConversationReactor, is_conversation_input
 from adapters.engine.dispatch import DispatchOptions, StreamDispatcher
 from adapters.engine.lease import leases_for
+from adapters.engine.media_setup import build_media_step
 from adapters.engine.order_runtime import business_facts, order_dispatchers
 from adapters.engine.outbox import OutboxSender, is_outbox_input
 from adapters.ingest import Ingestor
@@ -113,6 +114,7 @@ class Deps:
             generate_chat_replies=bool(self.settings.openai_api_key),
             facts=business_facts(self.settings),
             failures=self.assistant_failures,
+            media=build_media_step(self.settings, None if messenger is self.sandbox else messenger),
         )
         # Mark-as-read (typing indicator) only towards Meta: the simulator shows replies.
         # Meta's default 80 messages/s per number, until a setting raises it (upgraded numbers).

@@ -309,6 +309,7 @@ class TurnContext:
     catalog: Catalog
     kind: PartyKind = PartyKind.CUSTOMER  # from the dealer directory, for a first turn
     reply_text: str | None = None  # an assistant-written reply already recorded, if any
+    media_reply: str | None = None  # the answer to media with no text (see core.media)
 
 
 def understanding_event(wamids: tuple[str, ...], understood: Understood) -> MessageUnderstood:
@@ -466,7 +467,8 @@ def _answer(
         if handled:
             return handled
     if understanding is None:
-        return [_reply(s, turn, ids, texts.FALLBACK if turn.text else texts.NON_TEXT)]
+        plain = texts.FALLBACK if turn.text else texts.NON_TEXT
+        return [_reply(s, turn, ids, context.media_reply or plain)]
     intent = understanding.intent
     if intent is Intent.ORDER_REQUEST:
         return _order(s, turn, understanding, ids, context.catalog)

@@ -20,12 +20,14 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import structlog
 
 from adapters.assistant.resilient import AssistantFailure, FailureCollector
+from adapters.engine.media import MediaStep
 from adapters.store.event_store import EventStore
 from adapters.store.types import StreamVersionConflictError
 from core.catalog import Catalog
@@ -40,6 +42,7 @@ from core.conversation import (
     understanding_event,
     understanding_of,
 )
+from core.media import lead_with
 from core.ports import Assistant, AssistantError, ReplyRequest, Turn
 from core.understanding import Intent, Understanding
 from events.base import Metadata, NewEvent, RecordedEvent
@@ -81,6 +84,7 @@ class ConversationReactor:
         facts: dict[str, str] | None = None,
         failures: FailureCollector | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        media: MediaStep | None = None,
     ) -> None:
         self.store, self.assistant, self.catalog = store, assistant, catalog
         self.failures = failures or FailureCollector()
@@ -88,6 +92,7 @@ class ConversationReactor:
         self.generate_chat_replies = generate_chat_replies
         self.facts = facts or {}
         self._clock = clock
+        self.media = media or MediaStep()
 
     async def handle(self, stream: str, _events: Sequence[RecordedEvent]) -> None:
         """Handle every unprocessed inbound fact of ``stream`` as one turn.
@@ -129,14 +134,18 @@ class ConversationReactor:
             for e in pending
             if isinstance(e.payload, MessageReceived) and e.payload.kind != "order"
         ]
-        if messages:
-            turn = CustomerTurn.of(messages)
+        seen = await self.media.prepare(history, state, messages, now, prelude)
+        if seen.messages:
+            turn = CustomerTurn(messages=seen.messages)
             context = TurnContext(catalog=self.catalog(), kind=kind)
             understanding = await self._understand(history, state, turn, now, prelude)
             context = await self._maybe_reply_text(history, turn, understanding, context, prelude)
-            decisions += decide_turn(
+            context = replace(context, media_reply=None if turn.text else seen.lead)
+            decided = decide_turn(
                 fold(state, decisions), turn, understanding, now, ids, context=context
             )
+            decisions += lead_with(decided, seen.lead if turn.text else None)
+        decisions += seen.notes
         marker = TurnProcessed(
             fact_ids=tuple(str(e.event_id) for e in pending), decisions=len(decisions)
         )
@@ -150,7 +159,7 @@ class ConversationReactor:
         now: datetime,
         prelude: list[Any],
     ) -> Understanding | None:
-        if not needs_understanding(state, turn, now):
+        if not turn.text or not needs_understanding(state, turn, now):
             return None
         recorded = _recorded(history, MessageUnderstood, turn.wamids)
         if recorded is not None:
