@@ -203,8 +203,8 @@ def _location(fact: MessageReceived, around: Surroundings) -> _Result:
     label = place.name or place.address
     shared = DeliveryLocationShared(
         wamid=fact.wamid,
-        latitude=place.latitude,
-        longitude=place.longitude,
+        latitude=str(place.latitude),
+        longitude=str(place.longitude),
         name=place.name,
         address=place.address,
     )

@@ -14,7 +14,6 @@ shared position and the area check's verdict, for the checkout's delivery addres
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import ClassVar
 
 from events.base import event
@@ -93,8 +92,8 @@ class DeliveryLocationShared:
     PERSONAL: ClassVar[frozenset[str]] = frozenset({"latitude", "longitude", "name", "address"})
 
     wamid: str
-    latitude: Decimal | None  # None only once erased (the fact always has both)
-    longitude: Decimal | None
+    latitude: str  # decimal degrees as Meta wrote them; text, so an erased one reads as such
+    longitude: str
     name: str | None = None
     address: str | None = None
     inside: bool | None = None
