@@ -82,6 +82,16 @@ def prepare(
     return MediaTurn(messages=tuple(messages), notes=tuple(notes), lead="\n".join(leads) or None)
 
 
+def recorded_readings(history: Iterable[object]) -> dict[str, Reading]:
+    """The readings already recorded in a stream (its events or their payloads), by wamid."""
+    out: dict[str, Reading] = {}
+    for item in history:
+        payload = getattr(item, "payload", item)
+        if isinstance(payload, MediaRead | MediaFailed):
+            out[payload.wamid] = payload
+    return out
+
+
 def lead_with(decisions: Iterable[object], lead: str | None) -> list[object]:
     """``decisions`` with ``lead`` opening the bot's first reply (unchanged without one)."""
     out = list(decisions)

@@ -63,11 +63,7 @@ class MediaStep:
         """The turn the rules read; new readings are appended to ``prelude``."""
         if not facts:
             return media.MediaTurn(messages=(), notes=(), lead=None)
-        readings: dict[str, media.Reading] = {
-            e.payload.wamid: e.payload
-            for e in history
-            if isinstance(e.payload, MediaRead | MediaFailed)
-        }
+        readings = media.recorded_readings(history)
         if needs_understanding(state, CustomerTurn.of(facts), now):
             for fact in facts:
                 if fact.wamid not in readings:

@@ -12,7 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from adapters.assistant.offline import OfflineAssistant
+from adapters.bootstrap import load_catalog
 from adapters.fakes.openai_server import http_error, json_reply, transcript
+from adapters.ops.whatif import what_if
 from events.conversation import CartConfirmed, CartProposed, ReplyQueued
 from events.media import DeliveryLocationShared, MediaFailed, MediaHandled, MediaRead
 from events.whatsapp import MessageReceived
@@ -114,6 +117,8 @@ async def test_the_same_journey_offline_asks_to_write_then_goes_on(both: Start) 
     assert not any(isinstance(p, MediaRead | MediaFailed) for p in history)
     assert not [r for r in j.graph.requests if "attachments" in r.path or "m-voice" in r.path]
     assert await j.review() == []
+    report = await what_if(j.deps.store, OfflineAssistant(), load_catalog(None))
+    assert report.differences == []  # media turns decide the same from the recorded log
 
 
 async def test_each_media_kind_gets_its_own_honest_answer_offline(sqlite: Start) -> None:
