@@ -70,8 +70,8 @@ class Settings:
     ready_max_lag: int = 10_000  # /readyz fails when a subscriber is further behind
     shutdown_grace: float = 20.0  # seconds SIGTERM waits for requests, then for reactors
     # Media (issue 18). The model settings are comma-separated fallback chains.
-    llm_transcription_model: str = "gpt-4o-mini-transcribe,whisper-1"
-    llm_vision_model: str = "gpt-4o-mini"
+    llm_transcription_model: str = "gpt-transcribe"  # as issue 20's DEFAULT_TRANSCRIPTION_MODELS
+    llm_vision_model: str = "gpt-4o-mini"  # LLM_MODEL's chain unless set
     media_max_audio_bytes: int = 16 * 1024 * 1024
     media_max_image_bytes: int = 5 * 1024 * 1024
     delivery_area: str | None = None  # "lat,lon,radius" (e.g. 45.4642,9.1900,5km)
@@ -152,10 +152,8 @@ def _media(env: Mapping[str, str]) -> dict[str, Any]:
             raise SettingsError(f"DLOOP_DELIVERY_AREA: {exc}") from None
     cap = 100 * 1024 * 1024  # Meta's largest media
     return {
-        "llm_transcription_model": _get(
-            env, "LLM_TRANSCRIPTION_MODEL", "gpt-4o-mini-transcribe,whisper-1"
-        ),
-        "llm_vision_model": _get(env, "LLM_VISION_MODEL", "gpt-4o-mini"),
+        "llm_transcription_model": _get(env, "LLM_TRANSCRIPTION_MODEL", "gpt-transcribe"),
+        "llm_vision_model": _get(env, "LLM_VISION_MODEL", _get(env, "LLM_MODEL", "gpt-4o-mini")),
         "media_max_audio_bytes": _int(
             env, "MEDIA_MAX_AUDIO_BYTES", 16 * 1024 * 1024, low=1024, high=cap
         ),

@@ -2,8 +2,10 @@
 
 Works with OpenAI and with any OpenAI-compatible server that offers
 ``POST /audio/transcriptions`` (a self-hosted Whisper server through ``OPENAI_BASE_URL``).
-``models`` is the ``LLM_TRANSCRIPTION_MODEL`` chain: each is tried in order until one
-answers (the SDK retries each with its own backoff first). The language is always
+``models`` is the ``LLM_TRANSCRIPTION_MODEL`` chain: the next model is tried only when
+the server answers "model not found" (as issue 20's chains do); any other failure (429,
+5xx, a timeout) would be the same for every model and ends the call after the SDK's own
+retries. The language is always
 ``it``: it spares the model a guess on short notes, which is where guesses go wrong.
 Failures become :class:`~core.ports.AssistantError`; the bytes are only sent, never kept.
 """
@@ -14,6 +16,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import openai
 from openai import AsyncOpenAI
 
 from adapters.assistant.openai_assistant import describe_error
@@ -51,9 +54,16 @@ class Transcriber:
                 result = await self._client.audio.transcriptions.create(
                     model=model, file=(name, audio, mime_type), language=LANGUAGE
                 )
-            except Exception as exc:  # every SDK failure moves to the next model
+            except Exception as exc:
                 errors.append(f"{model}: {describe_error(exc)}")
-                continue
+                if model_missing(exc):
+                    continue
+                break
             latency = round((time.perf_counter() - started) * 1000)
             return ModelAnswer(text=result.text.strip(), model=model, latency_ms=latency)
         raise AssistantError("OpenAI transcription: " + "; ".join(errors))
+
+
+def model_missing(exc: BaseException) -> bool:
+    """True for "model not found" (HTTP 404, or ``code: model_not_found``): try the next."""
+    return isinstance(exc, openai.NotFoundError) or getattr(exc, "code", None) == "model_not_found"

@@ -4,8 +4,8 @@ The model gets the image (a ``data:`` URL: nothing is uploaded anywhere else) an
 answer a strict JSON schema: whether the photo is a shopping list, and its lines as
 product words and quantities. It never sees our catalogue or prices: the words go
 through our own matching and pricing like a typed message. ``models`` is the
-``LLM_VISION_MODEL`` chain, tried in order. Failures become
-:class:`~core.ports.AssistantError`.
+``LLM_VISION_MODEL`` chain (the next model only on "model not found", as for
+transcription). Failures become :class:`~core.ports.AssistantError`.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from openai import AsyncOpenAI
 from openai.types.chat import ChatCompletion
 
 from adapters.assistant.openai_assistant import describe_error, strict_schema
+from adapters.assistant.transcribe import model_missing
 from core.ports import AssistantError
 
 PROMPT_VERSION = "dloop-list-2026.1"
@@ -88,9 +89,11 @@ class ListReader:
             started = time.perf_counter()
             try:
                 reading = await self._ask(model, url)
-            except Exception as exc:  # every failure moves to the next model
+            except Exception as exc:
                 errors.append(f"{model}: {describe_error(exc)}")
-                continue
+                if model_missing(exc):
+                    continue
+                break
             latency = round((time.perf_counter() - started) * 1000)
             return _answer(reading, model, latency)
         raise AssistantError("OpenAI vision: " + "; ".join(errors))

@@ -180,9 +180,9 @@ async def test_a_transcription_is_asked_in_italian_with_the_file(openai_fake: Fa
     assert request.body["filename"] == "voice.ogg"
 
 
-async def test_a_failing_model_falls_back_to_the_next_of_the_chain(openai_fake: FakeOpenAI) -> None:
-    """A 500 on the first model, the second answers and is named."""
-    openai_fake.enqueue(http_error(500), transcript("ciao"), endpoint="transcriptions")
+async def test_a_missing_model_falls_back_to_the_next_of_the_chain(openai_fake: FakeOpenAI) -> None:
+    """A 404 "model not found" on the first model: the second answers and is named."""
+    openai_fake.enqueue(http_error(404), transcript("ciao"), endpoint="transcriptions")
     answer = await Transcriber(client_for(openai_fake), ["m1", "whisper-1"]).transcribe(
         b"x", "audio/ogg"
     )
@@ -191,6 +191,14 @@ async def test_a_failing_model_falls_back_to_the_next_of_the_chain(openai_fake: 
         "m1",
         "whisper-1",
     ]
+
+
+async def test_a_server_error_does_not_fall_through_the_chain(openai_fake: FakeOpenAI) -> None:
+    """A 500 would be the same for every model: one request, then an AssistantError."""
+    openai_fake.enqueue(http_error(500), transcript("ciao"), endpoint="transcriptions")
+    with pytest.raises(AssistantError, match="HTTP 500"):
+        await Transcriber(client_for(openai_fake), ["m1", "m2"]).transcribe(b"x", "audio/ogg")
+    assert len(openai_fake.requests_to("transcriptions")) == 1
 
 
 async def test_a_transcription_timeout_is_an_assistant_error(openai_fake: FakeOpenAI) -> None:

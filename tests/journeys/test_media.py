@@ -87,7 +87,7 @@ async def test_voice_note_cart_thumb_location_relay_configured(both: Start) -> N
     history = await j.settled(CUSTOMER, 3)
     [heard] = [p for p in history if isinstance(p, MediaRead)]
     assert (heard.media_id, heard.operation, heard.text) == ("m-voice", "transcription", SAID)
-    assert heard.model == "gpt-4o-mini-transcribe"
+    assert heard.model == "gpt-transcribe"  # the default chain
     assert heard.size == VOICE.stat().st_size
     assert any(isinstance(p, CartConfirmed) for p in history)
     [place] = [p for p in history if isinstance(p, DeliveryLocationShared)]
