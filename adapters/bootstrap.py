@@ -6,8 +6,9 @@ import asyncio
 import contextlib
 import json
 import secrets
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
@@ -22,7 +23,7 @@ from adapters.engine.conversation import ConversationReactor, is_conversation_in
 from adapters.engine.dispatch import DispatchOptions, StreamDispatcher
 from adapters.engine.lease import leases_for
 from adapters.engine.media_setup import build_media_step
-from adapters.engine.order_runtime import business_facts, order_dispatchers
+from adapters.engine.order_runtime import business_facts, order_dispatchers, shop_facts
 from adapters.engine.outbox import OutboxSender, is_outbox_input
 from adapters.ingest import Ingestor
 from adapters.market.live import LiveMarket
@@ -70,6 +71,8 @@ class Deps:
     # Key that /simulate signs with when no app secret is configured (development only):
     # it never leaves the process, so it grants nothing to anyone outside.
     simulate_secret: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
+    # The reactors' clock: the real one, except in ``eval-dialogue`` (a fixed ``--now``).
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC), repr=False)
 
     async def start(self) -> None:
         """Open what must run in the background."""
@@ -113,7 +116,9 @@ class Deps:
             is_dealer=lambda key: key in dealers or live.is_dealer(key),
             generate_chat_replies=bool(self.settings.openai_api_key),
             facts=business_facts(self.settings),
+            shop=shop_facts(self.settings),
             failures=self.assistant_failures,
+            clock=self.clock,
             media=build_media_step(self.settings, None if messenger is self.sandbox else messenger),
         )
         # Mark-as-read (typing indicator) only towards Meta: the simulator shows replies.
@@ -124,6 +129,7 @@ class Deps:
             messenger,
             messages_per_second=rate,
             mark_read=messenger is not self.sandbox,
+            clock=self.clock,
         )
         # An LLM turn takes about a second: enough streams at once for 200+ turns/s.
         debounce = DispatchOptions(debounce=self.settings.debounce_seconds, concurrency=512)
@@ -144,7 +150,7 @@ class Deps:
                 DispatchOptions(concurrency=256),
                 leases=leases_for(self.engines, "outbox"),
             ),
-            *order_dispatchers(self.settings, self.store, live, self.http),
+            *order_dispatchers(self.settings, self.store, live, self.http, clock=self.clock),
         ]
 
     async def _stop_reactors(self) -> None:

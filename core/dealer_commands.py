@@ -39,6 +39,9 @@ _VERBS: dict[str, str] = {
     "esaurito": "esaurito",
     "esaurita": "esaurito",
     "aiuto": "aiuto",
+    "pronto": "pronto",
+    "pronta": "pronto",
+    "pronti": "pronto",
     "help": "aiuto",
     "comandi": "aiuto",
 }
@@ -75,6 +78,9 @@ def parse_command(text: str | None, button_id: str | None = None) -> DealerComma
     rest = words[1:]
     if verb in ("accetta", "rifiuta"):
         return _answer(verb, rest)
+    if verb == "pronto":
+        number = _number(rest[0]) if rest else None
+        return DealerCommand(verb=verb, number=number)
     if verb == "stato":
         number = _number(rest[0]) if rest else None
         return DealerCommand(verb=verb, number=number, problem=None if number else "numero")
@@ -149,6 +155,7 @@ HELP_TEXT = (
     "• stato <numero>: a che punto è un ordine\n"
     "• accetta <numero>\n"
     "• rifiuta <numero> <motivo>\n"
+    "• pronto <numero>: l'ordine è pronto per il rider\n"
     "• disponibile <prodotto> <quantità>\n"
     "• esaurito <prodotto>\n"
     "• aiuto: questo elenco"
@@ -177,6 +184,8 @@ STAGE_NAMES = {
     RelayStage.CANCELLED: "annullato",
     RelayStage.EXPIRED: "scaduto",
     RelayStage.DELIVERED: "consegnato",
+    RelayStage.READY: "pronto per il ritiro",
+    RelayStage.PICKED_UP: "ritirato dal rider",
 }
 
 

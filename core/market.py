@@ -33,6 +33,17 @@ from events.whatsapp import Order
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class MarketDelivery:
+    """Where, when and how the customer receives and pays an order (from the checkout)."""
+
+    address: str
+    when_text: str
+    deliver_at: datetime | None
+    payment: str  # contanti | carta, on delivery
+    fee: Decimal  # this order's share of the delivery fee
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MarketOrderRequest:
     """One dealer's share of a confirmed cart, as the Dloop market receives it."""
 
@@ -42,6 +53,7 @@ class MarketOrderRequest:
     lines: tuple[PricedLine, ...]
     total: Decimal
     currency: str = "EUR"
+    delivery: MarketDelivery | None = None  # None: ordered before checkout existed
 
 
 class MarketOrders(Protocol):

@@ -40,7 +40,8 @@ class MediaTurn:
 
     messages: tuple[TurnMessage, ...]  # empty when only ignored reactions came
     notes: tuple[object, ...]  # MediaHandled / DeliveryLocationShared events
-    lead: str | None  # opens the reply, or is the reply when no text is left
+    lead: str | None  # opens whatever the rules answer (see :func:`lead_with`)
+    alone: str | None = None  # the answer when the rules have none better (no text left)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -72,14 +73,25 @@ def prepare(
     messages: list[TurnMessage] = []
     notes: list[object] = []
     leads: list[str] = []
+    thanks: list[str] = []  # said only when nothing else answers (a position taken)
     for fact in facts:
         message, handled, lead = _one(fact, readings.get(fact.wamid), around)
         if message is not None:
             messages.append(message)
         notes.extend(handled)
         if lead:
-            leads.append(lead)
-    return MediaTurn(messages=tuple(messages), notes=tuple(notes), lead="\n".join(leads) or None)
+            taken = any(isinstance(n, DeliveryLocationShared) and n.inside for n in handled)
+            (thanks if taken or _no_area(handled) else leads).append(lead)
+    return MediaTurn(
+        messages=tuple(messages),
+        notes=tuple(notes),
+        lead="\n".join(leads) or None,
+        alone="\n".join(leads + thanks) or None,
+    )
+
+
+def _no_area(handled: list[object]) -> bool:
+    return any(isinstance(n, MediaHandled) and n.outcome == "no_area" for n in handled)
 
 
 def recorded_readings(history: Iterable[object]) -> dict[str, Reading]:
@@ -93,13 +105,18 @@ def recorded_readings(history: Iterable[object]) -> dict[str, Reading]:
 
 
 def lead_with(decisions: Iterable[object], lead: str | None) -> list[object]:
-    """``decisions`` with ``lead`` opening the bot's first reply (unchanged without one)."""
+    """``decisions`` with ``lead`` opening the bot's first reply.
+
+    Unchanged without a lead, or when that reply already opens with it (it was the
+    whole answer, given through ``TurnContext.media_reply``).
+    """
     out = list(decisions)
     if not lead:
         return out
     for i, item in enumerate(out):
         if isinstance(item, ReplyQueued) and item.sender is Sender.BOT and item.text:
-            out[i] = replace(item, text=f"{lead}\n\n{item.text}")
+            if not item.text.startswith(lead):
+                out[i] = replace(item, text=f"{lead}\n\n{item.text}")
             break
     return out
 
@@ -229,4 +246,5 @@ def _location(fact: MessageReceived, around: Surroundings) -> _Result:
     if inside:
         return plain, [shared, _handled(fact, "inside_area")], texts.location_inside(label)
     lead = texts.location_outside(area, metres, around.zones)
-    return plain, [shared, _handled(fact, "outside_area")], lead
+    # Not the checkout's address: the turn goes on without the position.
+    return replace(plain, location=None), [shared, _handled(fact, "outside_area")], lead

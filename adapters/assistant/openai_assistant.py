@@ -1,7 +1,8 @@
 """The assistant port on OpenAI's chat completions, with strict structured outputs.
 
 ``understand`` asks for a JSON object matching a strict schema (intent, confidence,
-cart, unresolved items, products asked about) over a preselected set of catalogue
+cart, unresolved items, products asked about, edits of the open cart and a short answer
+to "Confermi?") over a preselected set of catalogue
 rows, then trusts nothing: a product id that is not in the catalogue becomes an
 unresolved item. Classification runs at temperature 0 with its own token cap
 (``understanding_max_tokens``: a cart in JSON needs more room than a short reply);
@@ -27,7 +28,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any, Literal
+from typing import Any
 
 import openai
 import pydantic
@@ -38,9 +39,14 @@ from openai.types.chat import ChatCompletion
 from adapters.assistant import prompts
 from adapters.assistant.budget import BudgetExhaustedError, RequestBudget
 from adapters.assistant.cache import ReplyCache
+from adapters.assistant.reading import (
+    READING_FORMAT,
+    CustomerMessageReading,
+    validated,
+)
 from core.catalog import Catalog, Product
 from core.ports import AssistantError, AssistantTrace, Reply, ReplyRequest, Turn, Understood
-from core.understanding import CartLine, Intent, ProductHit, Understanding, UnresolvedItem
+from core.understanding import Intent, ProductHit, Understanding
 
 DEFAULT_MODEL = "gpt-4o-mini"
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -58,57 +64,6 @@ def build_openai_client(
     )
 
 
-class _CartItem(pydantic.BaseModel):
-    product_id: str
-    quantity: int
-    text: str
-
-
-class _UnresolvedItem(pydantic.BaseModel):
-    text: str
-    quantity: int
-    candidates: list[str]
-
-
-class CustomerMessageReading(pydantic.BaseModel):
-    """The strict JSON schema the model fills in for ``understand`` (sent by name)."""
-
-    intent: Literal["order_request", "product_inquiry", "support_request", "general_chat"]
-    confidence: float
-    cart: list[_CartItem]
-    unresolved: list[_UnresolvedItem]
-    products: list[str]
-
-
-def strict_schema(model: type[pydantic.BaseModel]) -> dict[str, Any]:
-    """``model``'s JSON schema in the form strict structured outputs accept.
-
-    Every object lists all its properties as required and allows no others.
-    """
-
-    def walk(node: Any) -> Any:
-        if isinstance(node, dict):
-            out = {k: walk(v) for k, v in node.items()}
-            if out.get("type") == "object" and "properties" in out:
-                out["required"] = list(out["properties"])
-                out["additionalProperties"] = False
-            return out
-        if isinstance(node, list):
-            return [walk(v) for v in node]
-        return node
-
-    schema: dict[str, Any] = walk(model.model_json_schema())
-    return schema
-
-
-READING_FORMAT: dict[str, Any] = {
-    "type": "json_schema",
-    "json_schema": {
-        "name": "CustomerMessageReading",
-        "strict": True,
-        "schema": strict_schema(CustomerMessageReading),
-    },
-}
 SEARCH_LIMIT = 5
 
 
@@ -199,7 +154,7 @@ class OpenAIAssistant:
             )
             content = _content(completion, "understand")
             reading = CustomerMessageReading.model_validate_json(content)
-        understanding = _validated(reading, catalog)
+        understanding = validated(reading, catalog)
         if understanding.intent is Intent.PRODUCT_INQUIRY:
             understanding = await self._with_search(text, catalog, understanding)
         return Understood(understanding=understanding, trace=_trace(completion, started))
@@ -274,34 +229,6 @@ class OpenAIAssistant:
             latency_ms=0,
             cached=True,
         )
-
-
-def _validated(reading: CustomerMessageReading, catalog: Catalog) -> Understanding:
-    """Our :class:`Understanding` from the model's reading; unknown ids are not trusted."""
-    cart: dict[str, int] = {}
-    unresolved: list[UnresolvedItem] = []
-    for item in reading.cart:
-        if catalog.product(item.product_id) is None or item.quantity < 1:
-            unresolved.append(UnresolvedItem(text=item.text, quantity=max(item.quantity, 1)))
-        else:
-            cart[item.product_id] = cart.get(item.product_id, 0) + item.quantity
-    for u in reading.unresolved:
-        known = tuple(c for c in u.candidates if catalog.product(c) is not None)
-        unresolved.append(
-            UnresolvedItem(text=u.text, quantity=max(u.quantity, 1), candidates=known)
-        )
-    asked = [pid for pid in dict.fromkeys(reading.products) if catalog.product(pid) is not None]
-    confidence = reading.confidence if 0.0 <= reading.confidence <= 1.0 else 0.0
-    return Understanding(
-        intent=Intent(reading.intent),
-        confidence=confidence,
-        cart=tuple(CartLine(product_id=pid, quantity=q) for pid, q in cart.items()),
-        unresolved=tuple(unresolved),
-        products=tuple(
-            ProductHit(product_id=pid, score=round(max(1.0 - 0.1 * rank, 0.1), 2))
-            for rank, pid in enumerate(asked)
-        ),
-    )
 
 
 def _trace(completion: ChatCompletion, started: float) -> AssistantTrace:

@@ -20,7 +20,8 @@ import pydantic
 from openai import AsyncOpenAI
 from openai.types.chat import ChatCompletion
 
-from adapters.assistant.openai_assistant import describe_error, strict_schema
+from adapters.assistant.openai_assistant import describe_error
+from adapters.assistant.reading import strict_schema
 from adapters.assistant.transcribe import model_missing
 from core.ports import AssistantError
 

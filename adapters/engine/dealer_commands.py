@@ -23,10 +23,11 @@ from adapters.market.live import CATALOG_STREAM
 from adapters.market.tables import whatsapp_order_relays
 from adapters.store.types import AppendRequest, Expect, StreamVersionConflictError
 from core import dealer_commands as dc
+from core import delivery
 from core import market as mk
 from core.conversation import TurnMessage
 from core.optout import opt_out_keyword
-from core.order_relay import RelayStage, decide_dealer_answer
+from core.order_relay import RelayStage, decide_dealer_answer, decide_ready
 from events.base import RecordedEvent
 from events.conversation import ReplyKind, ReplyQueued
 from events.market import DealerCommandHandled, OrderNumberAssigned, StockChanged
@@ -34,9 +35,10 @@ from events.orders import OrderAccepted
 from events.whatsapp import MessageReceived
 
 DESK_NAMESPACE = uuid.UUID("9b3e6f10-7c2d-4a85-b1e4-5f0a8d2c6e97")
-LISTED = ("confirmed", "market_order_created", "relayed_to_dealer", "accepted")
+LISTED = ("confirmed", "market_order_created", "relayed_to_dealer", "accepted", "ready")
 CLOSED = ("rejected", "failed", "cancelled", "expired", "delivered")
 MAX_LISTED = 10
+READY_WHICH = "Hai più ordini accettati: scrivi «pronto <numero>». Scrivi «ordini» per vederli."
 
 
 @dataclass(slots=True)
@@ -117,6 +119,8 @@ class DealerDesk:
             return await self._status(cmd, dealer_id)
         if cmd.verb in ("accetta", "rifiuta"):
             return await self._answer(cmd, dealer_id, at)
+        if cmd.verb == "pronto":
+            return await self._ready(cmd, dealer_id, at)
         if cmd.verb in ("disponibile", "esaurito"):
             return self._stock(cmd, dealer_id, phone, fid)
         return Outcome(text=dc.UNKNOWN_TEXT, ok=False)
@@ -165,6 +169,38 @@ class DealerDesk:
                 self.relays.customer_notice(state, "answer", notice),
             ],
             relay_id=rid,
+        )
+
+    async def _ready(self, cmd: dc.DealerCommand, dealer_id: str, at: datetime) -> Outcome:
+        """``pronto N``: an accepted order is ready; the customer and the riders are told."""
+        rid = await self._relay_by_number(cmd.number)
+        if rid is None and cmd.number is None:
+            accepted = await self._in_stage(dealer_id, RelayStage.ACCEPTED)
+            if len(accepted) != 1:
+                return Outcome(text=READY_WHICH if accepted else dc.NO_OPEN_ORDERS, ok=False)
+            rid = accepted[0]
+        history, state, extras = await self.relays.load(rid) if rid else ([], None, None)
+        if not history or state is None or extras is None or state.dealer_id != dealer_id:
+            return Outcome(text=dc.not_found_text(cmd.number), ok=False)
+        decided = decide_ready(state, at)
+        if not decided:
+            words = dc.STAGE_NAMES[state.stage]
+            return Outcome(
+                text=delivery.not_ready_text(extras.number, words), relay_id=rid, ok=False
+            )
+        dealer = self.live.catalog.dealer(dealer_id)
+        name = dealer.name if dealer is not None else dealer_id
+        body = f"Ordine n. {extras.number} pronto da ritirare presso {name}"
+        events = [*decided, self.relays.push(state, "rider", "order_ready", "Ordine pronto", body)]
+        batch = [new((state.relay_id, "ready", i), ev) for i, ev in enumerate(events)]
+        notice = delivery.ready_text(extras.number, name)
+        return Outcome(
+            text=delivery.ready_ack_text(extras.number),
+            requests=[
+                AppendRequest(relay_stream(state.relay_id), len(history), batch),
+                self.relays.customer_notice(state, "ready", notice),
+            ],
+            relay_id=state.relay_id,
         )
 
     def _stock(self, cmd: dc.DealerCommand, dealer_id: str, phone: str, fid: str) -> Outcome:
@@ -218,9 +254,13 @@ class DealerDesk:
 
     async def _waiting(self, dealer_id: str) -> list[str]:
         """Relays waiting for this dealer's answer, from their streams."""
-        waiting = []
+        return await self._in_stage(dealer_id, RelayStage.RELAYED_TO_DEALER)
+
+    async def _in_stage(self, dealer_id: str, stage: RelayStage) -> list[str]:
+        """This dealer's relays in ``stage``, read from their streams."""
+        found = []
         for rid in await self._candidates(dealer_id):
             _, state, _ = await self.relays.load(rid)
-            if state.dealer_id == dealer_id and state.stage is RelayStage.RELAYED_TO_DEALER:
-                waiting.append(rid)
-        return waiting
+            if state.dealer_id == dealer_id and state.stage is stage:
+                found.append(rid)
+        return found

@@ -175,10 +175,10 @@ async def _compare(
         catalog=catalog,
         kind=state.kind,
         reply_text=None if reply_text is None else reply_text.text,
-        media_reply=None if turn.text else seen.lead,
+        media_reply=None if turn.text else seen.alone,
     )
     decided = decide_turn(fold(state, prefs), turn, understanding, now, _ids(), context=context)
-    today = [*prefs, *media.lead_with(decided, seen.lead if turn.text else None), *seen.notes]
+    today = [*prefs, *media.lead_with(decided, seen.lead), *seen.notes]
     recorded, new = _answers(rec.decisions), _answers(today)
     if recorded != new:
         _differ(report, rec, turn, "answer", was=recorded, now=new)

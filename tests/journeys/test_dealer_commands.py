@@ -18,7 +18,7 @@ async def two_dealer_order(j: Journey) -> None:
     await j.say(PET, "aiuto")
     await j.say(PHARMACY, "aiuto")
     await j.say(CUSTOMER, "Vorrei 2 crocchette per cane e una tachipirina")
-    await j.say(CUSTOMER, "Confermo", wait=0)
+    await j.confirm(CUSTOMER)
     await j.next_to(PET, 1, contains="Nuovo ordine")
     await j.next_to(PHARMACY, 1, contains="Nuovo ordine")
 

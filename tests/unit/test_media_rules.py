@@ -271,14 +271,17 @@ def in_area(state: ConversationState | None = None) -> media.Surroundings:
 
 
 def test_a_location_inside_the_area_is_taken_for_the_delivery() -> None:
-    """Inside: recorded with its distance, thanked, named as WhatsApp sent it."""
+    """Inside: recorded with its distance, passed on to the checkout, thanked if alone."""
     turn = media.prepare([place("45.4781", "9.2270", name="Casa")], {}, in_area())
     [shared] = [n for n in turn.notes if isinstance(n, DeliveryLocationShared)]
     assert (shared.inside, shared.name) == (True, "Casa")
     assert shared.distance_m is not None
     assert 3000 < shared.distance_m < 3300
-    assert turn.lead is not None
-    assert "(Casa)" in turn.lead
+    [message] = turn.messages
+    assert message.location is not None  # the checkout reads it as the address
+    assert turn.lead is None  # the checkout's own answer needs no preface
+    assert turn.alone is not None
+    assert "(Casa)" in turn.alone
     assert handled(turn) == [("location", "inside_area", False)]
 
 
@@ -291,6 +294,8 @@ def test_a_location_outside_the_area_is_refused_politely() -> None:
     assert "Mi dispiace" in turn.lead
     assert "entro 5 km" in turn.lead
     assert "7,1 km" in turn.lead
+    assert turn.alone == turn.lead
+    assert [m.location for m in turn.messages] == [None]  # never the checkout's address
     assert handled(turn) == [("location", "outside_area", False)]
 
 
@@ -319,6 +324,7 @@ def test_the_lead_opens_the_first_bot_reply_only() -> None:
     """lead_with prefixes the first reply; later ones and other events are untouched."""
     first = ReplyQueued(outbound_id="a", to=KEY, kind=ReplyKind.TEXT, text="Ecco il carrello")
     second = ReplyQueued(outbound_id="b", to=KEY, kind=ReplyKind.TEXT, text="Altro")
+    assert media.lead_with([first], "Ecco") == [first]  # already opens with it: as is
     out = media.lead_with(["x", first, second], "Ho capito: «ciao»")
     assert out[1].text == "Ho capito: «ciao»\n\nEcco il carrello"  # type: ignore[attr-defined]
     assert out[2] is second

@@ -1,0 +1,171 @@
+"""Short answers to the bot's questions: yes, no, cancel, change, add or start over.
+
+Read after folding (``Sì, va bene così!`` -> ``si va bene cosi``). A confirmation is a
+yes word (``sì``, ``confermo``, ``ok``, ``va bene``, ``certo``, ``perfetto``,
+``procedi``...) with no negation, cancel word or question in the message, and either
+nothing else but politeness (``grazie``, ``così``) or the yes at the start (``sì, per
+stasera``: the rest is for the next step). A cancellation is ``annulla``, ``lascia
+perdere``, ``non mi serve più``, ``no grazie``...: it wins over a yes in the same message.
+A bare ``no``, ``boh`` or ``forse`` is unclear: the caller asks one short question.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+from core.nlu.normalize import QUESTION, tokenize
+
+
+class Answer(StrEnum):
+    """What a short answer to "Confermi?" means."""
+
+    CONFIRM = "confirm"
+    CANCEL = "cancel"
+    MODIFY = "modify"
+    UNCLEAR = "unclear"
+    OTHER = "other"  # not an answer: read the message as anything else
+
+
+class Merge(StrEnum):
+    """The answer to "add to the cart or start a new one?"."""
+
+    ADD = "add"
+    NEW = "new"
+    OTHER = "other"
+
+
+_YES = frozenset(
+    [
+        "si",
+        "sisi",
+        "confermo",
+        "conferma",
+        "confermiamo",
+        "confermato",
+        "confermata",
+        "ok",
+        "okay",
+        "oki",
+        "okk",
+        "certo",
+        "certamente",
+        "perfetto",
+        "perfetta",
+        "esatto",
+        "esatta",
+        "giusto",
+        "giusta",
+        "procedi",
+        "procediamo",
+        "vai",
+        "andiamo",
+        "avanti",
+        "assolutamente",
+        "ottimo",
+        "benissimo",
+        "daccordo",
+        "yes",
+        "ordina",
+        "ordinalo",
+        "inviate",
+        "invia",
+        "manda",
+        "mandalo",
+    ]
+)
+_YES_PHRASES = re.compile(r"\b(va bene|va benissimo|d accordo|fai pure|tutto (ok|giusto|bene))\b")
+_POLITE = frozenset(
+    [
+        "grazie",
+        "mille",
+        "tante",
+        "cosi",
+        "e",
+        "allora",
+        "pure",
+        "ora",
+        "adesso",
+        "bene",
+        "va",
+        "tutto",
+        "gentile",
+        "gentilissimo",
+        "gentilissima",
+        "per",
+        "favore",
+        "piacere",
+        "ciao",
+        "si",
+        "ok",
+    ]
+)
+_NEGATION = frozenset({"no", "non", "ma", "pero", "aspetta", "niente", "nulla", "mica"})
+_CANCEL = re.compile(
+    r"\b(annull\w*|lascia (perdere|stare)|lasciamo (perdere|stare)|lascio (perdere|stare)"
+    r"|non (mi |ci )?(serve|servono|interessa|interessano) piu|non (lo |la |li |le )?"
+    r"(voglio|vogliamo) piu|non (voglio|vogliamo) (piu )?(niente|nulla)|ci ho ripensato"
+    r"|rinuncio|no grazie|niente grazie|non fa niente|cancella (tutto|l ordine|ordine)"
+    r"|elimina (tutto|l ordine)|non importa|non ordino piu|ho cambiato idea)\b"
+)
+_MODIFY = re.compile(r"\b(modific\w*|cambia|cambiare|cambiamo|correggi\w*|sbagliat\w*)\b")
+_UNSURE = frozenset(
+    [
+        "no",
+        "boh",
+        "mah",
+        "forse",
+        "bo",
+        "beh",
+        "mmm",
+        "mm",
+        "uhm",
+        "ehm",
+        "aspetta",
+        "vediamo",
+        "dipende",
+        "ni",
+        "non",
+        "so",
+        "cosa",
+    ]
+)
+_MERGE_ADD = re.compile(r"\b(aggiung\w*|anche|insieme|entramb\w*|tutti e due|tutte e due|unisci)\b")
+_MERGE_NEW = re.compile(
+    r"\b(nuovo|nuova|ricominc\w*|da capo|sostitui\w*|solo (questo|questi|queste|quello|quelli"
+    r"|il nuovo|i nuovi)|al posto|invece|cancella (il )?vecchio|butta)\b"
+)
+
+
+def read_answer(text: str | None) -> Answer:
+    """The meaning of ``text`` as an answer to "Confermi l'ordine?"."""
+    tokens = tokenize(text or "")
+    words = [t for t in tokens if t not in {",", QUESTION}]
+    if not words:
+        return Answer.OTHER
+    joined = " ".join(words)
+    if _CANCEL.search(joined):
+        return Answer.CANCEL
+    if _MODIFY.search(joined) and len(words) <= 4:
+        return Answer.MODIFY
+    yes = bool(set(words) & _YES) or _YES_PHRASES.search(joined) is not None
+    doubtful = QUESTION in tokens or bool(set(words) & _NEGATION)
+    if yes and not doubtful:
+        only_polite = all(w in _YES or w in _POLITE for w in words)
+        starts_yes = words[0] in _YES or _YES_PHRASES.match(joined) is not None
+        if only_polite or starts_yes:
+            return Answer.CONFIRM
+    if len(words) <= 3 and all(w in _UNSURE or w in _POLITE or w in _YES for w in words):
+        return Answer.UNCLEAR
+    return Answer.OTHER
+
+
+def read_merge(text: str | None) -> Merge:
+    """The meaning of ``text`` as an answer to "add to the cart or start over?"."""
+    joined = " ".join(t for t in tokenize(text or "") if t not in {",", QUESTION})
+    new, add = _MERGE_NEW.search(joined), _MERGE_ADD.search(joined)
+    if new and not add:
+        return Merge.NEW
+    if add and not new:
+        return Merge.ADD
+    return Merge.OTHER
