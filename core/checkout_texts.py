@@ -48,8 +48,9 @@ def ask_start(offered: str | None) -> str:
     """The first checkout question, right after the customer accepts the items."""
     if offered:
         return (
-            f"Carrello confermato! Consegno in {offered} come l'ultima volta? Se preferisci un altro "
-            f"indirizzo, scrivimelo. Dimmi anche {ASK_WHEN} e {ASK_PAYMENT}."
+            f"Carrello confermato! Consegno in {offered} come l'ultima volta? "
+            "Se preferisci un altro indirizzo, scrivimelo. "
+            f"Dimmi anche {ASK_WHEN} e {ASK_PAYMENT}."
         )
     return (
         "Carrello confermato! Per la consegna mi servono:\n"
