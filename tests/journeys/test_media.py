@@ -16,6 +16,7 @@ from adapters.assistant.offline import OfflineAssistant
 from adapters.bootstrap import load_catalog
 from adapters.fakes.openai_server import http_error, json_reply, transcript
 from adapters.ops.whatif import what_if
+from events.checkout import CheckoutCompleted
 from events.conversation import CartConfirmed, CartProposed, ReplyQueued
 from events.media import DeliveryLocationShared, MediaFailed, MediaHandled, MediaRead
 from events.whatsapp import MessageReceived
@@ -67,7 +68,7 @@ async def sqlite(
 
 
 async def test_voice_note_cart_thumb_location_relay_configured(both: Start) -> None:
-    """Voice note -> "Ho capito" + cart -> 👍 confirms -> dealer relay -> location in the area."""
+    """Voice note -> "Ho capito" + cart -> 👍 -> checkout: location as address -> relay."""
     j = await both(configured=True)
     assert j.openai is not None
     await j.say(PET, "aiuto")
@@ -79,12 +80,16 @@ async def test_voice_note_cart_thumb_location_relay_configured(both: Start) -> N
     assert body(cart).startswith(f"Ho capito: «{SAID}»\n\nEcco il tuo carrello")
     assert "47,70" in body(cart)
     await j.post(CUSTOMER, reaction(await j.cart_wamid(CUSTOMER), "👍"))
-    await j.next_to(CUSTOMER, 1, contains="Ordine confermato")
+    await j.next_to(CUSTOMER, 1, contains="Carrello confermato")
+    await j.post(CUSTOMER, location(45.4781, 9.2270, name="Casa"))
+    asked = await j.next_to(CUSTOMER, 2, contains="Mi manca ancora")
+    assert "Via Padova 21, Milano" in body(asked)
+    await j.say(CUSTOMER, "lunedì alle 10, pago in contanti")
+    await j.next_to(CUSTOMER, 3, contains="Totale con consegna")
     relayed = await j.next_to(PET, 0, contains="Nuovo ordine")
     assert "2 × Crocchette per cane adulto 3 kg" in body(relayed)
-    await j.post(CUSTOMER, location(45.4781, 9.2270, name="Casa"))
-    await j.next_to(CUSTOMER, 2, contains="ho ricevuto la tua posizione (Casa)")
-    history = await j.settled(CUSTOMER, 3)
+    assert "Indirizzo: Via Padova 21, Milano, Casa (posizione 45.4781, 9.227" in body(relayed)
+    history = await j.settled(CUSTOMER, 4)
     [heard] = [p for p in history if isinstance(p, MediaRead)]
     assert (heard.media_id, heard.operation, heard.text) == ("m-voice", "transcription", SAID)
     assert heard.model == "gpt-transcribe"  # the default chain
@@ -92,12 +97,14 @@ async def test_voice_note_cart_thumb_location_relay_configured(both: Start) -> N
     assert any(isinstance(p, CartConfirmed) for p in history)
     [place] = [p for p in history if isinstance(p, DeliveryLocationShared)]
     assert place.inside is True
+    [done] = [p for p in history if isinstance(p, CheckoutCompleted)]
+    assert done.address.startswith("Via Padova 21, Milano")
     [request] = j.openai.requests_to("transcriptions")
     assert request.body["language"] == "it"
 
 
 async def test_the_same_journey_offline_asks_to_write_then_goes_on(both: Start) -> None:
-    """Offline: the voice note gets the honest answer; typed, the cart; 👍; the location."""
+    """Offline: the voice note gets the honest answer; typed, the cart; ❤️; the checkout."""
     j = await both()
     await j.say(PET, "aiuto")
     j.graph.add_media_file("m-voice", VOICE, "audio/ogg; codecs=opus")
@@ -109,16 +116,20 @@ async def test_the_same_journey_offline_asks_to_write_then_goes_on(both: Start) 
     await j.say(CUSTOMER, SAID)
     await j.next_to(CUSTOMER, 1, contains="Totale")
     await j.post(CUSTOMER, reaction(await j.cart_wamid(CUSTOMER), "❤️"))
-    await j.next_to(CUSTOMER, 2, contains="Ordine confermato")
-    await j.next_to(PET, 0, contains="Nuovo ordine")
+    await j.next_to(CUSTOMER, 2, contains="Carrello confermato")
     await j.post(CUSTOMER, location(45.4781, 9.2270))
-    await j.next_to(CUSTOMER, 3, contains="ho ricevuto la tua posizione")
-    history = await j.settled(CUSTOMER, 4)
+    await j.next_to(CUSTOMER, 3, contains="Mi manca ancora")
+    await j.say(CUSTOMER, "lunedì alle 10, pago in contanti")
+    await j.next_to(CUSTOMER, 4, contains="Totale con consegna")
+    relayed = await j.next_to(PET, 0, contains="Nuovo ordine")
+    assert "Indirizzo: posizione 45.4781, 9.227" in body(relayed)
+    history = await j.settled(CUSTOMER, 5)
     assert not any(isinstance(p, MediaRead | MediaFailed) for p in history)
     assert not [r for r in j.graph.requests if "attachments" in r.path or "m-voice" in r.path]
     assert await j.review() == []
     report = await what_if(j.deps.store, OfflineAssistant(), load_catalog(None))
-    assert report.differences == []  # media turns decide the same from the recorded log
+    [note] = [p.wamid for p in history if isinstance(p, MessageReceived) and p.kind == "audio"]
+    assert [d for d in report.differences if note in d.wamids] == []  # decided the same again
 
 
 async def test_each_media_kind_gets_its_own_honest_answer_offline(sqlite: Start) -> None:
@@ -224,6 +235,22 @@ async def test_a_transcription_failure_is_answered_and_reviewed(sqlite: Start) -
     [failure] = [p for p in history if isinstance(p, MediaFailed)]
     assert (failure.stage, failure.reason) == ("transcription", "model")
     assert len(await j.review()) == 1
+
+
+async def test_a_location_outside_the_area_is_not_taken_as_the_address(sqlite: Start) -> None:
+    """In the checkout, Linate is refused and the address is still asked for."""
+    j = await sqlite()
+    await j.say(CUSTOMER, SAID)
+    await j.next_to(CUSTOMER, 0, contains="Totale")
+    await j.post(CUSTOMER, reaction(await j.cart_wamid(CUSTOMER)))
+    await j.next_to(CUSTOMER, 1, contains="Carrello confermato")
+    await j.post(CUSTOMER, location(45.4491, 9.2783, name="Linate"))
+    refusal = await j.next_to(CUSTOMER, 2, contains="Mi dispiace")
+    assert "indirizzo di consegna" in body(refusal)  # the checkout still asks for it
+    history = await j.settled(CUSTOMER, 3)
+    assert not any(
+        getattr(p, "address", None) for p in history if type(p).__name__.startswith("Checkout")
+    )
 
 
 async def test_a_location_outside_the_area_is_refused(both: Start) -> None:
