@@ -5,7 +5,9 @@ API for the bytes, a model for the reading), so their outcome is an event append
 of the decisions that use it, in the same append (:class:`MediaRead` or
 :class:`MediaFailed`); replay reads it back and never downloads or transcribes again.
 The bytes themselves are personal data and are never recorded: only the media id, the
-SHA-256 of the bytes, their type and size, the model and the latency.
+SHA-256 of the bytes, their type and size, the model and the latency. Media ids,
+transcripts, list lines, errors (which may quote the id) and positions are personal
+fields, sealed with the customer's key (ADR 0007).
 :class:`MediaHandled` says how the conversation rules treated each media message, a
 location or a reaction (the metrics count it); :class:`DeliveryLocationShared` holds a
 shared position and the area check's verdict, for the checkout's delivery address.
@@ -34,7 +36,7 @@ class MediaRead:
 
     TYPE: ClassVar[str] = "media.read"
     VERSION: ClassVar[int] = 1
-    PERSONAL: ClassVar[frozenset[str]] = frozenset({"text", "lines"})
+    PERSONAL: ClassVar[frozenset[str]] = frozenset({"media_id", "text", "lines"})
 
     wamid: str  # the message the media came with
     media_id: str
@@ -57,6 +59,7 @@ class MediaFailed:
 
     TYPE: ClassVar[str] = "media.failed"
     VERSION: ClassVar[int] = 1
+    PERSONAL: ClassVar[frozenset[str]] = frozenset({"media_id", "error"})
 
     wamid: str
     media_id: str | None
@@ -73,6 +76,7 @@ class MediaHandled:
 
     TYPE: ClassVar[str] = "media.handled"
     VERSION: ClassVar[int] = 1
+    PERSONAL: ClassVar[frozenset[str]] = frozenset({"media_id", "detail"})
 
     wamid: str
     kind: str  # audio | image | video | document | sticker | location | reaction

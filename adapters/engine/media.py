@@ -89,12 +89,12 @@ class MediaStep:
         try:
             got = await r.downloader.download(media_id, fact.kind)
         except MediaError as exc:
-            log.warning("media.download_failed", media_id=media_id, reason=exc.reason)
+            log.warning("media.download_failed", kind=fact.kind, reason=exc.reason)
             return _failed(fact, media_id, "download", exc.reason, str(exc))
         try:
             return await self._model(fact, media_id, operation, got)
         except AssistantError as exc:
-            log.warning("media.model_failed", media_id=media_id, operation=operation)
+            log.warning("media.model_failed", kind=fact.kind, operation=operation)
             return _failed(fact, media_id, operation, "model", str(exc))
 
     async def _model(
