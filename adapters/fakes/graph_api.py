@@ -163,7 +163,10 @@ class FakeGraphApi:
         self.add_media(media_id, Path(path).read_bytes(), mime_type)
 
     def fail_downloads(self, media_id: str, *statuses: int) -> None:
-        """Answer the next downloads of ``media_id`` with these HTTP statuses (404: expired URL)."""
+        """Answer the next downloads of ``media_id`` with these HTTP statuses (404: expired URL).
+
+        A status of 0 is a stall: the fake waits 2 s before the bytes (a client timeout).
+        """
         self._download_faults.setdefault(media_id, deque()).extend(statuses)
 
     def _next_behaviour(self, recipient: str) -> Behaviour:
@@ -292,7 +295,10 @@ class FakeGraphApi:
         faults = self._download_faults.get(media_id)
         if media is None or (faults and faults[0] == 404 and faults.popleft()):
             return web.Response(status=404, text="Not Found")
-        if faults:
+        if faults and faults[0] == 0:
+            faults.popleft()
+            await asyncio.sleep(2.0)
+        elif faults:
             return _error(1, http_status=faults.popleft())
         return web.Response(body=media.content, content_type=media.mime_type)
 

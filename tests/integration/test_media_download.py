@@ -90,6 +90,16 @@ async def test_server_errors_are_retried_then_given_up(graph_client: Graph) -> N
     assert sum(r.path.startswith("/whatsapp_business") for r in fake.requests) == 3
 
 
+async def test_a_stalled_download_times_out_and_is_retried(graph_client: Graph) -> None:
+    """A download slower than the client's timeout is a read: retried, then it arrives."""
+    fake, messenger = graph_client  # the messenger's timeout is 0.5 s
+    fake.add_media_file("m-voice", VOICE, "audio/ogg")
+    fake.fail_downloads("m-voice", 0)
+    got = await downloader(messenger).download("m-voice", "audio")
+    assert got.size == VOICE.stat().st_size
+    assert sum(r.path.startswith("/whatsapp_business") for r in fake.requests) == 2
+
+
 async def test_one_server_error_is_retried_and_succeeds(graph_client: Graph) -> None:
     """A single 503 costs one retry, then the bytes arrive."""
     fake, messenger = graph_client
