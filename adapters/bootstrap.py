@@ -16,6 +16,7 @@ import structlog
 
 from adapters.assistant.budget import RequestBudget
 from adapters.assistant.cache import ReplyCache
+from adapters.assistant.model_watch import ModelWatcher
 from adapters.assistant.offline import OfflineAssistant
 from adapters.assistant.openai_assistant import OpenAIAssistant, build_openai_client
 from adapters.assistant.resilient import FailureCollector, ResilientAssistant
@@ -68,6 +69,7 @@ class Deps:
     http: aiohttp.ClientSession | None = None
     metrics: ServiceMetrics = field(default_factory=ServiceMetrics)
     tail: LogTail | None = None
+    model_watcher: ModelWatcher | None = None  # None offline: nothing is asked
     # Key that /simulate signs with when no app secret is configured (development only):
     # it never leaves the process, so it grants nothing to anyone outside.
     simulate_secret: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
@@ -86,6 +88,9 @@ class Deps:
             return  # webhook and API only: other processes run the reactors
         for worker in self.workers:
             worker.start()
+        if self.model_watcher is not None and self.run_reactors:
+            self.model_watcher.metrics = self.metrics
+            self.model_watcher.start()
         if self.run_reactors:
             self.reactors = self._reactors(self.messenger)
             for reactor in self.reactors:
@@ -203,6 +208,8 @@ class Deps:
             await worker.stop()
         if self.tail is not None:
             await self.tail.stop()
+        if self.model_watcher is not None:
+            await self.model_watcher.stop()
         if self.http is not None:
             await self.http.close()
         await self.listener.stop()
@@ -235,17 +242,21 @@ def build_openai_assistant(settings: Settings) -> OpenAIAssistant:
     )
 
 
-def build_assistant(settings: Settings, failures: FailureCollector | None = None) -> Assistant:
+def build_assistant(
+    settings: Settings,
+    failures: FailureCollector | None = None,
+    primary: OpenAIAssistant | None = None,
+) -> Assistant:
     """OpenAI with the offline twin as fallback when a key is set; the offline twin otherwise.
 
     Failures the fallback covers are reported to ``failures`` (the conversation reactor
-    records them for the review queue).
+    records them for the review queue). ``primary``: an OpenAI assistant built already.
     """
     if not settings.openai_api_key:
         return OfflineAssistant()
     on_failure = failures.report if failures is not None else None
     return ResilientAssistant(
-        build_openai_assistant(settings), OfflineAssistant(), on_failure=on_failure
+        primary or build_openai_assistant(settings), OfflineAssistant(), on_failure=on_failure
     )
 
 
@@ -260,6 +271,7 @@ def build(settings: Settings, *, engines: Engines | None = None) -> Deps:
     store.share_tail()
     committer = GroupCommitter(store)
     failures = FailureCollector()
+    openai = build_openai_assistant(settings) if settings.openai_api_key else None
     return Deps(
         settings=settings,
         engines=engines,
@@ -268,8 +280,13 @@ def build(settings: Settings, *, engines: Engines | None = None) -> Deps:
         ingestor=Ingestor(committer),
         sandbox=SandboxMessenger(),
         listener=PgListener(store),
-        assistant=build_assistant(settings, failures),
+        assistant=build_assistant(settings, failures, openai),
         assistant_failures=failures,
+        model_watcher=(
+            ModelWatcher(store, openai.client, [openai.models], budget=openai.budget)
+            if openai is not None
+            else None
+        ),
         catalog=load_catalog(settings.catalog_file),
         workers=[ProjectionsRunner(store, all_projections()), HashChainSealer(store)],
     )

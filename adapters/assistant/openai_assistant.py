@@ -13,6 +13,10 @@ the optional :class:`ReplyCache`, keyed also by a fingerprint of the facts, the 
 and the catalogue last seen by ``understand``. An optional :class:`RequestBudget`
 is acquired before every request (SDK retries are not counted again).
 
+The model is a :class:`~adapters.assistant.models.ModelChain` (``LLM_MODEL`` may name
+several, ``"primary,fallback"``): a "model not found" answer moves the request to the
+next model, and the trace names the model that answered.
+
 Retries are the SDK's own (``max_retries`` and ``timeout`` are set on the client by
 :func:`build_openai_client`); this adapter adds none. Every SDK failure, a reply cut
 by the token cap, a refusal and an answer that does not fit the schema become an
@@ -39,16 +43,18 @@ from openai.types.chat import ChatCompletion
 from adapters.assistant import prompts
 from adapters.assistant.budget import BudgetExhaustedError, RequestBudget
 from adapters.assistant.cache import ReplyCache
+from adapters.assistant.models import ModelChain
 from adapters.assistant.reading import (
     READING_FORMAT,
     CustomerMessageReading,
     validated,
 )
 from core.catalog import Catalog, Product
+from core.models import DEFAULT_CHAT_MODELS
 from core.ports import AssistantError, AssistantTrace, Reply, ReplyRequest, Turn, Understood
 from core.understanding import Intent, ProductHit, Understanding
 
-DEFAULT_MODEL = "gpt-4o-mini"
+DEFAULT_MODEL = DEFAULT_CHAT_MODELS.split(",", 1)[0]
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
 
@@ -65,6 +71,18 @@ def build_openai_client(
 
 
 SEARCH_LIMIT = 5
+
+
+async def _chat_on(
+    client: AsyncOpenAI, models: ModelChain, budget: RequestBudget | None, body: dict[str, Any]
+) -> ChatCompletion:
+    """:func:`_chat` on the first usable model of ``models``, falling through on "not found"."""
+
+    async def attempt(model: str) -> ChatCompletion:
+        await _acquire(budget)
+        return await _chat(client, {"model": model, **body})
+
+    return await models.run(attempt)
 
 
 async def _chat(client: AsyncOpenAI, body: dict[str, Any]) -> ChatCompletion:
@@ -102,7 +120,7 @@ class OpenAIAssistant:
         self,
         client: AsyncOpenAI,
         *,
-        model: str = DEFAULT_MODEL,
+        model: str | ModelChain = DEFAULT_CHAT_MODELS,
         temperature: float = 0.7,
         max_completion_tokens: int = 150,
         history_turns: int = 8,
@@ -113,7 +131,7 @@ class OpenAIAssistant:
         understanding_max_tokens: int = 400,
     ) -> None:
         self._client = client
-        self._model = model
+        self.models = model if isinstance(model, ModelChain) else ModelChain.parse(model)
         self._temperature = temperature
         self._max_tokens = max_completion_tokens
         self._understanding_tokens = understanding_max_tokens
@@ -124,6 +142,16 @@ class OpenAIAssistant:
         self.embeddings = ProductEmbeddings(client, model=embedding_model, budget=budget)
         self._catalog_seen: Catalog | None = None
         self._catalog_version = ""
+
+    @property
+    def client(self) -> AsyncOpenAI:
+        """The SDK client (shared with the model watcher: same retries and timeout)."""
+        return self._client
+
+    @property
+    def budget(self) -> RequestBudget | None:
+        """The request budget every call draws from."""
+        return self._budget
 
     async def understand(
         self, text: str, *, history: Sequence[Turn], catalog: Catalog
@@ -141,11 +169,11 @@ class OpenAIAssistant:
         )
         started = time.perf_counter()
         with _sdk_errors("understand"):
-            await _acquire(self._budget)
-            completion = await _chat(
+            completion = await _chat_on(
                 self._client,
+                self.models,
+                self._budget,
                 {
-                    "model": self._model,
                     "messages": messages,
                     "response_format": READING_FORMAT,
                     "temperature": 0,
@@ -192,11 +220,11 @@ class OpenAIAssistant:
         messages = prompts.reply_messages(request, history_turns=self._history_turns)
         started = time.perf_counter()
         with _sdk_errors("reply"):
-            await _acquire(self._budget)
-            completion = await _chat(
+            completion = await _chat_on(
                 self._client,
+                self.models,
+                self._budget,
                 {
-                    "model": self._model,
                     "messages": messages,
                     "temperature": self._temperature,
                     "max_completion_tokens": self._max_tokens,
@@ -224,7 +252,7 @@ class OpenAIAssistant:
     def _cache_trace(self) -> AssistantTrace:
         return AssistantTrace(
             engine="cache",
-            model=self._model,
+            model=self.models.current(),
             prompt_version=prompts.PROMPT_VERSION,
             latency_ms=0,
             cached=True,

@@ -2,10 +2,10 @@
 
 Works with OpenAI and with any OpenAI-compatible server that offers
 ``POST /audio/transcriptions`` (a self-hosted Whisper server through ``OPENAI_BASE_URL``).
-``models`` is the ``LLM_TRANSCRIPTION_MODEL`` chain: the next model is tried only when
-the server answers "model not found" (as issue 20's chains do); any other failure (429,
-5xx, a timeout) would be the same for every model and ends the call after the SDK's own
-retries. The language is always
+``models`` is the ``LLM_TRANSCRIPTION_MODEL`` chain (:class:`ModelChain`, ADR 0016): the
+next model is tried only when the server answers "model not found"; any other failure
+(429, 5xx, a timeout) would be the same for every model and ends the call after the
+SDK's own retries. The language is always
 ``it``: it spares the model a guess on short notes, which is where guesses go wrong.
 Failures become :class:`~core.ports.AssistantError`; the bytes are only sent, never kept.
 """
@@ -16,9 +16,9 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import openai
 from openai import AsyncOpenAI
 
+from adapters.assistant.models import ModelChain
 from adapters.assistant.openai_assistant import describe_error
 from core.ports import AssistantError
 
@@ -36,34 +36,25 @@ class ModelAnswer:
 
 
 class Transcriber:
-    """Transcribes audio bytes with the first model of ``models`` that answers."""
+    """Transcribes audio bytes with the first usable model of its :class:`ModelChain`."""
 
-    def __init__(self, client: AsyncOpenAI, models: Sequence[str]) -> None:
-        if not models:
-            raise ValueError("at least one transcription model is needed")
+    def __init__(self, client: AsyncOpenAI, models: ModelChain | Sequence[str]) -> None:
         self._client = client
-        self.models = tuple(models)
+        self.chain = models if isinstance(models, ModelChain) else ModelChain(tuple(models))
 
     async def transcribe(self, audio: bytes, mime_type: str) -> ModelAnswer:
         """The Italian transcript of ``audio``; raises :class:`AssistantError`."""
         name = f"voice.{_EXTENSIONS.get(mime_type, mime_type.rsplit('/', 1)[-1])}"
-        errors: list[str] = []
-        for model in self.models:
+
+        async def once(model: str) -> ModelAnswer:
             started = time.perf_counter()
-            try:
-                result = await self._client.audio.transcriptions.create(
-                    model=model, file=(name, audio, mime_type), language=LANGUAGE
-                )
-            except Exception as exc:
-                errors.append(f"{model}: {describe_error(exc)}")
-                if model_missing(exc):
-                    continue
-                break
+            result = await self._client.audio.transcriptions.create(
+                model=model, file=(name, audio, mime_type), language=LANGUAGE
+            )
             latency = round((time.perf_counter() - started) * 1000)
             return ModelAnswer(text=result.text.strip(), model=model, latency_ms=latency)
-        raise AssistantError("OpenAI transcription: " + "; ".join(errors))
 
-
-def model_missing(exc: BaseException) -> bool:
-    """True for "model not found" (HTTP 404, or ``code: model_not_found``): try the next."""
-    return isinstance(exc, openai.NotFoundError) or getattr(exc, "code", None) == "model_not_found"
+        try:
+            return await self.chain.run(once)
+        except Exception as exc:
+            raise AssistantError(f"OpenAI transcription: {describe_error(exc)}") from exc

@@ -20,9 +20,9 @@ import pydantic
 from openai import AsyncOpenAI
 from openai.types.chat import ChatCompletion
 
+from adapters.assistant.models import ModelChain
 from adapters.assistant.openai_assistant import describe_error
 from adapters.assistant.reading import strict_schema
-from adapters.assistant.transcribe import model_missing
 from core.ports import AssistantError
 
 PROMPT_VERSION = "dloop-list-2026.1"
@@ -73,31 +73,29 @@ class ListAnswer:
 
 
 class ListReader:
-    """Reads a photo with the first model of ``models`` that answers."""
+    """Reads a photo with the first usable model of its :class:`ModelChain`."""
 
-    def __init__(self, client: AsyncOpenAI, models: Sequence[str], max_tokens: int = 600) -> None:
-        if not models:
-            raise ValueError("at least one vision model is needed")
+    def __init__(
+        self, client: AsyncOpenAI, models: ModelChain | Sequence[str], max_tokens: int = 600
+    ) -> None:
         self._client = client
-        self.models = tuple(models)
+        self.chain = models if isinstance(models, ModelChain) else ModelChain(tuple(models))
         self._max_tokens = max_tokens
 
     async def read(self, image: bytes, mime_type: str) -> ListAnswer:
         """The shopping list in ``image``; raises :class:`AssistantError`."""
         url = f"data:{mime_type};base64,{base64.b64encode(image).decode()}"
-        errors: list[str] = []
-        for model in self.models:
+
+        async def once(model: str) -> ListAnswer:
             started = time.perf_counter()
-            try:
-                reading = await self._ask(model, url)
-            except Exception as exc:
-                errors.append(f"{model}: {describe_error(exc)}")
-                if model_missing(exc):
-                    continue
-                break
+            reading = await self._ask(model, url)
             latency = round((time.perf_counter() - started) * 1000)
             return _answer(reading, model, latency)
-        raise AssistantError("OpenAI vision: " + "; ".join(errors))
+
+        try:
+            return await self.chain.run(once)
+        except Exception as exc:
+            raise AssistantError(f"OpenAI vision: {describe_error(exc)}") from exc
 
     async def _ask(self, model: str, url: str) -> ShoppingListReading:
         body = {

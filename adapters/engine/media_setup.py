@@ -8,12 +8,13 @@ transcribe voice notes (``LLM_TRANSCRIPTION_MODEL``) and read photographed lists
 
 from __future__ import annotations
 
+from adapters.assistant.models import ModelChain
 from adapters.assistant.openai_assistant import build_openai_client
 from adapters.assistant.transcribe import Transcriber
 from adapters.assistant.vision import ListReader
 from adapters.engine.media import MediaReaders, MediaStep
 from adapters.meta.media import MediaDownloader, MediaLimits
-from adapters.settings import Settings, model_chain
+from adapters.settings import Settings
 from core.area import parse_area
 from core.outbound import Messenger
 
@@ -33,13 +34,11 @@ def build_media_step(settings: Settings, messenger: Messenger | None) -> MediaSt
     limits = MediaLimits(
         audio_bytes=settings.media_max_audio_bytes, image_bytes=settings.media_max_image_bytes
     )
-    transcription = model_chain(settings.llm_transcription_model)
-    vision = model_chain(settings.llm_vision_model)
     return MediaStep(
         MediaReaders(
             downloader=MediaDownloader(messenger, limits),
-            transcriber=Transcriber(client, transcription) if transcription else None,
-            lists=ListReader(client, vision) if vision else None,
+            transcriber=Transcriber(client, ModelChain.parse(settings.llm_transcription_model)),
+            lists=ListReader(client, ModelChain.parse(settings.llm_vision_model)),
             area=area,
             zones=settings.delivery_zones,
         )
