@@ -80,8 +80,7 @@ def prepare(
             messages.append(message)
         notes.extend(handled)
         if lead:
-            taken = any(isinstance(n, DeliveryLocationShared) and n.inside for n in handled)
-            (thanks if taken or _no_area(handled) else leads).append(lead)
+            (thanks if _checkout_answers(handled) else leads).append(lead)
     return MediaTurn(
         messages=tuple(messages),
         notes=tuple(notes),
@@ -90,8 +89,12 @@ def prepare(
     )
 
 
-def _no_area(handled: list[object]) -> bool:
-    return any(isinstance(n, MediaHandled) and n.outcome == "no_area" for n in handled)
+_CHECKOUT_OUTCOMES = frozenset({"inside_area", "no_area", "unreadable"})
+
+
+def _checkout_answers(handled: list[object]) -> bool:
+    """A position the checkout reads itself (taken, or unreadable): said only when alone."""
+    return any(isinstance(n, MediaHandled) and n.outcome in _CHECKOUT_OUTCOMES for n in handled)
 
 
 def recorded_readings(history: Iterable[object]) -> dict[str, Reading]:

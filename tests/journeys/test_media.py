@@ -325,3 +325,17 @@ async def test_other_reactions_to_the_cart_do_not_confirm_it(sqlite: Start) -> N
     history = await j.settled(CUSTOMER, 2)
     assert [p.outcome for p in history if isinstance(p, MediaHandled)] == ["ignored"]
     assert not any(isinstance(p, CartConfirmed) for p in history)
+
+
+async def test_an_unreadable_position_in_the_checkout_is_answered_once(sqlite: Start) -> None:
+    """No coordinates during the checkout: one "cannot read it" sentence, not two."""
+    j = await sqlite()
+    await j.say(CUSTOMER, SAID)
+    await j.next_to(CUSTOMER, 0, contains="Totale")
+    await j.post(CUSTOMER, reaction(await j.cart_wamid(CUSTOMER)))
+    await j.next_to(CUSTOMER, 1, contains="Carrello confermato")
+    await j.post(CUSTOMER, {"type": "location", "location": {"name": "Casa"}})
+    answer = await j.next_to(CUSTOMER, 2, contains="Non riesco a leggere la posizione")
+    assert body(answer).count("Non riesco a leggere la posizione") == 1
+    history = await j.settled(CUSTOMER, 3)
+    assert [p.outcome for p in history if isinstance(p, MediaHandled)][-1] == "unreadable"
