@@ -43,6 +43,7 @@ NEGATIVE = (
     "«togli …» per toglierne."
 )
 UNCHANGED = "Il carrello non è cambiato."
+BAD_QUANTITY = {"too_many": TOO_MANY, "zero": ZERO, "negative": NEGATIVE}
 
 
 def names(items: Sequence[str]) -> str:

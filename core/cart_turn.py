@@ -18,7 +18,7 @@ stock never enters a cart: it is named, with up to three alternatives. Pure.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from core import cart_ops
@@ -26,7 +26,7 @@ from core import cart_texts as ct
 from core import conversation_texts as texts
 from core.cart_ops import Lines
 from core.cart_reading import model_answer, model_edits
-from core.catalog import Catalog
+from core.catalog import Catalog, Product
 from core.nlu import index_for
 from core.nlu.answers import Answer, Merge, read_answer, read_merge
 from core.nlu.edits import EditReading, bad_quantity, read_edits
@@ -38,6 +38,7 @@ from events.conversation import (
     CartCancelled,
     CartConfirmed,
     CartProposed,
+    ChoiceMade,
     PricedLine,
     ReplyButton,
     ReplyKind,
@@ -94,7 +95,7 @@ def summary(lines: tuple[PricedLine, ...]) -> str:
     return texts.cart_summary(lines, format_price(sum_lines(lines)))
 
 
-def _in_stock(lines: Lines, catalog: Catalog) -> tuple[Lines, str]:
+def in_stock(lines: Lines, catalog: Catalog) -> tuple[Lines, str]:
     """``lines`` without sold-out or unknown products, and the note naming them."""
     known = tuple(x for x in lines if catalog.product(x.product_id) is not None)
     gone = cart_ops.sold_out(known, catalog)
@@ -116,37 +117,34 @@ def propose(
     """Propose ``lines`` (replacing ``previous``), or say why the cart stays as it was."""
     if cart_ops.over_limit(lines):
         return [reply(view, ids, ct.TOO_MANY)]
-    lines, stock_note = _in_stock(lines, catalog)
+    lines, stock_note = in_stock(lines, catalog)
     note = "\n".join(x for x in (stock_note, note) if x)
     if previous is not None and lines == previous.items:
         body = ct.with_note(note or ct.UNCHANGED, summary(previous.lines))
         return [reply(view, ids, body, texts.CART_BUTTONS)]
-    out: list[object] = []
-    if previous is not None:
-        out.append(CartCancelled(cart_id=previous.cart_id, reason="revised"))
+    closing = (
+        [] if previous is None else [CartCancelled(cart_id=previous.cart_id, reason="revised")]
+    )
     if not lines:
         text = ct.with_note(note, ct.CLEARED) if previous else note or ct.UNCHANGED
-        return [*out, reply(view, ids, text)]
+        return [*closing, reply(view, ids, text)]
     priced = price_cart(
         [CartLine(product_id=x.product_id, quantity=x.quantity) for x in lines], catalog
     )
     cart_id = next(ids)
+    revised: list[object] = []
     if previous is not None:
-        out.append(
-            CartRevised(
-                cart_id=cart_id,
-                previous_cart_id=previous.cart_id,
-                operations=_recorded(previous.items, ops, lines),
-                wamids=view.wamids,
-                reason=reason,
-            )
-        )
+        operations = _recorded(previous.items, ops, lines)
+        revised.append(
+            CartRevised(cart_id=cart_id, previous_cart_id=previous.cart_id,
+                        operations=operations, wamids=view.wamids, reason=reason)
+        )  # fmt: skip
         note = note or ct.UPDATED
-    out.append(
-        CartProposed(cart_id=cart_id, lines=priced.lines, total=priced.total, wamids=view.wamids)
+    proposed = CartProposed(
+        cart_id=cart_id, lines=priced.lines, total=priced.total, wamids=view.wamids
     )
-    out.append(reply(view, ids, ct.with_note(note, summary(priced.lines)), texts.CART_BUTTONS))
-    return out
+    body = ct.with_note(note, summary(priced.lines))
+    return [*closing, *revised, proposed, reply(view, ids, body, texts.CART_BUTTONS)]
 
 
 def _diff(old: Lines, new: Lines) -> tuple[CartOperation, ...]:
@@ -210,7 +208,8 @@ def decide(
     edits = model_edits(understanding, catalog) or read_edits(
         view.text, index_for(catalog), cart.items
     )
-    if edits is not None:
+    asking = understanding is not None and understanding.intent is Intent.PRODUCT_INQUIRY
+    if edits is not None and not (asking and not edits.targets_cart):  # "avete anche X?"
         return apply_edits(view, cart, edits, catalog, ids, next_step=next_step)
     return _answer(view, cart, understanding, catalog, ids)
 
@@ -269,9 +268,10 @@ def apply_edits(
     next_step: NextStep,
 ) -> list[object]:
     """Apply what the customer asked to change, or say why the cart stays as it is."""
-    bad = {"too_many": ct.TOO_MANY, "zero": ct.ZERO, "negative": ct.NEGATIVE}
     if edits.bad_quantity is not None:
-        body = ct.with_note(bad[edits.bad_quantity], ct.UNCHANGED + "\n" + summary(cart.lines))
+        body = ct.with_note(
+            ct.BAD_QUANTITY[edits.bad_quantity], ct.UNCHANGED + "\n" + summary(cart.lines)
+        )
         return [reply(view, ids, body, texts.CART_BUTTONS)]
     notes = []
     if edits.missing:
@@ -335,8 +335,14 @@ def _merge_answer(
     return None
 
 
-def without_cart(view: TurnView, catalog: Catalog, ids: Iterator[str]) -> list[object] | None:
-    """A removal, change or clearing with no cart open: say so (None: not such a message)."""
+def without_cart(
+    view: TurnView, catalog: Catalog, ids: Iterator[str], *, choice_id: str | None = None
+) -> list[object] | None:
+    """No cart open: a cancel drops an open choice list; a removal, change or clearing is
+    told there is nothing to change. None: not such a message."""
+    if choice_id is not None and read_answer(view.text) is Answer.CANCEL:
+        dropped = ChoiceMade(choice_id=choice_id, product_id=None, wamid=view.reply_to)
+        return [dropped, reply(view, ids, texts.CANCELLED)]
     edits = read_edits(view.text, index_for(catalog), ())
     if edits is None:
         return None
@@ -348,8 +354,17 @@ def without_cart(view: TurnView, catalog: Catalog, ids: Iterator[str]) -> list[o
 
 
 def order_problem(view: TurnView, ids: Iterator[str]) -> list[object] | None:
-    """A new order asking for zero or a negative number of something: say so."""
+    """A new order asking for zero, a negative number or thousands of something: say so."""
     bad = bad_quantity(view.text)
     if bad is None:
         return None
-    return [reply(view, ids, {"zero": ct.ZERO, "negative": ct.NEGATIVE}[bad])]
+    return [reply(view, ids, ct.BAD_QUANTITY[bad])]
+
+
+def with_alternatives(answer: str, listed: Sequence[Product], catalog: Catalog) -> str:
+    """A product answer whose best match is sold out, followed by in-stock alternatives."""
+    if not listed or listed[0].in_stock:
+        return answer
+    shown = {p.id for p in listed}
+    others = [p for p in cart_ops.alternatives(listed[0], catalog) if p.id not in shown]
+    return ct.with_note(answer, ct.sold_out(listed[0], others)) if others else answer

@@ -554,6 +554,8 @@ def _intent_answer(
     if understanding is None:
         plain = texts.FALLBACK if turn.text else texts.NON_TEXT
         return [_reply(s, turn, ids, context.media_reply or plain)]
+    if understanding.clarify:  # two readings too close: one short question (issue 19)
+        return [_reply(s, turn, ids, replies.CLARIFY)]
     intent = understanding.intent
     if intent is Intent.ORDER_REQUEST:
         return _order(s, turn, understanding, ids, context.catalog)
@@ -563,7 +565,8 @@ def _intent_answer(
         return [escalated, alert, _reply(s, turn, ids, texts.ESCALATED)]
     if intent is Intent.PRODUCT_INQUIRY:
         found = (context.catalog.product(h.product_id) for h in understanding.products)
-        draft = replies.product_list([p for p in found if p is not None])
+        listed = [p for p in found if p is not None]
+        draft = cart_turn.with_alternatives(replies.product_list(listed), listed, context.catalog)
         return [_reply(s, turn, ids, context.reply_text or draft)]
     return [_reply(s, turn, ids, context.reply_text or replies.chat_reply(turn.text))]
 
@@ -609,7 +612,8 @@ def _cart_hook(
     """The cart rules (:mod:`core.cart_turn`): None when the turn is not about the cart."""
     view, cart = _view(s, turn), _open_cart(s)
     if cart is None:
-        return cart_turn.without_cart(view, catalog, ids)
+        choice = s.pending_choice.choice_id if s.pending_choice else None
+        return cart_turn.without_cart(view, catalog, ids, choice_id=choice)
 
     def next_step(
         known: tuple[UnderstoodLine, ...], ambiguous: tuple[UnresolvedLine, ...]

@@ -25,6 +25,7 @@ from events.market import (
     MarketOrderDeferred,
     OrderNumberAssigned,
     PriceMismatch,
+    ProductAliasAdded,
     StockChanged,
 )
 from events.whatsapp import Order
@@ -91,6 +92,8 @@ def apply_catalog_event(catalog: Catalog, event: object) -> Catalog:
         return Catalog.of(catalog.dealers, products)
     if isinstance(event, StockChanged) and catalog.product(event.product_id) is not None:
         return catalog.with_stock(event.product_id, event.stock)
+    if isinstance(event, ProductAliasAdded) and catalog.product(event.product_id) is not None:
+        return catalog.with_alias(event.product_id, event.alias)
     return catalog
 
 
@@ -112,6 +115,7 @@ def product_of(event: CatalogProductUpserted) -> Product:
         stock=event.stock,
         tags=event.tags,
         retailer_id=event.retailer_id,
+        aliases=event.aliases,
     )
 
 
@@ -126,6 +130,7 @@ def upsert_of(product: Product) -> CatalogProductUpserted:
         stock=product.stock,
         tags=product.tags,
         retailer_id=product.retailer_id,
+        aliases=product.aliases,
     )
 
 

@@ -35,8 +35,22 @@ def _ordinal(tokens: Sequence[str], count: int) -> int | None:
             return ORDINALS[t]
         if t in LAST and count:
             return count - 1
-    if len(tokens) == 1 and tokens[0].isdigit() and 1 <= int(tokens[0]) <= count:
-        return int(tokens[0]) - 1
+    digits = [t for t in tokens if t.isdigit()]
+    if len(tokens) <= 3 and len(digits) == 1 and 1 <= int(digits[0]) <= count:
+        return int(digits[0]) - 1  # "2", "la 2", "numero 2"
+    return None
+
+
+def _by_price(tokens: Sequence[str], options: Sequence[Product]) -> int | None:
+    """``la più economica`` / ``quella meno cara``, ``la più cara``: by price."""
+    text = " ".join(tokens)
+    prices = [p.price for p in options]
+    if not prices:
+        return None
+    if any(w in text for w in ("economic", "meno car", "meno costos", "piu bass")):
+        return prices.index(min(prices))
+    if any(w in text for w in ("piu car", "piu costos", "costosa", "costoso")):
+        return prices.index(max(prices))
     return None
 
 
@@ -66,6 +80,7 @@ def read_typed(text: str, item: UnresolvedLine, catalog: Catalog) -> str | None:
         return choices.NONE
     options = choices.options(item, catalog)
     row = _ordinal(tokens, len(options))
+    row = _by_price(tokens, options) if row is None else row
     if row is None:
         said = {stem(w) for w in tokenize(item.text)}  # the words the list was about
         words = tuple(w for w in content_words(tuple(tokens)) if stem(w) not in said)

@@ -12,6 +12,8 @@ from enum import StrEnum
 
 from events.cart import CartOperation
 
+UNSURE_BELOW = 0.55  # confidence under which two intents are too close to act on
+
 
 class Intent(StrEnum):
     """The four kinds of customer message the service tells apart."""
@@ -83,3 +85,13 @@ class Understanding:
     cart_reply: str | None = None  # confirm | cancel | modify: an answer to "Confermi?"
     topic: Topic | None = None  # a business-fact or order-status question (OpenAI path)
     delivery: DeliveryHints | None = None  # checkout details read by the assistant
+
+    @property
+    def clarify(self) -> bool:
+        """True when the reading is unsure: ask one short question instead of guessing.
+
+        Derived from the recorded ``confidence`` only, so a replayed turn asks again.
+        A weak product match is not a reason here: it is an :class:`UnresolvedItem`,
+        which the conversation asks about item by item.
+        """
+        return self.confidence < UNSURE_BELOW

@@ -146,10 +146,10 @@ def tokens(text: str) -> frozenset[str]:
 
 
 def lexical_score(query: frozenset[str], product: Product) -> float:
-    """Share of the query's stems found in the product's name, tags or description."""
+    """Share of the query's stems found in the product's name, aliases, tags or description."""
     if not query:
         return 0.0
-    named = tokens(f"{product.name} {' '.join(product.tags)}")
+    named = tokens(" ".join((product.name, *product.aliases, *product.tags)))
     described = tokens(product.description)
     score = sum(1.0 if t in named else 0.5 if t in described else 0.0 for t in query)
     return score / len(query)

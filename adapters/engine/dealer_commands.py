@@ -3,9 +3,9 @@
 Commands are parsed by the pure :mod:`core.dealer_commands`; this module looks orders up
 (``order-numbers`` stream and ``whatsapp_order_relays``), checks that the order or the
 product belongs to the writing dealer (others' orders read as "not found"), moves relays
-through :class:`~adapters.engine.orders.OrderRelayReactor` and records stock changes in
-the ``catalog`` stream. The reply, the ``DealerCommandHandled`` marker and any relay
-change are appended as one unit, so a dealer message is handled exactly once.
+through :class:`~adapters.engine.orders.OrderRelayReactor` and records stock changes and
+product aliases in the ``catalog`` stream. The reply, the ``DealerCommandHandled`` marker
+and any relay change are appended as one unit, so a dealer message is handled exactly once.
 """
 
 from __future__ import annotations
@@ -30,7 +30,12 @@ from core.optout import opt_out_keyword
 from core.order_relay import RelayStage, decide_dealer_answer, decide_ready
 from events.base import RecordedEvent
 from events.conversation import ReplyKind, ReplyQueued
-from events.market import DealerCommandHandled, OrderNumberAssigned, StockChanged
+from events.market import (
+    DealerCommandHandled,
+    OrderNumberAssigned,
+    ProductAliasAdded,
+    StockChanged,
+)
 from events.orders import OrderAccepted
 from events.whatsapp import MessageReceived
 
@@ -123,6 +128,8 @@ class DealerDesk:
             return await self._ready(cmd, dealer_id, at)
         if cmd.verb in ("disponibile", "esaurito"):
             return self._stock(cmd, dealer_id, phone, fid)
+        if cmd.verb == "alias":
+            return self._alias(cmd, dealer_id, phone, fid)
         return Outcome(text=dc.UNKNOWN_TEXT, ok=False)
 
     async def _status(self, cmd: dc.DealerCommand, dealer_id: str) -> Outcome:
@@ -217,6 +224,23 @@ class DealerDesk:
         return Outcome(
             text=dc.stock_text(product, stock),
             requests=[AppendRequest(CATALOG_STREAM, Expect.ANY, [new(key, changed)])],
+            refresh=True,
+        )
+
+    def _alias(self, cmd: dc.DealerCommand, dealer_id: str, phone: str, fid: str) -> Outcome:
+        own = [p for p in self.live.catalog.products if p.dealer_id == dealer_id]
+        found = dc.match_product(cmd.product or "", own)
+        if not found:
+            return Outcome(text=dc.product_unknown_text(cmd.product or ""), ok=False)
+        if len(found) > 1:
+            return Outcome(text=dc.product_ambiguous_text(found), ok=False)
+        product, alias = found[0], cmd.alias or ""
+        if alias.casefold() in (a.casefold() for a in product.aliases):
+            return Outcome(text=dc.alias_text(product, alias, known=True))
+        added = ProductAliasAdded(product_id=product.id, dealer_id=dealer_id, alias=alias, by=phone)
+        return Outcome(
+            text=dc.alias_text(product, alias, known=False),
+            requests=[AppendRequest(CATALOG_STREAM, Expect.ANY, [new((fid, "alias"), added)])],
             refresh=True,
         )
 

@@ -16,40 +16,23 @@ a new order would be. Pure; returns operations, never applies them.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from rapidfuzz import fuzz, process
+
+from core.nlu import edit_words as w
+from core.nlu.answers import plain_tokens
 from core.nlu.cart import Item, extract_cart, split_items
 from core.nlu.matching import CatalogIndex, score
-from core.nlu.normalize import SEP, tokenize
+from core.nlu.normalize import SEP
 from core.nlu.numbers import Piece, read_pieces
 from core.understanding import UnresolvedItem
 from events.cart import CartOp, CartOperation
 from events.conversation import UnderstoodLine
 
-
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-_ADD = _words(
-    "anche pure inoltre aggiungi aggiungimi aggiungici aggiungete aggiungetemi aggiungere "
-    "aggiungo aggiunga metti mettimi mettici mettete mettetemi mettere metta"
-)
-_REMOVE_PREFIX = ("togli", "tolg", "elimin", "rimuov", "cancell", "lev")
-_REMOVE_EXACT = _words("leva levami levate levare levala levalo levali levale")
-_CLEAR_PREFIX = ("svuot", "ricominc", "azzer")
-_CLEAR_EXACT = _words("rifacciamo ripartiamo resetta")
-_SET_VERBS = _words("facciamo fanne fammene mettine mettimene mettetene")
-_ANOTHER = _words("altro altra altri altre")
-_OPENERS = _words(", e ed ma pero anzi allora poi no ah invece")
-_FILLER = _words(
-    "anzi ah eh ehm scusa scusami allora quindi carrello ordine invece poi solo soltanto "
-    "niente nulla tutto tutti tutte altro altra altri altre ok okay si grazie porta portala "
-    "portalo portali portale portamene portami portatemi fai fate mettila mettilo mettili "
-    "mettile"
-)
-_PREPOSITIONS = _words("di d del della dello dei degli delle dell al alla allo ai agli alle all")
 _NEGATIVE = re.compile(r"(?:^|[\s,(])-\s?\d")
+_THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:\.\d{3})+(?![\d.,]*\d)")  # "10.000" pieces
 _DEAR = 10_000  # rank every product when looking inside the cart
 MAX_QUANTITY = 99
 MIN_IN_CART = 0.3  # relevance a cart line needs to be the one the words name
@@ -88,28 +71,50 @@ def _cue(tokens: tuple[str, ...], i: int) -> tuple[str | None, int]:
     """The edit cue starting at ``i`` (op, tokens taken), or (None, 0)."""
     t, nxt = tokens[i], tokens[i + 1] if i + 1 < len(tokens) else ""
     prev = tokens[i - 1] if i else SEP
-    if t.startswith(_CLEAR_PREFIX) or t in _CLEAR_EXACT or (t == "da" and nxt == "capo"):
+    if t.startswith(w.CLEAR_PREFIX) or t in w.CLEAR_EXACT or (t == "da" and nxt == "capo"):
         return "clear", 2 if t == "da" else 1
-    removing = t.startswith(_REMOVE_PREFIX) or t in _REMOVE_EXACT
+    removing = t.startswith(w.REMOVE_PREFIX) or t in w.REMOVE_EXACT
     if removing and nxt in {"tutto", "tutti", "tutte"}:
         return "clear", 2
-    if removing or (t in {"senza", "niente"} and prev in _OPENERS):
+    if removing or (t in {"senza", "niente"} and prev in w.OPENERS):
         return CartOp.REMOVE.value, 1
-    if t == "non":
-        rest = tokens[i + 1 : i + 5]
-        for phrase in (("voglio", "piu"), ("vogliamo", "piu"), ("mi", "serve", "piu"),
-                       ("mi", "servono", "piu"), ("ci", "serve", "piu")):  # fmt: skip
-            if rest[: len(phrase)] == phrase:
-                return CartOp.REMOVE.value, 1 + len(phrase)
-    if t in _SET_VERBS:
+    if t == "via" and prev in w.OPENERS and nxt in w.ARTICLES:  # "via il latte", not "via Dante"
+        return CartOp.REMOVE.value, 1
+    if t == "non" and (m := w.NO_LONGER.match(" ".join(tokens[i + 1 : i + 5]))):
+        return CartOp.REMOVE.value, 1 + len(m.group(0).split())
+    return _other_cue(tokens, i, prev)
+
+
+def _other_cue(tokens: tuple[str, ...], i: int, prev: str) -> tuple[str | None, int]:
+    """Set, replace and add cues (after clear and remove, which they must not shadow)."""
+    t = tokens[i]
+    if t in {"e", "poi", "ancora"} and all(x in w.FILLER or x in w.OPENERS for x in tokens[:i]):
+        return CartOp.ADD.value, 1  # "e poi un olio", "ah e anche ...": more of the same
+    if t in w.SET_VERBS:
         return CartOp.SET.value, 1
-    if t in _ANOTHER and prev in {"un", "una", "uno"}:
+    if t in w.ANOTHER and prev in {"un", "una", "uno"}:
         return CartOp.ADD.value, 1
     if t.startswith("sostitu") or t in {"cambia", "cambiami", "scambia"}:
         return CartOp.REPLACE.value, 1
-    if t in _ADD or t.startswith("aggiung"):
+    if t in w.ADD or t.startswith(w.ADD_PREFIX):
         return CartOp.ADD.value, 1
     return None, 0
+
+
+def _corrected(tokens: tuple[str, ...], known: Callable[[str], bool]) -> tuple[str, ...]:
+    """Tokens with misspelt edit verbs put right (``agiungi``, ``elimna``, ``svota``).
+
+    Only words of five letters or more that the catalogue does not know are corrected,
+    and only to a verb they resemble closely.
+    """
+    out = []
+    for token in tokens:
+        word = token
+        if len(word) >= 5 and word.isalpha() and word not in w.CUE_WORDS and not known(word):
+            found = process.extractOne(word, w.CUE_WORDS, scorer=fuzz.ratio, score_cutoff=84.0)
+            word = found[0] if found else word
+        out.append(word)
+    return tuple(out)
 
 
 def _number(token: str) -> int | None:
@@ -123,13 +128,15 @@ def _markers(c: Clause, tokens: tuple[str, ...], i: int) -> int:
     if t == "in" and nxt in {"piu", "meno"}:
         c.op, c.counted = (CartOp.ADD if nxt == "piu" else CartOp.REMOVE).value, True
         return 2
-    if t == "a" and _number(nxt) is not None:
+    if t in {"a", "diventare", "diventino", "diventa"} and _number(nxt) is not None:
         c.set_to, c.op = _number(nxt), CartOp.SET.value
+        if c.replace_from:  # "cambia la quantità del latte a 3": a set, not a replace
+            c.words, c.replace_from, c.from_open = [*c.replace_from, *c.words], None, False
         return 2
     if not ((t == "al" and nxt == "posto") or t == "invece"):
         return 0
     j = i + (2 if t == "al" else 1)
-    j += j < len(tokens) and tokens[j] in _PREPOSITIONS
+    j += j < len(tokens) and tokens[j] in w.PREPOSITIONS
     if t == "invece" and j < len(tokens) and _number(tokens[j]) is not None:
         c.op = CartOp.SET.value  # "3 mozzarelle invece di 2": the old quantity
         return j + 1 - i
@@ -190,7 +197,7 @@ def _fronted(clauses: list[Clause]) -> list[Clause]:
 
 
 def _clean(words: list[str]) -> tuple[str, ...]:
-    return tuple(w for w in words if w not in _FILLER)
+    return tuple(x for x in words if x not in w.FILLER)
 
 
 @dataclass(slots=True)
@@ -206,10 +213,10 @@ def read_edits(
     text: str, index: CatalogIndex, cart: tuple[UnderstoodLine, ...]
 ) -> EditReading | None:
     """The change ``text`` asks of ``cart``, or None when it has no edit words at all."""
-    clauses = _clauses(tokenize(text))
+    clauses = _clauses(_corrected(plain_tokens(text), index.knows))
     if all(c.op is None for c in clauses):
         return None
-    r = _Reading(bad="negative" if _NEGATIVE.search(text) else None)
+    r = _Reading(bad=_sign_or_size(text))
     ids = tuple(x.product_id for x in cart)
     for c in clauses:
         _read_clause(c, index, ids, r)
@@ -307,10 +314,10 @@ def _replace(
     c: Clause, pieces: tuple[Piece, ...], index: CatalogIndex, cart: tuple[str, ...], r: _Reading
 ) -> None:
     old_items = split_items(read_pieces(_clean(c.replace_from or [])))
-    old = _in_cart(index, [w for item in old_items for w in item.words], cart)
+    old = _in_cart(index, [x for item in old_items for x in item.words], cart)
     new = extract_cart(pieces, index)
     if old is None:
-        r.missing.append(" ".join(w for item in old_items for w in item.words))
+        r.missing.append(" ".join(x for item in old_items for x in item.words))
         return
     if not new.lines:
         _add(pieces, index, cart, r)  # what could not be matched is reported there
@@ -357,9 +364,17 @@ def _catalogue(index: CatalogIndex, words: list[str]) -> str | None:
     return reading.lines[0].product_id if len(reading.lines) == 1 else None
 
 
-def bad_quantity(text: str) -> str | None:
-    """``zero`` or ``negative`` when an order asks for such a quantity, else None."""
+def _sign_or_size(text: str) -> str | None:
+    """``negative`` for ``-2``, ``too_many`` for ``10.000`` (Italian thousands), else None."""
     if _NEGATIVE.search(text):
         return "negative"
-    items = split_items(read_pieces(_clean(list(tokenize(text)))))
+    return "too_many" if _THOUSANDS.search(text) else None
+
+
+def bad_quantity(text: str) -> str | None:
+    """``zero``, ``negative`` or ``too_many`` when an order asks for that, else None."""
+    bad = _sign_or_size(text)
+    if bad is not None:
+        return bad
+    items = split_items(read_pieces(_clean(list(plain_tokens(text)))))
     return "zero" if any(item.quantity == 0 for item in items) else None

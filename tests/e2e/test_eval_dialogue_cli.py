@@ -11,14 +11,19 @@ from typing import Any
 
 import pytest
 
+from adapters.fakes.openai_server import FakeOpenAI
+
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 DEV = ROOT / "tests" / "fixtures" / "dialogues" / "dialogues_dev.json"
 
 
-async def eval_dialogue(data: Path, *extra: str) -> tuple[int, dict[str, Any], str]:
+async def eval_dialogue(
+    data: Path, *extra: str, **more_env: str
+) -> tuple[int, dict[str, Any], str]:
     """Run the command on ``data``; its exit status, JSON report and stderr."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "DLOOP_"))}
+    env.update(more_env)
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "scripts.cli", "eval-dialogue", "--data", str(data), *extra,
         cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
@@ -26,16 +31,6 @@ async def eval_dialogue(data: Path, *extra: str) -> tuple[int, dict[str, Any], s
     out, err = await asyncio.wait_for(proc.communicate(), 300)
     report = json.loads(out) if proc.returncode == 0 else {}
     return proc.returncode or 0, report, err.decode()
-
-
-def dev_subset(tmp_path: Path, names: set[str]) -> Path:
-    """A file with the named dialogues of the development set."""
-    raw = json.loads(DEV.read_text(encoding="utf-8"))
-    chosen = [d for d in raw["dialogues"] if d["name"] in names]
-    assert len(chosen) == len(names)
-    path = tmp_path / "subset.json"
-    path.write_text(json.dumps({"dialogues": chosen}, ensure_ascii=False), encoding="utf-8")
-    return path
 
 
 async def test_a_passing_and_a_failing_dialogue_are_told_apart(tmp_path: Path) -> None:
@@ -75,3 +70,46 @@ async def test_a_bad_clock_exits_2(tmp_path: Path) -> None:
     status, _report, err = await eval_dialogue(DEV, "--now", "mercoledì")
     assert status == 2
     assert "eval-dialogue:" in err
+
+
+async def test_every_cart_dialogue_passes(tmp_path: Path) -> None:
+    """Behaviours A, B, C and G of the dev set and of the extra set pass whole (offline)."""
+    raw = json.loads(DEV.read_text(encoding="utf-8"))
+    extra = json.loads((DEV.parent / "cart_extra.json").read_text(encoding="utf-8"))
+    chosen = [d for d in raw["dialogues"] + extra["dialogues"] if d["behaviour"] in "ABCG"]
+    path = tmp_path / "cart.json"
+    path.write_text(json.dumps({"dialogues": chosen}, ensure_ascii=False), encoding="utf-8")
+    status, report, err = await eval_dialogue(path)
+    assert status == 0, err
+    assert report["failures"] == []
+    assert report["dialogues_passed"] == report["dialogues"] == len(chosen)
+
+
+async def test_the_openai_engine_reads_every_customer_turn_through_the_server(
+    tmp_path: Path,
+) -> None:
+    """``--engine openai``: the real SDK asks the configured server; the fake says chat."""
+    turn = {"text": "vorrei 2 mozzarelle", "expect": {"total": "9,80"}}
+    data = {
+        "dialogues": [{"name": "llm", "behaviour": "A", "phone": "+393409990003", "turns": [turn]}]
+    }
+    path = tmp_path / "llm.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    fake = FakeOpenAI()
+    base_url = await fake.start()
+    try:
+        status, report, err = await eval_dialogue(
+            path, "--engine", "openai", OPENAI_API_KEY="sk-test", OPENAI_BASE_URL=base_url
+        )
+    finally:
+        await fake.close()
+    assert status == 0, err
+    assert fake.requests_to("chat")
+    assert (report["dialogues"], report["dialogues_passed"]) == (1, 0)  # no cart from "chat"
+
+
+async def test_the_openai_engine_without_a_key_exits_2(tmp_path: Path) -> None:
+    """No OPENAI_API_KEY: a one-line reason, exit status 2."""
+    status, _report, err = await eval_dialogue(DEV, "--engine", "openai")
+    assert status == 2
+    assert "OPENAI_API_KEY" in err

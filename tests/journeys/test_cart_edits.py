@@ -37,6 +37,7 @@ pytestmark = pytest.mark.e2e
 CUSTOMER = "+393405551234"
 GROCER = "+393471234567"  # Alimentari Da Mario (d-alimentari)
 PHARMACY = "+393209876543"  # Farmacia Centrale (d-farmacia)
+PET = "+39328185464"  # Toelettatura Pet (d-pet)
 Client = TestClient[web.Request, web.Application]
 
 
@@ -168,3 +169,24 @@ async def test_bad_quantities_and_edits_without_a_cart_leave_everything_as_it_wa
     assert "€ 12,00" in zero
     assert len(await shop.events(CartProposed)) == 1
     assert not await shop.events(CartRevised)
+
+
+async def test_a_whatsapp_catalog_cart_leaves_sold_out_products_out(shop: Shop) -> None:
+    """A catalog ``order`` with a product the dealer marked «esaurito»: told, left out."""
+    await shop.turn(PET, "esaurito lettiera", contains="esaurito")
+    before = len(shop.sent(CUSTOMER))
+    items = [
+        {"product_retailer_id": "p-lettiera", "quantity": 1, "item_price": 9.90, "currency": "EUR"},
+        {
+            "product_retailer_id": "p-guinzaglio",
+            "quantity": 1,
+            "item_price": 11.0,
+            "currency": "EUR",
+        },
+    ]
+    await shop.order(CUSTOMER, items)
+    cart = body(await shop.next_to(CUSTOMER, before, contains="Ecco il tuo carrello"))
+    assert "«Lettiera agglomerante 10 L» al momento non è disponibile" in cart
+    assert "Totale: € 11,00" in cart
+    [proposed] = await shop.events(CartProposed)
+    assert [x.product_id for x in proposed.lines] == ["p-guinzaglio"]

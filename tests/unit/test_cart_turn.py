@@ -223,3 +223,32 @@ def test_a_set_on_a_one_line_cart_needs_no_product_name() -> None:
     assert lines_of(chat.state.pending_cart.lines) == (
         UnderstoodLine(product_id="p-uova", quantity=5),
     )
+
+
+def test_a_question_with_anche_is_answered_not_added() -> None:
+    """``avete anche il parmigiano?`` asks about a product; the cart stays as it was."""
+    chat = Chat()
+    chat.say("vorrei 2 uova")
+    out = chat.say("avete anche il parmigiano?")
+    assert chat.cart() == {"p-uova": 2}
+    assert "Parmigiano" in replies(out)[0].text
+
+
+def test_cancel_while_a_choice_list_is_open_drops_it_without_a_human() -> None:
+    """``lascia perdere`` after the list: the choice is closed (none chosen), no escalation."""
+    chat = Chat()
+    chat.say("vorrei delle crocchette")
+    asked = chat.state.pending_choice
+    assert asked is not None
+    out = chat.say("lascia perdere")
+    assert [type(e) for e in out] == [ChoiceMade, ReplyQueued]
+    after = chat.state
+    assert (after.pending_choice, after.pending_cart) == (None, None)
+
+
+def test_a_question_about_a_sold_out_product_offers_alternatives() -> None:
+    """``avete le rose rosse?`` when sold out: marked esaurito, alternatives in stock named."""
+    chat = Chat(catalog=BASE.with_stock("p-rose", 0))
+    [reply] = replies(chat.say("avete ancora le rose rosse?"))
+    assert "esaurito" in reply.text
+    assert "In alternativa posso proporti: Mazzo misto" in reply.text

@@ -53,6 +53,17 @@ def ops(text: str, *in_cart: str) -> list[tuple[str, str | None, int | None, str
         ("invece dell'orchidea mettimi il mazzo misto", ("p-orchidea",),
          [("replace", "p-orchidea", None, "p-mazzo-misto")]),
         ("butta via tutto, togli tutto", ("p-uova",), [("clear", None, None, None)]),
+        ("nn voglio più la passata", ("p-passata", "p-uova"),
+         [("remove", "p-passata", None, None)]),
+        ("via le uova", ("p-passata", "p-uova"), [("remove", "p-uova", None, None)]),
+        ("e poi un caffè", ("p-uova",), [("add", "p-caffe", 1, None)]),
+        ("ancora 2 uova", ("p-uova",), [("add", "p-uova", 2, None)]),
+        ("le uova falle diventare 6", ("p-uova", "p-pane"), [("set", "p-uova", 6, None)]),
+        ("agiungi un pane", ("p-uova",), [("add", "p-pane", 1, None)]),
+        ("elimna le uova", ("p-uova", "p-pane"), [("remove", "p-uova", None, None)]),
+        ("le uova non le voglio più", ("p-uova", "p-pane"), [("remove", "p-uova", None, None)]),
+        ("inserisci 2 caffè", ("p-uova",), [("add", "p-caffe", 2, None)]),
+        ("cambia la quantità delle uova a 4", ("p-uova", "p-pane"), [("set", "p-uova", 4, None)]),
         ("azzera e mettimi 3 passate", ("p-uova",),
          [("clear", None, None, None), ("add", "p-passata", 3, None)]),
     ],
@@ -67,8 +78,10 @@ def test_edits_are_read_as_operations(
 
 
 @pytest.mark.parametrize(
-    "text", ["vorrei 2 mozzarelle", "a che ora aprite?", "crocchette senza glutine", "ok"]
-)
+    "text",
+    ["vorrei 2 mozzarelle", "a che ora aprite?", "crocchette senza glutine", "ok",
+     "via Dante 7, Milano", "e quanto costa la consegna?"],
+)  # fmt: skip
 def test_messages_without_edit_words_are_not_edits(text: str) -> None:
     """A new order, a question or ``senza`` inside an item are not cart edits."""
     assert read_edits(text, index_for(CATALOG), cart("p-latte")) is None
@@ -108,7 +121,9 @@ def test_bad_quantities_in_a_new_order() -> None:
     """A first order asking for zero or a negative number is flagged; a normal one is not."""
     assert bad_quantity("vorrei 0 mozzarelle") == "zero"
     assert bad_quantity("vorrei -2 mozzarelle") == "negative"
+    assert bad_quantity("vorrei 10.000 mascherine") == "too_many"
     assert bad_quantity("vorrei 2 mozzarelle e un latte") is None
+    assert bad_quantity("vorrei 2 confezioni di acqua da 1,5 l e 1 kg di pane") is None
 
 
 @pytest.mark.parametrize(
@@ -121,6 +136,10 @@ def test_bad_quantities_in_a_new_order() -> None:
         ("sì, anzi no, lascia perdere", Answer.CANCEL), ("vorrei modificare", Answer.MODIFY),
         ("mah", Answer.UNCLEAR), ("no", Answer.UNCLEAR), ("forse", Answer.UNCLEAR),
         ("ok ma quanto costa la consegna?", Answer.OTHER), ("a che ora chiudete", Answer.OTHER),
+        ("va bn", Answer.CONFIRM), ("\N{THUMBS UP SIGN}", Answer.CONFIRM),
+        ("nn mi serve più", Answer.CANCEL), ("no non lo voglio", Answer.CANCEL),
+        ("confemo", Answer.CONFIRM), ("perfeto grazie", Answer.CONFIRM),
+        ("anulla", Answer.CANCEL), ("è stato inviato?", Answer.OTHER),
     ],
 )  # fmt: skip
 def test_short_answers(text: str, answer: Answer) -> None:
@@ -144,7 +163,8 @@ PERFUMES = UnresolvedLine(
     ("text", "picked"),
     [("il secondo", "p-edp-rosa"), ("l'ultimo", "p-edt-agrumi"), ("per mia moglie", "p-edp-rosa"),
      ("quello agli agrumi", "p-edt-agrumi"), ("per un uomo", "p-profumo-uomo"),
-     ("3", "p-edt-agrumi"), ("nessuno", choices.NONE)],
+     ("3", "p-edt-agrumi"), ("nessuno", choices.NONE), ("la 2", "p-edp-rosa"),
+     ("quello più economico", "p-edt-agrumi"), ("il più caro", "p-profumo-uomo")],
 )  # fmt: skip
 def test_a_typed_answer_picks_a_row(text: str, picked: str) -> None:
     """Ordinals, describing words and product names pick the listed product."""
