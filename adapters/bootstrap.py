@@ -23,6 +23,7 @@ from adapters.assistant.resilient import FailureCollector, ResilientAssistant
 from adapters.engine.conversation import ConversationReactor, is_conversation_input
 from adapters.engine.dispatch import DispatchOptions, StreamDispatcher
 from adapters.engine.lease import leases_for
+from adapters.engine.media_setup import build_media_step
 from adapters.engine.order_runtime import business_facts, order_dispatchers, shop_facts
 from adapters.engine.outbox import OutboxSender, is_outbox_input
 from adapters.ingest import Ingestor
@@ -123,6 +124,7 @@ class Deps:
             shop=shop_facts(self.settings),
             failures=self.assistant_failures,
             clock=self.clock,
+            media=build_media_step(self.settings, None if messenger is self.sandbox else messenger),
         )
         # Mark-as-read (typing indicator) only towards Meta: the simulator shows replies.
         # Meta's default 80 messages/s per number, until a setting raises it (upgraded numbers).

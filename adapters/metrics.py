@@ -22,6 +22,7 @@ from adapters.store.schema import checkpoints
 from adapters.store.subscriptions import BackgroundLoop
 from events.base import RecordedEvent
 from events.conversation import AssistantFailed, MessageUnderstood, OutboundFailed, OutboundSent
+from events.media import MediaHandled, MediaRead
 from events.models import ModelAlerted, ModelFellThrough, ModelsChecked
 from events.outbox import OperatorAlerted
 
@@ -71,6 +72,19 @@ class ServiceMetrics:
             ["code"],
             registry=r,
         )
+        self.media = Counter(
+            "dloop_media_handled",
+            "Media, locations and reactions, by kind and outcome",
+            ["kind", "outcome"],
+            registry=r,
+        )
+        self.media_latency = Histogram(
+            "dloop_media_model_seconds",
+            "Transcription and vision latency (the model call only)",
+            ["operation"],
+            buckets=ASSISTANT_BUCKETS,
+            registry=r,
+        )
         self.lag = Gauge(
             "dloop_subscription_lag_events",
             "Events not yet processed, by subscriber",
@@ -109,6 +123,10 @@ class ServiceMetrics:
                 self.assistant_failures.labels(operation=p.operation).inc()
             elif isinstance(p, OperatorAlerted):
                 self.operator_alerts.labels(code=str(p.code or "")).inc()
+            elif isinstance(p, MediaHandled):
+                self.media.labels(kind=p.kind, outcome=p.outcome).inc()
+            elif isinstance(p, MediaRead):
+                self.media_latency.labels(operation=p.operation).observe(p.latency_ms / 1000)
             elif isinstance(p, ModelAlerted):
                 self.operator_alerts.labels(code="model").inc()
             elif isinstance(p, ModelsChecked):

@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from adapters.dotenv import DotenvError, environment
+from core.area import AreaError, parse_area
 from core.models import DEFAULT_CHAT_MODELS, DEFAULT_TRANSCRIPTION_MODELS, ChainError, parse_chain
 
 
@@ -72,6 +74,10 @@ class Settings:
     body_read_timeout: float = 10.0  # seconds to receive a webhook body (slow clients: 408)
     ready_max_lag: int = 10_000  # /readyz fails when a subscriber is further behind
     shutdown_grace: float = 20.0  # seconds SIGTERM waits for requests, then for reactors
+    # Media (issue 18); the media model chains are LLM_TRANSCRIPTION_MODEL / LLM_VISION_MODEL.
+    media_max_audio_bytes: int = 16 * 1024 * 1024
+    media_max_image_bytes: int = 5 * 1024 * 1024
+    delivery_area: str | None = None  # "lat,lon,radius" (e.g. 45.4642,9.1900,5km)
 
     @property
     def is_production(self) -> bool:
@@ -143,7 +149,28 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         body_read_timeout=_float(env, "BODY_READ_TIMEOUT", 10.0, low=0.1, high=300.0),
         ready_max_lag=_int(env, "READY_MAX_LAG", 10_000, low=1, high=10**9),
         shutdown_grace=_float(env, "SHUTDOWN_GRACE_SECONDS", 20.0, low=0.5, high=600.0),
+        **_media(env),
     )
+
+
+def _media(env: Mapping[str, str]) -> dict[str, Any]:
+    """The media settings (issue 18), kept apart so other settings merge cleanly."""
+    area = _opt(env, "DLOOP_DELIVERY_AREA")
+    if area is not None:
+        try:
+            parse_area(area)
+        except AreaError as exc:
+            raise SettingsError(f"DLOOP_DELIVERY_AREA: {exc}") from None
+    cap = 100 * 1024 * 1024  # Meta's largest media
+    return {
+        "media_max_audio_bytes": _int(
+            env, "MEDIA_MAX_AUDIO_BYTES", 16 * 1024 * 1024, low=1024, high=cap
+        ),
+        "media_max_image_bytes": _int(
+            env, "MEDIA_MAX_IMAGE_BYTES", 5 * 1024 * 1024, low=1024, high=cap
+        ),
+        "delivery_area": area,
+    }
 
 
 def _get(env: Mapping[str, str], name: str, default: str) -> str:

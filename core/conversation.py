@@ -354,6 +354,7 @@ class TurnContext:
     reply_text: str | None = None  # an assistant-written reply already recorded, if any
     shop: ShopFacts | None = None  # business facts; None: no checkout, no facts answers
     orders: tuple[OrderView, ...] = ()  # the latest order's relays, for status questions
+    media_reply: str | None = None  # the answer to media with no text (see core.media)
 
 
 def understanding_event(wamids: tuple[str, ...], understood: Understood) -> MessageUnderstood:
@@ -551,7 +552,8 @@ def _intent_answer(
     context: TurnContext,
 ) -> list[object]:
     if understanding is None:
-        return [_reply(s, turn, ids, texts.FALLBACK if turn.text else texts.NON_TEXT)]
+        plain = texts.FALLBACK if turn.text else texts.NON_TEXT
+        return [_reply(s, turn, ids, context.media_reply or plain)]
     if understanding.clarify:  # two readings too close: one short question (issue 19)
         return [_reply(s, turn, ids, replies.CLARIFY)]
     intent = understanding.intent

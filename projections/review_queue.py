@@ -19,6 +19,7 @@ from uuid import NAMESPACE_URL, uuid5
 from events.base import RecordedEvent
 from events.conversation import AssistantFailed, ConversationEscalated, OutboundFailed
 from events.engine import ParkedEventReprocessed, ReactorEventParked, ReviewItemRetried
+from events.media import MediaHandled
 from events.models import ModelAlerted
 from events.outbox import OperatorAlerted
 from projections.base import Current, RowKey, Upsert
@@ -26,6 +27,7 @@ from projections.messages import conversation_id
 
 TABLE = "review_queue"
 ITEMS = (
+    MediaHandled,  # only those marked for review (see ``_is_item``)
     ReactorEventParked,
     AssistantFailed,
     OutboundFailed,
@@ -59,7 +61,10 @@ class ReviewQueueProjection:
 
     def needs(self, event: RecordedEvent) -> Sequence[RowKey]:
         """The item row of a problem event or of a parked event's re-drive."""
-        if isinstance(event.payload, (*ITEMS, ParkedEventReprocessed, ReviewItemRetried)):
+        p = event.payload
+        if isinstance(p, MediaHandled) and not p.review:
+            return []
+        if isinstance(p, (*ITEMS, ParkedEventReprocessed, ReviewItemRetried)):
             return [RowKey.of(TABLE, id=review_id(event))]
         return []
 
@@ -102,6 +107,7 @@ _KINDS: dict[type[Any], str] = {
     OutboundFailed: "outbound_failed",
     ConversationEscalated: "escalated",
     OperatorAlerted: "operator_alert",
+    MediaHandled: "media",
     ModelAlerted: "operator_alert",
 }
 
@@ -118,6 +124,8 @@ def summary(p: object) -> str:
         return f"{what}{code}: {p.title or 'no details'}"[:500]
     if isinstance(p, ConversationEscalated):
         return f"escalated: {p.reason}"
+    if isinstance(p, MediaHandled):
+        return f"{p.kind} {p.outcome} (media {p.media_id or '-'}): {p.detail or ''}"[:500]
     if isinstance(p, OperatorAlerted):
         return f"operator alert: WhatsApp error {p.code}: {p.title}"[:500]
     if isinstance(p, ModelAlerted):

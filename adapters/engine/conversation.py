@@ -27,6 +27,7 @@ from typing import Any
 import structlog
 
 from adapters.assistant.resilient import AssistantFailure, FailureCollector
+from adapters.engine.media import MediaStep
 from adapters.engine.order_lookup import latest_orders
 from adapters.store.event_store import EventStore
 from adapters.store.types import StreamVersionConflictError
@@ -44,6 +45,7 @@ from core.conversation import (
     understanding_event,
     understanding_of,
 )
+from core.media import lead_with
 from core.order_status import is_status_question
 from core.ports import Assistant, AssistantError, ReplyRequest, Turn
 from core.understanding import Intent, Topic, Understanding
@@ -88,6 +90,7 @@ class ConversationReactor:
         shop: ShopFacts | None = None,
         failures: FailureCollector | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        media: MediaStep | None = None,
     ) -> None:
         self.store, self.assistant, self.catalog = store, assistant, catalog
         self.failures = failures or FailureCollector()
@@ -96,6 +99,7 @@ class ConversationReactor:
         self.facts = facts or {}
         self.shop = shop  # business facts: the checkout and offline facts answers
         self._clock = clock
+        self.media = media or MediaStep()
 
     async def handle(self, stream: str, _events: Sequence[RecordedEvent]) -> None:
         """Handle every unprocessed inbound fact of ``stream`` as one turn.
@@ -137,8 +141,9 @@ class ConversationReactor:
             for e in pending
             if isinstance(e.payload, MessageReceived) and e.payload.kind != "order"
         ]
-        if messages:
-            turn = CustomerTurn.of(messages)
+        seen = await self.media.prepare(history, state, messages, now, prelude)
+        if seen.messages:
+            turn = CustomerTurn(messages=seen.messages)
             context = TurnContext(catalog=self.catalog(), kind=kind, shop=self.shop)
             understanding = await self._understand(history, state, turn, now, prelude)
             named = understanding is not None and understanding.topic is Topic.ORDER_STATUS
@@ -146,9 +151,12 @@ class ConversationReactor:
                 orders = await latest_orders(self.store, context.catalog, history)
                 context = replace(context, orders=orders)
             context = await self._maybe_reply_text(history, turn, understanding, context, prelude)
-            decisions += decide_turn(
+            context = replace(context, media_reply=None if turn.text else seen.alone)
+            decided = decide_turn(
                 fold(state, decisions), turn, understanding, now, ids, context=context
             )
+            decisions += lead_with(decided, seen.lead)
+        decisions += seen.notes
         marker = TurnProcessed(
             fact_ids=tuple(str(e.event_id) for e in pending), decisions=len(decisions)
         )
@@ -162,7 +170,7 @@ class ConversationReactor:
         now: datetime,
         prelude: list[Any],
     ) -> Understanding | None:
-        if not needs_understanding(state, turn, now):
+        if not turn.text or not needs_understanding(state, turn, now):
             return None
         recorded = _recorded(history, MessageUnderstood, turn.wamids)
         if recorded is not None:

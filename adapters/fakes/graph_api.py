@@ -24,6 +24,7 @@ import signal
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import aiohttp
@@ -128,6 +129,7 @@ class FakeGraphApi:
         self._by_phone: dict[str, deque[Behaviour]] = {}
         self._outage: Behaviour | None = None
         self._media: dict[str, _Media] = {}
+        self._download_faults: dict[str, deque[int]] = {}
         self._counter = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self._runner: web.AppRunner | None = None
@@ -155,6 +157,17 @@ class FakeGraphApi:
     def add_media(self, media_id: str, content: bytes, mime_type: str = "image/jpeg") -> None:
         """Make ``media_id`` fetchable and downloadable."""
         self._media[media_id] = _Media(content=content, mime_type=mime_type)
+
+    def add_media_file(self, media_id: str, path: str | Path, mime_type: str) -> None:
+        """Serve the bytes of a fixture file as ``media_id``."""
+        self.add_media(media_id, Path(path).read_bytes(), mime_type)
+
+    def fail_downloads(self, media_id: str, *statuses: int) -> None:
+        """Answer the next downloads of ``media_id`` with these HTTP statuses (404: expired URL).
+
+        A status of 0 is a stall: the fake waits 2 s before the bytes (a client timeout).
+        """
+        self._download_faults.setdefault(media_id, deque()).extend(statuses)
 
     def _next_behaviour(self, recipient: str) -> Behaviour:
         own = self._by_phone.get(_key(recipient))
@@ -277,9 +290,16 @@ class FakeGraphApi:
         await self._record(request)
         if not self._authorised(request):
             return web.Response(status=401, text="Unauthorized")
-        media = self._media.get(request.query.get("mid", ""))
-        if media is None:
+        media_id = request.query.get("mid", "")
+        media = self._media.get(media_id)
+        faults = self._download_faults.get(media_id)
+        if media is None or (faults and faults[0] == 404 and faults.popleft()):
             return web.Response(status=404, text="Not Found")
+        if faults and faults[0] == 0:
+            faults.popleft()
+            await asyncio.sleep(2.0)
+        elif faults:
+            return _error(1, http_status=faults.popleft())
         return web.Response(body=media.content, content_type=media.mime_type)
 
     # -- status webhooks ----------------------------------------------------------------

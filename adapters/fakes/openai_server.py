@@ -2,8 +2,10 @@
 
 The ``openai`` SDK runs on httpx2, which ``respx`` cannot intercept, so the real
 adapter is tested over HTTP against this server through ``base_url``. It serves
-``POST /v1/chat/completions`` and ``POST /v1/embeddings``; each request takes the next
-scripted :class:`Behaviour` of its endpoint (see :func:`json_reply`, :func:`http_error`,
+``POST /v1/chat/completions`` (text and image input), ``POST /v1/embeddings`` and
+``POST /v1/audio/transcriptions`` (multipart; :func:`transcript` scripts an answer);
+each request takes the next scripted :class:`Behaviour` of its endpoint (see
+:func:`json_reply`, :func:`http_error`,
 :func:`rate_limited`, :func:`slow`, :func:`malformed_body`, :func:`refusal`,
 :func:`length_cut`) or, when nothing is scripted, a deterministic default: for a
 structured-output request, the simplest object matching the JSON schema (intent
@@ -38,9 +40,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 DEFAULT_TEXT = "Ciao! Sono l'assistente di Dloop: come posso aiutarti?"
+DEFAULT_TRANSCRIPT = "Vorrei 2 mozzarelle e un latte"
 DIMENSIONS = 64
 MODEL_SNAPSHOTS = {"gpt-4o-mini": "gpt-4o-mini-2024-07-18"}
 LISTED_MODELS: dict[str, object] = {
@@ -121,7 +124,11 @@ class FakeOpenAI:
         self.latency = latency
         self.base_url = ""  # set by start()
         self.requests: list[RecordedRequest] = []
-        self._queues: dict[str, deque[Behaviour]] = {"chat": deque(), "embeddings": deque()}
+        self._queues: dict[str, deque[Behaviour]] = {
+            "chat": deque(),
+            "embeddings": deque(),
+            "transcriptions": deque(),
+        }
         self.models: dict[str, object] = dict(LISTED_MODELS)  # id -> shutdown_date, as sent
         self.retired: set[str] = set()
         self.models_endpoint = True
@@ -130,7 +137,7 @@ class FakeOpenAI:
         self._runner: web.AppRunner | None = None
 
     def enqueue(self, *behaviours: Behaviour, endpoint: str = "chat") -> None:
-        """Script the next answers of ``endpoint`` ("chat" or "embeddings"), in order."""
+        """Script the next answers of ``endpoint`` (chat, embeddings, transcriptions), in order."""
         self._queues[endpoint].extend(behaviours)
 
     def retire(self, model: str, *, shutdown_date: str = "2026-01-01") -> None:
@@ -139,8 +146,8 @@ class FakeOpenAI:
         self.models[model] = shutdown_date
 
     def requests_to(self, endpoint: str) -> list[RecordedRequest]:
-        """The recorded requests of one endpoint ("chat" or "embeddings")."""
-        path = "/v1/chat/completions" if endpoint == "chat" else "/v1/embeddings"
+        """The recorded requests of one endpoint (chat, embeddings, transcriptions)."""
+        path = _PATHS[endpoint]
         return [r for r in self.requests if r.path == path]
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
@@ -148,6 +155,7 @@ class FakeOpenAI:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_post("/v1/embeddings", self._embeddings)
+        app.router.add_post("/v1/audio/transcriptions", self._transcriptions)
         app.router.add_get("/v1/models", self._list_models)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
@@ -232,6 +240,29 @@ class FakeOpenAI:
         }
         return web.json_response(payload, headers=self._headers())
 
+    async def _transcriptions(self, request: web.Request) -> web.StreamResponse:
+        """``POST /v1/audio/transcriptions`` (multipart): the scripted or default transcript.
+
+        The request is recorded with its form fields and the file's name, type, size and
+        SHA-256 (not its bytes).
+        """
+        fields = await read_transcription_form(request)
+        self.requests.append(
+            RecordedRequest(path=request.path, body=fields, headers=dict(request.headers))
+        )
+        queue = self._queues["transcriptions"]
+        behaviour = queue.popleft() if queue else Behaviour(kind="default")
+        await self._pause(self.latency + behaviour.delay)
+        if (special := _special_response(behaviour)) is not None:
+            return special
+        if not fields.get("file_size"):
+            return web.json_response(
+                {"error": {"message": "Audio file is empty", "type": "invalid_request_error"}},
+                status=400,
+            )
+        text = DEFAULT_TRANSCRIPT if behaviour.kind in ("default", "slow") else behaviour.content
+        return web.json_response({"text": text}, headers=self._headers())
+
     def _completion(
         self, body: dict[str, Any], content: str | None, refused: str | None, finish: str
     ) -> dict[str, Any]:
@@ -267,6 +298,38 @@ class FakeOpenAI:
 
     def _headers(self) -> dict[str, str]:
         return {"x-request-id": f"req_fake{next(self._ids):06d}", "openai-processing-ms": "1"}
+
+
+_PATHS = {
+    "chat": "/v1/chat/completions",
+    "embeddings": "/v1/embeddings",
+    "transcriptions": "/v1/audio/transcriptions",
+}
+
+
+def transcript(text: str) -> Behaviour:
+    """A transcription answer saying ``text``."""
+    return Behaviour(kind="json", content=text)
+
+
+async def read_transcription_form(request: web.Request) -> dict[str, Any]:
+    """The multipart form of a transcription request: fields, and the file described."""
+    fields: dict[str, Any] = {}
+    reader = await request.multipart()
+    while (part := await reader.next()) is not None:
+        if not isinstance(part, BodyPartReader):
+            continue
+        if part.filename is not None:
+            data = await part.read()
+            fields.update(
+                filename=part.filename,
+                file_type=part.headers.get("Content-Type"),
+                file_size=len(data),
+                file_sha256=hashlib.sha256(data).hexdigest(),
+            )
+        elif part.name:
+            fields[part.name] = await part.text()
+    return fields
 
 
 def _special_response(behaviour: Behaviour) -> web.StreamResponse | None:

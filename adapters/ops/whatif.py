@@ -22,6 +22,7 @@ from typing import Any
 from adapters.ops.rawlog import import_all_events, read_stream, streams_like
 from adapters.ops.summaries import clip
 from adapters.store.event_store import EventStore
+from core import media
 from core.catalog import Catalog
 from core.conversation import (
     ConversationState,
@@ -158,11 +159,14 @@ async def _compare(
     messages = [f for f in rec.facts if isinstance(f, MessageReceived)]
     if not messages or any(m.text == ERASED for m in messages):
         return  # nothing to ask of today's rules: an erased person's words are gone
-    turn = CustomerTurn.of(messages)
     state, prefs = _state(rec)
+    seen = media.prepare(messages, media.recorded_readings(rec.before), _around(rec, state))
+    if not seen.messages:
+        return  # only reactions that were ignored: nothing to decide again
+    turn = CustomerTurn(messages=seen.messages)
     now = rec.marker.recorded_at
     understanding = None
-    if needs_understanding(state, turn, now):  # as the reactor asks, before any decision
+    if turn.text and needs_understanding(state, turn, now):  # as the reactor asks
         understanding = await _understand(rec, turn, assistant, catalog, report)
         if understanding is None:
             return  # the assistant failed: reported
@@ -171,10 +175,10 @@ async def _compare(
         catalog=catalog,
         kind=state.kind,
         reply_text=None if reply_text is None else reply_text.text,
+        media_reply=None if turn.text else seen.alone,
     )
-    today = prefs + decide_turn(
-        fold(state, prefs), turn, understanding, now, _ids(), context=context
-    )
+    decided = decide_turn(fold(state, prefs), turn, understanding, now, _ids(), context=context)
+    today = [*prefs, *media.lead_with(decided, seen.lead), *seen.notes]
     recorded, new = _answers(rec.decisions), _answers(today)
     if recorded != new:
         _differ(report, rec, turn, "answer", was=recorded, now=new)
@@ -211,6 +215,11 @@ def _state(rec: _Recorded) -> tuple[ConversationState, list[object]]:
         if isinstance(fact, UserPreferencesReceived):
             prefs += decide_preferences(fold(state, prefs), fact)
     return state, prefs
+
+
+def _around(rec: _Recorded, state: ConversationState) -> media.Surroundings:
+    """What the media rules read (the area is not known here: positions are all taken)."""
+    return media.Surroundings(state=state, history=[e.payload for e in rec.before])
 
 
 def _compare_understanding(

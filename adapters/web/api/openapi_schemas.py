@@ -123,6 +123,7 @@ SCHEMAS: Json = {
                     "outbound_failed",
                     "escalated",
                     "operator_alert",
+                    "media",
                 ]
             },
             "conversation_id": _STR_N,

@@ -1,0 +1,60 @@
+"""Voice notes to text through the ``openai`` SDK's audio transcription API, in Italian.
+
+Works with OpenAI and with any OpenAI-compatible server that offers
+``POST /audio/transcriptions`` (a self-hosted Whisper server through ``OPENAI_BASE_URL``).
+``models`` is the ``LLM_TRANSCRIPTION_MODEL`` chain (:class:`ModelChain`, ADR 0016): the
+next model is tried only when the server answers "model not found"; any other failure
+(429, 5xx, a timeout) would be the same for every model and ends the call after the
+SDK's own retries. The language is always
+``it``: it spares the model a guess on short notes, which is where guesses go wrong.
+Failures become :class:`~core.ports.AssistantError`; the bytes are only sent, never kept.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from openai import AsyncOpenAI
+
+from adapters.assistant.models import ModelChain
+from adapters.assistant.openai_assistant import describe_error
+from core.ports import AssistantError
+
+LANGUAGE = "it"
+_EXTENSIONS = {"audio/ogg": "ogg", "audio/opus": "ogg", "audio/mpeg": "mp3", "audio/mp4": "m4a"}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelAnswer:
+    """A model's reading of media: its text, which model and how long it took."""
+
+    text: str
+    model: str
+    latency_ms: int
+
+
+class Transcriber:
+    """Transcribes audio bytes with the first usable model of its :class:`ModelChain`."""
+
+    def __init__(self, client: AsyncOpenAI, models: ModelChain | Sequence[str]) -> None:
+        self._client = client
+        self.chain = models if isinstance(models, ModelChain) else ModelChain(tuple(models))
+
+    async def transcribe(self, audio: bytes, mime_type: str) -> ModelAnswer:
+        """The Italian transcript of ``audio``; raises :class:`AssistantError`."""
+        name = f"voice.{_EXTENSIONS.get(mime_type, mime_type.rsplit('/', 1)[-1])}"
+
+        async def once(model: str) -> ModelAnswer:
+            started = time.perf_counter()
+            result = await self._client.audio.transcriptions.create(
+                model=model, file=(name, audio, mime_type), language=LANGUAGE
+            )
+            latency = round((time.perf_counter() - started) * 1000)
+            return ModelAnswer(text=result.text.strip(), model=model, latency_ms=latency)
+
+        try:
+            return await self.chain.run(once)
+        except Exception as exc:
+            raise AssistantError(f"OpenAI transcription: {describe_error(exc)}") from exc

@@ -1,0 +1,45 @@
+"""Builds the conversation reactor's media step from settings (called by the bootstrap).
+
+Media is read only when both halves exist: a Graph API messenger to download from (the
+sandbox transport has no media) and an OpenAI-compatible server (``OPENAI_API_KEY``) to
+transcribe voice notes (``LLM_TRANSCRIPTION_MODEL``) and read photographed lists
+(``LLM_VISION_MODEL``). Otherwise each kind gets its honest offline answer.
+"""
+
+from __future__ import annotations
+
+from adapters.assistant.models import ModelChain
+from adapters.assistant.openai_assistant import build_openai_client
+from adapters.assistant.transcribe import Transcriber
+from adapters.assistant.vision import ListReader
+from adapters.engine.media import MediaReaders, MediaStep
+from adapters.meta.media import MediaDownloader, MediaLimits
+from adapters.settings import Settings
+from core.area import parse_area
+from core.outbound import Messenger
+
+
+def build_media_step(settings: Settings, messenger: Messenger | None) -> MediaStep:
+    """The media step for ``settings``; ``messenger`` None means no media can be downloaded."""
+    area = parse_area(settings.delivery_area) if settings.delivery_area else None
+    readers = MediaReaders(area=area, zones=settings.delivery_zones)
+    if messenger is None or not settings.openai_api_key:
+        return MediaStep(readers)
+    client = build_openai_client(
+        api_key=settings.openai_api_key,
+        base_url=settings.openai_base_url,
+        timeout=settings.llm_timeout,
+        max_retries=settings.llm_max_retries,
+    )
+    limits = MediaLimits(
+        audio_bytes=settings.media_max_audio_bytes, image_bytes=settings.media_max_image_bytes
+    )
+    return MediaStep(
+        MediaReaders(
+            downloader=MediaDownloader(messenger, limits),
+            transcriber=Transcriber(client, ModelChain.parse(settings.llm_transcription_model)),
+            lists=ListReader(client, ModelChain.parse(settings.llm_vision_model)),
+            area=area,
+            zones=settings.delivery_zones,
+        )
+    )
