@@ -51,6 +51,7 @@ async def audit(
             await chain.check_page(page)
         report.events += len(page)
     checks.finish()
+    await fold.identify(store)
     fold.finish(report, until)
     await _finish_chain(chain, report, until)
     report.seconds = time.perf_counter() - started

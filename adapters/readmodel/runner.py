@@ -23,7 +23,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.readmodel.tables import TABLES
+from adapters.readmodel.who import identify
 from adapters.store.event_store import EventStore
+from adapters.store.people import People
 from adapters.store.schema import events
 from adapters.store.subscriptions import BackgroundLoop, SubscriptionRunner
 from events.base import RecordedEvent
@@ -35,9 +37,10 @@ log = structlog.get_logger(__name__)
 class ProjectionHandler:
     """A subscription handler for one projection."""
 
-    def __init__(self, projection: Projection, dialect: str) -> None:
+    def __init__(self, projection: Projection, dialect: str, people: People) -> None:
         self.projection = projection
         self.dialect = dialect
+        self.people = people
 
     async def __call__(self, batch: Sequence[RecordedEvent], conn: AsyncConnection) -> None:
         """Project ``batch`` and write the changed rows with ``conn``.
@@ -56,7 +59,7 @@ class ProjectionHandler:
             for change in self.projection.project(event, {k: cache[k] for k in keys}):
                 cache[change.key] = change.values
                 dirty[change.key] = change.values
-        await _write_rows(conn, self.dialect, dirty)
+        await _write_rows(conn, self.dialect, await identify(conn, self.people, dirty))
 
 
 async def _load(conn: AsyncConnection, key: RowKey) -> Row | None:
@@ -68,7 +71,7 @@ async def _load(conn: AsyncConnection, key: RowKey) -> Row | None:
 
 def runner_for(store: EventStore, projection: Projection, **options: Any) -> SubscriptionRunner:
     """A subscription named after the projection that keeps its tables current."""
-    handler = ProjectionHandler(projection, store.dialect)
+    handler = ProjectionHandler(projection, store.dialect, store.people)
     return SubscriptionRunner(store, f"projection:{projection.name}", handler, **options)
 
 
@@ -155,7 +158,7 @@ async def _rebuild_all(
                 for name in names:
                     if await store.load_checkpoint(name, conn) != position:
                         raise _Interleaved
-                await _write_rows(conn, store.dialect, dirty)
+                await _write_rows(conn, store.dialect, await identify(conn, store.people, dirty))
                 for name in names:
                     await store.save_checkpoint(name, batch[-1].position, conn)
             position = batch[-1].position
@@ -273,7 +276,8 @@ class ProjectionsRunner(BackgroundLoop):
     ) -> None:
         self.store = store
         self.handlers = [
-            (f"projection:{p.name}", ProjectionHandler(p, store.dialect)) for p in projections
+            (f"projection:{p.name}", ProjectionHandler(p, store.dialect, store.people))
+            for p in projections
         ]
         self.batch_size, self.min_interval, self.poll_interval = (
             batch_size,
