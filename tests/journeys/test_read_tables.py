@@ -62,9 +62,7 @@ async def test_every_row_names_the_phone_and_the_person(journey_factory: Start) 
     """Customer and dealer rows hold their E.164 phone, the person id beside it."""
     j = await ordered_and_relayed(journey_factory)
     found = await rows(j)
-    people = {
-        r["phone"]: r["person_id"] for r in found["whatsapp_conversations"]
-    }
+    people = {r["phone"]: r["person_id"] for r in found["whatsapp_conversations"]}
     assert set(people) == {CUSTOMER, PET}
     assert all(is_person_id(p) for p in people.values())
     for name, table_rows in found.items():
