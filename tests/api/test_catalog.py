@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import insert
 
 from adapters.market.tables import whatsapp_order_relays
-
 from tests.api.conftest import Api
 
 pytestmark = pytest.mark.e2e
