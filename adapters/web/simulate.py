@@ -1,7 +1,8 @@
 """``POST /simulate``: the development door into the same ingestion path as Meta's.
 
-It accepts ``{"from": "+39...", "text": "..."}`` (wrapped into a Meta-shaped text
-message) or any full Meta body, signs it, and hands it to the very handler path that
+It accepts ``{"from": "+39...", "text": "...", "name": "..."}`` (wrapped into a
+Meta-shaped text message; ``name``, optional, is the WhatsApp profile name, 1 to 100
+characters) or any full Meta body, signs it, and hands it to the very handler path that
 serves ``/webhook``. ``?wait=N`` (at most 30 s) returns what the sandbox sent to that phone
 within N seconds.
 
@@ -34,6 +35,7 @@ from adapters.web.webhook import ingest_signed
 from core.phones import normalize_phone
 
 MAX_WAIT = 30.0
+MAX_NAME = 100  # characters of a simulated profile name
 QUIET_AFTER_REPLY = 0.4  # a turn's replies go out together; stop waiting after this
 
 
@@ -86,7 +88,10 @@ async def simulate(request: web.Request) -> web.Response:
     body, phone = _delivery_for(document)
     if body is None:
         return web.json_response(
-            {"error": 'give {"from": "+39...", "text": "..."} or a full Meta webhook body'},
+            {
+                "error": 'give {"from": "+39...", "text": "..."} (optional "name", 1 to'
+                f" {MAX_NAME} characters) or a full Meta webhook body"
+            },
             status=422,
         )
     wait = _wait_seconds(request)
@@ -110,10 +115,14 @@ def _delivery_for(document: Any) -> tuple[bytes | None, str | None]:
     raw_from, text = document.get("from"), document.get("text")
     if not isinstance(raw_from, str) or not isinstance(text, str) or not text.strip():
         return None, None
+    name = document.get("name", "Simulatore")
+    if not isinstance(name, str) or not 0 < len(name.strip()) <= MAX_NAME:
+        return None, None
     phone = normalize_phone(raw_from)
     if phone is None:
         return None, None
-    return json.dumps(text_delivery(phone.lstrip("+"), text), ensure_ascii=False).encode(), phone
+    body = text_delivery(phone.lstrip("+"), text, name=name.strip())
+    return json.dumps(body, ensure_ascii=False).encode(), phone
 
 
 def _first_sender(document: dict[str, Any]) -> str | None:
