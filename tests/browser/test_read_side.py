@@ -20,14 +20,17 @@ from tests.browser.conftest import MakeService
 from tests.browser.test_dashboard import WAIT_MS, expect_text
 
 if TYPE_CHECKING:
-    from playwright.async_api import Browser, Page
+    from playwright.async_api import Browser, Page, ViewportSize
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.slow]
 
 ORDERING = "+393281234567"
 HELP = "+393339998877"
 DEALER = "+393330000001"
-SIZES = {"desktop": {"width": 1400, "height": 900}, "phone": {"width": 390, "height": 844}}
+SIZES: dict[str, ViewportSize] = {
+    "desktop": {"width": 1400, "height": 900},
+    "phone": {"width": 390, "height": 844},
+}
 CATALOG = {
     "dealers": [
         {"id": "d-pet", "name": "Toelettatura Fido", "category": "pets", "phone": DEALER},
@@ -93,14 +96,14 @@ async def test_login_page_stacks_its_card(
             await page.locator(s).first.bounding_box()
             for s in ("h1", "p.muted", "#token", "p.small")
         ]
-        assert card is not None and all(b is not None for b in boxes)
+        assert card is not None
+        assert all(b is not None for b in boxes)
         tops = [b["y"] for b in boxes if b is not None]
         assert tops == sorted(tops), f"stacked top to bottom at {name}"
         for box in boxes:
             assert box is not None
-            assert (
-                card["x"] <= box["x"] and box["x"] + box["width"] <= card["x"] + card["width"] + 1
-            )
+            assert card["x"] <= box["x"], f"inside the card at {name}"
+            assert box["x"] + box["width"] <= card["x"] + card["width"] + 1, name
         assert (await page.locator("#token").bounding_box() or {"width": 0})["width"] > 200
         await page.screenshot(path=str(shots / f"login-{name}.png"))
         await page.close()
