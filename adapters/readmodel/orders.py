@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.market.tables import whatsapp_order_relays as relays
+from adapters.readmodel.search import shown_columns
 from adapters.readmodel.tables import whatsapp_conversations as conversations
 from core.order_relay import RelayStage
 
@@ -54,7 +55,7 @@ def needs_person() -> ColumnElement[bool]:
 
 async def triage(conn: AsyncConnection, scope_filter: ColumnElement[bool]) -> list[dict[str, Any]]:
     """Conversations that need a person, longest waiting first, with why and since when."""
-    stmt = select(conversations).where(scope_filter, needs_person()).limit(TRIAGE_LIMIT)
+    stmt = select(*shown_columns()).where(scope_filter, needs_person()).limit(TRIAGE_LIMIT)
     found = [dict(r) for r in (await conn.execute(stmt)).mappings()]
     silent = {
         str(cid): at

@@ -32,7 +32,6 @@ from sqlalchemy import (
     true,
     tuple_,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.market.tables import whatsapp_order_relays
 from adapters.readmodel.orders import (
@@ -43,6 +42,8 @@ from adapters.readmodel.orders import (
     order_counters,
     triage,
 )
+from adapters.readmodel.percentiles import assistant_latency
+from adapters.readmodel.search import recent_matches, search, shown_columns
 from adapters.readmodel.tables import (
     review_dismissals,
     review_queue,
@@ -50,7 +51,6 @@ from adapters.readmodel.tables import (
     whatsapp_messages,
 )
 from adapters.store.engine import Engines
-from adapters.store.schema import events
 
 LATENCY_SAMPLE = 200  # recent understood turns the p50 is taken over
 
@@ -172,19 +172,6 @@ def _after_asc(col: Any, ident: Any, key: tuple[Any, str]) -> ColumnElement[bool
     return or_(col > head, and_(col == head, ident > last_id))
 
 
-def search(q: str) -> ColumnElement[bool]:
-    """Text search over the phone and ``search_text`` (profile name, recent messages).
-
-    Substring ``LIKE``s: on PostgreSQL with ``pg_trgm`` each side is answered from its
-    trigram index (migration 10); elsewhere they scan.
-    """
-    c = whatsapp_conversations.c
-    return or_(
-        c.phone.contains(q, autoescape=True),
-        c.search_text.contains(q.lower(), autoescape=True),
-    )
-
-
 class ReadModel:
     """The read queries of the API over the reader engine."""
 
@@ -206,7 +193,7 @@ class ReadModel:
     ) -> Page:
         """Conversations, newest message first."""
         c = whatsapp_conversations.c
-        stmt = select(whatsapp_conversations).where(scope.conversations())
+        stmt = select(*shown_columns()).where(scope.conversations())
         if filt.stage is not None:
             stmt = stmt.where(c.stage == filt.stage)
         if filt.type is not None:
@@ -216,8 +203,19 @@ class ReadModel:
         if filt.attention is not None:
             stmt = stmt.where(needs_person() if filt.attention else ~needs_person())
         if filt.q:
-            stmt = stmt.where(search(filt.q))
+            return await self._searched(stmt, filt.q, limit, cursor)
         return await self._newest_first(stmt, limit, cursor)
+
+    async def _searched(self, stmt: Select[Any], q: str, limit: int, cursor: str | None) -> Page:
+        """A search page: among the most recent rows first, else with the search index."""
+        key = decode_cursor(cursor, datetime) if cursor is not None else None
+        if key is None or key[0] is not None:
+            async with self.engines.reader.connect() as conn:
+                rows = await recent_matches(conn, stmt, q, limit, key)
+            if rows is not None:
+                last = rows[limit - 1]
+                return Page(rows[:limit], encode_cursor((last["last_message_at"], last["id"])))
+        return await self._newest_first(stmt.where(search(q)), limit, cursor)
 
     async def _newest_first(self, stmt: Select[Any], limit: int, cursor: str | None) -> Page:
         """``stmt`` ordered by ``last_message_at DESC NULLS LAST, id DESC``, one page.
@@ -256,7 +254,7 @@ class ReadModel:
         """One conversation; NotFoundError, or NotVisibleError outside ``scope``."""
         c = whatsapp_conversations.c
         async with self.engines.reader.connect() as conn:
-            stmt = select(whatsapp_conversations).where(c.id == conversation_id)
+            stmt = select(*shown_columns()).where(c.id == conversation_id)
             row = (await conn.execute(stmt.where(scope.conversations()))).mappings().first()
             if row is not None:
                 return dict(row)
@@ -351,7 +349,7 @@ class ReadModel:
                 conn, whatsapp_messages, and_(m.direction == "outbound", m.status == "failed")
             )
             out["review_queue"] = await count(conn, _review_join(), _review_status() == "open")
-            p50, p95 = await _latency(conn)
+            p50, p95 = await assistant_latency(conn)
         out["assistant_latency_p50_ms"], out["assistant_latency_p95_ms"] = p50, p95
         return out
 
@@ -384,28 +382,3 @@ def _review_select() -> Select[Any]:
         c.profile_name,
         c.conversation_type,
     ).select_from(joined)
-
-
-async def _latency(conn: AsyncConnection) -> tuple[float | None, float | None]:
-    """p50 and p95 of the assistant's latency over the last understood turns (not cached)."""
-    stmt = (
-        select(events.c.data)
-        .where(events.c.type == "conversation.message_understood")
-        .order_by(events.c.position.desc())
-        .limit(LATENCY_SAMPLE)
-    )
-    samples: list[int] = []
-    for (data,) in await conn.execute(stmt):
-        trace = json.loads(data).get("trace") or {}
-        if not trace.get("cached") and isinstance(trace.get("latency_ms"), int):
-            samples.append(trace["latency_ms"])
-    return percentile(samples, 50), percentile(samples, 95)
-
-
-def percentile(samples: Sequence[float], pct: int) -> float | None:
-    """The ``pct`` percentile (nearest rank), None without samples."""
-    if not samples:
-        return None
-    ordered = sorted(samples)
-    rank = max(1, -(-pct * len(ordered) // 100))
-    return float(ordered[rank - 1])

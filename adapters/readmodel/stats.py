@@ -24,7 +24,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.market.tables import whatsapp_order_relays as relays
-from adapters.readmodel.queries import percentile
+from adapters.readmodel.percentiles import percentile
 from adapters.readmodel.tables import review_queue, whatsapp_messages
 from adapters.store.schema import events
 

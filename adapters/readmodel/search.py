@@ -1,0 +1,67 @@
+"""Text search over conversations: phone, profile name and recent messages.
+
+``q`` is two substring ``LIKE``s, on ``phone`` and on ``search_text`` (kept lower case by
+the projection). On PostgreSQL with ``pg_trgm`` each is answered from its trigram index
+(migration 10); elsewhere they scan. A page is first looked for among the
+:data:`SEARCH_WINDOW` most recent rows (an index walk that a common word fills at once);
+when they hold less than a page, the indexed query finds the rest (a rare word: few rows,
+cheap to sort). Both give the same page as the plain query would.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, bindparam, or_, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters.readmodel.tables import whatsapp_conversations
+
+SEARCH_WINDOW = 2000  # most recent rows a search looks at before using its index
+
+
+def shown_columns() -> list[Any]:
+    """The conversation columns the API answers (``search_text`` is the index's, not theirs)."""
+    return [col for col in whatsapp_conversations.c if col.name != "search_text"]
+
+
+def search(q: str) -> ColumnElement[bool]:
+    """The row filter of a search for ``q``."""
+    c = whatsapp_conversations.c
+    return or_(
+        c.phone.contains(q, autoescape=True),
+        c.search_text.contains(q.lower(), autoescape=True),
+    )
+
+
+def before(key: tuple[Any, str]) -> ColumnElement[bool]:
+    """Rows after the cursor ``key`` in newest-first order (rows with a time only)."""
+    c = whatsapp_conversations.c
+    after = tuple_(
+        bindparam(None, key[0], type_=c.last_message_at.type),
+        bindparam(None, key[1], type_=c.id.type),
+    )
+    return tuple_(c.last_message_at, c.id) < after
+
+
+async def recent_matches(
+    conn: AsyncConnection,
+    stmt: Select[Any],
+    q: str,
+    limit: int,
+    key: tuple[Any, str] | None,
+) -> list[dict[str, Any]] | None:
+    """``limit + 1`` matches among the most recent rows after ``key``, or None if fewer."""
+    c = whatsapp_conversations.c
+    recent = stmt.with_only_columns(c.id).where(c.last_message_at.is_not(None))
+    if key is not None:
+        recent = recent.where(before(key))
+    recent = recent.order_by(c.last_message_at.desc(), c.id.desc()).limit(SEARCH_WINDOW)
+    found = (
+        select(*shown_columns())
+        .where(c.id.in_(recent.scalar_subquery()), search(q))
+        .order_by(c.last_message_at.desc(), c.id.desc())
+        .limit(limit + 1)
+    )
+    rows = [dict(r) for r in (await conn.execute(found)).mappings()]
+    return rows if len(rows) > limit else None
