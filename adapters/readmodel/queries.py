@@ -43,6 +43,7 @@ from adapters.readmodel.orders import (
     triage,
 )
 from adapters.readmodel.percentiles import assistant_latency
+from adapters.readmodel.schema_who import has_search_index
 from adapters.readmodel.search import recent_matches, search, shown_columns
 from adapters.readmodel.tables import (
     review_dismissals,
@@ -177,6 +178,7 @@ class ReadModel:
 
     def __init__(self, engines: Engines) -> None:
         self.engines = engines
+        self._fts: bool | None = None  # SQLite's trigram search table exists (asked once)
 
     async def _page(self, stmt: Select[Any], limit: int, key: tuple[str, str]) -> Page:
         async with self.engines.reader.connect() as conn:
@@ -215,7 +217,10 @@ class ReadModel:
             if rows is not None:
                 last = rows[limit - 1]
                 return Page(rows[:limit], encode_cursor((last["last_message_at"], last["id"])))
-        return await self._newest_first(stmt.where(search(q)), limit, cursor)
+        if self._fts is None:
+            async with self.engines.reader.connect() as conn:
+                self._fts = self.engines.dialect == "sqlite" and await has_search_index(conn)
+        return await self._newest_first(stmt.where(search(q, fts=self._fts)), limit, cursor)
 
     async def _newest_first(self, stmt: Select[Any], limit: int, cursor: str | None) -> Page:
         """``stmt`` ordered by ``last_message_at DESC NULLS LAST, id DESC``, one page.

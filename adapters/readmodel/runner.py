@@ -22,6 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adapters.readmodel.schema_who import compact_search_index
 from adapters.readmodel.tables import TABLES
 from adapters.readmodel.who import identify
 from adapters.store.event_store import EventStore
@@ -170,6 +171,9 @@ async def _rebuild_all(
     except _Interleaved:
         log.info("rebuild.interleaved", position=position)
         await ProjectionsRunner(store, projections, batch_size=2000).catch_up()
+    if any("whatsapp_conversations" in p.tables for p in projections):
+        async with store.transaction() as conn:
+            await compact_search_index(conn)  # no terms of deleted rows left (erasure)
     seconds = time.perf_counter() - started
     reports = []
     async with store.engines.reader.connect() as conn:

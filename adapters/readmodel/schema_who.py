@@ -5,15 +5,18 @@ of conversations, the sender of messages and the order columns of relays (tables
 before it lack them; newer ones got them at creation), then empties the three seed tables
 and resets their checkpoints: the running service replays the log into them on start.
 
-Migration 10, on PostgreSQL only, puts ``pg_trgm`` GIN indexes on the searched columns
-(``phone`` and ``search_text``) when the extension is installed or can be installed;
-without it the same ``LIKE`` query scans (docs/adr/0013-read-side-people-and-search.md).
+Migration 10 indexes the searched columns (``phone`` and ``search_text``) for substring
+search: on PostgreSQL with ``pg_trgm`` GIN indexes, when the extension is installed or
+can be installed; on SQLite an FTS5 table with the trigram tokenizer over the same two
+columns (external content, kept current by triggers), when the library has it. Without
+either the same ``LIKE`` query scans (docs/adr/0013-read-side-people-and-search.md).
 """
 
 from __future__ import annotations
 
 from sqlalchemy import Connection, delete, inspect, text, update
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.market.tables import whatsapp_order_relays
 from adapters.readmodel.tables import whatsapp_conversations, whatsapp_messages
@@ -68,9 +71,30 @@ def _who(conn: Connection, dialect: str) -> None:
     conn.execute(update(checkpoints).where(checkpoints.c.name.in_(marks)).values(position=0))
 
 
-@migration(10, "text search: pg_trgm indexes on conversations (PostgreSQL, when available)")
+FTS = "conversations_search"  # SQLite: the FTS5 trigram index of phone and search_text
+_FTS_TABLE = (
+    "CREATE VIRTUAL TABLE conversations_search USING fts5(phone, search_text,"
+    " content='whatsapp_conversations', content_rowid='rowid', tokenize='trigram')"
+)
+_FTS_ADD = (
+    "INSERT INTO conversations_search(rowid, phone, search_text)"
+    " VALUES (new.rowid, new.phone, new.search_text);"
+)
+_FTS_DROP = (
+    "INSERT INTO conversations_search(conversations_search, rowid, phone, search_text)"
+    " VALUES ('delete', old.rowid, old.phone, old.search_text);"
+)
+_FTS_TRIGGERS = {
+    "AFTER INSERT": _FTS_ADD,
+    "AFTER DELETE": _FTS_DROP,
+    "AFTER UPDATE": _FTS_DROP + " " + _FTS_ADD,
+}
+
+
+@migration(10, "text search: trigram indexes on conversations (pg_trgm or SQLite FTS5)")
 def _trigram(conn: Connection, dialect: str) -> None:
-    if dialect != "postgresql":
+    if dialect == "sqlite":
+        _sqlite_trigram(conn)
         return
     schema = trigram_schema(conn)
     if schema is None:
@@ -81,6 +105,33 @@ def _trigram(conn: Connection, dialect: str) -> None:
                 f"CREATE INDEX IF NOT EXISTS {name} ON whatsapp_conversations"
                 f' USING gin ({column} "{schema}".gin_trgm_ops)'
             )
+        )
+
+
+def _sqlite_trigram(conn: Connection) -> None:
+    """The FTS5 trigram table, its triggers and its first fill (skipped without FTS5)."""
+    try:
+        with conn.begin_nested():
+            conn.execute(text(_FTS_TABLE))
+    except DBAPIError:
+        return  # no FTS5 or no trigram tokenizer (SQLite before 3.34): LIKE scans
+    for n, (when, body) in enumerate(_FTS_TRIGGERS.items()):
+        trigger = f"CREATE TRIGGER conversations_search_{n} {when} ON whatsapp_conversations"
+        conn.execute(text(f"{trigger} BEGIN {body} END"))
+    conn.execute(text("INSERT INTO conversations_search(conversations_search) VALUES ('rebuild')"))
+
+
+async def has_search_index(conn: AsyncConnection) -> bool:
+    """True when SQLite's FTS5 trigram table exists (PostgreSQL's indexes need no asking)."""
+    stmt = text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :name")
+    return (await conn.execute(stmt, {"name": FTS})).first() is not None
+
+
+async def compact_search_index(conn: AsyncConnection) -> None:
+    """Merge the FTS5 segments on SQLite so deleted rows leave no terms behind (erasure)."""
+    if conn.dialect.name == "sqlite" and await has_search_index(conn):
+        await conn.execute(
+            text("INSERT INTO conversations_search(conversations_search) VALUES ('optimize')")
         )
 
 

@@ -2,8 +2,11 @@
 
 ``q`` is two substring ``LIKE``s, on ``phone`` and on ``search_text`` (kept lower case by
 the projection). On PostgreSQL with ``pg_trgm`` each is answered from its trigram index
-(migration 10); elsewhere they scan. A page is first looked for among the
-:data:`SEARCH_WINDOW` most recent rows (an index walk that a common word fills at once);
+(migration 10). On SQLite with the FTS5 trigram table of migration 10 a ``q`` of three
+characters or more is a phrase ``MATCH`` on it (the same substring test,
+case-insensitive, over both columns); shorter ones, and databases without the table,
+scan. A page is first looked for among the :data:`SEARCH_WINDOW` most recent rows (an
+index walk that a common word fills at once);
 when they hold less than a page, the indexed query finds the rest (a rare word: few rows,
 cheap to sort). Both give the same page as the plain query would.
 """
@@ -12,12 +15,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, or_, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    bindparam,
+    column,
+    literal_column,
+    or_,
+    select,
+    text,
+    tuple_,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.readmodel.tables import whatsapp_conversations
 
 SEARCH_WINDOW = 2000  # most recent rows a search looks at before using its index
+TRIGRAM = 3  # shorter needles have no trigram to look up
 
 
 def shown_columns() -> list[Any]:
@@ -25,9 +39,17 @@ def shown_columns() -> list[Any]:
     return [col for col in whatsapp_conversations.c if col.name != "search_text"]
 
 
-def search(q: str) -> ColumnElement[bool]:
-    """The row filter of a search for ``q``."""
+def search(q: str, *, fts: bool = False) -> ColumnElement[bool]:
+    """The row filter of a search for ``q`` (``fts``: SQLite's trigram table exists)."""
     c = whatsapp_conversations.c
+    if fts and len(q) >= TRIGRAM:
+        phrase = '"' + q.replace('"', '""') + '"'
+        matched = (
+            text("SELECT rowid FROM conversations_search WHERE conversations_search MATCH :phrase")
+            .bindparams(phrase=phrase)
+            .columns(column("rowid"))
+        )
+        return literal_column("whatsapp_conversations.rowid").in_(matched)
     return or_(
         c.phone.contains(q, autoescape=True),
         c.search_text.contains(q.lower(), autoescape=True),

@@ -7,7 +7,7 @@ from sqlalchemy import text
 
 import adapters.readmodel.search
 from adapters.readmodel.queries import ConversationFilter, ReadModel, Scope
-from adapters.readmodel.schema_who import TRGM_INDEXES
+from adapters.readmodel.schema_who import TRGM_INDEXES, has_search_index
 from adapters.store.event_store import EventStore
 from tests.api.test_queries import PHONES, given_conversations
 
@@ -38,6 +38,7 @@ async def test_search_finds_phone_digits_profile_names_and_words(store: EventSto
     )
     assert [r["phone"] for r in page.items] == [PHONES[2]]
     assert "search_text" not in page.items[0]
+    assert await every_page(read, ConversationFilter(q='"numero" 2'), 10) == []
 
 
 async def test_pages_are_the_same_from_the_recent_window_or_the_index(
@@ -54,11 +55,12 @@ async def test_pages_are_the_same_from_the_recent_window_or_the_index(
     assert sorted(wide) == sorted(PHONES)
 
 
-async def test_postgres_has_trigram_indexes(store: EventStore) -> None:
-    """Migration 10 built the pg_trgm indexes (the test database has the extension)."""
-    if store.dialect != "postgresql":
-        pytest.skip("pg_trgm is PostgreSQL's")
+async def test_migration_10_built_the_search_index(store: EventStore) -> None:
+    """pg_trgm indexes on PostgreSQL (the test database has the extension), FTS5 on SQLite."""
     async with store.engines.reader.connect() as conn:
+        if store.dialect == "sqlite":
+            assert await has_search_index(conn)
+            return
         found = await conn.execute(
             text("SELECT indexname FROM pg_indexes WHERE tablename = 'whatsapp_conversations'")
         )
