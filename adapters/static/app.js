@@ -704,10 +704,10 @@ function onStreamEvent(message) {
     if (state.selected?.id === event.conversation_id) soon("selected", refreshSelected);
   }
   if (event.type.startsWith("order.") && state.view === "orders") soon("orders", loadOrders);
-  if (REVIEW_TYPES.has(event.type)) {
-    soon("counters", loadCounters);
-    if (state.view === "review") soon("review", loadReview);
-  }
+  // Badges count chats that need a person and orders waiting: most events can move them.
+  soon("counters", loadCounters);
+  if (state.view === "overview") soon("overview", loadOverview);
+  if (REVIEW_TYPES.has(event.type) && state.view === "review") soon("review", loadReview);
 }
 
 /** Show an inbound message at once, before the projection row catches up. */
