@@ -148,10 +148,22 @@ function totalOf(row) {
   return Number(row.total_price ?? 0) + Number(fee ?? 0);
 }
 
-/** A checkout detail (address, time, fee) wherever the relay row keeps it. */
+/** A checkout detail (address, time, fee, payment) wherever the relay row keeps it. */
 function extra(row, name) {
-  return row[name] ?? row.order_data?.[name] ?? null;
+  for (const key of CHECKOUT[name] ?? [name]) {
+    const value = row[key] ?? row.order_data?.[key];
+    if (value !== null && value !== undefined && value !== "") return value;
+  }
+  return null;
 }
+
+// The names checkout may give its details (issue "checkout"): the board shows any of them.
+const CHECKOUT = {
+  delivery_fee: ["delivery_fee", "fee"],
+  address: ["address", "delivery_address"],
+  delivery_time: ["delivery_time", "delivery_slot", "delivery_window", "slot"],
+  payment: ["payment", "payment_method"],
+};
 
 // -- the thread -------------------------------------------------------------------------
 
@@ -237,8 +249,10 @@ function orderCard(row) {
       el("span", { class: "muted" }, ` ${row.phone ?? ""}`)),
     el("div", { class: "shop" }, dealers.get(row.dealer_id) ?? row.dealer_id ?? ""),
     el("ul", {}, products.map((line) => el("li", {}, `${line.quantity} × ${line.name}`))),
-    address ? el("div", { class: "small" }, `📍 ${address}`) : null,
-    when ? el("div", { class: "small" }, `🕒 ${when}`) : null,
+    address ? el("div", { class: "small" }, `${t("orders.address")}: ${address}`) : null,
+    when ? el("div", { class: "small" }, `${t("orders.when")}: ${when}`) : null,
+    extra(row, "payment")
+      ? el("div", { class: "small muted" }, `${t("orders.payment")}: ${extra(row, "payment")}`) : null,
     el("div", { class: "money" },
       el("strong", {}, money(totalOf(row))),
       fee !== null ? el("span", { class: "muted small" }, ` (${t("orders.fee", { fee: money(fee) })})`) : null),
