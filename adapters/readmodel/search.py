@@ -75,15 +75,31 @@ async def recent_matches(
 ) -> list[dict[str, Any]] | None:
     """``limit + 1`` matches among the most recent rows after ``key``, or None if fewer."""
     c = whatsapp_conversations.c
-    recent = stmt.with_only_columns(c.id).where(c.last_message_at.is_not(None))
+    recent = stmt.with_only_columns(c.id, c.last_message_at, c.phone, c.search_text)
+    recent = recent.where(c.last_message_at.is_not(None))
     if key is not None:
         recent = recent.where(before(key))
-    recent = recent.order_by(c.last_message_at.desc(), c.id.desc()).limit(SEARCH_WINDOW)
+    # The inbox index's own order (NULLS LAST spelled out for PostgreSQL): an index walk.
+    # The filter applies to the window's rows (a subquery with LIMIT is not flattened), so
+    # no planner trades the walk for the trigram index on a word half the rows contain.
+    newest = (c.last_message_at.desc().nulls_last(), c.id.desc())
+    window = recent.order_by(*newest).limit(SEARCH_WINDOW).subquery("recent")
+    w = window.c
+    matched = (
+        select(w.id, w.last_message_at)
+        .where(or_(w.phone.contains(q, autoescape=True), _lower_contains(w.search_text, q)))
+        .order_by(w.last_message_at.desc().nulls_last(), w.id.desc())
+        .limit(limit + 1)
+        .subquery("matched")
+    )
     found = (
         select(*shown_columns())
-        .where(c.id.in_(recent.scalar_subquery()), search(q))
-        .order_by(c.last_message_at.desc(), c.id.desc())
-        .limit(limit + 1)
+        .join_from(whatsapp_conversations, matched, matched.c.id == c.id)
+        .order_by(matched.c.last_message_at.desc().nulls_last(), matched.c.id.desc())
     )
     rows = [dict(r) for r in (await conn.execute(found)).mappings()]
     return rows if len(rows) > limit else None
+
+
+def _lower_contains(column: Any, q: str) -> ColumnElement[bool]:
+    return column.contains(q.lower(), autoescape=True)  # type: ignore[no-any-return]

@@ -14,8 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from sqlalchemy import select, update
 
 from adapters.auth.tokens import Role, TokenStore
+from adapters.bootstrap import Deps
+from adapters.market.tables import whatsapp_order_relays as relays
 from tests.browser.conftest import MakeService
 from tests.browser.test_dashboard import WAIT_MS, expect_text
 
@@ -70,6 +73,20 @@ def shots(artifacts: Path) -> Path:
     folder.mkdir(exist_ok=True)
     print(f"\nscreenshots: {folder}")
     return folder
+
+
+async def with_checkout(deps: Deps) -> None:
+    """Give the one relay the checkout details a later issue records (address, time, fee)."""
+    checkout = {
+        "address": "Via Roma 1, Bologna",
+        "delivery_time": "oggi 18-19",
+        "delivery_fee": "3.90",
+    }
+    async with deps.engines.writer.begin() as conn:
+        [(rid, data)] = (await conn.execute(select(relays.c.id, relays.c.order_data))).all()
+        await conn.execute(
+            update(relays).where(relays.c.id == rid).values(order_data={**data, **checkout})
+        )
 
 
 async def write_as(sim: Page, identity: str, text: str, answer: str) -> None:
@@ -185,6 +202,15 @@ async def test_read_side_pages(
     assert await page.locator(".board .column").count() == 1  # empty stages collapsed
     assert await page.evaluate(OVERFLOW) == {"page": 0, "view": 0}
     await page.screenshot(path=str(shots / "orders-desktop.png"))
+
+    # What checkout will record on the relay: the card shows it, the fee in the total.
+    await with_checkout(deps)
+    await page.click(".tab[data-view=inbox]")
+    await page.click(".tab[data-view=orders]")
+    await expect(card).to_contain_text("Indirizzo: Via Roma 1, Bologna")
+    await expect(card).to_contain_text("Consegna: oggi 18-19")
+    await expect(card).to_contain_text("41,70")  # 37,80 + 3,90
+    await page.screenshot(path=str(shots / "orders-checkout-desktop.png"))
 
     await page.click(".tab[data-view=overview]")
     canvases = page.locator(".chart canvas")
