@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.readmodel.tables import whatsapp_conversations
 
-SEARCH_WINDOW = 2000  # most recent rows a search looks at before using its index
+SEARCH_WINDOW = 500  # most recent rows a search looks at before using its index
 TRIGRAM = 3  # shorter needles have no trigram to look up
 
 
