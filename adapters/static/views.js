@@ -58,7 +58,9 @@ function attentionBadge(row) {
   if (!row.attention) return null;
   const text = t(`attention.${row.attention}`, { name: row.assignee ?? "" });
   const since = row.attention_since ? ` · ${waitedText(row.attention_since)}` : "";
-  return el("span", { class: `badge attention attention-${row.attention}` }, text + since);
+  // Taken over: this badge also says who answers (the separate "bot" badge is left out).
+  const owner = row.attention === "taken_over" ? " assignee" : "";
+  return el("span", { class: `badge attention attention-${row.attention}${owner}` }, text + since);
 }
 
 function conversationItem(row) {

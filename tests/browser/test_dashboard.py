@@ -124,7 +124,7 @@ async def test_agent_journey(
     await inbox.screenshot(path=str(artifacts / "dashboard-orders.png"))
 
     await inbox.click("#lang")
-    await expect(inbox.locator(".tab[data-view=orders]")).to_have_text("Orders")
+    await expect(inbox.locator(".tab[data-view=orders] [data-i18n]")).to_have_text("Orders")
     await inbox.set_viewport_size({"width": 390, "height": 844})
     await inbox.click(".tab[data-view=inbox]")
     await inbox.screenshot(path=str(artifacts / "dashboard-conversation-phone.png"))
