@@ -89,12 +89,15 @@ async def with_checkout(deps: Deps) -> None:
         )
 
 
-async def write_as(sim: Page, identity: str, text: str, answer: str) -> None:
+async def write_as(
+    sim: Page, identity: str, text: str, answer: str, name: str = "Giulia Rossi"
+) -> None:
     """Write ``text`` in the simulator as ``identity`` (a phone or a dealer's option)."""
     await sim.select_option("#sim-as", identity if identity.startswith("+39333000") else "customer")
     if not identity.startswith("+39333000"):
         await sim.fill("#sim-phone", identity)
         await sim.dispatch_event("#sim-phone", "change")
+        await sim.fill("#sim-name", name)
     await sim.fill("#sim-text", text)
     await sim.press("#sim-text", "Enter")
     await expect_text(sim, "#sim-thread .msg.bot", answer)
@@ -154,7 +157,13 @@ async def test_read_side_pages(
     await sim.click("#sim-thread .reply-buttons button[data-id='cart:confirm']")
     await expect_text(sim, "#sim-thread .msg.bot", "inviato al negozio")
     await sim.click("#sim-clear")
-    await write_as(sim, HELP, "Il mio ordine non è mai arrivato, voglio un rimborso", "operatore")
+    await write_as(
+        sim,
+        HELP,
+        "Il mio ordine non è mai arrivato, voglio un rimborso",
+        "operatore",
+        "Marco Bianchi",
+    )
     await sim.click("#sim-clear")
     await write_as(sim, DEALER, "ordini", "ordini aperti")
     await expect(sim.locator("#sim-phone")).to_have_value(DEALER)
@@ -173,6 +182,7 @@ async def test_read_side_pages(
 
     await needs.click()
     await expect(page.locator("#conv-phone")).to_have_text(HELP)
+    await expect(page.locator("#conv-name")).to_have_text("Marco Bianchi")
     await page.click(".actions [data-action=take-over]")
     await page.fill("#reply-text", "Sono Marta, controllo subito il tuo ordine.")
     await page.click("#reply-form button[type=submit]")
