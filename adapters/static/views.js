@@ -146,8 +146,9 @@ function sideOrders(rows, heading) {
 
 /** The relay's total, with the delivery fee once checkout records one. */
 function totalOf(row) {
-  const fee = extra(row, "delivery_fee");
-  return Number(row.total_price ?? 0) + Number(fee ?? 0);
+  const total = extra(row, "total_with_delivery");
+  if (total !== null) return Number(total);
+  return Number(row.total_price ?? 0) + Number(extra(row, "delivery_fee") ?? 0);
 }
 
 /** A checkout detail (address, time, fee, payment) wherever the relay row keeps it. */
@@ -163,7 +164,8 @@ function extra(row, name) {
 const CHECKOUT = {
   delivery_fee: ["delivery_fee", "fee"],
   address: ["address", "delivery_address"],
-  delivery_time: ["delivery_time", "delivery_slot", "delivery_window", "slot"],
+  delivery_time: ["delivery_when", "delivery_time", "delivery_slot", "delivery_window"],
+  total_with_delivery: ["total_with_delivery"],
   payment: ["payment", "payment_method"],
 };
 
@@ -206,8 +208,8 @@ function renderTimeline(events) {
 // -- orders board -------------------------------------------------------------------------
 
 const BOARD_STAGES = [
-  "confirmed", "market_order_created", "relayed_to_dealer", "accepted", "delivered",
-  "rejected", "failed", "cancelled",
+  "confirmed", "market_order_created", "relayed_to_dealer", "accepted", "ready", "picked_up",
+  "delivered", "rejected", "failed", "cancelled",
 ];
 
 async function loadOrders() {

@@ -25,6 +25,7 @@ from adapters.web.api.openapi_builders import (
 )
 from adapters.web.api.openapi_readside import READSIDE_PATHS
 from adapters.web.api.openapi_schemas import SCHEMAS, STAGE, Json, ref
+from adapters.web.api.openapi_simulate import SIMULATE_PATHS, SIMULATE_SCHEMAS
 
 
 def _action(summary: str) -> Json:
@@ -276,10 +277,10 @@ DOCUMENT: Json = {
     },
     "servers": [{"url": "/"}],
     "security": [{"bearer": []}],
-    "paths": PATHS,
+    "paths": {**PATHS, **SIMULATE_PATHS},
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-        "schemas": SCHEMAS,
+        "schemas": {**SCHEMAS, **SIMULATE_SCHEMAS},
     },
 }
 

@@ -13,20 +13,9 @@ from adapters.web.api.openapi_builders import (
     query_param,
 )
 from adapters.web.api.openapi_schemas import SCHEMAS, Json, ref
+from core.order_relay import RelayStage
 
-RELAY_STAGES = [
-    "draft",
-    "awaiting_confirmation",
-    "confirmed",
-    "market_order_created",
-    "relayed_to_dealer",
-    "accepted",
-    "rejected",
-    "failed",
-    "cancelled",
-    "expired",
-    "delivered",
-]
+RELAY_STAGES = [s.value for s in RelayStage]
 _ORDER_STAGES = [s for s in RELAY_STAGES if s not in ("draft", "awaiting_confirmation")]
 _CART_STAGES = ["draft", "awaiting_confirmation", "cancelled", "expired"]
 _N = {"type": ["number", "null"]}
