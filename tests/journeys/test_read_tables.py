@@ -40,10 +40,14 @@ def assert_one_row_per_person(conversations: list[dict[str, Any]]) -> None:
 
 
 async def ordered_and_relayed(journey_factory: Start) -> Journey:
-    """A customer orders and confirms; the dealer gets the order and accepts it."""
+    """A customer orders, confirms and checks out; the dealer gets the order and accepts it."""
     j = await journey_factory()
     await j.say(CUSTOMER, "Vorrei 2 crocchette per cane")
     await j.say(CUSTOMER, "Confermo", wait=0)
+    await j.next_to(CUSTOMER, 1, contains="indirizzo di consegna")  # the checkout asks
+    await j.say(CUSTOMER, "lunedì alle 10", wait=0)
+    await j.next_to(CUSTOMER, 2, contains="Mi manca ancora")
+    await j.say(CUSTOMER, "via Torino 15, Milano, pago in contanti", wait=0)
     await j.next_to(PET, 0)  # a template: the dealer has not written yet
     await j.say(PET, "accetta 1")
 
