@@ -2,7 +2,14 @@
 
 Keeps the original Supabase columns (id, phone, conversation_type, context with recent
 history, message_count, last_message_at, updated_at) plus stage, assignee and unread
-count for the support inbox. Later issues feed it the conversation life-cycle events.
+count for the support inbox, the person id of the stream and the WhatsApp profile name,
+why a person is needed (``attention``: escalated, taken over, a failed send) and a
+lower-case ``search_text`` (name and recent messages) for text search. The phone of a
+pseudonymous person is written by the runner (``adapters/readmodel/who.py``): the pure
+projection knows the person id, not the number.
+
+``unread_count`` counts the messages that arrived since the last agent action (take-over,
+reply, release, resolve): what no agent has seen.
 """
 
 from __future__ import annotations
@@ -11,12 +18,18 @@ from collections.abc import Sequence
 from typing import Any
 
 from core.conversation import ConversationState, Stage, evolve, folds
+from core.phones import is_person_id
 from events.base import RecordedEvent, registered_events
 from events.conversation import (
     AgentTookOver,
+    ConversationEscalated,
     ConversationReleased,
+    ConversationResolved,
     ConversationStarted,
+    OptedOut,
+    OutboundFailed,
     ReplyQueued,
+    Sender,
 )
 from events.whatsapp import MessageReceived, WebhookReceived
 from projections.base import Current, RowKey, Upsert
@@ -25,6 +38,7 @@ from projections.messages import conversation_id, summary
 TABLE = "whatsapp_conversations"
 _MODULES = frozenset({"events.whatsapp", "events.conversation"})
 HISTORY = 10  # recent lines kept in ``context.history``
+SEARCH_CHARS = 4000  # ``search_text`` is cut to this length
 
 
 def conversation_key(stream: str) -> RowKey:
@@ -66,8 +80,11 @@ class ConversationsProjection:
         key = keys[0]
         values = dict(current.get(key) or {})
         values.setdefault("id", dict(key.key)["id"])
-        if not values.get("phone"):  # a conversation we opened (a dealer order) has no inbound yet
-            values["phone"] = event.stream.removeprefix("conversation-")
+        party = event.stream.removeprefix("conversation-")
+        if is_person_id(party):
+            values["person_id"] = party  # the runner writes the phone beside it
+        elif not values.get("phone"):  # a log written before pseudonyms names the phone
+            values["phone"] = party
         values.setdefault("conversation_type", "customer")
         values.setdefault("message_count", 0)
         values.setdefault("unread_count", 0)
@@ -75,6 +92,7 @@ class ConversationsProjection:
         values["stage"] = _next_stage(event, values.get("stage"))
         values["updated_at"] = event.recorded_at
         _apply(values, event.payload)
+        _attend(values, event.payload, event.recorded_at)
         return [Upsert(key, values)]
 
 
@@ -99,6 +117,8 @@ def _apply(values: dict[str, Any], p: object) -> None:
             "at": p.sent_at.isoformat(),
         }
         values["phone"] = p.phone or p.bsuid
+        if p.profile_name:
+            values["profile_name"] = p.profile_name
         values["context"] = with_history(values.get("context"), line)
         values["message_count"] = int(values["message_count"]) + 1
         values["unread_count"] = int(values["unread_count"]) + 1
@@ -117,6 +137,33 @@ def _apply(values: dict[str, Any], p: object) -> None:
         values["conversation_type"] = p.kind.value
     elif isinstance(p, AgentTookOver):
         values["assignee"] = p.agent
+    elif isinstance(p, ConversationReleased | ConversationResolved | OptedOut):
+        values["assignee"] = None  # as the core's evolve does
+    values["search_text"] = search_text(values)
+
+
+def _attend(values: dict[str, Any], p: object, at: Any) -> None:
+    """Why a person is needed now, and since when; agent actions mark messages seen."""
+    agent_acted = isinstance(p, AgentTookOver | ConversationReleased | ConversationResolved) or (
+        isinstance(p, ReplyQueued) and p.sender is Sender.AGENT
+    )
+    if agent_acted:
         values["unread_count"] = 0
-    elif isinstance(p, ConversationReleased):
-        values["assignee"] = None
+    if isinstance(p, ConversationReleased | ConversationResolved | OptedOut):
+        values["attention"] = values["attention_since"] = None
+    elif isinstance(p, AgentTookOver):
+        values["attention"] = "taken_over"
+        values["attention_since"] = values.get("attention_since") or at
+    elif isinstance(p, ConversationEscalated) and values.get("attention") != "taken_over":
+        values["attention"] = "escalated"
+        values["attention_since"] = values.get("attention_since") or at
+    elif isinstance(p, OutboundFailed) and not values.get("attention"):
+        values["attention"] = "send_failed"
+        values["attention_since"] = at
+
+
+def search_text(values: dict[str, Any]) -> str:
+    """What text search looks in: the profile name and the recent messages, lower case."""
+    history = (values.get("context") or {}).get("history") or []
+    parts = [values.get("profile_name") or "", *(str(h.get("text") or "") for h in history)]
+    return " ".join(p for p in parts if p).lower()[:SEARCH_CHARS]

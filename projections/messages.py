@@ -3,6 +3,9 @@
 Statuses may arrive before the message they describe (Meta does not order deliveries),
 so a status for an unknown wamid creates a placeholder row that the message later
 completes; the status only ever moves forward (sent < delivered < read; failed wins).
+Rows carry the person id of their conversation stream (the runner writes the phone beside
+it, ``adapters/readmodel/who.py``), the profile name of inbound messages, and who wrote an
+outbound one (``sender``: bot or agent, ``agent``: which agent).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from functools import lru_cache
 from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
+from core.phones import is_person_id
 from events.base import RecordedEvent
 from events.conversation import OutboundFailed, OutboundSent, ReplyQueued
 from events.outbox import OutboundReconciled
@@ -27,6 +31,12 @@ OUTBOX = (ReplyQueued, OutboundSent, OutboundFailed, OutboundReconciled)
 def conversation_id(stream: str) -> str:
     """The stable conversation id of a conversation stream."""
     return str(uuid5(NAMESPACE_URL, f"dloop:{stream}"))
+
+
+def person_of(stream: str) -> str | None:
+    """The person id a conversation stream is named by (None for other streams)."""
+    key = stream.removeprefix("conversation-")
+    return key if key != stream and is_person_id(key) else None
 
 
 def message_id_for_wamid(wamid: str) -> str:
@@ -102,8 +112,11 @@ class MessagesProjection:
         values.setdefault("direction", "outbound")
         values.setdefault("created_at", event.recorded_at)
         values["updated_at"] = event.recorded_at
+        values["person_id"] = values.get("person_id") or person_of(event.stream)
         if isinstance(p, ReplyQueued):
-            values.update(phone=p.to, content=p.text, type=p.kind.value)
+            if not is_person_id(p.to):  # the number itself (logs before pseudonyms)
+                values["phone"] = p.to
+            values.update(content=p.text, type=p.kind.value, sender=p.sender.value, agent=p.agent)
             values.setdefault("status", "pending")
         elif isinstance(p, OutboundSent | OutboundReconciled):
             values["meta_message_id"] = p.wamid
@@ -124,7 +137,9 @@ class MessagesProjection:
         values.update(
             id=dict(key.key)["id"],
             conversation_id=conversation_id(event.stream),
+            person_id=person_of(event.stream),
             phone=m.phone or m.bsuid,
+            profile_name=m.profile_name,
             direction="inbound",
             content=summary(m),
             type=m.kind,
@@ -146,6 +161,7 @@ class MessagesProjection:
         values.update(
             id=dict(key.key)["id"],
             conversation_id=values.get("conversation_id") or conversation_id(event.stream),
+            person_id=values.get("person_id") or person_of(event.stream),
             phone=values.get("phone") or s.phone or s.bsuid,
             direction=values.get("direction") or "outbound",
             status=new,

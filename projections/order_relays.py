@@ -4,6 +4,13 @@ The original Supabase columns (id, conversation_id, phone, order_data, products,
 total_price, status ``pending|confirmed|created|failed``, market_order_id, dealer_id,
 created_at, updated_at) plus the fine ``stage`` and the short ``order_number``. The stage
 follows the core's own ``evolve_relay``, so the table agrees with the state machine.
+
+A relay is a cart until the customer confirms it: ``confirmed_at`` is set from then on,
+so orders (relays from confirmation on) and carts are told apart by one column, whatever
+happened later. ``stage_changed_at`` says since when a relay waits in its stage,
+``dealer_silent_at`` when it was escalated because the dealer did not answer. The
+customer's person id goes in ``person_id``; the runner writes the phone and profile name
+beside it (``adapters/readmodel/who.py``).
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from core.order_relay import RelayStage, RelayState, evolve_relay, to_seed_status
+from core.phones import is_person_id
 from events.base import RecordedEvent, registered_events
 from events.codec import encode_payload
 from events.delivery import DeliveryScheduled
@@ -19,7 +27,9 @@ from events.market import MarketOrderDeferred, OrderNumberAssigned
 from events.orders import (
     MarketOrderCreated,
     OrderCancelled,
+    OrderConfirmed,
     OrderDrafted,
+    OrderEscalated,
     OrderFailed,
     OrderRejected,
 )
@@ -67,6 +77,8 @@ class OrderRelaysProjection:
         values.setdefault("order_data", {})
         stage = RelayStage(values.get("stage") or RelayStage.DRAFT.value)
         state = evolve_relay(RelayState(relay_id=values["id"], stage=stage), event.payload)
+        if values.get("stage") != state.stage.value or not values.get("stage_changed_at"):
+            values["stage_changed_at"] = event.recorded_at
         values["stage"] = state.stage.value
         values["status"] = to_seed_status(state.stage)
         values["updated_at"] = event.recorded_at
@@ -78,11 +90,18 @@ def _apply(values: dict[str, Any], p: object) -> None:
     data = dict(values.get("order_data") or {})
     if isinstance(p, OrderDrafted):
         values["conversation_id"] = conversation_id(f"conversation-{p.customer_key}")
-        values["phone"] = p.customer_key
+        if is_person_id(p.customer_key):
+            values["person_id"] = p.customer_key
+        else:  # a log written before pseudonyms names the number
+            values["phone"] = p.customer_key
         values["dealer_id"] = p.dealer_id
         values["products"] = [encode_payload(line) for line in p.lines]
         values["total_price"] = p.total
         data.update(cart_id=p.cart_id, currency=p.currency, dealer_phone=p.dealer_phone)
+    elif isinstance(p, OrderConfirmed):
+        values["confirmed_at"] = p.confirmed_at
+    elif isinstance(p, OrderEscalated) and p.reason == "dealer_silent":
+        values["dealer_silent_at"] = p.escalated_at
     elif isinstance(p, MarketOrderCreated):
         values["market_order_id"] = p.market_order_id
     elif isinstance(p, OrderNumberAssigned):

@@ -45,6 +45,12 @@ whatsapp_order_relays = Table(
     Column("dealer_id", String(64), nullable=True),
     Column("created_at", UtcDateTime, nullable=True),
     Column("updated_at", UtcDateTime, nullable=True),
+    # migration 9: who the customer is, and when the relay became an order
+    Column("person_id", String(64), nullable=True),
+    Column("profile_name", String(255), nullable=True),
+    Column("confirmed_at", UtcDateTime, nullable=True),  # set: an order; unset: a cart
+    Column("stage_changed_at", UtcDateTime, nullable=True),
+    Column("dealer_silent_at", UtcDateTime, nullable=True),
     Index("ix_order_relays_dealer", "dealer_id", "stage"),
     Index("ix_order_relays_number", "order_number"),
 )

@@ -58,6 +58,7 @@ async def audit(
         if page:
             progress(page[-1].position, until)
     checks.finish()
+    await fold.identify(store)
     fold.finish(report, until)
     await _finish_chain(chain, report, until)
     report.seconds = time.perf_counter() - started

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.ops.findings import AuditReport
 from adapters.readmodel.tables import TABLES
+from adapters.readmodel.who import identify
 from adapters.store.event_store import EventStore
 from events.base import RecordedEvent
 from projections.base import Projection, Row, RowKey
@@ -78,6 +79,12 @@ class ProjectionCheck:
             current = {k: fold.rows.get(k) for k in keys}
             for change in fold.projection.project(event, current):
                 fold.rows[change.key] = change.values
+
+    async def identify(self, store: EventStore) -> None:
+        """Write phones and names beside person ids, as the runner does before writing."""
+        async with store.engines.reader.connect() as conn:
+            for fold in self._folds:
+                fold.rows = await identify(conn, store.people, fold.rows)
 
     def finish(self, report: AuditReport, last_position: int) -> None:
         """Name every missing, extra or differing row; note projections that lag."""

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import json
-import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,24 +22,29 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    MetaData,
     Select,
-    Table,
-    Text,
     and_,
     bindparam,
     case,
-    cast,
     false,
-    func,
-    inspect,
     or_,
     select,
     true,
     tuple_,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adapters.market.tables import whatsapp_order_relays
+from adapters.readmodel.orders import (
+    conversation_counters,
+    count,
+    is_order,
+    needs_person,
+    order_counters,
+    triage,
+)
+from adapters.readmodel.percentiles import assistant_latency
+from adapters.readmodel.schema_who import has_search_index
+from adapters.readmodel.search import recent_matches, search, shown_columns
 from adapters.readmodel.tables import (
     review_dismissals,
     review_queue,
@@ -48,9 +52,7 @@ from adapters.readmodel.tables import (
     whatsapp_messages,
 )
 from adapters.store.engine import Engines
-from adapters.store.schema import events
 
-ORDER_RELAYS = "whatsapp_order_relays"
 LATENCY_SAMPLE = 200  # recent understood turns the p50 is taken over
 
 
@@ -114,6 +116,18 @@ class ConversationFilter:
     type: str | None = None
     assignee: str | None = None
     q: str | None = None
+    attention: bool | None = None  # True: needs a person; False: does not
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFilter:
+    """Filters of the order and cart lists (already validated)."""
+
+    carts: bool = False
+    status: str | None = None
+    stage: str | None = None
+    dealer_id: str | None = None
+    conversation_id: str | None = None
 
 
 def encode_cursor(key: Sequence[Any]) -> str:
@@ -164,6 +178,7 @@ class ReadModel:
 
     def __init__(self, engines: Engines) -> None:
         self.engines = engines
+        self._fts: bool | None = None  # SQLite's trigram search table exists (asked once)
 
     async def _page(self, stmt: Select[Any], limit: int, key: tuple[str, str]) -> Page:
         async with self.engines.reader.connect() as conn:
@@ -180,22 +195,32 @@ class ReadModel:
     ) -> Page:
         """Conversations, newest message first."""
         c = whatsapp_conversations.c
-        stmt = select(whatsapp_conversations).where(scope.conversations())
+        stmt = select(*shown_columns()).where(scope.conversations())
         if filt.stage is not None:
             stmt = stmt.where(c.stage == filt.stage)
         if filt.type is not None:
             stmt = stmt.where(c.conversation_type == filt.type)
         if filt.assignee is not None:
             stmt = stmt.where(c.assignee == filt.assignee)
+        if filt.attention is not None:
+            stmt = stmt.where(needs_person() if filt.attention else ~needs_person())
         if filt.q:
-            needle = filt.q.lower()
-            stmt = stmt.where(
-                or_(
-                    func.lower(c.phone).contains(needle, autoescape=True),
-                    func.lower(cast(c.context, Text)).contains(needle, autoescape=True),
-                )
-            )
+            return await self._searched(stmt, filt.q, limit, cursor)
         return await self._newest_first(stmt, limit, cursor)
+
+    async def _searched(self, stmt: Select[Any], q: str, limit: int, cursor: str | None) -> Page:
+        """A search page: among the most recent rows first, else with the search index."""
+        key = decode_cursor(cursor, datetime) if cursor is not None else None
+        if key is None or key[0] is not None:
+            async with self.engines.reader.connect() as conn:
+                rows = await recent_matches(conn, stmt, q, limit, key)
+            if rows is not None:
+                last = rows[limit - 1]
+                return Page(rows[:limit], encode_cursor((last["last_message_at"], last["id"])))
+        if self._fts is None:
+            async with self.engines.reader.connect() as conn:
+                self._fts = self.engines.dialect == "sqlite" and await has_search_index(conn)
+        return await self._newest_first(stmt.where(search(q, fts=self._fts)), limit, cursor)
 
     async def _newest_first(self, stmt: Select[Any], limit: int, cursor: str | None) -> Page:
         """``stmt`` ordered by ``last_message_at DESC NULLS LAST, id DESC``, one page.
@@ -234,7 +259,7 @@ class ReadModel:
         """One conversation; NotFoundError, or NotVisibleError outside ``scope``."""
         c = whatsapp_conversations.c
         async with self.engines.reader.connect() as conn:
-            stmt = select(whatsapp_conversations).where(c.id == conversation_id)
+            stmt = select(*shown_columns()).where(c.id == conversation_id)
             row = (await conn.execute(stmt.where(scope.conversations()))).mappings().first()
             if row is not None:
                 return dict(row)
@@ -255,32 +280,29 @@ class ReadModel:
     # -- orders --------------------------------------------------------------------------
 
     async def orders(
-        self,
-        scope: Scope,
-        *,
-        status: str | None,
-        dealer_id: str | None,
-        limit: int,
-        cursor: str | None,
+        self, scope: Scope, filt: OrderFilter, *, limit: int, cursor: str | None
     ) -> Page:
-        """Order relays, newest first; an empty page while the table does not exist."""
-        async with self.engines.reader.connect() as conn:
-            table = await _order_relays(conn)
-        if table is None:
-            return Page([], None)
-        c = table.c
-        stmt = select(table)
-        wanted = scope.dealer_id if scope.restricted else dealer_id
+        """Orders (``filt.carts`` False) or carts, newest first (see ``readmodel.orders``)."""
+        c = whatsapp_order_relays.c
+        stmt = select(whatsapp_order_relays).where(is_order(not filt.carts))
+        wanted = scope.dealer_id if scope.restricted else filt.dealer_id
         if wanted is not None or scope.restricted:
-            if "dealer_id" not in c:
-                return Page([], None)  # no dealer column: nothing can be shown safely
             stmt = stmt.where(c.dealer_id == wanted)
-        if status is not None:
-            stmt = stmt.where(c.status == status)
+        if filt.status is not None:
+            stmt = stmt.where(c.status == filt.status)
+        if filt.stage is not None:
+            stmt = stmt.where(c.stage == filt.stage)
+        if filt.conversation_id is not None:
+            stmt = stmt.where(c.conversation_id == filt.conversation_id)
         if cursor is not None:
             stmt = stmt.where(_after_desc(c.created_at, c.id, decode_cursor(cursor, datetime)))
         stmt = stmt.order_by(c.created_at.desc().nulls_last(), c.id.desc())
         return await self._page(stmt, limit, ("created_at", "id"))
+
+    async def triage(self, scope: Scope) -> list[dict[str, Any]]:
+        """Conversations that need a person, longest waiting first."""
+        async with self.engines.reader.connect() as conn:
+            return await triage(conn, scope.conversations())
 
     # -- review queue --------------------------------------------------------------------
 
@@ -323,26 +345,18 @@ class ReadModel:
     # -- counters ------------------------------------------------------------------------
 
     async def counters(self) -> dict[str, Any]:
-        """Open conversations, pending orders, failed sends, open review items, p50 latency."""
-        c, m = whatsapp_conversations.c, whatsapp_messages.c
+        """The dashboard's numbers, each counting what its name says (docs/api.md)."""
+        m = whatsapp_messages.c
         async with self.engines.reader.connect() as conn:
-            open_ = await _count(conn, whatsapp_conversations, c.stage == "open")
-            failed = await _count(
+            out: dict[str, Any] = await conversation_counters(conn)
+            out.update(await order_counters(conn))
+            out["failed_sends"] = await count(
                 conn, whatsapp_messages, and_(m.direction == "outbound", m.status == "failed")
             )
-            review = await _count(conn, _review_join(), _review_status() == "open")
-            relays = await _order_relays(conn)
-            pending = None
-            if relays is not None:
-                pending = await _count(conn, relays, relays.c.status == "pending")
-            latency = await _latency_p50(conn)
-        return {
-            "open_conversations": open_,
-            "pending_orders": pending,
-            "failed_sends": failed,
-            "review_queue": review,
-            "assistant_latency_p50_ms": latency,
-        }
+            out["review_queue"] = await count(conn, _review_join(), _review_status() == "open")
+            p50, p95 = await assistant_latency(conn)
+        out["assistant_latency_p50_ms"], out["assistant_latency_p95_ms"] = p50, p95
+        return out
 
 
 def _review_status() -> ColumnElement[str]:
@@ -358,39 +372,18 @@ def _review_join() -> Any:
 
 
 def _review_select() -> Select[Any]:
-    d = review_dismissals.c
+    """Items with their dismissal applied and the person they concern (phone and name)."""
+    d, c = review_dismissals.c, whatsapp_conversations.c
     columns = [col for col in review_queue.c if col.name != "status"]
-    return select(
-        *columns, _review_status().label("status"), d.dismissed_by, d.dismissed_at
-    ).select_from(_review_join())
-
-
-async def _count(conn: AsyncConnection, table: Any, where: ColumnElement[bool]) -> int:
-    stmt = select(func.count()).select_from(table).where(where)
-    return int((await conn.execute(stmt)).scalar() or 0)
-
-
-async def _order_relays(conn: AsyncConnection) -> Table | None:
-    """The order-relay table reflected from the database, or None before it exists."""
-
-    def reflect(sync_conn: Any) -> Table | None:
-        if not inspect(sync_conn).has_table(ORDER_RELAYS):
-            return None
-        return Table(ORDER_RELAYS, MetaData(), autoload_with=sync_conn)
-
-    return await conn.run_sync(reflect)
-
-
-async def _latency_p50(conn: AsyncConnection) -> float | None:
-    stmt = (
-        select(events.c.data)
-        .where(events.c.type == "conversation.message_understood")
-        .order_by(events.c.position.desc())
-        .limit(LATENCY_SAMPLE)
+    joined = _review_join().outerjoin(
+        whatsapp_conversations, c.id == review_queue.c.conversation_id
     )
-    samples: list[int] = []
-    for (data,) in await conn.execute(stmt):
-        trace = json.loads(data).get("trace") or {}
-        if not trace.get("cached") and isinstance(trace.get("latency_ms"), int):
-            samples.append(trace["latency_ms"])
-    return float(statistics.median(samples)) if samples else None
+    return select(
+        *columns,
+        _review_status().label("status"),
+        d.dismissed_by,
+        d.dismissed_at,
+        c.phone,
+        c.profile_name,
+        c.conversation_type,
+    ).select_from(joined)

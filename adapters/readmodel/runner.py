@@ -23,8 +23,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.progress import Progress, silent
+from adapters.readmodel.schema_who import compact_search_index
 from adapters.readmodel.tables import TABLES
+from adapters.readmodel.who import identify
 from adapters.store.event_store import EventStore
+from adapters.store.people import People
 from adapters.store.schema import events
 from adapters.store.subscriptions import BackgroundLoop, SubscriptionRunner
 from events.base import RecordedEvent
@@ -36,9 +39,10 @@ log = structlog.get_logger(__name__)
 class ProjectionHandler:
     """A subscription handler for one projection."""
 
-    def __init__(self, projection: Projection, dialect: str) -> None:
+    def __init__(self, projection: Projection, dialect: str, people: People) -> None:
         self.projection = projection
         self.dialect = dialect
+        self.people = people
 
     async def __call__(self, batch: Sequence[RecordedEvent], conn: AsyncConnection) -> None:
         """Project ``batch`` and write the changed rows with ``conn``.
@@ -57,7 +61,7 @@ class ProjectionHandler:
             for change in self.projection.project(event, {k: cache[k] for k in keys}):
                 cache[change.key] = change.values
                 dirty[change.key] = change.values
-        await _write_rows(conn, self.dialect, dirty)
+        await _write_rows(conn, self.dialect, await identify(conn, self.people, dirty))
 
 
 async def _load(conn: AsyncConnection, key: RowKey) -> Row | None:
@@ -69,7 +73,7 @@ async def _load(conn: AsyncConnection, key: RowKey) -> Row | None:
 
 def runner_for(store: EventStore, projection: Projection, **options: Any) -> SubscriptionRunner:
     """A subscription named after the projection that keeps its tables current."""
-    handler = ProjectionHandler(projection, store.dialect)
+    handler = ProjectionHandler(projection, store.dialect, store.people)
     return SubscriptionRunner(store, f"projection:{projection.name}", handler, **options)
 
 
@@ -163,7 +167,7 @@ async def _rebuild_all(
                 for name in names:
                     if await store.load_checkpoint(name, conn) != position:
                         raise _Interleaved
-                await _write_rows(conn, store.dialect, dirty)
+                await _write_rows(conn, store.dialect, await identify(conn, store.people, dirty))
                 for name in names:
                     await store.save_checkpoint(name, batch[-1].position, conn)
             position = batch[-1].position
@@ -177,6 +181,9 @@ async def _rebuild_all(
     except _Interleaved:
         log.info("rebuild.interleaved", position=position)
         await ProjectionsRunner(store, projections, batch_size=2000).catch_up()
+    if any("whatsapp_conversations" in p.tables for p in projections):
+        async with store.transaction() as conn:
+            await compact_search_index(conn)  # no terms of deleted rows left (erasure)
     seconds = time.perf_counter() - started
     reports = []
     async with store.engines.reader.connect() as conn:
@@ -283,7 +290,8 @@ class ProjectionsRunner(BackgroundLoop):
     ) -> None:
         self.store = store
         self.handlers = [
-            (f"projection:{p.name}", ProjectionHandler(p, store.dialect)) for p in projections
+            (f"projection:{p.name}", ProjectionHandler(p, store.dialect, store.people))
+            for p in projections
         ]
         self.batch_size, self.min_interval, self.poll_interval = (
             batch_size,

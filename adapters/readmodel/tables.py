@@ -1,9 +1,9 @@
 """Read tables, named and shaped like the original Supabase schema.
 
-Created by migrations 2 and 3 (the inbox indexes by 6); each projection table belongs to
-exactly one projection (see ``projections/``). ``review_dismissals`` and ``api_tokens`` are
-operator state written by the read API and the ``token`` command, never by projections, so
-a rebuild keeps them.
+Created by migrations 2 and 3 (the inbox indexes by 6, who and why by 9); each
+projection table belongs to exactly one projection (see ``projections/``).
+``review_dismissals`` and ``api_tokens`` are operator state written by the read API and
+the ``token`` command, never by projections, so a rebuild keeps them.
 """
 
 from __future__ import annotations
@@ -41,6 +41,12 @@ whatsapp_conversations = Table(
     Column("unread_count", Integer, nullable=False, default=0),
     Column("created_at", UtcDateTime, nullable=True),
     Column("updated_at", UtcDateTime, nullable=True),
+    # migration 9: who, and why a person is needed (see adapters/readmodel/who.py)
+    Column("person_id", String(64), nullable=True),
+    Column("profile_name", String(255), nullable=True),
+    Column("attention", String(32), nullable=True),  # escalated | taken_over | send_failed
+    Column("attention_since", UtcDateTime, nullable=True),
+    Column("search_text", Text, nullable=True),  # name and recent messages, lower case
     Index("ix_conversations_phone", "phone"),
     Index("ix_conversations_last_message_at", "last_message_at"),  # dropped by migration 6
 )
@@ -59,6 +65,10 @@ whatsapp_messages = Table(
     Column("meta_response", JSON, nullable=True),
     Column("created_at", UtcDateTime, nullable=True),
     Column("updated_at", UtcDateTime, nullable=True),
+    Column("person_id", String(64), nullable=True),  # migration 9
+    Column("profile_name", String(255), nullable=True),
+    Column("sender", String(16), nullable=True),  # outbound: bot | agent (templates: type)
+    Column("agent", String(128), nullable=True),
     Index("ix_messages_conversation", "conversation_id", "created_at"),
     Index("ix_messages_meta_id", "meta_message_id"),
 )

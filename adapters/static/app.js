@@ -325,7 +325,9 @@ function show(view) {
   state.view = view;
   for (const tab of $$(".tab")) tab.classList.toggle("active", tab.dataset.view === view);
   for (const section of $$(".view")) section.hidden = section.id !== `view-${view}`;
-  const loaders = { inbox: loadConversations, orders: loadOrders, review: loadReview };
+  const loaders = {
+    inbox: loadConversations, orders: loadOrders, review: loadReview, overview: loadOverview,
+  };
   if (loaders[view]) loaders[view]().catch(report);
   if (view === "simulator") $("#sim-text").focus();
 }
@@ -336,56 +338,11 @@ function stageBadge(stage) {
   return el("span", { class: `badge stage-${stage}` }, t(`stage.${stage}`));
 }
 
-/** The number, or a short id for a conversation we have only written to so far. */
-function title(row) {
-  return row.phone ?? `${t("conv.untitled")} ${row.id.slice(0, 8)}`;
-}
-
 function lastLine(row) {
   const history = row.context?.history ?? [];
   const line = history[history.length - 1];
   if (!line) return "";
   return `${line.direction === "outbound" ? "↩ " : ""}${line.text ?? `[${line.type}]`}`;
-}
-
-async function loadConversations() {
-  const params = new URLSearchParams({ limit: "100" });
-  const stage = $("#conv-stage").value;
-  const q = $("#conv-search").value.trim();
-  if (stage) params.set("stage", stage);
-  if (q) params.set("q", q);
-  const page = await call(`/api/conversations?${params}`);
-  state.conversations = page.items;
-  renderConversations();
-}
-
-function renderConversations() {
-  const list = $("#conversations");
-  list.replaceChildren(...state.conversations.map(conversationItem));
-  $("#conv-empty").hidden = state.conversations.length > 0;
-  const unread = state.conversations.reduce((sum, row) => sum + (row.unread_count || 0), 0);
-  $("#unread-total").hidden = unread === 0;
-  $("#unread-total").textContent = String(unread);
-}
-
-function conversationItem(row) {
-  const selected = row.id === state.selected?.id;
-  return el("li", {},
-    el("button", {
-      type: "button",
-      class: `conv-item${selected ? " selected" : ""}`,
-      dataset: { id: row.id, phone: row.phone ?? "" },
-      onclick: () => openConversation(row.id).catch(report),
-    },
-    el("span", { class: "phone" }, title(row)),
-    el("span", { class: "time" }, time(row.last_message_at)),
-    el("span", { class: "snippet" }, lastLine(row)),
-    el("span", { class: "meta" },
-      stageBadge(row.stage ?? "pending"),
-      row.conversation_type === "dealer"
-        ? el("span", { class: "badge type-dealer" }, t("type.dealer")) : null,
-      row.assignee ? el("span", { class: "badge assignee" }, row.assignee) : null,
-      row.unread_count > 0 ? el("span", { class: "pill unread" }, row.unread_count) : null)));
 }
 
 async function openConversation(id) {
@@ -397,33 +354,17 @@ async function openConversation(id) {
   $("#conv-error").hidden = true;
   renderHead();
   renderConversations();
-  await loadDetail();
-}
-
-function renderHead() {
-  const row = state.selected;
-  $("#conv-phone").textContent = title(row);
-  $("#conv-badges").replaceChildren(
-    stageBadge(row.stage ?? "pending"),
-    el("span", { class: `badge type-${row.conversation_type}` }, t(`type.${row.conversation_type}`)),
-    el("span", { class: "badge assignee" },
-      row.assignee ? t("conv.assignee", { name: row.assignee }) : t("conv.bot")));
-  const staff = state.role !== "dealer";
-  const buttons = Object.fromEntries($$(".actions button").map((b) => [b.dataset.action, b]));
-  buttons["take-over"].disabled = !staff || Boolean(row.assignee) || row.stage === "opted_out";
-  buttons.release.disabled = !staff || !row.assignee;
-  buttons.resolve.disabled = !staff || row.stage === "resolved";
-  $("#reply-form").hidden = !staff;
+  await Promise.all([loadDetail(), loadSide()]);
 }
 
 async function refreshSelected() {
   if (!state.selected) return;
   state.selected = await call(`/api/conversations/${encodeURIComponent(state.selected.id)}`);
   renderHead();
-  await loadDetail();
+  await Promise.all([loadDetail(), loadSide()]);
 }
 
-const TICKS = { pending: "🕓", sent: "✓", delivered: "✓✓", read: "✓✓", failed: "!" };
+const TICKS = { pending: "…", sent: "✓", delivered: "✓✓", read: "✓✓", failed: "!" };
 const MAX_PAGES = 5;
 
 /** Every page of a cursor-paginated list (at most MAX_PAGES pages). */
@@ -481,30 +422,6 @@ function renderThread(id, messages) {
   thread.dataset.for = id;
 }
 
-function messageItem(msg) {
-  const outbound = msg.direction === "outbound";
-  const status = msg.status ?? "";
-  const tick = outbound && TICKS[status]
-    ? el("span", { class: `tick ${status}`, title: t(`status.${status}`), dataset: { status } },
-      TICKS[status])
-    : null;
-  return el("li", { class: `msg ${outbound ? "outbound" : "inbound"}`, dataset: { status } },
-    el("div", { class: "text" }, msg.content ?? `[${msg.type}]`),
-    el("div", { class: "foot" },
-      msg.type && msg.type !== "text" ? el("span", { class: "kind" }, msg.type) : null,
-      el("span", {}, time(msg.created_at)), tick));
-}
-
-function renderTimeline(events) {
-  $("#timeline").replaceChildren(...events.map((event) => el("li", {},
-    el("details", {},
-      el("summary", {},
-        el("span", { class: "pos" }, `#${event.position}`),
-        el("span", { class: "etype" }, event.type),
-        el("span", { class: "muted" }, time(event.recorded_at))),
-      el("pre", {}, JSON.stringify(event.data, null, 2))))));
-}
-
 function showPane(pane) {
   state.pane = pane;
   for (const seg of $$(".seg")) seg.classList.toggle("active", seg.dataset.pane === pane);
@@ -549,32 +466,6 @@ async function reply(event) {
 
 // -- orders -----------------------------------------------------------------------------
 
-async function loadOrders() {
-  const page = await call("/api/orders?limit=200");
-  const dealers = new Map(state.dealers.map((d) => [d.id, d.name]));
-  const byStage = new Map(RELAY_STAGES.map((stage) => [stage, []]));
-  for (const row of page.items) {
-    if (!byStage.has(row.stage)) byStage.set(row.stage, []);
-    byStage.get(row.stage).push(row);
-  }
-  $("#board").replaceChildren(...[...byStage].map(([stage, rows]) => el("section",
-    { class: "column", dataset: { stage } },
-    el("h3", {}, el("span", {}, t(`relay.${stage}`)), el("span", { class: "muted" }, rows.length)),
-    rows.map((row) => orderCard(row, dealers)))));
-  $("#orders-empty").hidden = page.items.length > 0;
-}
-
-function orderCard(row, dealers) {
-  const products = Array.isArray(row.products) ? row.products : [];
-  return el("article", { class: "card", dataset: { id: row.id } },
-    el("div", { class: "top" },
-      el("span", {}, row.order_number ? `#${row.order_number}` : row.id.slice(0, 8)),
-      el("span", {}, money(row.total_price))),
-    el("div", {}, dealers.get(row.dealer_id) ?? row.dealer_id ?? ""),
-    el("div", { class: "muted small" }, `${row.phone ?? ""} · ${time(row.created_at)}`),
-    el("ul", {}, products.map((line) => el("li", {}, `${line.quantity} × ${line.name}`))));
-}
-
 // -- review queue -----------------------------------------------------------------------
 
 async function loadReview() {
@@ -583,25 +474,6 @@ async function loadReview() {
   $("#review-list").replaceChildren(...page.items.map(reviewItem));
   $("#review-empty").hidden = page.items.length > 0;
   await loadCounters();
-}
-
-function reviewItem(item) {
-  return el("li", { dataset: { id: item.id } },
-    el("span", { class: "badge" }, t(`kind.${item.kind}`)),
-    el("span", { class: "summary" }, item.summary ?? item.stream),
-    el("span", { class: "when" }, time(item.created_at)),
-    item.conversation_id ? el("button", {
-      type: "button", class: "ghost",
-      onclick: () => { show("inbox"); openConversation(item.conversation_id).catch(report); },
-    }, t("act.open")) : null,
-    item.status === "open" && RETRYABLE.has(item.kind) ? el("button", {
-      type: "button", class: "retry",
-      onclick: () => retry(item.id).catch(report),
-    }, t("act.retry")) : null,
-    item.status === "open" ? el("button", {
-      type: "button",
-      onclick: () => dismiss(item.id).catch(report),
-    }, t("act.dismiss")) : null);
 }
 
 // Parked events are re-driven by their reactor; failed sends are queued again.
@@ -630,9 +502,15 @@ async function dismiss(id) {
 async function loadCounters() {
   if (state.role === "dealer") return;
   const counters = await call("/api/counters");
-  const badge = $("#review-count");
-  badge.textContent = String(counters.review_queue ?? 0);
-  badge.hidden = !counters.review_queue;
+  state.counters = counters;
+  const badges = [
+    ["#review-count", counters.review_queue], ["#unread-total", counters.needs_person],
+    ["#orders-count", counters.pending_orders],
+  ];
+  for (const [selector, value] of badges) {
+    $(selector).textContent = String(value ?? 0);
+    $(selector).hidden = !value;
+  }
 }
 
 // -- simulator --------------------------------------------------------------------------
@@ -660,7 +538,7 @@ function interactiveDelivery(phone, kind, choice) {
   const value = {
     messaging_product: "whatsapp",
     metadata: { display_phone_number: "390000000000", phone_number_id: "SIMULATED" },
-    contacts: [{ profile: { name: "Simulatore" }, wa_id: from }],
+    contacts: [{ profile: { name: simName() }, wa_id: from }],
     messages: [message],
   };
   return {
@@ -696,6 +574,12 @@ function fromQueued(data) {
     buttons: data.buttons ?? [],
     rows: [],
   };
+}
+
+/** The WhatsApp profile name the simulator writes with (a dealer: its catalogue name). */
+function simName() {
+  const dealer = state.dealers.find((d) => d.phone === $("#sim-as").value);
+  return dealer?.name ?? ($("#sim-name").value.trim() || "Simulatore");
 }
 
 function simPhone() {
@@ -756,6 +640,8 @@ async function simulate(body, shownText) {
   renderSim();
   try {
     const answer = await call("/simulate?wait=5", { method: "POST", body });
+    // Replies to an identity the simulator has left since do not belong in this thread.
+    if (digits(simPhone()) !== digits(phone)) return;
     for (const payload of answer.replies ?? []) addBotItem(fromPayload(payload));
   } catch (error) {
     report(error);
@@ -775,7 +661,7 @@ function sendSim(event) {
   const text = box.value.trim();
   if (!text) return;
   box.value = "";
-  simulate({ from: simPhone(), text }, text);
+  simulate({ from: simPhone(), text, name: simName() }, text);
 }
 
 function clearSim() {
@@ -788,15 +674,18 @@ async function loadDealers() {
   const page = await call("/api/dealers");
   state.dealers = page.items ?? page;
   const select = $("#sim-as");
+  const chosen = select.value;
   select.replaceChildren(
     el("option", { value: "customer" }, t("sim.customer")),
     ...state.dealers.filter((d) => d.phone).map((d) => el("option", { value: d.phone },
       t("sim.dealer", { name: d.name }))));
+  if ([...select.options].some((o) => o.value === chosen)) select.value = chosen;
 }
 
 function chooseIdentity() {
   const value = $("#sim-as").value;
   $("#sim-phone").value = value === "customer" ? state.sim.customerPhone : value;
+  $("#sim-name-label").hidden = value !== "customer";
   clearSim();
 }
 
@@ -825,10 +714,10 @@ function onStreamEvent(message) {
     if (state.selected?.id === event.conversation_id) soon("selected", refreshSelected);
   }
   if (event.type.startsWith("order.") && state.view === "orders") soon("orders", loadOrders);
-  if (REVIEW_TYPES.has(event.type)) {
-    soon("counters", loadCounters);
-    if (state.view === "review") soon("review", loadReview);
-  }
+  // Badges count chats that need a person and orders waiting: most events can move them.
+  soon("counters", loadCounters);
+  if (state.view === "overview") soon("overview", loadOverview);
+  if (REVIEW_TYPES.has(event.type) && state.view === "review") soon("review", loadReview);
 }
 
 /** Show an inbound message at once, before the projection row catches up. */

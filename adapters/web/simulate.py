@@ -1,7 +1,8 @@
 """``POST /simulate``: the development door into the same ingestion path as Meta's.
 
-It accepts ``{"from": "+39...", "text": "..."}`` (wrapped into a Meta-shaped text
-message) or any full Meta body, signs it, and hands it to the very handler path that
+It accepts ``{"from": "+39...", "text": "...", "name": "..."}`` (wrapped into a
+Meta-shaped text message; ``name``, optional, is the WhatsApp profile name, 1 to 100
+characters) or any full Meta body, signs it, and hands it to the very handler path that
 serves ``/webhook``. ``?wait=N`` (at most 30 s) returns what the sandbox sent to that phone
 within N seconds. Input rules (``simulate_rules``): ``wait`` a number from 0 to 30, texts
 at most 4,096 characters; a broken rule is a 422 naming the field, and nothing is ingested.
@@ -39,6 +40,7 @@ from adapters.web.simulate_rules import (
 from adapters.web.webhook import ingest_signed
 from core.phones import normalize_phone
 
+MAX_NAME = 100  # characters of a simulated profile name
 QUIET_AFTER_REPLY = 0.4  # a turn's replies go out together; stop waiting after this
 
 
@@ -120,10 +122,14 @@ def _delivery_for(document: Any) -> tuple[bytes | None, str | None]:
     if not isinstance(raw_from, str) or not isinstance(text, str) or not text.strip():
         return None, None
     check_text("text", text)
+    name = document.get("name", "Simulatore")
+    if not isinstance(name, str) or not 0 < len(name.strip()) <= MAX_NAME:
+        raise SimulateInputError("name", f"name must be text of 1 to {MAX_NAME} characters")
     phone = normalize_phone(raw_from)
     if phone is None:
         raise SimulateInputError("from", f"from must be a phone number, got {raw_from[:40]!r}")
-    return json.dumps(text_delivery(phone.lstrip("+"), text), ensure_ascii=False).encode(), phone
+    body = text_delivery(phone.lstrip("+"), text, name=name.strip())
+    return json.dumps(body, ensure_ascii=False).encode(), phone
 
 
 def _first_sender(document: dict[str, Any]) -> str | None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import insert
 
+from adapters.market.tables import whatsapp_order_relays
 from tests.api.conftest import Api
 
 pytestmark = pytest.mark.e2e
@@ -51,49 +52,68 @@ async def test_orders_are_empty_when_nothing_was_ordered(api: Api) -> None:
         assert await api.json("/api/orders", who=who) == {"items": [], "next_cursor": None}
 
 
-async def test_orders_are_empty_without_the_relay_table(api: Api) -> None:
-    """Before order relays are projected (no table) the list is empty, not an error."""
-    async with api.deps.engines.writer.begin() as conn:
-        await conn.execute(text("DROP TABLE IF EXISTS whatsapp_order_relays"))
-    assert await api.json("/api/orders") == {"items": [], "next_cursor": None}
-    assert (await api.json("/api/counters"))["pending_orders"] is None
-
-
 async def create_relays(api: Api) -> None:
-    """One relay row per dealer (created as the order-relay projection would shape them)."""
-    at = datetime(2026, 11, 27, 10, tzinfo=UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    """Two orders (confirmed) and two carts (never confirmed), as the projection shapes them."""
+    at = datetime(2026, 11, 27, 10, tzinfo=UTC)
+    rows = [
+        ("r1", "d-a", "relayed_to_dealer", "created", at),
+        ("r2", "d-b", "accepted", "created", at),
+        ("c1", "d-a", "awaiting_confirmation", "pending", None),
+        ("c2", "d-a", "cancelled", "failed", None),  # a cart the customer replaced
+    ]
     async with api.deps.engines.writer.begin() as conn:
         await conn.execute(
-            text(
-                "CREATE TABLE IF NOT EXISTS whatsapp_order_relays (id VARCHAR(36) PRIMARY KEY,"
-                " conversation_id VARCHAR(36), phone VARCHAR(64), dealer_id VARCHAR(64),"
-                " status VARCHAR(16), total_price VARCHAR(16), created_at DATETIME)"
-            )
+            insert(whatsapp_order_relays),
+            [
+                {
+                    "id": rid,
+                    "dealer_id": dealer,
+                    "stage": stage,
+                    "status": status,
+                    "confirmed_at": confirmed,
+                    "created_at": at + timedelta(minutes=n),
+                }
+                for n, (rid, dealer, stage, status, confirmed) in enumerate(rows)
+            ],
         )
-        for rid, dealer, status in (("r1", "d-a", "pending"), ("r2", "d-b", "confirmed")):
-            await conn.execute(
-                text(
-                    "INSERT INTO whatsapp_order_relays (id, dealer_id, status, created_at)"
-                    " VALUES (:id, :dealer, :status, :at)"
-                ),
-                {"id": rid, "dealer": dealer, "status": status, "at": at},
-            )
 
 
 async def test_a_dealer_reads_only_its_own_orders(api: Api) -> None:
-    """Dealer A gets its relay; asking for dealer B's changes nothing."""
+    """Dealer A gets its order; asking for dealer B's changes nothing."""
     await create_relays(api)
     own = await api.json("/api/orders?dealer=d-b", who="dealer_a")
     assert [o["id"] for o in own["items"]] == ["r1"]
     staff = await api.json("/api/orders")
-    assert sorted(o["id"] for o in staff["items"]) == ["r1", "r2"]
+    assert [o["id"] for o in staff["items"]] == ["r2", "r1"]
+    assert await api.json("/api/carts", who="dealer_b") == {"items": [], "next_cursor": None}
+
+
+async def test_orders_and_carts_are_separate_lists(api: Api) -> None:
+    """Confirmed relays are orders whatever came later; unconfirmed ones are carts."""
+    await create_relays(api)
+    carts = await api.json("/api/carts")
+    assert [(c["id"], c["stage"]) for c in carts["items"]] == [
+        ("c2", "cancelled"),
+        ("c1", "awaiting_confirmation"),
+    ]
+    waiting = await api.json("/api/orders?stage=relayed_to_dealer")
+    assert [o["id"] for o in waiting["items"]] == ["r1"]
+    counters = await api.json("/api/counters")
+    assert (counters["pending_orders"], counters["open_carts"]) == (1, 1)
+
+
+async def test_a_cart_stage_is_not_an_order_stage(api: Api) -> None:
+    """?stage= takes the stages of its list only; the answer says which."""
+    for path in ("/api/orders?stage=draft", "/api/carts?stage=accepted", "/api/orders?stage=x"):
+        response = await api.get(path)
+        assert response.status == 422, path
+        assert "stage must be one of" in (await response.json())["error"]
 
 
 async def test_orders_filter_by_status_and_dealer(api: Api) -> None:
-    """status and dealer narrow the staff list; pending orders are counted."""
+    """status and dealer narrow the staff list."""
     await create_relays(api)
-    pending = await api.json("/api/orders?status=pending")
-    assert [o["id"] for o in pending["items"]] == ["r1"]
+    created = await api.json("/api/orders?status=created&dealer=d-a")
+    assert [o["id"] for o in created["items"]] == ["r1"]
     by_dealer = await api.json("/api/orders?dealer=d-b")
     assert [o["id"] for o in by_dealer["items"]] == ["r2"]
-    assert (await api.json("/api/counters"))["pending_orders"] == 1

@@ -54,6 +54,18 @@ async def expect_text(page: Page, selector: str, text: str) -> None:
     await expect(page.locator(selector).filter(has_text=text).first).to_be_visible(timeout=WAIT_MS)
 
 
+async def check_out(sim: Page) -> None:
+    """Answer the checkout's questions (time, then address and payment) in the simulator."""
+    await expect_text(sim, "#sim-thread .msg.bot", "indirizzo di consegna")
+    for text, answer in (
+        ("lunedì alle 10", "Mi manca ancora"),
+        ("via Torino 15, Milano, pago in contanti", "inviato al negozio"),
+    ):
+        await sim.fill("#sim-text", text)
+        await sim.press("#sim-text", "Enter")
+        await expect_text(sim, "#sim-thread .msg.bot", answer)
+
+
 async def test_agent_journey(
     browser: Browser, make_service: MakeService, tmp_path: Path, artifacts: Path
 ) -> None:
@@ -92,9 +104,8 @@ async def test_agent_journey(
     await expect(conversation.locator(".unread")).to_be_visible()
 
     await simulator.click("#sim-thread .reply-buttons button[data-id='cart:confirm']")
-    # The confirmation and the relay notice (one message, or two when the outbox did not
-    # merge them: it merges only replies queued together).
-    await expect_text(simulator, "#sim-thread .msg.bot", "inviato al negozio")
+    # The checkout asks for a time, then the address and payment; then the relay notice.
+    await check_out(simulator)
 
     await conversation.click()
     await expect_text(inbox, "#thread .msg.inbound", "crocchette")
@@ -124,7 +135,7 @@ async def test_agent_journey(
     await inbox.screenshot(path=str(artifacts / "dashboard-orders.png"))
 
     await inbox.click("#lang")
-    await expect(inbox.locator(".tab[data-view=orders]")).to_have_text("Orders")
+    await expect(inbox.locator(".tab[data-view=orders] [data-i18n]")).to_have_text("Orders")
     await inbox.set_viewport_size({"width": 390, "height": 844})
     await inbox.click(".tab[data-view=inbox]")
     await inbox.screenshot(path=str(artifacts / "dashboard-conversation-phone.png"))

@@ -200,3 +200,24 @@ async def test_simulate_rejects_bad_input_with_422(service: Service) -> None:
     client, _ = service
     resp = await client.post("/simulate", json={"from": "not a phone", "text": "x"})
     assert resp.status == 422
+
+
+async def test_simulate_writes_with_the_profile_name_given(service: Service) -> None:
+    """``name`` becomes the WhatsApp profile name of the simulated message."""
+    client, deps = service
+    body = {"from": "+393281234567", "text": "Ciao", "name": " Giulia Rossi "}
+    assert (await client.post("/simulate", json=body)).status == 200
+    events = await deps.store.read_all(0, 100)
+    assert events[-1].payload.profile_name == "Giulia Rossi"
+
+
+@pytest.mark.parametrize("name", ["", "   ", 7, None, "x" * 101])
+async def test_simulate_refuses_a_bad_profile_name(service: Service, name: object) -> None:
+    """An empty, blank, non-text or over-long name is 422 and nothing is recorded."""
+    client, deps = service
+    before = len(await deps.store.read_all(0, 1000))
+    body = {"from": "+393281234567", "text": "Ciao", "name": name}
+    resp = await client.post("/simulate", json=body)
+    assert resp.status == 422
+    assert "name" in (await resp.json())["error"]
+    assert len(await deps.store.read_all(0, 1000)) == before

@@ -49,7 +49,9 @@ async def test_free_text_order_is_confirmed_created_and_relayed_to_the_dealer(
         1,
     )
     assert row["dealer_id"] == "d-pet"
-    assert row["phone"] == person_stream(CUSTOMER).removeprefix("conversation-")  # ADR 0007
+    # ADR 0013: the number beside the pseudonymous person id (ADR 0007) the events carry
+    assert row["phone"] == CUSTOMER
+    assert row["person_id"] == person_stream(CUSTOMER).removeprefix("conversation-")
 
 
 async def _relay_stage_is(j: Journey, stage: str) -> bool:

@@ -15,7 +15,16 @@ from adapters.auth.session import session_auth
 from adapters.auth.tokens import ANYONE, STAFF, Role, TokenStore
 from adapters.engine.review_retry import ReviewRetrier
 from adapters.readmodel.queries import ReadModel
-from adapters.web.api import actions, catalog, conversations, devices, openapi, review, stream
+from adapters.web.api import (
+    actions,
+    catalog,
+    conversations,
+    devices,
+    openapi,
+    overview,
+    review,
+    stream,
+)
 from adapters.web.api.common import (
     READ_MODEL,
     STREAM_OPTIONS,
@@ -41,6 +50,7 @@ class Route:
 
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/conversations", conversations.list_conversations, ANYONE),
+    Route("GET", "/api/triage", conversations.list_triage, ANYONE),
     Route("GET", "/api/conversations/{id}", conversations.get_conversation, ANYONE),
     Route("GET", "/api/conversations/{id}/messages", conversations.list_messages, ANYONE),
     Route("GET", "/api/conversations/{id}/timeline", conversations.timeline, ANYONE),
@@ -64,6 +74,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/dealers", catalog.list_dealers, ANYONE),
     Route("GET", "/api/catalog", catalog.get_catalog, ANYONE),
     Route("GET", "/api/orders", catalog.list_orders, ANYONE),
+    Route("GET", "/api/carts", catalog.list_carts, ANYONE),
+    Route("GET", "/api/overview", overview.get_overview, STAFF),
     Route("GET", "/api/stream", stream.stream, ANYONE),
     Route("GET", "/api/devices", devices.list_devices, STAFF),
     Route("POST", "/api/devices", devices.register_device, STAFF),

@@ -1,4 +1,4 @@
-"""Dealers, the catalogue with stock, and order relays (a dealer sees only their own)."""
+"""Dealers, the catalogue with stock, orders and carts (a dealer sees only their own)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,11 @@ from typing import Any
 
 from aiohttp import web
 
+from adapters.readmodel.orders import CART_STAGES, ORDER_STAGES
+from adapters.readmodel.queries import OrderFilter
 from adapters.web.api.common import (
     READ_MODEL,
+    choice_param,
     int_param,
     json_response,
     only_params,
@@ -56,12 +59,28 @@ async def get_catalog(request: web.Request) -> web.Response:
 
 
 async def list_orders(request: web.Request) -> web.Response:
-    """``GET /api/orders``: order relays newest first, by status and dealer."""
-    only_params(request, ("status", "dealer", "limit", "cursor"))
+    """``GET /api/orders``: orders (relays from confirmation on), newest first."""
+    return await _relays(request, carts=False)
+
+
+async def list_carts(request: web.Request) -> web.Response:
+    """``GET /api/carts``: carts being built (relays never confirmed), newest first."""
+    return await _relays(request, carts=True)
+
+
+async def _relays(request: web.Request, *, carts: bool) -> web.Response:
+    only_params(request, ("status", "stage", "dealer", "conversation", "limit", "cursor"))
+    allowed = (*CART_STAGES, "cancelled", "expired") if carts else ORDER_STAGES
+    filt = OrderFilter(
+        carts=carts,
+        status=word_param(request, "status"),
+        stage=choice_param(request, "stage", allowed),
+        dealer_id=word_param(request, "dealer"),
+        conversation_id=word_param(request, "conversation"),
+    )
     page = await request.app[READ_MODEL].orders(
         scope_of(request),
-        status=word_param(request, "status"),
-        dealer_id=word_param(request, "dealer"),
+        filt,
         limit=int_param(request, "limit", 50, 1, 200),
         cursor=request.query.get("cursor"),
     )

@@ -30,12 +30,14 @@ TYPES = ("customer", "dealer")
 
 async def list_conversations(request: web.Request) -> web.Response:
     """``GET /api/conversations``: filtered, newest message first, cursor-paginated."""
-    only_params(request, ("stage", "type", "assignee", "q", "limit", "cursor"))
+    only_params(request, ("stage", "type", "assignee", "q", "attention", "limit", "cursor"))
+    attention = choice_param(request, "attention", ("needed", "none"))
     filt = ConversationFilter(
         stage=choice_param(request, "stage", [s.value for s in Stage]),
         type=choice_param(request, "type", TYPES),
         assignee=text_param(request, "assignee"),
         q=text_param(request, "q", max_len=200),
+        attention=None if attention is None else attention == "needed",
     )
     page = await request.app[READ_MODEL].conversations(
         scope_of(request),
@@ -44,6 +46,13 @@ async def list_conversations(request: web.Request) -> web.Response:
         cursor=request.query.get("cursor"),
     )
     return json_response({"items": page.items, "next_cursor": page.next_cursor})
+
+
+async def list_triage(request: web.Request) -> web.Response:
+    """``GET /api/triage``: conversations that need a person, longest waiting first."""
+    only_params(request, ())
+    items = await request.app[READ_MODEL].triage(scope_of(request))
+    return json_response({"items": items})
 
 
 async def visible_conversation(request: web.Request) -> dict[str, Any]:
@@ -73,9 +82,13 @@ async def list_messages(request: web.Request) -> web.Response:
 async def stream_of(store: EventStore, row: dict[str, Any]) -> str:
     """The event stream behind a conversation row (its id is derived from the stream).
 
-    Streams are named by the person id of the row's phone (or BSUID), or by the phone
-    itself for logs written before pseudonyms (docs/adr/0007-crypto-shredding.md).
+    Streams are named by the row's person id (or, for rows written before the person id
+    had its column, the person id of its phone or BSUID), or by the phone itself for logs
+    written before pseudonyms (docs/adr/0007-crypto-shredding.md).
     """
+    person = row.get("person_id")
+    if person and conversation_id(f"conversation-{person}") == row["id"]:
+        return f"conversation-{person}"
     key = row.get("phone")
     if key:
         for subject in (key, f"bsuid:{key}"):

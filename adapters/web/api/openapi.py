@@ -10,139 +10,72 @@ from __future__ import annotations
 from aiohttp import web
 
 from adapters.web.api.common import json_response, only_params
+from adapters.web.api.openapi_builders import (
+    ALL,
+    CURSOR,
+    LIMIT,
+    STAFF,
+    TEXT,
+    WORD,
+    ok_answer,
+    operation,
+    path_id,
+    query_param,
+    with_created,
+)
+from adapters.web.api.openapi_readside import READSIDE_PATHS
 from adapters.web.api.openapi_schemas import SCHEMAS, STAGE, Json, ref
 from adapters.web.api.openapi_simulate import SIMULATE_PATHS, SIMULATE_SCHEMAS
-
-STAFF = "Roles: admin, support."
-ALL = "Roles: admin, support, dealer (a dealer sees only its own rows)."
-
-
-def _error(description: str) -> Json:
-    return {"description": description, "content": {"application/json": {"schema": ref("Error")}}}
-
-
-def _ok(schema: str, description: str = "OK") -> Json:
-    return {"description": description, "content": {"application/json": {"schema": ref(schema)}}}
-
-
-def _query(name: str, description: str, schema: Json) -> Json:
-    return {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "description": description,
-        "schema": schema,
-    }
-
-
-def _path_id(what: str) -> Json:
-    return {
-        "name": "id",
-        "in": "path",
-        "required": True,
-        "description": what,
-        "schema": {"type": "string", "pattern": "^[^\\u0000-\\u001f\\u007f]+$"},
-    }
-
-
-def _op(
-    summary: str,
-    roles: str,
-    ok: Json,
-    *,
-    params: list[Json] | None = None,
-    errors: tuple[int, ...] = (),
-    body: Json | None = None,
-    ok_status: str = "200",
-) -> Json:
-    responses: Json = {ok_status: ok, "401": _error("missing, unknown, expired or revoked token")}
-    texts = {
-        403: "the token's role or dealer may not do this",
-        404: "no such resource",
-        409: "not allowed in the current state",
-        422: "invalid parameter or body",
-    }
-    for code in errors:
-        responses[str(code)] = _error(texts[code])
-    op: Json = {
-        "summary": summary,
-        "description": roles,
-        "parameters": params or [],
-        "responses": responses,
-    }
-    if body is not None:
-        op["requestBody"] = body
-    return op
-
-
-def _with_created(op: Json) -> Json:
-    """``op`` also answering 201 for a new device, besides its 200."""
-    return {**op, "responses": {"201": _ok("Device", "registered"), **op["responses"]}}
-
-
-LIMIT = _query("limit", "page size", {"type": "integer", "minimum": 1, "maximum": 200})
-# Opaque (base64url); any other string is answered 422.
-CURSOR = _query(
-    "cursor",
-    "the next_cursor of the previous page (opaque; anything else: 422)",
-    {"type": "string", "pattern": "^[A-Za-z0-9_-]+$", "maxLength": 512},
-)
-# What common.text_param and common.word_param accept, so generated clients agree.
-TEXT = {
-    "type": "string",
-    "minLength": 1,
-    "maxLength": 128,
-    "pattern": "^[^\\u0000-\\u001f\\u007f]*[^\\s\\u0000-\\u001f\\u007f][^\\u0000-\\u001f\\u007f]*$",
-}
-WORD = {
-    "type": "string",
-    "pattern": "^[A-Za-z0-9_.:+@-]([A-Za-z0-9_.:+@ -]{0,126}[A-Za-z0-9_.:+@-])?$",
-}
 
 
 def _action(summary: str) -> Json:
     return {
-        "post": _op(
+        "post": operation(
             summary,
             STAFF,
-            _ok("ActionResult"),
-            params=[_path_id("conversation id")],
+            ok_answer("ActionResult"),
+            params=[path_id("conversation id")],
             errors=(403, 404, 409, 422),
         )
     }
 
 
 def _retry_op() -> Json:
-    op = _op(
+    op = operation(
         "Retry an open review item: re-drive a parked event or re-queue a failed send",
         STAFF + " A failed or unknown-outcome send is queued again as a new message (202),"
         " within the 24-hour window and unless the customer opted out; a parked event is"
         " re-driven by its reactor (200; retry.succeeded is false when it failed again and"
         " the item stays open). Assistant failures, escalations and items not open: 409.",
-        _ok("ReviewRetry", "the parked event was re-driven"),
-        params=[_path_id("review item id")],
+        ok_answer("ReviewRetry", "the parked event was re-driven"),
+        params=[path_id("review item id")],
         errors=(403, 404, 409, 422),
     )
-    op["responses"]["202"] = _ok("ReviewRetry", "the failed send was queued again")
+    op["responses"]["202"] = ok_answer("ReviewRetry", "the failed send was queued again")
     return op
 
 
 PATHS: Json = {
     "/api/conversations": {
-        "get": _op(
+        "get": operation(
             "List conversations, newest message first",
             ALL,
-            _ok("ConversationPage"),
+            ok_answer("ConversationPage"),
             params=[
-                _query("stage", "conversation stage", STAGE),
-                _query(
+                query_param("stage", "conversation stage", STAGE),
+                query_param(
                     "type", "customer or dealer", {"type": "string", "enum": ["customer", "dealer"]}
                 ),
-                _query("assignee", "agent owning the conversation", TEXT),
-                _query(
+                query_param("assignee", "agent owning the conversation", TEXT),
+                query_param(
                     "q",
-                    "text search over phone and recent history",
+                    "text search over phone, profile name and recent messages",
                     {**TEXT, "maxLength": 200},
+                ),
+                query_param(
+                    "attention",
+                    "needed: only conversations that need a person; none: only the others",
+                    {"type": "string", "enum": ["needed", "none"]},
                 ),
                 LIMIT,
                 CURSOR,
@@ -151,36 +84,36 @@ PATHS: Json = {
         )
     },
     "/api/conversations/{id}": {
-        "get": _op(
+        "get": operation(
             "One conversation",
             ALL,
-            _ok("Conversation"),
-            params=[_path_id("conversation id")],
+            ok_answer("Conversation"),
+            params=[path_id("conversation id")],
             errors=(403, 404, 422),
         )
     },
     "/api/conversations/{id}/messages": {
-        "get": _op(
+        "get": operation(
             "Messages of a conversation, oldest first",
             ALL,
-            _ok("MessagePage"),
-            params=[_path_id("conversation id"), LIMIT, CURSOR],
+            ok_answer("MessagePage"),
+            params=[path_id("conversation id"), LIMIT, CURSOR],
             errors=(403, 404, 422),
         )
     },
     "/api/conversations/{id}/timeline": {
-        "get": _op(
+        "get": operation(
             "Every event of the conversation stream (audit view)",
             ALL,
-            _ok("Timeline"),
+            ok_answer("Timeline"),
             params=[
-                _path_id("conversation id"),
-                _query(
+                path_id("conversation id"),
+                query_param(
                     "after",
                     "only events after this stream version",
                     {"type": "integer", "minimum": 0, "maximum": 2**31},
                 ),
-                _query(
+                query_param(
                     "limit", "events per page", {"type": "integer", "minimum": 1, "maximum": 1000}
                 ),
             ],
@@ -191,24 +124,24 @@ PATHS: Json = {
     "/api/conversations/{id}/release": _action("Hand the conversation back to the bot"),
     "/api/conversations/{id}/resolve": _action("Close the conversation"),
     "/api/conversations/{id}/reply": {
-        "post": _op(
+        "post": operation(
             "Reply as the agent, through the outbox"
             " (409 with a template hint outside the 24-hour window)",
             STAFF,
-            _ok("ActionResult", "queued"),
-            params=[_path_id("conversation id")],
+            ok_answer("ActionResult", "queued"),
+            params=[path_id("conversation id")],
             errors=(403, 404, 409, 422),
             body={"required": True, "content": {"application/json": {"schema": ref("ReplyBody")}}},
             ok_status="202",
         )
     },
     "/api/review": {
-        "get": _op(
+        "get": operation(
             "The review queue, newest first",
             STAFF,
-            _ok("ReviewPage"),
+            ok_answer("ReviewPage"),
             params=[
-                _query(
+                query_param(
                     "status",
                     "item status",
                     {"type": "string", "enum": ["open", "dismissed", "retried"]},
@@ -220,42 +153,30 @@ PATHS: Json = {
         )
     },
     "/api/review/{id}/dismiss": {
-        "post": _op(
+        "post": operation(
             "Dismiss an open review item",
             STAFF,
-            _ok("ReviewItem"),
-            params=[_path_id("review item id")],
+            ok_answer("ReviewItem"),
+            params=[path_id("review item id")],
             errors=(403, 404, 409, 422),
         )
     },
     "/api/review/{id}/retry": {"post": _retry_op()},
-    "/api/dealers": {"get": _op("Dealers", ALL, _ok("DealerList"), errors=(422,))},
+    "/api/dealers": {"get": operation("Dealers", ALL, ok_answer("DealerList"), errors=(422,))},
     "/api/catalog": {
-        "get": _op(
+        "get": operation(
             "Products with price and stock",
             ALL,
-            _ok("ProductList"),
-            params=[_query("dealer", "only this dealer's products (staff)", WORD)],
+            ok_answer("ProductList"),
+            params=[query_param("dealer", "only this dealer's products (staff)", WORD)],
             errors=(422,),
         )
     },
-    "/api/orders": {
-        "get": _op(
-            "Order relays, newest first (empty until order relays are projected)",
-            ALL,
-            _ok("OrderPage"),
-            params=[
-                _query("status", "relay status", WORD),
-                _query("dealer", "dealer id (staff)", WORD),
-                LIMIT,
-                CURSOR,
-            ],
-            errors=(422,),
-        )
+    "/api/counters": {
+        "get": operation("Dashboard counters", STAFF, ok_answer("Counters"), errors=(403, 422))
     },
-    "/api/counters": {"get": _op("Dashboard counters", STAFF, _ok("Counters"), errors=(403, 422))},
     "/api/stream": {
-        "get": _op(
+        "get": operation(
             "Server-Sent Events of new events; id is the global position;"
             " resumable with Last-Event-ID",
             ALL,
@@ -271,7 +192,7 @@ PATHS: Json = {
                     "description": "resume after this global position",
                     "schema": {"type": "integer", "minimum": 0},
                 },
-                _query(
+                query_param(
                     "after",
                     "same as Last-Event-ID, for clients that cannot set headers",
                     {"type": "integer", "minimum": 0},
@@ -281,7 +202,7 @@ PATHS: Json = {
         )
     },
     "/api/openapi.json": {
-        "get": _op(
+        "get": operation(
             "This document",
             ALL,
             {
@@ -292,29 +213,30 @@ PATHS: Json = {
     },
 }
 
+PATHS.update(READSIDE_PATHS)
 PATHS.update(
     {
         "/api/devices": {
-            "get": _op(
+            "get": operation(
                 "Registered push devices, oldest first (fingerprints, never tokens)",
                 STAFF,
-                _ok("DeviceList"),
+                ok_answer("DeviceList"),
                 params=[
-                    _query(
+                    query_param(
                         "owner_kind",
                         "rider, support or customer",
                         {"type": "string", "enum": ["rider", "support", "customer"]},
                     ),
-                    _query("owner_id", "the owner's phone or agent name", TEXT),
+                    query_param("owner_id", "the owner's phone or agent name", TEXT),
                 ],
                 errors=(403, 422),
             ),
-            "post": _with_created(
-                _op(
+            "post": with_created(
+                operation(
                     "Register a push device token (201), or move an existing one (200);"
                     " recorded as notify.device_registered",
                     STAFF,
-                    _ok("Device", "moved to the new owner"),
+                    ok_answer("Device", "moved to the new owner"),
                     errors=(403, 422),
                     body={
                         "required": True,
@@ -324,11 +246,11 @@ PATHS.update(
             ),
         },
         "/api/devices/{token}": {
-            "delete": _op(
+            "delete": operation(
                 "Forget a push device by its token or its fingerprint;"
                 " recorded as notify.device_removed",
                 STAFF,
-                _ok("DeviceRemoved"),
+                ok_answer("DeviceRemoved"),
                 params=[
                     {
                         "name": "token",

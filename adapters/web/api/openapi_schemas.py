@@ -47,7 +47,15 @@ SCHEMAS: Json = {
             "last_message_at": _TIME,
             "stage": STAGE,
             "assignee": _STR_N,
-            "unread_count": _INT,
+            "unread_count": {**_INT, "description": "messages since the last agent action"},
+            "person_id": _STR_N,
+            "profile_name": _STR_N,
+            "attention": {
+                "type": ["string", "null"],
+                "enum": ["escalated", "taken_over", "send_failed", "dealer_silent", None],
+                "description": "why a person is needed (dealer_silent: on /api/triage only)",
+            },
+            "attention_since": _TIME,
             "created_at": _TIME,
             "updated_at": _TIME,
         },
@@ -65,6 +73,10 @@ SCHEMAS: Json = {
             "status": _STR_N,
             "meta_message_id": _STR_N,
             "meta_response": {"type": ["object", "null"]},
+            "person_id": _STR_N,
+            "profile_name": _STR_N,
+            "sender": {"type": ["string", "null"], "enum": ["bot", "agent", None]},
+            "agent": _STR_N,
             "created_at": _TIME,
             "updated_at": _TIME,
         },
@@ -135,6 +147,9 @@ SCHEMAS: Json = {
             "updated_at": _TIME,
             "dismissed_by": _STR_N,
             "dismissed_at": _TIME,
+            "phone": _STR_N,
+            "profile_name": _STR_N,
+            "conversation_type": _STR_N,
         },
     },
     "ReviewPage": _page("ReviewItem"),
@@ -185,23 +200,6 @@ SCHEMAS: Json = {
     "ProductList": {
         "type": "object",
         "properties": {"items": {"type": "array", "items": ref("Product")}},
-    },
-    "OrderPage": {
-        "type": "object",
-        "properties": {
-            "items": {"type": "array", "items": {"type": "object"}},
-            "next_cursor": _STR_N,
-        },
-    },
-    "Counters": {
-        "type": "object",
-        "properties": {
-            "open_conversations": _INT,
-            "pending_orders": {"type": ["integer", "null"]},
-            "failed_sends": _INT,
-            "review_queue": _INT,
-            "assistant_latency_p50_ms": {"type": ["number", "null"]},
-        },
     },
 }
 

@@ -27,6 +27,12 @@ SIMULATE_SCHEMAS: Json = {
                 "maxLength": MAX_TEXT_CHARS,
                 "description": "the message; WhatsApp caps a text at 4,096 characters",
             },
+            "name": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 100,
+                "description": "the WhatsApp profile name to write with (default Simulatore)",
+            },
         },
     },
     "SimulateError": {

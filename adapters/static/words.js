@@ -1,0 +1,274 @@
+// Dloop support dashboard: the words of the read side, in Italian and English.
+//
+// Labels for stages that say what happens next, why a chat needs a person, the orders
+// board, the overview charts, and the sentences of the event timeline and review queue.
+"use strict";
+
+Object.assign(LABELS.it, {
+  "tab.overview": "Panoramica",
+  "sim.name": "Nome su WhatsApp",
+  "stage.pending": "Risponde il bot",
+  "stage.awaiting_confirmation": "Attende conferma del cliente",
+  "stage.checkout": "Dà i dati di consegna",
+  "relay.ready": "Pronto per il rider",
+  "relay.picked_up": "Ritirato dal rider",
+  "stage.open": "Con un operatore",
+  "stage.resolved": "Risolta",
+  "stage.opted_out": "Non vuole messaggi",
+  "inbox.search": "Cerca nome, numero o testo",
+  "inbox.needs": "Serve una persona",
+  "inbox.rest": "Tutte le altre",
+  "inbox.none_waiting": "Nessuno aspetta una persona",
+  "attention.escalated": "Chiede una persona",
+  "attention.taken_over": "In carico a {name}",
+  "attention.send_failed": "Invio fallito",
+  "attention.dealer_silent": "Il negozio non risponde",
+  "waited": "da {time}",
+  "sender.bot": "Bot",
+  "sender.agent": "Operatore {name}",
+  "sender.template": "Modello",
+  "side.order": "Ordine",
+  "side.cart": "Carrello",
+  "side.none": "Nessun ordine aperto",
+  "side.shop": "Negozio",
+  "orders.customer": "Cliente",
+  "orders.address": "Indirizzo",
+  "orders.when": "Consegna",
+  "orders.payment": "Pagamento",
+  "orders.fee": "consegna {fee}",
+  "orders.total": "Totale",
+  "orders.collapsed": "Nessun ordine in: {stages}",
+  "carts.title": "Carrelli non ancora confermati",
+  "relay.confirmed": "Confermato dal cliente",
+  "relay.market_order_created": "Ordine creato",
+  "relay.relayed_to_dealer": "Aspetta il negozio",
+  "relay.accepted": "Accettato dal negozio",
+  "relay.rejected": "Rifiutato dal negozio",
+  "relay.failed": "Non riuscito",
+  "relay.cancelled": "Annullato",
+  "relay.expired": "Scaduto",
+  "relay.delivered": "Consegnato",
+  "relay.draft": "In preparazione",
+  "relay.awaiting_confirmation": "Attende conferma",
+  "chart.orders_hour": "Ordini per ora, per stato",
+  "chart.orders_day": "Ordini per giorno, per stato",
+  "chart.turns": "Turni di conversazione per ora",
+  "chart.latency": "Tempo di risposta dell'assistente (ms)",
+  "chart.problems": "Invii falliti e elementi da rivedere per giorno",
+  "chart.agents": "Tempo di risposta degli operatori (minuti)",
+  "tile.needs_person": "Serve una persona",
+  "tile.pending_orders": "Ordini in attesa",
+  "tile.open_carts": "Carrelli aperti",
+  "tile.failed_sends": "Invii falliti",
+  "tile.review_queue": "Da rivedere",
+  "tile.latency": "Assistente p50 / p95",
+  "series.failed_sends": "Invii falliti",
+  "series.review_items": "Da rivedere",
+  "review.escalated": "{who} ha chiesto di parlare con una persona",
+  "review.escalated.send_failed": "Non riusciamo a scrivere a {who}: serve una persona",
+  "review.outbound_failed": "Un messaggio a {who} non è partito ({detail})",
+  "review.assistant_failed": "L'assistente non è riuscito a rispondere a {who} ({detail})",
+  "review.parked": "Un evento di {who} è rimasto in sospeso ({detail})",
+  "review.operator_alert": "Allarme: {detail}",
+  "review.someone": "un cliente",
+  "act.open_chat": "Apri la chat",
+  "raw": "evento",
+  "just_now": "adesso",
+  "intent.order_request": "vuole ordinare",
+  "intent.product_inquiry": "chiede di un prodotto",
+  "intent.support_request": "chiede assistenza",
+  "intent.general_chat": "fa due chiacchiere",
+  "reason.support_request": "chiede assistenza",
+  "reason.send_failed": "invio fallito",
+  "reason.no_credentials": "push non configurato",
+  "reason.no_devices": "nessun dispositivo",
+  "reason.replaced": "sostituito da un nuovo carrello",
+  "audience.support": "assistenza",
+  "audience.rider": "rider",
+  "audience.customer": "cliente",
+});
+
+Object.assign(LABELS.en, {
+  "tab.overview": "Overview",
+  "sim.name": "WhatsApp name",
+  "stage.pending": "Bot is answering",
+  "stage.awaiting_confirmation": "Waiting for the customer to confirm",
+  "stage.checkout": "Giving delivery details",
+  "relay.ready": "Ready for the rider",
+  "relay.picked_up": "Picked up by the rider",
+  "stage.open": "With an agent",
+  "stage.resolved": "Resolved",
+  "stage.opted_out": "Wants no messages",
+  "inbox.search": "Search name, phone or text",
+  "inbox.needs": "Needs a person",
+  "inbox.rest": "Everything else",
+  "inbox.none_waiting": "Nobody is waiting for a person",
+  "attention.escalated": "Asked for a person",
+  "attention.taken_over": "Taken by {name}",
+  "attention.send_failed": "Send failed",
+  "attention.dealer_silent": "Dealer not answering",
+  "waited": "for {time}",
+  "sender.bot": "Bot",
+  "sender.agent": "Agent {name}",
+  "sender.template": "Template",
+  "side.order": "Order",
+  "side.cart": "Cart",
+  "side.none": "No open order",
+  "side.shop": "Shop",
+  "orders.customer": "Customer",
+  "orders.address": "Address",
+  "orders.when": "Delivery",
+  "orders.payment": "Payment",
+  "orders.fee": "delivery {fee}",
+  "orders.total": "Total",
+  "orders.collapsed": "No orders in: {stages}",
+  "carts.title": "Carts not confirmed yet",
+  "relay.confirmed": "Confirmed by the customer",
+  "relay.market_order_created": "Order created",
+  "relay.relayed_to_dealer": "Waiting for the shop",
+  "relay.accepted": "Accepted by the shop",
+  "relay.rejected": "Rejected by the shop",
+  "relay.failed": "Failed",
+  "relay.cancelled": "Cancelled",
+  "relay.expired": "Expired",
+  "relay.delivered": "Delivered",
+  "relay.draft": "Being built",
+  "relay.awaiting_confirmation": "Awaiting confirmation",
+  "chart.orders_hour": "Orders per hour, by stage",
+  "chart.orders_day": "Orders per day, by stage",
+  "chart.turns": "Conversation turns per hour",
+  "chart.latency": "Assistant response time (ms)",
+  "chart.problems": "Failed sends and review items per day",
+  "chart.agents": "Agent response time (minutes)",
+  "tile.needs_person": "Need a person",
+  "tile.pending_orders": "Orders waiting",
+  "tile.open_carts": "Open carts",
+  "tile.failed_sends": "Failed sends",
+  "tile.review_queue": "To review",
+  "tile.latency": "Assistant p50 / p95",
+  "series.failed_sends": "Failed sends",
+  "series.review_items": "Review items",
+  "review.escalated": "{who} asked to talk to a person",
+  "review.escalated.send_failed": "We cannot write to {who}: a person is needed",
+  "review.outbound_failed": "A message to {who} was not sent ({detail})",
+  "review.assistant_failed": "The assistant could not answer {who} ({detail})",
+  "review.parked": "An event of {who} was parked ({detail})",
+  "review.operator_alert": "Alert: {detail}",
+  "review.someone": "a customer",
+  "act.open_chat": "Open the chat",
+  "raw": "event",
+  "just_now": "just now",
+  "intent.order_request": "wants to order",
+  "intent.product_inquiry": "asks about a product",
+  "intent.support_request": "asks for help",
+  "intent.general_chat": "is chatting",
+  "reason.support_request": "asked for help",
+  "reason.send_failed": "send failed",
+  "reason.no_credentials": "push not configured",
+  "reason.no_devices": "no devices",
+  "reason.replaced": "replaced by a new cart",
+  "audience.support": "support",
+  "audience.rider": "rider",
+  "audience.customer": "customer",
+});
+
+/** Timeline sentences: event type -> [italian, english] with {placeholders} from data. */
+const SENTENCES = {
+  "whatsapp.message_received": ["Il cliente ha scritto: «{text}»", "The customer wrote: “{text}”"],
+  "whatsapp.status_received": ["WhatsApp: messaggio {status}", "WhatsApp: message {status}"],
+  "conversation.started": ["Conversazione iniziata", "Conversation started"],
+  "conversation.message_understood": [
+    "Il bot ha capito: {intent}", "The bot understood: {intent}"],
+  "conversation.reply_queued": ["{sender} ha risposto: «{text}»", "{sender} replied: “{text}”"],
+  "conversation.outbound_sent": ["Messaggio inviato", "Message sent"],
+  "conversation.outbound_failed": [
+    "Messaggio non inviato ({title})", "Message not sent ({title})"],
+  "conversation.cart_proposed": [
+    "Il bot ha proposto un carrello ({total})", "The bot proposed a cart ({total})"],
+  "conversation.cart_confirmed": [
+    "Il cliente ha confermato il carrello ({total})", "The customer confirmed the cart ({total})"],
+  "conversation.cart_cancelled": ["Carrello annullato ({reason})", "Cart cancelled ({reason})"],
+  "conversation.escalated": [
+    "Passata a una persona ({reason})", "Handed to a person ({reason})"],
+  "conversation.agent_took_over": ["{agent} ha preso in carico", "{agent} took over"],
+  "conversation.released": ["{agent} l'ha restituita al bot", "{agent} handed it back to the bot"],
+  "conversation.resolved": ["{agent} l'ha risolta", "{agent} resolved it"],
+  "conversation.opted_out": ["Il cliente non vuole più messaggi", "The customer opted out"],
+  "conversation.opted_in": ["Il cliente accetta di nuovo messaggi", "The customer opted in again"],
+  "conversation.assistant_failed": [
+    "L'assistente non ha risposto ({error})", "The assistant failed ({error})"],
+  "conversation.rate_limited": ["Troppi messaggi: rallentato", "Too many messages: slowed down"],
+  "conversation.choice_requested": [
+    "Il bot ha chiesto quale prodotto intendeva", "The bot asked which product was meant"],
+  "conversation.choice_made": ["Il cliente ha scelto un prodotto", "The customer picked a product"],
+  "outbox.attempted": ["Tentativo di invio n. {attempt}", "Send attempt {attempt}"],
+  "engine.turn_processed": [
+    "Il bot ha chiuso il turno ({decisions} decisioni)", "The bot finished the turn ({decisions} decisions)"],
+  "engine.reply_generated": ["Il bot ha scritto la risposta", "The bot wrote its reply"],
+  "notify.push_requested": [
+    "Notifica a {audience}: «{title}»", "Notification to {audience}: “{title}”"],
+  "notify.push_delivered": ["Notifica consegnata", "Notification delivered"],
+  "notify.push_failed": ["Notifica non consegnata", "Notification not delivered"],
+  "notify.push_recorded_only": [
+    "Notifica solo registrata ({reason})", "Notification recorded only ({reason})"],
+  "whatsapp.message_edited": ["Il cliente ha modificato un messaggio", "The customer edited a message"],
+  "whatsapp.message_revoked": ["Il cliente ha cancellato un messaggio", "The customer deleted a message"],
+  "dealer.command_handled": ["Comando del negozio: {command}", "Dealer command: {command}"],
+  "conversation.catalog_order_checked": [
+    "Carrello dal catalogo WhatsApp controllato", "WhatsApp catalogue cart checked"],
+  "outbox.reconciled": ["Invio confermato da WhatsApp", "Send confirmed by WhatsApp"],
+};
+
+/** The sentence of one timeline event; `carts` maps cart ids to totals seen so far. */
+function sentence(event, carts) {
+  const data = event.data ?? {};
+  if (event.type === "conversation.cart_proposed") carts.set(data.cart_id, data.total);
+  const pair = SENTENCES[event.type];
+  if (!pair) return event.type;
+  const vars = {
+    ...data,
+    text: clip(data.text ?? data.interactive?.title ?? data.button?.text ?? `[${data.kind}]`),
+    total: money(data.total ?? carts.get(data.cart_id)),
+    sender: data.sender === "agent" ? (data.agent ?? t("sim.agent")) : t("sender.bot"),
+    title: data.title ?? data.code ?? "?",
+    status: t(`status.${data.status}`),
+    reason: t(`reason.${data.reason}`) === `reason.${data.reason}` ? (data.reason ?? "") : t(`reason.${data.reason}`),
+    intent: t(`intent.${data.intent}`),
+    audience: t(`audience.${data.audience}`),
+    agent: data.agent ?? "",
+  };
+  return (state.lang === "it" ? pair[0] : pair[1]).replace(
+    /\{(\w+)\}/g, (_, name) => String(vars[name] ?? ""));
+}
+
+function clip(text, size = 90) {
+  const value = String(text ?? "");
+  return value.length > size ? `${value.slice(0, size - 1)}…` : value;
+}
+
+/** Who a review item concerns: "Name (+39…)", the phone, or "a customer". */
+function who(row) {
+  if (row.profile_name && row.phone) return `${row.profile_name} (${row.phone})`;
+  return row.profile_name ?? row.phone ?? t("review.someone");
+}
+
+/** The sentence of a review item, from its kind and its (English) summary. */
+function reviewSentence(item) {
+  const summary = item.summary ?? "";
+  const detail = summary.includes(": ") ? summary.slice(summary.indexOf(": ") + 2) : summary;
+  if (item.kind === "escalated") {
+    const key = detail === "send_failed" ? "review.escalated.send_failed" : "review.escalated";
+    return t(key, { who: who(item) });
+  }
+  return t(`review.${item.kind}`, { who: who(item), detail: clip(detail, 120) });
+}
+
+/** "5 min", "2 h", "3 d": how long since `iso`. */
+function waited(iso) {
+  if (!iso) return "";
+  const minutes = Math.max(0, Math.round((Date.now() - new Date(iso).getTime()) / 60000));
+  if (minutes < 1) return t("just_now");
+  if (minutes < 60) return `${minutes} min`;
+  if (minutes < 48 * 60) return `${Math.round(minutes / 60)} h`;
+  return `${Math.round(minutes / 1440)} d`;
+}
