@@ -124,7 +124,11 @@ class Deps:
             shop=shop_facts(self.settings),
             failures=self.assistant_failures,
             clock=self.clock,
-            media=build_media_step(self.settings, None if messenger is self.sandbox else messenger),
+            media=build_media_step(
+                self.settings,
+                None if messenger is self.sandbox else messenger,
+                watch=self.model_watcher.watch if self.model_watcher is not None else None,
+            ),
         )
         # Mark-as-read (typing indicator) only towards Meta: the simulator shows replies.
         # Meta's default 80 messages/s per number, until a setting raises it (upgraded numbers).

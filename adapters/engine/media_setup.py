@@ -8,6 +8,8 @@ transcribe voice notes (``LLM_TRANSCRIPTION_MODEL``) and read photographed lists
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from adapters.assistant.models import ModelChain
 from adapters.assistant.openai_assistant import build_openai_client
 from adapters.assistant.transcribe import Transcriber
@@ -19,8 +21,16 @@ from core.area import parse_area
 from core.outbound import Messenger
 
 
-def build_media_step(settings: Settings, messenger: Messenger | None) -> MediaStep:
-    """The media step for ``settings``; ``messenger`` None means no media can be downloaded."""
+def build_media_step(
+    settings: Settings,
+    messenger: Messenger | None,
+    watch: Callable[[ModelChain], None] | None = None,
+) -> MediaStep:
+    """The media step for ``settings``; ``messenger`` None means no media can be downloaded.
+
+    ``watch`` (the model watcher's) learns the transcription and vision chains, so their
+    shutdown dates are checked and their fall-throughs recorded like the assistant's.
+    """
     area = parse_area(settings.delivery_area) if settings.delivery_area else None
     readers = MediaReaders(area=area, zones=settings.delivery_zones)
     if messenger is None or not settings.openai_api_key:
@@ -34,11 +44,16 @@ def build_media_step(settings: Settings, messenger: Messenger | None) -> MediaSt
     limits = MediaLimits(
         audio_bytes=settings.media_max_audio_bytes, image_bytes=settings.media_max_image_bytes
     )
+    transcription = ModelChain.parse(settings.llm_transcription_model)
+    vision = ModelChain.parse(settings.llm_vision_model)
+    if watch is not None:
+        watch(transcription)
+        watch(vision)
     return MediaStep(
         MediaReaders(
             downloader=MediaDownloader(messenger, limits),
-            transcriber=Transcriber(client, ModelChain.parse(settings.llm_transcription_model)),
-            lists=ListReader(client, ModelChain.parse(settings.llm_vision_model)),
+            transcriber=Transcriber(client, transcription),
+            lists=ListReader(client, vision),
             area=area,
             zones=settings.delivery_zones,
         )

@@ -339,3 +339,13 @@ async def test_an_unreadable_position_in_the_checkout_is_answered_once(sqlite: S
     assert body(answer).count("Non riesco a leggere la posizione") == 1
     history = await j.settled(CUSTOMER, 3)
     assert [p.outcome for p in history if isinstance(p, MediaHandled)][-1] == "unreadable"
+
+
+async def test_the_model_watcher_also_checks_the_media_chains(sqlite: Start) -> None:
+    """Configured, the transcription and vision chains are watched like the assistant's."""
+    j = await sqlite(configured=True)
+    await j.say(PET, "aiuto")  # the reactors (and the media step) are running
+    watcher = j.deps.model_watcher
+    assert watcher is not None
+    assert "gpt-transcribe" in watcher.models
+    assert len(watcher.chains) == 3  # LLM_MODEL, LLM_TRANSCRIPTION_MODEL, LLM_VISION_MODEL
