@@ -1,0 +1,110 @@
+"""Folded stream state kept in memory: read only the events after the cached version.
+
+A reactor handles a stream's turns one at a time (the dispatcher's lanes, the leases
+across processes), so what it folded from a stream at version ``v`` is still right at
+``v``: the next turn only needs the events after ``v``. :class:`StreamCache` keeps, per
+stream, the folded value and its version in a bounded LRU; :meth:`StreamCache.load`
+reads the tail after the cached version (``read_stream(after_version=v)``, an index
+range), folds it and stores the result. A miss starts from a stored snapshot when a
+:class:`~adapters.engine.snapshots.Snapshots` store is given (and the snapshot's schema
+matches), else from the beginning; either way the log decides, the cache only saves
+reading it again.
+
+The cache never holds anything the log does not: values change only by folding stored
+events in version order. After an erasure (``EventStore.forget_cached``) it is emptied,
+as the store's own caches are, so no decoded personal data outlives the key.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
+
+from adapters.store.event_store import EventStore
+from events.base import RecordedEvent
+
+M = TypeVar("M")
+DEFAULT_CAPACITY = 5_000  # streams kept per reactor (settings: STATE_CACHE_STREAMS)
+
+
+@dataclass(frozen=True, slots=True)
+class Folding(Generic[M]):
+    """How to build a stream's value: where it starts and how one stored event changes it."""
+
+    start: Callable[[str], M]
+    apply: Callable[[M, RecordedEvent], M]
+
+
+class SnapshotSource(Protocol[M]):
+    """Where a cache miss may start from instead of version 0."""
+
+    async def load(self, stream: str) -> tuple[M, int] | None:
+        """The latest usable snapshot of ``stream`` and its version, or None."""
+
+    async def save(self, stream: str, value: M, version: int) -> None:
+        """Store ``value`` as the state of ``stream`` at ``version``."""
+
+
+class StreamCache(Generic[M]):
+    """A bounded LRU of (folded value, version) per stream; see the module docstring."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        folding: Folding[M],
+        *,
+        capacity: int = DEFAULT_CAPACITY,
+        snapshots: SnapshotSource[M] | None = None,
+        snapshot_every: int = 500,
+    ) -> None:
+        self.store, self.folding, self.capacity = store, folding, max(1, capacity)
+        self.snapshots, self.snapshot_every = snapshots, snapshot_every
+        self._entries: OrderedDict[str, tuple[M, int]] = OrderedDict()
+        self.hits = self.misses = self.folded = 0
+        store.on_forget.append(self.clear)
+
+    def clear(self) -> None:
+        """Forget every stream (an erasure happened, or a test wants cold starts)."""
+        self._entries.clear()
+
+    def forget(self, stream: str) -> None:
+        """Forget one stream: its next load starts from a snapshot or the beginning."""
+        self._entries.pop(stream, None)
+
+    async def load(self, stream: str) -> tuple[M, int]:
+        """The value of ``stream`` folded up to its current version, and that version."""
+        value, version = await self._cached_or_start(stream)
+        tail = await self.store.read_stream(stream, after_version=version)
+        apply = self.folding.apply
+        for event in tail:
+            value = apply(value, event)
+        self.folded += len(tail)
+        new_version = tail[-1].version if tail else version
+        self._put(stream, value, new_version)
+        if self.snapshots is not None and _crossed(version, new_version, self.snapshot_every):
+            await self.snapshots.save(stream, value, new_version)
+        return value, new_version
+
+    async def _cached_or_start(self, stream: str) -> tuple[M, int]:
+        entry = self._entries.get(stream)
+        if entry is not None:
+            self.hits += 1
+            self._entries.move_to_end(stream)
+            return entry
+        self.misses += 1
+        if self.snapshots is not None and (found := await self.snapshots.load(stream)):
+            return found
+        return self.folding.start(stream), 0
+
+    def _put(self, stream: str, value: M, version: int) -> None:
+        self._entries[stream] = (value, version)
+        self._entries.move_to_end(stream)
+        while len(self._entries) > self.capacity:
+            self._entries.popitem(last=False)
+
+
+def _crossed(before: int, after: int, every: int) -> bool:
+    """True when the version passed a multiple of ``every`` (a snapshot is due)."""
+    return every > 0 and after // every > before // every
