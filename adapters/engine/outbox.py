@@ -11,6 +11,11 @@ Protocol per outbound message (idempotent, crash-safe):
    (5xx, rate limits) are retried with exponential backoff and jitter up to
    ``max_attempts``; a timeout or reset is an unknown outcome and is not retried.
 
+What it knows of a stream (outcomes, attempts, carriers of merged sends, delivery proofs,
+the customer's last message) is an :class:`~adapters.engine.outbox_index.OutboxIndex`
+kept in a :class:`~adapters.engine.stream_cache.StreamCache`: only the events after the
+version it already folded are read.
+
 Throughput: every call takes a token from a per-number :class:`~core.outbound.Throttle`
 (80 messages/s by default), and consecutive fresh text replies of one dispatch turn are
 merged into one message (:func:`~core.outbound.merge_texts`) instead of a burst. A
@@ -40,6 +45,10 @@ from typing import Any
 
 import structlog
 
+from adapters.engine.outbox_index import OutboxIndex
+from adapters.engine.outbox_index import index as index_event
+from adapters.engine.outbox_index import start as start_index
+from adapters.engine.stream_cache import DEFAULT_CAPACITY, Folding, StreamCache
 from adapters.store.event_store import EventStore
 from adapters.store.types import Expect
 from core import alerts
@@ -74,7 +83,6 @@ from events.conversation import (
     ReplyKind,
     ReplyQueued,
 )
-from events.engine import TurnProcessed
 from events.outbox import OperatorAlerted, OutboundAttempted, OutboundReconciled
 from events.whatsapp import MessageReceived, StatusReceived
 
@@ -143,8 +151,10 @@ class OutboxSender:
         jitter: Callable[[], float] = random.random,
         monotonic: Callable[[], float] = time.monotonic,
         alert_push_interval: float = ALERT_PUSH_INTERVAL,
+        cache_streams: int = DEFAULT_CAPACITY,
     ) -> None:
         self.store, self.messenger = store, messenger
+        self.index = StreamCache(store, Folding(start_index, index_event), capacity=cache_streams)
         self.max_attempts, self.backoff_base = max_attempts, backoff_base
         self.mark_read = mark_read
         self._clock, self._jitter, self._monotonic = clock, jitter, monotonic
@@ -156,12 +166,12 @@ class OutboxSender:
 
     async def handle(self, stream: str, events: Sequence[RecordedEvent]) -> None:
         """Act on ``events`` of one conversation stream, in order, skipping what is done."""
-        history = await self.store.read_stream(stream)
+        history, _version = await self.index.load(stream)
         if self.mark_read:
             self._mark_read(history, events)
         replies = [e for e in events if isinstance(e.payload, ReplyQueued)]
-        done, attempted = _outcomes(history)
-        for group in _groups(replies, done, attempted):
+        attempted = history.attempted_only()
+        for group in _groups(replies, history.done, attempted):
             if _oid(group[0]) in attempted:
                 await self._unknown_outcome(stream, group[0], history)
             else:
@@ -172,10 +182,10 @@ class OutboxSender:
     # -- sending ------------------------------------------------------------------------
 
     async def _send_group(
-        self, stream: str, group: list[RecordedEvent], history: list[RecordedEvent]
+        self, stream: str, group: list[RecordedEvent], history: OutboxIndex
     ) -> None:
         lead: ReplyQueued = group[0].payload
-        if not outbound_allowed(lead.kind, _last_inbound_at(history), self._clock()):
+        if not outbound_allowed(lead.kind, history.last_inbound_at, self._clock()):
             failed = OutboundFailed(
                 outbound_id=lead.outbound_id,
                 code=WINDOW_CODE,
@@ -303,20 +313,10 @@ class OutboxSender:
     # -- crash recovery and status webhooks ---------------------------------------------
 
     async def _unknown_outcome(
-        self, stream: str, queued: RecordedEvent, history: list[RecordedEvent]
+        self, stream: str, queued: RecordedEvent, history: OutboxIndex
     ) -> None:
         oid = _oid(queued)
-        carriers = {oid, _carriers(history).get(oid, oid)}
-        proof = next(
-            (
-                e.payload
-                for e in history
-                if isinstance(e.payload, StatusReceived)
-                and e.payload.biz_opaque_callback_data in carriers
-                and e.payload.status != "failed"
-            ),
-            None,
-        )
+        proof = history.proof_for({oid, history.carriers.get(oid, oid)})
         if proof is not None:
             done = OutboundReconciled(outbound_id=oid, wamid=proof.wamid, status=proof.status)
             await self._record(stream, [(queued, "reconciled", done)])
@@ -332,21 +332,19 @@ class OutboxSender:
         await self._record(stream, [(queued, "failed", failed)])
 
     async def _on_status(
-        self, stream: str, status_event: RecordedEvent, history: list[RecordedEvent]
+        self, stream: str, status_event: RecordedEvent, history: OutboxIndex
     ) -> None:
         status: StatusReceived = status_event.payload
-        queued = _queued_for(status, history)
+        queued = history.queued_for(status)
         if queued is None:
             return
         if status.status == "failed":
             await self._on_failed_status(stream, queued, status)
             return
         # A late proof of delivery for sends left as "outcome unknown" (merged ones too).
-        carriers = _carriers(history)
-        for q in (e for e in history if isinstance(e.payload, ReplyQueued)):
-            oid = _oid(q)
-            late = carriers.get(oid) == _oid(queued) and _unknown(history, oid)
-            if late and not _reconciled(history, oid):
+        for oid in sorted(_late_candidates(history), key=_queued_order(history)):
+            q = history.queued[oid]
+            if history.carriers.get(oid) == _oid(queued):
                 done = OutboundReconciled(outbound_id=oid, wamid=status.wamid, status=status.status)
                 await self._record(stream, [(q, "reconciled", done)])
 
@@ -364,10 +362,8 @@ class OutboxSender:
 
     # -- mark as read -------------------------------------------------------------------
 
-    def _mark_read(self, history: list[RecordedEvent], events: Sequence[RecordedEvent]) -> None:
-        answered = {
-            f for e in history if isinstance(e.payload, TurnProcessed) for f in e.payload.fact_ids
-        }
+    def _mark_read(self, history: OutboxIndex, events: Sequence[RecordedEvent]) -> None:
+        answered = history.answered
         now = self._clock()
         for e in events:
             m = e.payload
@@ -430,17 +426,6 @@ def _oid(queued: RecordedEvent) -> str:
     return oid
 
 
-def _outcomes(history: list[RecordedEvent]) -> tuple[set[str], set[str]]:
-    """Ids with an outcome, and ids attempted without one (a crash mid-send)."""
-    done = {
-        p.outbound_id
-        for p in (e.payload for e in history)
-        if isinstance(p, OutboundSent | OutboundFailed | OutboundReconciled)
-    }
-    tried = {e.payload.outbound_id for e in history if isinstance(e.payload, OutboundAttempted)}
-    return done, tried - done
-
-
 def _groups(
     replies: list[RecordedEvent], done: set[str], attempted: set[str]
 ) -> Iterator[list[RecordedEvent]]:
@@ -474,50 +459,6 @@ def _content(group: list[RecordedEvent]) -> OutboundContent:
     return merge_texts([TextMessage(body=q.payload.text) for q in group])
 
 
-def _carriers(history: list[RecordedEvent]) -> dict[str, str]:
-    """Outbound id -> the id its attempt was sent under (itself, or a merge's first id)."""
-    by_event = {
-        str(e.event_id): e.payload.outbound_id
-        for e in history
-        if isinstance(e.payload, ReplyQueued)
-    }
-    return {
-        e.payload.outbound_id: by_event.get(e.metadata.causation_id or "", e.payload.outbound_id)
-        for e in history
-        if isinstance(e.payload, OutboundAttempted)
-    }
-
-
-def _queued_for(status: StatusReceived, history: list[RecordedEvent]) -> RecordedEvent | None:
-    """The reply a status webhook is about: by our id, else by the wamid we recorded."""
-    oid = status.biz_opaque_callback_data
-    if oid is None:
-        oid = next(
-            (
-                e.payload.outbound_id
-                for e in history
-                if isinstance(e.payload, OutboundSent) and e.payload.wamid == status.wamid
-            ),
-            None,
-        )
-    return next((e for e in history if isinstance(e.payload, ReplyQueued) and _oid(e) == oid), None)
-
-
-def _unknown(history: list[RecordedEvent], oid: str) -> bool:
-    return any(
-        isinstance(e.payload, OutboundFailed)
-        and e.payload.outcome_unknown
-        and e.payload.outbound_id == oid
-        for e in history
-    )
-
-
-def _reconciled(history: list[RecordedEvent], oid: str) -> bool:
-    return any(
-        isinstance(e.payload, OutboundReconciled) and e.payload.outbound_id == oid for e in history
-    )
-
-
 def _failure(outbound_id: str, exc: SendError) -> OutboundFailed:
     return OutboundFailed(
         outbound_id=outbound_id,
@@ -528,6 +469,11 @@ def _failure(outbound_id: str, exc: SendError) -> OutboundFailed:
     )
 
 
-def _last_inbound_at(history: list[RecordedEvent]) -> datetime | None:
-    times = [e.payload.sent_at for e in history if isinstance(e.payload, MessageReceived)]
-    return max(times) if times else None
+def _late_candidates(history: OutboxIndex) -> set[str]:
+    """Queued replies left as "outcome unknown" and not reconciled yet."""
+    return (history.unknown - history.reconciled) & history.queued.keys()
+
+
+def _queued_order(history: OutboxIndex) -> Callable[[str], int]:
+    """Sort key: replies in the order they were queued (the log's)."""
+    return lambda oid: history.queued[oid].version

@@ -17,6 +17,7 @@ as the store's own caches are, so no decoded personal data outlives the key.
 
 from __future__ import annotations
 
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -63,7 +64,7 @@ class StreamCache(Generic[M]):
         self.snapshots, self.snapshot_every = snapshots, snapshot_every
         self._entries: OrderedDict[str, tuple[M, int]] = OrderedDict()
         self.hits = self.misses = self.folded = 0
-        store.on_forget.append(self.clear)
+        store.on_forget.append(_weakly(weakref.WeakMethod(self.clear)))
 
     def clear(self) -> None:
         """Forget every stream (an erasure happened, or a test wants cold starts)."""
@@ -103,6 +104,17 @@ class StreamCache(Generic[M]):
         self._entries.move_to_end(stream)
         while len(self._entries) > self.capacity:
             self._entries.popitem(last=False)
+
+
+def _weakly(ref: weakref.WeakMethod[Callable[[], None]]) -> Callable[[], None]:
+    """Call the cache's ``clear`` while the cache lives; the store must not keep it alive."""
+
+    def call() -> None:
+        method = ref()
+        if method is not None:
+            method()
+
+    return call
 
 
 def _crossed(before: int, after: int, every: int) -> bool:
