@@ -23,6 +23,7 @@ from adapters.engine.dispatch import DispatchOptions, StreamDispatcher
 from adapters.engine.lease import leases_for
 from adapters.engine.order_runtime import business_facts, order_dispatchers
 from adapters.engine.outbox import OutboxSender, is_outbox_input
+from adapters.engine.send_retries import OutboxDispatcher
 from adapters.ingest import Ingestor
 from adapters.market.live import LiveMarket
 from adapters.meta.graph import GraphMessenger
@@ -40,6 +41,7 @@ from core.catalog import Catalog, parse_catalog
 from core.outbound import Messenger
 from core.phones import normalize_phone
 from core.ports import Assistant
+from core.send_retry import RetrySchedule
 
 log = structlog.get_logger(__name__)
 DEMO_CATALOG = Path(__file__).parent / "data" / "catalog_demo.json"
@@ -113,6 +115,7 @@ class Deps:
             generate_chat_replies=bool(self.settings.openai_api_key),
             facts=business_facts(self.settings),
             failures=self.assistant_failures,
+            cache_streams=self.settings.state_cache_streams,
         )
         # Mark-as-read (typing indicator) only towards Meta: the simulator shows replies.
         # Meta's default 80 messages/s per number, until a setting raises it (upgraded numbers).
@@ -122,6 +125,12 @@ class Deps:
             messenger,
             messages_per_second=rate,
             mark_read=messenger is not self.sandbox,
+            cache_streams=self.settings.state_cache_streams,
+            pair_interval=self.settings.whatsapp_pair_interval,
+            pair_burst=self.settings.whatsapp_pair_burst,
+            retry_schedule=RetrySchedule(
+                cap=self.settings.send_retry_cap, horizon=self.settings.send_retry_horizon
+            ),
         )
         # An LLM turn takes about a second: enough streams at once for 200+ turns/s.
         debounce = DispatchOptions(debounce=self.settings.debounce_seconds, concurrency=512)
@@ -134,11 +143,11 @@ class Deps:
                 debounce,
                 leases=leases_for(self.engines, "conversation"),
             ),
-            StreamDispatcher(
+            OutboxDispatcher(
                 self.store,
-                "outbox",
                 is_outbox_input,
                 outbox.handle,
+                outbox.retries,
                 DispatchOptions(concurrency=256),
                 leases=leases_for(self.engines, "outbox"),
             ),

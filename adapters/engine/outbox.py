@@ -16,8 +16,12 @@ the customer's last message) is an :class:`~adapters.engine.outbox_index.OutboxI
 kept in a :class:`~adapters.engine.stream_cache.StreamCache`: only the events after the
 version it already folded are read.
 
-Throughput: every call takes a token from a per-number :class:`~core.outbound.Throttle`
-(80 messages/s by default), and consecutive fresh text replies of one dispatch turn are
+Throughput and pacing: every call takes a token from the number's bucket (80 messages/s
+by default) and from the recipient's (Meta's pair rate: one message per 6 s, a burst of
+3; :class:`~core.pacing.Pacer`), waiting when either is empty; replies queued meanwhile
+wait in the lane and go out merged. A 131056 answer empties the recipient's bucket and
+the same message is tried again after the wait, without counting as a failure (at most
+``max_pair_waits`` times). Consecutive fresh text replies of one dispatch turn are
 merged into one message (:func:`~core.outbound.merge_texts`) instead of a burst. A
 merged send carries the first reply's id; the others' attempts name it as their cause.
 
@@ -35,6 +39,7 @@ effort, never awaited).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import time
 import uuid
@@ -48,6 +53,7 @@ import structlog
 from adapters.engine.outbox_index import OutboxIndex
 from adapters.engine.outbox_index import index as index_event
 from adapters.engine.outbox_index import start as start_index
+from adapters.engine.send_retries import RetryTimer
 from adapters.engine.stream_cache import DEFAULT_CAPACITY, Folding, StreamCache
 from adapters.store.event_store import EventStore
 from adapters.store.types import Expect
@@ -68,12 +74,13 @@ from core.outbound import (
     SendError,
     TemplateMessage,
     TextMessage,
-    Throttle,
     TransientSendError,
     backoff_delay,
     classify_send_error,
     merge_texts,
 )
+from core.pacing import PAIR_BURST, PAIR_INTERVAL, PAIR_RATE_CODE, Pacer
+from core.send_retry import RetrySchedule
 from core.window import outbound_allowed
 from events.base import ERASED, Metadata, NewEvent, RecordedEvent
 from events.conversation import (
@@ -84,6 +91,7 @@ from events.conversation import (
     ReplyQueued,
 )
 from events.outbox import OperatorAlerted, OutboundAttempted, OutboundReconciled
+from events.send_retries import OutboundRetryDue, OutboundRetryScheduled
 from events.whatsapp import MessageReceived, StatusReceived
 
 log = structlog.get_logger(__name__)
@@ -91,6 +99,7 @@ OUTBOX_NAMESPACE = uuid.UUID("0b7e4a52-2a0c-4d8e-9f3b-8d1c6e5a4f20")
 WINDOW_CODE = 131047  # Meta's code for "outside the 24-hour window"
 TYPING_FRESH = timedelta(seconds=25)  # Meta shows the typing indicator for at most 25 s
 ALERT_PUSH_INTERVAL = 600.0  # one operator push per error code per process in 10 minutes
+MAX_PAIR_WAITS = 10  # 131056 answers waited out per message before it counts as failing
 Step = tuple[RecordedEvent, str, Any]  # (queued reply, step name, payload) for _record
 
 
@@ -104,7 +113,9 @@ def is_outbox_input(event: RecordedEvent) -> bool:
     return event.type in _INPUTS and event.stream.startswith("conversation-")
 
 
-_INPUTS = frozenset({ReplyQueued.TYPE, StatusReceived.TYPE, MessageReceived.TYPE})
+_INPUTS = frozenset(
+    {ReplyQueued.TYPE, StatusReceived.TYPE, MessageReceived.TYPE, OutboundRetryDue.TYPE}
+)
 
 
 def content_for(reply: ReplyQueued) -> OutboundContent:
@@ -152,13 +163,20 @@ class OutboxSender:
         monotonic: Callable[[], float] = time.monotonic,
         alert_push_interval: float = ALERT_PUSH_INTERVAL,
         cache_streams: int = DEFAULT_CAPACITY,
+        pair_interval: float = PAIR_INTERVAL,
+        pair_burst: int = PAIR_BURST,
+        max_pair_waits: int = MAX_PAIR_WAITS,
+        retry_schedule: RetrySchedule | None = None,
     ) -> None:
         self.store, self.messenger = store, messenger
         self.index = StreamCache(store, Folding(start_index, index_event), capacity=cache_streams)
         self.max_attempts, self.backoff_base = max_attempts, backoff_base
         self.mark_read = mark_read
         self._clock, self._jitter, self._monotonic = clock, jitter, monotonic
-        self._bucket = Throttle.per_number(messages_per_second)
+        self._pacer = Pacer.of(messages_per_second, pair_interval, pair_burst)
+        self.max_pair_waits = max_pair_waits
+        self.retry_schedule = retry_schedule or RetrySchedule()
+        self.retries = RetryTimer(store, clock=clock)
         self._background: set[asyncio.Task[None]] = set()
         self.alerts = 0  # operator alerts raised (tests, metrics)
         self.alert_push_interval = alert_push_interval
@@ -170,20 +188,27 @@ class OutboxSender:
         if self.mark_read:
             self._mark_read(history, events)
         replies = [e for e in events if isinstance(e.payload, ReplyQueued)]
+        due = any(isinstance(e.payload, OutboundRetryDue) for e in events)
+        if due:  # everything still unsent to this person, in queue order
+            replies = history.unsent()
+        elif history.retrying():  # in order per person: newer replies wait behind a retry
+            replies = []
         attempted = history.attempted_only()
+        quick = 1 if due else self.max_attempts
         for group in _groups(replies, history.done, attempted):
             if _oid(group[0]) in attempted:
                 await self._unknown_outcome(stream, group[0], history)
-            else:
-                await self._send_group(stream, group, history)
+            elif await self._send_group(stream, group, history, quick):
+                break  # a retry is scheduled: the later replies wait behind it, in order
         for status in (e for e in events if isinstance(e.payload, StatusReceived)):
             await self._on_status(stream, status, history)
 
     # -- sending ------------------------------------------------------------------------
 
     async def _send_group(
-        self, stream: str, group: list[RecordedEvent], history: OutboxIndex
-    ) -> None:
+        self, stream: str, group: list[RecordedEvent], history: OutboxIndex, quick: int
+    ) -> bool:
+        """Send ``group`` or record its failure; True when a retry of it was scheduled."""
         lead: ReplyQueued = group[0].payload
         if not outbound_allowed(lead.kind, history.last_inbound_at, self._clock()):
             failed = OutboundFailed(
@@ -193,10 +218,13 @@ class OutboxSender:
                 retryable=False,
             )
             await self._fail(stream, group, failed)
-            return
-        await self._send(stream, group)
+            return False
+        return await self._send(stream, group, history, quick)
 
-    async def _send(self, stream: str, group: list[RecordedEvent]) -> None:
+    async def _send(
+        self, stream: str, group: list[RecordedEvent], history: OutboxIndex, quick: int
+    ) -> bool:
+        """Up to ``quick`` attempts now; then a durable retry (True), or the failure recorded."""
         lead: ReplyQueued = group[0].payload
         to = await self.store.people.subject_of(lead.to)  # a person id becomes their number
         if to is None or to == ERASED:
@@ -209,45 +237,85 @@ class OutboxSender:
             await self._record(
                 stream, [(q, "failed", replace(gone, outbound_id=_oid(q))) for q in group]
             )
-            return
+            return False
         message = OutboundMessage(
             outbound_id=lead.outbound_id, to=recipient(to), content=_content(group), reply_to=None
         )
-        for attempt in range(1, self.max_attempts + 1):
+        failures = paced = 0  # failed attempts (towards max_attempts), pair-rate waits
+        tried = max(history.last_attempt.get(_oid(q), 0) for q in group)  # earlier rounds
+        for attempt in itertools.count(tried + 1):
             tries: list[Step] = [
                 (q, f"attempt:{attempt}", OutboundAttempted(outbound_id=_oid(q), attempt=attempt))
                 for q in group
             ]
+            await self._take_token(message.to)
             await self._record(stream, tries, carrier=group[0])
-            await self._take_token()
             try:
                 result = await self.messenger.send(message)
             except SendError as exc:
-                if self._retry(exc, attempt):
-                    await asyncio.sleep(self._delay(exc, attempt))
+                if _paced(exc) and paced < self.max_pair_waits:
+                    # Meta's pair rate limit: wait a whole interval, do not count a failure.
+                    paced += 1
+                    self._pacer = self._pacer.penalize(message.to, self._monotonic())
                     continue
+                failures += 1
+                if self._retry(exc, failures, quick):
+                    await asyncio.sleep(self._delay(exc, failures))
+                    continue
+                if await self._schedule(stream, group, history, exc):
+                    return True
                 await self._fail(stream, group, _failure(lead.outbound_id, exc), exc)
-                return
+                return False
             wamid = result.wamid or ""
             sent: list[Step] = [
                 (q, "sent", OutboundSent(outbound_id=_oid(q), wamid=wamid)) for q in group
             ]
             await self._record(stream, sent)
-            return
+            return False
+        return False  # not reached: the loop returns
 
-    def _retry(self, exc: SendError, attempt: int) -> bool:
-        transient = isinstance(exc, TransientSendError) and not exc.outcome_unknown
-        return transient and attempt < self.max_attempts
+    def _retry(self, exc: SendError, attempt: int, quick: int) -> bool:
+        return _transient(exc) and attempt < quick
+
+    async def _schedule(
+        self, stream: str, group: list[RecordedEvent], history: OutboxIndex, exc: SendError
+    ) -> bool:
+        """Record the next durable retry of ``group``; False past the horizon or window."""
+        if not _transient(exc):
+            return False
+        lead = group[0]
+        retry = history.scheduled.get(_oid(lead), 0) + 1
+        due = self.retry_schedule.next_due(
+            retry,
+            failed_at=self._clock(),
+            queued_at=lead.recorded_at,
+            kind=lead.payload.kind,
+            last_inbound_at=history.last_inbound_at,
+            jitter=self._jitter(),
+        )
+        if due is None:
+            return False
+        title = (exc.title or exc.message)[:200]
+        steps: list[Step] = [
+            (q, f"retry:{retry}", OutboundRetryScheduled(
+                outbound_id=_oid(q), retry=retry, due_at=due, code=exc.code, title=title
+            ))
+            for q in group
+        ]  # fmt: skip
+        await self._record(stream, steps)
+        self.retries.add(stream, _oid(lead), retry, due)
+        log.info("outbox.retry_scheduled", outbound_id=_oid(lead), retry=retry, code=exc.code)
+        return True
 
     def _delay(self, exc: SendError, attempt: int) -> float:
         return backoff_delay(
             attempt, base=self.backoff_base, jitter=self._jitter(), retry_after=exc.retry_after
         )
 
-    async def _take_token(self) -> None:
-        """Wait for the per-number throughput budget (a token bucket)."""
+    async def _take_token(self, to: str) -> None:
+        """Wait for the number's throughput budget and ``to``'s pair rate (token buckets)."""
         while True:
-            self._bucket, wait = self._bucket.allow(self._monotonic())
+            self._pacer, wait = self._pacer.take(to, self._monotonic())
             if wait <= 0.0:
                 return
             await asyncio.sleep(wait)
@@ -402,6 +470,16 @@ class OutboxSender:
             for queued, step, payload in steps
         ]
         await self.store.append(stream, Expect.ANY, new)
+
+
+def _transient(exc: SendError) -> bool:
+    """Meta did not take the message, for a reason that may pass: worth another try."""
+    return isinstance(exc, TransientSendError) and not exc.outcome_unknown
+
+
+def _paced(exc: SendError) -> bool:
+    """Meta refused for the pair rate (131056): wait, the message is fine."""
+    return exc.code == PAIR_RATE_CODE and not exc.outcome_unknown
 
 
 def _error_title(exc: SendError) -> str:

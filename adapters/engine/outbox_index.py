@@ -21,6 +21,7 @@ from events.base import RecordedEvent
 from events.conversation import OutboundFailed, OutboundSent, ReplyQueued
 from events.engine import TurnProcessed
 from events.outbox import OutboundAttempted, OutboundReconciled
+from events.send_retries import OutboundRetryScheduled
 from events.whatsapp import MessageReceived, StatusReceived
 
 
@@ -40,10 +41,23 @@ class OutboxIndex:
     proofs: dict[str, tuple[int, StatusReceived]] = field(default_factory=dict)
     answered: set[str] = field(default_factory=set)  # inbound fact ids a turn covered
     last_inbound_at: datetime | None = None
+    scheduled: dict[str, int] = field(default_factory=dict)  # our id -> its latest retry
+    last_attempt: dict[str, int] = field(default_factory=dict)  # our id -> its last attempt
 
     def attempted_only(self) -> set[str]:
         """Ids attempted without an outcome (the process died mid-send)."""
         return self.attempted - self.done
+
+    def retrying(self) -> set[str]:
+        """Ids waiting for a scheduled retry (no outcome yet)."""
+        return self.scheduled.keys() - self.done
+
+    def unsent(self) -> list[RecordedEvent]:
+        """Queued replies with no outcome and no attempt in flight, in queue order."""
+        skip = self.done | self.attempted
+        return sorted(
+            (q for oid, q in self.queued.items() if oid not in skip), key=lambda q: q.version
+        )
 
     def queued_for(self, status: StatusReceived) -> RecordedEvent | None:
         """The reply a status webhook is about: by our id, else by the wamid we recorded."""
@@ -66,6 +80,7 @@ def index(ix: OutboxIndex, event: RecordedEvent) -> OutboxIndex:
         ix.ids_by_event[str(event.event_id)] = p.outbound_id
     elif isinstance(p, OutboundAttempted):
         ix.attempted.add(p.outbound_id)
+        ix.last_attempt[p.outbound_id] = max(p.attempt, ix.last_attempt.get(p.outbound_id, 0))
         cause = ix.ids_by_event.get(event.metadata.causation_id or "", p.outbound_id)
         ix.carriers[p.outbound_id] = cause
     elif isinstance(p, OutboundSent):
@@ -85,6 +100,10 @@ def index(ix: OutboxIndex, event: RecordedEvent) -> OutboxIndex:
         ix.last_inbound_at = p.sent_at if last is None else max(last, p.sent_at)
     elif isinstance(p, TurnProcessed):
         ix.answered.update(p.fact_ids)
+    elif isinstance(p, OutboundRetryScheduled):
+        # Its attempts failed for sure (transiently): no longer "attempted, outcome unknown".
+        ix.attempted.discard(p.outbound_id)
+        ix.scheduled[p.outbound_id] = p.retry
     return ix
 
 
