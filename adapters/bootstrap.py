@@ -24,6 +24,7 @@ from adapters.engine.lease import leases_for
 from adapters.engine.order_runtime import business_facts, order_dispatchers
 from adapters.engine.outbox import OutboxSender, is_outbox_input
 from adapters.engine.send_retries import OutboxDispatcher
+from adapters.engine.turn_snapshots import turn_snapshots
 from adapters.ingest import Ingestor
 from adapters.market.live import LiveMarket
 from adapters.meta.graph import GraphMessenger
@@ -116,6 +117,7 @@ class Deps:
             facts=business_facts(self.settings),
             failures=self.assistant_failures,
             cache_streams=self.settings.state_cache_streams,
+            snapshots=turn_snapshots(self.engines),
         )
         # Mark-as-read (typing indicator) only towards Meta: the simulator shows replies.
         # Meta's default 80 messages/s per number, until a setting raises it (upgraded numbers).

@@ -31,7 +31,7 @@ import structlog
 
 from adapters.assistant.resilient import AssistantFailure, FailureCollector
 from adapters.engine.conflicts import DEFAULT_POLICY, ConflictPolicy, until_settled
-from adapters.engine.stream_cache import DEFAULT_CAPACITY, Folding, StreamCache
+from adapters.engine.stream_cache import DEFAULT_CAPACITY, Folding, SnapshotSource, StreamCache
 from adapters.store.event_store import EventStore
 from adapters.store.types import ExpectAfterFacts
 from core.catalog import Catalog
@@ -64,7 +64,7 @@ from events.whatsapp import MessageReceived, StatusReceived, UserPreferencesRece
 
 log = structlog.get_logger(__name__)
 REACTOR_NAMESPACE = uuid.UUID("3d6f0f7e-8c1b-4b57-a5f2-6f0e1d2c3b4a")
-__all__ = ["HISTORY_TURNS", "LATER_FACTS", "ConversationReactor"]
+__all__ = ["HISTORY_TURNS", "LATER_FACTS", "ConversationReactor", "start_memory"]
 # Written by others meanwhile, they leave a decision valid: inbound facts (the next turn
 # answers them) and the outbox's delivery records (no turn reads them).
 LATER_FACTS = frozenset(
@@ -109,9 +109,11 @@ class ConversationReactor:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         cache_streams: int = DEFAULT_CAPACITY,
         conflicts: ConflictPolicy = DEFAULT_POLICY,
+        snapshots: SnapshotSource[TurnMemory] | None = None,
     ) -> None:
         self.store, self.assistant, self.catalog = store, assistant, catalog
-        self.memory = StreamCache(store, Folding(_start, remember), capacity=cache_streams)
+        folding = Folding(start_memory, remember)
+        self.memory = StreamCache(store, folding, capacity=cache_streams, snapshots=snapshots)
         self.conflicts = conflicts
         self.failures = failures or FailureCollector()
         self.is_dealer = is_dealer
@@ -278,7 +280,7 @@ def _covered_failures(
     ]
 
 
-def _start(stream: str) -> TurnMemory:
+def start_memory(stream: str) -> TurnMemory:
     """A new conversation's memory (its kind is set from the directory until it starts)."""
     return TurnMemory(state=ConversationState(key=stream_key(stream)))
 

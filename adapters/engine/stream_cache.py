@@ -6,7 +6,7 @@ across processes), so what it folded from a stream at version ``v`` is still rig
 stream, the folded value and its version in a bounded LRU; :meth:`StreamCache.load`
 reads the tail after the cached version (``read_stream(after_version=v)``, an index
 range), folds it and stores the result. A miss starts from a stored snapshot when a
-:class:`~adapters.engine.snapshots.Snapshots` store is given (and the snapshot's schema
+:class:`~adapters.store.snapshots.Snapshots` store is given (and the snapshot's schema
 matches), else from the beginning; either way the log decides, the cache only saves
 reading it again.
 
@@ -23,8 +23,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
+import structlog
+
 from adapters.store.event_store import EventStore
 from events.base import RecordedEvent
+
+log = structlog.get_logger(__name__)
 
 M = TypeVar("M")
 DEFAULT_CAPACITY = 5_000  # streams kept per reactor (settings: STATE_CACHE_STREAMS)
@@ -47,6 +51,9 @@ class SnapshotSource(Protocol[M]):
     async def save(self, stream: str, value: M, version: int) -> None:
         """Store ``value`` as the state of ``stream`` at ``version``."""
 
+    def keeps(self, value: M) -> bool:
+        """True when ``value`` may be stored (a conversation between two turns)."""
+
 
 class StreamCache(Generic[M]):
     """A bounded LRU of (folded value, version) per stream; see the module docstring."""
@@ -62,7 +69,8 @@ class StreamCache(Generic[M]):
     ) -> None:
         self.store, self.folding, self.capacity = store, folding, max(1, capacity)
         self.snapshots, self.snapshot_every = snapshots, snapshot_every
-        self._entries: OrderedDict[str, tuple[M, int]] = OrderedDict()
+        # stream -> (value, version, version of its latest stored snapshot)
+        self._entries: OrderedDict[str, tuple[M, int, int]] = OrderedDict()
         self.hits = self.misses = self.folded = 0
         store.on_forget.append(_weakly(weakref.WeakMethod(self.clear)))
 
@@ -76,31 +84,52 @@ class StreamCache(Generic[M]):
 
     async def load(self, stream: str) -> tuple[M, int]:
         """The value of ``stream`` folded up to its current version, and that version."""
-        value, version = await self._cached_or_start(stream)
+        value, version, snapped = await self._cached_or_start(stream)
         tail = await self.store.read_stream(stream, after_version=version)
-        apply = self.folding.apply
+        apply, keeps = self.folding.apply, self.snapshots.keeps if self.snapshots else None
+        storable: tuple[M, int] | None = None  # the latest value a snapshot may hold
         for event in tail:
             value = apply(value, event)
+            if keeps is not None and keeps(value):
+                storable = (value, event.version)
         self.folded += len(tail)
         new_version = tail[-1].version if tail else version
-        self._put(stream, value, new_version)
-        if self.snapshots is not None and _crossed(version, new_version, self.snapshot_every):
-            await self.snapshots.save(stream, value, new_version)
+        if storable is not None and storable[1] - snapped >= self.snapshot_every:
+            snapped = await self._save(stream, *storable) or snapped
+        self._put(stream, value, new_version, snapped)
         return value, new_version
 
-    async def _cached_or_start(self, stream: str) -> tuple[M, int]:
+    async def _save(self, stream: str, value: M, version: int) -> int | None:
+        """Store a snapshot; a failure only costs a longer fold after the next restart."""
+        assert self.snapshots is not None
+        try:
+            await self.snapshots.save(stream, value, version)
+        except Exception as exc:
+            log.warning("snapshot.save_failed", stream_version=version, error=str(exc)[:200])
+            return None
+        return version
+
+    async def _cached_or_start(self, stream: str) -> tuple[M, int, int]:
         entry = self._entries.get(stream)
         if entry is not None:
             self.hits += 1
             self._entries.move_to_end(stream)
             return entry
         self.misses += 1
-        if self.snapshots is not None and (found := await self.snapshots.load(stream)):
-            return found
-        return self.folding.start(stream), 0
+        if self.snapshots is not None and (found := await self._snapshot(stream)):
+            return found[0], found[1], found[1]
+        return self.folding.start(stream), 0, 0
 
-    def _put(self, stream: str, value: M, version: int) -> None:
-        self._entries[stream] = (value, version)
+    async def _snapshot(self, stream: str) -> tuple[M, int] | None:
+        assert self.snapshots is not None
+        try:
+            return await self.snapshots.load(stream)
+        except Exception as exc:  # unreadable or stale: the log is always there
+            log.warning("snapshot.load_failed", error=str(exc)[:200])
+            return None
+
+    def _put(self, stream: str, value: M, version: int, snapped: int) -> None:
+        self._entries[stream] = (value, version, snapped)
         self._entries.move_to_end(stream)
         while len(self._entries) > self.capacity:
             self._entries.popitem(last=False)
@@ -115,8 +144,3 @@ def _weakly(ref: weakref.WeakMethod[Callable[[], None]]) -> Callable[[], None]:
             method()
 
     return call
-
-
-def _crossed(before: int, after: int, every: int) -> bool:
-    """True when the version passed a multiple of ``every`` (a snapshot is due)."""
-    return every > 0 and after // every > before // every

@@ -34,6 +34,7 @@ MIGRATION_MODULES = (
     "adapters.ops.hashchain",
     "adapters.market.tables",
     "adapters.store.people",
+    "adapters.store.snapshots",
 )
 
 
