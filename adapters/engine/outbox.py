@@ -431,17 +431,25 @@ class OutboxSender:
     # -- mark as read -------------------------------------------------------------------
 
     def _mark_read(self, history: OutboxIndex, events: Sequence[RecordedEvent]) -> None:
+        """Blue ticks and typing for the latest fresh message of each sender in ``events``.
+
+        Marking a message read marks the earlier ones of the chat too (Meta), so a burst
+        handled together costs one call per sender, not one per message.
+        """
         answered = history.answered
         now = self._clock()
+        latest: dict[str, str] = {}  # sender -> wamid of their latest fresh message
         for e in events:
             m = e.payload
             if not isinstance(m, MessageReceived) or str(e.event_id) in answered:
                 continue
             to = m.phone or m.bsuid
             if to and now - m.sent_at < TYPING_FRESH:
-                task = asyncio.create_task(self._send_read(to, m.wamid))
-                self._background.add(task)
-                task.add_done_callback(self._background.discard)
+                latest[to] = m.wamid
+        for to, wamid in latest.items():
+            task = asyncio.create_task(self._send_read(to, wamid))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
 
     async def _send_read(self, to: str, wamid: str) -> None:
         try:
