@@ -131,7 +131,9 @@ class Deps:
             pair_interval=self.settings.whatsapp_pair_interval,
             pair_burst=self.settings.whatsapp_pair_burst,
             retry_schedule=RetrySchedule(
-                cap=self.settings.send_retry_cap, horizon=self.settings.send_retry_horizon
+                first=min(5.0, self.settings.send_retry_cap),  # scaled-down caps scale it all
+                cap=self.settings.send_retry_cap,
+                horizon=self.settings.send_retry_horizon,
             ),
         )
         # An LLM turn takes about a second: enough streams at once for 200+ turns/s.

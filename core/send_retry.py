@@ -3,7 +3,7 @@
 After the outbox's quick attempts (a few seconds) a send that failed for a transient
 reason (5xx, 429/130429, a refused connection, a timeout before the request was written)
 is retried on a durable schedule: the waits double from ``first`` (seconds) up to ``cap``
-(minutes), for at most ``horizon`` after the reply was queued, and never past the
+(minutes), for at most ``horizon`` after its first failure, and never past the
 24-hour window for anything but a template (Meta would refuse it with 131047 anyway).
 What is still unsent at that point goes to the review queue. Pure: time is passed in,
 ``jitter`` in [0, 1) spreads the retries of an outage so they do not all fire at once.
@@ -24,7 +24,7 @@ class RetrySchedule:
 
     first: float = 5.0  # seconds before the first scheduled retry
     cap: float = 300.0  # the longest wait between two retries
-    horizon: float = 3600.0  # seconds after queueing; 0 turns durable retries off
+    horizon: float = 3600.0  # seconds after the first failure; 0 turns durable retries off
 
     def delay(self, retry: int, jitter: float) -> float:
         """Seconds before retry number ``retry`` (1, 2, ...), "equal jitter" applied."""
@@ -36,14 +36,16 @@ class RetrySchedule:
         retry: int,
         *,
         failed_at: datetime,
-        queued_at: datetime,
+        first_failed_at: datetime,
         kind: ReplyKind,
         last_inbound_at: datetime | None,
         jitter: float,
     ) -> datetime | None:
         """When retry ``retry`` is due, or None when it would fall past the horizon or window."""
+        if self.horizon <= 0:
+            return None
         due = failed_at + timedelta(seconds=self.delay(retry, jitter))
-        limit = queued_at + timedelta(seconds=self.horizon)
+        limit = first_failed_at + timedelta(seconds=self.horizon)
         if kind is not ReplyKind.TEMPLATE:
             if last_inbound_at is None:
                 return None

@@ -28,6 +28,7 @@ class OutboundRetryScheduled:
     outbound_id: str
     retry: int  # 1 for the first scheduled retry, then 2, 3...
     due_at: datetime
+    first_failed_at: datetime  # when the quick attempts first failed: the horizon runs from it
     code: int | None = None  # Meta's error code of the last failure, if any
     title: str = ""  # what the last failure said
 

@@ -283,12 +283,13 @@ class OutboxSender:
         """Record the next durable retry of ``group``; False past the horizon or window."""
         if not _transient(exc):
             return False
-        lead = group[0]
+        lead, now = group[0], self._clock()
         retry = history.scheduled.get(_oid(lead), 0) + 1
+        since = history.first_failed.get(_oid(lead), now)
         due = self.retry_schedule.next_due(
             retry,
-            failed_at=self._clock(),
-            queued_at=lead.recorded_at,
+            failed_at=now,
+            first_failed_at=since,
             kind=lead.payload.kind,
             last_inbound_at=history.last_inbound_at,
             jitter=self._jitter(),
@@ -298,7 +299,8 @@ class OutboxSender:
         title = (exc.title or exc.message)[:200]
         steps: list[Step] = [
             (q, f"retry:{retry}", OutboundRetryScheduled(
-                outbound_id=_oid(q), retry=retry, due_at=due, code=exc.code, title=title
+                outbound_id=_oid(q), retry=retry, due_at=due, first_failed_at=since,
+                code=exc.code, title=title,
             ))
             for q in group
         ]  # fmt: skip

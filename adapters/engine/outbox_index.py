@@ -43,6 +43,7 @@ class OutboxIndex:
     last_inbound_at: datetime | None = None
     scheduled: dict[str, int] = field(default_factory=dict)  # our id -> its latest retry
     last_attempt: dict[str, int] = field(default_factory=dict)  # our id -> its last attempt
+    first_failed: dict[str, datetime] = field(default_factory=dict)  # our id -> horizon start
 
     def attempted_only(self) -> set[str]:
         """Ids attempted without an outcome (the process died mid-send)."""
@@ -104,6 +105,7 @@ def index(ix: OutboxIndex, event: RecordedEvent) -> OutboxIndex:
         # Its attempts failed for sure (transiently): no longer "attempted, outcome unknown".
         ix.attempted.discard(p.outbound_id)
         ix.scheduled[p.outbound_id] = p.retry
+        ix.first_failed.setdefault(p.outbound_id, p.first_failed_at)
     return ix
 
 

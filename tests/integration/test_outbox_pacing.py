@@ -13,6 +13,7 @@ from adapters.fakes.graph_api import Behaviour, FakeGraphApi
 from adapters.meta.graph import GraphMessenger
 from adapters.store.event_store import EventStore
 from adapters.store.types import Expect
+from core.send_retry import RetrySchedule
 from events.base import NewEvent
 from events.conversation import OutboundFailed, OutboundSent, ReplyKind, ReplyQueued
 from events.outbox import OutboundAttempted
@@ -43,6 +44,7 @@ async def run(store: EventStore, messenger: GraphMessenger, **options: float) ->
     sender = OutboxSender(
         store, messenger, backoff_base=0.01, clock=lambda: NOW, jitter=lambda: 0.0,
         pair_interval=options.get("interval", 0.05), pair_burst=int(options.get("burst", 3)),
+        retry_schedule=RetrySchedule(horizon=options.get("horizon", 0.0)),
     )  # fmt: skip
     await StreamDispatcher(store, "outbox", is_reply_queued, sender.handle).run_until_idle()
 
@@ -65,7 +67,8 @@ async def test_131056_is_answered_by_waiting_and_the_message_goes_out_once(
 async def test_131056_without_end_fails_after_the_bounded_waits(
     store: EventStore, graph_client: tuple[FakeGraphApi, GraphMessenger]
 ) -> None:
-    """A recipient Meta keeps refusing is not waited for forever: it fails, retryable."""
+    """A recipient Meta keeps refusing is not waited for forever: with no durable retries
+    left (horizon 0) it is recorded failed, retryable, for the review queue."""
     fake, messenger = graph_client
     fake.script(*[Behaviour.error(131056)] * 20)
     await wrote_and_queued(store, ["Ciao!"], ReplyKind.TEXT)

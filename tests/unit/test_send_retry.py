@@ -16,14 +16,14 @@ SCHEDULE = RetrySchedule(first=5.0, cap=300.0, horizon=3600.0)
 def due(
     retry: int, *, failed: float = 0.0, kind: ReplyKind = ReplyKind.TEXT, **kw: object
 ) -> datetime | None:
-    """Retry ``retry`` of a reply queued at T0 that failed ``failed`` s later (no jitter)."""
+    """Retry ``retry`` of a reply first failing at T0, failing again ``failed`` s later."""
     options: dict[str, object] = {"last_inbound_at": T0, "jitter": 1.0 - 1e-9, **kw}
     schedule = options.pop("schedule", SCHEDULE)
     assert isinstance(schedule, RetrySchedule)
     return schedule.next_due(
         retry,
         failed_at=T0 + timedelta(seconds=failed),
-        queued_at=T0,
+        first_failed_at=T0,
         kind=kind,
         **options,  # type: ignore[arg-type]
     )
@@ -43,7 +43,7 @@ def test_jitter_keeps_between_half_and_all_of_the_wait() -> None:
 
 
 def test_a_retry_past_the_horizon_is_not_scheduled() -> None:
-    """An hour after queueing, what is unsent goes to review instead."""
+    """An hour after the first failure, what is unsent goes to review instead."""
     assert due(1, failed=3000.0) is not None
     assert due(20, failed=3590.0) is None
 
