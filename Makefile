@@ -1,45 +1,64 @@
-# The two commands: `make run` serves the embedded default, `make test` passes the tests.
+# `make run` serves the embedded default; `make test` passes the tests.
+# Each target installs only what it needs: `run` the service itself, `bench` adds the
+# benchmark baseline, `test`/`check`/`lint`/`types`/`contracts` add the development tools
+# (and the baseline, because the suite smoke-tests the benchmarks).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-stamp
+PIP := $(BIN)/pip install --quiet --disable-pip-version-check
+RUN_STAMP := $(VENV)/.installed-run
+BENCH_STAMP := $(VENV)/.installed-bench
+DEV_STAMP := $(VENV)/.installed-dev
 PYTEST_ARGS ?=
 
-.PHONY: run test check lint types contracts bench install format clean
+.PHONY: run test check lint types contracts bench install format clean version
 
-$(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
-	@touch $(STAMP)
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
 
-install: $(STAMP)
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(PIP) -e .
+	@touch $@
 
-run: $(STAMP)
+$(BENCH_STAMP): pyproject.toml | $(BIN)/python
+	$(PIP) -e '.[bench]'
+	@touch $@ $(RUN_STAMP)
+
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
+	$(PIP) -e '.[dev,bench]'
+	@touch $@ $(BENCH_STAMP) $(RUN_STAMP)
+
+install: $(DEV_STAMP)
+
+run: $(RUN_STAMP)
 	$(BIN)/dloop-bot migrate
 	@echo "Dashboard login (one-time link, 15 min):"
 	@$(BIN)/dloop-bot login-link
 	$(BIN)/dloop-bot serve
 
-test: $(STAMP)
+version: $(RUN_STAMP)
+	@$(BIN)/dloop-bot --version
+
+test: $(DEV_STAMP)
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: $(STAMP)
+format: $(DEV_STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-types: $(STAMP)
+types: $(DEV_STAMP)
 	$(BIN)/mypy
 
-contracts: $(STAMP)
+contracts: $(DEV_STAMP)
 	$(BIN)/lint-imports
 
 check: lint types contracts test
 
-bench: $(STAMP)
+bench: $(BENCH_STAMP)
 	$(BIN)/dloop-bot bench all
 
 clean:

@@ -6,8 +6,9 @@ import asyncio
 import contextlib
 import json
 import secrets
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
@@ -15,13 +16,14 @@ import structlog
 
 from adapters.assistant.budget import RequestBudget
 from adapters.assistant.cache import ReplyCache
+from adapters.assistant.model_watch import ModelWatcher
 from adapters.assistant.offline import OfflineAssistant
 from adapters.assistant.openai_assistant import OpenAIAssistant, build_openai_client
 from adapters.assistant.resilient import FailureCollector, ResilientAssistant
 from adapters.engine.conversation import ConversationReactor, is_conversation_input
 from adapters.engine.dispatch import DispatchOptions, StreamDispatcher
 from adapters.engine.lease import leases_for
-from adapters.engine.order_runtime import business_facts, order_dispatchers
+from adapters.engine.order_runtime import business_facts, order_dispatchers, shop_facts
 from adapters.engine.outbox import OutboxSender, is_outbox_input
 from adapters.engine.send_retries import OutboxDispatcher
 from adapters.engine.turn_snapshots import turn_snapshots
@@ -69,9 +71,12 @@ class Deps:
     http: aiohttp.ClientSession | None = None
     metrics: ServiceMetrics = field(default_factory=ServiceMetrics)
     tail: LogTail | None = None
+    model_watcher: ModelWatcher | None = None  # None offline: nothing is asked
     # Key that /simulate signs with when no app secret is configured (development only):
     # it never leaves the process, so it grants nothing to anyone outside.
     simulate_secret: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
+    # The reactors' clock: the real one, except in ``eval-dialogue`` (a fixed ``--now``).
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC), repr=False)
 
     async def start(self) -> None:
         """Open what must run in the background."""
@@ -85,6 +90,9 @@ class Deps:
             return  # webhook and API only: other processes run the reactors
         for worker in self.workers:
             worker.start()
+        if self.model_watcher is not None and self.run_reactors:
+            self.model_watcher.metrics = self.metrics
+            self.model_watcher.start()
         if self.run_reactors:
             self.reactors = self._reactors(self.messenger)
             for reactor in self.reactors:
@@ -115,7 +123,9 @@ class Deps:
             is_dealer=lambda key: key in dealers or live.is_dealer(key),
             generate_chat_replies=bool(self.settings.openai_api_key),
             facts=business_facts(self.settings),
+            shop=shop_facts(self.settings),
             failures=self.assistant_failures,
+            clock=self.clock,
             cache_streams=self.settings.state_cache_streams,
             snapshots=turn_snapshots(self.engines),
         )
@@ -127,6 +137,7 @@ class Deps:
             messenger,
             messages_per_second=rate,
             mark_read=messenger is not self.sandbox,
+            clock=self.clock,
             cache_streams=self.settings.state_cache_streams,
             pair_interval=self.settings.whatsapp_pair_interval,
             pair_burst=self.settings.whatsapp_pair_burst,
@@ -155,7 +166,7 @@ class Deps:
                 DispatchOptions(concurrency=256),
                 leases=leases_for(self.engines, "outbox"),
             ),
-            *order_dispatchers(self.settings, self.store, live, self.http),
+            *order_dispatchers(self.settings, self.store, live, self.http, clock=self.clock),
         ]
 
     async def _stop_reactors(self) -> None:
@@ -208,6 +219,8 @@ class Deps:
             await worker.stop()
         if self.tail is not None:
             await self.tail.stop()
+        if self.model_watcher is not None:
+            await self.model_watcher.stop()
         if self.http is not None:
             await self.http.close()
         await self.listener.stop()
@@ -240,17 +253,21 @@ def build_openai_assistant(settings: Settings) -> OpenAIAssistant:
     )
 
 
-def build_assistant(settings: Settings, failures: FailureCollector | None = None) -> Assistant:
+def build_assistant(
+    settings: Settings,
+    failures: FailureCollector | None = None,
+    primary: OpenAIAssistant | None = None,
+) -> Assistant:
     """OpenAI with the offline twin as fallback when a key is set; the offline twin otherwise.
 
     Failures the fallback covers are reported to ``failures`` (the conversation reactor
-    records them for the review queue).
+    records them for the review queue). ``primary``: an OpenAI assistant built already.
     """
     if not settings.openai_api_key:
         return OfflineAssistant()
     on_failure = failures.report if failures is not None else None
     return ResilientAssistant(
-        build_openai_assistant(settings), OfflineAssistant(), on_failure=on_failure
+        primary or build_openai_assistant(settings), OfflineAssistant(), on_failure=on_failure
     )
 
 
@@ -265,6 +282,7 @@ def build(settings: Settings, *, engines: Engines | None = None) -> Deps:
     store.share_tail()
     committer = GroupCommitter(store)
     failures = FailureCollector()
+    openai = build_openai_assistant(settings) if settings.openai_api_key else None
     return Deps(
         settings=settings,
         engines=engines,
@@ -273,8 +291,13 @@ def build(settings: Settings, *, engines: Engines | None = None) -> Deps:
         ingestor=Ingestor(committer),
         sandbox=SandboxMessenger(),
         listener=PgListener(store),
-        assistant=build_assistant(settings, failures),
+        assistant=build_assistant(settings, failures, openai),
         assistant_failures=failures,
+        model_watcher=(
+            ModelWatcher(store, openai.client, [openai.models], budget=openai.budget)
+            if openai is not None
+            else None
+        ),
         catalog=load_catalog(settings.catalog_file),
         workers=[ProjectionsRunner(store, all_projections()), HashChainSealer(store)],
     )

@@ -22,6 +22,7 @@ from adapters.store.schema import checkpoints
 from adapters.store.subscriptions import BackgroundLoop
 from events.base import RecordedEvent
 from events.conversation import AssistantFailed, MessageUnderstood, OutboundFailed, OutboundSent
+from events.models import ModelAlerted, ModelFellThrough, ModelsChecked
 from events.outbox import OperatorAlerted
 
 log = structlog.get_logger(__name__)
@@ -77,6 +78,18 @@ class ServiceMetrics:
             registry=r,
         )
         self.log_position = Gauge("dloop_log_position", "Highest position in the log", registry=r)
+        self.model_shutdown_days = Gauge(
+            "dloop_model_shutdown_days",
+            "Days until a configured LLM model shuts down (negative: past); absent: no date",
+            ["model"],
+            registry=r,
+        )
+        self.model_available = Gauge(
+            "dloop_model_available",
+            "1 when the server lists the configured LLM model and it is not retired",
+            ["model"],
+            registry=r,
+        )
 
     def observe(self, events: Sequence[RecordedEvent]) -> None:
         """Count what a batch of stored events says happened."""
@@ -96,6 +109,20 @@ class ServiceMetrics:
                 self.assistant_failures.labels(operation=p.operation).inc()
             elif isinstance(p, OperatorAlerted):
                 self.operator_alerts.labels(code=str(p.code or "")).inc()
+            elif isinstance(p, ModelAlerted):
+                self.operator_alerts.labels(code="model").inc()
+            elif isinstance(p, ModelsChecked):
+                self.observe_models(p)
+            elif isinstance(p, ModelFellThrough):
+                self.model_available.labels(model=p.model).set(0)
+
+    def observe_models(self, checked: ModelsChecked) -> None:
+        """Set the model gauges from a check (idempotent: gauges, not counters)."""
+        for status in checked.models:
+            if status.days_left is not None:
+                self.model_shutdown_days.labels(model=status.model).set(status.days_left)
+            ok = status.listed and status.verdict != "retired"
+            self.model_available.labels(model=status.model).set(1 if ok else 0)
 
     async def refresh_lag(self, store: EventStore) -> int:
         """Update lag gauges; returns the largest lag."""

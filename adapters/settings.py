@@ -1,15 +1,19 @@
 """Settings: the one place that reads the environment (DESIGN.md section 7).
 
 Every variable is documented in the README's configuration table and in
-``.env.example``. Parsing errors name the variable and say what was expected, in one line.
+``.env.example``; a ``.env`` file in the current folder is read too, under the process
+environment (``adapters/dotenv.py``). Parsing errors name the variable and say what
+was expected, in one line.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from adapters.dotenv import DotenvError, environment
+from core.models import DEFAULT_CHAT_MODELS, DEFAULT_TRANSCRIPTION_MODELS, ChainError, parse_chain
 
 
 class SettingsError(ValueError):
@@ -43,7 +47,9 @@ class Settings:
     state_cache_streams: int = 5000  # streams whose folded state each reactor keeps
     openai_api_key: str | None = field(default=None, repr=False)
     openai_base_url: str | None = None
-    llm_model: str = "gpt-4o-mini"
+    llm_model: str = DEFAULT_CHAT_MODELS  # "primary,fallback,...": see core/models.py
+    llm_transcription_model: str = DEFAULT_TRANSCRIPTION_MODELS
+    llm_vision_model: str = DEFAULT_CHAT_MODELS
     llm_temperature: float = 0.7
     llm_max_tokens: int = 150
     llm_timeout: float = 20.0
@@ -79,8 +85,12 @@ class Settings:
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    """Read :class:`Settings` from ``env`` (default: the process environment)."""
-    env = os.environ if env is None else env
+    """Read :class:`Settings` from ``env`` (default: ``./.env`` under the process environment)."""
+    if env is None:
+        try:
+            env = environment()
+        except DotenvError as exc:
+            raise SettingsError(str(exc)) from None
     production = _get(env, "DLOOP_ENV", "development") == "production"
     return Settings(
         host=_get(env, "HOST", "127.0.0.1"),
@@ -105,7 +115,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         state_cache_streams=_int(env, "STATE_CACHE_STREAMS", 5000, low=1, high=10_000_000),
         openai_api_key=_opt(env, "OPENAI_API_KEY"),
         openai_base_url=_opt(env, "OPENAI_BASE_URL"),
-        llm_model=_get(env, "LLM_MODEL", "gpt-4o-mini"),
+        llm_model=(chat := _models(env, "LLM_MODEL", DEFAULT_CHAT_MODELS)),
+        llm_transcription_model=_models(
+            env, "LLM_TRANSCRIPTION_MODEL", DEFAULT_TRANSCRIPTION_MODELS
+        ),
+        llm_vision_model=_models(env, "LLM_VISION_MODEL", chat),
         llm_temperature=_float(env, "LLM_TEMPERATURE", 0.7, low=0.0, high=2.0),
         llm_max_tokens=_int(env, "LLM_MAX_TOKENS", 150, low=16, high=4096),
         llm_timeout=_float(env, "LLM_TIMEOUT", 20.0, low=1.0, high=300.0),
@@ -150,6 +164,17 @@ def _get(env: Mapping[str, str], name: str, default: str) -> str:
 def _opt(env: Mapping[str, str], name: str) -> str | None:
     value = env.get(name, "").strip()
     return value or None
+
+
+def _models(env: Mapping[str, str], name: str, default: str) -> str:
+    """A model chain ``"primary,fallback"``, normalised; empty lists and duplicates refused."""
+    raw = env.get(name, "")
+    if not raw.strip():
+        return default  # unset or blank, like every other setting
+    try:
+        return ",".join(parse_chain(raw))
+    except ChainError as exc:
+        raise SettingsError(f"{name} {exc}: give model names separated by commas") from None
 
 
 def _int(env: Mapping[str, str], name: str, default: int, *, low: int, high: int) -> int:

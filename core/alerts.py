@@ -64,3 +64,25 @@ def operator_alert(notification_id: str, code: int | None, title: str) -> PushRe
         body=f"Invio bloccato (errore {code}): {title}"[:BODY_MAX],
         data=_data(code=str(code) if code is not None else None, reason="operator_alert"),
     )
+
+
+_MODEL_WHY = {
+    "shutdown_soon": "chiude il {date} (tra {days} giorni)",
+    "retired": "non risponde più (ritirato)",
+    "unknown": "sconosciuto al server",
+}
+
+
+def model_alert(
+    notification_id: str, model: str, reason: str, shutdown: str | None, days: int | None
+) -> PushRequested:
+    """A configured LLM model shuts down soon, is retired or unknown: someone must change it."""
+    why = _MODEL_WHY.get(reason, reason).format(date=shutdown, days=days)
+    return PushRequested(
+        notification_id=notification_id,
+        audience=SUPPORT,
+        reason="operator_alert",
+        title=f"Modello LLM: {model}",
+        body=f"Il modello {model} {why}: aggiornare la catena dei modelli."[:BODY_MAX],
+        data=_data(model=model, code="model", cause=reason, reason="operator_alert"),
+    )

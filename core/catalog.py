@@ -2,6 +2,8 @@
 
 Parsing from plain JSON-like data lives here (pure); reading files is the shell's job.
 Prices are ``Decimal`` (never floats: totals are computed by our code, exactly).
+A product's ``aliases`` are the other names customers use for it (``tachipirina`` for
+paracetamolo, ``pummarola`` for passata): the NLU matches them like the name.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ class Product:
     stock: int
     tags: tuple[str, ...] = ()
     retailer_id: str | None = None  # defaults to ``id`` when the catalogue has none
+    aliases: tuple[str, ...] = ()  # other names customers use: brand, common, dialect
 
     @property
     def in_stock(self) -> bool:
@@ -82,6 +85,17 @@ class Catalog:
             for p in self.products
         ]
         return Catalog.of(self.dealers, products)
+
+    def with_alias(self, product_id: str, alias: str) -> Catalog:
+        """A copy where one product also answers to ``alias`` (once, whatever its case)."""
+        products = [_with_alias(p, alias) if p.id == product_id else p for p in self.products]
+        return Catalog.of(self.dealers, products)
+
+
+def _with_alias(p: Product, alias: str) -> Product:
+    if alias.casefold() in (a.casefold() for a in p.aliases):
+        return p
+    return Product(**{**_as_dict(p), "aliases": (*p.aliases, alias)})
 
 
 def _as_dict(p: Product) -> dict[str, Any]:
@@ -130,9 +144,8 @@ def _parse_product(index: int, row: Any, dealers: set[str]) -> Product:
     stock = row.get("stock", 0)
     if isinstance(stock, bool) or not isinstance(stock, int) or stock < 0:
         raise CatalogError(f"product {pid}: stock must be a whole number >= 0")
-    tags = row.get("tags") or []
-    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-        raise CatalogError(f"product {pid}: tags must be a list of strings")
+    tags = _strings(row, "tags", pid)
+    aliases = _strings(row, "aliases", pid)
     return Product(
         id=pid,
         dealer_id=dealer_id,
@@ -140,9 +153,18 @@ def _parse_product(index: int, row: Any, dealers: set[str]) -> Product:
         description=str(row.get("description") or ""),
         price=price,
         stock=stock,
-        tags=tuple(tags),
+        tags=tags,
         retailer_id=str(row["retailer_id"]) if row.get("retailer_id") else None,
+        aliases=aliases,
     )
+
+
+def _strings(row: Mapping[str, Any], key: str, pid: str) -> tuple[str, ...]:
+    """An optional list of non-empty strings (``tags``, ``aliases``), stripped."""
+    values = row.get(key) or []
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise CatalogError(f"product {pid}: {key} must be a list of strings")
+    return tuple(v.strip() for v in values if v.strip())
 
 
 def _text(row: Mapping[str, Any], key: str, index: int, what: str) -> str:

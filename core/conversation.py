@@ -16,14 +16,16 @@ marketing stop / resume.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from core import alerts, choices
+from core import alerts, cart_turn, checkout_turn, choices, typed_choice
+from core import checkout as ck
 from core import conversation_texts as texts
+from core.business_facts import ShopFacts
 from core.catalog import Catalog
 from core.nlu import replies
 from core.optout import opt_out_keyword
@@ -33,8 +35,8 @@ from core.order_relay import (
     build_table,
     lookup,
     mermaid,
-    price_cart,
 )
+from core.order_status import OrderView
 from core.ports import Understood
 from core.rate_limit import WINDOW, check, remember
 from core.understanding import (
@@ -45,6 +47,8 @@ from core.understanding import (
     UnresolvedItem,
 )
 from core.window import outbound_allowed, within_service_window
+from events.cart import CartMergeAsked, CartRevised
+from events.checkout import CheckoutCompleted, CheckoutStarted
 from events.conversation import (
     AgentTookOver,
     AssistantTraceRecord,
@@ -73,7 +77,7 @@ from events.conversation import (
     UnderstoodLine,
     UnresolvedLine,
 )
-from events.whatsapp import MessageReceived, UserPreferencesReceived
+from events.whatsapp import Location, MessageReceived, UserPreferencesReceived
 
 
 class Stage(StrEnum):
@@ -84,9 +88,11 @@ class Stage(StrEnum):
     OPEN = "open"
     RESOLVED = "resolved"
     OPTED_OUT = "opted_out"
+    CHECKOUT = "checkout"  # items accepted; delivery details being collected (ADR 0010)
 
 
-_P, _A, _O, _R, _X = (s.value for s in Stage)
+_P, _A, _O, _R, _X = (s.value for s in tuple(Stage)[:5])
+_K = Stage.CHECKOUT.value
 
 MOVES: tuple[Move, ...] = (
     Move(trigger="customer_message", sources=(_P,), dest=_P),
@@ -104,6 +110,15 @@ MOVES: tuple[Move, ...] = (
     Move(trigger="resolve", sources=(_P, _A, _O), dest=_R),
     Move(trigger="opt_out", sources=(_P, _A, _O, _R), dest=_X),
     Move(trigger="opt_in", sources=(_X,), dest=_P),
+    Move(trigger="customer_message", sources=(_K,), dest=_K),
+    Move(trigger="start_checkout", sources=(_A, _P), dest=_K),
+    Move(trigger="complete_checkout", sources=(_K,), dest=_P),
+    Move(trigger="cancel_cart", sources=(_K,), dest=_P),
+    Move(trigger="propose_cart", sources=(_K,), dest=_A),
+    Move(trigger="escalate", sources=(_K,), dest=_O),
+    Move(trigger="take_over", sources=(_K,), dest=_O),
+    Move(trigger="resolve", sources=(_K,), dest=_R),
+    Move(trigger="opt_out", sources=(_K,), dest=_X),
 )
 """The table as data: every allowed move (anything else is illegal)."""
 
@@ -152,8 +167,12 @@ class ConversationState:
     recent_inbound: tuple[datetime, ...] = ()  # sent_at of the last minute, for the rate limit
     pending_cart: PendingCart | None = None
     pending_choice: PendingChoice | None = None  # a list message waiting for a tap
+    pending_merge: CartMergeAsked | None = None  # "add to the cart or start over?"
     message_count: int = 0
     rate_notice_at: datetime | None = None  # when the last rate-limit notice went out
+    checkout: ck.CheckoutMemory = field(
+        default_factory=ck.CheckoutMemory
+    )  # delivery details (ADR 0010)
 
     @property
     def opted_out(self) -> bool:
@@ -168,12 +187,15 @@ class ConversationState:
 def evolve(state: ConversationState, event: object) -> ConversationState:
     """Fold one stored event into ``state``; total: unknown or late events never raise."""
     handler = _HANDLERS.get(type(event))
-    return state if handler is None else handler(state, event)
+    state = state if handler is None else handler(state, event)
+    if isinstance(event, ck.FOLDED):
+        state = replace(state, checkout=ck.evolve(state.checkout, event))
+    return state
 
 
 def folds(event: object) -> bool:
     """True when :func:`evolve` may change a state for ``event`` (False: it returns it as is)."""
-    return type(event) in _HANDLERS
+    return type(event) in _HANDLERS or isinstance(event, ck.FOLDED)
 
 
 def fold(state: ConversationState, events: Iterable[object]) -> ConversationState:
@@ -195,13 +217,20 @@ def _message(s: ConversationState, m: MessageReceived) -> ConversationState:
 
 
 def _cart_closed(s: ConversationState) -> ConversationState:
-    stage = Stage.PENDING if s.stage is Stage.AWAITING_CONFIRMATION else s.stage
-    return replace(s, stage=stage, pending_cart=None)
+    closing = s.stage is Stage.AWAITING_CONFIRMATION or s.stage is Stage.CHECKOUT
+    stage = Stage.PENDING if closing else s.stage
+    return replace(s, stage=stage, pending_cart=None, pending_merge=None)
 
 
 def _proposed(s: ConversationState, e: CartProposed) -> ConversationState:
     cart = PendingCart(cart_id=e.cart_id, lines=e.lines, total=e.total)
-    return replace(s, stage=Stage.AWAITING_CONFIRMATION, pending_cart=cart, pending_choice=None)
+    return replace(
+        s,
+        stage=Stage.AWAITING_CONFIRMATION,
+        pending_cart=cart,
+        pending_choice=None,
+        pending_merge=None,
+    )
 
 
 def _asked(s: ConversationState, e: ChoiceRequested) -> ConversationState:
@@ -219,6 +248,8 @@ _HANDLERS: dict[type[Any], Callable[[ConversationState, Any], ConversationState]
     CartProposed: _proposed,
     ChoiceRequested: _asked,
     ChoiceMade: lambda s, _e: replace(s, pending_choice=None),
+    CartMergeAsked: lambda s, e: replace(s, pending_merge=e),
+    CartRevised: lambda s, _e: s,  # the CartProposed that follows carries the new cart
     CartConfirmed: lambda s, _e: _cart_closed(s),
     CartCancelled: lambda s, _e: _cart_closed(s),
     ConversationEscalated: lambda s, _e: replace(s, stage=Stage.OPEN, assignee=None),
@@ -234,6 +265,10 @@ _HANDLERS: dict[type[Any], Callable[[ConversationState, Any], ConversationState]
     ),
     OptedIn: lambda s, _e: replace(s, stage=Stage.PENDING),
     RateLimited: _rate_limited,
+    CheckoutStarted: lambda s, _e: replace(s, stage=Stage.CHECKOUT),
+    CheckoutCompleted: lambda s, _e: replace(
+        s, stage=Stage.PENDING if s.stage is Stage.CHECKOUT else s.stage
+    ),
 }
 
 
@@ -253,6 +288,7 @@ class TurnMessage:
     text: str | None  # text, tapped button title, or media caption
     button_id: str | None  # interactive reply id or template button payload
     sent_at: datetime
+    location: Location | None = None  # a shared location (the checkout's address)
 
     @classmethod
     def from_fact(cls, m: MessageReceived) -> TurnMessage:
@@ -267,7 +303,14 @@ class TurnMessage:
         button = m.interactive.id if m.interactive is not None else None
         if button is None and m.button is not None:
             button = m.button.payload
-        return cls(wamid=m.wamid, kind=m.kind, text=text, button_id=button, sent_at=m.sent_at)
+        return cls(
+            wamid=m.wamid,
+            kind=m.kind,
+            text=text,
+            button_id=button,
+            sent_at=m.sent_at,
+            location=m.location,
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -309,6 +352,8 @@ class TurnContext:
     catalog: Catalog
     kind: PartyKind = PartyKind.CUSTOMER  # from the dealer directory, for a first turn
     reply_text: str | None = None  # an assistant-written reply already recorded, if any
+    shop: ShopFacts | None = None  # business facts; None: no checkout, no facts answers
+    orders: tuple[OrderView, ...] = ()  # the latest order's relays, for status questions
 
 
 def understanding_event(wamids: tuple[str, ...], understood: Understood) -> MessageUnderstood:
@@ -333,6 +378,8 @@ def understanding_event(wamids: tuple[str, ...], understood: Understood) -> Mess
             completion_tokens=t.completion_tokens,
             cached=t.cached,
         ),
+        topic=u.topic.value if u.topic is not None else None,
+        delivery=checkout_turn.delivery_reading(u.delivery),
     )
 
 
@@ -347,6 +394,8 @@ def understanding_of(e: MessageUnderstood) -> Understanding:
             for x in e.unresolved
         ),
         products=tuple(ProductHit(product_id=p.product_id, score=p.score) for p in e.products),
+        topic=checkout_turn.topic_of(e.topic),
+        delivery=checkout_turn.delivery_hints(e.delivery),
     )
 
 
@@ -414,7 +463,7 @@ def decide_turn(
         return [*out, limited, *notice]
     if current.kind is PartyKind.DEALER:
         return out  # dealers' answers are read by the order-relay rules
-    return out + _answer(current, turn, understanding, ids, context)
+    return out + _answer(current, turn, understanding, ids, context, now=now)
 
 
 def needs_understanding(state: ConversationState, turn: CustomerTurn, now: datetime) -> bool:
@@ -457,16 +506,54 @@ def _answer(
     understanding: Understanding | None,
     ids: Iterator[str],
     context: TurnContext,
+    *,
+    now: datetime,
 ) -> list[object]:
-    tap = choices.read_tap(turn.last.button_id)
+    tap = choices.read_tap(turn.last.button_id) or _typed_tap(s, turn, context.catalog)
     if tap is not None:
         return _choice_answer(s, tap, turn, ids, context.catalog)
-    if s.stage is Stage.AWAITING_CONFIRMATION and s.pending_cart is not None:
-        handled = _cart_answer(s, s.pending_cart, turn, ids)
-        if handled:
-            return handled
+
+    def reply(text: str) -> ReplyQueued:
+        return _reply(s, turn, ids, text)
+
+    before: list[object] = []
+    if s.stage is Stage.CHECKOUT and context.shop is not None:
+        last = turn.last
+        step = checkout_turn.TurnInput(
+            text=turn.text, button_id=last.button_id, wamid=last.wamid,
+            location=next((m.location for m in turn.messages if m.location), None), now=now,
+        )  # fmt: skip
+        before, done = checkout_turn.checkout_answer(
+            s.checkout, step, understanding, context.shop, reply
+        )
+        if done:
+            return before
+        s = fold(s, before)
+    facts = checkout_turn.business_answer(
+        turn.text, context.shop, context.orders, understanding, reply
+    )
+    if facts:
+        return before + facts
+    handled = _cart_hook(s, turn, understanding, ids, context.catalog)
+    if handled is not None:
+        if s.stage is Stage.AWAITING_CONFIRMATION and s.pending_cart is not None:
+            cart = (s.pending_cart.cart_id, s.pending_cart.lines, s.pending_cart.total)
+            handled = checkout_turn.with_checkout(handled, cart, s.checkout, context.shop, reply)
+        return before + handled
+    return before + _intent_answer(s, turn, understanding, ids, context)
+
+
+def _intent_answer(
+    s: ConversationState,
+    turn: CustomerTurn,
+    understanding: Understanding | None,
+    ids: Iterator[str],
+    context: TurnContext,
+) -> list[object]:
     if understanding is None:
         return [_reply(s, turn, ids, texts.FALLBACK if turn.text else texts.NON_TEXT)]
+    if understanding.clarify:  # two readings too close: one short question (issue 19)
+        return [_reply(s, turn, ids, replies.CLARIFY)]
     intent = understanding.intent
     if intent is Intent.ORDER_REQUEST:
         return _order(s, turn, understanding, ids, context.catalog)
@@ -476,26 +563,62 @@ def _answer(
         return [escalated, alert, _reply(s, turn, ids, texts.ESCALATED)]
     if intent is Intent.PRODUCT_INQUIRY:
         found = (context.catalog.product(h.product_id) for h in understanding.products)
-        draft = replies.product_list([p for p in found if p is not None])
+        listed = [p for p in found if p is not None]
+        draft = cart_turn.with_alternatives(replies.product_list(listed), listed, context.catalog)
         return [_reply(s, turn, ids, context.reply_text or draft)]
     return [_reply(s, turn, ids, context.reply_text or replies.chat_reply(turn.text))]
 
 
-def _cart_answer(
-    s: ConversationState, cart: PendingCart, turn: CustomerTurn, ids: Iterator[str]
-) -> list[object]:
+def _view(s: ConversationState, turn: CustomerTurn) -> cart_turn.TurnView:
     last = turn.last
-    if texts.is_confirmation(last.text, last.button_id):
-        confirmed = CartConfirmed(cart_id=cart.cart_id, wamid=last.wamid)
-        return [confirmed, _reply(s, turn, ids, texts.CONFIRMED)]
-    for reading, reason, text in (
-        (texts.is_cancellation, "customer", texts.CANCELLED),
-        (texts.is_modification, "modify", texts.MODIFY),
-    ):
-        if reading(last.text, last.button_id):
-            cancelled = CartCancelled(cart_id=cart.cart_id, reason=reason)
-            return [cancelled, _reply(s, turn, ids, text)]
-    return []
+    return cart_turn.TurnView(
+        to=recipient(s.key),
+        wamids=turn.wamids,
+        reply_to=last.wamid,
+        text=last.text or "",
+        button_id=last.button_id,
+    )
+
+
+def _open_cart(s: ConversationState) -> cart_turn.OpenCart | None:
+    if s.stage is not Stage.AWAITING_CONFIRMATION or s.pending_cart is None:
+        return None
+    cart = s.pending_cart
+    return cart_turn.OpenCart(cart_id=cart.cart_id, lines=cart.lines, merge=s.pending_merge)
+
+
+def _typed_tap(s: ConversationState, turn: CustomerTurn, catalog: Catalog) -> choices.Tap | None:
+    """A typed answer to the open choice list ("la prima", "per gatto"), as if tapped."""
+    choice = s.pending_choice
+    if choice is None or turn.last.button_id is not None or not turn.last.text:
+        return None
+    picked = typed_choice.read_typed(turn.last.text, choice.item, catalog)
+    if picked is None:
+        return None
+    return choices.Tap(
+        choice_id=choice.choice_id, product_id=None if picked == choices.NONE else picked
+    )
+
+
+def _cart_hook(
+    s: ConversationState,
+    turn: CustomerTurn,
+    understanding: Understanding | None,
+    ids: Iterator[str],
+    catalog: Catalog,
+) -> list[object] | None:
+    """The cart rules (:mod:`core.cart_turn`): None when the turn is not about the cart."""
+    view, cart = _view(s, turn), _open_cart(s)
+    if cart is None:
+        choice = s.pending_choice.choice_id if s.pending_choice else None
+        return cart_turn.without_cart(view, catalog, ids, choice_id=choice)
+
+    def next_step(
+        known: tuple[UnderstoodLine, ...], ambiguous: tuple[UnresolvedLine, ...]
+    ) -> list[object]:
+        return _next_step(s, turn, ids, catalog, known=known, ambiguous=ambiguous, nothing=None)
+
+    return cart_turn.decide(view, cart, understanding, catalog, ids, next_step=next_step)
 
 
 def _order(
@@ -505,6 +628,9 @@ def _order(
     ids: Iterator[str],
     catalog: Catalog,
 ) -> list[object]:
+    problem = cart_turn.order_problem(_view(s, turn), ids)
+    if problem is not None:
+        return problem
     known: tuple[UnderstoodLine, ...] = ()
     for line in understanding.cart:
         if catalog.product(line.product_id):
@@ -543,18 +669,10 @@ def _next_step(
         )
         rows = choices.rows(choice_id, item, choices.options(item, catalog))
         return [asked, _reply(s, turn, ids, choices.question(item), rows=rows)]
-    lines = [CartLine(product_id=x.product_id, quantity=x.quantity) for x in known]
-    if not lines:
+    if not known:
         return [] if nothing is None else [_reply(s, turn, ids, nothing)]
-    priced = price_cart(lines, catalog)
-    out = _drop_cart(s, "replaced")
-    cart_id = next(ids)
-    out.append(
-        CartProposed(cart_id=cart_id, lines=priced.lines, total=priced.total, wamids=turn.wamids)
-    )
-    summary = texts.cart_summary(priced.lines, replies.format_price(priced.total))
-    out.append(_reply(s, turn, ids, summary, texts.CART_BUTTONS))
-    return out
+    view = _view(s, turn)
+    return cart_turn.propose(view, ids, catalog, known, previous=_open_cart(s))
 
 
 def _choice_answer(

@@ -4,8 +4,10 @@ Italian texts the dealer gets back.
 ``ordini`` lists the dealer's open orders, ``stato <n>`` tells one order's stage,
 ``accetta <n>`` / ``rifiuta <n> [motivo]`` answer an order (the Accetta / Rifiuta buttons
 do the same), ``disponibile <prodotto> <qty>`` and ``esaurito <prodotto>`` update stock,
-``aiuto`` lists the commands. Ownership is checked by the shell against the relay and
-the catalogue: a dealer only sees and changes its own orders and products.
+``alias <nome> = <prodotto>`` teaches the assistant another name customers use for a
+product (``alias tachipirina = paracetamolo``), ``aiuto`` lists the commands. Ownership
+is checked by the shell against the relay and the catalogue: a dealer only sees and
+changes its own orders and products.
 """
 
 from __future__ import annotations
@@ -39,9 +41,15 @@ _VERBS: dict[str, str] = {
     "esaurito": "esaurito",
     "esaurita": "esaurito",
     "aiuto": "aiuto",
+    "pronto": "pronto",
+    "pronta": "pronto",
+    "pronti": "pronto",
     "help": "aiuto",
     "comandi": "aiuto",
+    "alias": "alias",
+    "sinonimo": "alias",
 }
+MAX_ALIAS = 40  # characters: a name, not a sentence
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -49,7 +57,7 @@ class DealerCommand:
     """One dealer message, read.
 
     ``verb`` is one of ``ordini``, ``stato``, ``accetta``, ``rifiuta``, ``disponibile``,
-    ``esaurito``, ``aiuto`` or ``sconosciuto``; ``problem`` says what is missing when the
+    ``esaurito``, ``alias``, ``aiuto`` or ``sconosciuto``; ``problem`` says what is missing when the
     verb was recognised but its arguments were not.
     """
 
@@ -59,6 +67,7 @@ class DealerCommand:
     reason: str | None = None
     product: str | None = None  # the words naming a product
     quantity: int | None = None
+    alias: str | None = None  # the new name, for ``alias``
     problem: str | None = None
 
 
@@ -75,11 +84,16 @@ def parse_command(text: str | None, button_id: str | None = None) -> DealerComma
     rest = words[1:]
     if verb in ("accetta", "rifiuta"):
         return _answer(verb, rest)
+    if verb == "pronto":
+        number = _number(rest[0]) if rest else None
+        return DealerCommand(verb=verb, number=number)
     if verb == "stato":
         number = _number(rest[0]) if rest else None
         return DealerCommand(verb=verb, number=number, problem=None if number else "numero")
     if verb == "disponibile":
         return _available(rest)
+    if verb == "alias":
+        return _alias(" ".join(rest))
     if verb == "esaurito":
         product = " ".join(rest).strip()
         return DealerCommand(
@@ -119,6 +133,15 @@ def _available(rest: list[str]) -> DealerCommand:
     return DealerCommand(verb="disponibile", problem="quantità")
 
 
+def _alias(rest: str) -> DealerCommand:
+    """``tachipirina = paracetamolo``: the new name, then the product it stands for."""
+    name, sep, product = rest.partition("=")
+    name, product = name.strip(" :,.\"'«»"), product.strip(" :,.\"'«»")
+    if not sep or not name or not product or len(name) > MAX_ALIAS:
+        return DealerCommand(verb="alias", problem="alias")
+    return DealerCommand(verb="alias", alias=name, product=product)
+
+
 def match_product(words: str, products: Sequence[Product]) -> tuple[Product, ...]:
     """The dealer's products ``words`` may name: one when sure, several when ambiguous.
 
@@ -149,8 +172,10 @@ HELP_TEXT = (
     "• stato <numero>: a che punto è un ordine\n"
     "• accetta <numero>\n"
     "• rifiuta <numero> <motivo>\n"
+    "• pronto <numero>: l'ordine è pronto per il rider\n"
     "• disponibile <prodotto> <quantità>\n"
     "• esaurito <prodotto>\n"
+    "• alias <nome> = <prodotto>: un altro nome con cui i clienti lo chiedono\n"
     "• aiuto: questo elenco"
 )
 UNKNOWN_TEXT = "Non ho capito. Scrivi «aiuto» per l'elenco dei comandi."
@@ -163,6 +188,7 @@ USAGE = {
     "numero": "Indica il numero dell'ordine, per esempio «stato 12».",
     "quantità": "Scrivi per esempio «disponibile crocchette cane 10».",
     "prodotto": "Scrivi per esempio «esaurito crocchette cane».",
+    "alias": "Scrivi per esempio «alias tachipirina = paracetamolo» (nome breve, poi il prodotto).",
 }
 
 STAGE_NAMES = {
@@ -177,6 +203,8 @@ STAGE_NAMES = {
     RelayStage.CANCELLED: "annullato",
     RelayStage.EXPIRED: "scaduto",
     RelayStage.DELIVERED: "consegnato",
+    RelayStage.READY: "pronto per il ritiro",
+    RelayStage.PICKED_UP: "ritirato dal rider",
 }
 
 
@@ -240,6 +268,13 @@ def stock_text(product: Product, stock: int) -> str:
     if stock == 0:
         return f"Fatto: «{product.name}» ora risulta esaurito."
     return f"Fatto: «{product.name}» ora ha {stock} pezzi disponibili."
+
+
+def alias_text(product: Product, alias: str, known: bool) -> str:
+    """The acknowledgement of a new alias (or that the product already had it)."""
+    if known:
+        return f"«{product.name}» si chiama già anche «{alias}»."
+    return f"Fatto: i clienti che scrivono «{alias}» troveranno «{product.name}»."
 
 
 def product_unknown_text(words: str) -> str:

@@ -25,11 +25,23 @@ from events.market import (
     MarketOrderDeferred,
     OrderNumberAssigned,
     PriceMismatch,
+    ProductAliasAdded,
     StockChanged,
 )
 from events.whatsapp import Order
 
 # --------------------------------------------------------------------------- the port
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MarketDelivery:
+    """Where, when and how the customer receives and pays an order (from the checkout)."""
+
+    address: str
+    when_text: str
+    deliver_at: datetime | None
+    payment: str  # contanti | carta, on delivery
+    fee: Decimal  # this order's share of the delivery fee
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -42,6 +54,7 @@ class MarketOrderRequest:
     lines: tuple[PricedLine, ...]
     total: Decimal
     currency: str = "EUR"
+    delivery: MarketDelivery | None = None  # None: ordered before checkout existed
 
 
 class MarketOrders(Protocol):
@@ -79,6 +92,8 @@ def apply_catalog_event(catalog: Catalog, event: object) -> Catalog:
         return Catalog.of(catalog.dealers, products)
     if isinstance(event, StockChanged) and catalog.product(event.product_id) is not None:
         return catalog.with_stock(event.product_id, event.stock)
+    if isinstance(event, ProductAliasAdded) and catalog.product(event.product_id) is not None:
+        return catalog.with_alias(event.product_id, event.alias)
     return catalog
 
 
@@ -100,6 +115,7 @@ def product_of(event: CatalogProductUpserted) -> Product:
         stock=event.stock,
         tags=event.tags,
         retailer_id=event.retailer_id,
+        aliases=event.aliases,
     )
 
 
@@ -114,6 +130,7 @@ def upsert_of(product: Product) -> CatalogProductUpserted:
         stock=product.stock,
         tags=product.tags,
         retailer_id=product.retailer_id,
+        aliases=product.aliases,
     )
 
 

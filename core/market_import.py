@@ -3,12 +3,14 @@ already recorded, so a re-import of the same file records nothing.
 
 Rows come as dictionaries (the shell reads JSON or CSV); each invalid row gives a
 :class:`RowError` naming the row and the field, and the valid rows are still imported.
+A product row without an ``aliases`` field keeps the aliases already recorded (those a
+dealer added with ``alias X = Y`` survive a re-import of an older file).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from core.catalog import Catalog, CatalogError, Dealer, Product, parse_catalog
@@ -64,7 +66,7 @@ def plan_catalog_import(
     for index, row in enumerate(products):
         label = f"product #{index + 1}"
         try:
-            product = _product(row, known, seen)
+            product = _keep_aliases(_product(row, known, seen), row, current)
         except CatalogError as exc:
             errors.append(RowError(row=label, message=_clean(str(exc))))
             continue
@@ -91,6 +93,14 @@ def _product(row: Mapping[str, Any], dealers: set[str], seen: set[str]) -> Produ
         raise CatalogError(f"product {product.id}: appears twice in the file")
     seen.add(product.id)
     return product
+
+
+def _keep_aliases(product: Product, row: Mapping[str, Any], current: Catalog) -> Product:
+    """A row without an ``aliases`` key keeps the aliases already recorded (``alias`` command)."""
+    known = current.product(product.id)
+    if "aliases" in row or known is None:
+        return product
+    return replace(product, aliases=known.aliases)
 
 
 def _clean(message: str) -> str:

@@ -26,6 +26,7 @@ from transitions import Machine
 from core.catalog import Catalog
 from core.understanding import CartLine
 from events.conversation import CartCancelled, CartConfirmed, CartProposed, PricedLine
+from events.delivery import OrderPickedUp, OrderReady
 from events.orders import (
     DealerReminded,
     MarketOrderCreated,
@@ -158,6 +159,8 @@ class RelayStage(StrEnum):
     CANCELLED = "cancelled"
     EXPIRED = "expired"
     DELIVERED = "delivered"
+    READY = "ready"  # the dealer said "pronto N"
+    PICKED_UP = "picked_up"  # the market says the rider has it
 
 
 SeedStatus = Literal["pending", "confirmed", "created", "failed"]
@@ -177,6 +180,9 @@ RELAY_MOVES: tuple[Move, ...] = (
     Move(trigger="cancel", sources=(_D, _W, _C, _M, _R), dest="cancelled"),
     Move(trigger="expire", sources=(_D, _W), dest="expired"),
     Move(trigger="deliver", sources=(_M, _R, "accepted"), dest="delivered"),
+    Move(trigger="ready", sources=("accepted",), dest="ready"),
+    Move(trigger="pick_up", sources=("accepted", "ready"), dest="picked_up"),
+    Move(trigger="deliver", sources=("ready", "picked_up"), dest="delivered"),
 )
 """Every allowed move of a relay (anything else is illegal)."""
 
@@ -190,6 +196,8 @@ _SEED: dict[RelayStage, SeedStatus] = {
     RelayStage.RELAYED_TO_DEALER: "created",
     RelayStage.ACCEPTED: "created",
     RelayStage.DELIVERED: "created",
+    RelayStage.READY: "created",
+    RelayStage.PICKED_UP: "created",
 }
 
 
@@ -282,6 +290,8 @@ _RELAY_HANDLERS: dict[type[Any], Callable[[RelayState, Any], RelayState]] = {
     OrderCancelled: lambda s, e: replace(s, stage=_S.CANCELLED, reason=e.reason),
     OrderExpired: lambda s, _e: replace(s, stage=_S.EXPIRED),
     OrderDelivered: lambda s, _e: replace(s, stage=_S.DELIVERED),
+    OrderReady: lambda s, _e: replace(s, stage=_S.READY),
+    OrderPickedUp: lambda s, _e: replace(s, stage=_S.PICKED_UP),
 }
 
 
@@ -426,11 +436,20 @@ def decide_dealer_answer(
 
 
 def decide_market_status(state: RelayState, status: str, at: datetime) -> list[object]:
-    """A status the market reported: ``delivered`` delivers (once); others change nothing."""
+    """A status the market reported: ``delivered`` delivers and ``picked_up`` records the
+    rider's pick-up (each once); others change nothing."""
+    if status == "picked_up":
+        picked = OrderPickedUp(relay_id=state.relay_id, picked_up_at=at)
+        return _if(state, "pick_up", lambda: picked)
     if status != "delivered":
         return []
     delivered = OrderDelivered(relay_id=state.relay_id, delivered_at=at)
     return _if(state, "deliver", lambda: delivered)
+
+
+def decide_ready(state: RelayState, now: datetime) -> list[object]:
+    """The dealer's "pronto N": an accepted order is ready for the rider ([] otherwise)."""
+    return _if(state, "ready", lambda: OrderReady(relay_id=state.relay_id, ready_at=now))
 
 
 def cancel_by_agent(state: RelayState, *, agent: str, reason: str) -> list[object]:

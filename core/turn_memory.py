@@ -23,13 +23,15 @@ from typing import Any
 from core.conversation import ConversationState, evolve, folds
 from core.ports import Turn
 from events.base import RecordedEvent
+from events.cart import CartEditUnderstood
 from events.conversation import AssistantFailed, MessageUnderstood, ReplyQueued
 from events.engine import ReplyGenerated, TurnProcessed
 from events.whatsapp import MessageReceived, UserPreferencesReceived
 
 HISTORY_TURNS = 8  # lines of chat the assistant is given
 INBOUND = (MessageReceived, UserPreferencesReceived)  # the facts a turn answers
-ANSWERS = (MessageUnderstood, AssistantFailed, ReplyGenerated)  # recorded assistant output
+# Recorded assistant output (the cart edit is read from the same answer, recorded beside it)
+ANSWERS = (MessageUnderstood, AssistantFailed, ReplyGenerated, CartEditUnderstood)
 AnswerKey = tuple[str, tuple[str, ...]]  # (event type, the wamids it answered)
 _EMPTY: Mapping[AnswerKey, Any] = MappingProxyType({})
 
@@ -62,7 +64,7 @@ def remember(memory: TurnMemory, event: RecordedEvent) -> TurnMemory:
         return _covered(memory, frozenset(p.fact_ids))
     if isinstance(p, ANSWERS):
         key = (p.TYPE, tuple(p.wamids))
-        return replace(memory, answers=MappingProxyType({**memory.answers, key: p}))
+        memory = replace(memory, answers=MappingProxyType({**memory.answers, key: p}))
     if isinstance(p, ReplyQueued):
         role = "agent" if p.agent else "assistant"
         memory = replace(memory, history=_said(memory.history, role, p.text))

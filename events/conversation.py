@@ -78,6 +78,15 @@ class ProductMatch:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class DeliveryReading:
+    """Delivery details the assistant read (words only; the checkout validates them)."""
+
+    address: str | None = None
+    when: str | None = None
+    payment: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AssistantTraceRecord:
     """How an assistant result was produced (engine, model, prompt, cost)."""
 
@@ -141,8 +150,8 @@ class MessageUnderstood:
     """What the assistant read in one customer turn, with how it was obtained."""
 
     TYPE: ClassVar[str] = "conversation.message_understood"
-    VERSION: ClassVar[int] = 1
-    PERSONAL: ClassVar[frozenset[str]] = frozenset({"unresolved"})
+    VERSION: ClassVar[int] = 2
+    PERSONAL: ClassVar[frozenset[str]] = frozenset({"unresolved", "delivery"})
 
     wamids: tuple[str, ...]  # the messages of the turn
     intent: str  # order_request | product_inquiry | support_request | general_chat
@@ -151,6 +160,14 @@ class MessageUnderstood:
     unresolved: tuple[UnresolvedLine, ...] = ()
     products: tuple[ProductMatch, ...] = ()
     trace: AssistantTraceRecord
+    topic: str | None = None  # v2: opening_hours | delivery_zones | ... | order_status
+    delivery: DeliveryReading | None = None  # v2: checkout details the assistant read
+
+
+@upcaster(MessageUnderstood.TYPE, 1)
+def _message_understood_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """v1 read no business topic and no delivery details."""
+    return {**data, "topic": None, "delivery": None}
 
 
 @event
@@ -159,7 +176,7 @@ class ReplyQueued:
     """An outbound message put in the outbox under our own id; the sender records the outcome."""
 
     TYPE: ClassVar[str] = "conversation.reply_queued"
-    VERSION: ClassVar[int] = 2
+    VERSION: ClassVar[int] = 3
     PERSONAL: ClassVar[frozenset[str]] = frozenset({"to", "text"})
 
     outbound_id: str  # also sent as biz_opaque_callback_data
@@ -172,12 +189,19 @@ class ReplyQueued:
     agent: str | None = None  # when an agent wrote it
     rows: tuple[ReplyRow, ...] = ()  # v2: the rows of a list message
     list_button: str | None = None  # v2: the label of the button that opens the list
+    template_params: tuple[str, ...] = ()  # v3: a template's body parameters, in order
 
 
 @upcaster(ReplyQueued.TYPE, 1)
 def _reply_queued_v1(data: dict[str, Any]) -> dict[str, Any]:
     """v1 had no list messages: no rows, no list button."""
     return {**data, "rows": [], "list_button": None}
+
+
+@upcaster(ReplyQueued.TYPE, 2)
+def _reply_queued_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """v2 sent templates without parameters."""
+    return {**data, "template_params": []}
 
 
 @event

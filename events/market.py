@@ -1,7 +1,8 @@
 """Catalogue, contacts and order-relay bookkeeping events (issue 6).
 
-* ``catalog`` stream: dealer and product upserts (``dloop-bot catalog import``) and stock
-  changes (dealer commands ``disponibile`` / ``esaurito``); folded over the catalogue file
+* ``catalog`` stream: dealer and product upserts (``dloop-bot catalog import``), stock
+  changes (dealer commands ``disponibile`` / ``esaurito``) and product aliases (dealer
+  command ``alias tachipirina = paracetamolo``); folded over the catalogue file
   they give the live catalogue customers are offered.
 * ``contacts`` stream: ``rider_contacts`` rows (``dloop-bot contacts import``).
 * ``order-numbers`` stream: one :class:`OrderNumberAssigned` per relay; its stream version
@@ -17,9 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from events.base import event
+from events.upcasting import upcaster
 
 
 @event
@@ -42,7 +44,7 @@ class CatalogProductUpserted:
     """A product was added to the catalogue or changed (price, stock, names...)."""
 
     TYPE: ClassVar[str] = "catalog.product_upserted"
-    VERSION: ClassVar[int] = 1
+    VERSION: ClassVar[int] = 2
 
     product_id: str
     dealer_id: str
@@ -52,6 +54,27 @@ class CatalogProductUpserted:
     stock: int
     tags: tuple[str, ...] = ()
     retailer_id: str | None = None
+    aliases: tuple[str, ...] = ()  # v2: other names customers use for the product
+
+
+@upcaster(CatalogProductUpserted.TYPE, 1)
+def _product_upserted_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """v1 had no aliases."""
+    return {**data, "aliases": []}
+
+
+@event
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProductAliasAdded:
+    """A dealer (``alias tachipirina = paracetamolo``) gave a product another name."""
+
+    TYPE: ClassVar[str] = "catalog.alias_added"
+    VERSION: ClassVar[int] = 1
+
+    product_id: str
+    dealer_id: str
+    alias: str
+    by: str  # the dealer's phone, or ``cli``
 
 
 @event

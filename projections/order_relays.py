@@ -14,6 +14,7 @@ from typing import Any
 from core.order_relay import RelayStage, RelayState, evolve_relay, to_seed_status
 from events.base import RecordedEvent, registered_events
 from events.codec import encode_payload
+from events.delivery import DeliveryScheduled
 from events.market import MarketOrderDeferred, OrderNumberAssigned
 from events.orders import (
     MarketOrderCreated,
@@ -28,7 +29,7 @@ from projections.messages import conversation_id
 TABLE = "whatsapp_order_relays"
 
 
-_MODULES = frozenset({"events.orders", "events.market"})
+_MODULES = frozenset({"events.orders", "events.market", "events.delivery"})
 
 
 def relay_key(relay_id: str) -> RowKey:
@@ -90,6 +91,13 @@ def _apply(values: dict[str, Any], p: object) -> None:
         data.update(market_attempts=p.attempt, market_error=p.error)
     elif isinstance(p, OrderRejected | OrderCancelled):
         data["reason"] = p.reason
+    elif isinstance(p, DeliveryScheduled):
+        data.update(
+            delivery_when=p.when_text,
+            payment=p.payment,
+            delivery_fee=str(p.fee),
+            total_with_delivery=str(p.total),
+        )
     elif isinstance(p, OrderFailed):
         data["reason"] = f"{p.step}: {p.error}"
     values["order_data"] = data

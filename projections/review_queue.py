@@ -2,7 +2,7 @@
 
 Items come from parked reactor events (``engine.event_parked``), assistant failures,
 failed or unknown-outcome sends, escalations and operator alerts (an expired access
-token...). Ids are derived from the events, so a
+token, an LLM model about to shut down...). Ids are derived from the events, so a
 rebuild gives the same rows: a parked item is keyed by reactor and position, which lets
 ``engine.parked_event_reprocessed`` mark it ``retried`` when the re-drive succeeded; an
 operator's ``engine.review_item_retried`` names its item and marks it ``retried`` too.
@@ -19,6 +19,7 @@ from uuid import NAMESPACE_URL, uuid5
 from events.base import RecordedEvent
 from events.conversation import AssistantFailed, ConversationEscalated, OutboundFailed
 from events.engine import ParkedEventReprocessed, ReactorEventParked, ReviewItemRetried
+from events.models import ModelAlerted
 from events.outbox import OperatorAlerted
 from projections.base import Current, RowKey, Upsert
 from projections.messages import conversation_id
@@ -30,6 +31,7 @@ ITEMS = (
     OutboundFailed,
     ConversationEscalated,
     OperatorAlerted,
+    ModelAlerted,
 )
 
 
@@ -100,6 +102,7 @@ _KINDS: dict[type[Any], str] = {
     OutboundFailed: "outbound_failed",
     ConversationEscalated: "escalated",
     OperatorAlerted: "operator_alert",
+    ModelAlerted: "operator_alert",
 }
 
 
@@ -117,4 +120,16 @@ def summary(p: object) -> str:
         return f"escalated: {p.reason}"
     if isinstance(p, OperatorAlerted):
         return f"operator alert: WhatsApp error {p.code}: {p.title}"[:500]
+    if isinstance(p, ModelAlerted):
+        return _model_summary(p)
     return type(p).__name__
+
+
+def _model_summary(p: ModelAlerted) -> str:
+    if p.reason == "shutdown_soon":
+        why = f"shuts down on {p.shutdown_date} ({p.days_left} days left)"
+    elif p.reason == "retired":
+        why = "is retired (past its shutdown date or answering model_not_found)"
+    else:
+        why = "is unknown to the server"
+    return f"operator alert: LLM model {p.model} {why}; change the model setting"[:500]

@@ -1,9 +1,12 @@
 """Benchmark the offline NLU: 10,000 messages against a 5,000-product Italian catalogue.
 
-Builds a deterministic synthetic catalogue (the demo catalogue plus generated variants),
-repeats the dev set to ``--messages`` lines (optionally with one seeded typo in some
-of them, so the fuzzy path is exercised), times ``understand`` plus ``search_products``
-for questions, and prints p50/p99/mean milliseconds and messages per second as JSON.
+First the accuracy on the two dev sets against the demo catalogue, side by side
+(``nlu_dev.jsonl``: tidy messages; ``nlu_dev_hard.jsonl``: written as on WhatsApp).
+Then the speed: builds a deterministic synthetic catalogue (the demo catalogue plus
+generated variants), repeats both dev sets to ``--messages`` lines (optionally with one
+seeded typo in some of them, so the fuzzy path is exercised), times ``understand`` plus
+``search_products`` for questions, and prints p50/p99/mean milliseconds and messages per
+second as JSON (with the accuracy figures under ``accuracy``).
 """
 
 from __future__ import annotations
@@ -19,11 +22,17 @@ from pathlib import Path
 
 from core.catalog import Catalog, Dealer, Product, parse_catalog
 from core.nlu import CatalogIndex, search_products, understand
-from core.nlu.evaluate import parse_jsonl
+from core.nlu.evaluate import evaluate, figures, parse_jsonl
 from core.understanding import Intent
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV = ROOT / "tests" / "fixtures" / "nlu_dev.jsonl"
+DEV_SETS = (DEV, ROOT / "tests" / "fixtures" / "nlu_dev_hard.jsonl")
+_ROWS = (
+    ("intent accuracy", "intent_accuracy"),
+    ("cart exact match", "cart_exact_match"),
+    ("inquiry top-3 recall", "inquiry_top3_recall"),
+)
 DEMO = ROOT / "adapters" / "data" / "catalog_demo.json"
 
 _NOUNS = (
@@ -98,6 +107,30 @@ def _time_all(
     return sorted(timings), time.perf_counter() - total_started
 
 
+def _cases(path: Path) -> list[str]:
+    return [case.text for case in parse_jsonl(path.read_text(encoding="utf-8").splitlines())]
+
+
+def accuracy() -> dict[str, dict[str, object]]:
+    """The figures of each dev set against the demo catalogue, by file name."""
+    demo = parse_catalog(json.loads(DEMO.read_text(encoding="utf-8")))
+    out: dict[str, dict[str, object]] = {}
+    for path in DEV_SETS:
+        cases = parse_jsonl(path.read_text(encoding="utf-8").splitlines())
+        out[path.name] = figures(evaluate(cases, [understand(c.text, demo) for c in cases]))
+    return out
+
+
+def side_by_side(figures_by_file: dict[str, dict[str, object]]) -> str:
+    """A small text table: one row per figure, one column per dev set."""
+    names = list(figures_by_file)
+    lines = ["NLU accuracy (demo catalogue)".ljust(30) + "".join(n.ljust(22) for n in names)]
+    for label, key in _ROWS:
+        cells = (f"{figures_by_file[n][key]}".ljust(22) for n in names)
+        lines.append(label.ljust(30) + "".join(cells))
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print the JSON figures."""
     parser = argparse.ArgumentParser(prog="bench_nlu", description=__doc__.splitlines()[0])
@@ -106,12 +139,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--typo-rate", type=float, default=0.0)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
+    figures_by_file = accuracy()
+    print(side_by_side(figures_by_file))
     catalog = synthetic_catalog(args.products, args.seed)
     started = time.perf_counter()
     index = CatalogIndex.build(catalog)
     build_ms = (time.perf_counter() - started) * 1000
     rng = random.Random(args.seed)
-    texts = [case.text for case in parse_jsonl(DEV.read_text(encoding="utf-8").splitlines())]
+    texts = [text for path in DEV_SETS for text in _cases(path)]
     messages = [texts[i % len(texts)] for i in range(args.messages)]
     messages = [_typo(m, rng) if rng.random() < args.typo_rate else m for m in messages]
     timings, elapsed = _time_all(messages, catalog, index)
@@ -125,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         "max_ms": round(timings[-1], 4),
         "mean_ms": round(statistics.fmean(timings), 4),
         "messages_per_s": round(len(messages) / elapsed, 1),
+        "accuracy": figures_by_file,
     }
     print(json.dumps(report, indent=2))
     return 0

@@ -12,9 +12,12 @@ import importlib
 import os
 import pkgutil
 import sys
+from importlib import metadata
 
 import scripts
 from adapters.logging import configure_logging
+
+DISTRIBUTION = "dloop-whatsapp-relay"  # [project] name in pyproject.toml
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,12 +25,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dloop-bot", description="The Dloop WhatsApp relay: service and operator tools."
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(scripts.__path__), key=lambda m: m.name):
         if info.name.startswith("cmd_"):
             module = importlib.import_module(f"scripts.{info.name}")
             module.register(sub)
     return parser
+
+
+def version() -> str:
+    """The installed package's version: ``[project] version`` in pyproject.toml, the one place."""
+    try:
+        return metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed: pip install -e .)"
 
 
 def main(argv: list[str] | None = None) -> int:

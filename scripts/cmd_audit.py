@@ -12,6 +12,7 @@ from adapters.ops.hashchain import seal
 from adapters.store.engine import create_engines
 from adapters.store.event_store import EventStore
 from scripts.common import fail, run_async, settings_or_exit
+from scripts.progress import progress_bar
 
 
 def register(sub: Any) -> None:
@@ -46,7 +47,9 @@ def run(args: argparse.Namespace) -> int:
             store = EventStore(engines)
             if args.seal:
                 await seal(store)
-            report = await audit(store, grace=timedelta(seconds=args.grace))
+            with progress_bar("audit", json_output=args.json) as progress:
+                grace = timedelta(seconds=args.grace)
+                report = await audit(store, grace=grace, progress=progress)
         finally:
             await engines.dispose()
         if args.json:
@@ -55,4 +58,4 @@ def run(args: argparse.Namespace) -> int:
             print("\n".join(report.lines()))
         return 0 if report.ok else 1
 
-    return run_async(main)
+    return run_async(main, settings.database_url)

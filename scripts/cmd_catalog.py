@@ -18,6 +18,7 @@ from adapters.store.event_store import EventStore
 from adapters.store.types import StreamVersionConflictError
 from core.catalog import Catalog
 from scripts.common import fail, run_async, settings_or_exit
+from scripts.progress import progress_bar
 
 
 def register(sub: Any) -> None:
@@ -46,7 +47,9 @@ def run_import(path: Path, importer: Importer, what: str) -> int:
     async def main() -> int:
         engines = create_engines(settings.database_url)
         try:
-            report = await importer(EventStore(engines), load_catalog(settings.catalog_file), path)
+            with progress_bar(what):  # one append: a spinner with the elapsed time
+                base = load_catalog(settings.catalog_file)
+                report = await importer(EventStore(engines), base, path)
         except ImportFileError as exc:
             return fail(str(exc))
         except StreamVersionConflictError:
@@ -55,7 +58,7 @@ def run_import(path: Path, importer: Importer, what: str) -> int:
             await engines.dispose()
         return print_report(what, report)
 
-    return run_async(main)
+    return run_async(main, settings.database_url)
 
 
 def print_report(what: str, report: ImportReport) -> int:

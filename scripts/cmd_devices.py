@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         finally:
             await engines.dispose()
 
-    return run_async(main)
+    return run_async(main, settings.database_url)
 
 
 async def _act(registry: DeviceRegistry, args: argparse.Namespace) -> int:

@@ -12,6 +12,7 @@ from adapters.store.engine import create_engines
 from adapters.store.event_store import EventStore
 from adapters.store.migrations import migrate
 from scripts.common import fail, run_async, settings_or_exit
+from scripts.progress import progress_bar
 
 
 def register(sub: Any) -> None:
@@ -42,9 +43,13 @@ def run(args: argparse.Namespace) -> int:
         try:
             await migrate(engines)
             try:
-                report = await erase_person(
-                    EventStore(engines), args.phone, compact=not args.no_compact
-                )
+                with progress_bar("erase", json_output=args.json) as progress:
+                    report = await erase_person(
+                        EventStore(engines),
+                        args.phone,
+                        compact=not args.no_compact,
+                        progress=progress,
+                    )
             except TargetError as exc:
                 return fail(str(exc))
         finally:
@@ -52,4 +57,4 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(report.to_json()) if args.json else report.line())
         return 0
 
-    return run_async(main)
+    return run_async(main, settings.database_url)

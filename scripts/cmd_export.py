@@ -24,7 +24,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Write the export document; 2 when the phone is not a number."""
+    """Write the export document; 2 when the phone is not a number or nothing is held."""
     settings = settings_or_exit()
     if isinstance(settings, int):
         return settings
@@ -39,6 +39,8 @@ def run(args: argparse.Namespace) -> int:
             document = await export_person(EventStore(engines), args.phone)
         finally:
             await engines.dispose()
+        if not any(document[k] for k in ("events", "webhook_bodies", "related_events", "rows")):
+            return fail(f"nothing is held about {args.phone}")
         rendered = json.dumps(document, ensure_ascii=False, indent=2)
         if args.out is None:
             sys.stdout.write(rendered + "\n")
@@ -48,4 +50,4 @@ def run(args: argparse.Namespace) -> int:
             print(f"export: {counts} written to {args.out}", file=sys.stderr)
         return 0
 
-    return run_async(main)
+    return run_async(main, settings.database_url)

@@ -17,9 +17,11 @@ import json
 import os
 from typing import Any
 
+from adapters.progress import Progress
 from scripts.bench_e2e import SECRET
 from scripts.common import fail
 from scripts.loadgen.run import LoadOptions, LoadReport, loadtest
+from scripts.progress import progress_bar
 
 
 def register(sub: Any) -> None:
@@ -93,9 +95,28 @@ def run(args: argparse.Namespace) -> int:
         max_rss_growth_mib=args.max_rss_growth,
         max_fd_growth=args.max_fd_growth,
     )
-    report = asyncio.run(loadtest(options))
+    with progress_bar("loadtest (seconds)", json_output=args.json) as progress:
+        report = asyncio.run(_clocked(options, progress))
     print(json.dumps(report.to_json(), indent=2) if args.json else "\n".join(lines(report)))
     return 0 if report.ok else 1
+
+
+async def _clocked(options: LoadOptions, progress: Progress) -> LoadReport:
+    """The load test, with the seconds of load sent reported twice a second."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    total = int(options.duration)
+
+    async def tick() -> None:
+        while True:
+            progress(min(int(loop.time() - started), total), total)
+            await asyncio.sleep(0.5)
+
+    clock = asyncio.create_task(tick())
+    try:
+        return await loadtest(options)
+    finally:
+        clock.cancel()
 
 
 def lines(report: LoadReport) -> list[str]:

@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{base}/login?{urlencode({'token': secret})}")
         return 0
 
-    return run_async(main)
+    return run_async(main, settings.database_url)
 
 
 def default_base_url(settings: Settings) -> str:

@@ -17,6 +17,7 @@ from adapters.store.engine import create_engines
 from adapters.store.event_store import EventStore
 from adapters.store.migrations import migrate
 from scripts.common import fail, run_async, settings_or_exit
+from scripts.progress import progress_bar
 
 
 def register(sub: Any) -> None:
@@ -42,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
         try:
             await migrate(engines)
             store = EventStore(engines)
-            reports = await rebuild_all(store, chosen)
+            with progress_bar("rebuild", json_output=args.json) as progress:
+                reports = await rebuild_all(store, chosen, progress=progress)
         finally:
             await engines.dispose()
         for r in reports:
@@ -59,4 +61,4 @@ def run(args: argparse.Namespace) -> int:
             )
         return 0
 
-    return run_async(main)
+    return run_async(main, settings.database_url)

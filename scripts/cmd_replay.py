@@ -28,7 +28,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the timeline; 1 when the fold and the projected row differ."""
+    """Print the timeline; 1 when the fold and the projected row differ, 2 when none."""
     settings = settings_or_exit()
     if isinstance(settings, int):
         return settings
@@ -51,6 +51,8 @@ def run(args: argparse.Namespace) -> int:
                 )
             except TargetError as exc:
                 return fail(str(exc))
+            if await store.stream_version(stream) == 0:
+                return fail(f"nothing is recorded for {_named(args)} (stream {stream})")
             result = await replay(store, stream, until=Until(position, time), verbose=args.verbose)
         finally:
             await engines.dispose()
@@ -60,4 +62,12 @@ def run(args: argparse.Namespace) -> int:
             print("\n".join(lines(result)))
         return 1 if result.differences else 0
 
-    return run_async(main)
+    return run_async(main, settings.database_url)
+
+
+def _named(args: argparse.Namespace) -> str:
+    """The target as the operator gave it, for a message."""
+    for flag in ("phone", "conversation", "order", "stream"):
+        if value := getattr(args, flag):
+            return f"--{flag} {value}"
+    return "that target"

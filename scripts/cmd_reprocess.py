@@ -39,7 +39,9 @@ def run(args: argparse.Namespace) -> int:
     if args.position is not None and args.position < 1:
         return fail(f"--position must be a positive log position, got {args.position}")
     names = [args.reactor] if args.reactor else list(REACTORS)
-    return run_async(lambda: _main(settings, names, args.position, args.lease_timeout))
+    return run_async(
+        lambda: _main(settings, names, args.position, args.lease_timeout), settings.database_url
+    )
 
 
 async def _main(settings: Settings, names: list[str], position: int | None, wait: float) -> int:

@@ -10,6 +10,7 @@ from adapters.ops.retention import DEFAULT_DAYS, drop_raw_bodies
 from adapters.store.engine import create_engines
 from adapters.store.event_store import EventStore
 from scripts.common import fail, run_async, settings_or_exit
+from scripts.progress import progress_bar
 
 
 def register(sub: Any) -> None:
@@ -36,12 +37,13 @@ def run(args: argparse.Namespace) -> int:
     async def main() -> int:
         engines = create_engines(settings.database_url)
         try:
-            report = await drop_raw_bodies(
-                EventStore(engines), days=args.days, dry_run=args.dry_run
-            )
+            with progress_bar("retention", json_output=args.json) as progress:
+                report = await drop_raw_bodies(
+                    EventStore(engines), days=args.days, dry_run=args.dry_run, progress=progress
+                )
         finally:
             await engines.dispose()
         print(json.dumps(report.to_json()) if args.json else report.line())
         return 0
 
-    return run_async(main)
+    return run_async(main, settings.database_url)

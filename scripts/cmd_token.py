@@ -7,6 +7,7 @@ password manager. A dealer token must name a dealer of the catalogue.
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,6 +16,8 @@ from adapters.bootstrap import load_catalog
 from adapters.store.engine import create_engines
 from adapters.store.migrations import migrate
 from scripts.common import fail, run_async, settings_or_exit
+
+LIST_FORMAT = "{:<16}  {:<7}  {:<14}  {:<7}  {:<10}  {}"
 
 
 def register(sub: Any) -> None:
@@ -53,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         finally:
             await engines.dispose()
 
-    return run_async(main)
+    return run_async(main, settings.database_url)
 
 
 def _check_create(args: argparse.Namespace, catalog_file: Any) -> str | None:
@@ -87,12 +90,17 @@ async def _act(tokens: TokenStore, args: argparse.Namespace) -> int:
         return 0
     if args.action == "list":
         now = datetime.now(UTC)
-        for r in await tokens.list():
+        records = await tokens.list()
+        if not records:
+            print("no tokens (create one with `dloop-bot token create`)", file=sys.stderr)
+            return 0
+        print(LIST_FORMAT.format("ID", "ROLE", "DEALER", "STATE", "EXPIRES", "LABEL").rstrip())
+        for r in records:
             expires = r.expires_at.date().isoformat() if r.expires_at else "never"
             dealer = r.dealer_id or "-"
             label = r.label or "-"
             state = r.state(now)
-            print(f"{r.id}  {r.role.value:<7}  {dealer:<14}  {state:<7}  {expires:<10}  {label}")
+            print(LIST_FORMAT.format(r.id, r.role.value, dealer, state, expires, label))
         return 0
     record = await tokens.revoke(args.id)
     print(f"revoked {record.id} ({record.role.value}, {record.label or 'no label'})")

@@ -55,4 +55,4 @@ def run(args: argparse.Namespace) -> int:
             print("\n".join(report.lines()))
         return 1 if report.differences else 0
 
-    return run_async(main)
+    return run_async(main, settings.database_url)

@@ -1,4 +1,10 @@
-"""Helpers shared by the subcommands: settings with one-line errors, async runs."""
+"""Helpers shared by the subcommands: settings with one-line errors, async runs.
+
+Manners every subcommand keeps: a problem is one line on standard error starting with
+``dloop-bot:`` and exit status 2 (nothing found counts as a problem); only ``serve`` and
+``migrate`` may create a database (the others pass their URL to ``run_async``); configuration comes
+from the environment over ``./.env``.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +13,11 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from sqlalchemy.exc import DBAPIError
+
 from adapters.settings import Settings, SettingsError, load_settings
 from adapters.store.engine import StoreConfigError
+from adapters.store.presence import missing_database, shown
 
 T = TypeVar("T")
 
@@ -27,16 +36,41 @@ def settings_or_exit() -> Settings | int:
         return fail(str(exc))
 
 
-def run_async(main: Callable[[], Awaitable[int]]) -> int:
-    """Run ``main`` and turn configuration and connection errors into one-line messages."""
+def run_async(main: Callable[[], Awaitable[int]], database_url: str | None = None) -> int:
+    """Run ``main`` and turn configuration and connection errors into one-line messages.
+
+    With ``database_url`` the command needs that database to exist: a SQLite file that
+    does not is refused (naming the path looked at) instead of being created empty. Only
+    ``migrate`` (and ``serve``, which does not come here) may create one.
+    """
+    problem = missing_database(database_url) if database_url else None
+    if problem:
+        return fail(problem)
     try:
         return asyncio.run(_call(main))
     except StoreConfigError as exc:
         return fail(str(exc))
     except (OSError, ConnectionError) as exc:
         return fail(f"cannot reach the database: {exc}")
+    except DBAPIError as exc:
+        return fail(_database_error(exc))
     except KeyboardInterrupt:
         return 130
+
+
+def _database_error(exc: DBAPIError) -> str:
+    """One line naming the database (password hidden) and the driver's first line."""
+    detail = (str(exc.orig) or type(exc.orig).__name__).strip().splitlines()[0]
+    try:
+        where = shown(load_settings().database_url)
+    except SettingsError:
+        where = "DATABASE_URL"
+    hint = ""
+    if detail.startswith("relation") and "does not exist" in detail:
+        hint = " (run `dloop-bot migrate` first)"
+    elif detail.startswith("database") and "does not exist" in detail:
+        hint = " (create it with createdb, then run `dloop-bot migrate`)"
+    return f"database error at {where}: {detail}{hint}"
 
 
 async def _call(main: Callable[[], Awaitable[int]]) -> int:

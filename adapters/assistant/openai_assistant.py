@@ -1,7 +1,8 @@
 """The assistant port on OpenAI's chat completions, with strict structured outputs.
 
 ``understand`` asks for a JSON object matching a strict schema (intent, confidence,
-cart, unresolved items, products asked about) over a preselected set of catalogue
+cart, unresolved items, products asked about, edits of the open cart and a short answer
+to "Confermi?") over a preselected set of catalogue
 rows, then trusts nothing: a product id that is not in the catalogue becomes an
 unresolved item. Classification runs at temperature 0 with its own token cap
 (``understanding_max_tokens``: a cart in JSON needs more room than a short reply);
@@ -11,6 +12,10 @@ writes the Italian text, grounded in the rows, facts and deterministic draft of 
 the optional :class:`ReplyCache`, keyed also by a fingerprint of the facts, the draft
 and the catalogue last seen by ``understand``. An optional :class:`RequestBudget`
 is acquired before every request (SDK retries are not counted again).
+
+The model is a :class:`~adapters.assistant.models.ModelChain` (``LLM_MODEL`` may name
+several, ``"primary,fallback"``): a "model not found" answer moves the request to the
+next model, and the trace names the model that answered.
 
 Retries are the SDK's own (``max_retries`` and ``timeout`` are set on the client by
 :func:`build_openai_client`); this adapter adds none. Every SDK failure, a reply cut
@@ -27,7 +32,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any, Literal
+from typing import Any
 
 import openai
 import pydantic
@@ -38,11 +43,18 @@ from openai.types.chat import ChatCompletion
 from adapters.assistant import prompts
 from adapters.assistant.budget import BudgetExhaustedError, RequestBudget
 from adapters.assistant.cache import ReplyCache
+from adapters.assistant.models import ModelChain
+from adapters.assistant.reading import (
+    READING_FORMAT,
+    CustomerMessageReading,
+    validated,
+)
 from core.catalog import Catalog, Product
+from core.models import DEFAULT_CHAT_MODELS
 from core.ports import AssistantError, AssistantTrace, Reply, ReplyRequest, Turn, Understood
-from core.understanding import CartLine, Intent, ProductHit, Understanding, UnresolvedItem
+from core.understanding import Intent, ProductHit, Understanding
 
-DEFAULT_MODEL = "gpt-4o-mini"
+DEFAULT_MODEL = DEFAULT_CHAT_MODELS.split(",", 1)[0]
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
 
@@ -58,58 +70,19 @@ def build_openai_client(
     )
 
 
-class _CartItem(pydantic.BaseModel):
-    product_id: str
-    quantity: int
-    text: str
-
-
-class _UnresolvedItem(pydantic.BaseModel):
-    text: str
-    quantity: int
-    candidates: list[str]
-
-
-class CustomerMessageReading(pydantic.BaseModel):
-    """The strict JSON schema the model fills in for ``understand`` (sent by name)."""
-
-    intent: Literal["order_request", "product_inquiry", "support_request", "general_chat"]
-    confidence: float
-    cart: list[_CartItem]
-    unresolved: list[_UnresolvedItem]
-    products: list[str]
-
-
-def strict_schema(model: type[pydantic.BaseModel]) -> dict[str, Any]:
-    """``model``'s JSON schema in the form strict structured outputs accept.
-
-    Every object lists all its properties as required and allows no others.
-    """
-
-    def walk(node: Any) -> Any:
-        if isinstance(node, dict):
-            out = {k: walk(v) for k, v in node.items()}
-            if out.get("type") == "object" and "properties" in out:
-                out["required"] = list(out["properties"])
-                out["additionalProperties"] = False
-            return out
-        if isinstance(node, list):
-            return [walk(v) for v in node]
-        return node
-
-    schema: dict[str, Any] = walk(model.model_json_schema())
-    return schema
-
-
-READING_FORMAT: dict[str, Any] = {
-    "type": "json_schema",
-    "json_schema": {
-        "name": "CustomerMessageReading",
-        "strict": True,
-        "schema": strict_schema(CustomerMessageReading),
-    },
-}
 SEARCH_LIMIT = 5
+
+
+async def _chat_on(
+    client: AsyncOpenAI, models: ModelChain, budget: RequestBudget | None, body: dict[str, Any]
+) -> ChatCompletion:
+    """:func:`_chat` on the first usable model of ``models``, falling through on "not found"."""
+
+    async def attempt(model: str) -> ChatCompletion:
+        await _acquire(budget)
+        return await _chat(client, {"model": model, **body})
+
+    return await models.run(attempt)
 
 
 async def _chat(client: AsyncOpenAI, body: dict[str, Any]) -> ChatCompletion:
@@ -147,7 +120,7 @@ class OpenAIAssistant:
         self,
         client: AsyncOpenAI,
         *,
-        model: str = DEFAULT_MODEL,
+        model: str | ModelChain = DEFAULT_CHAT_MODELS,
         temperature: float = 0.7,
         max_completion_tokens: int = 150,
         history_turns: int = 8,
@@ -158,7 +131,7 @@ class OpenAIAssistant:
         understanding_max_tokens: int = 400,
     ) -> None:
         self._client = client
-        self._model = model
+        self.models = model if isinstance(model, ModelChain) else ModelChain.parse(model)
         self._temperature = temperature
         self._max_tokens = max_completion_tokens
         self._understanding_tokens = understanding_max_tokens
@@ -169,6 +142,16 @@ class OpenAIAssistant:
         self.embeddings = ProductEmbeddings(client, model=embedding_model, budget=budget)
         self._catalog_seen: Catalog | None = None
         self._catalog_version = ""
+
+    @property
+    def client(self) -> AsyncOpenAI:
+        """The SDK client (shared with the model watcher: same retries and timeout)."""
+        return self._client
+
+    @property
+    def budget(self) -> RequestBudget | None:
+        """The request budget every call draws from."""
+        return self._budget
 
     async def understand(
         self, text: str, *, history: Sequence[Turn], catalog: Catalog
@@ -186,11 +169,11 @@ class OpenAIAssistant:
         )
         started = time.perf_counter()
         with _sdk_errors("understand"):
-            await _acquire(self._budget)
-            completion = await _chat(
+            completion = await _chat_on(
                 self._client,
+                self.models,
+                self._budget,
                 {
-                    "model": self._model,
                     "messages": messages,
                     "response_format": READING_FORMAT,
                     "temperature": 0,
@@ -199,7 +182,7 @@ class OpenAIAssistant:
             )
             content = _content(completion, "understand")
             reading = CustomerMessageReading.model_validate_json(content)
-        understanding = _validated(reading, catalog)
+        understanding = validated(reading, catalog)
         if understanding.intent is Intent.PRODUCT_INQUIRY:
             understanding = await self._with_search(text, catalog, understanding)
         return Understood(understanding=understanding, trace=_trace(completion, started))
@@ -237,11 +220,11 @@ class OpenAIAssistant:
         messages = prompts.reply_messages(request, history_turns=self._history_turns)
         started = time.perf_counter()
         with _sdk_errors("reply"):
-            await _acquire(self._budget)
-            completion = await _chat(
+            completion = await _chat_on(
                 self._client,
+                self.models,
+                self._budget,
                 {
-                    "model": self._model,
                     "messages": messages,
                     "temperature": self._temperature,
                     "max_completion_tokens": self._max_tokens,
@@ -269,39 +252,11 @@ class OpenAIAssistant:
     def _cache_trace(self) -> AssistantTrace:
         return AssistantTrace(
             engine="cache",
-            model=self._model,
+            model=self.models.current(),
             prompt_version=prompts.PROMPT_VERSION,
             latency_ms=0,
             cached=True,
         )
-
-
-def _validated(reading: CustomerMessageReading, catalog: Catalog) -> Understanding:
-    """Our :class:`Understanding` from the model's reading; unknown ids are not trusted."""
-    cart: dict[str, int] = {}
-    unresolved: list[UnresolvedItem] = []
-    for item in reading.cart:
-        if catalog.product(item.product_id) is None or item.quantity < 1:
-            unresolved.append(UnresolvedItem(text=item.text, quantity=max(item.quantity, 1)))
-        else:
-            cart[item.product_id] = cart.get(item.product_id, 0) + item.quantity
-    for u in reading.unresolved:
-        known = tuple(c for c in u.candidates if catalog.product(c) is not None)
-        unresolved.append(
-            UnresolvedItem(text=u.text, quantity=max(u.quantity, 1), candidates=known)
-        )
-    asked = [pid for pid in dict.fromkeys(reading.products) if catalog.product(pid) is not None]
-    confidence = reading.confidence if 0.0 <= reading.confidence <= 1.0 else 0.0
-    return Understanding(
-        intent=Intent(reading.intent),
-        confidence=confidence,
-        cart=tuple(CartLine(product_id=pid, quantity=q) for pid, q in cart.items()),
-        unresolved=tuple(unresolved),
-        products=tuple(
-            ProductHit(product_id=pid, score=round(max(1.0 - 0.1 * rank, 0.1), 2))
-            for rank, pid in enumerate(asked)
-        ),
-    )
 
 
 def _trace(completion: ChatCompletion, started: float) -> AssistantTrace:

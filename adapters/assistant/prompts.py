@@ -18,7 +18,7 @@ from adapters.assistant.cache import normalise_text
 from core.catalog import Catalog, Product
 from core.ports import ReplyRequest, Turn
 
-PROMPT_VERSION = "dloop-it-2025.1"
+PROMPT_VERSION = "dloop-it-2026.3"
 
 SYSTEM_PROMPT = """\
 Sei l'assistente clienti di Dloop, un marketplace di consegne locali in Italia: \
@@ -43,7 +43,23 @@ cart: per un ordine, una voce per prodotto con product_id preso SOLO dalla colon
 del catalogo, quantity (intero >= 1, 1 se non detta) e text (le parole del cliente).
 unresolved: le parti dell'ordine che non corrispondono con certezza a una sola riga: \
 text, quantity e candidates (id possibili, il più probabile prima). Non indovinare.
-products: per le domande, gli id dei prodotti di cui chiede, il più pertinente prima."""
+products: per le domande, gli id dei prodotti di cui chiede, il più pertinente prima.
+cart_operations: SOLO se il cliente cambia il carrello già proposto (lo vedi nella \
+conversazione): una voce per modifica, nell'ordine detto. op: add (aggiungi, anche, pure), \
+remove (togli, senza, non voglio più; quantity 0 = tutta la riga), set (metti 3 invece \
+di 2, portale a 4), replace (al posto di X metti Y: product_id X, replacement_id Y), \
+clear (svuota, ricominciamo). product_id e replacement_id SOLO dalla colonna id ("" se \
+non servono), quantity intero (0 se non detta). In quel caso cart resta vuoto.
+cart_reply: la risposta a "Confermi l'ordine?": confirm (sì, va bene, procedi), cancel \
+(annulla, lascia perdere, non mi serve più), modify (vuole cambiare qualcosa senza \
+dire cosa), none altrimenti.
+topic: opening_hours, delivery_zones, delivery_fee o payment_methods se chiede orari, \
+zone di consegna, costo della consegna o come si paga; order_status se chiede dov'è o \
+quando arriva un ordine già fatto; altrimenti none.
+delivery: i dati di consegna che il cliente scrive, con le sue parole: address (via, \
+numero civico, città), when (quando la vuole, per esempio "domani alle 10"), payment \
+(contanti o carta alla consegna); stringa vuota o none se non li dice. Non calcolare \
+orari, costi o totali."""
 
 REPLY_INSTRUCTIONS = """\
 Scrivi la risposta al cliente. Se c'è una bozza, riformulala in modo naturale \
@@ -130,10 +146,10 @@ def tokens(text: str) -> frozenset[str]:
 
 
 def lexical_score(query: frozenset[str], product: Product) -> float:
-    """Share of the query's stems found in the product's name, tags or description."""
+    """Share of the query's stems found in the product's name, aliases, tags or description."""
     if not query:
         return 0.0
-    named = tokens(f"{product.name} {' '.join(product.tags)}")
+    named = tokens(" ".join((product.name, *product.aliases, *product.tags)))
     described = tokens(product.description)
     score = sum(1.0 if t in named else 0.5 if t in described else 0.0 for t in query)
     return score / len(query)

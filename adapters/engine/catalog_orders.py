@@ -1,7 +1,8 @@
 """WhatsApp catalog ``order`` messages: the catalog cart becomes a proposed cart.
 
 Lines map by ``product_retailer_id``; unknown ids and prices that differ from our
-catalogue are reported to the customer (and left out), never silently accepted. The
+catalogue are reported to the customer (and left out), never silently accepted; so are
+products with no stock (with alternatives, as for a typed order). The
 cart then follows the same path as a free-text order: Confermo / Modifica / Annulla,
 and the order reactor starts one relay per dealer on the ``CartProposed``.
 A ``CatalogOrderChecked`` marker makes the handling idempotent.
@@ -15,13 +16,22 @@ from collections.abc import Callable
 from adapters.store.event_store import EventStore
 from adapters.store.types import Expect
 from core import conversation_texts as texts
+from core.cart_turn import in_stock
 from core.catalog import Catalog
 from core.conversation import ConversationState, fold, recipient
 from core.market import catalog_order_problems, read_catalog_order
 from core.nlu.replies import format_price
 from core.order_relay import price_cart
+from core.understanding import CartLine
 from events.base import Metadata, NewEvent, RecordedEvent
-from events.conversation import CartCancelled, CartProposed, ReplyButton, ReplyKind, ReplyQueued
+from events.conversation import (
+    CartCancelled,
+    CartProposed,
+    ReplyButton,
+    ReplyKind,
+    ReplyQueued,
+    UnderstoodLine,
+)
 from events.market import CatalogOrderChecked
 from events.whatsapp import MessageReceived
 
@@ -63,11 +73,17 @@ class CatalogOrderDesk:
         assert msg.order is not None
         catalog = self.catalog()
         reading = read_catalog_order(msg.order, catalog)
-        notice = catalog_order_problems(reading, catalog)
+        asked = tuple(
+            UnderstoodLine(product_id=x.product_id, quantity=x.quantity) for x in reading.lines
+        )
+        lines, sold_out = in_stock(asked, catalog)  # stock 0 never enters a cart
+        notice = "\n".join(filter(None, (catalog_order_problems(reading, catalog), sold_out)))
         out: list[object] = []
         cart_id: str | None = None
-        if reading.lines:
-            priced = price_cart(reading.lines, catalog)
+        if lines:
+            priced = price_cart(
+                [CartLine(product_id=x.product_id, quantity=x.quantity) for x in lines], catalog
+            )
             if state.pending_cart is not None:
                 out.append(CartCancelled(cart_id=state.pending_cart.cart_id, reason="replaced"))
             cart_id = str(uuid.uuid5(CATALOG_NAMESPACE, f"{fid}:cart"))

@@ -31,9 +31,12 @@ import structlog
 
 from adapters.assistant.resilient import AssistantFailure, FailureCollector
 from adapters.engine.conflicts import DEFAULT_POLICY, ConflictPolicy, until_settled
+from adapters.engine.order_lookup import latest_orders
 from adapters.engine.stream_cache import DEFAULT_CAPACITY, Folding, SnapshotSource, StreamCache
 from adapters.store.event_store import EventStore
 from adapters.store.types import ExpectAfterFacts
+from core.business_facts import ShopFacts
+from core.cart_reading import edit_event, with_edit
 from core.catalog import Catalog
 from core.conversation import (
     ConversationState,
@@ -46,10 +49,12 @@ from core.conversation import (
     understanding_event,
     understanding_of,
 )
+from core.order_status import is_status_question
 from core.ports import Assistant, AssistantError, ReplyRequest
 from core.turn_memory import HISTORY_TURNS, TurnMemory, remember
-from core.understanding import Intent, Understanding
+from core.understanding import Intent, Topic, Understanding
 from events.base import Metadata, NewEvent, RecordedEvent
+from events.cart import CartEditUnderstood
 from events.conversation import (
     AssistantFailed,
     MessageUnderstood,
@@ -105,6 +110,7 @@ class ConversationReactor:
         is_dealer: Callable[[str], bool] = lambda _key: False,
         generate_chat_replies: bool = False,
         facts: dict[str, str] | None = None,
+        shop: ShopFacts | None = None,
         failures: FailureCollector | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         cache_streams: int = DEFAULT_CAPACITY,
@@ -119,6 +125,7 @@ class ConversationReactor:
         self.is_dealer = is_dealer
         self.generate_chat_replies = generate_chat_replies
         self.facts = facts or {}
+        self.shop = shop  # business facts: the checkout and offline facts answers
         self._clock = clock
 
     async def handle(self, stream: str, _events: Sequence[RecordedEvent]) -> None:
@@ -152,8 +159,15 @@ class ConversationReactor:
         ]
         if messages:
             turn = CustomerTurn.of(messages)
-            context = TurnContext(catalog=self.catalog(), kind=kind)
+            context = TurnContext(catalog=self.catalog(), kind=kind, shop=self.shop)
             understanding = await self._understand(memory, state, turn, now, prelude)
+            named = understanding is not None and understanding.topic is Topic.ORDER_STATUS
+            if named or is_status_question(turn.text):
+                # Rare (a status question): the whole stream is read for the latest cart.
+                read = await self.store.read_stream(stream)
+                history = [e for e in read if e.version <= expected]
+                orders = await latest_orders(self.store, context.catalog, history)
+                context = replace(context, orders=orders)
             context = await self._maybe_reply_text(memory, turn, understanding, context, prelude)
             decisions += decide_turn(
                 fold(state, decisions), turn, understanding, now, ids, context=context
@@ -175,7 +189,8 @@ class ConversationReactor:
             return None
         recorded = memory.answer(MessageUnderstood, turn.wamids)
         if recorded is not None:
-            return understanding_of(recorded)
+            edit = memory.answer(CartEditUnderstood, turn.wamids)
+            return with_edit(understanding_of(recorded), edit)
         if memory.answer(AssistantFailed, turn.wamids) is not None:
             return None
         try:
@@ -190,6 +205,8 @@ class ConversationReactor:
             )
             return None
         prelude.append(understanding_event(turn.wamids, understood))
+        edit = edit_event(turn.wamids, understood.understanding)  # the LLM's cart reading
+        prelude.extend([edit] if edit is not None else [])
         return understood.understanding
 
     async def _maybe_reply_text(
@@ -235,7 +252,7 @@ class ConversationReactor:
                 cached=t.cached,
             )
             prelude.append(recorded)
-        return TurnContext(catalog=context.catalog, kind=context.kind, reply_text=recorded.text)
+        return replace(context, reply_text=recorded.text)
 
     async def _append(
         self, stream: str, expected: int, payloads: list[Any], pending: list[RecordedEvent]

@@ -3,9 +3,9 @@
 Commands are parsed by the pure :mod:`core.dealer_commands`; this module looks orders up
 (``order-numbers`` stream and ``whatsapp_order_relays``), checks that the order or the
 product belongs to the writing dealer (others' orders read as "not found"), moves relays
-through :class:`~adapters.engine.orders.OrderRelayReactor` and records stock changes in
-the ``catalog`` stream. The reply, the ``DealerCommandHandled`` marker and any relay
-change are appended as one unit, so a dealer message is handled exactly once.
+through :class:`~adapters.engine.orders.OrderRelayReactor` and records stock changes and
+product aliases in the ``catalog`` stream. The reply, the ``DealerCommandHandled`` marker
+and any relay change are appended as one unit, so a dealer message is handled exactly once.
 """
 
 from __future__ import annotations
@@ -23,20 +23,27 @@ from adapters.market.live import CATALOG_STREAM
 from adapters.market.tables import whatsapp_order_relays
 from adapters.store.types import AppendRequest, Expect, StreamVersionConflictError
 from core import dealer_commands as dc
+from core import delivery
 from core import market as mk
 from core.conversation import TurnMessage
 from core.optout import opt_out_keyword
-from core.order_relay import RelayStage, decide_dealer_answer
+from core.order_relay import RelayStage, decide_dealer_answer, decide_ready
 from events.base import RecordedEvent
 from events.conversation import ReplyKind, ReplyQueued
-from events.market import DealerCommandHandled, OrderNumberAssigned, StockChanged
+from events.market import (
+    DealerCommandHandled,
+    OrderNumberAssigned,
+    ProductAliasAdded,
+    StockChanged,
+)
 from events.orders import OrderAccepted
 from events.whatsapp import MessageReceived
 
 DESK_NAMESPACE = uuid.UUID("9b3e6f10-7c2d-4a85-b1e4-5f0a8d2c6e97")
-LISTED = ("confirmed", "market_order_created", "relayed_to_dealer", "accepted")
+LISTED = ("confirmed", "market_order_created", "relayed_to_dealer", "accepted", "ready")
 CLOSED = ("rejected", "failed", "cancelled", "expired", "delivered")
 MAX_LISTED = 10
+READY_WHICH = "Hai più ordini accettati: scrivi «pronto <numero>». Scrivi «ordini» per vederli."
 
 
 @dataclass(slots=True)
@@ -117,8 +124,12 @@ class DealerDesk:
             return await self._status(cmd, dealer_id)
         if cmd.verb in ("accetta", "rifiuta"):
             return await self._answer(cmd, dealer_id, at)
+        if cmd.verb == "pronto":
+            return await self._ready(cmd, dealer_id, at)
         if cmd.verb in ("disponibile", "esaurito"):
             return self._stock(cmd, dealer_id, phone, fid)
+        if cmd.verb == "alias":
+            return self._alias(cmd, dealer_id, phone, fid)
         return Outcome(text=dc.UNKNOWN_TEXT, ok=False)
 
     async def _status(self, cmd: dc.DealerCommand, dealer_id: str) -> Outcome:
@@ -167,6 +178,38 @@ class DealerDesk:
             relay_id=rid,
         )
 
+    async def _ready(self, cmd: dc.DealerCommand, dealer_id: str, at: datetime) -> Outcome:
+        """``pronto N``: an accepted order is ready; the customer and the riders are told."""
+        rid = await self._relay_by_number(cmd.number)
+        if rid is None and cmd.number is None:
+            accepted = await self._in_stage(dealer_id, RelayStage.ACCEPTED)
+            if len(accepted) != 1:
+                return Outcome(text=READY_WHICH if accepted else dc.NO_OPEN_ORDERS, ok=False)
+            rid = accepted[0]
+        history, state, extras = await self.relays.load(rid) if rid else ([], None, None)
+        if not history or state is None or extras is None or state.dealer_id != dealer_id:
+            return Outcome(text=dc.not_found_text(cmd.number), ok=False)
+        decided = decide_ready(state, at)
+        if not decided:
+            words = dc.STAGE_NAMES[state.stage]
+            return Outcome(
+                text=delivery.not_ready_text(extras.number, words), relay_id=rid, ok=False
+            )
+        dealer = self.live.catalog.dealer(dealer_id)
+        name = dealer.name if dealer is not None else dealer_id
+        body = f"Ordine n. {extras.number} pronto da ritirare presso {name}"
+        events = [*decided, self.relays.push(state, "rider", "order_ready", "Ordine pronto", body)]
+        batch = [new((state.relay_id, "ready", i), ev) for i, ev in enumerate(events)]
+        notice = delivery.ready_text(extras.number, name)
+        return Outcome(
+            text=delivery.ready_ack_text(extras.number),
+            requests=[
+                AppendRequest(relay_stream(state.relay_id), len(history), batch),
+                self.relays.customer_notice(state, "ready", notice),
+            ],
+            relay_id=state.relay_id,
+        )
+
     def _stock(self, cmd: dc.DealerCommand, dealer_id: str, phone: str, fid: str) -> Outcome:
         own = [p for p in self.live.catalog.products if p.dealer_id == dealer_id]
         found = dc.match_product(cmd.product or "", own)
@@ -181,6 +224,23 @@ class DealerDesk:
         return Outcome(
             text=dc.stock_text(product, stock),
             requests=[AppendRequest(CATALOG_STREAM, Expect.ANY, [new(key, changed)])],
+            refresh=True,
+        )
+
+    def _alias(self, cmd: dc.DealerCommand, dealer_id: str, phone: str, fid: str) -> Outcome:
+        own = [p for p in self.live.catalog.products if p.dealer_id == dealer_id]
+        found = dc.match_product(cmd.product or "", own)
+        if not found:
+            return Outcome(text=dc.product_unknown_text(cmd.product or ""), ok=False)
+        if len(found) > 1:
+            return Outcome(text=dc.product_ambiguous_text(found), ok=False)
+        product, alias = found[0], cmd.alias or ""
+        if alias.casefold() in (a.casefold() for a in product.aliases):
+            return Outcome(text=dc.alias_text(product, alias, known=True))
+        added = ProductAliasAdded(product_id=product.id, dealer_id=dealer_id, alias=alias, by=phone)
+        return Outcome(
+            text=dc.alias_text(product, alias, known=False),
+            requests=[AppendRequest(CATALOG_STREAM, Expect.ANY, [new((fid, "alias"), added)])],
             refresh=True,
         )
 
@@ -218,9 +278,13 @@ class DealerDesk:
 
     async def _waiting(self, dealer_id: str) -> list[str]:
         """Relays waiting for this dealer's answer, from their streams."""
-        waiting = []
+        return await self._in_stage(dealer_id, RelayStage.RELAYED_TO_DEALER)
+
+    async def _in_stage(self, dealer_id: str, stage: RelayStage) -> list[str]:
+        """This dealer's relays in ``stage``, read from their streams."""
+        found = []
         for rid in await self._candidates(dealer_id):
             _, state, _ = await self.relays.load(rid)
-            if state.dealer_id == dealer_id and state.stage is RelayStage.RELAYED_TO_DEALER:
-                waiting.append(rid)
-        return waiting
+            if state.dealer_id == dealer_id and state.stage is stage:
+                found.append(rid)
+        return found

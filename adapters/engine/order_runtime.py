@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import json
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -27,9 +27,11 @@ from adapters.notify.fcm import DEFAULT_API_BASE, FcmClient
 from adapters.notify.sender import NotifySender, is_push_requested
 from adapters.settings import Settings
 from adapters.store.event_store import EventStore
+from core.business_facts import ShopFacts
 from core.market import MarketOrders
 from core.order_relay import RelayTimeouts
 from events.base import RecordedEvent
+from events.checkout import CheckoutCompleted
 from events.conversation import CartCancelled, CartConfirmed, CartProposed
 from events.market import MarketOrderStatusReceived, RelayTimerFired
 from events.whatsapp import MessageReceived
@@ -48,7 +50,7 @@ def order_selector(live: LiveMarket) -> Callable[[RecordedEvent], bool]:
             return isinstance(p, RelayTimerFired | MarketOrderStatusReceived)
         if not stream.startswith("conversation-"):
             return False
-        if isinstance(p, CartProposed | CartConfirmed | CartCancelled):
+        if isinstance(p, CartProposed | CartConfirmed | CartCancelled | CheckoutCompleted):
             return True
         if isinstance(p, MessageReceived):
             return p.kind == "order" or live.is_dealer(stream.removeprefix("conversation-"))
@@ -111,9 +113,18 @@ def fcm_client(settings: Settings, http: aiohttp.ClientSession) -> FcmClient | N
 
 
 def order_dispatchers(
-    settings: Settings, store: EventStore, live: LiveMarket, http: aiohttp.ClientSession
+    settings: Settings,
+    store: EventStore,
+    live: LiveMarket,
+    http: aiohttp.ClientSession,
+    *,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> list[StreamDispatcher]:
-    """The order reactor (with timers and the dealer desk) and the notify sender."""
+    """The order reactor (with timers and the dealer desk) and the notify sender.
+
+    ``clock`` is the reactor's (timers keep the real one: their deadlines come from
+    recording times).
+    """
     reminder = timedelta(minutes=settings.dealer_reminder_minutes)
     timeouts = RelayTimeouts(
         confirmation=timedelta(minutes=settings.order_confirmation_minutes),
@@ -130,6 +141,7 @@ def order_dispatchers(
         live,
         timers,
         market_retry=timedelta(seconds=settings.market_retry_seconds),
+        clock=clock,
     )
     DealerDesk(reactor)
     devices = DeviceRegistry(store.engines, store=store)
@@ -142,6 +154,11 @@ def order_dispatchers(
         leases=leases_for(store.engines, "notify"),
     )
     return [OrderRelayDispatcher(reactor, leases=leases_for(store.engines, "orders")), notify]
+
+
+def shop_facts(settings: Settings) -> ShopFacts:
+    """The business facts the checkout applies and the offline assistant tells."""
+    return ShopFacts.of(settings.opening_hours, settings.delivery_zones, settings.delivery_fee)
 
 
 def business_facts(settings: Settings) -> dict[str, str]:

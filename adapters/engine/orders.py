@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from adapters.engine.catalog_orders import CatalogOrderDesk
+from adapters.engine.checkout_relays import CheckoutRelays
 from adapters.engine.relay_timers import RelayTimers, relay_stream
 from adapters.market.live import CATALOG_STREAM, CONTACTS_STREAM, LiveMarket
 from adapters.store.event_store import EventStore
@@ -41,6 +42,7 @@ from core import alerts
 from core import market as mk
 from core.conversation import ConversationState, fold, recipient
 from core.dealer_commands import answer_buttons, relay_text, reminder_text
+from core.delivery import template_params
 from core.market import MarketOrderRequest, MarketOrders, RelayExtras, fold_extras
 from core.order_relay import (
     RelayStage,
@@ -58,7 +60,9 @@ from core.phones import normalize_phone
 from core.ports import PermanentError, TransientError
 from core.window import within_service_window
 from events.base import ERASED, Metadata, NewEvent, RecordedEvent
+from events.checkout import CheckoutCompleted
 from events.conversation import CartCancelled, CartConfirmed, CartProposed, ReplyKind, ReplyQueued
+from events.delivery import OrderPickedUp
 from events.market import (
     MarketOrderDeferred,
     MarketOrderStatusReceived,
@@ -108,6 +112,7 @@ class OrderRelayReactor:
         self._clock = clock
         self.desk: Any = None  # the dealer desk, set by adapters.engine.dealer_commands
         self.catalog_orders = CatalogOrderDesk(store, live.current)
+        self.checkout = CheckoutRelays(self)
 
     @property
     def timeouts(self) -> RelayTimeouts:
@@ -125,6 +130,8 @@ class OrderRelayReactor:
                 await self._proposed(stream, e, p)
             elif isinstance(p, CartConfirmed | CartCancelled):
                 await self._cart_outcome(stream, e, p)
+            elif isinstance(p, CheckoutCompleted):
+                await self.checkout.completed(stream, e, p)
             elif isinstance(p, RelayTimerFired):
                 await self._timer(p)
             elif isinstance(p, MarketOrderStatusReceived):
@@ -148,7 +155,9 @@ class OrderRelayReactor:
     async def _cart_outcome(
         self, stream: str, e: RecordedEvent, p: CartConfirmed | CartCancelled
     ) -> None:
-        for rid in await self._relays_of(stream, p.cart_id):
+        if isinstance(p, CartConfirmed) and await self.checkout.pending(stream, p.cart_id):
+            return  # the relay waits for the checkout (ADR 0010)
+        for rid in await self.relays_of(stream, p.cart_id):
             for _ in range(5):
                 try:
                     history, state, _extras = await self.load(rid)
@@ -164,7 +173,8 @@ class OrderRelayReactor:
             if isinstance(p, CartConfirmed):
                 await self.advance(rid, market=True)
 
-    async def _relays_of(self, stream: str, cart_id: str) -> list[str]:
+    async def relays_of(self, stream: str, cart_id: str) -> list[str]:
+        """The relay ids of one cart (one per dealer, in order of first appearance)."""
         history = await self.store.read_stream(stream)
         for e in reversed(history):
             if isinstance(e.payload, CartProposed) and e.payload.cart_id == cart_id:
@@ -207,6 +217,7 @@ class OrderRelayReactor:
             dealer_id=state.dealer_id,
             lines=state.lines,
             total=state.total,
+            delivery=await self.checkout.market_delivery(state),
         )
         try:
             market_id = await self.market.create(request)
@@ -217,7 +228,7 @@ class OrderRelayReactor:
             await self._market_failed(state, version, str(exc))
             return
         decided = record_market_order(state, market_order_id=market_id)
-        await self.commit([self._relay_req(state, version, "market", decided)])
+        await self.commit([self.relay_request(state, version, "market", decided)])
 
     async def _market_down(
         self, state: RelayState, extras: RelayExtras, version: int, error: str
@@ -230,7 +241,7 @@ class OrderRelayReactor:
         deferred = MarketOrderDeferred(
             relay_id=state.relay_id, attempt=attempt, error=error[:300], retry_at=retry_at
         )
-        units = [self._relay_req(state, version, f"deferred-{attempt}", [deferred])]
+        units = [self.relay_request(state, version, f"deferred-{attempt}", [deferred])]
         units.append(self.customer_notice(state, "market-down", mk.MARKET_DOWN_TEXT))
         await self.commit(units)
 
@@ -239,7 +250,7 @@ class OrderRelayReactor:
         push = self.push(state, "support", "market_order_failed", "Ordine non registrato", error)
         await self.commit(
             [
-                self._relay_req(state, version, "market-failed", [*failed, push]),
+                self.relay_request(state, version, "market-failed", [*failed, push]),
                 self.customer_notice(state, "market-failed", mk.MARKET_FAILED_TEXT),
             ]
         )
@@ -265,7 +276,7 @@ class OrderRelayReactor:
             )
             await self.commit(
                 [
-                    self._relay_req(state, version, "relay-failed", [failed, push]),
+                    self.relay_request(state, version, "relay-failed", [failed, push]),
                     self.customer_notice(state, "relay-failed", mk.MARKET_FAILED_TEXT),
                 ]
             )
@@ -278,13 +289,12 @@ class OrderRelayReactor:
         relayed = record_relayed(state, outbound_id, self._clock())
         dealer = self.live.catalog.dealer(state.dealer_id)
         name = dealer.name if dealer is not None else state.dealer_id
+        total = await self.checkout.total_with_fee(state)
         await self.commit(
             [
-                self._relay_req(state, version, "relayed", relayed),
+                self.relay_request(state, version, "relayed", relayed),
                 AppendRequest(dealer_stream, Expect.ANY, [new((outbound_id,), message)]),
-                self.customer_notice(
-                    state, "relayed", mk.relayed_text(extras.number, name, state.total)
-                ),
+                self.customer_notice(state, "relayed", mk.relayed_text(extras.number, name, total)),
             ]
         )
 
@@ -293,15 +303,22 @@ class OrderRelayReactor:
     ) -> ReplyQueued:
         history = await self.store.read_stream(await self.store.people.stream_of(stream))
         times = [e.payload.sent_at for e in history if isinstance(e.payload, MessageReceived)]
+        total = await self.checkout.total_with_fee(state)
         if not within_service_window(max(times, default=None), self._clock()):
             return ReplyQueued(
-                outbound_id=outbound_id, to=phone, kind=ReplyKind.TEMPLATE, text=DEALER_TEMPLATE
+                outbound_id=outbound_id,
+                to=phone,
+                kind=ReplyKind.TEMPLATE,
+                text=DEALER_TEMPLATE,
+                template_params=template_params(number, state.lines, total),
             )
+        text = relay_text(number, state.lines, state.total)
+        extra = await self.checkout.dealer_block(state)
         return ReplyQueued(
             outbound_id=outbound_id,
             to=phone,
             kind=ReplyKind.BUTTONS,
-            text=relay_text(number, state.lines, state.total),
+            text=f"{text}\n{extra}" if extra else text,
             buttons=answer_buttons(state.relay_id),
         )
 
@@ -315,9 +332,12 @@ class OrderRelayReactor:
             decided = decide_market_status(state, fact.status, fact.occurred_at)
             if not decided:
                 return
+            if isinstance(decided[0], OrderPickedUp):
+                await self.checkout.picked_up(state, extras, len(history), decided)
+                return
             nid = str(did(rid, "push", "delivered"))
             push = alerts.delivered(nid, state.customer_key, rid, extras.number)
-            units = [self._relay_req(state, len(history), "delivered", [*decided, push])]
+            units = [self.relay_request(state, len(history), "delivered", [*decided, push])]
             notice = await self._delivery_notice(state, extras.number)
             try:
                 await self.commit([*units, *([notice] if notice else [])])
@@ -362,7 +382,7 @@ class OrderRelayReactor:
             relay_events += extra
             units += requests
         step = f"timer-{fired.fired_at.isoformat()}"
-        await self.commit([self._relay_req(state, len(history), step, relay_events), *units])
+        await self.commit([self.relay_request(state, len(history), step, relay_events), *units])
         history, _, _ = await self.load(rid)
         self.timers.track(rid, [h.payload for h in history])
 
@@ -396,9 +416,10 @@ class OrderRelayReactor:
 
     # -- helpers -------------------------------------------------------------------------
 
-    def _relay_req(
+    def relay_request(
         self, state: RelayState, version: int, step: str, events: Sequence[object]
     ) -> AppendRequest:
+        """The relay's own events of one step, at the stream's expected version."""
         batch = [new((state.relay_id, step, i), ev) for i, ev in enumerate(events)]
         return AppendRequest(relay_stream(state.relay_id), version, batch)
 

@@ -126,7 +126,9 @@ def content_for(reply: ReplyQueued) -> OutboundContent:
         buttons = tuple(Button(id=b.id, title=b.title) for b in reply.buttons)
         return ButtonsMessage(body=reply.text, buttons=buttons)
     if reply.kind is ReplyKind.TEMPLATE:
-        return TemplateMessage(name=reply.text, language="it")
+        return TemplateMessage(
+            name=reply.text, language="it", body_parameters=reply.template_params
+        )
     if reply.kind is ReplyKind.REACTION and reply.in_reply_to:
         return ReactionMessage(message_id=reply.in_reply_to, emoji=reply.text)
     return TextMessage(body=reply.text)

@@ -11,6 +11,12 @@ structured-output request, the simplest object matching the JSON schema (intent
 Embeddings are hashed bags of word stems (64 dimensions, unit length), so texts that
 share words are similar. Every request is recorded in :attr:`FakeOpenAI.requests`.
 
+Models: ``GET /v1/models`` lists :attr:`FakeOpenAI.models` (id to ``shutdown_date``, sent
+as given, so a test can serve a malformed one); a chat request naming a model in
+:attr:`FakeOpenAI.retired` answers 404 ``model_not_found``, as OpenAI does after a
+shutdown. :meth:`FakeOpenAI.retire` switches a model off mid-run; with
+``models_endpoint = False`` the listing answers 404, like a server without it.
+
 Standalone: ``python -m adapters.fakes.openai_server --port 8998 --latency 0.8``.
 """
 
@@ -37,13 +43,22 @@ from aiohttp import web
 DEFAULT_TEXT = "Ciao! Sono l'assistente di Dloop: come posso aiutarti?"
 DIMENSIONS = 64
 MODEL_SNAPSHOTS = {"gpt-4o-mini": "gpt-4o-mini-2024-07-18"}
+LISTED_MODELS: dict[str, object] = {
+    "gpt-6-luna": None,
+    "gpt-6.1-terra": None,
+    "gpt-transcribe": None,
+    "gpt-4o-mini": "2027-01-14",
+    "gpt-4.1-mini": "2027-01-14",
+    "whisper-1": "2027-02-26",
+    "text-embedding-3-small": None,
+}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Behaviour:
     """One scripted answer: kind plus what it needs. Build it with the functions below."""
 
-    kind: str  # json | error | slow | malformed | refusal | length
+    kind: str  # json | error | slow | malformed | refusal | length | missing
     content: str = ""
     status: int = 200
     delay: float = 0.0
@@ -107,6 +122,9 @@ class FakeOpenAI:
         self.base_url = ""  # set by start()
         self.requests: list[RecordedRequest] = []
         self._queues: dict[str, deque[Behaviour]] = {"chat": deque(), "embeddings": deque()}
+        self.models: dict[str, object] = dict(LISTED_MODELS)  # id -> shutdown_date, as sent
+        self.retired: set[str] = set()
+        self.models_endpoint = True
         self._ids = itertools.count(1)
         self._closing = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -114,6 +132,11 @@ class FakeOpenAI:
     def enqueue(self, *behaviours: Behaviour, endpoint: str = "chat") -> None:
         """Script the next answers of ``endpoint`` ("chat" or "embeddings"), in order."""
         self._queues[endpoint].extend(behaviours)
+
+    def retire(self, model: str, *, shutdown_date: str = "2026-01-01") -> None:
+        """From now on ``model`` answers 404 ``model_not_found`` and lists as shut down."""
+        self.retired.add(model)
+        self.models[model] = shutdown_date
 
     def requests_to(self, endpoint: str) -> list[RecordedRequest]:
         """The recorded requests of one endpoint ("chat" or "embeddings")."""
@@ -125,6 +148,7 @@ class FakeOpenAI:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_post("/v1/embeddings", self._embeddings)
+        app.router.add_get("/v1/models", self._list_models)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
@@ -148,7 +172,10 @@ class FakeOpenAI:
             RecordedRequest(path=request.path, body=body, headers=dict(request.headers))
         )
         queue = self._queues[endpoint]
-        behaviour = queue.popleft() if queue else Behaviour(kind="default")
+        if endpoint == "chat" and body.get("model") in self.retired:
+            behaviour = Behaviour(kind="missing", status=404, content=str(body["model"]))
+        else:
+            behaviour = queue.popleft() if queue else Behaviour(kind="default")
         await self._pause(self.latency + behaviour.delay)
         return body, behaviour
 
@@ -172,6 +199,19 @@ class FakeOpenAI:
         return web.json_response(
             self._completion(body, content, refused, finish), headers=self._headers()
         )
+
+    async def _list_models(self, request: web.Request) -> web.StreamResponse:
+        self.requests.append(
+            RecordedRequest(path=request.path, body={}, headers=dict(request.headers))
+        )
+        if not self.models_endpoint:
+            return web.json_response({"detail": "Not Found"}, status=404)
+        data = [
+            {"id": mid, "object": "model", "created": 1_700_000_000, "owned_by": "system"}
+            | ({"shutdown_date": date} if date is not None else {})
+            for mid, date in self.models.items()
+        ]
+        return web.json_response({"object": "list", "data": data}, headers=self._headers())
 
     async def _embeddings(self, request: web.Request) -> web.StreamResponse:
         body, behaviour = await self._prelude(request, "embeddings")
@@ -233,6 +273,15 @@ def _special_response(behaviour: Behaviour) -> web.StreamResponse | None:
     """Error and malformed answers, which have no completion body."""
     if behaviour.kind == "malformed":
         return web.Response(status=200, text='{"id": "chatcmpl-', content_type="application/json")
+    if behaviour.kind == "missing":
+        message = f"The model `{behaviour.content}` does not exist or you do not have access to it."
+        error = {
+            "message": message,
+            "type": "invalid_request_error",
+            "param": None,
+            "code": "model_not_found",
+        }
+        return web.json_response({"error": error}, status=404)
     if behaviour.kind != "error":
         return None
     kind = "requests" if behaviour.status == 429 else "server_error"

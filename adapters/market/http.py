@@ -12,6 +12,7 @@ from typing import Any
 
 import aiohttp
 
+from core.delivery import market_delivery_json
 from core.market import MarketOrderRequest
 from core.ports import PermanentError, TransientError
 from events.codec import encode_payload
@@ -49,8 +50,8 @@ class HttpMarketOrders:
 
 
 def body_of(order: MarketOrderRequest) -> dict[str, Any]:
-    """The JSON the market API receives (money as decimal strings)."""
-    return {
+    """The JSON the market API receives (money as decimal strings; delivery when known)."""
+    body: dict[str, Any] = {
         "external_id": order.relay_id,
         "customer_phone": order.customer,
         "dealer_id": order.dealer_id,
@@ -58,6 +59,9 @@ def body_of(order: MarketOrderRequest) -> dict[str, Any]:
         "total": str(order.total),
         "lines": [encode_payload(line) for line in order.lines],
     }
+    if order.delivery is not None:
+        body["delivery"] = market_delivery_json(order.delivery)
+    return body
 
 
 async def _json(resp: aiohttp.ClientResponse) -> Any:

@@ -68,8 +68,10 @@ def catalog_rows(document: list[dict[str, Any]] | dict[str, Any]) -> tuple[list[
 
 def _csv_product(row: dict[str, Any]) -> dict[str, Any]:
     out = dict(row)
-    tags = str(row.get("tags") or "")
-    out["tags"] = [t.strip() for t in tags.replace(";", "|").split("|") if t.strip()]
+    for key in ("tags", "aliases"):
+        if key in row:  # a file without an aliases column keeps the recorded aliases
+            joined = str(row.get(key) or "")
+            out[key] = [t.strip() for t in joined.replace(";", "|").split("|") if t.strip()]
     stock = str(row.get("stock") or "0").strip()
     out["stock"] = int(stock) if stock.isdigit() else stock
     return out

@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from adapters.market.tables import market_orders
 from adapters.store.engine import Engines
+from core.delivery import market_delivery_json
 from core.market import MarketOrderRequest
 from core.ports import TransientError
 from events.codec import encode_payload
@@ -67,4 +68,5 @@ def _row(market_id: str, order: MarketOrderRequest, now: datetime) -> dict[str, 
         "currency": order.currency,
         "status": "created",
         "created_at": now,
+        "delivery": None if order.delivery is None else market_delivery_json(order.delivery),
     }

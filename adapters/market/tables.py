@@ -71,6 +71,7 @@ market_orders = Table(
     Column("currency", String(3), nullable=False),
     Column("status", String(16), nullable=False, default="created"),
     Column("created_at", UtcDateTime, nullable=False),
+    Column("delivery", JSON, nullable=True),  # migration 13: address, when, payment, fee
 )
 
 push_devices = Table(
@@ -100,3 +101,11 @@ def _device_platform(conn: Connection, _dialect: str) -> None:
     columns = {c["name"] for c in inspect(conn).get_columns(push_devices.name)}
     if "platform" not in columns:
         conn.execute(text("ALTER TABLE push_devices ADD COLUMN platform VARCHAR(16)"))
+
+
+@migration(13, "market orders: delivery (address, time, payment, fee) from the checkout")
+def _market_order_delivery(conn: Connection, _dialect: str) -> None:
+    # Databases made before this step lack the column; newer ones got it from step 5.
+    columns = {c["name"] for c in inspect(conn).get_columns(market_orders.name)}
+    if "delivery" not in columns:
+        conn.execute(text("ALTER TABLE market_orders ADD COLUMN delivery JSON"))

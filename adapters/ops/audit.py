@@ -18,6 +18,7 @@ from adapters.ops.audit_snapshots import check_snapshots
 from adapters.ops.findings import AuditReport
 from adapters.ops.hashchain import ChainVerifier, load_verifier
 from adapters.ops.rawlog import import_all_events, last_position, pages
+from adapters.progress import Progress, silent
 from adapters.readmodel.registry import all_projections
 from adapters.store.event_store import EventStore
 
@@ -30,8 +31,12 @@ async def audit(
     now: datetime | None = None,
     grace: timedelta = DEFAULT_GRACE,
     page_size: int = 5000,
+    progress: Progress = silent,
 ) -> AuditReport:
-    """Run every check (see :data:`adapters.ops.findings.CHECKS`) and report."""
+    """Run every check (see :data:`adapters.ops.findings.CHECKS`) and report.
+
+    ``progress`` hears the position reached after each page, out of the last position.
+    """
     import_all_events()
     started = time.perf_counter()
     report = AuditReport()
@@ -51,6 +56,8 @@ async def audit(
         if chain is not None:
             await chain.check_page(page)
         report.events += len(page)
+        if page:
+            progress(page[-1].position, until)
     checks.finish()
     fold.finish(report, until)
     await _finish_chain(chain, report, until)

@@ -21,6 +21,7 @@ from sqlalchemy import text, update
 from adapters.market.tables import market_orders
 from adapters.ops.rawlog import table_exists
 from adapters.ops.targets import TargetError, parse_phone
+from adapters.progress import Progress, silent
 from adapters.readmodel.registry import all_projections
 from adapters.readmodel.runner import rebuild
 from adapters.readmodel.tables import TABLES
@@ -61,8 +62,13 @@ class ErasureReport:
         )
 
 
-async def erase_person(store: EventStore, raw_phone: str, *, compact: bool = True) -> ErasureReport:
-    """Erase the person behind ``raw_phone`` (any usual spelling); raises TargetError."""
+async def erase_person(
+    store: EventStore, raw_phone: str, *, compact: bool = True, progress: Progress = silent
+) -> ErasureReport:
+    """Erase the person behind ``raw_phone`` (any usual spelling); raises TargetError.
+
+    ``progress`` hears the projections rebuilt so far, out of all of them.
+    """
     phone = parse_phone(raw_phone)
     person = await store.people.find(phone)
     if person is None:
@@ -73,10 +79,12 @@ async def erase_person(store: EventStore, raw_phone: str, *, compact: bool = Tru
     store.forget_cached()  # no key or decoded event cached from before may serve their data
     await delete_snapshots(store.engines, report.stream)  # they hold decoded chat lines
     await _scrub_market_orders(store, (phone, phone.removeprefix("+"), person))
-    for projection in all_projections():
+    projections = all_projections()
+    for step, projection in enumerate(projections, start=1):
         done = await rebuild(store, projection)
         report.rows_rebuilt += done.rows
         report.projections.append(projection.name)
+        progress(step, len(projections))
     if compact:
         report.compacted = await compact_storage(store)
     return report

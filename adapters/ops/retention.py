@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, text
 
+from adapters.progress import Progress, silent
 from adapters.store.event_store import EventStore
 from adapters.store.schema import UtcDateTime
 from adapters.store.types import Expect
@@ -90,18 +91,24 @@ async def drop_raw_bodies(
     now: datetime | None = None,
     dry_run: bool = False,
     batch_size: int = 500,
+    progress: Progress = silent,
 ) -> RetentionReport:
-    """Drop (or with ``dry_run`` count) the bodies recorded more than ``days`` ago."""
+    """Drop (or with ``dry_run`` count) the bodies recorded more than ``days`` ago.
+
+    ``progress`` hears the position scanned so far, out of the last position.
+    """
     if days < 1:
         raise ValueError("the retention must be at least 1 day")
     moment = now or datetime.now(UTC)
     report = RetentionReport(days=days, older_than=moment - timedelta(days=days), dry_run=dry_run)
     after = 0
+    last = await store.last_position()
     while True:
         scanned, batch = await _candidates(store, report.older_than, after, batch_size)
         if not scanned:
             return report
         after = scanned
+        progress(min(scanned, last), last)
         if not batch:
             continue
         report.bodies += len(batch)

@@ -32,7 +32,8 @@ def _message(p: MessageReceived) -> str:
 def _understood(p: MessageUnderstood) -> str:
     cart = ", ".join(f"{line.quantity}x {line.product_id}" for line in p.cart)
     found = f" cart [{cart}]" if cart else ""
-    return f"{p.intent} ({p.confidence:.2f}, {p.trace.engine}){found}"
+    model = f" {p.trace.model}" if p.trace.model else ""  # which model spoke, per turn
+    return f"{p.intent} ({p.confidence:.2f}, {p.trace.engine}{model}){found}"
 
 
 def _queued(p: ReplyQueued) -> str:

@@ -22,6 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adapters.progress import Progress, silent
 from adapters.readmodel.tables import TABLES
 from adapters.store.event_store import EventStore
 from adapters.store.schema import events
@@ -103,6 +104,7 @@ async def rebuild_all(
     *,
     chunk: int = REBUILD_CHUNK,
     cache_rows: int = REBUILD_CACHE_ROWS,
+    progress: Progress = silent,
 ) -> list[RebuildReport]:
     """Empty the tables of ``projections`` and replay the log into them in ONE pass.
 
@@ -117,7 +119,8 @@ async def rebuild_all(
     in-memory rows may be stale: the chunk is rolled back and the rebuild finishes with a
     :class:`ProjectionsRunner`, which reads rows and checkpoints inside its transactions.
     Either way the tables end equal to the live ones. The cyclic garbage collector is
-    paused meanwhile (see the comment below).
+    paused meanwhile (see the comment below). ``progress`` hears the position reached after
+    each chunk, out of the last position when the rebuild began.
     """
     # The row cache holds hundreds of thousands of dicts: the cyclic GC would walk them
     # again and again (a third of the CPU time at 300k events) and free nothing, since
@@ -125,16 +128,21 @@ async def rebuild_all(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return await _rebuild_all(store, projections, chunk, cache_rows)
+        return await _rebuild_all(store, projections, chunk, cache_rows, progress)
     finally:
         if collecting:
             gc.enable()
 
 
 async def _rebuild_all(
-    store: EventStore, projections: Sequence[Projection], chunk: int, cache_rows: int
+    store: EventStore,
+    projections: Sequence[Projection],
+    chunk: int,
+    cache_rows: int,
+    progress: Progress,
 ) -> list[RebuildReport]:
     started = time.perf_counter()
+    last = await store.last_position()
     names = [f"projection:{p.name}" for p in projections]
     async with store.transaction() as conn:
         for projection in projections:
@@ -159,11 +167,13 @@ async def _rebuild_all(
                 for name in names:
                     await store.save_checkpoint(name, batch[-1].position, conn)
             position = batch[-1].position
+            progress(min(position, last), last)
             if len(cache) > cache_rows:
                 cache.clear()
                 cold = True
             if len(batch) < chunk:
                 break
+        progress(last, last)
     except _Interleaved:
         log.info("rebuild.interleaved", position=position)
         await ProjectionsRunner(store, projections, batch_size=2000).catch_up()

@@ -24,6 +24,7 @@ const LABELS = {
     "stage.all": "Tutti gli stati",
     "stage.pending": "In attesa",
     "stage.awaiting_confirmation": "Da confermare",
+    "stage.checkout": "Dati di consegna",
     "stage.open": "Aperta",
     "stage.resolved": "Risolta",
     "stage.opted_out": "Disiscritto",
@@ -62,6 +63,8 @@ const LABELS = {
     "relay.cancelled": "Annullato",
     "relay.expired": "Scaduto",
     "relay.delivered": "Consegnato",
+    "relay.ready": "Pronto",
+    "relay.picked_up": "Ritirato dal rider",
     "review.open": "Aperti",
     "review.dismissed": "Archiviati",
     "review.retried": "Ritentati",
@@ -101,6 +104,7 @@ const LABELS = {
     "stage.all": "All stages",
     "stage.pending": "Pending",
     "stage.awaiting_confirmation": "Awaiting confirmation",
+    "stage.checkout": "Checkout",
     "stage.open": "Open",
     "stage.resolved": "Resolved",
     "stage.opted_out": "Opted out",
@@ -139,6 +143,8 @@ const LABELS = {
     "relay.cancelled": "Cancelled",
     "relay.expired": "Expired",
     "relay.delivered": "Delivered",
+    "relay.ready": "Ready",
+    "relay.picked_up": "Picked up",
     "review.open": "Open",
     "review.dismissed": "Dismissed",
     "review.retried": "Retried",
@@ -166,7 +172,8 @@ const LABELS = {
 
 const RELAY_STAGES = [
   "draft", "awaiting_confirmation", "confirmed", "market_order_created",
-  "relayed_to_dealer", "accepted", "rejected", "failed", "cancelled", "expired", "delivered",
+  "relayed_to_dealer", "accepted", "ready", "picked_up", "rejected", "failed", "cancelled",
+  "expired", "delivered",
 ];
 const REVIEW_TYPES = new Set([
   "conversation.assistant_failed", "conversation.outbound_failed", "conversation.escalated",
@@ -184,7 +191,8 @@ const STREAM_TYPES = [
   "order.timer_fired", "order.drafted", "order.confirmation_requested", "order.confirmed",
   "order.market_order_created", "order.relayed_to_dealer", "order.dealer_reminded",
   "order.escalated", "order.accepted", "order.rejected", "order.failed", "order.cancelled",
-  "order.expired", "order.delivered",
+  "order.expired", "order.delivered", "checkout.started", "checkout.details_given",
+  "checkout.completed", "order.delivery_scheduled", "order.ready", "order.picked_up",
 ];
 
 const $ = (selector, root = document) => root.querySelector(selector);

@@ -3,7 +3,8 @@
 It accepts ``{"from": "+39...", "text": "..."}`` (wrapped into a Meta-shaped text
 message) or any full Meta body, signs it, and hands it to the very handler path that
 serves ``/webhook``. ``?wait=N`` (at most 30 s) returns what the sandbox sent to that phone
-within N seconds.
+within N seconds. Input rules (``simulate_rules``): ``wait`` a number from 0 to 30, texts
+at most 4,096 characters; a broken rule is a 422 naming the field, and nothing is ingested.
 
 Access: open while ``DASHBOARD_TOKEN`` is unset (development). Once it is set, a request
 needs one of: ``Authorization: Bearer <DASHBOARD_TOKEN>``; a staff API token
@@ -16,7 +17,6 @@ session or token: 403. A refused request is never ingested.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hmac
 import json
 import time
@@ -30,10 +30,15 @@ from adapters.auth.tokens import STAFF, AuthError, TokenStore
 from adapters.meta.sandbox import SandboxSent
 from adapters.meta.signature import sign
 from adapters.web.keys import DEPS
+from adapters.web.simulate_rules import (
+    SimulateInputError,
+    check_meta_texts,
+    check_text,
+    parse_wait,
+)
 from adapters.web.webhook import ingest_signed
 from core.phones import normalize_phone
 
-MAX_WAIT = 30.0
 QUIET_AFTER_REPLY = 0.4  # a turn's replies go out together; stop waiting after this
 
 
@@ -83,13 +88,16 @@ async def simulate(request: web.Request) -> web.Response:
         document = json.loads(await request.read())
     except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting: not a 500
         return web.json_response({"error": "body must be JSON"}, status=400)
-    body, phone = _delivery_for(document)
+    try:
+        wait = parse_wait(request.rel_url.query)
+        body, phone = _delivery_for(document)
+    except SimulateInputError as exc:
+        return web.json_response(exc.to_json(), status=422)
     if body is None:
         return web.json_response(
             {"error": 'give {"from": "+39...", "text": "..."} or a full Meta webhook body'},
             status=422,
         )
-    wait = _wait_seconds(request)
     async with deps.sandbox.subscription() as replies:
         secret = deps.settings.whatsapp_app_secret or deps.simulate_secret
         response = await ingest_signed(request, body, sign(body, secret), secret)
@@ -106,13 +114,15 @@ def _delivery_for(document: Any) -> tuple[bytes | None, str | None]:
     if not isinstance(document, dict):
         return None, None
     if document.get("object") == "whatsapp_business_account":
+        check_meta_texts(document)
         return json.dumps(document, ensure_ascii=False).encode(), _first_sender(document)
     raw_from, text = document.get("from"), document.get("text")
     if not isinstance(raw_from, str) or not isinstance(text, str) or not text.strip():
         return None, None
+    check_text("text", text)
     phone = normalize_phone(raw_from)
     if phone is None:
-        return None, None
+        raise SimulateInputError("from", f"from must be a phone number, got {raw_from[:40]!r}")
     return json.dumps(text_delivery(phone.lstrip("+"), text), ensure_ascii=False).encode(), phone
 
 
@@ -123,12 +133,6 @@ def _first_sender(document: dict[str, Any]) -> str | None:
     except (KeyError, IndexError, TypeError):
         return None
     return normalize_phone(str(raw))
-
-
-def _wait_seconds(request: web.Request) -> float:
-    with contextlib.suppress(ValueError):
-        return max(0.0, min(MAX_WAIT, float(request.rel_url.query.get("wait", "0"))))
-    return 0.0
 
 
 async def _collect(

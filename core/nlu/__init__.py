@@ -13,6 +13,7 @@ from core.nlu.intent import Signals, classify
 from core.nlu.matching import CatalogIndex, content_words, mentions_product
 from core.nlu.normalize import tokenize
 from core.nlu.numbers import read_pieces
+from core.nlu.scope import apply_scope, drop_stories, excluded_tokens, refused_tokens
 from core.nlu.search import rank, search_tokens
 from core.understanding import Intent, ProductHit, Understanding
 
@@ -39,10 +40,14 @@ def understand(text: str, catalog: Catalog, index: CatalogIndex | None = None) -
     """Read one customer message: its intent, the cart it asks for, or the products asked about."""
     idx = index if index is not None else index_for(catalog)
     tokens = tokenize(text)
-    reading = extract_cart(read_pieces(tokens), idx)
-    words = content_words(tokens)
+    wanted = apply_scope(tokens)
+    asked = drop_stories(wanted)
+    refused = content_words(refused_tokens(tokens))
+    reading = extract_cart(read_pieces(drop_stories(wanted, keep=True)), idx, refused)
+    words = content_words(wanted)
     signals = Signals(
-        mentions_product=mentions_product(idx, words),
+        mentions_product=mentions_product(idx, content_words(asked)),
+        names_product=mentions_product(idx, words),
         explicit_items=reading.explicit,
         items=len(reading.lines) + len(reading.unresolved),
     )
@@ -52,7 +57,7 @@ def understand(text: str, catalog: Catalog, index: CatalogIndex | None = None) -
             intent=intent, confidence=confidence, cart=reading.lines, unresolved=reading.unresolved
         )
     if intent is Intent.PRODUCT_INQUIRY:
-        hits = rank(idx, words, INQUIRY_HITS)
+        hits = rank(idx, words, INQUIRY_HITS, avoid=content_words(excluded_tokens(tokens)))
         return Understanding(intent=intent, confidence=confidence, products=hits)
     return Understanding(intent=intent, confidence=confidence)
 
@@ -62,4 +67,6 @@ def search_products(
 ) -> tuple[ProductHit, ...]:
     """Products answering ``query``, most relevant first, in stock first at equal relevance."""
     idx = index if index is not None else index_for(catalog)
-    return search_tokens(idx, tokenize(query), limit)
+    tokens = tokenize(query)
+    avoid = content_words(excluded_tokens(tokens))
+    return search_tokens(idx, apply_scope(tokens), limit, avoid)

@@ -1,40 +1,32 @@
-"""Cart extraction: split an order message into items, read quantities, match products.
+"""Cart extraction: read an order message's items, match them to products, add them up.
 
-Items are separated by commas and by ``e``/``più``/``poi``; a new quantity after an
-item's words also starts a new item (``2 pane 3 latte``). The quantity is the number
-before the words (or an ``x2`` after them); a number followed by a unit is a size.
-Packaging nouns (``3 pacchi di spaghetti``) are skipped for matching, and their count
-is the quantity. A bare number equal to a multiple of the pack named in the product
-(``12 rose rosse`` for a bunch of 12, ``sei uova`` for a 6-pack) counts packs. An item
-that matches no single product clearly becomes an :class:`UnresolvedItem`: ask, never guess.
+Items and how their quantities bind are read by :mod:`core.nlu.items`. Each item is
+matched against the catalogue; a bare number equal to a multiple of the pack named in
+the product (``12 rose rosse`` for a bunch of 12, ``sei uova`` for a 6-pack) counts
+packs. The same product named twice counts the quantities said, not the mentions (``del
+pane ... me ne dai tre pagnotte`` is three loaves). Products the customer explicitly
+refuses by name (``tranne le ffp2``) are left out. An item that matches no single
+product clearly becomes an :class:`UnresolvedItem`: ask, never guess.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
-from core.nlu.lexicon import PACKAGING, PARTITIVES, SEPARATOR_WORDS, canonical, is_content
+from core.nlu.items import Item, split_items
 from core.nlu.matching import CatalogIndex, Scored, score
 from core.nlu.numbers import Piece
 from core.understanding import CartLine, UnresolvedItem
+
+__all__ = ["CartReading", "Item", "extract_cart", "split_items"]
 
 MIN_SCORE = 0.5  # below this the best product is only a guess
 AMBIGUITY = 0.8  # rivals scoring more than this share of the best make it ambiguous
 MAX_CANDIDATES = 5
 _SIZE = re.compile(r"^(\d+(?:\.\d+)?)([a-z]+)$")
 _BASE = {"kg": ("g", 1000), "hg": ("g", 100), "l": ("ml", 1000), "cl": ("ml", 10)}
-
-
-@dataclass(slots=True, kw_only=True)
-class Item:
-    """One requested item while reading: its words, quantity and sizes."""
-
-    words: list[str] = field(default_factory=list)
-    quantity: int | None = None
-    packaged: bool = False
-    sizes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,62 +38,56 @@ class CartReading:
     explicit: int = 0
 
 
-def split_items(pieces: tuple[Piece, ...]) -> list[Item]:
-    """Group ``pieces`` into items; items without product words are dropped."""
-    items: list[Item] = []
-    current = Item()
-    for i, piece in enumerate(pieces):
-        if piece.kind == "sep" or (piece.kind == "word" and piece.text in SEPARATOR_WORDS):
-            items.append(current)
-            current = Item()
-        elif piece.kind == "size":
-            current.sizes.append(piece.text)
-        elif piece.kind == "quantity":
-            current = _take_quantity(current, piece, pieces[i + 1 :], items)
-        elif piece.text in PACKAGING:
-            current.packaged = current.quantity is not None
-        elif piece.text not in PARTITIVES and is_content(canonical(piece.text)):
-            current.words.append(canonical(piece.text))
-    items.append(current)
-    return [item for item in items if item.words]
-
-
-def _take_quantity(current: Item, piece: Piece, rest: tuple[Piece, ...], items: list[Item]) -> Item:
-    """Attach a quantity to ``current`` or start a new item with it."""
-    if not current.words:
-        if not current.packaged:  # "due mazzi di 12 rose": the 12 is the product's
-            current.quantity = piece.value
-        return current
-    follows_words = bool(rest) and rest[0].kind == "word" and is_content(rest[0].text)
-    if current.quantity is None and (piece.marked or not follows_words):
-        current.quantity = piece.value  # "spaghetti x3"
-        return current
-    items.append(current)
-    return Item(quantity=piece.value)
-
-
-def extract_cart(pieces: tuple[Piece, ...], index: CatalogIndex) -> CartReading:
-    """Match every item of ``pieces`` against ``index``."""
-    totals: dict[str, int] = {}
+def extract_cart(
+    pieces: tuple[Piece, ...], index: CatalogIndex, refused: tuple[str, ...] = ()
+) -> CartReading:
+    """Match every item of ``pieces`` against ``index``; products ``refused`` names are left out."""
+    said: dict[str, int] = {}  # quantities the customer gave, summed per product
+    implied: dict[str, int] = {}  # products named without a number
     unresolved: list[UnresolvedItem] = []
     explicit = 0
     for item in split_items(pieces):
         quantity = item.quantity or 1
-        ranked = _by_size(score(index, tuple(item.words)), item.sizes, index)
+        ranked, rivals = _match(item, index)
         explicit += item.quantity is not None and bool(ranked) and ranked[0].score >= MIN_SCORE
-        rivals = [s for s in ranked if s.score > ranked[0].score * AMBIGUITY] if ranked else []
         if len(rivals) == 1 and rivals[0].score >= MIN_SCORE:
             product = index.products[rivals[0].index]
             quantity = _packs(quantity, item, index.counts[rivals[0].index])
             if item.quantity is None:
                 quantity = _by_amount(item.sizes, index.amounts[rivals[0].index])
-            totals[product.id] = totals.get(product.id, 0) + quantity
-        elif ranked or item.quantity is not None:
+                implied[product.id] = max(implied.get(product.id, 0), quantity)
+            else:
+                said[product.id] = said.get(product.id, 0) + quantity
+        elif (ranked or item.quantity is not None) and not item.weak:
             ids = tuple(index.products[s.index].id for s in (rivals or ranked)[:MAX_CANDIDATES])
             words = " ".join(item.words)
             unresolved.append(UnresolvedItem(text=words, quantity=quantity, candidates=ids))
+    gone = _named(index, refused)
+    totals = {pid: said.get(pid) or implied[pid] for pid in {**implied, **said} if pid not in gone}
     lines = tuple(CartLine(product_id=pid, quantity=q) for pid, q in totals.items())
     return CartReading(lines=lines, unresolved=tuple(unresolved), explicit=explicit)
+
+
+def _named(index: CatalogIndex, words: tuple[str, ...]) -> set[str]:
+    """Products ``words`` clearly name by their name (``senza confezione regalo`` does not
+    refuse the roses whose tag is ``regalo``)."""
+    ranked = _rivals(score(index, words)) if words else []
+    return {index.products[s.index].id for s in ranked if s.score >= MIN_SCORE and s.cover}
+
+
+def _match(item: Item, index: CatalogIndex) -> tuple[list[Scored], list[Scored]]:
+    """Products ranked for ``item`` and the close rivals of the best; qualifiers break ties."""
+    ranked = _by_size(score(index, tuple(item.words)), item.sizes, index)
+    rivals = _rivals(ranked)
+    if len(rivals) != 1 and item.qualifiers:
+        qualified = _by_size(score(index, (*item.words, *item.qualifiers)), item.sizes, index)
+        if len(_rivals(qualified)) == 1:
+            return qualified, _rivals(qualified)
+    return ranked, rivals
+
+
+def _rivals(ranked: list[Scored]) -> list[Scored]:
+    return [s for s in ranked if s.score > ranked[0].score * AMBIGUITY] if ranked else []
 
 
 def _by_size(ranked: list[Scored], sizes: list[str], index: CatalogIndex) -> list[Scored]:

@@ -68,6 +68,18 @@ class Report:
         }
 
 
+def figures(report: Report) -> dict[str, Any]:
+    """The headline figures of ``report``: case counts and the three rates."""
+    return {
+        "cases": report.cases,
+        "intent_accuracy": report.intent_accuracy,
+        "cart_cases": report.cart_cases,
+        "cart_exact_match": report.cart_exact_match,
+        "inquiry_cases": report.inquiry_cases,
+        "inquiry_top3_recall": report.inquiry_top3_recall,
+    }
+
+
 def parse_case(raw: Mapping[str, Any]) -> Case:
     """A :class:`Case` from one JSON object; raises ``ValueError`` on bad shape."""
     if not isinstance(raw.get("text"), str):

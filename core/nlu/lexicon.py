@@ -7,6 +7,8 @@ count is the quantity, and a few everyday synonyms (``cagnolino`` -> ``cane``).
 
 from __future__ import annotations
 
+import re
+
 
 def _words(text: str) -> frozenset[str]:
     """The whitespace-separated words of ``text``."""
@@ -33,7 +35,28 @@ STOPWORDS = _words(
     anzi inoltre oltre circa almeno sapere chiedere volevo vorrei vorremmo voglio vogliamo
     sto stai sta stiamo state siete siamo puo possono mille lunedi martedi mercoledi
     giovedi venerdi sabato domenica settimana mese anno giorno giorni
+    diciamo facciamo mettiamo massimo max ciascun ciascuno ciascuna ogni stavolta nuova nuovi
+    nuove
+    ahah perche pero urgente urgentissimo regalare regalarlo regalarla regalargli cucinare
+    mangiare bere usare provare cioe
     """
+)
+
+DETERMINERS = _words(
+    """
+    il lo la i gli le l un uno una mio mia miei mie tuo tua tuoi tue suo sua suoi sue
+    nostro nostra nostri nostre vostro vostra vostri vostre ciascun ciascuno ciascuna ogni
+    questo questa questi queste quel quella quei quelle tutti tutte tutto tutta
+    """
+)
+
+DEMONSTRATIVES = frozenset({"quello", "quella", "quelli", "quelle", "quel"})
+
+_ORDER_VERB = re.compile(
+    r"^(?:port|mand|spedisc|invi|mett|prend|prepar|procur|aggiung|consegn|tien|lasc|tir)"
+    r"(?:a|ate|i|ete|ite)(?:me|mi|ce|ci)(?:ne|lo|la|li|le)?$"
+    r"|^(?:da|fa)(?:mm|cc)(?:i|e(?:ne|lo|la|li|le))$"
+    r"|^(?:da|fa)te(?:mi|ci|(?:me|ce)(?:ne|lo|la|li|le))$"
 )
 
 PACKAGING = _words(
@@ -67,7 +90,7 @@ INTENT_WORDS = _words(
     """
 )
 
-SEPARATOR_WORDS = frozenset({"e", "ed", "piu", "poi", "inoltre", "oltre", "anche"})
+SEPARATOR_WORDS = frozenset({"e", "ed", "piu", "poi", "inoltre", "oltre", "anche", "perche"})
 PARTITIVES = frozenset({"dei", "degli", "delle", "del", "dello", "della", "qualche"})
 
 SYNONYMS: dict[str, str] = {
@@ -80,12 +103,19 @@ SYNONYMS: dict[str, str] = {
     "papa": "uomo", "marito": "uomo", "fidanzato": "uomo", "ragazzo": "uomo",
     "maschile": "uomo", "nonno": "uomo",
     "tachipirina": "tachipirina", "mascherina": "mascherine", "kilo": "kg",
+    "lavare": "bagno", "lavarlo": "bagno", "lavarla": "bagno", "lavarli": "bagno",
+    "lavaggio": "bagno", "lavata": "bagno",
 }  # fmt: skip
 
 
 def canonical(word: str) -> str:
     """The word a synonym stands for, or the word itself."""
     return SYNONYMS.get(word, word)
+
+
+def is_order_verb(word: str) -> bool:
+    """An imperative with its pronouns: ``mandamene``, ``portameli``, ``dammi``, ``fateci``."""
+    return _ORDER_VERB.match(word) is not None
 
 
 def is_content(word: str) -> bool:
@@ -96,4 +126,5 @@ def is_content(word: str) -> bool:
         and word not in INTENT_WORDS
         and word not in PACKAGING
         and len(word) > 1
+        and not is_order_verb(word)
     )

@@ -1,6 +1,7 @@
 """The catalogue index and fuzzy product matching, built once per catalogue.
 
-Each product's name (weight 1.0), tags (0.85) and description (0.35) are folded,
+Each product's name and aliases (weight 1.0: ``tachipirina`` is as good as
+``paracetamolo``), tags (0.85) and description (0.35) are folded,
 stemmed with Snowball's Italian stemmer and put in an inverted index. A query word is
 looked up by its stem; unknown stems fall back to a prefix match (abbreviations such as
 ``mozza``) and then to ``rapidfuzz`` similarity among stems with the same first letter
@@ -19,17 +20,19 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz, process
 
 from core.catalog import Catalog, Product
-from core.nlu.lexicon import canonical, is_content
+from core.nlu.lexicon import PACKAGING, canonical, is_content
 from core.nlu.normalize import stem, tokenize
 from core.nlu.numbers import read_pieces
 
 NAME, TAG, DESCRIPTION = 1.0, 0.85, 0.35
+ALIAS = NAME
 STRONG = TAG  # a name or tag match: enough to say a product was mentioned
 STEM_ONLY = 0.8  # "rose" matches "Rosa" by stem, but the exact word "rose" matches better
 _PREFIX_SIM = 0.9
 _MEMO_LIMIT = 8192
 TOP = 50  # candidates kept per query: enough for ambiguity checks and a results page
 
+_SINGULAR_ENDINGS = {"i": ("e", "o", "a"), "e": ("a",)}  # cani -> cane, rose -> rosa
 Alternatives = tuple[tuple[str, float], ...]  # (catalogue stem, similarity in [0, 1])
 
 
@@ -68,6 +71,8 @@ class CatalogIndex:
         names, sizes, counts, amounts = [], [], [], []
         for i, product in enumerate(catalog.products):
             name = _add_field(postings, surface, i, product.name, NAME)
+            for alias in product.aliases:
+                _add_field(postings, surface, i, alias, ALIAS)
             for tag in product.tags:
                 _add_field(postings, surface, i, tag, TAG)
             _add_field(postings, surface, i, product.description, DESCRIPTION)
@@ -107,6 +112,9 @@ class CatalogIndex:
         s = stem(canonical(word))
         if s in self.postings:
             return ((s, 1.0),)
+        singular = self._singular(word)
+        if singular:
+            return ((singular, 1.0),)
         if len(s) < 4:
             return ()
         found = self.memo.get(s)
@@ -116,6 +124,16 @@ class CatalogIndex:
                 self.memo.clear()
             self.memo[s] = found
         return found
+
+    def _singular(self, word: str) -> str | None:
+        """The catalogue stem of the singular of an Italian plural (``solari`` -> ``solare``)."""
+        if len(word) < 4 or word[-1] not in "ie":
+            return None
+        for ending in _SINGULAR_ENDINGS[word[-1]]:
+            s = stem(word[:-1] + ending)
+            if s in self.postings:
+                return s
+        return None
 
     def _prefixed(self, s: str) -> Alternatives:
         if len(s) < 4:
@@ -141,10 +159,14 @@ def _add_field(
     text: str,
     weight: float,
 ) -> set[str]:
-    """Post the content words and stems of ``text`` for product ``i``; return the stems."""
+    """Post the content words and stems of ``text`` for product ``i``; return the stems.
+
+    A packaging noun given as a tag (``scatolette``) is posted too: a customer may name
+    the product by it alone (``2 scatolette per gatto``).
+    """
     words = {canonical(w) for w in tokenize(text)}
     stems = set()
-    for word in filter(is_content, words):
+    for word in (w for w in words if is_content(w) or (weight == TAG and w in PACKAGING)):
         s = stem(word)
         stems.add(s)
         for table, key in ((postings, s), (surface, word)):

@@ -5,6 +5,11 @@ depend on call order). Tokens are folded words, number-like tokens (``12``, ``1,
 ``500g``, ``4x85``, ``2x``) and two punctuation marks: ``","`` for every separator and
 ``"?"`` for a question mark. Apostrophes split words (``un'orchidea`` -> ``un``,
 ``orchidea``; ``dov'è`` -> ``dov``, ``e``).
+
+WhatsApp spelling is normalised on the way, from the tables of
+:mod:`core.nlu.shorthand`: SMS shorthand (``nn`` -> ``non``, ``x`` -> ``per`` except
+between numbers), glued words and digits (``unpaio``, ``3latte``), repeated letters
+(``graziee``, ``vorreiii``), laughter and emoji; ranges written ``2-3`` read ``2 o 3``.
 """
 
 from __future__ import annotations
@@ -14,6 +19,15 @@ import unicodedata
 from functools import lru_cache
 
 import snowballstemmer
+
+from core.nlu.shorthand import (
+    EMOJI_WORDS,
+    GLUED,
+    KEEP_FINAL_DOUBLE,
+    LAUGHTER,
+    SHORTHAND,
+    UNIT_SUFFIXES,
+)
 
 SEP = ","
 QUESTION = "?"
@@ -32,18 +46,68 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+_GLUED_NUMBER = re.compile(r"^(\d+(?:[.,]\d+)?x?)([a-z]{2,})$")
+_DASH_RANGE = re.compile(r"(?<![\d.,])(\d{1,3}) ?- ?(\d{1,3})(?![\d.,])")
+_RUN = re.compile(r"([a-z])\1{2,}")
+_EMOJI = re.compile("|".join(map(re.escape, EMOJI_WORDS)))
+
+
 def tokenize(text: str) -> tuple[str, ...]:
-    """Split ``text`` into folded tokens; every separator becomes ``SEP`` except ``?``."""
+    """Split ``text`` into folded, normalised tokens; separators become ``SEP`` except ``?``."""
+    folded = _DASH_RANGE.sub(r"\1 o \2", fold(text))
+    folded = _EMOJI.sub(lambda m: f" {EMOJI_WORDS[m.group(0)]} ", folded)
+    raw = _TOKEN.findall(folded)
     out: list[str] = []
-    for tok in _TOKEN.findall(fold(text)):
+    for i, tok in enumerate(raw):
         if tok == QUESTION:
             out.append(QUESTION)
         elif len(tok) == 1 and not tok.isalnum():
             if not out or out[-1] != SEP:
                 out.append(SEP)
-        else:
+        elif tok[0].isdigit():
+            out.extend(split_glued(tok))
+        elif tok == "x" and _between_numbers(out, raw, i):
             out.append(tok)
+        else:
+            out.extend(rewrite(tok))
     return tuple(out)
+
+
+def _between_numbers(out: list[str], raw: list[str], i: int) -> bool:
+    """``6 x 1,5``, ``2 x acqua``, ``spaghetti x 3``: an ``x`` next to a number stays ``x``."""
+    before = bool(out) and out[-1][:1].isdigit()
+    after = i + 1 < len(raw) and raw[i + 1][:1].isdigit()
+    return before or after
+
+
+@lru_cache(maxsize=16384)
+def split_glued(tok: str) -> tuple[str, ...]:
+    """``3latte`` -> ``3``, ``latte``; sizes and markers such as ``500g`` or ``2x`` stay."""
+    m = _GLUED_NUMBER.match(tok)
+    if m is None or m.group(2) in UNIT_SUFFIXES:
+        return (tok,)
+    return (m.group(1), *rewrite(m.group(2)))
+
+
+@lru_cache(maxsize=65536)
+def rewrite(word: str) -> tuple[str, ...]:
+    """One folded word as standard Italian tokens: squeezed, unglued, shorthand expanded."""
+    word = squeeze(word)
+    if LAUGHTER.fullmatch(word):
+        return ("ahah",)
+    return GLUED.get(word) or SHORTHAND.get(word) or (word,)
+
+
+def squeeze(word: str) -> str:
+    """Letters repeated in a hurry: ``vorreiii`` -> ``vorrei``, ``graziee`` -> ``grazie``.
+
+    Italian never triples a letter: a run of three or more becomes one vowel or two
+    consonants. A doubled final vowel is halved unless the word really ends so.
+    """
+    word = _RUN.sub(lambda m: m.group(1) * (1 if m.group(1) in "aeiou" else 2), word)
+    if len(word) > 3 and word[-1] == word[-2] and word[-1] in "aeiou":
+        return word if word in KEEP_FINAL_DOUBLE else word[:-1]
+    return word
 
 
 def is_word(token: str) -> bool:

@@ -2,7 +2,9 @@
 
 :func:`read_pieces` turns tokens into pieces: a ``quantity`` (how many), a ``size``
 (part of a product's description: ``1,5 kg``, ``10 L``, ``6 x 1,5 L``), a ``word`` or
-a ``sep``. A number followed by a unit is a size, never a quantity.
+a ``sep``. A number followed by a unit is a size, never a quantity. A range (``tre o
+quattro``, ``2 o 3``, ``2-3``) is its lower bound. A clock time (``alle 11``, ``entro
+le 8``) and an amount of money (``45 euro``) are ``other``: never a quantity.
 """
 
 from __future__ import annotations
@@ -30,6 +32,10 @@ UNITS: dict[str, str] = {
     "cm": "cm", "mm": "mm", "m": "m", "metri": "m", "metro": "m", "mesi": "mesi",
     "anni": "anni", "compresse": "cpr", "cpr": "cpr", "capsule": "cps", "w": "w",
 }  # fmt: skip
+_CURRENCY = frozenset({"euro", "eur", "centesimi", "cent"})
+_CLOCK_BEFORE = frozenset({"alle", "ore", "dalle"})
+_CLOCK_BEFORE_LE = frozenset({"entro", "verso", "dopo", "per", "fino", "prima", "tra", "fra"})
+_RANGE_WORDS = frozenset({"o", "oppure", "massimo", "max"})
 _NUMERIC = re.compile(r"^(\d+(?:[.,]\d+)?)(?:x(\d+(?:[.,]\d+)?))?([a-z]*)$")
 _X_QTY = re.compile(r"^x(\d+)$")
 
@@ -113,12 +119,29 @@ def read_piece(tokens: tuple[str, ...], i: int) -> tuple[Piece, int]:
     return Piece(kind="word", text=tok), 1
 
 
+def _is_clock(tokens: tuple[str, ...], i: int) -> bool:
+    """``alle 11``, ``entro le 8``: a number read as a time of day."""
+    before = tokens[i - 1] if i else ""
+    if before in _CLOCK_BEFORE:
+        return True
+    return before in {"le", "l"} and i >= 2 and tokens[i - 2] in _CLOCK_BEFORE_LE
+
+
 def read_pieces(tokens: tuple[str, ...]) -> tuple[Piece, ...]:
-    """All pieces of ``tokens`` in order."""
+    """All pieces of ``tokens`` in order; ranges keep their lower bound."""
     out: list[Piece] = []
     i = 0
     while i < len(tokens):
         piece, taken = read_piece(tokens, i)
+        after = tokens[i + taken] if i + taken < len(tokens) else ""
+        if piece.kind == "quantity" and (_is_clock(tokens, i) or after in _CURRENCY):
+            piece, taken = Piece(kind="other", text=tokens[i]), taken + (after in _CURRENCY)
+        elif piece.kind == "quantity" and after in _RANGE_WORDS and i + taken + 1 < len(tokens):
+            upper, more = read_piece(tokens, i + taken + 1)
+            if upper.kind == "quantity":
+                low = min(piece.value, upper.value)
+                piece = Piece(kind="quantity", value=low, marked=piece.marked)
+                taken += 1 + more
         out.append(piece)
         i += taken
     return tuple(out)

@@ -6,10 +6,12 @@ availability comes from the product's stock. The LLM adapter may rephrase these 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
 from core.catalog import Product
+from core.nlu.intent_rules import NEUTRAL
 from core.nlu.normalize import tokenize
 from core.understanding import Intent
 
@@ -20,8 +22,19 @@ SUPPORT = (
     "Mi dispiace per il problema. Ho avvisato un operatore che ti risponderà qui al più presto."
 )
 ORDER_ASK = "Certo! Dimmi quali prodotti vuoi e in che quantità."
+CLARIFY = (
+    "Scusa, non sono sicuro di aver capito: vuoi ordinare, "
+    "chiedere di un prodotto o segnalare un problema?"
+)
 NOT_FOUND = "Mi dispiace, non ho trovato prodotti che corrispondono. Vuoi provare con altre parole?"
 
+WARM = "Che bello, grazie! Se ti serve qualcosa, scrivimi pure."
+NO_PROBLEM = "Nessun problema! Se ti serve qualcosa, scrivimi pure."
+
+_WARM = re.compile(
+    r"\b(ahah|complimenti|bravi|bravissim\w*|buonissim\w*|ottim\w*|tvb|miracolo|genio"
+    r"|bomba|adoro|adora|adorano|felicissim\w*|migliori?)\b"
+)
 _GREETINGS = frozenset({"ciao", "salve", "buongiorno", "buonasera", "hey", "ehi", "hello", "hi"})
 _THANKS = frozenset({"grazie", "thanks", "gentilissimi", "gentilissimo", "gentilissima"})
 
@@ -65,10 +78,15 @@ def ask_which(words: str, candidates: Sequence[Product]) -> str:
 
 
 def chat_reply(text: str) -> str:
-    """A small-talk answer: thanks, greeting, or the fallback."""
-    words = set(tokenize(text))
+    """Small talk: a wrong chat, thanks, praise or laughter, a greeting, else the fallback."""
+    tokens = tokenize(text)
+    words, joined = set(tokens), " ".join(tokens)
+    if NEUTRAL.search(joined):
+        return NO_PROBLEM
     if words & _THANKS:
         return THANKS
+    if _WARM.search(joined):
+        return WARM
     if words & _GREETINGS:
         return GREETING
     return FALLBACK

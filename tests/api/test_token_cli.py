@@ -17,9 +17,10 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """DATABASE_URL of a fresh SQLite file for the command."""
+    """DATABASE_URL of a fresh, migrated SQLite file for the command."""
     url = f"sqlite+aiosqlite:///{tmp_path}/tokens.db"
     monkeypatch.setenv("DATABASE_URL", url)
+    assert main(["migrate"]) == 0
     return url
 
 

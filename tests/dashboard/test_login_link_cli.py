@@ -17,12 +17,16 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """DATABASE_URL of a fresh SQLite file for the command."""
+def database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> str:
+    """DATABASE_URL of a fresh, migrated SQLite file for the command."""
     url = f"sqlite+aiosqlite:///{tmp_path}/links.db"
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.delenv("HOST", raising=False)
     monkeypatch.delenv("PORT", raising=False)
+    assert main(["migrate"]) == 0
+    capsys.readouterr()  # the tests read only their own command's output
     return url
 
 

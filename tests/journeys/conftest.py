@@ -33,6 +33,7 @@ PHARMACY = "+393209876543"  # Farmacia Centrale (d-farmacia)
 Make = Callable[..., Awaitable[tuple[Client, Deps]]]
 make_service = e2e.make_service  # the e2e service fixture, shared here
 PATIENCE = 10.0  # seconds a journey waits for an asynchronous message before failing
+DELIVERY = "via Torino 15, Milano, lunedì alle 10, pago in contanti"  # always in opening hours
 
 
 def _delivery(phone: str, message: dict[str, Any]) -> dict[str, Any]:
@@ -61,6 +62,13 @@ class Journey:
         assert resp.status == 200, await resp.text()
         replies: list[dict[str, Any]] = (await resp.json()).get("replies", [])
         return replies
+
+    async def confirm(self, phone: str, details: str = DELIVERY) -> None:
+        """Confermo, then (once the bot asks for the address) the delivery details."""
+        before = len(self.sent(phone))
+        await self.say(phone, "Confermo", wait=0)
+        await self.next_to(phone, before, contains="indirizzo")
+        await self.say(phone, details, wait=0)
 
     async def post(self, phone: str, message: dict[str, Any]) -> None:
         """Post a full Meta-shaped message (buttons, catalog orders) through ``/simulate``."""

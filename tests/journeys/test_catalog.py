@@ -64,7 +64,7 @@ async def test_a_catalog_order_becomes_a_cart_and_problems_are_reported(
     ]
     assert checked.unknown == ("SKU-NON-ESISTE",)
     assert checked.cart_id is not None
-    await j.say(CUSTOMER, "Confermo", wait=0)
+    await j.confirm(CUSTOMER)
     await j.next_to(CUSTOMER, 1, contains="ordine n. 1")
 
 

@@ -46,7 +46,7 @@ async def test_ambiguous_item_gets_a_list_and_a_tapped_row_makes_the_cart(
     assert titles == ["Confermo", "Modifica", "Annulla"]
 
     await j.pick(CUSTOMER, "button_reply", "cart:confirm", "Confermo")
-    await j.next_to(CUSTOMER, 2, contains="Ordine confermato")
+    await j.next_to(CUSTOMER, 2, contains="indirizzo di consegna")
     stream = await j.stream(f"conversation-{CUSTOMER}")
     [made] = [p for p in stream if isinstance(p, ChoiceMade)]
     [choice] = [p for p in stream if isinstance(p, ChoiceRequested)]

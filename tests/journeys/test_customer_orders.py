@@ -33,12 +33,12 @@ async def test_free_text_order_is_confirmed_created_and_relayed_to_the_dealer(
     await j.say(PET, "aiuto")
     [cart] = await j.say(CUSTOMER, "Vorrei 2 crocchette per cane e una lettiera")
     assert "47,70" in body(cart)
-    await j.say(CUSTOMER, "Confermo", wait=0)
+    await j.confirm(CUSTOMER)
     relayed = await j.next_to(PET, 1, contains="Nuovo ordine Dloop n. 1")
     assert [title for _, title in buttons(relayed)] == ["Accetta", "Rifiuta"]
     assert "2 × Crocchette per cane adulto 3 kg" in body(relayed)
     told = await j.next_to(CUSTOMER, 0, contains="ordine n. 1")
-    assert "47,70" in body(told)
+    assert "50,60" in body(told)  # 47,70 of items + 2,90 delivery
     async with j.deps.engines.reader.connect() as conn:
         [order] = (await conn.execute(select(market_orders))).mappings().all()
     await j.until(lambda: _relay_stage_is(j, "relayed_to_dealer"))
@@ -63,7 +63,7 @@ async def test_a_cart_across_two_dealers_makes_one_relay_per_dealer(journey_fact
     await j.say(PET, "aiuto")
     await j.say(PHARMACY, "aiuto")
     await j.say(CUSTOMER, "Vorrei 2 crocchette per cane e una tachipirina")
-    await j.say(CUSTOMER, "Confermo", wait=0)
+    await j.confirm(CUSTOMER)
     pet = await j.next_to(PET, 1, contains="Nuovo ordine")
     pharmacy = await j.next_to(PHARMACY, 1, contains="Nuovo ordine")
     assert "Paracetamolo" in body(pharmacy)
@@ -81,7 +81,7 @@ async def test_the_dealer_accepts_with_the_button_and_the_customer_is_told(
     j = await journey_factory()
     await j.say(PET, "aiuto")
     await j.say(CUSTOMER, "vorrei una lettiera")
-    await j.say(CUSTOMER, "Confermo", wait=0)
+    await j.confirm(CUSTOMER)
     relayed = await j.next_to(PET, 1, contains="Nuovo ordine")
     accept_id, title = buttons(relayed)[0]
     await j.press(PET, accept_id, title)
@@ -97,7 +97,7 @@ async def test_the_dealer_accepts_by_text_command_with_typos(journey_factory: St
     j = await journey_factory()
     await j.say(PET, "aiuto")
     await j.say(CUSTOMER, "vorrei una lettiera")
-    await j.say(CUSTOMER, "Confermo", wait=0)
+    await j.confirm(CUSTOMER)
     await j.next_to(PET, 1, contains="Nuovo ordine")
     [ack] = await j.say(PET, "Acceta 1")
     assert "accettato" in body(ack)
@@ -112,7 +112,7 @@ async def test_one_dealer_rejects_with_a_reason_and_the_other_share_goes_on(
     await j.say(PET, "aiuto")
     await j.say(PHARMACY, "aiuto")
     await j.say(CUSTOMER, "Vorrei 2 crocchette per cane e una tachipirina")
-    await j.say(CUSTOMER, "Confermo", wait=0)
+    await j.confirm(CUSTOMER)
     pharmacy = await j.next_to(PHARMACY, 1, contains="Nuovo ordine")
     number = body(pharmacy).split("n. ")[1].split(":")[0]
     [ack] = await j.say(PHARMACY, f"rifiuta {number} farmaco finito")
@@ -144,7 +144,7 @@ async def test_the_http_market_receives_an_idempotency_key(
     """With MARKET_API_URL the order is posted once, keyed by the relay id."""
     j = await journey_factory(market_api_url=market_api.base_url)
     await j.say(CUSTOMER, "vorrei una lettiera")
-    await j.say(CUSTOMER, "Confermo", wait=0)
+    await j.confirm(CUSTOMER)
     await j.next_to(CUSTOMER, 0, contains="ordine n. 1")
     [request] = market_api.requests
     [row] = await relay_rows(j)
@@ -162,7 +162,7 @@ async def test_market_down_parks_the_order_tells_the_customer_and_retries(
     j = await journey_factory(market_api_url=market_api.base_url, market_retry_seconds=0.3)
     await j.say(PET, "aiuto")
     await j.say(CUSTOMER, "vorrei una lettiera")
-    await j.say(CUSTOMER, "Confermo", wait=0)
+    await j.confirm(CUSTOMER)
     await j.next_to(CUSTOMER, 0, contains="momentaneamente non raggiungibile")
     market_api.down = False
     await j.next_to(CUSTOMER, 0, contains="ordine n. 1")

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from events.market import StockChanged
+from events.market import ProductAliasAdded, StockChanged
 from tests.journeys.conftest import CUSTOMER, PET, PHARMACY, Journey, body
 
 pytestmark = pytest.mark.e2e
@@ -18,7 +18,7 @@ async def two_dealer_order(j: Journey) -> None:
     await j.say(PET, "aiuto")
     await j.say(PHARMACY, "aiuto")
     await j.say(CUSTOMER, "Vorrei 2 crocchette per cane e una tachipirina")
-    await j.say(CUSTOMER, "Confermo", wait=0)
+    await j.confirm(CUSTOMER)
     await j.next_to(PET, 1, contains="Nuovo ordine")
     await j.next_to(PHARMACY, 1, contains="Nuovo ordine")
 
@@ -85,3 +85,31 @@ async def test_unknown_text_and_missing_arguments_get_a_hint(journey_factory: St
     assert "aiuto" in body(unknown)
     [usage] = await j.say(PET, "disponibile lettiera")
     assert "disponibile crocchette cane 10" in body(usage)
+
+
+async def test_alias_teaches_customers_another_name(journey_factory: Start) -> None:
+    """``alias panadol = paracetamolo``: the customer's next question finds the product."""
+    j = await journey_factory()
+    [before] = await j.say(CUSTOMER, "quanto costa il panadol?")
+    assert "Paracetamolo" not in body(before)
+    [done] = await j.say(PHARMACY, "alias Panadol = paracetamolo")
+    assert "«Panadol»" in body(done)
+    assert "Paracetamolo 500 mg 20 compresse" in body(done)
+    [after] = await j.say(CUSTOMER, "quanto costa il panadol?")
+    assert "Paracetamolo 500 mg 20 compresse: € 4,50" in body(after)
+    [again] = await j.say(PHARMACY, "alias panadol = paracetamolo")
+    assert "già" in body(again)
+    added = [p for p in await j.stream("catalog") if isinstance(p, ProductAliasAdded)]
+    assert [(a.product_id, a.alias, a.by) for a in added] == [
+        ("p-paracetamolo", "Panadol", PHARMACY)
+    ]
+
+
+async def test_alias_refuses_bad_forms_and_foreign_products(journey_factory: Start) -> None:
+    """No ``=`` gets an example; another dealer's product is not found; nothing is recorded."""
+    j = await journey_factory()
+    [usage] = await j.say(PHARMACY, "alias panadol paracetamolo")
+    assert "alias tachipirina = paracetamolo" in body(usage)
+    [foreign] = await j.say(PET, "alias panadol = paracetamolo")
+    assert "Non trovo «paracetamolo» tra i tuoi prodotti" in body(foreign)
+    assert await j.stream("catalog") == []

@@ -19,7 +19,15 @@ from adapters.meta.signature import sign
 from events.market import MarketOrderStatusReceived
 from events.notify import PushRecordedOnly, PushRequested
 from events.orders import OrderDelivered
-from tests.journeys.conftest import CUSTOMER, PATIENCE, PET, FcmSetup, GraphJourney, body
+from tests.journeys.conftest import (
+    CUSTOMER,
+    DELIVERY,
+    PATIENCE,
+    PET,
+    FcmSetup,
+    GraphJourney,
+    body,
+)
 
 pytestmark = pytest.mark.e2e
 Start = Callable[..., Awaitable[GraphJourney]]
@@ -43,6 +51,8 @@ async def accepted_order(j: GraphJourney, market: FakeMarketApi) -> tuple[str, s
     await j.say(CUSTOMER, "Vorrei una lettiera")
     await j.next_to(CUSTOMER, 0, contains="Ecco il tuo carrello")
     await j.pick(CUSTOMER, "button_reply", "cart:confirm", "Confermo")
+    await j.next_to(CUSTOMER, 1, contains="indirizzo")
+    await j.say(CUSTOMER, DELIVERY)
     relayed = await j.next_to(PET, 1, contains="Nuovo ordine")
     accept = relayed["interactive"]["action"]["buttons"][0]["reply"]
     await j.pick(PET, "button_reply", accept["id"], accept["title"])

@@ -33,7 +33,7 @@ async def test_erasing_an_ordering_customer(journey_factory: Start) -> None:
     j = await journey_factory()
     await j.say(PET, "aiuto")
     await j.say(CUSTOMER, ORDER_TEXT)
-    await j.say(CUSTOMER, "Confermo", wait=0)
+    await j.confirm(CUSTOMER)
     await j.next_to(PET, 1, contains="Nuovo ordine Dloop n. 1")
     await j.next_to(CUSTOMER, 0, contains="ordine n. 1")
     [order] = await _order_rows(j)

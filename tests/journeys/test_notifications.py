@@ -21,7 +21,7 @@ async def relayed_order(j: Journey) -> str:
     """A relayed one-line order; returns the relay stream."""
     await j.say(PET, "aiuto")
     await j.say(CUSTOMER, "vorrei una lettiera")
-    await j.say(CUSTOMER, "Confermo", wait=0)
+    await j.confirm(CUSTOMER)
     relayed = await j.next_to(PET, 1, contains="Nuovo ordine")
     relay_id = buttons(relayed)[0][0].removeprefix("order:accept:")
     return f"order-{relay_id}"

@@ -37,7 +37,9 @@ openapi_checks = pytest.importorskip("schemathesis.specs.openapi.checks")
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
-SKIPPED = {("GET", "/api/stream")}  # a live stream never ends: tests/api/test_stream.py
+# A live stream never ends (tests/api/test_stream.py); /simulate ingests and has its own
+# rules test (tests/e2e/test_simulate_rules.py).
+SKIPPED = {("GET", "/api/stream"), ("POST", "/simulate")}
 
 
 async def _seed(base: str, url: str) -> str:

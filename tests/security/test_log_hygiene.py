@@ -75,12 +75,17 @@ def _sent_to(graph: FakeGraphApi, phone: str, contains: str) -> dict[str, Any] |
     return None
 
 
+DELIVERY = "via Torino 15, Milano, lunedì alle 10, pago in contanti"
+
+
 async def _journey(svc: Service, graph: FakeGraphApi) -> None:
     """Order, confirm, dealer accepts by button; statuses flow back from the fake."""
     assert await svc.webhook(_delivery(DEALER, "aiuto")) == 200
     assert await svc.webhook(_delivery(CUSTOMER, ORDER_TEXT)) == 200
     await wait_until(lambda: _has(graph, CUSTOMER, "Confermo"), 20)
     assert await svc.webhook(_delivery(CUSTOMER, "Confermo")) == 200
+    await wait_until(lambda: _has(graph, CUSTOMER, "indirizzo"), 20)
+    assert await svc.webhook(_delivery(CUSTOMER, DELIVERY)) == 200
     await wait_until(lambda: _has(graph, DEALER, "Nuovo ordine"), 20)
     relay = _sent_to(graph, DEALER, "Nuovo ordine")
     assert relay is not None
@@ -160,6 +165,7 @@ async def test_a_full_journey_logs_no_secret_and_no_personal_data(
         "customer name": NAME,
         "order text": ORDER_TEXT,
         "a word of the order": "Birillo",
+        "delivery address": "via Torino 15",
         **{f"bearer secret {i}": s for i, s in enumerate(bearer_secrets)},
     }
     leaks = [what for what, value in forbidden.items() if value in logs]

@@ -38,6 +38,7 @@ from core.conversation_texts import CANCEL_ID, CONFIRM_ID, MODIFY_ID, OPTED_OUT,
 from core.order_relay import DomainError, IllegalTransitionError
 from core.ports import AssistantTrace, Understood
 from core.understanding import CartLine, Intent, ProductHit, Understanding, UnresolvedItem
+from events.cart import CartMergeAsked
 from events.codec import decode_payload, encode_payload
 from events.conversation import (
     AgentTookOver,
@@ -313,18 +314,18 @@ def test_cancel_button_cancels_the_cart() -> None:
     assert out.events[0] == CartCancelled(cart_id="cart-1", reason="customer")
 
 
-def test_modify_button_drops_the_cart_and_asks_for_changes() -> None:
-    """Modifica cancels with reason ``modify`` and invites a new order."""
+def test_modify_button_keeps_the_cart_and_asks_what_to_change() -> None:
+    """Modifica keeps the cart (no event) and asks what to change."""
     out = given(proposed()).when(msg("Modifica", button=MODIFY_ID))
-    assert out.events[0] == CartCancelled(cart_id="cart-1", reason="modify")
+    out.then_types(ReplyQueued)
     assert "cambiare" in out.replies()[0].text
 
 
-def test_new_order_while_waiting_replaces_the_cart() -> None:
-    """A fresh order cancels the old cart and proposes the new one."""
-    out = given(proposed()).when(msg("anzi 2 crocchette"), understanding=ORDER)
-    out.then_types(CartCancelled, CartProposed, ReplyQueued)
-    assert out.events[0] == CartCancelled(cart_id="cart-1", reason="replaced")
+def test_new_order_while_waiting_asks_to_add_or_start_over() -> None:
+    """A fresh order without edit words keeps the cart and asks: add, or a new cart?"""
+    out = given(proposed()).when(msg("2 crocchette"), understanding=ORDER)
+    out.then_types(CartMergeAsked, ReplyQueued)
+    assert [b.title for b in out.replies()[0].buttons] == ["Aggiungi", "Nuovo carrello"]
 
 
 def test_unresolved_item_is_asked_about_not_guessed() -> None:

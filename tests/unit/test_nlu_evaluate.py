@@ -10,7 +10,7 @@ import pytest
 
 from core.catalog import Catalog, parse_catalog
 from core.nlu import understand
-from core.nlu.evaluate import Report, evaluate, parse_case, parse_jsonl
+from core.nlu.evaluate import Report, evaluate, figures, parse_case, parse_jsonl
 from core.understanding import CartLine, Intent, ProductHit, Understanding
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,7 +28,16 @@ def _report(name: str) -> Report:
     return evaluate(cases, [understand(case.text, _demo()) for case in cases])
 
 
-@pytest.mark.parametrize("name", ["nlu_dev.jsonl", "nlu_extra.jsonl", "nlu_holdout.jsonl"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "nlu_dev.jsonl",
+        "nlu_dev_hard.jsonl",
+        "nlu_extra.jsonl",
+        "nlu_holdout.jsonl",
+        "nlu_whatsapp.jsonl",
+    ],
+)
 def test_floors_hold(name: str) -> None:
     """Intent >= 0.95, cart exact match >= 0.90 and top-3 recall >= 0.95."""
     report = _report(name)
@@ -45,6 +54,32 @@ def test_extra_set_is_large_and_disjoint_from_dev() -> None:
     extra = parse_jsonl((FIXTURES / "nlu_extra.jsonl").read_text("utf-8").splitlines())
     assert len(extra) >= 60
     assert not dev & {c.text for c in extra}
+
+
+def test_whatsapp_set_is_disjoint_from_both_dev_sets() -> None:
+    """The issue-19 regression set was written anew, not copied from a dev set."""
+    dev = {
+        c.text
+        for name in ("nlu_dev.jsonl", "nlu_dev_hard.jsonl")
+        for c in parse_jsonl((FIXTURES / name).read_text("utf-8").splitlines())
+    }
+    own = parse_jsonl((FIXTURES / "nlu_whatsapp.jsonl").read_text("utf-8").splitlines())
+    assert len(own) >= 60
+    assert not dev & {c.text for c in own}
+
+
+def test_figures_are_the_headline_rates() -> None:
+    """``figures`` keeps the counts and the three rates, not the misses."""
+    case = parse_case({"text": "ciao", "intent": "general_chat"})
+    got = Understanding(intent=Intent.GENERAL_CHAT, confidence=0.9)
+    assert figures(evaluate([case], [got])) == {
+        "cases": 1,
+        "intent_accuracy": 1.0,
+        "cart_cases": 0,
+        "cart_exact_match": None,
+        "inquiry_cases": 0,
+        "inquiry_top3_recall": None,
+    }
 
 
 def test_cart_match_ignores_order() -> None:

@@ -74,10 +74,10 @@ def test_misspelt_order_verb_is_understood() -> None:
     assert _intent("vorei il pane") is Intent.ORDER_REQUEST
 
 
-def test_empty_text_is_chat_with_middle_confidence() -> None:
-    """Nothing to go on: general chat at 0.5."""
+def test_empty_text_is_chat_with_nothing_to_hesitate_about() -> None:
+    """Nothing to go on: general chat, sure enough not to ask a clarifying question."""
     result = understand("", CATALOG)
-    assert (result.intent, result.confidence) == (Intent.GENERAL_CHAT, 0.5)
+    assert (result.intent, result.confidence, result.clarify) == (Intent.GENERAL_CHAT, 0.6, False)
 
 
 def test_clear_message_has_high_confidence() -> None:

@@ -57,3 +57,44 @@ def test_eval_nlu_prints_the_report(capsys: pytest.CaptureFixture[str]) -> None:
         "confusion",
         "misses",
     }
+
+
+def test_eval_nlu_reports_each_file_and_the_total(capsys: pytest.CaptureFixture[str]) -> None:
+    """Two ``--data`` files: the top level is the total, ``files`` has each one's figures."""
+    fixtures = ROOT / "tests" / "fixtures"
+    dev, hard = fixtures / "nlu_dev.jsonl", fixtures / "nlu_dev_hard.jsonl"
+    status = main(["eval-nlu", "--data", str(dev), "--data", str(hard)])
+    report = json.loads(capsys.readouterr().out)
+    assert status == 0
+    sizes = [len(path.read_text("utf-8").splitlines()) for path in (dev, hard)]
+    assert [f["data"] for f in report["files"]] == [str(dev), str(hard)]
+    assert [f["cases"] for f in report["files"]] == sizes
+    assert report["cases"] == sum(sizes)
+    for figures in report["files"]:
+        assert figures["intent_accuracy"] >= 0.95
+        assert figures["cart_exact_match"] >= 0.90
+        assert figures["inquiry_top3_recall"] >= 0.95
+
+
+def test_eval_nlu_with_a_missing_file_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    """A second ``--data`` that does not exist stops the run with its path, no traceback."""
+    dev = ROOT / "tests" / "fixtures" / "nlu_dev.jsonl"
+    missing = ROOT / "tests" / "fixtures" / "no_such_file.jsonl"
+    status = main(["eval-nlu", "--data", str(dev), "--data", str(missing)])
+    captured = capsys.readouterr()
+    assert status == 2
+    assert "no_such_file.jsonl" in captured.err
+    assert captured.out == ""
+
+
+def test_eval_nlu_with_a_malformed_line_names_the_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A line that is not a labelled case stops the run with the file's name."""
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"text": "ciao", "intent": "nonsense"}\n', "utf-8")
+    status = main(["eval-nlu", "--data", str(broken)])
+    captured = capsys.readouterr()
+    assert status == 2
+    assert "broken.jsonl" in captured.err
+    assert captured.out == ""

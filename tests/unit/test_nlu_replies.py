@@ -47,6 +47,9 @@ def test_low_stock_is_flagged() -> None:
         ("grazie mille!", replies.THANKS),
         ("Buongiorno", replies.GREETING),
         ("boh", replies.FALLBACK),
+        ("che buono il vostro miele, complimenti!", replies.WARM),
+        ("ahahah 😂", replies.WARM),
+        ("scusate, ho sbagliato chat", replies.NO_PROBLEM),
     ],
 )
 def test_chat_replies(text: str, reply: str) -> None:

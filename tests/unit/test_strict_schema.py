@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pydantic
 
-from adapters.assistant.openai_assistant import READING_FORMAT, strict_schema
+from adapters.assistant.reading import READING_FORMAT, strict_schema
 
 
 class _Inner(pydantic.BaseModel):
@@ -47,7 +48,18 @@ def test_the_reading_format_is_strict_and_names_every_field() -> None:
     assert READING_FORMAT["type"] == "json_schema"
     assert READING_FORMAT["json_schema"]["strict"] is True
     schema = READING_FORMAT["json_schema"]["schema"]
-    assert schema["required"] == ["intent", "confidence", "cart", "unresolved", "products"]
+    assert schema["required"] == [
+        "intent",
+        "confidence",
+        "cart",
+        "unresolved",
+        "products",
+        "cart_operations",
+        "cart_reply",
+        "topic",
+        "delivery",
+    ]
+    assert "default" not in json.dumps(schema)
     assert schema["properties"]["intent"]["enum"] == [
         "order_request",
         "product_inquiry",

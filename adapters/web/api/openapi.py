@@ -11,6 +11,7 @@ from aiohttp import web
 
 from adapters.web.api.common import json_response, only_params
 from adapters.web.api.openapi_schemas import SCHEMAS, STAGE, Json, ref
+from adapters.web.api.openapi_simulate import SIMULATE_PATHS, SIMULATE_SCHEMAS
 
 STAFF = "Roles: admin, support."
 ALL = "Roles: admin, support, dealer (a dealer sees only its own rows)."
@@ -354,10 +355,10 @@ DOCUMENT: Json = {
     },
     "servers": [{"url": "/"}],
     "security": [{"bearer": []}],
-    "paths": PATHS,
+    "paths": {**PATHS, **SIMULATE_PATHS},
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-        "schemas": SCHEMAS,
+        "schemas": {**SCHEMAS, **SIMULATE_SCHEMAS},
     },
 }
 

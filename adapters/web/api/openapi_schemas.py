@@ -7,7 +7,7 @@ from typing import Any
 Json = dict[str, Any]
 STAGE: Json = {
     "type": "string",
-    "enum": ["pending", "awaiting_confirmation", "open", "resolved", "opted_out"],
+    "enum": ["pending", "awaiting_confirmation", "checkout", "open", "resolved", "opted_out"],
 }
 
 

@@ -55,7 +55,12 @@ LIVE_TYPES = frozenset(
     }
 )
 STAFF_TYPES = frozenset(
-    {"engine.event_parked", "engine.parked_event_reprocessed", "outbox.operator_alerted"}
+    {
+        "engine.event_parked",
+        "engine.parked_event_reprocessed",
+        "outbox.operator_alerted",
+        "assistant.model_alerted",
+    }
 )
 
 

@@ -1,0 +1,130 @@
+"""The order relay's side of the checkout (ADR 0010): relays wait for it, then carry it.
+
+A ``CartConfirmed`` whose checkout started in the same turn no longer confirms its
+relays; ``CheckoutCompleted`` does, recording ``DeliveryScheduled`` beside
+``OrderConfirmed`` (the first relay carries the one delivery fee). The address is read
+from the customer's own stream, where it is sealed with their key, whenever the market
+order or the dealer's message needs it. The market's ``picked_up`` is recorded and told
+to the customer here too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from adapters.engine.relay_timers import relay_stream
+from adapters.store.types import StreamVersionConflictError
+from core import delivery
+from core.market import MarketDelivery, RelayExtras
+from core.order_relay import RelayState, decide_cart_outcome
+from events.base import RecordedEvent
+from events.checkout import CheckoutCompleted, CheckoutStarted
+from events.conversation import CartConfirmed
+from events.delivery import DeliveryScheduled
+
+if TYPE_CHECKING:
+    from adapters.engine.orders import OrderRelayReactor
+
+
+class CheckoutRelays:
+    """Checkout steps of :class:`~adapters.engine.orders.OrderRelayReactor`."""
+
+    def __init__(self, reactor: OrderRelayReactor) -> None:
+        self.r = reactor
+
+    async def pending(self, stream: str, cart_id: str) -> bool:
+        """True when ``cart_id`` entered a checkout (its relays wait for the completion)."""
+        history = await self.r.store.read_stream(stream)
+        return any(
+            isinstance(e.payload, CheckoutStarted) and e.payload.cart_id == cart_id for e in history
+        )
+
+    async def completed(self, stream: str, e: RecordedEvent, p: CheckoutCompleted) -> None:
+        """Confirm every relay of the cart with its delivery terms, then drive them."""
+        from adapters.engine.orders import new  # noqa: PLC0415 (orders imports this module)
+
+        rids = await self.r.relays_of(stream, p.cart_id)
+        shares = delivery.fee_shares(len(rids), p.fee)
+        confirmed = CartConfirmed(cart_id=p.cart_id, wamid=p.wamid)
+        for rid, fee in zip(rids, shares, strict=True):
+            for _ in range(5):
+                try:
+                    history, state, _extras = await self.r.load(rid)
+                    if not history:
+                        break
+                    decided = decide_cart_outcome(state, confirmed, e.recorded_at)
+                    if decided:
+                        decided.append(_scheduled(rid, p, fee, state.total))
+                        batch = [new((rid, e.event_id, i), ev) for i, ev in enumerate(decided)]
+                        await self.r.store.append(relay_stream(rid), len(history), batch)
+                    break
+                except StreamVersionConflictError:
+                    continue
+            await self.r.advance(rid, market=True)
+
+    async def terms(self, state: RelayState) -> delivery.DeliveryTerms | None:
+        """The relay's delivery terms (None for a relay from before checkout existed)."""
+        history = await self.r.store.read_stream(relay_stream(state.relay_id))
+        return delivery.fold_terms(h.payload for h in history)
+
+    async def address(self, state: RelayState) -> str | None:
+        """The delivery address, from the customer's completed checkout of this cart."""
+        stream = f"conversation-{state.customer_key}"
+        for h in reversed(await self.r.store.read_stream(stream)):
+            p = h.payload
+            if isinstance(p, CheckoutCompleted) and p.cart_id == state.cart_id:
+                return p.address
+        return None
+
+    async def market_delivery(self, state: RelayState) -> MarketDelivery | None:
+        """What the market order carries about the delivery."""
+        terms = await self.terms(state)
+        if terms is None:
+            return None
+        return MarketDelivery(
+            address=await self.address(state) or "",
+            when_text=terms.when_text,
+            deliver_at=terms.deliver_at,
+            payment=terms.payment,
+            fee=terms.fee,
+        )
+
+    async def total_with_fee(self, state: RelayState) -> Decimal:
+        """The relay's total with its share of the delivery fee."""
+        terms = await self.terms(state)
+        return terms.total if terms is not None else state.total
+
+    async def dealer_block(self, state: RelayState) -> str | None:
+        """The delivery lines of the dealer's message (None without a checkout)."""
+        terms = await self.terms(state)
+        if terms is None:
+            return None
+        return delivery.dealer_delivery_text(await self.address(state), terms)
+
+    async def picked_up(
+        self, state: RelayState, extras: RelayExtras, version: int, decided: Sequence[object]
+    ) -> None:
+        """Record the rider's pick-up and tell the customer (once)."""
+        dealer = self.r.live.catalog.dealer(state.dealer_id)
+        name = dealer.name if dealer is not None else state.dealer_id
+        text = delivery.picked_up_text(extras.number, name)
+        await self.r.commit(
+            [
+                self.r.relay_request(state, version, "picked-up", decided),
+                self.r.customer_notice(state, "picked-up", text),
+            ]
+        )
+
+
+def _scheduled(rid: str, p: CheckoutCompleted, fee: Decimal, items: Decimal) -> DeliveryScheduled:
+    return DeliveryScheduled(
+        relay_id=rid,
+        asap=p.asap,
+        deliver_at=p.deliver_at,
+        when_text=p.when_text,
+        payment=p.payment,
+        fee=fee,
+        total=items + fee,
+    )

@@ -1,0 +1,94 @@
+"""The Italian texts of cart editing, stock and quantity limits (see :mod:`core.cart_turn`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from core.cart_ops import MAX_PER_PRODUCT
+from core.catalog import Product
+from core.nlu.replies import format_price
+from events.conversation import ReplyButton
+
+MERGE_ADD_ID = "cart:merge:add"
+MERGE_NEW_ID = "cart:merge:new"
+MERGE_BUTTONS = (
+    ReplyButton(id=MERGE_ADD_ID, title="Aggiungi"),
+    ReplyButton(id=MERGE_NEW_ID, title="Nuovo carrello"),
+)
+
+UPDATED = "Fatto, ho aggiornato il carrello."
+CLEARED = "Fatto, ho svuotato il carrello e annullato l'ordine. Se ti serve altro, scrivimi pure."
+NO_CART = (
+    "Non hai un carrello aperto, quindi non c'è niente da togliere o cambiare. "
+    "Dimmi pure cosa ti serve e lo preparo."
+)
+MODIFY_ASK = (
+    "Certo! Il carrello resta com'è: dimmi cosa cambiare, per esempio «togli il latte», "
+    "«aggiungi un pane» o «metti 3 mozzarelle»."
+)
+UNCLEAR = (
+    "Scusa, non ho capito: confermi il carrello? Rispondi «sì» per confermare, «annulla» "
+    "per annullarlo, oppure dimmi cosa cambiare."
+)
+TOO_MANY = (
+    f"Mi dispiace, posso ordinare al massimo {MAX_PER_PRODUCT} per prodotto. "
+    "Scrivimi una quantità più piccola."
+)
+ZERO = (
+    "La quantità deve essere almeno 1. Per togliere un prodotto scrivi per esempio "
+    "«togli il latte»."
+)
+NEGATIVE = (
+    "Non posso usare quantità negative: scrivimi quanti pezzi vuoi (almeno 1), oppure "
+    "«togli …» per toglierne."
+)
+UNCHANGED = "Il carrello non è cambiato."
+BAD_QUANTITY = {"too_many": TOO_MANY, "zero": ZERO, "negative": NEGATIVE}
+
+
+def names(items: Sequence[str]) -> str:
+    """``«a»``, ``«a» e «b»``, ``«a», «b» e «c»``."""
+    quoted = [f"«{x}»" for x in items if x]
+    if len(quoted) <= 1:
+        return "".join(quoted) or "questo prodotto"
+    return ", ".join(quoted[:-1]) + " e " + quoted[-1]
+
+
+def missing(words: Sequence[str]) -> str:
+    """Words that name nothing in the cart."""
+    return f"Nel carrello non trovo {names(words)}."
+
+
+def sold_out(product: Product, others: Sequence[Product]) -> str:
+    """A product with no stock, and up to three alternatives of the same kind."""
+    text = f"Mi dispiace, «{product.name}» al momento non è disponibile (esaurito)."
+    if others:
+        listed = ", ".join(f"{p.name} ({format_price(p.price)})" for p in others)
+        text += f" In alternativa posso proporti: {listed}."
+    return text
+
+
+def gone_at_confirmation(products: Sequence[Product]) -> str:
+    """Lines that sold out between the proposal and the confirmation."""
+    return (
+        f"Nel frattempo {names([p.name for p in products])} si è esaurito: "
+        "l'ho tolto dal carrello, non verrà ordinato."
+    )
+
+
+def merge_question(total_text: str, items: Sequence[str]) -> str:
+    """A new order while a cart is open: add to it, or start again?"""
+    return (
+        f"Hai già un carrello aperto (totale {total_text}). Vuoi aggiungere "
+        f"{names(items)} al carrello o preferisci un carrello nuovo?"
+    )
+
+
+def with_note(note: str, body: str) -> str:
+    """``body`` after a short note (two paragraphs), or ``body`` alone."""
+    return f"{note}\n\n{body}" if note else body
+
+
+def not_sold(words: Sequence[str]) -> str:
+    """Things to add that the catalogue does not have."""
+    return f"Mi dispiace, non abbiamo {names(words)} nel nostro catalogo."

@@ -1,0 +1,46 @@
+"""The Italian words :mod:`core.nlu.edits` reads cart changes by: verbs, markers, fillers.
+
+Vocabulary, not sentences: inflections of the edit verbs (``togli``, ``toglimi``,
+``togliamo`` by prefix), the words that may open a clause, and the words that never name
+a product in an edit (``carrello``, ``portale``, ``dimenticavo``).
+"""
+
+from __future__ import annotations
+
+import re
+
+
+def _words(text: str) -> frozenset[str]:
+    """The whitespace-separated words of ``text``."""
+    return frozenset(text.split())
+
+
+ADD = _words(
+    "anche pure inoltre aggiungi aggiungimi aggiungici aggiungete aggiungetemi aggiungere "
+    "aggiungo aggiunga metti mettimi mettici mettete mettetemi mettere metta"
+)
+REMOVE_PREFIX = ("togli", "tolg", "elimin", "rimuov", "cancell", "lev")
+REMOVE_EXACT = _words("leva levami levate levare levala levalo levali levale")
+CLEAR_PREFIX = ("svuot", "ricominc", "azzer")
+CLEAR_EXACT = _words("rifacciamo ripartiamo resetta")
+SET_VERBS = _words("facciamo fanne fammene mettine mettimene mettetene")
+ANOTHER = _words("altro altra altri altre")
+ADD_PREFIX = ("aggiung", "mett", "inserisc", "includ")
+NO_LONGER = re.compile(r"((mi|ci) )?((lo|la|li|le|ne) )?(voglio|vogliamo|serve|servono) piu")
+CUE_WORDS = tuple(
+    sorted(
+        _words(
+            "aggiungi aggiungimi aggiungere togli toglimi togliere elimina eliminare rimuovi "
+            "rimuovere svuota ricominciamo sostituisci cancella levami mettimi metti invece"
+        )
+    )
+)
+OPENERS = _words(", e ed ma pero anzi allora poi no ah invece")
+FILLER = _words(
+    "anzi ah eh ehm scusa scusami allora quindi carrello ordine invece poi solo soltanto "
+    "niente nulla tutto tutti tutte altro altra altri altre ok okay si grazie porta portala "
+    "portalo portali portale portamene portami portatemi fai fate mettila mettilo mettili "
+    "mettile falli falle fallo falla dimenticavo fammi quantita numero"
+)
+ARTICLES = _words("il lo la l i gli le")
+PREPOSITIONS = _words("di d del della dello dei degli delle dell al alla allo ai agli alle all")

@@ -1,0 +1,88 @@
+"""Answering a choice list by typing: "la prima", "quelle per il cane", or a product's name.
+
+After a list message ("which crocchette did you mean?") the customer may write instead of
+tapping. An ordinal (``la prima``, ``il secondo``, ``l'ultima``, ``2``) picks that row in
+the order the list showed; otherwise the words are matched against the listed products
+only (``per gatto``, ``quello da uomo``, ``orchidea``), and a row is picked when one
+product fits clearly better than the others. ``nessuno`` answers "none of these". A text
+that picks nothing is an ordinary new message. Pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from core import choices
+from core.catalog import Catalog, Product
+from core.nlu import index_for
+from core.nlu.matching import content_words, score
+from core.nlu.normalize import stem, tokenize
+from events.conversation import UnresolvedLine
+
+ORDINALS = {
+    "primo": 0, "prima": 0, "primi": 0, "prime": 0, "secondo": 1, "seconda": 1, "secondi": 1,
+    "seconde": 1, "terzo": 2, "terza": 2, "quarto": 3, "quarta": 3, "quinto": 4, "quinta": 4,
+}  # fmt: skip
+LAST = frozenset({"ultimo", "ultima", "ultimi", "ultime"})
+NONE_WORDS = frozenset({"nessuno", "nessuna", "nessun"})
+MAX_WORDS = 8  # a longer text is a new message, not an answer to the list
+CLEAR_MARGIN = 1.15  # the best row must beat the next by this factor
+
+
+def _ordinal(tokens: Sequence[str], count: int) -> int | None:
+    for t in tokens:
+        if t in ORDINALS and ORDINALS[t] < count:
+            return ORDINALS[t]
+        if t in LAST and count:
+            return count - 1
+    digits = [t for t in tokens if t.isdigit()]
+    if len(tokens) <= 3 and len(digits) == 1 and 1 <= int(digits[0]) <= count:
+        return int(digits[0]) - 1  # "2", "la 2", "numero 2"
+    return None
+
+
+def _by_price(tokens: Sequence[str], options: Sequence[Product]) -> int | None:
+    """``la più economica`` / ``quella meno cara``, ``la più cara``: by price."""
+    text = " ".join(tokens)
+    prices = [p.price for p in options]
+    if not prices:
+        return None
+    if any(w in text for w in ("economic", "meno car", "meno costos", "piu bass")):
+        return prices.index(min(prices))
+    if any(w in text for w in ("piu car", "piu costos", "costosa", "costoso")):
+        return prices.index(max(prices))
+    return None
+
+
+def _by_words(words: tuple[str, ...], options: Sequence[Product], catalog: Catalog) -> int | None:
+    """The row whose product ``words`` describe clearly best, or None."""
+    if not words:
+        return None
+    index = index_for(catalog)
+    listed = {p.id: i for i, p in enumerate(options)}
+    best: dict[int, float] = {}
+    for s in score(index, words, limit=10_000):
+        row = listed.get(index.products[s.index].id)
+        if row is not None and s.score > 0:
+            best.setdefault(row, s.score)
+    ranked = sorted(best.items(), key=lambda kv: -kv[1])
+    if not ranked or (len(ranked) > 1 and ranked[0][1] < ranked[1][1] * CLEAR_MARGIN):
+        return None
+    return ranked[0][0]
+
+
+def read_typed(text: str, item: UnresolvedLine, catalog: Catalog) -> str | None:
+    """The product id a typed answer picks, ``choices.NONE`` for none, or None (no pick)."""
+    tokens = [t for t in tokenize(text) if t not in {",", "?"}]
+    if not tokens or len(tokens) > MAX_WORDS:
+        return None
+    if NONE_WORDS & set(tokens):
+        return choices.NONE
+    options = choices.options(item, catalog)
+    row = _ordinal(tokens, len(options))
+    row = _by_price(tokens, options) if row is None else row
+    if row is None:
+        said = {stem(w) for w in tokenize(item.text)}  # the words the list was about
+        words = tuple(w for w in content_words(tuple(tokens)) if stem(w) not in said)
+        row = _by_words(words, options, catalog)
+    return None if row is None else options[row].id

@@ -1,0 +1,88 @@
+"""Business facts from settings, and the questions about them answered offline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import pytest
+
+from core.business_facts import ShopFacts, in_zone, is_open, next_opening, parse_fee, parse_hours
+from core.business_questions import Topic, answer, topics
+from core.nlu.when import ROME
+
+FACTS = ShopFacts.of("lun-sab 9:00-20:00", "Milano centro", "2,90 €")
+
+
+def test_hours_are_read_into_a_week_of_intervals() -> None:
+    """``lun-sab 9:00-20:00``: six open days, Sunday closed; split days and ranges read too."""
+    assert parse_hours("lun-sab 9:00-20:00")[0] == ((540, 1200),)
+    assert parse_hours("lun-sab 9:00-20:00")[6] == ()
+    split = parse_hours("lun-ven 9-13 15-19; sab 9.30-13")
+    assert split[2] == ((540, 780), (900, 1140))
+    assert split[5] == ((570, 780),)
+    assert not any(parse_hours("sempre aperti"))
+
+
+def test_the_fee_is_money() -> None:
+    """``2,90 €`` -> 2.90; no amount -> None."""
+    assert parse_fee("2,90 €") == Decimal("2.90")
+    assert parse_fee("€ 3") == Decimal("3.00")
+    assert parse_fee("gratis") is None
+    assert ShopFacts.of("", "", "gratis").fee == Decimal("0.00")
+
+
+def test_the_next_opening_is_proposed_after_closing_and_on_sunday() -> None:
+    """Saturday 21:00 -> Monday 9:00; an open moment is its own next opening."""
+    saturday_night = datetime(2026, 12, 5, 21, 0, tzinfo=ROME)
+    assert not is_open(FACTS, saturday_night)
+    assert next_opening(FACTS, saturday_night) == datetime(2026, 12, 7, 9, 0, tzinfo=ROME)
+    open_now = datetime(2026, 12, 2, 11, 0, tzinfo=ROME)
+    assert next_opening(FACTS, open_now) == open_now
+
+
+@pytest.mark.parametrize(
+    ("address", "inside"),
+    [
+        ("via Torino 15, Milano", True),
+        ("via Torino 15", True),
+        ("corso di Porta Romana 40, 20122 Milano", True),
+        ("via Roma 3, scala B, Milano", True),
+        ("via Roma 3, Monza", False),
+        ("piazza Duomo 1, Bergamo", False),
+    ],
+)
+def test_addresses_are_checked_against_the_zones(address: str, inside: bool) -> None:
+    """A town after a comma must be among the zones' words; no town: the shop's own."""
+    assert in_zone(FACTS, address) is inside
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Ciao, a che ora aprite?", (Topic.HOURS,)),
+        ("siete aperti anche il sabato?", (Topic.HOURS,)),
+        ("In quali zone consegnate?", (Topic.ZONES,)),
+        ("arrivate fino a Sesto?", (Topic.ZONES,)),
+        ("quanto costa la consegna?", (Topic.FEE,)),
+        ("le spese di spedizione quanto sono", (Topic.FEE,)),
+        ("si può pagare con satispay?", (Topic.PAYMENT,)),
+        ("vorrei due mozzarelle", ()),
+        ("pago in contanti", ()),
+        ("grazie mille", ()),
+    ],
+)
+def test_business_questions_are_recognised(text: str, expected: tuple[Topic, ...]) -> None:
+    """Each topic by its own words; order and payment statements are not questions."""
+    assert topics(text) == expected
+
+
+def test_answers_quote_the_settings_and_the_day_asked() -> None:
+    """Sunday closed, Saturday open with its hours; zones, fee and payment verbatim."""
+    sunday = answer(FACTS, (Topic.HOURS,), "la domenica siete aperti?")
+    assert sunday.startswith("La domenica siamo chiusi")
+    assert "lun-sab 9:00-20:00" in sunday
+    assert "9:00-20:00" in answer(FACTS, (Topic.HOURS,), "il sabato siete aperti?")
+    assert "Milano centro" in answer(FACTS, (Topic.ZONES,), "consegnate a Monza?")
+    assert "2,90 €" in answer(FACTS, (Topic.FEE,), "quanto costa la consegna?")
+    assert "contanti o con carta" in answer(FACTS, (Topic.PAYMENT,), "come pago?")
