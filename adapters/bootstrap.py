@@ -132,14 +132,16 @@ class Deps:
         # Mark-as-read (typing indicator) only towards Meta: the simulator shows replies.
         # Meta's default 80 messages/s per number, until a setting raises it (upgraded numbers).
         rate = self.settings.whatsapp_messages_per_second
+        sandboxed = messenger is self.sandbox
         outbox = OutboxSender(
             self.store,
             messenger,
             messages_per_second=rate,
-            mark_read=messenger is not self.sandbox,
+            mark_read=not sandboxed,
             clock=self.clock,
             cache_streams=self.settings.state_cache_streams,
-            pair_interval=self.settings.whatsapp_pair_interval,
+            # Meta's pair rate; the sandbox (simulator, dialogue evaluation) is not Meta.
+            pair_interval=0.0 if sandboxed else self.settings.whatsapp_pair_interval,
             pair_burst=self.settings.whatsapp_pair_burst,
             retry_schedule=RetrySchedule(
                 first=min(5.0, self.settings.send_retry_cap),  # scaled-down caps scale it all
