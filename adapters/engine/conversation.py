@@ -163,9 +163,7 @@ class ConversationReactor:
             understanding = await self._understand(memory, state, turn, now, prelude)
             named = understanding is not None and understanding.topic is Topic.ORDER_STATUS
             if named or is_status_question(turn.text):
-                # Rare (a status question): the whole stream is read for the latest cart.
-                read = await self.store.read_stream(stream)
-                history = [e for e in read if e.version <= expected]
+                history = await self._history(stream, expected)  # rare: a status question
                 orders = await latest_orders(self.store, context.catalog, history)
                 context = replace(context, orders=orders)
             context = await self._maybe_reply_text(memory, turn, understanding, context, prelude)
@@ -176,6 +174,11 @@ class ConversationReactor:
             fact_ids=tuple(str(e.event_id) for e in pending), decisions=len(decisions)
         )
         await self._append(stream, expected, [*prelude, *decisions, marker], pending)
+
+    async def _history(self, stream: str, expected: int) -> list[RecordedEvent]:
+        """The whole stream up to the memory's version: only for the rare turn whose rules
+        need more than the memory keeps (an order-status question)."""
+        return [e for e in await self.store.read_stream(stream) if e.version <= expected]
 
     async def _understand(
         self,
