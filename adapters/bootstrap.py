@@ -26,6 +26,8 @@ from adapters.engine.lease import leases_for
 from adapters.engine.media_setup import build_media_step
 from adapters.engine.order_runtime import business_facts, order_dispatchers, shop_facts
 from adapters.engine.outbox import OutboxSender, is_outbox_input
+from adapters.engine.send_retries import OutboxDispatcher
+from adapters.engine.turn_snapshots import turn_snapshots
 from adapters.ingest import Ingestor
 from adapters.market.live import LiveMarket
 from adapters.meta.graph import GraphMessenger
@@ -43,6 +45,7 @@ from core.catalog import Catalog, parse_catalog
 from core.outbound import Messenger
 from core.phones import normalize_phone
 from core.ports import Assistant
+from core.send_retry import RetrySchedule
 
 log = structlog.get_logger(__name__)
 DEMO_CATALOG = Path(__file__).parent / "data" / "catalog_demo.json"
@@ -129,16 +132,28 @@ class Deps:
                 None if messenger is self.sandbox else messenger,
                 watch=self.model_watcher.watch if self.model_watcher is not None else None,
             ),
+            cache_streams=self.settings.state_cache_streams,
+            snapshots=turn_snapshots(self.engines),
         )
         # Mark-as-read (typing indicator) only towards Meta: the simulator shows replies.
         # Meta's default 80 messages/s per number, until a setting raises it (upgraded numbers).
         rate = self.settings.whatsapp_messages_per_second
+        sandboxed = messenger is self.sandbox
         outbox = OutboxSender(
             self.store,
             messenger,
             messages_per_second=rate,
-            mark_read=messenger is not self.sandbox,
+            mark_read=not sandboxed,
             clock=self.clock,
+            cache_streams=self.settings.state_cache_streams,
+            # Meta's pair rate; the sandbox (simulator, dialogue evaluation) is not Meta.
+            pair_interval=0.0 if sandboxed else self.settings.whatsapp_pair_interval,
+            pair_burst=self.settings.whatsapp_pair_burst,
+            retry_schedule=RetrySchedule(
+                first=min(5.0, self.settings.send_retry_cap),  # scaled-down caps scale it all
+                cap=self.settings.send_retry_cap,
+                horizon=self.settings.send_retry_horizon,
+            ),
         )
         # An LLM turn takes about a second: enough streams at once for 200+ turns/s.
         debounce = DispatchOptions(debounce=self.settings.debounce_seconds, concurrency=512)
@@ -151,11 +166,11 @@ class Deps:
                 debounce,
                 leases=leases_for(self.engines, "conversation"),
             ),
-            StreamDispatcher(
+            OutboxDispatcher(
                 self.store,
-                "outbox",
                 is_outbox_input,
                 outbox.handle,
+                outbox.retries,
                 DispatchOptions(concurrency=256),
                 leases=leases_for(self.engines, "outbox"),
             ),

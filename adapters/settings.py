@@ -42,6 +42,11 @@ class Settings:
     whatsapp_api_version: str = "v25.0"
     whatsapp_messages_per_second: float = 80.0  # Cloud API throughput per business number
     whatsapp_timeout: float = 10.0  # seconds per Graph API call; beyond it: outcome unknown
+    whatsapp_pair_interval: float = 6.0  # seconds per message to one person (0: off)
+    whatsapp_pair_burst: int = 3  # messages to one person that may go out together
+    send_retry_horizon: float = 3600.0  # transient send failures retried this long, then review
+    send_retry_cap: float = 300.0  # the longest wait between two durable retries
+    state_cache_streams: int = 5000  # streams whose folded state each reactor keeps
     openai_api_key: str | None = field(default=None, repr=False)
     openai_base_url: str | None = None
     llm_model: str = DEFAULT_CHAT_MODELS  # "primary,fallback,...": see core/models.py
@@ -109,6 +114,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             env, "WHATSAPP_MESSAGES_PER_SECOND", 80.0, low=1.0, high=1000.0
         ),
         whatsapp_timeout=_float(env, "WHATSAPP_TIMEOUT", 10.0, low=0.1, high=120.0),
+        whatsapp_pair_interval=_float(env, "WHATSAPP_PAIR_INTERVAL", 6.0, low=0.0, high=60.0),
+        whatsapp_pair_burst=_int(env, "WHATSAPP_PAIR_BURST", 3, low=1, high=45),
+        send_retry_horizon=_float(env, "SEND_RETRY_HORIZON", 3600.0, low=0.0, high=86400.0),
+        send_retry_cap=_float(env, "SEND_RETRY_CAP", 300.0, low=0.01, high=3600.0),
+        state_cache_streams=_int(env, "STATE_CACHE_STREAMS", 5000, low=1, high=10_000_000),
         openai_api_key=_opt(env, "OPENAI_API_KEY"),
         openai_base_url=_opt(env, "OPENAI_BASE_URL"),
         llm_model=(chat := _models(env, "LLM_MODEL", DEFAULT_CHAT_MODELS)),

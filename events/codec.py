@@ -490,3 +490,12 @@ def _fields(cls: type[Any]) -> tuple[dataclasses.Field[Any], ...]:
     if fields is None:
         fields = _FIELDS[cls] = dataclasses.fields(cls)
     return fields
+
+
+def decode_dataclass(cls: type[Any], data: Any) -> Any:
+    """A plain dataclass (not an event: a stored snapshot's state) from its encoded form.
+
+    The counterpart of :func:`encode_payload` for any dataclass; raises ``TypeError`` or
+    ``ValueError`` when ``data`` does not fit ``cls``.
+    """
+    return _decoder(cls)(data)

@@ -3,21 +3,24 @@
 For one conversation stream (called by the :class:`~adapters.engine.dispatch.StreamDispatcher`,
 so never concurrently for the same stream in one process):
 
-1. read the stream and find the inbound facts no ``TurnProcessed`` covers yet;
-2. fold the state; ask the assistant only when the rules may use its answer; what it
+1. load the stream's :class:`~core.turn_memory.TurnMemory` (kept in memory by a
+   :class:`~adapters.engine.stream_cache.StreamCache`: only the events after the cached
+   version are read) and take the inbound facts no ``TurnProcessed`` covers yet;
+2. use the folded state; ask the assistant only when the rules may use its answer; what it
    said (``MessageUnderstood``, ``ReplyGenerated`` or ``AssistantFailed``) is recorded
    ahead of the decisions that use it, in the same atomic append, so nothing acts on an
    answer that is not in the log (effects start only after that append), and replay
    reads the recorded answer instead of calling out; an answer already recorded for
    the same messages is reused;
 3. decide (pure ``decide_turn``) and append the answer, the decisions and
-   ``TurnProcessed`` in one append that expects the stream's version: if another writer
-   got in between, reload and decide again (one transaction per turn, group-committed).
+   ``TurnProcessed`` in one append that expects the memory's version, or a later one
+   reached only by new inbound facts and delivery outcomes (``ExpectAfterFacts``: those
+   wait for the next turn, ADR 0011); if another writer got in between, reload and
+   decide again under the one conflict policy (:mod:`adapters.engine.conflicts`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
@@ -27,10 +30,12 @@ from typing import Any
 import structlog
 
 from adapters.assistant.resilient import AssistantFailure, FailureCollector
+from adapters.engine.conflicts import DEFAULT_POLICY, ConflictPolicy, until_settled
 from adapters.engine.media import MediaStep
 from adapters.engine.order_lookup import latest_orders
+from adapters.engine.stream_cache import DEFAULT_CAPACITY, Folding, SnapshotSource, StreamCache
 from adapters.store.event_store import EventStore
-from adapters.store.types import StreamVersionConflictError
+from adapters.store.types import ExpectAfterFacts
 from core.business_facts import ShopFacts
 from core.cart_reading import edit_event, with_edit
 from core.catalog import Catalog
@@ -47,20 +52,40 @@ from core.conversation import (
 )
 from core.media import lead_with
 from core.order_status import is_status_question
-from core.ports import Assistant, AssistantError, ReplyRequest, Turn
+from core.ports import Assistant, AssistantError, ReplyRequest
+from core.turn_memory import HISTORY_TURNS, TurnMemory, remember
 from core.understanding import Intent, Topic, Understanding
 from events.base import Metadata, NewEvent, RecordedEvent
 from events.cart import CartEditUnderstood
-from events.conversation import AssistantFailed, MessageUnderstood, PartyKind, ReplyQueued
+from events.conversation import (
+    AssistantFailed,
+    MessageUnderstood,
+    OutboundFailed,
+    OutboundSent,
+    PartyKind,
+    ReplyQueued,
+)
 from events.engine import ReplyGenerated, TurnProcessed
-from events.whatsapp import MessageReceived, UserPreferencesReceived
+from events.outbox import OutboundAttempted, OutboundReconciled
+from events.whatsapp import MessageReceived, StatusReceived, UserPreferencesReceived
 
 log = structlog.get_logger(__name__)
 REACTOR_NAMESPACE = uuid.UUID("3d6f0f7e-8c1b-4b57-a5f2-6f0e1d2c3b4a")
-HISTORY_TURNS = 8
-CONFLICT_TRIES = 40  # reloads after version conflicts before the dispatcher's retry
-CONFLICT_BACKOFF = 0.005  # first wait after a conflict, seconds, doubled each time
-CONFLICT_BACKOFF_CAP = 0.25
+__all__ = ["HISTORY_TURNS", "LATER_FACTS", "ConversationReactor", "start_memory"]
+# Written by others meanwhile, they leave a decision valid: inbound facts (the next turn
+# answers them) and the outbox's delivery records (no turn reads them).
+LATER_FACTS = frozenset(
+    t.TYPE
+    for t in (
+        MessageReceived,
+        UserPreferencesReceived,
+        StatusReceived,
+        OutboundAttempted,
+        OutboundSent,
+        OutboundFailed,
+        OutboundReconciled,
+    )
+)
 
 
 def is_conversation_input(event: RecordedEvent) -> bool:
@@ -91,8 +116,14 @@ class ConversationReactor:
         failures: FailureCollector | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         media: MediaStep | None = None,
+        cache_streams: int = DEFAULT_CAPACITY,
+        conflicts: ConflictPolicy = DEFAULT_POLICY,
+        snapshots: SnapshotSource[TurnMemory] | None = None,
     ) -> None:
         self.store, self.assistant, self.catalog = store, assistant, catalog
+        folding = Folding(start_memory, remember)
+        self.memory = StreamCache(store, folding, capacity=cache_streams, snapshots=snapshots)
+        self.conflicts = conflicts
         self.failures = failures or FailureCollector()
         self.is_dealer = is_dealer
         self.generate_chat_replies = generate_chat_replies
@@ -104,31 +135,20 @@ class ConversationReactor:
     async def handle(self, stream: str, _events: Sequence[RecordedEvent]) -> None:
         """Handle every unprocessed inbound fact of ``stream`` as one turn.
 
-        A conflict means someone appended in between, usually the customer's next
-        message: reload and decide again. Under a burst from one number that can repeat
-        many times, so the waits grow (capped): the next try covers everything that
-        arrived meanwhile in one turn, instead of giving up and parking the turn.
+        A conflict means another writer appended something the decision depends on (an
+        agent's takeover, an order update): reload and decide again, under the one
+        conflict policy (bounded, with backoff; the dispatcher parks what exhausts it).
         """
-        delay = CONFLICT_BACKOFF
-        for _ in range(CONFLICT_TRIES):
-            try:
-                await self._once(stream)
-                return
-            except StreamVersionConflictError:
-                log.info("conversation.reload_after_conflict")
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, CONFLICT_BACKOFF_CAP)
-        raise RuntimeError(f"{stream}: kept conflicting with other writers")
+        await until_settled(lambda: self._once(stream), "conversation", self.conflicts)
 
     async def _once(self, stream: str) -> None:
-        history = await self.store.read_stream(stream)
-        pending = _unprocessed(history)
+        memory, expected = await self.memory.load(stream)
+        pending = list(memory.pending)
         if not pending:
             return
         key = stream_key(stream)
         kind = PartyKind.DEALER if self.is_dealer(key) else PartyKind.CUSTOMER
-        state = fold(ConversationState(key=key, kind=kind), [e.payload for e in history])
-        expected = history[-1].version if history else 0
+        state = memory.state if memory.state.started else replace(memory.state, kind=kind)
         now = self._clock()
         ids = _ids(stream, pending)
         decisions: list[Any] = []
@@ -141,16 +161,21 @@ class ConversationReactor:
             for e in pending
             if isinstance(e.payload, MessageReceived) and e.payload.kind != "order"
         ]
+        # Media turns (rare) read the stream for recorded readings and reaction targets.
+        media_turn = any(m.kind != "text" for m in messages)
+        history = await self._history(stream, expected) if media_turn else []
         seen = await self.media.prepare(history, state, messages, now, prelude)
         if seen.messages:
             turn = CustomerTurn(messages=seen.messages)
             context = TurnContext(catalog=self.catalog(), kind=kind, shop=self.shop)
-            understanding = await self._understand(history, state, turn, now, prelude)
+            understanding = await self._understand(memory, state, turn, now, prelude)
             named = understanding is not None and understanding.topic is Topic.ORDER_STATUS
             if named or is_status_question(turn.text):
+                if not media_turn:  # rare: a status question
+                    history = await self._history(stream, expected)
                 orders = await latest_orders(self.store, context.catalog, history)
                 context = replace(context, orders=orders)
-            context = await self._maybe_reply_text(history, turn, understanding, context, prelude)
+            context = await self._maybe_reply_text(memory, turn, understanding, context, prelude)
             context = replace(context, media_reply=None if turn.text else seen.alone)
             decided = decide_turn(
                 fold(state, decisions), turn, understanding, now, ids, context=context
@@ -162,9 +187,14 @@ class ConversationReactor:
         )
         await self._append(stream, expected, [*prelude, *decisions, marker], pending)
 
+    async def _history(self, stream: str, expected: int) -> list[RecordedEvent]:
+        """The whole stream up to the memory's version: only for the rare turn whose rules
+        need more than the memory keeps (an order-status question)."""
+        return [e for e in await self.store.read_stream(stream) if e.version <= expected]
+
     async def _understand(
         self,
-        history: list[RecordedEvent],
+        memory: TurnMemory,
         state: ConversationState,
         turn: CustomerTurn,
         now: datetime,
@@ -172,16 +202,16 @@ class ConversationReactor:
     ) -> Understanding | None:
         if not turn.text or not needs_understanding(state, turn, now):
             return None
-        recorded = _recorded(history, MessageUnderstood, turn.wamids)
+        recorded = memory.answer(MessageUnderstood, turn.wamids)
         if recorded is not None:
-            edit = _recorded(history, CartEditUnderstood, turn.wamids)
+            edit = memory.answer(CartEditUnderstood, turn.wamids)
             return with_edit(understanding_of(recorded), edit)
-        if _recorded(history, AssistantFailed, turn.wamids) is not None:
+        if memory.answer(AssistantFailed, turn.wamids) is not None:
             return None
         try:
             with self.failures.collect() as covered:
                 understood = await self.assistant.understand(
-                    turn.text, history=_turns(history), catalog=self.catalog()
+                    turn.text, history=list(memory.history), catalog=self.catalog()
                 )
             prelude.extend(_covered_failures(covered, turn.wamids))
         except AssistantError as exc:
@@ -196,7 +226,7 @@ class ConversationReactor:
 
     async def _maybe_reply_text(
         self,
-        history: list[RecordedEvent],
+        memory: TurnMemory,
         turn: CustomerTurn,
         understanding: Understanding | None,
         context: TurnContext,
@@ -206,7 +236,7 @@ class ConversationReactor:
             return context
         if understanding.intent is not Intent.GENERAL_CHAT:
             return context
-        recorded = _recorded(history, ReplyGenerated, turn.wamids)
+        recorded = memory.answer(ReplyGenerated, turn.wamids)
         if recorded is None:
             try:
                 with self.failures.collect() as covered:
@@ -214,7 +244,7 @@ class ConversationReactor:
                         ReplyRequest(
                             intent=understanding.intent,
                             customer_text=turn.text,
-                            history=_turns(history),
+                            history=list(memory.history),
                             facts=dict(self.facts),
                         )
                     )
@@ -255,7 +285,9 @@ class ConversationReactor:
             )
             for i, p in enumerate(payloads)
         ]
-        await self.store.append(stream, expected, new)
+        # New inbound facts (left for the next turn) and delivery outcomes written since
+        # the memory's version do not invalidate this decision; anything else does.
+        await self.store.append(stream, ExpectAfterFacts(expected, LATER_FACTS), new)
         queued = sum(isinstance(p, ReplyQueued) for p in payloads)
         log.info(
             "conversation.turn_decided",
@@ -280,23 +312,9 @@ def _covered_failures(
     ]
 
 
-def _unprocessed(history: list[RecordedEvent]) -> list[RecordedEvent]:
-    done = {
-        fid for e in history if isinstance(e.payload, TurnProcessed) for fid in e.payload.fact_ids
-    }
-    return [
-        e
-        for e in history
-        if isinstance(e.payload, MessageReceived | UserPreferencesReceived)
-        and str(e.event_id) not in done
-    ]
-
-
-def _recorded(history: list[RecordedEvent], kind: type[Any], wamids: tuple[str, ...]) -> Any:
-    for e in reversed(history):
-        if isinstance(e.payload, kind) and tuple(e.payload.wamids) == wamids:
-            return e.payload
-    return None
+def start_memory(stream: str) -> TurnMemory:
+    """A new conversation's memory (its kind is set from the directory until it starts)."""
+    return TurnMemory(state=ConversationState(key=stream_key(stream)))
 
 
 def _ids(stream: str, pending: list[RecordedEvent]) -> Iterator[str]:
@@ -305,15 +323,3 @@ def _ids(stream: str, pending: list[RecordedEvent]) -> Iterator[str]:
     while True:
         n += 1
         yield str(uuid.uuid5(REACTOR_NAMESPACE, f"{seed}:{n}"))
-
-
-def _turns(history: list[RecordedEvent]) -> list[Turn]:
-    lines: list[Turn] = []
-    for e in history:
-        if isinstance(e.payload, MessageReceived) and e.payload.text:
-            lines.append(Turn(role="customer", text=e.payload.text))
-        elif isinstance(e.payload, ReplyQueued):
-            lines.append(
-                Turn(role="agent" if e.payload.agent else "assistant", text=e.payload.text)
-            )
-    return lines[-HISTORY_TURNS:]

@@ -11,8 +11,17 @@ Protocol per outbound message (idempotent, crash-safe):
    (5xx, rate limits) are retried with exponential backoff and jitter up to
    ``max_attempts``; a timeout or reset is an unknown outcome and is not retried.
 
-Throughput: every call takes a token from a per-number :class:`~core.outbound.Throttle`
-(80 messages/s by default), and consecutive fresh text replies of one dispatch turn are
+What it knows of a stream (outcomes, attempts, carriers of merged sends, delivery proofs,
+the customer's last message) is an :class:`~adapters.engine.outbox_index.OutboxIndex`
+kept in a :class:`~adapters.engine.stream_cache.StreamCache`: only the events after the
+version it already folded are read.
+
+Throughput and pacing: every call takes a token from the number's bucket (80 messages/s
+by default) and from the recipient's (Meta's pair rate: one message per 6 s, a burst of
+3; :class:`~core.pacing.Pacer`), waiting when either is empty; replies queued meanwhile
+wait in the lane and go out merged. A 131056 answer empties the recipient's bucket and
+the same message is tried again after the wait, without counting as a failure (at most
+``max_pair_waits`` times). Consecutive fresh text replies of one dispatch turn are
 merged into one message (:func:`~core.outbound.merge_texts`) instead of a burst. A
 merged send carries the first reply's id; the others' attempts name it as their cause.
 
@@ -30,6 +39,7 @@ effort, never awaited).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import time
 import uuid
@@ -40,6 +50,11 @@ from typing import Any
 
 import structlog
 
+from adapters.engine.outbox_index import OutboxIndex
+from adapters.engine.outbox_index import index as index_event
+from adapters.engine.outbox_index import start as start_index
+from adapters.engine.send_retries import RetryTimer
+from adapters.engine.stream_cache import DEFAULT_CAPACITY, Folding, StreamCache
 from adapters.store.event_store import EventStore
 from adapters.store.types import Expect
 from core import alerts
@@ -59,12 +74,13 @@ from core.outbound import (
     SendError,
     TemplateMessage,
     TextMessage,
-    Throttle,
     TransientSendError,
     backoff_delay,
     classify_send_error,
     merge_texts,
 )
+from core.pacing import PAIR_BURST, PAIR_INTERVAL, PAIR_RATE_CODE, Pacer
+from core.send_retry import RetrySchedule
 from core.window import outbound_allowed
 from events.base import ERASED, Metadata, NewEvent, RecordedEvent
 from events.conversation import (
@@ -74,8 +90,8 @@ from events.conversation import (
     ReplyKind,
     ReplyQueued,
 )
-from events.engine import TurnProcessed
 from events.outbox import OperatorAlerted, OutboundAttempted, OutboundReconciled
+from events.send_retries import OutboundRetryDue, OutboundRetryScheduled
 from events.whatsapp import MessageReceived, StatusReceived
 
 log = structlog.get_logger(__name__)
@@ -83,6 +99,7 @@ OUTBOX_NAMESPACE = uuid.UUID("0b7e4a52-2a0c-4d8e-9f3b-8d1c6e5a4f20")
 WINDOW_CODE = 131047  # Meta's code for "outside the 24-hour window"
 TYPING_FRESH = timedelta(seconds=25)  # Meta shows the typing indicator for at most 25 s
 ALERT_PUSH_INTERVAL = 600.0  # one operator push per error code per process in 10 minutes
+MAX_PAIR_WAITS = 10  # 131056 answers waited out per message before it counts as failing
 Step = tuple[RecordedEvent, str, Any]  # (queued reply, step name, payload) for _record
 
 
@@ -96,7 +113,9 @@ def is_outbox_input(event: RecordedEvent) -> bool:
     return event.type in _INPUTS and event.stream.startswith("conversation-")
 
 
-_INPUTS = frozenset({ReplyQueued.TYPE, StatusReceived.TYPE, MessageReceived.TYPE})
+_INPUTS = frozenset(
+    {ReplyQueued.TYPE, StatusReceived.TYPE, MessageReceived.TYPE, OutboundRetryDue.TYPE}
+)
 
 
 def content_for(reply: ReplyQueued) -> OutboundContent:
@@ -145,12 +164,21 @@ class OutboxSender:
         jitter: Callable[[], float] = random.random,
         monotonic: Callable[[], float] = time.monotonic,
         alert_push_interval: float = ALERT_PUSH_INTERVAL,
+        cache_streams: int = DEFAULT_CAPACITY,
+        pair_interval: float = PAIR_INTERVAL,
+        pair_burst: int = PAIR_BURST,
+        max_pair_waits: int = MAX_PAIR_WAITS,
+        retry_schedule: RetrySchedule | None = None,
     ) -> None:
         self.store, self.messenger = store, messenger
+        self.index = StreamCache(store, Folding(start_index, index_event), capacity=cache_streams)
         self.max_attempts, self.backoff_base = max_attempts, backoff_base
         self.mark_read = mark_read
         self._clock, self._jitter, self._monotonic = clock, jitter, monotonic
-        self._bucket = Throttle.per_number(messages_per_second)
+        self._pacer = Pacer.of(messages_per_second, pair_interval, pair_burst)
+        self.max_pair_waits = max_pair_waits
+        self.retry_schedule = retry_schedule or RetrySchedule()
+        self.retries = RetryTimer(store, clock=clock)
         self._background: set[asyncio.Task[None]] = set()
         self.alerts = 0  # operator alerts raised (tests, metrics)
         self.alert_push_interval = alert_push_interval
@@ -158,26 +186,33 @@ class OutboxSender:
 
     async def handle(self, stream: str, events: Sequence[RecordedEvent]) -> None:
         """Act on ``events`` of one conversation stream, in order, skipping what is done."""
-        history = await self.store.read_stream(stream)
+        history, _version = await self.index.load(stream)
         if self.mark_read:
             self._mark_read(history, events)
         replies = [e for e in events if isinstance(e.payload, ReplyQueued)]
-        done, attempted = _outcomes(history)
-        for group in _groups(replies, done, attempted):
+        due = any(isinstance(e.payload, OutboundRetryDue) for e in events)
+        if due:  # everything still unsent to this person, in queue order
+            replies = history.unsent()
+        elif history.retrying():  # in order per person: newer replies wait behind a retry
+            replies = []
+        attempted = history.attempted_only()
+        quick = 1 if due else self.max_attempts
+        for group in _groups(replies, history.done, attempted):
             if _oid(group[0]) in attempted:
                 await self._unknown_outcome(stream, group[0], history)
-            else:
-                await self._send_group(stream, group, history)
+            elif await self._send_group(stream, group, history, quick):
+                break  # a retry is scheduled: the later replies wait behind it, in order
         for status in (e for e in events if isinstance(e.payload, StatusReceived)):
             await self._on_status(stream, status, history)
 
     # -- sending ------------------------------------------------------------------------
 
     async def _send_group(
-        self, stream: str, group: list[RecordedEvent], history: list[RecordedEvent]
-    ) -> None:
+        self, stream: str, group: list[RecordedEvent], history: OutboxIndex, quick: int
+    ) -> bool:
+        """Send ``group`` or record its failure; True when a retry of it was scheduled."""
         lead: ReplyQueued = group[0].payload
-        if not outbound_allowed(lead.kind, _last_inbound_at(history), self._clock()):
+        if not outbound_allowed(lead.kind, history.last_inbound_at, self._clock()):
             failed = OutboundFailed(
                 outbound_id=lead.outbound_id,
                 code=WINDOW_CODE,
@@ -185,10 +220,13 @@ class OutboxSender:
                 retryable=False,
             )
             await self._fail(stream, group, failed)
-            return
-        await self._send(stream, group)
+            return False
+        return await self._send(stream, group, history, quick)
 
-    async def _send(self, stream: str, group: list[RecordedEvent]) -> None:
+    async def _send(
+        self, stream: str, group: list[RecordedEvent], history: OutboxIndex, quick: int
+    ) -> bool:
+        """Up to ``quick`` attempts now; then a durable retry (True), or the failure recorded."""
         lead: ReplyQueued = group[0].payload
         to = await self.store.people.subject_of(lead.to)  # a person id becomes their number
         if to is None or to == ERASED:
@@ -201,45 +239,87 @@ class OutboxSender:
             await self._record(
                 stream, [(q, "failed", replace(gone, outbound_id=_oid(q))) for q in group]
             )
-            return
+            return False
         message = OutboundMessage(
             outbound_id=lead.outbound_id, to=recipient(to), content=_content(group), reply_to=None
         )
-        for attempt in range(1, self.max_attempts + 1):
+        failures = paced = 0  # failed attempts (towards max_attempts), pair-rate waits
+        tried = max(history.last_attempt.get(_oid(q), 0) for q in group)  # earlier rounds
+        for attempt in itertools.count(tried + 1):
             tries: list[Step] = [
                 (q, f"attempt:{attempt}", OutboundAttempted(outbound_id=_oid(q), attempt=attempt))
                 for q in group
             ]
+            await self._take_token(message.to)
             await self._record(stream, tries, carrier=group[0])
-            await self._take_token()
             try:
                 result = await self.messenger.send(message)
             except SendError as exc:
-                if self._retry(exc, attempt):
-                    await asyncio.sleep(self._delay(exc, attempt))
+                if _paced(exc) and paced < self.max_pair_waits:
+                    # Meta's pair rate limit: wait a whole interval, do not count a failure.
+                    paced += 1
+                    self._pacer = self._pacer.penalize(message.to, self._monotonic())
                     continue
+                failures += 1
+                if self._retry(exc, failures, quick):
+                    await asyncio.sleep(self._delay(exc, failures))
+                    continue
+                if await self._schedule(stream, group, history, exc):
+                    return True
                 await self._fail(stream, group, _failure(lead.outbound_id, exc), exc)
-                return
+                return False
             wamid = result.wamid or ""
             sent: list[Step] = [
                 (q, "sent", OutboundSent(outbound_id=_oid(q), wamid=wamid)) for q in group
             ]
             await self._record(stream, sent)
-            return
+            return False
+        return False  # not reached: the loop returns
 
-    def _retry(self, exc: SendError, attempt: int) -> bool:
-        transient = isinstance(exc, TransientSendError) and not exc.outcome_unknown
-        return transient and attempt < self.max_attempts
+    def _retry(self, exc: SendError, attempt: int, quick: int) -> bool:
+        return _transient(exc) and attempt < quick
+
+    async def _schedule(
+        self, stream: str, group: list[RecordedEvent], history: OutboxIndex, exc: SendError
+    ) -> bool:
+        """Record the next durable retry of ``group``; False past the horizon or window."""
+        if not _transient(exc):
+            return False
+        lead, now = group[0], self._clock()
+        retry = history.scheduled.get(_oid(lead), 0) + 1
+        since = history.first_failed.get(_oid(lead), now)
+        due = self.retry_schedule.next_due(
+            retry,
+            failed_at=now,
+            first_failed_at=since,
+            kind=lead.payload.kind,
+            last_inbound_at=history.last_inbound_at,
+            jitter=self._jitter(),
+        )
+        if due is None:
+            return False
+        title = (exc.title or exc.message)[:200]
+        steps: list[Step] = [
+            (q, f"retry:{retry}", OutboundRetryScheduled(
+                outbound_id=_oid(q), retry=retry, due_at=due, first_failed_at=since,
+                code=exc.code, title=title,
+            ))
+            for q in group
+        ]  # fmt: skip
+        await self._record(stream, steps)
+        self.retries.add(stream, _oid(lead), retry, due)
+        log.info("outbox.retry_scheduled", outbound_id=_oid(lead), retry=retry, code=exc.code)
+        return True
 
     def _delay(self, exc: SendError, attempt: int) -> float:
         return backoff_delay(
             attempt, base=self.backoff_base, jitter=self._jitter(), retry_after=exc.retry_after
         )
 
-    async def _take_token(self) -> None:
-        """Wait for the per-number throughput budget (a token bucket)."""
+    async def _take_token(self, to: str) -> None:
+        """Wait for the number's throughput budget and ``to``'s pair rate (token buckets)."""
         while True:
-            self._bucket, wait = self._bucket.allow(self._monotonic())
+            self._pacer, wait = self._pacer.take(to, self._monotonic())
             if wait <= 0.0:
                 return
             await asyncio.sleep(wait)
@@ -305,20 +385,10 @@ class OutboxSender:
     # -- crash recovery and status webhooks ---------------------------------------------
 
     async def _unknown_outcome(
-        self, stream: str, queued: RecordedEvent, history: list[RecordedEvent]
+        self, stream: str, queued: RecordedEvent, history: OutboxIndex
     ) -> None:
         oid = _oid(queued)
-        carriers = {oid, _carriers(history).get(oid, oid)}
-        proof = next(
-            (
-                e.payload
-                for e in history
-                if isinstance(e.payload, StatusReceived)
-                and e.payload.biz_opaque_callback_data in carriers
-                and e.payload.status != "failed"
-            ),
-            None,
-        )
+        proof = history.proof_for({oid, history.carriers.get(oid, oid)})
         if proof is not None:
             done = OutboundReconciled(outbound_id=oid, wamid=proof.wamid, status=proof.status)
             await self._record(stream, [(queued, "reconciled", done)])
@@ -334,21 +404,19 @@ class OutboxSender:
         await self._record(stream, [(queued, "failed", failed)])
 
     async def _on_status(
-        self, stream: str, status_event: RecordedEvent, history: list[RecordedEvent]
+        self, stream: str, status_event: RecordedEvent, history: OutboxIndex
     ) -> None:
         status: StatusReceived = status_event.payload
-        queued = _queued_for(status, history)
+        queued = history.queued_for(status)
         if queued is None:
             return
         if status.status == "failed":
             await self._on_failed_status(stream, queued, status)
             return
         # A late proof of delivery for sends left as "outcome unknown" (merged ones too).
-        carriers = _carriers(history)
-        for q in (e for e in history if isinstance(e.payload, ReplyQueued)):
-            oid = _oid(q)
-            late = carriers.get(oid) == _oid(queued) and _unknown(history, oid)
-            if late and not _reconciled(history, oid):
+        for oid in sorted(_late_candidates(history), key=_queued_order(history)):
+            q = history.queued[oid]
+            if history.carriers.get(oid) == _oid(queued):
                 done = OutboundReconciled(outbound_id=oid, wamid=status.wamid, status=status.status)
                 await self._record(stream, [(q, "reconciled", done)])
 
@@ -366,20 +434,26 @@ class OutboxSender:
 
     # -- mark as read -------------------------------------------------------------------
 
-    def _mark_read(self, history: list[RecordedEvent], events: Sequence[RecordedEvent]) -> None:
-        answered = {
-            f for e in history if isinstance(e.payload, TurnProcessed) for f in e.payload.fact_ids
-        }
+    def _mark_read(self, history: OutboxIndex, events: Sequence[RecordedEvent]) -> None:
+        """Blue ticks and typing for the latest fresh message of each sender in ``events``.
+
+        Marking a message read marks the earlier ones of the chat too (Meta), so a burst
+        handled together costs one call per sender, not one per message.
+        """
+        answered = history.answered
         now = self._clock()
+        latest: dict[str, str] = {}  # sender -> wamid of their latest fresh message
         for e in events:
             m = e.payload
             if not isinstance(m, MessageReceived) or str(e.event_id) in answered:
                 continue
             to = m.phone or m.bsuid
             if to and now - m.sent_at < TYPING_FRESH:
-                task = asyncio.create_task(self._send_read(to, m.wamid))
-                self._background.add(task)
-                task.add_done_callback(self._background.discard)
+                latest[to] = m.wamid
+        for to, wamid in latest.items():
+            task = asyncio.create_task(self._send_read(to, wamid))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
 
     async def _send_read(self, to: str, wamid: str) -> None:
         try:
@@ -410,6 +484,16 @@ class OutboxSender:
         await self.store.append(stream, Expect.ANY, new)
 
 
+def _transient(exc: SendError) -> bool:
+    """Meta did not take the message, for a reason that may pass: worth another try."""
+    return isinstance(exc, TransientSendError) and not exc.outcome_unknown
+
+
+def _paced(exc: SendError) -> bool:
+    """Meta refused for the pair rate (131056): wait, the message is fine."""
+    return exc.code == PAIR_RATE_CODE and not exc.outcome_unknown
+
+
 def _error_title(exc: SendError) -> str:
     """Meta's title with its message (190's title is only ``OAuthException``)."""
     if exc.title and exc.title not in exc.message:
@@ -430,17 +514,6 @@ def stream_key(stream: str) -> str:
 def _oid(queued: RecordedEvent) -> str:
     oid: str = queued.payload.outbound_id
     return oid
-
-
-def _outcomes(history: list[RecordedEvent]) -> tuple[set[str], set[str]]:
-    """Ids with an outcome, and ids attempted without one (a crash mid-send)."""
-    done = {
-        p.outbound_id
-        for p in (e.payload for e in history)
-        if isinstance(p, OutboundSent | OutboundFailed | OutboundReconciled)
-    }
-    tried = {e.payload.outbound_id for e in history if isinstance(e.payload, OutboundAttempted)}
-    return done, tried - done
 
 
 def _groups(
@@ -476,50 +549,6 @@ def _content(group: list[RecordedEvent]) -> OutboundContent:
     return merge_texts([TextMessage(body=q.payload.text) for q in group])
 
 
-def _carriers(history: list[RecordedEvent]) -> dict[str, str]:
-    """Outbound id -> the id its attempt was sent under (itself, or a merge's first id)."""
-    by_event = {
-        str(e.event_id): e.payload.outbound_id
-        for e in history
-        if isinstance(e.payload, ReplyQueued)
-    }
-    return {
-        e.payload.outbound_id: by_event.get(e.metadata.causation_id or "", e.payload.outbound_id)
-        for e in history
-        if isinstance(e.payload, OutboundAttempted)
-    }
-
-
-def _queued_for(status: StatusReceived, history: list[RecordedEvent]) -> RecordedEvent | None:
-    """The reply a status webhook is about: by our id, else by the wamid we recorded."""
-    oid = status.biz_opaque_callback_data
-    if oid is None:
-        oid = next(
-            (
-                e.payload.outbound_id
-                for e in history
-                if isinstance(e.payload, OutboundSent) and e.payload.wamid == status.wamid
-            ),
-            None,
-        )
-    return next((e for e in history if isinstance(e.payload, ReplyQueued) and _oid(e) == oid), None)
-
-
-def _unknown(history: list[RecordedEvent], oid: str) -> bool:
-    return any(
-        isinstance(e.payload, OutboundFailed)
-        and e.payload.outcome_unknown
-        and e.payload.outbound_id == oid
-        for e in history
-    )
-
-
-def _reconciled(history: list[RecordedEvent], oid: str) -> bool:
-    return any(
-        isinstance(e.payload, OutboundReconciled) and e.payload.outbound_id == oid for e in history
-    )
-
-
 def _failure(outbound_id: str, exc: SendError) -> OutboundFailed:
     return OutboundFailed(
         outbound_id=outbound_id,
@@ -530,6 +559,11 @@ def _failure(outbound_id: str, exc: SendError) -> OutboundFailed:
     )
 
 
-def _last_inbound_at(history: list[RecordedEvent]) -> datetime | None:
-    times = [e.payload.sent_at for e in history if isinstance(e.payload, MessageReceived)]
-    return max(times) if times else None
+def _late_candidates(history: OutboxIndex) -> set[str]:
+    """Queued replies left as "outcome unknown" and not reconciled yet."""
+    return (history.unknown - history.reconciled) & history.queued.keys()
+
+
+def _queued_order(history: OutboxIndex) -> Callable[[str], int]:
+    """Sort key: replies in the order they were queued (the log's)."""
+    return lambda oid: history.queued[oid].version

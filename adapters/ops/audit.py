@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from adapters.ops.audit_log import LogChecks
 from adapters.ops.audit_projections import ProjectionCheck, snapshot
+from adapters.ops.audit_snapshots import check_snapshots
 from adapters.ops.findings import AuditReport
 from adapters.ops.hashchain import ChainVerifier, load_verifier
 from adapters.ops.rawlog import import_all_events, last_position, pages
@@ -61,6 +62,7 @@ async def audit(
     await fold.identify(store)
     fold.finish(report, until)
     await _finish_chain(chain, report, until)
+    await check_snapshots(store, report)
     report.seconds = time.perf_counter() - started
     return report
 

@@ -23,6 +23,7 @@ from events.engine import ReactorEventParked
 from events.errors import EventDecodeError
 from events.ops import RawBodyDropped
 from events.outbox import OutboundReconciled
+from events.send_retries import OutboundRetryScheduled
 from events.whatsapp import MessageReceived, WebhookReceived
 
 OUTCOMES = (OutboundSent, OutboundFailed, OutboundReconciled)
@@ -52,6 +53,7 @@ class LogChecks:
     wamids: Counter[str] = field(default_factory=Counter)
     bad_bodies: dict[str, int] = field(default_factory=dict)  # event id -> position
     dropped: set[str] = field(default_factory=set)
+    retry_due: dict[str, datetime] = field(default_factory=dict)  # stream -> latest retry due
     _previous: int = 0
 
     def decode(self, row: RawEvent) -> RecordedEvent | None:
@@ -93,6 +95,8 @@ class LogChecks:
             self.dropped.update(p.event_ids)
         elif isinstance(p, ReactorEventParked):
             self.parked.add(p.position)
+        elif isinstance(p, OutboundRetryScheduled):  # that person's replies are in flight
+            self.retry_due[row.stream] = max(p.due_at, self.retry_due.get(row.stream, p.due_at))
 
     def _order(self, row: RawEvent) -> None:
         if row.position <= self._previous:
@@ -157,6 +161,8 @@ class LogChecks:
             if not found:
                 if position in self.parked or at >= self.queued_before:
                     continue
+                if self.retry_due.get(stream, at) >= self.queued_before:
+                    continue  # waiting for (or behind) a scheduled send retry
                 self.report.add(
                     "outbox",
                     f"reply {oid} queued at position {position} ({stream}) has no outcome"

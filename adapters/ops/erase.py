@@ -26,6 +26,7 @@ from adapters.readmodel.registry import all_projections
 from adapters.readmodel.runner import rebuild
 from adapters.readmodel.tables import TABLES
 from adapters.store.event_store import EventStore, driver_connection
+from adapters.store.snapshots import delete_snapshots
 from core.phones import conversation_stream
 from events.base import ERASED
 
@@ -76,6 +77,7 @@ async def erase_person(
     if not await store.people.erase(person):
         raise TargetError(f"{_mask(phone)} was erased meanwhile")
     store.forget_cached()  # no key or decoded event cached from before may serve their data
+    await delete_snapshots(store.engines, report.stream)  # they hold decoded chat lines
     await _scrub_market_orders(store, (phone, phone.removeprefix("+"), person))
     projections = all_projections()
     for step, projection in enumerate(projections, start=1):

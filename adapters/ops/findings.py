@@ -15,6 +15,7 @@ CHECKS = {
     "webhook_bodies": "every kept raw body matches its digest; dropped ones were announced",
     "projections": "every projection equals a fresh fold of the log",
     "hash_chain": "every sealed row matches its chained hash",
+    "snapshots": "every stored conversation snapshot equals a fresh fold of its stream",
 }
 """Each check by the name findings carry, with what it asserts."""
 

@@ -34,15 +34,14 @@ from core.conversation import (
     needs_understanding,
     understanding_event,
 )
-from core.ports import Assistant, AssistantError, Turn
+from core.ports import Assistant, AssistantError
+from core.turn_memory import TurnMemory, remember_all, seen_by_turn
 from core.understanding import Understanding
 from events.base import ERASED, RecordedEvent
 from events.conversation import ConversationStarted, MessageUnderstood, ReplyQueued
 from events.engine import ReplyGenerated, TurnProcessed
 from events.errors import EventDecodeError
 from events.whatsapp import MessageReceived, UserPreferencesReceived
-
-HISTORY_TURNS = 8  # as the conversation reactor gives the assistant
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +169,7 @@ async def _compare(
         understanding = await _understand(rec, turn, assistant, catalog, report)
         if understanding is None:
             return  # the assistant failed: reported
-    reply_text = _recorded(rec.before, ReplyGenerated, turn.wamids)
+    reply_text = _memory(rec).answer(ReplyGenerated, turn.wamids)
     context = TurnContext(
         catalog=catalog,
         kind=state.kind,
@@ -191,7 +190,7 @@ async def _understand(
     report.understood += 1
     try:
         understood = await assistant.understand(
-            turn.text, history=_history(rec.before), catalog=catalog
+            turn.text, history=list(_memory(rec).history), catalog=catalog
         )
     except AssistantError as exc:
         _differ(report, rec, turn, "assistant", was="an answer", now=f"failed: {exc}")
@@ -209,7 +208,7 @@ def _state(rec: _Recorded) -> tuple[ConversationState, list[object]]:
         if started is None
         else ConversationState(key=key, kind=started.kind)
     )
-    state = fold(initial, [e.payload for e in rec.before])
+    state = _memory(rec, initial).state
     prefs: list[object] = []
     for fact in rec.facts:
         if isinstance(fact, UserPreferencesReceived):
@@ -225,7 +224,7 @@ def _around(rec: _Recorded, state: ConversationState) -> media.Surroundings:
 def _compare_understanding(
     report: WhatIfReport, rec: _Recorded, turn: CustomerTurn, today: MessageUnderstood
 ) -> None:
-    recorded = _recorded(rec.before, MessageUnderstood, turn.wamids)
+    recorded = _memory(rec).answer(MessageUnderstood, turn.wamids)
     if recorded is None:
         _differ(
             report, rec, turn, "classification", was="not read by the assistant", now=today.intent
@@ -262,22 +261,12 @@ def _differ(
     )
 
 
-def _recorded(history: Sequence[RecordedEvent], kind: type[Any], wamids: tuple[str, ...]) -> Any:
-    for e in reversed(history):
-        if isinstance(e.payload, kind) and tuple(e.payload.wamids) == wamids:
-            return e.payload
-    return None
-
-
-def _history(before: Sequence[RecordedEvent]) -> list[Turn]:
-    lines: list[Turn] = []
-    for e in before:
-        p = e.payload
-        if isinstance(p, MessageReceived) and p.text:
-            lines.append(Turn(role="customer", text=p.text))
-        elif isinstance(p, ReplyQueued):
-            lines.append(Turn(role="agent" if p.agent else "assistant", text=p.text))
-    return lines[-HISTORY_TURNS:]
+def _memory(rec: _Recorded, initial: ConversationState | None = None) -> TurnMemory:
+    """What the reactor knew when it decided the turn: the same fold it keeps."""
+    start = TurnMemory(
+        state=initial or ConversationState(key=rec.stream.removeprefix("conversation-"))
+    )
+    return remember_all(start, seen_by_turn(rec.before, rec.marker.payload.fact_ids))
 
 
 def _ids() -> Iterator[str]:

@@ -42,6 +42,7 @@ from adapters.store.notify import Notifier
 from adapters.store.people import SEALED, DbKeyStore, KeyStore, People, sealed_people_in
 from adapters.store.schema import checkpoints, events
 from adapters.store.tail_cache import TailCache
+from adapters.store.tolerant import resolve_pg, resolve_sqlite
 from adapters.store.types import (
     Appended,
     AppendRequest,
@@ -156,6 +157,7 @@ class EventStore:
         self.notifier = Notifier()
         self._committer: _Committer | None = None
         self._tail: TailCache | None = None
+        self.on_forget: list[Callable[[], None]] = []  # other caches of decoded events
 
     # -- writing -----------------------------------------------------------------------
 
@@ -268,6 +270,7 @@ class EventStore:
             async with driver.transaction():
                 await driver.execute(_PG_LOCK)
                 known, versions = await _pg_lookup(driver, units)
+                units = await resolve_pg(driver, units, versions)
                 outcomes, rows = _plan_units(units, known, versions)
                 if not rows:
                     return outcomes, []
@@ -316,6 +319,8 @@ class EventStore:
     def forget_cached(self) -> None:
         """Drop cached keys and decoded events: after an erasure nothing may serve them."""
         self.people.forget_cached()
+        for forget in self.on_forget:
+            forget()
         if self._tail is not None:
             self._tail.clear()
 
@@ -397,6 +402,7 @@ def _sqlite_commit(
     db.execute("BEGIN IMMEDIATE")
     try:
         known, versions, last = _sqlite_lookup(db, units)
+        units = resolve_sqlite(db, units, versions)
         outcomes, rows = _plan_units(units, known, versions)
         if rows:
             # One writer holds BEGIN IMMEDIATE: the positions after the last one ever

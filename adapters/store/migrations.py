@@ -35,6 +35,7 @@ MIGRATION_MODULES = (
     "adapters.market.tables",
     "adapters.store.people",
     "adapters.readmodel.schema_who",
+    "adapters.store.snapshots",
 )
 
 

@@ -18,14 +18,30 @@ class Expect(Enum):
     NO_STREAM = "no_stream"
 
 
-ExpectedVersion = int | Expect
+@dataclass(frozen=True, slots=True)
+class ExpectAfterFacts:
+    """Expect ``version``, or a later one reached only by events whose type is in ``facts``.
+
+    A reactor that decided from the stream at ``version`` may still append when the only
+    events written since are ones its decision does not depend on (new inbound facts
+    left for its next turn, delivery statuses). The store checks it atomically, inside
+    the append transaction (``adapters/store/tolerant.py``, ADR 0011).
+    """
+
+    version: int
+    facts: frozenset[str]
+
+
+ExpectedVersion = int | Expect | ExpectAfterFacts
 
 
 class StreamVersionConflictError(ConcurrencyError):
     """The stream's version is not the one the caller expected."""
 
     def __init__(self, stream: str, expected: ExpectedVersion, actual: int) -> None:
-        shown = expected.value if isinstance(expected, Expect) else expected
+        shown: object = expected.value if isinstance(expected, Expect) else expected
+        if isinstance(expected, ExpectAfterFacts):
+            shown = f"{expected.version} (or later by facts only)"
         super().__init__(
             f"stream {stream!r}: expected version {shown}, but it is at version {actual}"
         )

@@ -29,6 +29,7 @@ def test_settings(tmp_path: Path, **overrides: object) -> Settings:
         database_url=f"sqlite+aiosqlite:///{tmp_path}/service.db",
         whatsapp_app_secret=SECRET,
         whatsapp_verify_token=VERIFY,
+        whatsapp_pair_interval=0.0,  # journeys check content; pacing has its own tests
     )
     return dataclasses.replace(base, **overrides)  # type: ignore[arg-type]
 

@@ -151,6 +151,22 @@ async def test_fresh_inbound_message_gets_read_receipt_with_typing(
     assert read["typing_indicator"] == {"type": "text"}
 
 
+async def test_a_burst_handled_together_gets_one_read_receipt_for_its_latest_message(
+    store: EventStore, graph_client: tuple[FakeGraphApi, GraphMessenger]
+) -> None:
+    """Reading the latest message reads the earlier ones too: one call, not five."""
+    fake, messenger = graph_client
+    for n in range(5):
+        await put(store, inbound(f"wamid.BURST{n}"))
+    await run(store, OutboxSender(store, messenger, mark_read=True))
+    for _ in range(100):
+        if fake.requests:
+            break
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(0.1)  # a second receipt, if one were sent, would be here by now
+    assert [r.json["message_id"] for r in fake.requests] == ["wamid.BURST4"]
+
+
 def status(kind: str, oid: str, errors: tuple[MetaError, ...] = ()) -> StatusReceived:
     """A status webhook about our message ``oid``."""
     return StatusReceived(

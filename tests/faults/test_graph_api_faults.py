@@ -7,6 +7,7 @@ request log and the conversation streams show what the service did about it.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
 import pytest
@@ -15,6 +16,7 @@ from adapters.fakes.graph_api import Behaviour, FakeGraphApi
 from adapters.fakes.tcp_proxy import FaultyProxy
 from events.conversation import OutboundFailed, OutboundSent
 from events.outbox import OutboundAttempted, OutboundReconciled
+from events.send_retries import OutboundRetryScheduled
 from tests.engine.support import accepted_by_id, replies, requested_by_id, wait_until
 from tests.faults.conftest import Wired, send_text
 
@@ -195,9 +197,9 @@ async def test_unreachable_graph_api_is_retried_then_sent_once(
 
 
 async def test_an_outage_longer_than_the_retries_ends_on_the_review_queue(wire: Wire) -> None:
-    """Past its four attempts a reply is recorded failed (retryable) for a person to act on;
-    it is not sent again by itself, even once Meta is back."""
-    wired = await wire()
+    """Past its four attempts, with no durable retries left (horizon 0), a reply is recorded
+    failed (retryable) for a person to act on; it is not sent again by itself."""
+    wired = await wire(send_retry_horizon=0.0)
     wired.graph.outage(Behaviour.server_error())
     assert (await send_text(wired.client, PHONES[0], "Buongiorno!"))[0] == 200
     await wait_until(lambda: wired.settled(PHONES[:1]), 30)
@@ -210,3 +212,28 @@ async def test_an_outage_longer_than_the_retries_ends_on_the_review_queue(wire: 
     assert not failed.outcome_unknown
     await wait_until(lambda: wired.review_has("outbound_failed"), 10)
     assert accepted_by_id(wired.graph)[oid] == 0
+
+
+async def test_an_outage_within_the_retry_horizon_needs_nobody(wire: Wire) -> None:
+    """Meta down for a few seconds under load (the schedule scaled down to match): once it
+    is back, every reply goes out exactly once, and nothing lands on the review queue."""
+    wired = await wire(send_retry_cap=0.3, send_retry_horizon=60.0)
+    wired.graph.outage(Behaviour.server_error())
+    for phone in PHONES:
+        assert (await send_text(wired.client, phone, "Buongiorno!"))[0] == 200
+
+    async def scheduled() -> bool:
+        histories = [await wired.history(p) for p in PHONES]
+        return all(any(e.type == OutboundRetryScheduled.TYPE for e in h) for h in histories)
+
+    await wait_until(scheduled, 20)
+    await asyncio.sleep(1.0)  # still down: a few more scheduled rounds fail
+    wired.graph.recover()
+    await wait_until(lambda: wired.settled(PHONES), 30)
+    accepted = accepted_by_id(wired.graph)
+    for phone in PHONES:
+        history = await wired.history(phone)
+        [oid] = replies(history)
+        assert accepted[oid] == 1
+        assert not [e for e in history if isinstance(e.payload, OutboundFailed)]
+    assert not await wired.review_has("outbound_failed")

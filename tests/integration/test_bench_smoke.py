@@ -60,3 +60,26 @@ def test_bench_api_answers_every_scenario(capsys: pytest.CaptureFixture[str]) ->
     assert [r["scenario"] for r in rows][:2] == ["healthz (baseline)", "list"]
     assert len(rows) == 9  # healthz, list, deep pages, three filters, three searches
     assert all(r["p50_ms"] > 0 for r in rows)
+
+
+def test_bench_turns_reports_every_history_size(capsys: pytest.CaptureFixture[str]) -> None:
+    """``bench turns`` with tiny histories: one row per size and mode, and a verdict."""
+    argv = ["--history", "0,60", "--turns", "3", "--backends", "sqlite", "--refold"]
+    cli_main(["bench", "turns", *argv])  # the exit status says whether the goal was met
+    out = capsys.readouterr().out
+    assert out.count("kept   history") == 2
+    assert out.count("refold history") == 2
+    assert "largest history / empty CPU per turn" in out
+
+
+@pytest.mark.slow  # a service and the fake Graph API in subprocesses: about 10 s
+def test_bench_flood_records_and_processes_a_small_burst(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``bench flood`` with 40 messages: all recorded and processed, nothing parked."""
+    argv = ["--messages", "40", "--senders", "2", "--backends", "sqlite", "--settle", "0.2"]
+    cli_main(["bench", "flood", *argv])  # the ack-rate goal is not the point here
+    out = capsys.readouterr().out
+    assert "40 messages (0 refused)" in out
+    assert "40 recorded" in out
+    assert "0 handler failures, 0 parked" in out
