@@ -19,6 +19,7 @@ from adapters.store.types import StreamVersionConflictError
 from core import delivery
 from core.market import MarketDelivery, RelayExtras
 from core.order_relay import RelayState, decide_cart_outcome
+from core.phones import is_person_id
 from events.base import RecordedEvent
 from events.checkout import CheckoutCompleted, CheckoutStarted
 from events.conversation import CartConfirmed
@@ -116,6 +117,15 @@ class CheckoutRelays:
                 self.r.customer_notice(state, "picked-up", text),
             ]
         )
+
+
+def customer_seal(state: RelayState) -> tuple[str, ...]:
+    """Whose key must also seal the dealer's message: the customer's, whose address it holds.
+
+    Erasing the customer then hides that message as it hides their own stream (ADR 0017).
+    A customer key that is no person id (a log from before pseudonyms) adds nobody.
+    """
+    return (state.customer_key,) if is_person_id(state.customer_key) else ()
 
 
 def _scheduled(rid: str, p: CheckoutCompleted, fee: Decimal, items: Decimal) -> DeliveryScheduled:

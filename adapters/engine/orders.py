@@ -33,7 +33,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from adapters.engine.catalog_orders import CatalogOrderDesk
-from adapters.engine.checkout_relays import CheckoutRelays
+from adapters.engine.checkout_relays import CheckoutRelays, customer_seal
 from adapters.engine.relay_timers import RelayTimers, relay_stream
 from adapters.market.live import CATALOG_STREAM, CONTACTS_STREAM, LiveMarket
 from adapters.store.event_store import EventStore
@@ -293,7 +293,12 @@ class OrderRelayReactor:
         await self.commit(
             [
                 self.relay_request(state, version, "relayed", relayed),
-                AppendRequest(dealer_stream, Expect.ANY, [new((outbound_id,), message)]),
+                AppendRequest(
+                    dealer_stream,
+                    Expect.ANY,
+                    [new((outbound_id,), message)],
+                    sealed_with=customer_seal(state),  # it carries their address (ADR 0017)
+                ),
                 self.customer_notice(state, "relayed", mk.relayed_text(extras.number, name, total)),
             ]
         )

@@ -6,9 +6,11 @@ rewritten: every personal field of theirs was stored sealed with that key and re
 ``[erased]`` from now on, so replay, audit and the hash chain still work. The read tables
 are then rebuilt from the log (projections see ``[erased]``), so the live rows equal what
 any later rebuild gives; the local market's orders (adapter state) have their customer
-number replaced. On SQLite (``secure_delete`` is on) the WAL is checkpointed and
-truncated and the file vacuumed, so neither the key nor the old rows survive in free
-pages; on PostgreSQL run ``VACUUM`` so dead tuples are reclaimed.
+number and delivery address replaced, and snapshots of other streams holding events
+sealed for them too (a dealer's order message, ADR 0017) are dropped. On SQLite
+(``secure_delete`` is on) the WAL is checkpointed and truncated and the file vacuumed,
+so neither the key nor the old rows survive in free pages; on PostgreSQL run ``VACUUM``
+so dead tuples are reclaimed.
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import text, update
+from sqlalchemy import text
 
-from adapters.market.tables import market_orders
+from adapters.ops.erase_copies import SHARED_COPIES, drop_shared_snapshots, scrub_market_orders
 from adapters.ops.rawlog import table_exists
 from adapters.ops.targets import TargetError, parse_phone
 from adapters.progress import Progress, silent
@@ -28,7 +30,6 @@ from adapters.readmodel.tables import TABLES
 from adapters.store.event_store import EventStore, driver_connection
 from adapters.store.snapshots import delete_snapshots
 from core.phones import conversation_stream
-from events.base import ERASED
 
 
 @dataclass(slots=True)
@@ -78,7 +79,8 @@ async def erase_person(
         raise TargetError(f"{_mask(phone)} was erased meanwhile")
     store.forget_cached()  # no key or decoded event cached from before may serve their data
     await delete_snapshots(store.engines, report.stream)  # they hold decoded chat lines
-    await _scrub_market_orders(store, (phone, phone.removeprefix("+"), person))
+    await drop_shared_snapshots(store, person)  # e.g. a dealer's, holding their address
+    await scrub_market_orders(store, (phone, phone.removeprefix("+"), person))
     projections = all_projections()
     for step, projection in enumerate(projections, start=1):
         done = await rebuild(store, projection)
@@ -88,16 +90,6 @@ async def erase_person(
     if compact:
         report.compacted = await compact_storage(store)
     return report
-
-
-async def _scrub_market_orders(store: EventStore, keys: tuple[str, ...]) -> None:
-    """The local market's orders are adapter state, not a projection: scrub them here."""
-    if not await table_exists(store.engines, market_orders.name):
-        return
-    async with store.transaction() as conn:
-        await conn.execute(
-            update(market_orders).where(market_orders.c.customer.in_(keys)).values(customer=ERASED)
-        )
 
 
 async def compact_storage(store: EventStore) -> bool:
@@ -111,8 +103,9 @@ async def compact_storage(store: EventStore) -> bool:
         return True
     async with store.engines.writer.connect() as conn:
         await conn.execution_options(isolation_level="AUTOCOMMIT")
-        for table in ("person_keys", "events", *TABLES):
-            await conn.execute(text(f"VACUUM {table}"))
+        for table in ("person_keys", "events", *TABLES, *SHARED_COPIES):
+            if await table_exists(store.engines, table):
+                await conn.execute(text(f"VACUUM {table}"))
     return True
 
 

@@ -198,6 +198,7 @@ class EventStore:
     async def prepare_unit(self, unit: Sequence[AppendRequest]) -> None:
         """Load the keys :meth:`encode_unit` needs for ``unit`` (those not in memory yet)."""
         people = [p for r in unit if (p := stream_person(r.stream))]
+        people += [p for r in unit for p in r.sealed_with]
         if people and self.people.needs_load(people):
             await self.people.load(people)
 
@@ -510,7 +511,11 @@ def _encode_request(
         payload = e.payload
         plain = encode_payload(payload)
         if personal_fields(payload.TYPE):
-            sealed_for = (owner,) if owner is not None else _delivery_people(payload, unit_people)
+            sealed_for = (
+                _owners(owner, request.sealed_with)
+                if owner is not None
+                else _delivery_people(payload, unit_people)
+            )
             if sealed_for:
                 people.seal(payload.TYPE, plain, sealed_for)
         data = _dumps(plain)
@@ -520,6 +525,11 @@ def _encode_request(
             metadata = memo[id(e.metadata)] = _dumps(e.metadata.to_json())
         encoded.append((e.event_id, stored_id, payload.TYPE, payload.VERSION, data, metadata))
     return EncodedRequest(request.stream, request.expected, tuple(encoded))
+
+
+def _owners(owner: str, also: tuple[str, ...]) -> tuple[str, ...]:
+    """The stream's person first, then the others its events concern (ADR 0017)."""
+    return (owner, *sorted(set(also) - {owner}))
 
 
 def _delivery_people(payload: Any, unit_people: tuple[str, ...]) -> tuple[str, ...]:

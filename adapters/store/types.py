@@ -61,6 +61,9 @@ class AppendRequest:
     stream: str
     expected: ExpectedVersion
     events: Sequence[NewEvent]
+    # People (person ids) whose data the events' personal fields also carry: they are
+    # sealed with the stream owner's key AND theirs, so erasing either hides them (ADR 0017).
+    sealed_with: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
