@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adapters.progress import Progress, silent
 from adapters.readmodel.schema_who import compact_search_index
 from adapters.readmodel.tables import TABLES
-from adapters.readmodel.who import identify
+from adapters.readmodel.who import carry_names, identify
 from adapters.store.event_store import EventStore
 from adapters.store.people import People
 from adapters.store.schema import events
@@ -267,6 +267,7 @@ async def _write_rows(conn: AsyncConnection, dialect: str, dirty: dict[RowKey, R
         updates = {c: stmt.excluded[c] for c in columns if c not in key_columns}
         upsert = stmt.on_conflict_do_update(index_elements=list(key_columns), set_=updates)
         await conn.execute(upsert, rows)
+    await carry_names(conn, dirty)
 
 
 class ProjectionsRunner(BackgroundLoop):

@@ -7,7 +7,9 @@ written, :func:`identify` looks each ``person_id`` up in the :class:`People` dir
 writes the phone (E.164, or the BSUID for people known only by one) into ``phone``, or
 :data:`ERASED` once the person is erased. WhatsApp gives the profile name on inbound
 messages only: conversation rows and inbound message rows take it from there; an order
-relay takes the one its customer's conversation row holds when it is written. Erasure
+relay takes the one its customer's conversation row holds, and :func:`carry_names` hands a
+newer name on to the person's relay rows when the conversation row changes, so live rows,
+a rebuild and the audit's fresh fold agree whatever the batch boundaries were. Erasure
 deletes the key and rebuilds the tables, so every row then reads ``[erased]``
 (docs/adr/0013-read-side-people-and-search.md).
 """
@@ -16,10 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.readmodel.tables import whatsapp_conversations
+from adapters.readmodel.tables import TABLES, whatsapp_conversations
 from adapters.store.people import People
 from core.phones import is_person_id
 from events.base import ERASED
@@ -90,3 +92,21 @@ async def _names(
         for pid, name in await conn.execute(stmt):
             names[str(pid)] = str(name)
     return names
+
+
+async def carry_names(conn: AsyncConnection, written: Mapping[RowKey, Row]) -> None:
+    """Give the person's order relay rows the name their conversation row now holds."""
+    names = {
+        str(row["person_id"]): str(row["profile_name"])
+        for key, row in written.items()
+        if key.table == _CONVERSATIONS and row.get("profile_name") and row.get("person_id")
+    }
+    relays = TABLES[NAMED_BY_CONVERSATION]  # registered by adapters.market.tables
+    r = relays.c
+    for pid, name in names.items():
+        stmt = (
+            update(relays)
+            .where(r.person_id == pid, r.profile_name.is_distinct_from(name))
+            .values(profile_name=name)
+        )
+        await conn.execute(stmt)

@@ -111,3 +111,22 @@ def test_two_rows_for_one_person_fail_the_check() -> None:
     rows_ = [{"person_id": "prs_a", "phone": CUSTOMER}, {"person_id": "prs_a", "phone": CUSTOMER}]
     with pytest.raises(AssertionError):
         assert_one_row_per_person(rows_)
+
+
+async def test_a_new_profile_name_reaches_the_order_row_live_and_in_the_audit(
+    journey_factory: Start,
+) -> None:
+    """The customer renames themself on WhatsApp: the relay row follows, the audit agrees."""
+    j = await ordered_and_relayed(journey_factory)
+    resp = await j.client.post(
+        "/simulate?wait=5", json={"from": CUSTOMER, "text": "grazie!", "name": "Giulia Rossi"}
+    )
+    assert resp.status == 200
+
+    async def renamed() -> bool:
+        found = await rows(j)
+        [relay] = found["whatsapp_order_relays"]
+        return relay["profile_name"] == "Giulia Rossi"
+
+    await j.until(renamed)
+    assert (await audit(j.deps.store)).findings == []
