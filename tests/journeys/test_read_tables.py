@@ -126,7 +126,7 @@ async def test_a_new_profile_name_reaches_the_order_row_live_and_in_the_audit(
     async def renamed() -> bool:
         found = await rows(j)
         [relay] = found["whatsapp_order_relays"]
-        return relay["profile_name"] == "Giulia Rossi"
+        return bool(relay["profile_name"] == "Giulia Rossi")
 
     await j.until(renamed)
     assert (await audit(j.deps.store)).findings == []
