@@ -147,10 +147,6 @@ class Directory:
         """A copy with ``contact`` added or replaced."""
         return Directory({**self.contacts, contact.phone: contact})
 
-    def of_type(self, contact_type: str) -> tuple[ContactUpserted, ...]:
-        """Every contact of one type, by phone."""
-        return tuple(c for _, c in sorted(self.contacts.items()) if c.contact_type == contact_type)
-
 
 def dealer_id_for(phone: str, catalog: Catalog, directory: Directory) -> str | None:
     """The dealer writing from ``phone``: a dealer contact first, then the catalogue."""
