@@ -33,6 +33,7 @@ MIGRATION_MODULES = (
     "adapters.readmodel.tables",
     "adapters.ops.hashchain",
     "adapters.market.tables",
+    "adapters.order_schema",
     "adapters.store.people",
     "adapters.readmodel.schema_who",
     "adapters.store.snapshots",
