@@ -1,6 +1,6 @@
 # `make run` serves the embedded default; `make test` passes the tests.
 # Each target installs only what it needs: `run` the service itself, `bench` adds the
-# benchmark baseline, `test`/`check`/`lint`/`types`/`contracts` add the development tools
+# benchmark baseline, `test`/`check`/`lint`/`types`/`contracts`/`vulture` add the development tools
 # (and the baseline, because the suite smoke-tests the benchmarks).
 PYTHON ?= python3
 VENV ?= .venv
@@ -11,7 +11,7 @@ BENCH_STAMP := $(VENV)/.installed-bench
 DEV_STAMP := $(VENV)/.installed-dev
 PYTEST_ARGS ?=
 
-.PHONY: run test check lint types contracts bench install format clean version
+.PHONY: run test check lint types contracts vulture bench install format clean version
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,7 +56,12 @@ types: $(DEV_STAMP)
 contracts: $(DEV_STAMP)
 	$(BIN)/lint-imports
 
-check: lint types contracts test
+# Dead code; settings and the reasons for each exception in pyproject.toml [tool.vulture]
+# and tests/vulture_whitelist.py.
+vulture: $(DEV_STAMP)
+	$(BIN)/vulture
+
+check: lint types contracts vulture test
 
 bench: $(BENCH_STAMP)
 	$(BIN)/dloop-bot bench all

@@ -42,9 +42,8 @@ from adapters.store.event_store import EventStore
 from adapters.store.group_commit import GroupCommitter
 from adapters.store.subscriptions import PgListener, SubscriptionRunner
 from core.catalog import Catalog, parse_catalog
-from core.outbound import Messenger
 from core.phones import normalize_phone
-from core.ports import Assistant
+from core.ports import Assistant, Messenger
 from core.send_retry import RetrySchedule
 
 log = structlog.get_logger(__name__)

@@ -84,11 +84,6 @@ class Settings:
     media_max_image_bytes: int = 5 * 1024 * 1024
     delivery_area: str | None = None  # "lat,lon,radius" (e.g. 45.4642,9.1900,5km)
 
-    @property
-    def is_production(self) -> bool:
-        """True when running as the production service."""
-        return self.environment == "production"
-
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read :class:`Settings` from ``env`` (default: ``./.env`` under the process environment)."""

@@ -120,12 +120,6 @@ def _at(day: date, minute: int, like: datetime) -> datetime:
     return datetime.combine(day, time(minute // 60, minute % 60), tzinfo=like.tzinfo)
 
 
-def first_slot(facts: ShopFacts, day: date, like: datetime) -> datetime:
-    """The opening time of ``day`` (10:00 when closed that day or hours are unknown)."""
-    intervals = facts.week[day.weekday()] if facts.has_hours else ()
-    return _at(day, intervals[0][0] if intervals else 600, like)
-
-
 def hhmm(minute: int) -> str:
     """``540`` -> ``9:00``."""
     return f"{minute // 60}:{minute % 60:02d}"

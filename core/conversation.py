@@ -38,7 +38,7 @@ from core.order_relay import (
 )
 from core.order_status import OrderView
 from core.ports import Understood
-from core.rate_limit import WINDOW, check, remember
+from core.rate_limit import check, remember
 from core.understanding import (
     CartLine,
     Intent,
@@ -178,10 +178,6 @@ class ConversationState:
     def opted_out(self) -> bool:
         """True while the customer has opted out (derived from the stage, so never stale)."""
         return self.stage is Stage.OPTED_OUT
-
-    def rate_notice_sent(self, now: datetime) -> bool:
-        """True when a rate-limit notice went out in the minute window ending at ``now``."""
-        return self.rate_notice_at is not None and now - self.rate_notice_at < WINDOW
 
 
 def evolve(state: ConversationState, event: object) -> ConversationState:

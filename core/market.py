@@ -10,7 +10,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Protocol
 
 from core.catalog import Catalog, Dealer, Product
 from core.nlu.replies import format_price
@@ -55,19 +54,6 @@ class MarketOrderRequest:
     total: Decimal
     currency: str = "EUR"
     delivery: MarketDelivery | None = None  # None: ordered before checkout existed
-
-
-class MarketOrders(Protocol):
-    """Creates Dloop market orders.
-
-    ``create`` returns the market order id; calling it again for the same ``relay_id``
-    returns the same id. It raises ``core.ports.TransientError`` (retry later) or
-    ``core.ports.PermanentError`` (the market refused the order).
-    """
-
-    async def create(self, order: MarketOrderRequest) -> str:
-        """Create (or find) the market order for ``order.relay_id``."""
-        ...
 
 
 # --------------------------------------------------------------------------- catalogue
@@ -146,10 +132,6 @@ class Directory:
     def with_contact(self, contact: ContactUpserted) -> Directory:
         """A copy with ``contact`` added or replaced."""
         return Directory({**self.contacts, contact.phone: contact})
-
-    def of_type(self, contact_type: str) -> tuple[ContactUpserted, ...]:
-        """Every contact of one type, by phone."""
-        return tuple(c for _, c in sorted(self.contacts.items()) if c.contact_type == contact_type)
 
 
 def dealer_id_for(phone: str, catalog: Catalog, directory: Directory) -> str | None:

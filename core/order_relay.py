@@ -250,11 +250,6 @@ class RelayState:
     escalated: bool = False
     reason: str | None = None  # why it was rejected, failed or cancelled
 
-    @property
-    def seed_status(self) -> SeedStatus:
-        """The original coarse status of this relay."""
-        return to_seed_status(self.stage)
-
 
 def _drafted(s: RelayState, e: OrderDrafted) -> RelayState:
     return replace(

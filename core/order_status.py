@@ -89,8 +89,3 @@ def _line(o: OrderView) -> str:
         f"Il tuo ordine {order_label(o.number)} da {o.shop} ({format_price(o.total)}) "
         f"è {words}.{when}"
     )
-
-
-NO_ORDER = (
-    "Non trovo ordini recenti fatti qui su WhatsApp. Se vuoi ordinare, scrivimi cosa ti serve."
-)

@@ -23,7 +23,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 
 from core.ports import PermanentError, PortError, TransientError
 
@@ -264,22 +264,6 @@ class TransientSendError(SendError, TransientError):
 
 class PermanentSendError(SendError, PermanentError):
     """Do not retry; record the failure (and alert a human when ``alert_operator``)."""
-
-
-class Messenger(Protocol):
-    """Outbound half of the WhatsApp Cloud API, as the rest of the service sees it."""
-
-    async def send(self, message: OutboundMessage) -> SendResult:
-        """Send ``message`` once; raise :class:`SendError` subclasses on failure."""
-        ...
-
-    async def fetch_media(self, media_id: str) -> MediaInfo:
-        """Look up a received media item's download URL."""
-        ...
-
-    async def download_media(self, url: str) -> bytes:
-        """Download the bytes behind a :class:`MediaInfo` URL."""
-        ...
 
 
 def payload_for(message: OutboundMessage) -> dict[str, Any]:

@@ -1,5 +1,9 @@
 """Ports: the small protocols through which the core's shell reaches outside systems.
 
+All of them are here: :class:`Assistant` (understand and write replies), :class:`Messenger`
+(the WhatsApp Cloud API), :class:`MarketOrders` (the Dloop market) and :class:`PushClient`
+(FCM). The store's own seams (``KeyStore``, ``Leases``) stay with the store and engine.
+
 Each port has a real adapter and a deterministic fake in ``adapters/`` that pass the
 same contract tests. Adapters return our own types and raise the errors below, never
 SDK objects or SDK exceptions.
@@ -15,10 +19,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from core.catalog import Catalog, Product
 from core.understanding import Intent, Understanding
+
+if TYPE_CHECKING:  # the value types live with their rules, which import the errors below
+    from core.market import MarketOrderRequest
+    from core.outbound import MediaInfo, OutboundMessage, SendResult
 
 
 class PortError(Exception):
@@ -101,4 +109,41 @@ class Assistant(Protocol):
 
     async def reply(self, request: ReplyRequest) -> Reply:
         """Write the customer-facing reply for ``request`` (Italian, short, grounded)."""
+        ...
+
+
+class Messenger(Protocol):
+    """Outbound half of the WhatsApp Cloud API, as the rest of the service sees it."""
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        """Send ``message`` once; raise :class:`core.outbound.SendError` subclasses on failure."""
+        ...
+
+    async def fetch_media(self, media_id: str) -> MediaInfo:
+        """Look up a received media item's download URL."""
+        ...
+
+    async def download_media(self, url: str) -> bytes:
+        """Download the bytes behind a :class:`MediaInfo` URL."""
+        ...
+
+
+class MarketOrders(Protocol):
+    """Creates Dloop market orders.
+
+    ``create`` returns the market order id; calling it again for the same ``relay_id``
+    returns the same id. It raises ``core.ports.TransientError`` (retry later) or
+    ``core.ports.PermanentError`` (the market refused the order).
+    """
+
+    async def create(self, order: MarketOrderRequest) -> str:
+        """Create (or find) the market order for ``order.relay_id``."""
+        ...
+
+
+class PushClient(Protocol):
+    """Push notifications (FCM), as the notify sender needs them."""
+
+    async def send(self, token: str, *, title: str, body: str, data: dict[str, str]) -> str:
+        """Send one notification; returns the provider's message name."""
         ...

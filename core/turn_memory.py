@@ -80,12 +80,6 @@ def remember_all(memory: TurnMemory, events: Iterable[RecordedEvent]) -> TurnMem
     return memory
 
 
-def matters(event: RecordedEvent) -> bool:
-    """True when :func:`remember` may change a memory for ``event``."""
-    p = event.payload
-    return isinstance(p, (*INBOUND, TurnProcessed, *ANSWERS, ReplyQueued)) or folds(p)
-
-
 def _covered(memory: TurnMemory, done: frozenset[str]) -> TurnMemory:
     pending = tuple(e for e in memory.pending if str(e.event_id) not in done)
     wamids = {e.payload.wamid for e in pending if isinstance(e.payload, MessageReceived)}

@@ -54,7 +54,6 @@ from core.models import DEFAULT_CHAT_MODELS
 from core.ports import AssistantError, AssistantTrace, Reply, ReplyRequest, Turn, Understood
 from core.understanding import Intent, ProductHit, Understanding
 
-DEFAULT_MODEL = DEFAULT_CHAT_MODELS.split(",", 1)[0]
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from adapters.engine.orders import NUMBERS_STREAM, OrderRelayReactor, new
 from adapters.engine.relay_timers import relay_stream
 from adapters.market.live import CATALOG_STREAM
-from adapters.market.tables import whatsapp_order_relays
+from adapters.readmodel.tables import whatsapp_order_relays
 from adapters.store.types import AppendRequest, Expect, StreamVersionConflictError
 from core import dealer_commands as dc
 from core import delivery

@@ -97,7 +97,6 @@ class StreamDispatcher:
         self._task: asyncio.Task[None] | None = None
         self.parked = 0
         self.handled = 0
-        self.lease_waits = 0  # tries that found the lease held by another process
         self._stopping = False
 
     @property
@@ -225,7 +224,6 @@ class StreamDispatcher:
                 await asyncio.sleep(outage_delay)
                 outage_delay = min(outage_delay * 2, self.options.outage_poll_cap)
                 continue
-            self.lease_waits += 1
             await asyncio.sleep(delay)
             delay = min(delay * 2, self.options.lease_poll_cap)
         return False

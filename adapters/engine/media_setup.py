@@ -18,7 +18,7 @@ from adapters.engine.media import MediaReaders, MediaStep
 from adapters.meta.media import MediaDownloader, MediaLimits
 from adapters.settings import Settings
 from core.area import parse_area
-from core.outbound import Messenger
+from core.ports import Messenger
 
 
 def build_media_step(

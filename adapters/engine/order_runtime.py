@@ -28,8 +28,8 @@ from adapters.notify.sender import NotifySender, is_push_requested
 from adapters.settings import Settings
 from adapters.store.event_store import EventStore
 from core.business_facts import ShopFacts
-from core.market import MarketOrders
 from core.order_relay import RelayTimeouts
+from core.ports import MarketOrders
 from events.base import RecordedEvent
 from events.checkout import CheckoutCompleted
 from events.conversation import CartCancelled, CartConfirmed, CartProposed

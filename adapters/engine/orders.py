@@ -8,7 +8,7 @@ relay timers). It reacts to:
   replay makes the same ones);
 * ``CartConfirmed`` / ``CartCancelled``: the relays follow; a confirmed relay is then
   driven step by step (:meth:`OrderRelayReactor.advance`): market order through the
-  :class:`~core.market.MarketOrders` port (parked and retried while the market is down),
+  :class:`~core.ports.MarketOrders` port (parked and retried while the market is down),
   a short order number, the dealer's message with Accetta / Rifiuta buttons queued in
   the DEALER's conversation stream, and the customer's notice with the order number;
 * ``RelayTimerFired``: confirmation expiry, dealer reminder, escalation to support,
@@ -43,7 +43,7 @@ from core import market as mk
 from core.conversation import ConversationState, fold, recipient
 from core.dealer_commands import answer_buttons, relay_text, reminder_text
 from core.delivery import template_params
-from core.market import MarketOrderRequest, MarketOrders, RelayExtras, fold_extras
+from core.market import MarketOrderRequest, RelayExtras, fold_extras
 from core.order_relay import (
     RelayStage,
     RelayState,
@@ -57,7 +57,7 @@ from core.order_relay import (
     start_relays,
 )
 from core.phones import normalize_phone
-from core.ports import PermanentError, TransientError
+from core.ports import MarketOrders, PermanentError, TransientError
 from core.window import within_service_window
 from events.base import ERASED, Metadata, NewEvent, RecordedEvent
 from events.checkout import CheckoutCompleted

@@ -65,7 +65,6 @@ from core.outbound import (
     ButtonsMessage,
     ListMessage,
     MarkRead,
-    Messenger,
     OutboundContent,
     OutboundMessage,
     ReactionMessage,
@@ -80,6 +79,7 @@ from core.outbound import (
     merge_texts,
 )
 from core.pacing import PAIR_BURST, PAIR_INTERVAL, PAIR_RATE_CODE, Pacer
+from core.ports import Messenger
 from core.send_retry import RetrySchedule
 from core.window import outbound_allowed
 from events.base import ERASED, Metadata, NewEvent, RecordedEvent

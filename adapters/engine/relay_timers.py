@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 import structlog
 from sqlalchemy import select
 
-from adapters.market.tables import whatsapp_order_relays
+from adapters.readmodel.tables import whatsapp_order_relays
 from adapters.store.event_store import EventStore
 from adapters.store.types import Expect
 from core.market import fold_extras, next_deadline

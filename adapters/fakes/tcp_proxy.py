@@ -34,11 +34,6 @@ class FaultyProxy:
         self._open: set[asyncio.StreamWriter] = set()
         self._tasks: set[asyncio.Task[None]] = set()
 
-    @property
-    def up(self) -> bool:
-        """True while the proxy accepts connections."""
-        return self._server is not None
-
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
         """Listen on ``host:port`` (0 = any free port) and return the port."""
         self.host = host

@@ -19,7 +19,7 @@ from events.codec import encode_payload
 
 
 class HttpMarketOrders:
-    """:class:`core.market.MarketOrders` over HTTP."""
+    """:class:`core.ports.MarketOrders` over HTTP."""
 
     def __init__(
         self, session: aiohttp.ClientSession, base_url: str, *, timeout: float = 10.0

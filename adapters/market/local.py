@@ -22,7 +22,7 @@ from events.codec import encode_payload
 
 
 class LocalMarketOrders:
-    """:class:`core.market.MarketOrders` on the service's own database."""
+    """:class:`core.ports.MarketOrders` on the service's own database."""
 
     def __init__(
         self, engines: Engines, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)

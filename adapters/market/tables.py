@@ -1,9 +1,10 @@
-"""Tables of the order relay (migration 5): market orders, relays, contacts and devices.
+"""Tables of the market side: market orders and push devices (made by migration 5).
 
-``whatsapp_order_relays`` and ``rider_contacts`` are projections (rebuilt from the log);
 ``market_orders`` is the local market adapter's own store and ``push_devices`` holds the
 FCM tokens registered with ``dloop-bot devices`` (tokens are credentials of a device, not
-facts, so they are kept out of the event log).
+facts, so they are kept out of the event log). The relay and contact tables made by the
+same step are projections and live in :mod:`adapters.readmodel.tables`; the step itself
+is in :mod:`adapters.order_schema`, which alone knows both packages.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from sqlalchemy import (
     Column,
     Connection,
     Index,
-    Integer,
     MetaData,
     Numeric,
     String,
@@ -23,47 +23,10 @@ from sqlalchemy import (
     text,
 )
 
-from adapters.readmodel.tables import TABLES
 from adapters.store.migrations import migration
 from adapters.store.schema import UtcDateTime
 
 metadata = MetaData()
-
-whatsapp_order_relays = Table(
-    "whatsapp_order_relays",
-    metadata,
-    Column("id", String(64), primary_key=True),
-    Column("conversation_id", String(36), nullable=True),
-    Column("phone", String(64), nullable=True),
-    Column("order_data", JSON, nullable=True),
-    Column("products", JSON, nullable=True),
-    Column("total_price", Numeric(12, 2), nullable=True),
-    Column("status", String(16), nullable=False, default="pending"),
-    Column("stage", String(32), nullable=True),
-    Column("order_number", Integer, nullable=True),
-    Column("market_order_id", String(128), nullable=True),
-    Column("dealer_id", String(64), nullable=True),
-    Column("created_at", UtcDateTime, nullable=True),
-    Column("updated_at", UtcDateTime, nullable=True),
-    # migration 9: who the customer is, and when the relay became an order
-    Column("person_id", String(64), nullable=True),
-    Column("profile_name", String(255), nullable=True),
-    Column("confirmed_at", UtcDateTime, nullable=True),  # set: an order; unset: a cart
-    Column("stage_changed_at", UtcDateTime, nullable=True),
-    Column("dealer_silent_at", UtcDateTime, nullable=True),
-    Index("ix_order_relays_dealer", "dealer_id", "stage"),
-    Index("ix_order_relays_number", "order_number"),
-)
-
-rider_contacts = Table(
-    "rider_contacts",
-    metadata,
-    Column("phone", String(64), primary_key=True),
-    Column("name", String(255), nullable=False),
-    Column("contact_type", String(16), nullable=False),
-    Column("dealer_id", String(64), nullable=True),
-    Column("updated_at", UtcDateTime, nullable=True),
-)
 
 market_orders = Table(
     "market_orders",
@@ -90,15 +53,6 @@ push_devices = Table(
     Column("platform", String(16), nullable=True),  # android | ios | web (migration 7)
     Index("ix_push_devices_kind", "owner_kind"),
 )
-
-# The projection runner finds tables by name in the read-model registry.
-TABLES.setdefault(whatsapp_order_relays.name, whatsapp_order_relays)
-TABLES.setdefault(rider_contacts.name, rider_contacts)
-
-
-@migration(5, "order relays, market orders, rider contacts, push devices")
-def _order_tables(conn: Connection, _dialect: str) -> None:
-    metadata.create_all(conn)
 
 
 @migration(7, "push devices: platform")

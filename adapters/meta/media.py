@@ -2,7 +2,7 @@
 
 ``GET /{media-id}`` gives a short-lived URL (about 5 minutes), its MIME type, SHA-256 and
 size; the bytes are then fetched with the access token (both through the injected
-:class:`~core.outbound.Messenger`). Before any byte is read the type must be on the
+:class:`~core.ports.Messenger`). Before any byte is read the type must be on the
 allow-list of its kind and the announced size within the kind's cap (and not zero);
 after, the size is checked again and the SHA-256 compared with Meta's.
 
@@ -25,8 +25,8 @@ import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
-from core.outbound import MediaInfo, Messenger, SendError, TransientSendError, backoff_delay
-from core.ports import PortError
+from core.outbound import MediaInfo, SendError, TransientSendError, backoff_delay
+from core.ports import Messenger, PortError
 
 MIB = 1024 * 1024
 ALLOWED: Mapping[str, frozenset[str]] = {

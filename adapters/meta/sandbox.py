@@ -39,7 +39,7 @@ class SandboxSent:
 
 
 class SandboxMessenger:
-    """A :class:`core.outbound.Messenger` that records instead of sending."""
+    """A :class:`core.ports.Messenger` that records instead of sending."""
 
     def __init__(self, *, capacity: int = 1000, queue_size: int = 1000) -> None:
         self._log: deque[SandboxSent] = deque(maxlen=capacity)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any
 
 import structlog
 
@@ -19,20 +19,12 @@ from adapters.notify.devices import Device, DeviceRegistry
 from adapters.notify.fcm import UnregisteredTokenError
 from adapters.store.event_store import EventStore
 from adapters.store.types import Expect
-from core.ports import PermanentError, TransientError
+from core.ports import PermanentError, PushClient, TransientError
 from events.base import Metadata, NewEvent, RecordedEvent
 from events.notify import PushDelivered, PushFailed, PushRecordedOnly, PushRequested
 
 log = structlog.get_logger(__name__)
 NOTIFY_NAMESPACE = uuid.UUID("8a4c2e71-5d3b-4f60-9e1a-7c2b5d8f0a13")
-
-
-class PushClient(Protocol):
-    """What the sender needs from FCM."""
-
-    async def send(self, token: str, *, title: str, body: str, data: dict[str, str]) -> str:
-        """Send one notification; returns the provider's message name."""
-        ...
 
 
 def is_push_requested(event: RecordedEvent) -> bool:

@@ -11,7 +11,7 @@ import base64
 import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from adapters.ops.findings import AuditReport
 from adapters.ops.rawlog import RawEvent
@@ -183,8 +183,3 @@ def _unknown_then_reconciled(found: list[object]) -> bool:
         and found[0].outcome_unknown
         and isinstance(found[1], OutboundReconciled)
     )
-
-
-def grace_cutoff(now: datetime, grace: timedelta) -> datetime:
-    """Replies queued at or after this time are still in flight."""
-    return now - grace

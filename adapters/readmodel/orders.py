@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.market.tables import whatsapp_order_relays as relays
 from adapters.readmodel.search import shown_columns
 from adapters.readmodel.tables import whatsapp_conversations as conversations
+from adapters.readmodel.tables import whatsapp_order_relays as relays
 from core.order_relay import RelayStage
 
 CART_STAGES = (RelayStage.DRAFT.value, RelayStage.AWAITING_CONFIRMATION.value)

@@ -33,7 +33,6 @@ from sqlalchemy import (
     tuple_,
 )
 
-from adapters.market.tables import whatsapp_order_relays
 from adapters.readmodel.orders import (
     conversation_counters,
     count,
@@ -50,6 +49,7 @@ from adapters.readmodel.tables import (
     review_queue,
     whatsapp_conversations,
     whatsapp_messages,
+    whatsapp_order_relays,
 )
 from adapters.store.engine import Engines
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import adapters.market.tables  # noqa: F401 - registers the order-relay read tables
 from projections.base import Projection
 from projections.contacts import ContactsProjection
 from projections.conversations import ConversationsProjection

@@ -18,8 +18,11 @@ from sqlalchemy import Connection, delete, inspect, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.market.tables import whatsapp_order_relays
-from adapters.readmodel.tables import whatsapp_conversations, whatsapp_messages
+from adapters.readmodel.tables import (
+    whatsapp_conversations,
+    whatsapp_messages,
+    whatsapp_order_relays,
+)
 from adapters.store.migrations import migration
 from adapters.store.schema import checkpoints
 

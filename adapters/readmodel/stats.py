@@ -23,9 +23,9 @@ from typing import Any
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.market.tables import whatsapp_order_relays as relays
 from adapters.readmodel.percentiles import percentile
 from adapters.readmodel.tables import review_queue, whatsapp_messages
+from adapters.readmodel.tables import whatsapp_order_relays as relays
 from adapters.store.schema import events
 
 EVENT_CAP = 20_000

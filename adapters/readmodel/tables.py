@@ -1,7 +1,8 @@
 """Read tables, named and shaped like the original Supabase schema.
 
-Created by migrations 2 and 3 (the inbox indexes by 6, who and why by 9); each
-projection table belongs to exactly one projection (see ``projections/``).
+Created by migrations 2 and 3 (the order relays and rider contacts by 5, the inbox
+indexes by 6, who and why by 9); each projection table belongs to exactly one projection
+(see ``projections/``).
 ``review_dismissals`` and ``api_tokens`` are operator state written by the read API and
 the ``token`` command, never by projections, so a rebuild keeps them.
 """
@@ -16,6 +17,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Numeric,
     String,
     Table,
     Text,
@@ -111,7 +113,47 @@ api_tokens = Table(
     Column("revoked_at", UtcDateTime, nullable=True),
 )
 
-TABLES = {t.name: t for t in metadata.sorted_tables}
+# The order relay's projections, made by migration 5 with the market's own tables
+# (adapters/order_schema.py), so kept apart from the steps of this module.
+relay_metadata = MetaData()
+
+whatsapp_order_relays = Table(
+    "whatsapp_order_relays",
+    relay_metadata,
+    Column("id", String(64), primary_key=True),
+    Column("conversation_id", String(36), nullable=True),
+    Column("phone", String(64), nullable=True),
+    Column("order_data", JSON, nullable=True),
+    Column("products", JSON, nullable=True),
+    Column("total_price", Numeric(12, 2), nullable=True),
+    Column("status", String(16), nullable=False, default="pending"),
+    Column("stage", String(32), nullable=True),
+    Column("order_number", Integer, nullable=True),
+    Column("market_order_id", String(128), nullable=True),
+    Column("dealer_id", String(64), nullable=True),
+    Column("created_at", UtcDateTime, nullable=True),
+    Column("updated_at", UtcDateTime, nullable=True),
+    # migration 9: who the customer is, and when the relay became an order
+    Column("person_id", String(64), nullable=True),
+    Column("profile_name", String(255), nullable=True),
+    Column("confirmed_at", UtcDateTime, nullable=True),  # set: an order; unset: a cart
+    Column("stage_changed_at", UtcDateTime, nullable=True),
+    Column("dealer_silent_at", UtcDateTime, nullable=True),
+    Index("ix_order_relays_dealer", "dealer_id", "stage"),
+    Index("ix_order_relays_number", "order_number"),
+)
+
+rider_contacts = Table(
+    "rider_contacts",
+    relay_metadata,
+    Column("phone", String(64), primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("contact_type", String(16), nullable=False),
+    Column("dealer_id", String(64), nullable=True),
+    Column("updated_at", UtcDateTime, nullable=True),
+)
+
+TABLES = {t.name: t for t in (*metadata.sorted_tables, whatsapp_order_relays, rider_contacts)}
 
 
 @migration(2, "read tables: conversations and messages")

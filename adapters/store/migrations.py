@@ -33,6 +33,7 @@ MIGRATION_MODULES = (
     "adapters.readmodel.tables",
     "adapters.ops.hashchain",
     "adapters.market.tables",
+    "adapters.order_schema",
     "adapters.store.people",
     "adapters.readmodel.schema_who",
     "adapters.store.snapshots",
@@ -115,13 +116,3 @@ async def _apply(conn: AsyncConnection, step: Migration, dialect: str, now: date
     await conn.execute(
         schema_migrations.insert().values(version=step.version, name=step.name, applied_at=now)
     )
-
-
-async def current_version(engines: Engines) -> int:
-    """The highest applied migration, 0 for an empty database."""
-    async with engines.reader.connect() as conn:
-        exists = await conn.run_sync(lambda c: c.dialect.has_table(c, schema_migrations.name))
-        if not exists:
-            return 0
-        versions = (await conn.execute(select(schema_migrations.c.version))).scalars()
-        return max(versions, default=0)

@@ -25,7 +25,7 @@ import os
 import re
 import secrets
 from binascii import a2b_base64
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -444,15 +444,6 @@ def sealed_people_in(texts: Iterable[Any]) -> set[str]:
             start = data.index(_SEALED_MARK) + len(_SEALED_MARK)
             found.update(_PERSON_IDS.findall(data, start, data.find("]", start)))
     return found
-
-
-def sealed_people(data: Mapping[str, Any]) -> list[str]:
-    """The person ids a stored ``data`` object is sealed for (none when not sealed)."""
-    sealed = data.get(SEALED)
-    if type(sealed) is not dict:
-        return []
-    people = sealed.get("p")
-    return [p for p in people if isinstance(p, str)] if isinstance(people, list) else []
 
 
 def _aad(type_name: str, people: tuple[str, ...]) -> bytes:

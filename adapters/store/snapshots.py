@@ -110,7 +110,6 @@ class Snapshots(Generic[M]):
     ) -> None:
         self.engines, self.codec, self._clock = engines, codec, clock
         self.schema = fingerprint(codec.stored)
-        self.saved = self.used = self.ignored = 0
 
     async def load(self, stream: str) -> tuple[M, int] | None:
         """The snapshot of ``stream`` if one exists with today's schema."""
@@ -123,10 +122,8 @@ class Snapshots(Generic[M]):
         if row is None:
             return None
         if row.schema != self.schema:
-            self.ignored += 1
             return None
         stored = decode_dataclass(self.codec.stored, json.loads(row.data))
-        self.used += 1
         return self.codec.from_stored(stream, stored), int(row.version)
 
     def keeps(self, value: M) -> bool:
@@ -154,7 +151,6 @@ class Snapshots(Generic[M]):
         )
         async with self.engines.writer.begin() as conn:
             await conn.execute(statement)
-        self.saved += 1
 
     async def all(self) -> list[tuple[str, int, M | None]]:
         """Every snapshot of this fold: (stream, version, value; None if of another schema)."""

@@ -110,11 +110,6 @@ def squeeze(word: str) -> str:
     return word
 
 
-def is_word(token: str) -> bool:
-    """True for alphabetic-led tokens (words and codes), False for numbers and marks."""
-    return token[:1].isalpha()
-
-
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """The Italian Snowball stem of a folded word (``mozzarelle`` -> ``mozzarell``)."""

@@ -102,12 +102,3 @@ class ServicePool:
         """SIGTERM every process (SIGKILL after 10 s)."""
         for child in self.children:
             await child.stop()
-
-    def log_tail(self, chars: int = 2000) -> str:
-        """The end of every process's log, for a failed run's report."""
-        parts = []
-        for port in self.ports:
-            log = self.tmp / f"service-{port}.log"
-            if log.exists():
-                parts.append(f"--- {log.name}\n{log.read_text(errors='replace')[-chars:]}")
-        return "\n".join(parts)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import insert
 
-from adapters.market.tables import whatsapp_order_relays
+from adapters.readmodel.tables import whatsapp_order_relays
 from tests.api.conftest import Api
 
 pytestmark = pytest.mark.e2e

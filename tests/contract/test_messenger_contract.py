@@ -16,11 +16,10 @@ from core.outbound import (
     Button,
     ButtonsMessage,
     MarkRead,
-    Messenger,
     OutboundMessage,
     TextMessage,
 )
-from core.ports import PermanentError
+from core.ports import Messenger, PermanentError
 
 TO = "+393331234567"
 

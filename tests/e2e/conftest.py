@@ -20,7 +20,6 @@ SECRET = "test-app-secret"
 VERIFY = "verify-me"
 
 Client = TestClient[web.Request, web.Application]
-MakeClient = Callable[..., Awaitable[Client]]
 
 
 def test_settings(tmp_path: Path, **overrides: object) -> Settings:

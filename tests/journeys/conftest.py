@@ -27,7 +27,6 @@ from tests.e2e import conftest as e2e
 from tests.e2e.conftest import Client
 
 CUSTOMER = "+393281234567"
-OTHER_CUSTOMER = "+393339998877"
 PET = "+39328185464"  # Toelettatura Pet (d-pet) in the demo catalogue
 PHARMACY = "+393209876543"  # Farmacia Centrale (d-farmacia)
 Make = Callable[..., Awaitable[tuple[Client, Deps]]]

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from adapters.engine.order_runtime import OrderRelayDispatcher
-from adapters.market.tables import rider_contacts
+from adapters.readmodel.tables import rider_contacts
 from events.market import CatalogOrderChecked, CatalogProductUpserted, ContactUpserted
 from scripts import cli
 from tests.conftest import person_stream

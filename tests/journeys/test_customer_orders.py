@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from adapters.fakes.market_api import FakeMarketApi
-from adapters.market.tables import market_orders, whatsapp_order_relays
+from adapters.market.tables import market_orders
+from adapters.readmodel.tables import whatsapp_order_relays
 from events.market import MarketOrderDeferred, OrderNumberAssigned
 from events.orders import MarketOrderCreated, OrderExpired
 from tests.conftest import person_stream

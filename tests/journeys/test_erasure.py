@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from adapters.market.tables import market_orders, whatsapp_order_relays
+from adapters.market.tables import market_orders
 from adapters.ops.audit import audit
 from adapters.ops.erase import erase_person
 from adapters.ops.replay import replay
+from adapters.readmodel.tables import whatsapp_order_relays
 from events.base import ERASED
 from events.whatsapp import MessageReceived
 from tests.conftest import person_stream

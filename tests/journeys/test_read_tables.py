@@ -9,10 +9,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from adapters.market.tables import whatsapp_order_relays
 from adapters.ops.audit import audit
 from adapters.ops.erase import erase_person
-from adapters.readmodel.tables import whatsapp_conversations, whatsapp_messages
+from adapters.readmodel.tables import (
+    whatsapp_conversations,
+    whatsapp_messages,
+    whatsapp_order_relays,
+)
 from core.phones import is_person_id
 from events.base import ERASED
 from tests.journeys.conftest import CUSTOMER, PET, Journey

@@ -88,8 +88,9 @@ def test_migrate_may_create_the_database(
     [["replay", "--phone", UNKNOWN], ["export", "--phone", UNKNOWN], ["erase", "--phone", UNKNOWN]],
     ids=lambda a: a[0],
 )
+@pytest.mark.usefixtures("migrated")
 def test_an_unknown_phone_exits_non_zero_with_one_line(
-    migrated: Path, argv: list[str], capsys: pytest.CaptureFixture[str]
+    argv: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Nothing recorded about the number: exit 2, one stderr line, nothing on stdout."""
     assert main(argv) == 2
@@ -100,17 +101,15 @@ def test_an_unknown_phone_exits_non_zero_with_one_line(
     assert re.search(r"nothing|no person", line)
 
 
-def test_replay_of_an_unknown_order_exits_non_zero(
-    migrated: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+@pytest.mark.usefixtures("migrated")
+def test_replay_of_an_unknown_order_exits_non_zero(capsys: pytest.CaptureFixture[str]) -> None:
     """An order id with no events is not an empty success."""
     assert main(["replay", "--order", "r-does-not-exist"]) == 2
     assert "nothing is recorded for --order r-does-not-exist" in capsys.readouterr().err
 
 
-def test_token_list_prints_headers_then_rows(
-    migrated: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+@pytest.mark.usefixtures("migrated")
+def test_token_list_prints_headers_then_rows(capsys: pytest.CaptureFixture[str]) -> None:
     """The first line names the columns; each token is one row below it."""
     assert main(["token", "create", "--role", "support", "--label", "desk"]) == 0
     capsys.readouterr()
@@ -120,9 +119,8 @@ def test_token_list_prints_headers_then_rows(
     assert row.split()[1:] == ["support", "-", "active", "never", "desk"]
 
 
-def test_token_list_of_none_says_so_on_stderr(
-    migrated: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+@pytest.mark.usefixtures("migrated")
+def test_token_list_of_none_says_so_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
     """No tokens: a hint on stderr, stdout empty (so scripts see no rows)."""
     assert main(["token", "list"]) == 0
     captured = capsys.readouterr()

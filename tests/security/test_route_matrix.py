@@ -108,20 +108,6 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("POST", "/login"): Entry(sample="/login", anonymous=422, dashboard=True),
     ("POST", "/logout"): Entry(sample="/logout", anonymous=303, dashboard=True, cookie_csrf=True),
 }
-CASES_PER_KIND = {
-    "public": ("anonymous",),
-    "api": (
-        "anonymous",
-        "other-scheme",
-        "unknown",
-        "expired",
-        "revoked",
-        "admin",
-        "support",
-        "dealer",
-        "cookie",
-    ),
-}
 
 
 def _template(route: Any) -> str:

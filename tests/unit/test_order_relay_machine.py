@@ -14,7 +14,6 @@ from hypothesis import settings
 from hypothesis import strategies as st
 
 from core.catalog import Catalog, Dealer, Product
-from core.conversation_texts import DealerAnswer, read_dealer_answer
 from core.order_relay import (
     RELAY_MOVES,
     IllegalTransitionError,
@@ -378,36 +377,6 @@ def test_nothing_is_due_for_an_accepted_relay() -> None:
         DRAFTED, ASKED, CONFIRMED, CREATED, RELAYED, OrderAccepted(relay_id=RID, accepted_at=T0)
     )
     assert decide_timers(state.state, T0 + timedelta(days=2), ids()) == []
-
-
-# --------------------------------------------------------------------------- dealer words
-
-
-@pytest.mark.parametrize(
-    ("text", "button", "answer"),
-    [
-        ("Accetto", None, DealerAnswer(accept=True)),
-        ("ok accetto!", None, DealerAnswer(accept=True)),
-        (
-            "Rifiuto: prodotto esaurito",
-            None,
-            DealerAnswer(accept=False, reason="prodotto esaurito"),
-        ),
-        ("rifiuto", None, DealerAnswer(accept=False)),
-        (None, "order:accept:relay-7", DealerAnswer(accept=True, relay_id="relay-7")),
-        (None, "order:reject:relay-7", DealerAnswer(accept=False, relay_id="relay-7")),
-    ],
-)
-def test_dealer_answers_are_read(
-    text: str | None, button: str | None, answer: DealerAnswer
-) -> None:
-    """Buttons and short Italian words become accept or reject."""
-    assert read_dealer_answer(text, button) == answer
-
-
-def test_other_dealer_messages_are_not_answers() -> None:
-    """A question is not an answer."""
-    assert read_dealer_answer("a che ora passa il rider?") is None
 
 
 # --------------------------------------------------------------------------- properties
