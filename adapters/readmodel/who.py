@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.readmodel.tables import TABLES, whatsapp_conversations
+from adapters.readmodel.tables import whatsapp_conversations, whatsapp_order_relays
 from adapters.store.people import People
 from core.phones import is_person_id
 from events.base import ERASED
@@ -101,11 +101,10 @@ async def carry_names(conn: AsyncConnection, written: Mapping[RowKey, Row]) -> N
         for key, row in written.items()
         if key.table == _CONVERSATIONS and row.get("profile_name") and row.get("person_id")
     }
-    relays = TABLES[NAMED_BY_CONVERSATION]  # registered by adapters.market.tables
-    r = relays.c
+    r = whatsapp_order_relays.c
     for pid, name in names.items():
         stmt = (
-            update(relays)
+            update(whatsapp_order_relays)
             .where(r.person_id == pid, r.profile_name.is_distinct_from(name))
             .values(profile_name=name)
         )
