@@ -314,9 +314,14 @@ async def _drive(
 
 
 @contextlib.asynccontextmanager
-async def _database(backend: str, tmp: Path) -> AsyncIterator[str]:
+async def database(backend: str, tmp: Path, given: str | None = None) -> AsyncIterator[str]:
+    """A fresh, migrated database: a SQLite file in ``tmp`` or a PostgreSQL database
+    created for the run and dropped after it; ``given`` (already migrated) is used as is."""
+    if given is not None:
+        yield given
+        return
     if backend == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp}/bench-{uuid.uuid4().hex[:6]}.db"
+        url = f"sqlite+aiosqlite:///{tmp}/bench-{uuid.uuid4().hex[:8]}.db"
         await migrate_url(url)
         yield url
         return
@@ -334,7 +339,7 @@ async def run_once(
     observer = Observer()
     graph = await observer.start(free_port())
     try:
-        async with _database(backend, tmp) as url:
+        async with database(backend, tmp) as url:
             port = free_port()
             env = service_env(
                 url,

@@ -16,11 +16,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import tempfile
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,10 +29,8 @@ from adapters.store.engine import create_engines
 from core.outbound import Throttle
 from scripts.bench_e2e import (
     Observer,
-    drop_database,
+    database,
     free_port,
-    fresh_database,
-    migrate_url,
     post_text,
     service_env,
     start_service,
@@ -134,26 +130,12 @@ async def _await_processed(url: str, expected: int, timeout: float) -> float | N
     return None
 
 
-@contextlib.asynccontextmanager
-async def _database(backend: str, tmp: Path) -> AsyncIterator[str]:
-    if backend == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp}/flood.db"
-        await migrate_url(url)
-        yield url
-        return
-    url = await fresh_database()
-    try:
-        yield url
-    finally:
-        await drop_database(url)
-
-
 async def run_backend(backend: str, args: argparse.Namespace, tmp: Path) -> FloodResult:
     """One burst against a fresh service and database."""
     observer = Observer()
     graph = await observer.start(free_port())
     try:
-        async with _database(backend, tmp) as url:
+        async with database(backend, tmp) as url:
             port, log = free_port(), tmp / f"service-{backend}.log"
             env = service_env(url, graph, DEBOUNCE_SECONDS=str(args.debounce), LOG_LEVEL="info")
             env.update(args.env)

@@ -9,39 +9,18 @@ targets stay valid.
 
 from __future__ import annotations
 
-import contextlib
-import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from scripts.bench_e2e import (
     Child,
-    drop_database,
+    database,
     free_port,
-    fresh_database,
-    migrate_url,
     service_env,
     start_service,
 )
 
-
-@contextlib.asynccontextmanager
-async def database(backend: str, tmp: Path, given: str | None = None) -> AsyncIterator[str]:
-    """A fresh, migrated database: a SQLite file in ``tmp`` or a PostgreSQL database
-    created for the run and dropped after it; ``given`` (already migrated) is used as is."""
-    if given is not None:
-        yield given
-        return
-    if backend == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp}/load-{uuid.uuid4().hex[:8]}.db"
-        await migrate_url(url)
-        yield url
-        return
-    url = await fresh_database()
-    try:
-        yield url
-    finally:
-        await drop_database(url)
+__all__ = ["ServicePool", "database"]  # the load and crash runs take their database here
 
 
 class ServicePool:
