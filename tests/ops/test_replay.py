@@ -15,6 +15,7 @@ from adapters.store.event_store import EventStore
 from adapters.store.types import Expect
 from events.base import NewEvent
 from events.orders import OrderAccepted, OrderDrafted
+from events.whatsapp import MessageReceived
 from projections.messages import conversation_id
 from tests.conftest import person_stream
 from tests.ops.conftest import ANNA, BRUNO, CARLA, JOURNEYS, Service
@@ -61,6 +62,25 @@ async def test_altered_row_is_reported_as_a_difference(journeys: Service) -> Non
         await conn.execute(text("UPDATE whatsapp_conversations SET stage = 'resolved'"))
     result = await replay(journeys.store, person_stream(CARLA))
     assert result.differences == ["stage: projected 'resolved', replay 'pending'"]
+
+
+async def test_a_projection_behind_the_stream_is_compared_as_of_its_checkpoint(
+    journeys: Service,
+) -> None:
+    """A message not yet projected (a backup taken while serving) is a lag, not a difference."""
+    stream = person_stream(CARLA)
+    late = MessageReceived(
+        wamid=f"wamid.late.{uuid.uuid4().hex[:6]}", wa_id=CARLA[1:], phone=CARLA, bsuid=None,
+        kind="text", text="ci sono?", sent_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )  # fmt: skip
+    await journeys.store.append(stream, Expect.ANY, [NewEvent(event_id=uuid.uuid4(), payload=late)])
+    result = await replay(journeys.store, stream)
+    assert result.differences == []
+    assert any("before this stream's last event" in n for n in result.notes)
+    async with journeys.store.engines.writer.begin() as conn:
+        await conn.execute(text("UPDATE whatsapp_conversations SET message_count = 99"))
+    result = await replay(journeys.store, stream)
+    assert [d.split(":")[0] for d in result.differences] == ["message_count"]
 
 
 async def test_missing_row_is_reported(journeys: Service) -> None:
