@@ -143,7 +143,8 @@ class MarketOrders(Protocol):
     ``create`` returns the market order id; calling it again for the same ``relay_id``
     (even concurrently) returns the same id and makes no second order. It raises
     ``core.ports.TransientError`` (retry later; nothing was created) or
-    ``core.ports.PermanentError`` (the market refused the order). Contract:
+    ``core.ports.PermanentError`` (the market refused the order, e.g. one without
+    lines). Contract:
     ``tests/contract/test_market_contract.py``.
     """
 

@@ -24,7 +24,7 @@ from adapters.market.tables import market_orders
 from adapters.store.engine import Engines, create_engines
 from adapters.store.migrations import migrate
 from core.market import MarketOrderRequest
-from core.ports import MarketOrders, TransientError
+from core.ports import MarketOrders, PermanentError, TransientError
 from events.conversation import PricedLine
 from tests.conftest import drop_pg_schema, make_pg_engines
 
@@ -163,4 +163,11 @@ async def test_a_market_that_is_down_is_a_transient_error(case: Case) -> None:
     """An outage is worth retrying: TransientError, and nothing is created."""
     with pytest.raises(TransientError):
         await case.down().create(ORDER)
+    assert await case.holdings() == {}
+
+
+async def test_an_order_without_lines_is_refused_for_good(case: Case) -> None:
+    """Nothing to deliver is a PermanentError (not worth retrying), and nothing is created."""
+    with pytest.raises(PermanentError, match="lines"):
+        await case.market.create(dataclasses.replace(ORDER, lines=()))
     assert await case.holdings() == {}
