@@ -20,17 +20,7 @@ from core.catalog import Catalog, Product
 from core.ports import AssistantError, AssistantTrace, Reply, ReplyRequest, Turn, Understood
 from core.understanding import CartLine, Intent, Understanding
 from tests.conftest import OpenAIClients
-
-
-def _reading(**overrides: Any) -> dict[str, Any]:
-    reading: dict[str, Any] = {
-        "intent": "order_request",
-        "confidence": 0.92,
-        "cart": [],
-        "unresolved": [],
-        "products": [],
-    }
-    return reading | overrides
+from tests.support.openai import reading
 
 
 def _chat(fake_openai: fake_api.FakeOpenAI) -> list[dict[str, Any]]:
@@ -42,7 +32,7 @@ async def test_structured_understanding_becomes_understood_with_trace(
 ) -> None:
     """A schema-conforming answer is parsed into our Understanding and traced."""
     cart = [{"product_id": "p-crocc-gatto", "quantity": 2, "text": "2 crocchette gatto"}]
-    fake_openai.enqueue(fake_api.json_reply(_reading(cart=cart)))
+    fake_openai.enqueue(fake_api.json_reply(reading(cart=cart, confidence=0.92)))
     assistant = OpenAIAssistant(openai_clients(), model="gpt-4o-mini")
     result = await assistant.understand("vorrei 2 crocchette gatto", history=(), catalog=catalog)
     assert result.understanding.intent is Intent.ORDER_REQUEST
@@ -69,7 +59,7 @@ async def test_unknown_product_ids_become_unresolved(
         {"product_id": "p-latte", "quantity": 1, "text": "latte"},
         {"product_id": "p-caviale", "quantity": 3, "text": "tre caviale"},
     ]
-    fake_openai.enqueue(fake_api.json_reply(_reading(cart=cart, products=["p-nope", "p-latte"])))
+    fake_openai.enqueue(fake_api.json_reply(reading(cart=cart, products=["p-nope", "p-latte"])))
     result = await OpenAIAssistant(openai_clients()).understand(
         "latte e caviale", history=(), catalog=catalog
     )
@@ -202,7 +192,7 @@ async def test_answer_outside_the_schema_raises_assistant_error(
     fake_openai: fake_api.FakeOpenAI, openai_clients: OpenAIClients, catalog: Catalog
 ) -> None:
     """Content that does not match the schema (an unknown intent) is refused."""
-    fake_openai.enqueue(fake_api.json_reply(_reading(intent="complaint")))
+    fake_openai.enqueue(fake_api.json_reply(reading(intent="complaint")))
     with pytest.raises(AssistantError, match="schema"):
         await OpenAIAssistant(openai_clients()).understand("ciao", history=(), catalog=catalog)
 
@@ -429,7 +419,7 @@ async def test_product_question_blends_embedding_search_after_the_models_picks(
     fake_openai: fake_api.FakeOpenAI, openai_clients: OpenAIClients, catalog: Catalog
 ) -> None:
     """A question with no product named by the model still gets search hits, best first."""
-    fake_openai.enqueue(fake_api.json_reply(_reading(intent="product_inquiry", products=[])))
+    fake_openai.enqueue(fake_api.json_reply(reading(intent="product_inquiry", products=[])))
     assistant = OpenAIAssistant(openai_clients())
     understood = await assistant.understand(
         "avete un termometro digitale?", history=(), catalog=catalog

@@ -106,12 +106,17 @@ class Journey:
 
     async def until(self, check: Callable[[], Awaitable[bool]]) -> None:
         """Wait until ``check`` holds (asynchronous work settles), or fail."""
-        deadline = asyncio.get_running_loop().time() + PATIENCE
-        while asyncio.get_running_loop().time() < deadline:
-            if await check():
-                return
-            await asyncio.sleep(0.02)
-        raise AssertionError("condition never held")
+        await until(check)
+
+
+async def until(check: Callable[[], Awaitable[bool]]) -> None:
+    """Wait until ``check`` holds, or fail after :data:`PATIENCE` seconds."""
+    deadline = asyncio.get_running_loop().time() + PATIENCE
+    while asyncio.get_running_loop().time() < deadline:
+        if await check():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("condition never held")
 
 
 def body(message: SandboxSent | dict[str, Any]) -> str:
