@@ -13,6 +13,7 @@ from pathlib import Path
 
 import aiohttp
 import structlog
+from openai import AsyncOpenAI
 
 from adapters.assistant.budget import RequestBudget
 from adapters.assistant.cache import ReplyCache
@@ -20,20 +21,31 @@ from adapters.assistant.model_watch import ModelWatcher
 from adapters.assistant.offline import OfflineAssistant
 from adapters.assistant.openai_assistant import OpenAIAssistant, build_openai_client
 from adapters.assistant.resilient import FailureCollector, ResilientAssistant
+from adapters.auth.tokens import TokenStore
 from adapters.engine.conversation import ConversationReactor, is_conversation_input
 from adapters.engine.dispatch import DispatchOptions, StreamDispatcher
 from adapters.engine.lease import leases_for
 from adapters.engine.media_setup import build_media_step
-from adapters.engine.order_runtime import business_facts, order_dispatchers, shop_facts
+from adapters.engine.order_runtime import (
+    OrderPorts,
+    business_facts,
+    order_dispatchers,
+    shop_facts,
+)
 from adapters.engine.outbox import OutboxSender, is_outbox_input
 from adapters.engine.send_retries import OutboxDispatcher
 from adapters.engine.turn_snapshots import turn_snapshots
 from adapters.ingest import Ingestor
+from adapters.market.http import HttpMarketOrders
 from adapters.market.live import LiveMarket
+from adapters.market.local import LocalMarketOrders
 from adapters.meta.graph import GraphMessenger
 from adapters.meta.sandbox import SandboxMessenger
 from adapters.metrics import LogTail, ServiceMetrics
+from adapters.notify.devices import DeviceRegistry
+from adapters.notify.fcm import DEFAULT_API_BASE, FcmClient
 from adapters.ops.hashchain import HashChainSealer
+from adapters.readmodel.queries import ReadModel
 from adapters.readmodel.registry import all_projections
 from adapters.readmodel.runner import ProjectionsRunner
 from adapters.settings import Settings
@@ -43,7 +55,7 @@ from adapters.store.group_commit import GroupCommitter
 from adapters.store.subscriptions import PgListener, SubscriptionRunner
 from core.catalog import Catalog, parse_catalog
 from core.phones import normalize_phone
-from core.ports import Assistant, Messenger
+from core.ports import Assistant, MarketOrders, Messenger
 from core.send_retry import RetrySchedule
 
 log = structlog.get_logger(__name__)
@@ -63,6 +75,9 @@ class Deps:
     listener: PgListener
     assistant: Assistant
     catalog: Catalog
+    tokens: TokenStore  # API tokens and dashboard sessions
+    read_model: ReadModel  # the read API's queries
+    devices: DeviceRegistry  # push device tokens (the API and the notify sender)
     assistant_failures: FailureCollector = field(default_factory=FailureCollector)
     workers: list[SubscriptionRunner | ProjectionsRunner] = field(default_factory=list)
     reactors: list[StreamDispatcher] = field(default_factory=list)
@@ -129,6 +144,7 @@ class Deps:
             media=build_media_step(
                 self.settings,
                 None if messenger is self.sandbox else messenger,
+                openai_client(self.settings) if self.settings.openai_api_key else None,
                 watch=self.model_watcher.watch if self.model_watcher is not None else None,
             ),
             cache_streams=self.settings.state_cache_streams,
@@ -173,8 +189,17 @@ class Deps:
                 DispatchOptions(concurrency=256),
                 leases=leases_for(self.engines, "outbox"),
             ),
-            *order_dispatchers(self.settings, self.store, live, self.http, clock=self.clock),
+            *order_dispatchers(
+                self.settings, self.store, live, self._order_ports(self.http), clock=self.clock
+            ),
         ]
+
+    def _order_ports(self, http: aiohttp.ClientSession) -> OrderPorts:
+        return OrderPorts(
+            market=build_market(self.settings, self.engines, http),
+            devices=self.devices,
+            push=build_push(self.settings, http),
+        )
 
     async def _stop_reactors(self) -> None:
         """Let the reactors finish their turns and sends, for at most ``shutdown_grace`` s.
@@ -238,20 +263,24 @@ class AssistantUnavailableError(RuntimeError):
     """The OpenAI assistant was asked for without ``OPENAI_API_KEY``."""
 
 
-def build_openai_assistant(settings: Settings) -> OpenAIAssistant:
-    """The OpenAI-backed assistant from settings (the SDK retries; no loop of ours)."""
+def openai_client(settings: Settings) -> AsyncOpenAI:
+    """The OpenAI SDK client from settings: its timeout and retries are the only ones."""
     if not settings.openai_api_key:
         raise AssistantUnavailableError(
             "OPENAI_API_KEY is not set: the offline twin serves instead"
         )
-    client = build_openai_client(
+    return build_openai_client(
         api_key=settings.openai_api_key,
         base_url=settings.openai_base_url,
         timeout=settings.llm_timeout,
         max_retries=settings.llm_max_retries,
     )
+
+
+def build_openai_assistant(settings: Settings) -> OpenAIAssistant:
+    """The OpenAI-backed assistant from settings (the SDK retries; no loop of ours)."""
     return OpenAIAssistant(
-        client,
+        openai_client(settings),
         model=settings.llm_model,
         temperature=settings.llm_temperature,
         max_completion_tokens=settings.llm_max_tokens,
@@ -275,6 +304,27 @@ def build_assistant(
     on_failure = failures.report if failures is not None else None
     return ResilientAssistant(
         primary or build_openai_assistant(settings), OfflineAssistant(), on_failure=on_failure
+    )
+
+
+def build_market(settings: Settings, engines: Engines, http: aiohttp.ClientSession) -> MarketOrders:
+    """The HTTP market adapter when ``MARKET_API_URL`` is set, else the local table."""
+    if settings.market_api_url:
+        return HttpMarketOrders(http, settings.market_api_url)
+    return LocalMarketOrders(engines)
+
+
+def build_push(settings: Settings, http: aiohttp.ClientSession) -> FcmClient | None:
+    """The FCM client, or None (notifications recorded only) without credentials."""
+    if not (settings.fcm_project_id and settings.fcm_credentials_file):
+        return None
+    account = json.loads(Path(settings.fcm_credentials_file).read_text(encoding="utf-8"))
+    return FcmClient(
+        http,
+        project_id=settings.fcm_project_id,
+        service_account=account,
+        api_base=settings.fcm_api_base or DEFAULT_API_BASE,
+        token_uri=settings.fcm_token_uri,
     )
 
 
@@ -306,6 +356,9 @@ def build(settings: Settings, *, engines: Engines | None = None) -> Deps:
             else None
         ),
         catalog=load_catalog(settings.catalog_file),
+        tokens=TokenStore(engines),
+        read_model=ReadModel(engines),
+        devices=DeviceRegistry(engines, store=store),
         workers=[ProjectionsRunner(store, all_projections()), HashChainSealer(store)],
     )
 

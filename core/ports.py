@@ -99,7 +99,13 @@ class AssistantError(PortError):
 
 
 class Assistant(Protocol):
-    """Understands Italian customer messages and writes replies."""
+    """Understands Italian customer messages and writes replies.
+
+    Promises (``tests/contract/test_assistant_contract.py``): cart lines and product hits
+    name only products of the given catalogue; what cannot be matched is kept as an
+    unresolved item, never dropped; every answer carries a trace naming its engine and
+    prompt version; an engine that cannot answer raises :class:`AssistantError`.
+    """
 
     async def understand(
         self, text: str, *, history: Sequence[Turn], catalog: Catalog
@@ -108,7 +114,10 @@ class Assistant(Protocol):
         ...
 
     async def reply(self, request: ReplyRequest) -> Reply:
-        """Write the customer-facing reply for ``request`` (Italian, short, grounded)."""
+        """Write the customer-facing reply for ``request`` (Italian, short, grounded).
+
+        The text is never empty and has no surrounding blanks.
+        """
         ...
 
 
@@ -132,8 +141,11 @@ class MarketOrders(Protocol):
     """Creates Dloop market orders.
 
     ``create`` returns the market order id; calling it again for the same ``relay_id``
-    returns the same id. It raises ``core.ports.TransientError`` (retry later) or
-    ``core.ports.PermanentError`` (the market refused the order).
+    (even concurrently) returns the same id and makes no second order. It raises
+    ``core.ports.TransientError`` (retry later; nothing was created) or
+    ``core.ports.PermanentError`` (the market refused the order, e.g. one without
+    lines). Contract:
+    ``tests/contract/test_market_contract.py``.
     """
 
     async def create(self, order: MarketOrderRequest) -> str:
@@ -141,8 +153,19 @@ class MarketOrders(Protocol):
         ...
 
 
+class UnregisteredTokenError(PermanentError):
+    """The push provider says the device token is no longer valid: remove it."""
+
+
 class PushClient(Protocol):
-    """Push notifications (FCM), as the notify sender needs them."""
+    """Push notifications (FCM), as the notify sender needs them.
+
+    Promises (``tests/contract/test_push_contract.py``): each accepted notification gets
+    its own message name; a body too long for the provider's 4 KB limit is shortened,
+    never refused; data alone over the limit is a :class:`PermanentError`; a token the
+    provider no longer knows is an :class:`UnregisteredTokenError`; an unreachable
+    provider is a :class:`TransientError`.
+    """
 
     async def send(self, token: str, *, title: str, body: str, data: dict[str, str]) -> str:
         """Send one notification; returns the provider's message name."""

@@ -9,18 +9,23 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import aiohttp
 import asyncpg
 import pytest
+from openai import AsyncOpenAI
 
+from adapters.assistant.openai_assistant import build_openai_client
+from adapters.bootstrap import load_catalog
 from adapters.fakes.graph_api import FakeGraphApi
+from adapters.fakes.openai_server import FakeOpenAI
 from adapters.meta.graph import GraphMessenger
 from adapters.store.engine import Engines, create_engines
 from adapters.store.event_store import EventStore
 from adapters.store.migrations import migrate
 from adapters.store.people import latest_person_of
+from core.catalog import Catalog
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -100,6 +105,44 @@ async def graph_client() -> AsyncIterator[tuple[FakeGraphApi, GraphMessenger]]:
             ),
         )
     await fake.close()
+
+
+@pytest.fixture
+def catalog() -> Catalog:
+    """The demo catalogue the service ships with."""
+    return load_catalog(None)
+
+
+@pytest.fixture
+async def fake_openai() -> AsyncIterator[FakeOpenAI]:
+    """A running fake OpenAI server on 127.0.0.1."""
+    server = FakeOpenAI()
+    await server.start()
+    yield server
+    await server.close()
+
+
+OpenAIClients = Callable[..., AsyncOpenAI]
+
+
+@pytest.fixture
+async def openai_clients(fake_openai: FakeOpenAI) -> AsyncIterator[OpenAIClients]:
+    """Builds real SDK clients on the fake (5 s timeout, 3 SDK retries unless told otherwise)."""
+    made: list[AsyncOpenAI] = []
+
+    def build(*, timeout: float = 5.0, max_retries: int = 3) -> AsyncOpenAI:
+        client = build_openai_client(
+            api_key="sk-test",
+            base_url=fake_openai.base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+        made.append(client)
+        return client
+
+    yield build
+    for client in made:
+        await client.close()
 
 
 def person_stream(phone: str) -> str:

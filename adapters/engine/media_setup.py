@@ -1,4 +1,4 @@
-"""Builds the conversation reactor's media step from settings (called by the bootstrap).
+"""Builds the conversation reactor's media step from settings and the clients the bootstrap built.
 
 Media is read only when both halves exist: a Graph API messenger to download from (the
 sandbox transport has no media) and an OpenAI-compatible server (``OPENAI_API_KEY``) to
@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from openai import AsyncOpenAI
+
 from adapters.assistant.models import ModelChain
-from adapters.assistant.openai_assistant import build_openai_client
 from adapters.assistant.transcribe import Transcriber
 from adapters.assistant.vision import ListReader
 from adapters.engine.media import MediaReaders, MediaStep
@@ -24,23 +25,19 @@ from core.ports import Messenger
 def build_media_step(
     settings: Settings,
     messenger: Messenger | None,
+    client: AsyncOpenAI | None,
     watch: Callable[[ModelChain], None] | None = None,
 ) -> MediaStep:
-    """The media step for ``settings``; ``messenger`` None means no media can be downloaded.
+    """The media step for ``settings``; ``messenger`` None means no media can be downloaded,
+    ``client`` (the OpenAI SDK client the bootstrap built) None means none can be read.
 
     ``watch`` (the model watcher's) learns the transcription and vision chains, so their
     shutdown dates are checked and their fall-throughs recorded like the assistant's.
     """
     area = parse_area(settings.delivery_area) if settings.delivery_area else None
     readers = MediaReaders(area=area, zones=settings.delivery_zones)
-    if messenger is None or not settings.openai_api_key:
+    if messenger is None or client is None:
         return MediaStep(readers)
-    client = build_openai_client(
-        api_key=settings.openai_api_key,
-        base_url=settings.openai_base_url,
-        timeout=settings.llm_timeout,
-        max_retries=settings.llm_max_retries,
-    )
     limits = MediaLimits(
         audio_bytes=settings.media_max_audio_bytes, image_bytes=settings.media_max_image_bytes
     )

@@ -1,17 +1,16 @@
 """Wiring of the order relay at run time: the selector, the dispatcher with its timers,
-and the notify sender, built from plain settings by the composition root.
+and the notify sender, built from plain settings and the ports the composition root
+(:mod:`adapters.bootstrap`) picked.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import aiohttp
 import structlog
 
 from adapters.engine.dealer_commands import DealerDesk
@@ -19,17 +18,14 @@ from adapters.engine.dispatch import StreamDispatcher
 from adapters.engine.lease import Leases, leases_for
 from adapters.engine.orders import OrderRelayReactor
 from adapters.engine.relay_timers import RelayTimers
-from adapters.market.http import HttpMarketOrders
 from adapters.market.live import CATALOG_STREAM, CONTACTS_STREAM, LiveMarket
-from adapters.market.local import LocalMarketOrders
 from adapters.notify.devices import DeviceRegistry
-from adapters.notify.fcm import DEFAULT_API_BASE, FcmClient
 from adapters.notify.sender import NotifySender, is_push_requested
 from adapters.settings import Settings
 from adapters.store.event_store import EventStore
 from core.business_facts import ShopFacts
 from core.order_relay import RelayTimeouts
-from core.ports import MarketOrders
+from core.ports import MarketOrders, PushClient
 from events.base import RecordedEvent
 from events.checkout import CheckoutCompleted
 from events.conversation import CartCancelled, CartConfirmed, CartProposed
@@ -91,32 +87,20 @@ class OrderRelayDispatcher(StreamDispatcher):
         await super().stop()
 
 
-def market_port(settings: Settings, store: EventStore, http: aiohttp.ClientSession) -> MarketOrders:
-    """The HTTP market adapter when ``MARKET_API_URL`` is set, else the local table."""
-    if settings.market_api_url:
-        return HttpMarketOrders(http, settings.market_api_url)
-    return LocalMarketOrders(store.engines)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderPorts:
+    """The outside systems the order relay and the notify sender reach, built by bootstrap."""
 
-
-def fcm_client(settings: Settings, http: aiohttp.ClientSession) -> FcmClient | None:
-    """The FCM client, or None (notifications recorded only) without credentials."""
-    if not (settings.fcm_project_id and settings.fcm_credentials_file):
-        return None
-    account = json.loads(Path(settings.fcm_credentials_file).read_text(encoding="utf-8"))
-    return FcmClient(
-        http,
-        project_id=settings.fcm_project_id,
-        service_account=account,
-        api_base=settings.fcm_api_base or DEFAULT_API_BASE,
-        token_uri=settings.fcm_token_uri,
-    )
+    market: MarketOrders
+    devices: DeviceRegistry
+    push: PushClient | None  # None: notifications are recorded only (no FCM credentials)
 
 
 def order_dispatchers(
     settings: Settings,
     store: EventStore,
     live: LiveMarket,
-    http: aiohttp.ClientSession,
+    ports: OrderPorts,
     *,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> list[StreamDispatcher]:
@@ -137,15 +121,14 @@ def order_dispatchers(
     timers = RelayTimers(store, timeouts, tick=max(0.02, min(1.0, shortest.total_seconds() / 10)))
     reactor = OrderRelayReactor(
         store,
-        market_port(settings, store, http),
+        ports.market,
         live,
         timers,
         market_retry=timedelta(seconds=settings.market_retry_seconds),
         clock=clock,
     )
     DealerDesk(reactor)
-    devices = DeviceRegistry(store.engines, store=store)
-    sender = NotifySender(store, devices, fcm_client(settings, http))
+    sender = NotifySender(store, ports.devices, ports.push)
     notify = StreamDispatcher(
         store,
         "notify",

@@ -1,7 +1,10 @@
 """The default market-orders adapter: orders are written to the local ``market_orders`` table.
 
 Idempotent by ``relay_id`` (a unique column): creating the same relay's order twice
-returns the first id. Ids are ``MO-`` plus a random hex suffix (the shell's randomness).
+returns the first id. Errors as the HTTP adapter's: a database failure is a
+:class:`~core.ports.TransientError`, an order without lines a
+:class:`~core.ports.PermanentError`. Ids are ``MO-`` plus a random hex suffix (the
+shell's randomness).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from adapters.market.tables import market_orders
 from adapters.store.engine import Engines
 from core.delivery import market_delivery_json
 from core.market import MarketOrderRequest
-from core.ports import TransientError
+from core.ports import PermanentError, TransientError
 from events.codec import encode_payload
 
 
@@ -31,7 +34,12 @@ class LocalMarketOrders:
         self._clock = clock
 
     async def create(self, order: MarketOrderRequest) -> str:
-        """Insert the order once; return its id (the existing one on a repeat)."""
+        """Insert the order once; return its id (the existing one on a repeat).
+
+        An order without lines is refused for good, as the market API refuses it.
+        """
+        if not order.lines:
+            raise PermanentError(f"an order needs lines (relay {order.relay_id})")
         try:
             existing = await self._find(order.relay_id)
             if existing is not None:

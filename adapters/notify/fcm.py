@@ -3,9 +3,10 @@
 The OAuth2 access token comes from the service-account JSON: google-auth signs the
 JWT-bearer assertion (RS256 with the account's private key) and we exchange it at
 ``token_uri`` (configurable, so tests use a local fake), caching it until shortly before
-it expires. Errors: ``UNREGISTERED`` tokens raise :class:`UnregisteredTokenError` (the
-caller removes the token); 429 and 5xx are :class:`~core.ports.TransientError`; other
-refusals are :class:`~core.ports.PermanentError`. A 401 refreshes the token once.
+it expires. Errors: ``UNREGISTERED`` tokens raise the port's
+:class:`~core.ports.UnregisteredTokenError` (the caller removes the token); 429 and 5xx
+are :class:`~core.ports.TransientError`; other refusals are
+:class:`~core.ports.PermanentError`. A 401 refreshes the token once.
 """
 
 from __future__ import annotations
@@ -19,16 +20,12 @@ import aiohttp
 import google.auth.crypt
 import google.auth.jwt
 
-from core.ports import PermanentError, TransientError
+from core.ports import PermanentError, TransientError, UnregisteredTokenError
 
 SCOPE = "https://www.googleapis.com/auth/firebase.messaging"
 DEFAULT_TOKEN_URI = "https://oauth2.googleapis.com/token"  # noqa: S105 - a URL, not a secret
 DEFAULT_API_BASE = "https://fcm.googleapis.com"
 MAX_MESSAGE_BYTES = 4096
-
-
-class UnregisteredTokenError(PermanentError):
-    """FCM says the device token is no longer valid: remove it."""
 
 
 def build_message(token: str, title: str, body: str, data: Mapping[str, str]) -> dict[str, Any]:

@@ -16,10 +16,9 @@ from typing import Any
 import structlog
 
 from adapters.notify.devices import Device, DeviceRegistry
-from adapters.notify.fcm import UnregisteredTokenError
 from adapters.store.event_store import EventStore
 from adapters.store.types import Expect
-from core.ports import PermanentError, PushClient, TransientError
+from core.ports import PermanentError, PushClient, TransientError, UnregisteredTokenError
 from events.base import Metadata, NewEvent, RecordedEvent
 from events.notify import PushDelivered, PushFailed, PushRecordedOnly, PushRequested
 

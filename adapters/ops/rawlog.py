@@ -25,7 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 import events
 from adapters.store.engine import Engines
 from adapters.store.event_store import driver_connection, gc_paused, loads
-from adapters.store.people import DbKeyStore, People, sealed_people_in
+from adapters.store.people import People, sealed_people_in
+from adapters.store.person_keys import DbKeyStore
 from events.base import Metadata, RecordedEvent, fast_constructor
 from events.codec import decode_payload
 

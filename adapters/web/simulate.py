@@ -27,7 +27,7 @@ from typing import Any
 from aiohttp import web
 
 from adapters.auth.session import CSRF_HEADER, SESSION_COOKIE, csrf_ok
-from adapters.auth.tokens import STAFF, AuthError, TokenStore
+from adapters.auth.tokens import STAFF, AuthError
 from adapters.meta.sandbox import SandboxSent
 from adapters.meta.signature import sign
 from adapters.web.keys import DEPS
@@ -182,7 +182,7 @@ async def _refusal(request: web.Request, token: str | None) -> web.Response | No
 
 async def _staff(request: web.Request, secret: str) -> web.Response | None:
     try:
-        record = await TokenStore(request.app[DEPS].engines).authenticate(secret)
+        record = await request.app[DEPS].tokens.authenticate(secret)
     except AuthError as exc:
         return _refuse(401, str(exc))
     if record.role not in STAFF:

@@ -72,17 +72,22 @@ async def test_a_bad_clock_exits_2(tmp_path: Path) -> None:
     assert "eval-dialogue:" in err
 
 
-async def test_every_cart_dialogue_passes(tmp_path: Path) -> None:
-    """Behaviours A, B, C and G of the dev set and of the extra set pass whole (offline)."""
+async def assert_dialogues_pass(tmp_path: Path, extra_file: str, behaviours: str) -> None:
+    """``behaviours`` of the dev set and of ``extra_file`` pass whole (offline)."""
     raw = json.loads(DEV.read_text(encoding="utf-8"))
-    extra = json.loads((DEV.parent / "cart_extra.json").read_text(encoding="utf-8"))
-    chosen = [d for d in raw["dialogues"] + extra["dialogues"] if d["behaviour"] in "ABCG"]
-    path = tmp_path / "cart.json"
+    extra = json.loads((DEV.parent / extra_file).read_text(encoding="utf-8"))
+    chosen = [d for d in raw["dialogues"] + extra["dialogues"] if d["behaviour"] in behaviours]
+    path = tmp_path / extra_file
     path.write_text(json.dumps({"dialogues": chosen}, ensure_ascii=False), encoding="utf-8")
     status, report, err = await eval_dialogue(path)
     assert status == 0, err
     assert report["failures"] == []
     assert report["dialogues_passed"] == report["dialogues"] == len(chosen)
+
+
+async def test_every_cart_dialogue_passes(tmp_path: Path) -> None:
+    """Behaviours A, B, C and G of the dev set and of the extra set pass whole (offline)."""
+    await assert_dialogues_pass(tmp_path, "cart_extra.json", "ABCG")
 
 
 async def test_the_openai_engine_reads_every_customer_turn_through_the_server(

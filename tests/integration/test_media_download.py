@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -161,15 +160,6 @@ async def test_the_caps_are_per_kind(graph_client: Graph) -> None:
 # --------------------------------------------------------------------------- models
 
 
-@pytest.fixture
-async def openai_fake() -> AsyncIterator[FakeOpenAI]:
-    """The fake OpenAI server."""
-    fake = FakeOpenAI()
-    await fake.start()
-    yield fake
-    await fake.close()
-
-
 def client_for(fake: FakeOpenAI, timeout: float = 5.0) -> AsyncOpenAI:
     """The SDK client, no SDK retries (the chain is what is under test)."""
     return build_openai_client(
@@ -177,64 +167,64 @@ def client_for(fake: FakeOpenAI, timeout: float = 5.0) -> AsyncOpenAI:
     )
 
 
-async def test_a_transcription_is_asked_in_italian_with_the_file(openai_fake: FakeOpenAI) -> None:
+async def test_a_transcription_is_asked_in_italian_with_the_file(fake_openai: FakeOpenAI) -> None:
     """Multipart with model, language it and the audio; the answer's text comes back."""
-    openai_fake.enqueue(transcript("Vorrei due mozzarelle"), endpoint="transcriptions")
-    answer = await Transcriber(client_for(openai_fake), ["gpt-4o-mini-transcribe"]).transcribe(
+    fake_openai.enqueue(transcript("Vorrei due mozzarelle"), endpoint="transcriptions")
+    answer = await Transcriber(client_for(fake_openai), ["gpt-4o-mini-transcribe"]).transcribe(
         VOICE.read_bytes(), "audio/ogg"
     )
     assert (answer.text, answer.model) == ("Vorrei due mozzarelle", "gpt-4o-mini-transcribe")
-    [request] = openai_fake.requests_to("transcriptions")
+    [request] = fake_openai.requests_to("transcriptions")
     assert (request.body["model"], request.body["language"]) == ("gpt-4o-mini-transcribe", "it")
     assert request.body["file_sha256"] == hashlib.sha256(VOICE.read_bytes()).hexdigest()
     assert request.body["filename"] == "voice.ogg"
 
 
-async def test_a_missing_model_falls_back_to_the_next_of_the_chain(openai_fake: FakeOpenAI) -> None:
+async def test_a_missing_model_falls_back_to_the_next_of_the_chain(fake_openai: FakeOpenAI) -> None:
     """A 404 "model not found" on the first model: the second answers and is named."""
-    openai_fake.enqueue(http_error(404), transcript("ciao"), endpoint="transcriptions")
-    answer = await Transcriber(client_for(openai_fake), ["m1", "whisper-1"]).transcribe(
+    fake_openai.enqueue(http_error(404), transcript("ciao"), endpoint="transcriptions")
+    answer = await Transcriber(client_for(fake_openai), ["m1", "whisper-1"]).transcribe(
         b"x", "audio/ogg"
     )
     assert (answer.text, answer.model) == ("ciao", "whisper-1")
-    assert [r.body["model"] for r in openai_fake.requests_to("transcriptions")] == [
+    assert [r.body["model"] for r in fake_openai.requests_to("transcriptions")] == [
         "m1",
         "whisper-1",
     ]
 
 
-async def test_a_server_error_does_not_fall_through_the_chain(openai_fake: FakeOpenAI) -> None:
+async def test_a_server_error_does_not_fall_through_the_chain(fake_openai: FakeOpenAI) -> None:
     """A 500 would be the same for every model: one request, then an AssistantError."""
-    openai_fake.enqueue(http_error(500), transcript("ciao"), endpoint="transcriptions")
+    fake_openai.enqueue(http_error(500), transcript("ciao"), endpoint="transcriptions")
     with pytest.raises(AssistantError, match="HTTP 500"):
-        await Transcriber(client_for(openai_fake), ["m1", "m2"]).transcribe(b"x", "audio/ogg")
-    assert len(openai_fake.requests_to("transcriptions")) == 1
+        await Transcriber(client_for(fake_openai), ["m1", "m2"]).transcribe(b"x", "audio/ogg")
+    assert len(fake_openai.requests_to("transcriptions")) == 1
 
 
-async def test_a_transcription_timeout_is_an_assistant_error(openai_fake: FakeOpenAI) -> None:
+async def test_a_transcription_timeout_is_an_assistant_error(fake_openai: FakeOpenAI) -> None:
     """Slower than the client's timeout: AssistantError naming the timeout."""
-    openai_fake.enqueue(slow(2.0), endpoint="transcriptions")
+    fake_openai.enqueue(slow(2.0), endpoint="transcriptions")
     with pytest.raises(AssistantError, match="timed out"):
-        await Transcriber(client_for(openai_fake, timeout=0.3), ["m1"]).transcribe(
+        await Transcriber(client_for(fake_openai, timeout=0.3), ["m1"]).transcribe(
             b"x", "audio/ogg"
         )
 
 
 async def test_a_photo_goes_as_image_input_with_the_strict_list_schema(
-    openai_fake: FakeOpenAI,
+    fake_openai: FakeOpenAI,
 ) -> None:
     """The image is a data URL in the user message; the schema is strict; lines come back."""
     reading = {
         "is_list": True,
         "lines": [{"words": "mozzarella", "quantity": 2}, {"words": " latte ", "quantity": 0}],
     }
-    openai_fake.enqueue(json_reply(reading))
-    answer = await ListReader(client_for(openai_fake), ["gpt-4o-mini"]).read(
+    fake_openai.enqueue(json_reply(reading))
+    answer = await ListReader(client_for(fake_openai), ["gpt-4o-mini"]).read(
         PHOTO.read_bytes(), "image/jpeg"
     )
     assert (answer.is_list, answer.lines) == (True, (("mozzarella", 2), ("latte", 1)))
     assert answer.text == "2 mozzarella\n1 latte"
-    [request] = openai_fake.requests_to("chat")
+    [request] = fake_openai.requests_to("chat")
     fmt = request.body["response_format"]["json_schema"]
     assert fmt["strict"] is True
     assert fmt["schema"]["additionalProperties"] is False
@@ -243,14 +233,14 @@ async def test_a_photo_goes_as_image_input_with_the_strict_list_schema(
     assert "prezz" not in json.dumps(answer.lines)
 
 
-async def test_an_answer_off_the_schema_is_an_assistant_error(openai_fake: FakeOpenAI) -> None:
+async def test_an_answer_off_the_schema_is_an_assistant_error(fake_openai: FakeOpenAI) -> None:
     """A body that does not fit the schema is refused, never half-read."""
-    openai_fake.enqueue(json_reply({"lines": "two mozzarellas"}))
+    fake_openai.enqueue(json_reply({"lines": "two mozzarellas"}))
     with pytest.raises(AssistantError, match="schema"):
-        await ListReader(client_for(openai_fake), ["gpt-4o-mini"]).read(b"x", "image/png")
+        await ListReader(client_for(fake_openai), ["gpt-4o-mini"]).read(b"x", "image/png")
 
 
-async def test_by_default_the_fake_sees_no_list(openai_fake: FakeOpenAI) -> None:
+async def test_by_default_the_fake_sees_no_list(fake_openai: FakeOpenAI) -> None:
     """Unscripted, the fake answers the simplest schema object: not a list."""
-    answer = await ListReader(client_for(openai_fake), ["gpt-4o-mini"]).read(b"x", "image/png")
+    answer = await ListReader(client_for(fake_openai), ["gpt-4o-mini"]).read(b"x", "image/png")
     assert (answer.is_list, answer.lines, answer.text) == (False, (), "")

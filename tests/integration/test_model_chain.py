@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 from openai import AsyncOpenAI
 
@@ -14,47 +10,27 @@ from adapters.assistant.model_check import ModelCheckError, check_models
 from adapters.assistant.models import ModelChain
 from adapters.assistant.openai_assistant import OpenAIAssistant, build_openai_client
 from adapters.fakes import openai_server as fake_api
-from core.catalog import Catalog, parse_catalog
+from core.catalog import Catalog
 from core.ports import AssistantError
-
-DEMO = Path(__file__).parents[2] / "adapters" / "data" / "catalog_demo.json"
-
-
-@pytest.fixture
-def catalog() -> Catalog:
-    """The demo catalogue."""
-    return parse_catalog(json.loads(DEMO.read_text(encoding="utf-8")))
+from tests.conftest import OpenAIClients
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[fake_api.FakeOpenAI]:
-    """A running fake OpenAI server."""
-    server = fake_api.FakeOpenAI()
-    await server.start()
-    yield server
-    await server.close()
-
-
-@pytest.fixture
-async def client(fake: fake_api.FakeOpenAI) -> AsyncIterator[AsyncOpenAI]:
+def client(openai_clients: OpenAIClients) -> AsyncOpenAI:
     """An SDK client on the fake, without SDK retries (errors show at once)."""
-    made = build_openai_client(
-        api_key="sk-test", base_url=fake.base_url, timeout=5.0, max_retries=0
-    )
-    yield made
-    await made.close()
+    return openai_clients(max_retries=0)
 
 
-def chat_models(fake: fake_api.FakeOpenAI) -> list[str]:
+def chat_models(fake_openai: fake_api.FakeOpenAI) -> list[str]:
     """The model named by each chat request, in order."""
-    return [str(r.body["model"]) for r in fake.requests_to("chat")]
+    return [str(r.body["model"]) for r in fake_openai.requests_to("chat")]
 
 
 async def test_a_retired_primary_falls_through_and_the_trace_names_the_answerer(
-    fake: fake_api.FakeOpenAI, client: AsyncOpenAI, catalog: Catalog
+    fake_openai: fake_api.FakeOpenAI, client: AsyncOpenAI, catalog: Catalog
 ) -> None:
     """404 model_not_found on the first model: the second answers and is in the trace."""
-    fake.retire("gpt-4o-mini")
+    fake_openai.retire("gpt-4o-mini")
     fell: list[str] = []
 
     async def note(model: str, error: str) -> None:
@@ -65,64 +41,64 @@ async def test_a_retired_primary_falls_through_and_the_trace_names_the_answerer(
     assistant = OpenAIAssistant(client, model=chain)
     understood = await assistant.understand("Ciao", history=[], catalog=catalog)
     assert understood.trace.model == "gpt-6-luna"
-    assert chat_models(fake) == ["gpt-4o-mini", "gpt-6-luna"]
+    assert chat_models(fake_openai) == ["gpt-4o-mini", "gpt-6-luna"]
     assert len(fell) == 1
     assert fell[0].startswith("gpt-4o-mini: HTTP 404 model_not_found")
 
 
 async def test_after_a_fall_through_the_retired_model_is_not_asked_again(
-    fake: fake_api.FakeOpenAI, client: AsyncOpenAI, catalog: Catalog
+    fake_openai: fake_api.FakeOpenAI, client: AsyncOpenAI, catalog: Catalog
 ) -> None:
     """The chain remembers the 404: the next turn goes straight to the fallback."""
     assistant = OpenAIAssistant(client, model="gpt-4o-mini,gpt-6-luna")
     await assistant.understand("Ciao", history=[], catalog=catalog)
-    fake.retire("gpt-4o-mini")  # switched off mid-run
+    fake_openai.retire("gpt-4o-mini")  # switched off mid-run
     await assistant.understand("Ciao", history=[], catalog=catalog)
     await assistant.understand("Ciao", history=[], catalog=catalog)
-    assert chat_models(fake) == ["gpt-4o-mini", "gpt-4o-mini", "gpt-6-luna", "gpt-6-luna"]
+    assert chat_models(fake_openai) == ["gpt-4o-mini", "gpt-4o-mini", "gpt-6-luna", "gpt-6-luna"]
     assert assistant.models.current() == "gpt-6-luna"
 
 
 async def test_when_every_model_is_gone_the_assistant_fails(
-    fake: fake_api.FakeOpenAI, client: AsyncOpenAI, catalog: Catalog
+    fake_openai: fake_api.FakeOpenAI, client: AsyncOpenAI, catalog: Catalog
 ) -> None:
     """Both models answer 404: an AssistantError (the resilient wrapper covers it)."""
-    fake.retire("a")
-    fake.retire("b")
+    fake_openai.retire("a")
+    fake_openai.retire("b")
     assistant = OpenAIAssistant(client, model="a,b")
     with pytest.raises(AssistantError, match="HTTP 404"):
         await assistant.understand("Ciao", history=[], catalog=catalog)
-    assert chat_models(fake) == ["a", "b"]
+    assert chat_models(fake_openai) == ["a", "b"]
 
 
 async def test_other_errors_do_not_move_down_the_chain(
-    fake: fake_api.FakeOpenAI, client: AsyncOpenAI, catalog: Catalog
+    fake_openai: fake_api.FakeOpenAI, client: AsyncOpenAI, catalog: Catalog
 ) -> None:
     """A 500 is not "model not found": no fall-through, the error is the caller's."""
-    fake.enqueue(fake_api.http_error(500))
+    fake_openai.enqueue(fake_api.http_error(500))
     assistant = OpenAIAssistant(client, model="gpt-6-luna,gpt-6.1-terra")
     with pytest.raises(AssistantError, match="HTTP 500"):
         await assistant.understand("Ciao", history=[], catalog=catalog)
-    assert chat_models(fake) == ["gpt-6-luna"]
+    assert chat_models(fake_openai) == ["gpt-6-luna"]
 
 
 async def test_a_model_past_its_known_shutdown_date_is_not_tried(
-    fake: fake_api.FakeOpenAI, client: AsyncOpenAI, catalog: Catalog
+    fake_openai: fake_api.FakeOpenAI, client: AsyncOpenAI, catalog: Catalog
 ) -> None:
     """Once the check has taught the chain a past date, the model is skipped unasked."""
-    fake.models["gpt-4.1-mini"] = "2026-11-30"
+    fake_openai.models["gpt-4.1-mini"] = "2026-11-30"
     chain = ModelChain.parse("gpt-4.1-mini,gpt-6-luna")
     chain.learn((await check_models(client, chain.models)).facts)
     reply = await OpenAIAssistant(client, model=chain).understand("x", history=[], catalog=catalog)
     assert reply.trace.model == "gpt-6-luna"
-    assert chat_models(fake) == ["gpt-6-luna"]
+    assert chat_models(fake_openai) == ["gpt-6-luna"]
 
 
 async def test_the_check_reads_dates_unknown_names_and_malformed_dates(
-    fake: fake_api.FakeOpenAI, client: AsyncOpenAI
+    fake_openai: fake_api.FakeOpenAI, client: AsyncOpenAI
 ) -> None:
     """Listed with a date, listed without, unlisted, and a malformed date kept as a note."""
-    fake.models["odd-model"] = "14/01/2027"
+    fake_openai.models["odd-model"] = "14/01/2027"
     found = await check_models(client, ["gpt-4o-mini", "gpt-6-luna", "no-such", "odd-model"])
     assert found.method == "list"
     facts = found.facts
@@ -136,17 +112,17 @@ async def test_the_check_reads_dates_unknown_names_and_malformed_dates(
 
 
 async def test_a_server_without_the_listing_is_probed_with_one_token(
-    fake: fake_api.FakeOpenAI, client: AsyncOpenAI
+    fake_openai: fake_api.FakeOpenAI, client: AsyncOpenAI
 ) -> None:
     """No /v1/models (404): one max-1-token chat request per model; 404 means unknown."""
-    fake.models_endpoint = False
-    fake.retire("gone")
+    fake_openai.models_endpoint = False
+    fake_openai.retire("gone")
     found = await check_models(client, ["llama3", "gone"])
     assert found.method == "probe"
     assert found.facts["llama3"].listed
     assert found.facts["llama3"].shutdown is None
     assert not found.facts["gone"].listed
-    bodies = [r.body for r in fake.requests_to("chat")]
+    bodies = [r.body for r in fake_openai.requests_to("chat")]
     assert [(b["model"], b["max_completion_tokens"]) for b in bodies] == [
         ("llama3", 1),
         ("gone", 1),
@@ -154,21 +130,21 @@ async def test_a_server_without_the_listing_is_probed_with_one_token(
 
 
 async def test_the_check_draws_from_the_request_budget(
-    fake: fake_api.FakeOpenAI, client: AsyncOpenAI
+    fake_openai: fake_api.FakeOpenAI, client: AsyncOpenAI
 ) -> None:
     """The listing is one request of the shared per-minute budget."""
     budget = RequestBudget(per_minute=10)
     await check_models(client, ["gpt-6-luna"], budget=budget)
     assert budget.stats().granted == 1
-    assert [r.path for r in fake.requests] == ["/v1/models"]
+    assert [r.path for r in fake_openai.requests] == ["/v1/models"]
 
 
 async def test_a_server_that_cannot_be_asked_is_a_check_error(
-    fake: fake_api.FakeOpenAI,
+    fake_openai: fake_api.FakeOpenAI,
 ) -> None:
     """Connection refused: ModelCheckError, nothing learnt."""
-    url = fake.base_url
-    await fake.close()
+    url = fake_openai.base_url
+    await fake_openai.close()
     down = build_openai_client(api_key="sk-test", base_url=url, timeout=1.0, max_retries=0)
     try:
         with pytest.raises(ModelCheckError, match="APIConnectionError"):

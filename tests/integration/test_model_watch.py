@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
 
@@ -11,12 +10,12 @@ from openai import AsyncOpenAI
 
 from adapters.assistant.model_watch import ModelWatcher
 from adapters.assistant.models import ModelChain
-from adapters.assistant.openai_assistant import build_openai_client
 from adapters.fakes import openai_server as fake_api
 from adapters.metrics import ServiceMetrics
 from adapters.store.event_store import EventStore
 from events.models import MODELS_STREAM, ModelAlerted, ModelFellThrough, ModelsChecked
 from events.notify import PushRequested
+from tests.conftest import OpenAIClients
 
 
 class Calendar:
@@ -30,20 +29,9 @@ class Calendar:
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[fake_api.FakeOpenAI]:
-    """A running fake OpenAI server."""
-    server = fake_api.FakeOpenAI()
-    await server.start()
-    yield server
-    await server.close()
-
-
-@pytest.fixture
-async def client(fake: fake_api.FakeOpenAI) -> AsyncIterator[AsyncOpenAI]:
+def client(openai_clients: OpenAIClients) -> AsyncOpenAI:
     """An SDK client on the fake, without SDK retries."""
-    made = build_openai_client(api_key="sk-test", base_url=fake.base_url, max_retries=0)
-    yield made
-    await made.close()
+    return openai_clients(max_retries=0)
 
 
 def watcher(
@@ -121,10 +109,10 @@ async def test_an_unknown_model_name_alerts_at_the_first_check(
 
 
 async def test_a_malformed_date_is_recorded_as_a_note_and_loses_nothing(
-    store: EventStore, client: AsyncOpenAI, fake: fake_api.FakeOpenAI
+    store: EventStore, client: AsyncOpenAI, fake_openai: fake_api.FakeOpenAI
 ) -> None:
     """The odd model counts as dateless (no alert); the other models are recorded as usual."""
-    fake.models["gpt-6-luna"] = "2027-02-30"
+    fake_openai.models["gpt-6-luna"] = "2027-02-30"
     w, _, _ = watcher(store, client, "gpt-6-luna,gpt-4o-mini", Calendar(date(2026, 12, 20)))
     await w.check()
     [checked] = await payloads(store, ModelsChecked)
@@ -139,11 +127,11 @@ async def test_a_malformed_date_is_recorded_as_a_note_and_loses_nothing(
 
 
 async def test_a_fall_through_mid_run_is_recorded_and_alerts_once(
-    store: EventStore, client: AsyncOpenAI, fake: fake_api.FakeOpenAI
+    store: EventStore, client: AsyncOpenAI, fake_openai: fake_api.FakeOpenAI
 ) -> None:
     """The chain's 404 becomes ModelFellThrough and a 'retired' alert (once that day)."""
     w, chain, _ = watcher(store, client, "gpt-4o-mini,gpt-6-luna", Calendar(date(2026, 12, 5)))
-    fake.retire("gpt-4o-mini")
+    fake_openai.retire("gpt-4o-mini")
 
     async def ask(model: str) -> str:
         await client.post(
@@ -163,13 +151,13 @@ async def test_a_fall_through_mid_run_is_recorded_and_alerts_once(
 
 
 async def test_a_failed_check_is_recorded_and_keeps_what_was_known(
-    store: EventStore, client: AsyncOpenAI, fake: fake_api.FakeOpenAI
+    store: EventStore, client: AsyncOpenAI, fake_openai: fake_api.FakeOpenAI
 ) -> None:
     """The server is down: ModelsChecked with the error, no alert, the chain unchanged."""
     w, chain, _ = watcher(store, client, "gpt-6-luna", Calendar(date(2026, 12, 5)))
     await w.check()
     known = dict(chain.facts)
-    await fake.close()
+    await fake_openai.close()
     failed = await w.check()
     assert failed.error is not None
     assert "APIConnectionError" in failed.error

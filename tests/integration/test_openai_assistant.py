@@ -2,89 +2,38 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator, Callable, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from openai import AsyncOpenAI
 
 from adapters.assistant.budget import RequestBudget
 from adapters.assistant.cache import ReplyCache
 from adapters.assistant.openai_assistant import (
     OpenAIAssistant,
     ProductEmbeddings,
-    build_openai_client,
 )
 from adapters.assistant.prompts import PROMPT_VERSION
 from adapters.assistant.resilient import AssistantFailure, ResilientAssistant
 from adapters.fakes import openai_server as fake_api
-from core.catalog import Catalog, Product, parse_catalog
+from core.catalog import Catalog, Product
 from core.ports import AssistantError, AssistantTrace, Reply, ReplyRequest, Turn, Understood
 from core.understanding import CartLine, Intent, Understanding
-
-DEMO = Path(__file__).parents[2] / "adapters" / "data" / "catalog_demo.json"
-ClientFactory = Callable[..., AsyncOpenAI]
-
-
-@pytest.fixture
-def catalog() -> Catalog:
-    """The demo catalogue."""
-    return parse_catalog(json.loads(DEMO.read_text(encoding="utf-8")))
+from tests.conftest import OpenAIClients
+from tests.support.openai import reading
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[fake_api.FakeOpenAI]:
-    """A running fake OpenAI server."""
-    server = fake_api.FakeOpenAI()
-    await server.start()
-    yield server
-    await server.close()
-
-
-@pytest.fixture
-async def make_client(fake: fake_api.FakeOpenAI) -> AsyncIterator[ClientFactory]:
-    """Builds SDK clients on the fake (max_retries=3, 5 s timeout unless told otherwise)."""
-    clients: list[AsyncOpenAI] = []
-
-    def build(*, timeout: float = 5.0, max_retries: int = 3) -> AsyncOpenAI:
-        client = build_openai_client(
-            api_key="sk-test",
-            base_url=fake.base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-        )
-        clients.append(client)
-        return client
-
-    yield build
-    for client in clients:
-        await client.close()
-
-
-def _reading(**overrides: Any) -> dict[str, Any]:
-    reading: dict[str, Any] = {
-        "intent": "order_request",
-        "confidence": 0.92,
-        "cart": [],
-        "unresolved": [],
-        "products": [],
-    }
-    return reading | overrides
-
-
-def _chat(fake: fake_api.FakeOpenAI) -> list[dict[str, Any]]:
-    return [r.body for r in fake.requests_to("chat")]
+def _chat(fake_openai: fake_api.FakeOpenAI) -> list[dict[str, Any]]:
+    return [r.body for r in fake_openai.requests_to("chat")]
 
 
 async def test_structured_understanding_becomes_understood_with_trace(
-    fake: fake_api.FakeOpenAI, make_client: ClientFactory, catalog: Catalog
+    fake_openai: fake_api.FakeOpenAI, openai_clients: OpenAIClients, catalog: Catalog
 ) -> None:
     """A schema-conforming answer is parsed into our Understanding and traced."""
     cart = [{"product_id": "p-crocc-gatto", "quantity": 2, "text": "2 crocchette gatto"}]
-    fake.enqueue(fake_api.json_reply(_reading(cart=cart)))
-    assistant = OpenAIAssistant(make_client(), model="gpt-4o-mini")
+    fake_openai.enqueue(fake_api.json_reply(reading(cart=cart, confidence=0.92)))
+    assistant = OpenAIAssistant(openai_clients(), model="gpt-4o-mini")
     result = await assistant.understand("vorrei 2 crocchette gatto", history=(), catalog=catalog)
     assert result.understanding.intent is Intent.ORDER_REQUEST
     assert result.understanding.confidence == pytest.approx(0.92)
@@ -103,15 +52,15 @@ async def test_structured_understanding_becomes_understood_with_trace(
 
 
 async def test_unknown_product_ids_become_unresolved(
-    fake: fake_api.FakeOpenAI, make_client: ClientFactory, catalog: Catalog
+    fake_openai: fake_api.FakeOpenAI, openai_clients: OpenAIClients, catalog: Catalog
 ) -> None:
     """An id the catalogue does not hold is never trusted: it becomes an unresolved item."""
     cart = [
         {"product_id": "p-latte", "quantity": 1, "text": "latte"},
         {"product_id": "p-caviale", "quantity": 3, "text": "tre caviale"},
     ]
-    fake.enqueue(fake_api.json_reply(_reading(cart=cart, products=["p-nope", "p-latte"])))
-    result = await OpenAIAssistant(make_client()).understand(
+    fake_openai.enqueue(fake_api.json_reply(reading(cart=cart, products=["p-nope", "p-latte"])))
+    result = await OpenAIAssistant(openai_clients()).understand(
         "latte e caviale", history=(), catalog=catalog
     )
     understanding = result.understanding
@@ -121,13 +70,13 @@ async def test_unknown_product_ids_become_unresolved(
 
 
 async def test_understand_asks_for_strict_json_schema(
-    fake: fake_api.FakeOpenAI, make_client: ClientFactory, catalog: Catalog
+    fake_openai: fake_api.FakeOpenAI, openai_clients: OpenAIClients, catalog: Catalog
 ) -> None:
     """The understanding request uses a strict JSON-schema structured output."""
-    await OpenAIAssistant(make_client(), model="gpt-4o-mini").understand(
+    await OpenAIAssistant(openai_clients(), model="gpt-4o-mini").understand(
         "ciao", history=(), catalog=catalog
     )
-    body = _chat(fake)[0]
+    body = _chat(fake_openai)[0]
     assert body["model"] == "gpt-4o-mini"
     assert body["response_format"]["type"] == "json_schema"
     assert body["response_format"]["json_schema"]["strict"] is True
@@ -135,26 +84,26 @@ async def test_understand_asks_for_strict_json_schema(
 
 
 async def test_large_catalogue_sends_only_lexical_candidates(
-    fake: fake_api.FakeOpenAI, make_client: ClientFactory, catalog: Catalog
+    fake_openai: fake_api.FakeOpenAI, openai_clients: OpenAIClients, catalog: Catalog
 ) -> None:
     """Above candidate_limit only the best lexical rows reach the prompt."""
-    assistant = OpenAIAssistant(make_client(), candidate_limit=3)
+    assistant = OpenAIAssistant(openai_clients(), candidate_limit=3)
     await assistant.understand("avete la mozzarella di bufala?", history=(), catalog=catalog)
-    grounding = _chat(fake)[0]["messages"][1]["content"]
+    grounding = _chat(fake_openai)[0]["messages"][1]["content"]
     rows = [line for line in grounding.splitlines() if line.startswith("p-")]
     assert len(rows) == 3
     assert rows[0].startswith("p-mozzarella | Mozzarella di bufala campana 250 g | €4.90")
 
 
 async def test_reply_request_carries_model_temperature_and_token_cap(
-    fake: fake_api.FakeOpenAI, make_client: ClientFactory
+    fake_openai: fake_api.FakeOpenAI, openai_clients: OpenAIClients
 ) -> None:
     """Settings given to the adapter reach the chat completion request."""
     assistant = OpenAIAssistant(
-        make_client(), model="gpt-4.1-mini", temperature=0.3, max_completion_tokens=120
+        openai_clients(), model="gpt-4.1-mini", temperature=0.3, max_completion_tokens=120
     )
     reply = await assistant.reply(ReplyRequest(intent=Intent.GENERAL_CHAT, customer_text="ciao"))
-    body = _chat(fake)[0]
+    body = _chat(fake_openai)[0]
     assert (body["model"], body["temperature"], body["max_completion_tokens"]) == (
         "gpt-4.1-mini",
         0.3,
@@ -165,7 +114,7 @@ async def test_reply_request_carries_model_temperature_and_token_cap(
 
 
 async def test_reply_prompt_holds_rows_facts_draft_and_bounded_history(
-    fake: fake_api.FakeOpenAI, make_client: ClientFactory, catalog: Catalog
+    fake_openai: fake_api.FakeOpenAI, openai_clients: OpenAIClients, catalog: Catalog
 ) -> None:
     """The reply prompt grounds on rows, facts and draft, and keeps only the last N turns."""
     history = [Turn(role="customer" if i % 2 else "assistant", text=f"turno {i}") for i in range(6)]
@@ -179,8 +128,8 @@ async def test_reply_prompt_holds_rows_facts_draft_and_bounded_history(
         facts={"orari": "9-20"},
         draft="2 x Latte intero fresco 1 L = €3.58. Confermi?",
     )
-    await OpenAIAssistant(make_client(), history_turns=2).reply(request)
-    messages = _chat(fake)[0]["messages"]
+    await OpenAIAssistant(openai_clients(), history_turns=2).reply(request)
+    messages = _chat(fake_openai)[0]["messages"]
     grounding = messages[1]["content"]
     assert "p-latte | Latte intero fresco 1 L | €1.79 | 40" in grounding
     assert "orari: 9-20" in grounding
@@ -189,178 +138,178 @@ async def test_reply_prompt_holds_rows_facts_draft_and_bounded_history(
 
 
 async def test_rate_limit_with_retry_after_is_retried_by_the_sdk(
-    fake: fake_api.FakeOpenAI, make_client: ClientFactory, catalog: Catalog
+    fake_openai: fake_api.FakeOpenAI, openai_clients: OpenAIClients, catalog: Catalog
 ) -> None:
     """A 429 with retry-after is retried by the SDK itself, and the retry succeeds."""
-    fake.enqueue(fake_api.rate_limited(retry_after=1, retry_after_ms=10))
-    result = await OpenAIAssistant(make_client()).understand("ciao", history=(), catalog=catalog)
+    fake_openai.enqueue(fake_api.rate_limited(retry_after=1, retry_after_ms=10))
+    result = await OpenAIAssistant(openai_clients()).understand("ciao", history=(), catalog=catalog)
     assert result.understanding.intent is Intent.GENERAL_CHAT
-    assert len(fake.requests_to("chat")) == 2
+    assert len(fake_openai.requests_to("chat")) == 2
 
 
 async def test_server_errors_exhaust_sdk_retries_then_raise(
-    fake: fake_api.FakeOpenAI, make_client: ClientFactory, catalog: Catalog
+    fake_openai: fake_api.FakeOpenAI, openai_clients: OpenAIClients, catalog: Catalog
 ) -> None:
     """Four 500s exhaust max_retries=3 (four requests) and surface as AssistantError."""
-    fake.enqueue(*[fake_api.http_error(500, retry_after_ms=10) for _ in range(4)])
+    fake_openai.enqueue(*[fake_api.http_error(500, retry_after_ms=10) for _ in range(4)])
     with pytest.raises(AssistantError, match="HTTP 500"):
-        await OpenAIAssistant(make_client()).understand("ciao", history=(), catalog=catalog)
-    assert len(fake.requests_to("chat")) == 4
+        await OpenAIAssistant(openai_clients()).understand("ciao", history=(), catalog=catalog)
+    assert len(fake_openai.requests_to("chat")) == 4
 
 
 async def test_service_unavailable_then_success_is_absorbed(
-    fake: fake_api.FakeOpenAI, make_client: ClientFactory
+    fake_openai: fake_api.FakeOpenAI, openai_clients: OpenAIClients
 ) -> None:
     """A transient 503 costs one retry and the reply still arrives."""
-    fake.enqueue(fake_api.http_error(503, retry_after_ms=10))
-    reply = await OpenAIAssistant(make_client()).reply(
+    fake_openai.enqueue(fake_api.http_error(503, retry_after_ms=10))
+    reply = await OpenAIAssistant(openai_clients()).reply(
         ReplyRequest(intent=Intent.GENERAL_CHAT, customer_text="ciao")
     )
     assert reply.text == fake_api.DEFAULT_TEXT
-    assert len(fake.requests_to("chat")) == 2
+    assert len(fake_openai.requests_to("chat")) == 2
 
 
 async def test_timeout_raises_assistant_error(
-    fake: fake_api.FakeOpenAI, make_client: ClientFactory, catalog: Catalog
+    fake_openai: fake_api.FakeOpenAI, openai_clients: OpenAIClients, catalog: Catalog
 ) -> None:
     """An answer slower than the client timeout becomes an AssistantError."""
-    fake.enqueue(fake_api.slow(3.0))
-    assistant = OpenAIAssistant(make_client(timeout=0.2, max_retries=0))
+    fake_openai.enqueue(fake_api.slow(3.0))
+    assistant = OpenAIAssistant(openai_clients(timeout=0.2, max_retries=0))
     with pytest.raises(AssistantError, match="timed out"):
         await assistant.understand("ciao", history=(), catalog=catalog)
 
 
 async def test_malformed_json_body_raises_assistant_error(
-    fake: fake_api.FakeOpenAI, make_client: ClientFactory, catalog: Catalog
+    fake_openai: fake_api.FakeOpenAI, openai_clients: OpenAIClients, catalog: Catalog
 ) -> None:
     """A truncated response body is reported as a malformed answer."""
-    fake.enqueue(fake_api.malformed_body())
+    fake_openai.enqueue(fake_api.malformed_body())
     with pytest.raises(AssistantError, match="malformed"):
-        await OpenAIAssistant(make_client()).understand("ciao", history=(), catalog=catalog)
+        await OpenAIAssistant(openai_clients()).understand("ciao", history=(), catalog=catalog)
 
 
 async def test_answer_outside_the_schema_raises_assistant_error(
-    fake: fake_api.FakeOpenAI, make_client: ClientFactory, catalog: Catalog
+    fake_openai: fake_api.FakeOpenAI, openai_clients: OpenAIClients, catalog: Catalog
 ) -> None:
     """Content that does not match the schema (an unknown intent) is refused."""
-    fake.enqueue(fake_api.json_reply(_reading(intent="complaint")))
+    fake_openai.enqueue(fake_api.json_reply(reading(intent="complaint")))
     with pytest.raises(AssistantError, match="schema"):
-        await OpenAIAssistant(make_client()).understand("ciao", history=(), catalog=catalog)
+        await OpenAIAssistant(openai_clients()).understand("ciao", history=(), catalog=catalog)
 
 
 async def test_refusal_in_understanding_raises_assistant_error(
-    fake: fake_api.FakeOpenAI, make_client: ClientFactory, catalog: Catalog
+    fake_openai: fake_api.FakeOpenAI, openai_clients: OpenAIClients, catalog: Catalog
 ) -> None:
     """A model refusal is a failure, not an empty understanding."""
-    fake.enqueue(fake_api.refusal())
+    fake_openai.enqueue(fake_api.refusal())
     with pytest.raises(AssistantError, match="refused"):
-        await OpenAIAssistant(make_client()).understand("ciao", history=(), catalog=catalog)
+        await OpenAIAssistant(openai_clients()).understand("ciao", history=(), catalog=catalog)
 
 
 async def test_refusal_in_reply_raises_assistant_error(
-    fake: fake_api.FakeOpenAI, make_client: ClientFactory
+    fake_openai: fake_api.FakeOpenAI, openai_clients: OpenAIClients
 ) -> None:
     """A refused reply is a failure, never sent to the customer."""
-    fake.enqueue(fake_api.refusal())
+    fake_openai.enqueue(fake_api.refusal())
     with pytest.raises(AssistantError, match="refused"):
-        await OpenAIAssistant(make_client()).reply(
+        await OpenAIAssistant(openai_clients()).reply(
             ReplyRequest(intent=Intent.SUPPORT_REQUEST, customer_text="aiuto")
         )
 
 
 async def test_length_cut_reply_raises_assistant_error(
-    fake: fake_api.FakeOpenAI, make_client: ClientFactory
+    fake_openai: fake_api.FakeOpenAI, openai_clients: OpenAIClients
 ) -> None:
     """A reply cut by the token cap is a failure, never half a sentence to the customer."""
-    fake.enqueue(fake_api.length_cut("Certo, le crocchette costano"))
+    fake_openai.enqueue(fake_api.length_cut("Certo, le crocchette costano"))
     with pytest.raises(AssistantError, match="token cap"):
-        await OpenAIAssistant(make_client()).reply(
+        await OpenAIAssistant(openai_clients()).reply(
             ReplyRequest(intent=Intent.PRODUCT_INQUIRY, customer_text="quanto costano?")
         )
 
 
 async def test_length_cut_understanding_raises_assistant_error(
-    fake: fake_api.FakeOpenAI, make_client: ClientFactory, catalog: Catalog
+    fake_openai: fake_api.FakeOpenAI, openai_clients: OpenAIClients, catalog: Catalog
 ) -> None:
     """Structured output cut by the token cap is a failure."""
-    fake.enqueue(fake_api.length_cut())
+    fake_openai.enqueue(fake_api.length_cut())
     with pytest.raises(AssistantError, match="token cap"):
-        await OpenAIAssistant(make_client()).understand("ciao", history=(), catalog=catalog)
+        await OpenAIAssistant(openai_clients()).understand("ciao", history=(), catalog=catalog)
 
 
 async def test_spent_request_budget_raises_without_calling_openai(
-    fake: fake_api.FakeOpenAI, make_client: ClientFactory, catalog: Catalog
+    fake_openai: fake_api.FakeOpenAI, openai_clients: OpenAIClients, catalog: Catalog
 ) -> None:
     """With the shared per-minute budget spent, the call fails fast and OpenAI is not asked."""
     budget = RequestBudget(1, max_wait=0)
-    assistant = OpenAIAssistant(make_client(), budget=budget)
+    assistant = OpenAIAssistant(openai_clients(), budget=budget)
     await assistant.understand("ciao", history=(), catalog=catalog)
     with pytest.raises(AssistantError, match="budget"):
         await assistant.understand("ciao", history=(), catalog=catalog)
-    assert len(fake.requests_to("chat")) == 1
+    assert len(fake_openai.requests_to("chat")) == 1
     assert budget.stats().granted == 1
 
 
 async def test_general_chat_reply_is_served_from_the_cache_the_second_time(
-    fake: fake_api.FakeOpenAI, make_client: ClientFactory
+    fake_openai: fake_api.FakeOpenAI, openai_clients: OpenAIClients
 ) -> None:
     """A cacheable greeting is generated once; the equivalent next one is a cache hit."""
     cache = ReplyCache()
-    assistant = OpenAIAssistant(make_client(), cache=cache)
+    assistant = OpenAIAssistant(openai_clients(), cache=cache)
     first = await assistant.reply(ReplyRequest(intent=Intent.GENERAL_CHAT, customer_text="Ciao!"))
     second = await assistant.reply(ReplyRequest(intent=Intent.GENERAL_CHAT, customer_text="ciao"))
     assert second.text == first.text
     assert (second.trace.engine, second.trace.cached) == ("cache", True)
-    assert len(fake.requests_to("chat")) == 1
+    assert len(fake_openai.requests_to("chat")) == 1
     assert (cache.stats().hits, cache.stats().misses) == (1, 1)
 
 
 async def test_replies_about_products_are_not_cached(
-    fake: fake_api.FakeOpenAI, make_client: ClientFactory, catalog: Catalog
+    fake_openai: fake_api.FakeOpenAI, openai_clients: OpenAIClients, catalog: Catalog
 ) -> None:
     """A reply grounded on products depends on the customer, so it always reaches the model."""
     latte = catalog.product("p-latte")
     assert latte is not None
-    assistant = OpenAIAssistant(make_client(), cache=ReplyCache())
+    assistant = OpenAIAssistant(openai_clients(), cache=ReplyCache())
     request = ReplyRequest(intent=Intent.PRODUCT_INQUIRY, customer_text="latte?", products=(latte,))
     await assistant.reply(request)
     await assistant.reply(request)
-    assert len(fake.requests_to("chat")) == 2
+    assert len(fake_openai.requests_to("chat")) == 2
 
 
 async def test_embeddings_search_ranks_the_matching_product_first(
-    make_client: ClientFactory, catalog: Catalog
+    openai_clients: OpenAIClients, catalog: Catalog
 ) -> None:
     """Blended semantic and lexical search puts the product the words describe first."""
-    embeddings = ProductEmbeddings(make_client(), batch_size=16)
+    embeddings = ProductEmbeddings(openai_clients(), batch_size=16)
     hits = await embeddings.search("profumo alla rosa", catalog, limit=3)
     assert hits[0].product_id == "p-edp-rosa"
     assert hits[0].score > hits[1].score
 
 
 async def test_embeddings_are_batched_and_refreshed_only_for_changed_products(
-    fake: fake_api.FakeOpenAI, make_client: ClientFactory, catalog: Catalog
+    fake_openai: fake_api.FakeOpenAI, openai_clients: OpenAIClients, catalog: Catalog
 ) -> None:
     """Vectors are computed in batches once; a changed product alone is embedded again."""
-    embeddings = ProductEmbeddings(make_client(), batch_size=16)
+    embeddings = ProductEmbeddings(openai_clients(), batch_size=16)
     assert await embeddings.refresh(catalog) == len(catalog.products)
     assert await embeddings.refresh(catalog) == 0
     before = embeddings.vector("p-pane")
     changed = _renamed(catalog, "p-pane", "Focaccia genovese all'olio")
     assert await embeddings.refresh(changed) == 1
     assert embeddings.vector("p-pane") != before
-    batches = [len(r.body["input"]) for r in fake.requests_to("embeddings")]
+    batches = [len(r.body["input"]) for r in fake_openai.requests_to("embeddings")]
     assert max(batches) <= 16
     assert sum(batches) == len(catalog.products) + 1
 
 
 async def test_embeddings_failure_raises_assistant_error(
-    fake: fake_api.FakeOpenAI, make_client: ClientFactory, catalog: Catalog
+    fake_openai: fake_api.FakeOpenAI, openai_clients: OpenAIClients, catalog: Catalog
 ) -> None:
     """A failing embeddings endpoint surfaces as AssistantError."""
-    fake.enqueue(fake_api.http_error(400), endpoint="embeddings")
+    fake_openai.enqueue(fake_api.http_error(400), endpoint="embeddings")
     with pytest.raises(AssistantError, match="HTTP 400"):
-        await ProductEmbeddings(make_client()).refresh(catalog)
+        await ProductEmbeddings(openai_clients()).refresh(catalog)
 
 
 def _renamed(catalog: Catalog, product_id: str, name: str) -> Catalog:
@@ -398,18 +347,22 @@ class ScriptedFallback:
         raise AssertionError("the fallback text is fixed")
 
 
-def _failing_primary(fake: fake_api.FakeOpenAI, make_client: ClientFactory) -> OpenAIAssistant:
-    fake.enqueue(fake_api.http_error(503))
-    return OpenAIAssistant(make_client(max_retries=0))
+def _failing_primary(
+    fake_openai: fake_api.FakeOpenAI, openai_clients: OpenAIClients
+) -> OpenAIAssistant:
+    fake_openai.enqueue(fake_api.http_error(503))
+    return OpenAIAssistant(openai_clients(max_retries=0))
 
 
 async def test_resilient_reply_gives_fallback_text_and_reports_failure(
-    fake: fake_api.FakeOpenAI, make_client: ClientFactory
+    fake_openai: fake_api.FakeOpenAI, openai_clients: OpenAIClients
 ) -> None:
     """When OpenAI fails, the customer gets the fallback text and the failure is reported."""
     failures: list[AssistantFailure] = []
     assistant = ResilientAssistant(
-        _failing_primary(fake, make_client), ScriptedFallback(0.9), on_failure=failures.append
+        _failing_primary(fake_openai, openai_clients),
+        ScriptedFallback(0.9),
+        on_failure=failures.append,
     )
     reply = await assistant.reply(ReplyRequest(intent=Intent.GENERAL_CHAT, customer_text="ciao"))
     assert reply.text == "Mi scusi, non ho potuto elaborare. Riprova tra poco."
@@ -419,12 +372,14 @@ async def test_resilient_reply_gives_fallback_text_and_reports_failure(
 
 
 async def test_resilient_understand_uses_a_confident_fallback(
-    fake: fake_api.FakeOpenAI, make_client: ClientFactory, catalog: Catalog
+    fake_openai: fake_api.FakeOpenAI, openai_clients: OpenAIClients, catalog: Catalog
 ) -> None:
     """A fallback reading at or above the threshold answers in place of OpenAI."""
     failures: list[AssistantFailure] = []
     assistant = ResilientAssistant(
-        _failing_primary(fake, make_client), ScriptedFallback(0.8), on_failure=failures.append
+        _failing_primary(fake_openai, openai_clients),
+        ScriptedFallback(0.8),
+        on_failure=failures.append,
     )
     result = await assistant.understand("ciao", history=(), catalog=catalog)
     assert result.understanding.confidence == 0.8
@@ -433,12 +388,14 @@ async def test_resilient_understand_uses_a_confident_fallback(
 
 
 async def test_resilient_understand_reraises_when_fallback_is_unsure(
-    fake: fake_api.FakeOpenAI, make_client: ClientFactory, catalog: Catalog
+    fake_openai: fake_api.FakeOpenAI, openai_clients: OpenAIClients, catalog: Catalog
 ) -> None:
     """Below the confidence threshold the original AssistantError reaches the caller."""
     failures: list[AssistantFailure] = []
     assistant = ResilientAssistant(
-        _failing_primary(fake, make_client), ScriptedFallback(0.5), on_failure=failures.append
+        _failing_primary(fake_openai, openai_clients),
+        ScriptedFallback(0.5),
+        on_failure=failures.append,
     )
     with pytest.raises(AssistantError, match="HTTP 503"):
         await assistant.understand("ciao", history=(), catalog=catalog)
@@ -446,12 +403,12 @@ async def test_resilient_understand_reraises_when_fallback_is_unsure(
 
 
 async def test_resilient_passes_primary_answers_through(
-    make_client: ClientFactory, catalog: Catalog
+    openai_clients: OpenAIClients, catalog: Catalog
 ) -> None:
     """When OpenAI answers, its result is returned untouched and nothing is reported."""
     failures: list[AssistantFailure] = []
     assistant = ResilientAssistant(
-        OpenAIAssistant(make_client()), ScriptedFallback(0.9), on_failure=failures.append
+        OpenAIAssistant(openai_clients()), ScriptedFallback(0.9), on_failure=failures.append
     )
     result = await assistant.understand("ciao", history=(), catalog=catalog)
     assert result.trace.engine == "openai"
@@ -459,15 +416,15 @@ async def test_resilient_passes_primary_answers_through(
 
 
 async def test_product_question_blends_embedding_search_after_the_models_picks(
-    fake: fake_api.FakeOpenAI, make_client: ClientFactory, catalog: Catalog
+    fake_openai: fake_api.FakeOpenAI, openai_clients: OpenAIClients, catalog: Catalog
 ) -> None:
     """A question with no product named by the model still gets search hits, best first."""
-    fake.enqueue(fake_api.json_reply(_reading(intent="product_inquiry", products=[])))
-    assistant = OpenAIAssistant(make_client())
+    fake_openai.enqueue(fake_api.json_reply(reading(intent="product_inquiry", products=[])))
+    assistant = OpenAIAssistant(openai_clients())
     understood = await assistant.understand(
         "avete un termometro digitale?", history=(), catalog=catalog
     )
     ids = [h.product_id for h in understood.understanding.products]
     assert ids[0] == "p-termometro"
     assert len(ids) <= 5
-    assert fake.requests_to("embeddings"), "the search embedded the catalogue and the query"
+    assert fake_openai.requests_to("embeddings"), "the search embedded the catalogue and the query"

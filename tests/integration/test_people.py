@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from adapters.store.engine import Engines
 from adapters.store.event_store import EventStore
-from adapters.store.people import MemoryKeyStore, person_keys
+from adapters.store.person_keys import MemoryKeyStore, person_keys
 from adapters.store.types import Expect
 from events.base import ERASED, NewEvent
 from events.whatsapp import MessageReceived

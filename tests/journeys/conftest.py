@@ -14,8 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from adapters.bootstrap import Deps
 from adapters.fakes.fcm import FakeFcm
@@ -25,6 +23,7 @@ from adapters.meta.sandbox import SandboxSent
 from adapters.meta.signature import sign
 from tests.e2e import conftest as e2e
 from tests.e2e.conftest import Client
+from tests.support.fcm import fake_fcm
 
 CUSTOMER = "+393281234567"
 PET = "+39328185464"  # Toelettatura Pet (d-pet) in the demo catalogue
@@ -107,12 +106,17 @@ class Journey:
 
     async def until(self, check: Callable[[], Awaitable[bool]]) -> None:
         """Wait until ``check`` holds (asynchronous work settles), or fail."""
-        deadline = asyncio.get_running_loop().time() + PATIENCE
-        while asyncio.get_running_loop().time() < deadline:
-            if await check():
-                return
-            await asyncio.sleep(0.02)
-        raise AssertionError("condition never held")
+        await until(check)
+
+
+async def until(check: Callable[[], Awaitable[bool]]) -> None:
+    """Wait until ``check`` holds, or fail after :data:`PATIENCE` seconds."""
+    deadline = asyncio.get_running_loop().time() + PATIENCE
+    while asyncio.get_running_loop().time() < deadline:
+        if await check():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("condition never held")
 
 
 def body(message: SandboxSent | dict[str, Any]) -> str:
@@ -165,27 +169,10 @@ class FcmSetup:
 @pytest.fixture
 async def fcm(tmp_path: Path) -> AsyncIterator[FcmSetup]:
     """A fake FCM + token endpoint and a real RSA service account whose signature it checks."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    fake = FakeFcm(public_cert=public)
-    base = await fake.start()
-    account = {
-        "type": "service_account",
-        "project_id": "dloop-test",
-        "private_key_id": "k1",
-        "private_key": pem,
-        "client_email": "relay@dloop-test.iam.gserviceaccount.com",
-        "token_uri": f"{base}/token",
-    }
-    path = tmp_path / "service-account.json"
-    path.write_text(json.dumps(account), encoding="utf-8")
-    yield FcmSetup(fake=fake, credentials=path)
-    await fake.close()
+    async with fake_fcm() as (fake, account):
+        path = tmp_path / "service-account.json"
+        path.write_text(json.dumps(account), encoding="utf-8")
+        yield FcmSetup(fake=fake, credentials=path)
 
 
 @dataclass

@@ -6,7 +6,6 @@ client against the fake FCM, and support devices registered through ``/api/devic
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -16,7 +15,7 @@ from adapters.auth.tokens import Role, TokenStore
 from adapters.fakes.graph_api import Behaviour
 from events.notify import PushDelivered, PushRecordedOnly, PushRequested
 from events.outbox import OperatorAlerted
-from tests.journeys.conftest import CUSTOMER, PATIENCE, FcmSetup, GraphJourney
+from tests.journeys.conftest import CUSTOMER, FcmSetup, GraphJourney, until
 
 pytestmark = pytest.mark.e2e
 Start = Callable[..., Awaitable[GraphJourney]]
@@ -42,16 +41,6 @@ async def with_fcm(graph_journey: Start, fcm: FcmSetup) -> tuple[GraphJourney, d
     resp = await j.client.post("/api/devices", json=device, headers=headers)
     assert resp.status == 201, await resp.text()
     return j, headers
-
-
-async def until(check: Callable[[], Awaitable[bool]]) -> None:
-    """Wait until ``check`` holds, or fail."""
-    deadline = asyncio.get_running_loop().time() + PATIENCE
-    while asyncio.get_running_loop().time() < deadline:
-        if await check():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("condition never held")
 
 
 async def pushes(fcm: FcmSetup, count: int) -> list[dict[str, Any]]:

@@ -6,42 +6,33 @@ time, fee and total; the reading is recorded, so replay never asks the model aga
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 import pytest
 
 from adapters.fakes import openai_server as fake_api
 from events.checkout import CheckoutCompleted
 from events.conversation import MessageUnderstood
-from tests.integration.test_openai_checkout import reading
 from tests.journeys.conftest import CUSTOMER, Journey, body
+from tests.support.openai import reading
 
 pytestmark = pytest.mark.e2e
 Start = Callable[..., Awaitable[Journey]]
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[fake_api.FakeOpenAI]:
-    """A running fake OpenAI server."""
-    server = fake_api.FakeOpenAI()
-    await server.start()
-    yield server
-    await server.close()
-
-
 async def test_the_service_checks_out_with_the_models_delivery_words(
-    journey_factory: Start, fake: fake_api.FakeOpenAI
+    journey_factory: Start, fake_openai: fake_api.FakeOpenAI
 ) -> None:
     """Words our rules cannot read, read by the model: checked, priced by us, recorded."""
     lettiera = [{"product_id": "p-lettiera", "quantity": 1, "text": "una lettiera"}]
     delivery = {"address": "via Solferino 3, Milano", "when": "lunedì alle 10", "payment": "carta"}
-    fake.enqueue(
+    fake_openai.enqueue(
         fake_api.json_reply(reading(cart=lettiera)),
         fake_api.json_reply(reading()),
         fake_api.json_reply(reading(delivery=delivery)),
         fake_api.json_reply(reading(intent="support_request", topic="order_status")),
     )
-    j = await journey_factory(openai_api_key="sk-test", openai_base_url=fake.base_url)
+    j = await journey_factory(openai_api_key="sk-test", openai_base_url=fake_openai.base_url)
     await j.say(CUSTOMER, "mi serve quella cosa per il gatto")
     await j.say(CUSTOMER, "Confermo", wait=0)
     await j.next_to(CUSTOMER, 1, contains="indirizzo di consegna")

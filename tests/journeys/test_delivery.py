@@ -22,27 +22,17 @@ from events.orders import OrderDelivered
 from tests.journeys.conftest import (
     CUSTOMER,
     DELIVERY,
-    PATIENCE,
     PET,
     FcmSetup,
     GraphJourney,
     body,
+    until,
 )
 
 pytestmark = pytest.mark.e2e
 Start = Callable[..., Awaitable[GraphJourney]]
 SECRET = "market-callback-secret"
 CUSTOMER_TOKEN = "customer-phone-token:anna_01"
-
-
-async def until(check: Callable[[], Awaitable[bool]]) -> None:
-    """Wait until ``check`` holds, or fail."""
-    deadline = asyncio.get_running_loop().time() + PATIENCE
-    while asyncio.get_running_loop().time() < deadline:
-        if await check():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("condition never held")
 
 
 async def accepted_order(j: GraphJourney, market: FakeMarketApi) -> tuple[str, str]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,15 +30,6 @@ ROOT = Path(__file__).resolve().parents[2]
 Start = Callable[..., Awaitable[Journey]]
 SUPPORT_TOKEN = "support-phone-token:luca_02"
 CHAIN = "gpt-6-luna,gpt-6.1-terra"
-
-
-@pytest.fixture
-async def openai_fake() -> AsyncIterator[FakeOpenAI]:
-    """The fake OpenAI server the service is configured with."""
-    fake = FakeOpenAI()
-    await fake.start()
-    yield fake
-    await fake.close()
 
 
 async def cli(*args: str, env: dict[str, str]) -> tuple[int, str]:
@@ -82,17 +73,17 @@ async def models_stream(j: Journey) -> list[Any]:
 
 
 async def test_a_model_retired_mid_run_falls_through_and_alerts_once(
-    journey_factory: Start, openai_fake: FakeOpenAI, fcm: FcmSetup
+    journey_factory: Start, fake_openai: FakeOpenAI, fcm: FcmSetup
 ) -> None:
     """Turn 1 on the primary; retired; turns 2-3 on the fallback; one alert everywhere."""
-    j, headers = await started(journey_factory, openai_fake, fcm)
+    j, headers = await started(journey_factory, fake_openai, fcm)
 
     async def checked() -> bool:
         return any(isinstance(p, ModelsChecked) for p in await models_stream(j))
 
     await j.until(checked)  # the start-up check
     await j.say(CUSTOMER, "Buongiorno!")
-    openai_fake.retire("gpt-6-luna")
+    fake_openai.retire("gpt-6-luna")
     await j.say(CUSTOMER, "Ciao, siete aperti domani?")
     await j.say(CUSTOMER, "Grazie mille")
 
@@ -147,7 +138,7 @@ async def test_a_model_retired_mid_run_falls_through_and_alerts_once(
 
     env = {
         "OPENAI_API_KEY": "sk-test",
-        "OPENAI_BASE_URL": openai_fake.base_url,
+        "OPENAI_BASE_URL": fake_openai.base_url,
         "LLM_MODEL": CHAIN,
         "DATABASE_URL": j.deps.settings.database_url,
     }
@@ -163,30 +154,30 @@ async def test_a_model_retired_mid_run_falls_through_and_alerts_once(
 
 
 async def test_offline_nothing_is_asked_and_models_says_so(
-    journey_factory: Start, openai_fake: FakeOpenAI, tmp_path: Path
+    journey_factory: Start, fake_openai: FakeOpenAI, tmp_path: Path
 ) -> None:
     """No key: no watcher, no request to any server; ``dloop-bot models`` exits 0."""
-    j = await journey_factory(openai_base_url=openai_fake.base_url)
+    j = await journey_factory(openai_base_url=fake_openai.base_url)
     assert j.deps.model_watcher is None
     await j.say(CUSTOMER, "Buongiorno!")
-    assert openai_fake.requests == []
+    assert fake_openai.requests == []
     assert await models_stream(j) == []
     env = {
-        "OPENAI_BASE_URL": openai_fake.base_url,
+        "OPENAI_BASE_URL": fake_openai.base_url,
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/x.db",
     }
     status, out = await cli("models", env=env)
     assert status == 0
     assert "unchecked" in out
     assert "offline" in out
-    assert openai_fake.requests == []
+    assert fake_openai.requests == []
 
 
-async def test_models_command_reports_an_unknown_first_model(openai_fake: FakeOpenAI) -> None:
+async def test_models_command_reports_an_unknown_first_model(fake_openai: FakeOpenAI) -> None:
     """A typo in the first model: exit 1 and 'unknown'; the fallback is shown as ok."""
     env = {
         "OPENAI_API_KEY": "sk-test",
-        "OPENAI_BASE_URL": openai_fake.base_url,
+        "OPENAI_BASE_URL": fake_openai.base_url,
         "LLM_MODEL": "gpt-6-lunaa,gpt-6-luna",
     }
     status, out = await cli("models", env=env)
@@ -194,16 +185,16 @@ async def test_models_command_reports_an_unknown_first_model(openai_fake: FakeOp
     first, second = [line for line in out.splitlines() if line.startswith("LLM_MODEL ")]
     assert "unknown" in first
     assert " ok " in second
-    assert [r.path for r in openai_fake.requests] == ["/v1/models"]
+    assert [r.path for r in fake_openai.requests] == ["/v1/models"]
 
 
 async def test_models_command_passes_with_a_soon_retiring_fallback(
-    openai_fake: FakeOpenAI,
+    fake_openai: FakeOpenAI,
 ) -> None:
     """A healthy first model: exit 0, and the dated fallback shows its date in the table."""
     env = {
         "OPENAI_API_KEY": "sk-test",
-        "OPENAI_BASE_URL": openai_fake.base_url,
+        "OPENAI_BASE_URL": fake_openai.base_url,
         "LLM_MODEL": "gpt-6-luna,gpt-4o-mini",
     }
     status, out = await cli("models", env=env)
@@ -216,11 +207,11 @@ async def test_models_command_passes_with_a_soon_retiring_fallback(
     [(" , ", "LLM_MODEL names no model"), ("gpt-6-luna,gpt-6-luna", "names 'gpt-6-luna' twice")],
 )
 async def test_models_command_refuses_a_bad_chain_before_asking(
-    openai_fake: FakeOpenAI, chain: str, says: str
+    fake_openai: FakeOpenAI, chain: str, says: str
 ) -> None:
     """An empty list or a duplicate: exit 2 with a one-line reason; the server is not asked."""
-    env = {"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": openai_fake.base_url, "LLM_MODEL": chain}
+    env = {"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": fake_openai.base_url, "LLM_MODEL": chain}
     status, out = await cli("models", env=env)
     assert status == 2
     assert says in out
-    assert openai_fake.requests == []
+    assert fake_openai.requests == []

@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from adapters.store.people import SEALED, MemoryKeyStore, People, sealed_people_in
+from adapters.store.people import SEALED, People, sealed_people_in
+from adapters.store.person_keys import MemoryKeyStore
 from events.base import ERASED, personal_fields, registered_events
 from events.codec import decode_payload, encode_payload
 from events.errors import CorruptEventError

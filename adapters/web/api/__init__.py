@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from adapters.auth.session import session_auth
-from adapters.auth.tokens import ANYONE, STAFF, Role, TokenStore
+from adapters.auth.tokens import ANYONE, STAFF, Role
 from adapters.engine.review_retry import ReviewRetrier
-from adapters.readmodel.queries import ReadModel
 from adapters.web.api import (
     actions,
     catalog,
@@ -87,8 +86,8 @@ ROUTES: tuple[Route, ...] = (
 def setup_api(app: web.Application) -> None:
     """Add the ``/api`` routes, their guard and shared objects to ``app`` (before it starts)."""
     deps = app[DEPS]
-    app[TOKENS] = TokenStore(deps.engines)
-    app[READ_MODEL] = ReadModel(deps.engines)
+    app[TOKENS] = deps.tokens
+    app[READ_MODEL] = deps.read_model
     app[STREAM_OPTIONS] = StreamOptions()
     app[review.RETRIER] = ReviewRetrier(deps.store, deps.reprocessors)
     app.middlewares.append(session_auth)  # a session cookie stands in for the bearer token

@@ -35,8 +35,7 @@ BODY_MAX = 8192
 
 
 def _registry(request: web.Request) -> DeviceRegistry:
-    deps = request.app[DEPS]
-    return DeviceRegistry(deps.engines, store=deps.store)
+    return request.app[DEPS].devices
 
 
 def _by(request: web.Request) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from aiohttp import web
 
 from adapters.auth.session import Sessions
-from adapters.auth.tokens import TokenStore
 from adapters.web.dashboard import assets, pages
 from adapters.web.dashboard.headers import secured
 from adapters.web.keys import DEPS
@@ -18,7 +17,7 @@ from adapters.web.keys import DEPS
 
 def setup_dashboard(app: web.Application) -> None:
     """Add ``/``, ``/static/{name}``, ``/login`` and ``/logout`` to ``app`` (before it starts)."""
-    app[pages.SESSIONS] = Sessions(TokenStore(app[DEPS].engines))
+    app[pages.SESSIONS] = Sessions(app[DEPS].tokens)
     app.router.add_get("/", secured(pages.index))
     app.router.add_get("/static/{name}", secured(assets.asset))
     app.router.add_get("/login", secured(pages.login_form))
