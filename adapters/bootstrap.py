@@ -13,6 +13,7 @@ from pathlib import Path
 
 import aiohttp
 import structlog
+from openai import AsyncOpenAI
 
 from adapters.assistant.budget import RequestBudget
 from adapters.assistant.cache import ReplyCache
@@ -72,6 +73,7 @@ class Deps:
     metrics: ServiceMetrics = field(default_factory=ServiceMetrics)
     tail: LogTail | None = None
     model_watcher: ModelWatcher | None = None  # None offline: nothing is asked
+    llm_client: AsyncOpenAI | None = None  # the assistant's SDK client, closed with the rest
     # Key that /simulate signs with when no app secret is configured (development only):
     # it never leaves the process, so it grants nothing to anyone outside.
     simulate_secret: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
@@ -228,6 +230,8 @@ class Deps:
             await self.tail.stop()
         if self.model_watcher is not None:
             await self.model_watcher.stop()
+        if self.llm_client is not None:
+            await self.llm_client.close()
         if self.http is not None:
             await self.http.close()
         await self.listener.stop()
@@ -249,6 +253,7 @@ def build_openai_assistant(settings: Settings) -> OpenAIAssistant:
         base_url=settings.openai_base_url,
         timeout=settings.llm_timeout,
         max_retries=settings.llm_max_retries,
+        http=settings.llm_http_client,
     )
     return OpenAIAssistant(
         client,
@@ -305,6 +310,7 @@ def build(settings: Settings, *, engines: Engines | None = None) -> Deps:
             if openai is not None
             else None
         ),
+        llm_client=openai.client if openai is not None else None,
         catalog=load_catalog(settings.catalog_file),
         workers=[ProjectionsRunner(store, all_projections()), HashChainSealer(store)],
     )

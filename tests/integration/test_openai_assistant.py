@@ -43,9 +43,12 @@ async def fake() -> AsyncIterator[fake_api.FakeOpenAI]:
     await server.close()
 
 
-@pytest.fixture
-async def make_client(fake: fake_api.FakeOpenAI) -> AsyncIterator[ClientFactory]:
-    """Builds SDK clients on the fake (max_retries=3, 5 s timeout unless told otherwise)."""
+@pytest.fixture(params=["httpx", "aiohttp"])
+async def make_client(
+    fake: fake_api.FakeOpenAI, request: pytest.FixtureRequest
+) -> AsyncIterator[ClientFactory]:
+    """Builds SDK clients on the fake (max_retries=3, 5 s timeout unless told otherwise),
+    once over each transport LLM_HTTP_CLIENT may choose: every test runs on both."""
     clients: list[AsyncOpenAI] = []
 
     def build(*, timeout: float = 5.0, max_retries: int = 3) -> AsyncOpenAI:
@@ -54,6 +57,7 @@ async def make_client(fake: fake_api.FakeOpenAI) -> AsyncIterator[ClientFactory]
             base_url=fake.base_url,
             timeout=timeout,
             max_retries=max_retries,
+            http=request.param,
         )
         clients.append(client)
         return client
