@@ -104,9 +104,11 @@ def inclusive(stacks: Counter[tuple[str, ...]]) -> Counter[str]:
     return totals
 
 
-# Frames where a thread waits rather than works: py-spy's idle test misses these two (the
-# aiosqlite worker blocked on its queue, the event loop in epoll), so they are dropped.
-WAITS = ("aiosqlite/core.py:59)", "EpollSelector.select (")
+# Frames where a thread waits rather than works: py-spy's idle test misses these (the
+# aiosqlite worker blocked on its queue, asyncio's loop in epoll), so they are dropped.
+# Under uvloop the loop is C code below ``run_app``: its waits and its own work both show
+# as that frame, and are dropped together (the loop's own CPU is then in no row).
+WAITS = ("aiosqlite/core.py:59)", "EpollSelector.select (", "run_app (aiohttp/web.py")
 
 
 def working(stacks: Counter[tuple[str, ...]]) -> Counter[tuple[str, ...]]:
