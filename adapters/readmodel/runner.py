@@ -313,9 +313,9 @@ class ProjectionsRunner(BackgroundLoop):
                 return read
             moved_back = False
             async with self.store.transaction() as conn:
-                checkpoints = await self._checkpoints(conn)
+                positions = await self._checkpoints(conn)
                 for name, handler in self.handlers:
-                    done = checkpoints[name]
+                    done = positions[name]
                     if done < start:  # a rebuild reset it since: this batch would skip events
                         moved_back = True
                         continue
