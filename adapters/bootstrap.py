@@ -87,6 +87,7 @@ class Deps:
     metrics: ServiceMetrics = field(default_factory=ServiceMetrics)
     tail: LogTail | None = None
     model_watcher: ModelWatcher | None = None  # None offline: nothing is asked
+    llm_client: AsyncOpenAI | None = None  # the assistant's SDK client, closed with the rest
     # Key that /simulate signs with when no app secret is configured (development only):
     # it never leaves the process, so it grants nothing to anyone outside.
     simulate_secret: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
@@ -253,6 +254,8 @@ class Deps:
             await self.tail.stop()
         if self.model_watcher is not None:
             await self.model_watcher.stop()
+        if self.llm_client is not None:
+            await self.llm_client.close()
         if self.http is not None:
             await self.http.close()
         await self.listener.stop()
@@ -274,6 +277,7 @@ def openai_client(settings: Settings) -> AsyncOpenAI:
         base_url=settings.openai_base_url,
         timeout=settings.llm_timeout,
         max_retries=settings.llm_max_retries,
+        http=settings.llm_http_client,
     )
 
 
@@ -355,6 +359,7 @@ def build(settings: Settings, *, engines: Engines | None = None) -> Deps:
             if openai is not None
             else None
         ),
+        llm_client=openai.client if openai is not None else None,
         catalog=load_catalog(settings.catalog_file),
         tokens=TokenStore(engines),
         read_model=ReadModel(engines),

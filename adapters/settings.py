@@ -34,6 +34,7 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     environment: str = "development"  # "development" | "production"
     role: str = "all"  # "all" | "web" (webhook and API only; reactors run in other processes)
+    event_loop: str = "uvloop"  # "uvloop" | "asyncio": serve's event loop (ADR 0021)
     whatsapp_verify_token: str | None = None
     whatsapp_app_secret: str | None = field(default=None, repr=False)
     whatsapp_access_token: str | None = field(default=None, repr=False)
@@ -57,6 +58,7 @@ class Settings:
     llm_timeout: float = 20.0
     llm_max_retries: int = 3
     llm_requests_per_minute: int = 3500
+    llm_http_client: str = "aiohttp"  # "aiohttp" | "httpx": the OpenAI SDK's transport (ADR 0021)
     debounce_seconds: float = 1.5
     log_level: str = "info"
     log_format: str | None = None  # "json" | "console"; None: console on a TTY
@@ -99,6 +101,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         database_url=_get(env, "DATABASE_URL", DEFAULT_DATABASE_URL),
         environment="production" if production else "development",
         role=_choice(env, "DLOOP_ROLE", "all", ("all", "web")),
+        event_loop=_choice(env, "EVENT_LOOP", "uvloop", ("uvloop", "asyncio")),
         whatsapp_verify_token=_opt(env, "WHATSAPP_VERIFY_TOKEN"),
         whatsapp_app_secret=_opt(env, "WHATSAPP_APP_SECRET"),
         whatsapp_access_token=_opt(env, "WHATSAPP_ACCESS_TOKEN"),
@@ -126,6 +129,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         llm_timeout=_float(env, "LLM_TIMEOUT", 20.0, low=1.0, high=300.0),
         llm_max_retries=_int(env, "LLM_MAX_RETRIES", 3, low=0, high=10),
         llm_requests_per_minute=_int(env, "LLM_REQUESTS_PER_MINUTE", 3500, low=1, high=1_000_000),
+        llm_http_client=_choice(env, "LLM_HTTP_CLIENT", "aiohttp", ("aiohttp", "httpx")),
         debounce_seconds=_float(env, "DEBOUNCE_SECONDS", 1.5, low=0.0, high=10.0),
         log_level=_get(env, "LOG_LEVEL", "info").lower(),
         log_format=_opt(env, "LOG_FORMAT"),

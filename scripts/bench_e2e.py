@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import json
 import os
 import signal
@@ -45,6 +46,7 @@ from adapters.meta.signature import HEADER, sign
 from adapters.store.engine import create_engines
 from adapters.store.migrations import migrate
 from adapters.web.simulate import text_delivery
+from scripts.bench_profile import Recorder, cpu_seconds
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-e2e-secret"  # noqa: S105 - a throwaway key for local runs
@@ -278,6 +280,8 @@ class RunResult:
     p50: float
     p99: float
     turns_per_second: float
+    cpu_ms_per_turn: float  # the service child's user + system CPU over the measured turns
+    variant: str = ""  # the --compare setting this run had ("" for the plain service)
 
 
 async def _customer(
@@ -333,9 +337,18 @@ async def database(backend: str, tmp: Path, given: str | None = None) -> AsyncIt
 
 
 async def run_once(
-    backend: str, debounce: float, args: argparse.Namespace, tmp: Path, run: int
+    backend: str,
+    debounce: float,
+    args: argparse.Namespace,
+    tmp: Path,
+    run: int,
+    *,
+    variant: str = "",
 ) -> RunResult:
-    """One measured run on a fresh database and a fresh service process."""
+    """One measured run on a fresh database and a fresh service process.
+
+    ``variant`` (``KEY=VALUE``) is one more setting in the service's environment.
+    """
     observer = Observer()
     graph = await observer.start(free_port())
     try:
@@ -349,22 +362,40 @@ async def run_once(
                 LLM_REQUESTS_PER_MINUTE="1000000",
                 DEBOUNCE_SECONDS=str(debounce),
             )
+            if variant:
+                key, _, value = variant.partition("=")
+                env[key] = value
             service = await start_service(port, env, tmp / f"service-{run}.log")
             base = f"http://127.0.0.1:{port}"
             try:
                 await _drive(base, observer, args.warmup, 1, f"39300{run}")  # warm-up, unmeasured
+                recorder = None
+                if args.profile is not None and run == 0:
+                    recorder = Recorder(service.proc.pid, args.profile)
+                    await recorder.start()
+                cpu = cpu_seconds(service.proc.pid)
                 latencies, seconds = await _drive(
                     base, observer, args.customers, args.messages, f"39310{run}"
                 )
+                cpu = cpu_seconds(service.proc.pid) - cpu
+                if recorder is not None:
+                    await recorder.stop()
             finally:
                 await service.stop()
     finally:
         await observer.stop()
-    return _result(backend, debounce, args.customers, latencies, seconds)
+    result = _result(backend, debounce, args.customers, latencies, seconds, cpu=cpu)
+    return dataclasses.replace(result, variant=variant)
 
 
 def _result(
-    backend: str, debounce: float, customers: int, latencies: list[float | None], seconds: float
+    backend: str,
+    debounce: float,
+    customers: int,
+    latencies: list[float | None],
+    seconds: float,
+    *,
+    cpu: float = 0.0,
 ) -> RunResult:
     done = sorted(x for x in latencies if x is not None)
     cuts = statistics.quantiles(done, n=100, method="inclusive") if len(done) > 1 else [0.0] * 99
@@ -378,6 +409,7 @@ def _result(
         p50=round(cuts[49], 3),
         p99=round(cuts[98], 3),
         turns_per_second=round(len(done) / seconds, 1) if seconds else 0.0,
+        cpu_ms_per_turn=round(cpu * 1000 / len(done), 2) if done else 0.0,
     )
 
 
@@ -396,8 +428,10 @@ async def _bench(args: argparse.Namespace) -> list[RunResult]:
         try:
             await _wait_port(openai_port)
             plan = [(b, 0.0) for b in args.backends] + [(b, args.debounce) for b in args.backends]
-            for n, (backend, debounce) in enumerate(plan):
-                result = await run_once(backend, debounce, args, tmp, n)
+            variants = ["", *args.compare]  # each setting right after the plain run
+            plan_runs = [(b, d, v) for b, d in plan for v in variants]
+            for n, (backend, debounce, variant) in enumerate(plan_runs):
+                result = await run_once(backend, debounce, args, tmp, n, variant=variant)
                 print(render_one(result), flush=True)
                 results.append(result)
         finally:
@@ -419,9 +453,11 @@ async def _wait_port(port: int, timeout: float = 20.0) -> None:  # noqa: ASYNC10
 def render_one(r: RunResult) -> str:
     """One line per run, with the verdict for debounce-0 runs."""
     line = (
-        f"{r.backend:<8} debounce {r.debounce:>3.1f} s: {r.turns} turns ({r.lost} lost) in "
+        f"{r.backend:<8} {r.variant or '(as set)':<20} debounce {r.debounce:>3.1f} s: "
+        f"{r.turns} turns ({r.lost} lost) in "
         f"{r.seconds:.1f} s = {r.turns_per_second:.0f} turns/s, "
-        f"p50 {r.p50 * 1000:.0f} ms, p99 {r.p99 * 1000:.0f} ms"
+        f"p50 {r.p50 * 1000:.0f} ms, p99 {r.p99 * 1000:.0f} ms, "
+        f"CPU {r.cpu_ms_per_turn:.2f} ms/turn"
     )
     if r.debounce == 0:
         ok = r.p99 < GOAL_P99 and r.turns_per_second >= GOAL_RATE and not r.lost
@@ -441,6 +477,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--backends", nargs="+", choices=["sqlite", "postgres"], default=["sqlite", "postgres"]
     )
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument(
+        "--compare",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="also run each case with this service setting, right after the plain run "
+        "(A/B in one run; repeatable)",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="FILE",
+        help="py-spy the service during the first measured run; collapsed stacks to FILE "
+        "(read them with python -m scripts.bench_profile FILE --turns N)",
+    )
     parser.add_argument("--fake-graph", type=int, metavar="PORT", help=argparse.SUPPRESS)
     return parser
 
@@ -453,6 +504,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.customers < 1 or args.messages < 1:
         print("dloop-bot bench e2e: --customers and --messages must be at least 1")
+        return 2
+    if bad := [c for c in args.compare if "=" not in c or c.startswith("=")]:
+        print(f"dloop-bot bench e2e: --compare takes KEY=VALUE, got {bad[0]!r}")
         return 2
     results = asyncio.run(_bench(args))
     if args.json is not None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gc
 from typing import Any
 
+import uvloop
 from aiohttp import web
 
 from adapters.bootstrap import build
@@ -50,8 +52,14 @@ def run(args: argparse.Namespace) -> int:
         handle_signals=True,
         access_log=None,
         shutdown_timeout=settings.shutdown_grace,
+        loop=new_event_loop(settings.event_loop),
     )
     return 0
+
+
+def new_event_loop(kind: str) -> asyncio.AbstractEventLoop:
+    """The loop ``serve`` runs on: uvloop (libuv; measured faster, ADR 0021) or asyncio's own."""
+    return uvloop.new_event_loop() if kind == "uvloop" else asyncio.new_event_loop()
 
 
 async def settle_memory(_app: web.Application) -> None:

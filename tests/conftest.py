@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 import aiohttp
 import asyncpg
@@ -125,24 +126,34 @@ async def fake_openai() -> AsyncIterator[FakeOpenAI]:
 OpenAIClients = Callable[..., AsyncOpenAI]
 
 
-@pytest.fixture
-async def openai_clients(fake_openai: FakeOpenAI) -> AsyncIterator[OpenAIClients]:
-    """Builds real SDK clients on the fake (5 s timeout, 3 SDK retries unless told otherwise)."""
+@asynccontextmanager
+async def sdk_clients(fake: FakeOpenAI, http: str = "httpx") -> AsyncIterator[OpenAIClients]:
+    """A factory of real SDK clients on ``fake`` over the ``http`` transport, closed after."""
     made: list[AsyncOpenAI] = []
 
     def build(*, timeout: float = 5.0, max_retries: int = 3) -> AsyncOpenAI:
         client = build_openai_client(
             api_key="sk-test",
-            base_url=fake_openai.base_url,
+            base_url=fake.base_url,
             timeout=timeout,
             max_retries=max_retries,
+            http=http,
         )
         made.append(client)
         return client
 
-    yield build
-    for client in made:
-        await client.close()
+    try:
+        yield build
+    finally:
+        for client in made:
+            await client.close()
+
+
+@pytest.fixture
+async def openai_clients(fake_openai: FakeOpenAI) -> AsyncIterator[OpenAIClients]:
+    """Builds real SDK clients on the fake (5 s timeout, 3 SDK retries unless told otherwise)."""
+    async with sdk_clients(fake_openai) as build:
+        yield build
 
 
 def person_stream(phone: str) -> str:

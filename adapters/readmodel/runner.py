@@ -28,7 +28,7 @@ from adapters.readmodel.tables import TABLES
 from adapters.readmodel.who import carry_names, identify
 from adapters.store.event_store import EventStore
 from adapters.store.people import People
-from adapters.store.schema import events
+from adapters.store.schema import checkpoints, events
 from adapters.store.subscriptions import BackgroundLoop, SubscriptionRunner
 from events.base import RecordedEvent
 from projections.base import Projection, Row, RowKey
@@ -306,16 +306,16 @@ class ProjectionsRunner(BackgroundLoop):
         """Apply everything committed so far; returns how many events were read."""
         read = 0
         while True:
-            start = min(
-                [await self.store.load_checkpoint(name) for name, _ in self.handlers], default=0
-            )
+            async with self.store.engines.reader.connect() as conn:
+                start = min((await self._checkpoints(conn)).values(), default=0)
             batch = await self.store.read_all(start, self.batch_size)
             if not batch:
                 return read
             moved_back = False
             async with self.store.transaction() as conn:
+                positions = await self._checkpoints(conn)
                 for name, handler in self.handlers:
-                    done = await self.store.load_checkpoint(name, conn)
+                    done = positions[name]
                     if done < start:  # a rebuild reset it since: this batch would skip events
                         moved_back = True
                         continue
@@ -327,6 +327,14 @@ class ProjectionsRunner(BackgroundLoop):
             read += len(batch)
             if len(batch) < self.batch_size and not moved_back:
                 return read
+
+    async def _checkpoints(self, conn: AsyncConnection) -> dict[str, int]:
+        """Every handler's checkpoint (0 when new) in one query, not one per projection."""
+        names = [name for name, _ in self.handlers]
+        c = checkpoints.c
+        stmt = select(c.name, c.position).where(c.name.in_(names))
+        found = {str(name): int(position) for name, position in await conn.execute(stmt)}
+        return {name: found.get(name, 0) for name in names}
 
     async def run_forever(self) -> None:
         """Catch up, pause briefly to gather more, wait for wake-ups; never die."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.readmodel.tables import whatsapp_conversations, whatsapp_order_relays
@@ -101,11 +101,17 @@ async def carry_names(conn: AsyncConnection, written: Mapping[RowKey, Row]) -> N
         for key, row in written.items()
         if key.table == _CONVERSATIONS and row.get("profile_name") and row.get("person_id")
     }
-    r = whatsapp_order_relays.c
-    for pid, name in names.items():
-        stmt = (
-            update(whatsapp_order_relays)
-            .where(r.person_id == pid, r.profile_name.is_distinct_from(name))
-            .values(profile_name=name)
-        )
-        await conn.execute(stmt)
+    if names:  # one statement, compiled once, executed for every person of the batch
+        params = [{"b_person": pid, "b_name": name} for pid, name in names.items()]
+        await conn.execute(_CARRY_NAME, params)
+
+
+_RELAY = whatsapp_order_relays.c
+_CARRY_NAME = (
+    update(whatsapp_order_relays)
+    .where(
+        _RELAY.person_id == bindparam("b_person"),
+        _RELAY.profile_name.is_distinct_from(bindparam("b_name")),
+    )
+    .values(profile_name=bindparam("b_name"))
+)

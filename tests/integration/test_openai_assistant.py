@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import pytest
@@ -19,8 +19,17 @@ from adapters.fakes import openai_server as fake_api
 from core.catalog import Catalog, Product
 from core.ports import AssistantError, AssistantTrace, Reply, ReplyRequest, Turn, Understood
 from core.understanding import CartLine, Intent, Understanding
-from tests.conftest import OpenAIClients
+from tests.conftest import OpenAIClients, sdk_clients
 from tests.support.openai import reading
+
+
+@pytest.fixture(params=["httpx", "aiohttp"])
+async def openai_clients(
+    fake_openai: fake_api.FakeOpenAI, request: pytest.FixtureRequest
+) -> AsyncIterator[OpenAIClients]:
+    """The shared client factory, once over each transport LLM_HTTP_CLIENT may choose."""
+    async with sdk_clients(fake_openai, http=request.param) as build:
+        yield build
 
 
 def _chat(fake_openai: fake_api.FakeOpenAI) -> list[dict[str, Any]]:
