@@ -70,16 +70,13 @@ from core.outbound import (
     ReactionMessage,
     Row,
     Section,
-    SendError,
     TemplateMessage,
     TextMessage,
-    TransientSendError,
-    backoff_delay,
-    classify_send_error,
     merge_texts,
 )
 from core.pacing import PAIR_BURST, PAIR_INTERVAL, PAIR_RATE_CODE, Pacer
 from core.ports import Messenger
+from core.send_errors import SendError, TransientSendError, backoff_delay, classify_send_error
 from core.send_retry import RetrySchedule
 from core.window import outbound_allowed
 from events.base import ERASED, Metadata, NewEvent, RecordedEvent
