@@ -75,6 +75,15 @@ class SendPolicy:
     retry: RetrySchedule = field(default_factory=RetrySchedule)
     mark_read: bool = False  # blue ticks and typing for fresh inbound messages
 
+    def __post_init__(self) -> None:
+        if self.quick_attempts < 1:
+            raise ValueError(f"quick_attempts must be at least 1, got {self.quick_attempts}")
+        if self.backoff_base < 0 or self.max_pair_waits < 0:
+            raise ValueError(
+                "backoff_base and max_pair_waits must not be negative, got "
+                f"{self.backoff_base} and {self.max_pair_waits}"
+            )
+
 
 DEFAULT_POLICY = SendPolicy()
 
