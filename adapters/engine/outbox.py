@@ -147,10 +147,7 @@ class OutboxSender:
                 case Reconcile():
                     await self._record(stream, decision.records)
                 case GiveUpUnknown():
-                    log.warning(
-                        "outbox.outcome_unknown",
-                        outbound_id=decision.records[0].payload.outbound_id,
-                    )
+                    log.warning("outbox.outcome_unknown", outbound_id=decision.outbound_id)
                     await self._record(stream, decision.records)
                 case _:
                     assert_never(decision)
