@@ -3,8 +3,8 @@
 Meta accepts about one message every 6 seconds to the same WhatsApp user (the "pair
 rate"), tolerates a short burst, and answers error 131056 past it. The Cloud API also
 caps a business number's throughput (80 messages/s by default). :class:`Pacer` holds a
-token bucket per number and one per recipient (:class:`~core.outbound.Throttle`) and
-takes a token from both or from neither (:func:`~core.outbound.allow_pair`), so the
+token bucket per number and one per recipient (:class:`Throttle`) and
+takes a token from both or from neither (:func:`allow_pair`), so the
 outbox waits rather than bursting; while it waits, the next replies to that person
 pile up in its lane and go out merged into one message where the content allows.
 
@@ -22,12 +22,64 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
-from core.outbound import Throttle, allow_pair
-
 PAIR_RATE_CODE = 131056  # Meta: too many messages to this user in a short time
 PAIR_INTERVAL = 6.0  # seconds per message to one user, Meta's documented pair rate
 PAIR_BURST = 3  # a text and its buttons may go together; longer bursts are merged
 _EMPTY: Mapping[str, Throttle] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Throttle:
+    """A token bucket as a value: ``rate`` tokens a second, holding at most ``capacity``.
+
+    ``tokens`` None means never used (full). Time is passed in, so replay agrees.
+    """
+
+    rate: float
+    capacity: float
+    tokens: float | None = None
+    updated_at: float | None = None
+
+    @classmethod
+    def per_number(cls, messages_per_second: float = 80.0) -> Throttle:
+        """Cloud API throughput: 80 messages a second per business number by default."""
+        return cls(rate=messages_per_second, capacity=messages_per_second)
+
+    @classmethod
+    def per_user(cls, interval: float = 6.0, burst: int = 3) -> Throttle:
+        """Pair rate: about one message per ``interval`` seconds to one user.
+
+        Meta tolerates short bursts (error 131056 past them); a small ``burst`` lets a text
+        and its buttons go together while the sender merges anything longer.
+        """
+        return cls(rate=1.0 / interval, capacity=float(burst))
+
+    def level(self, now: float) -> float:
+        """Tokens available at ``now``."""
+        if self.tokens is None or self.updated_at is None:
+            return self.capacity
+        elapsed = max(0.0, now - self.updated_at)
+        return min(self.capacity, self.tokens + elapsed * self.rate)
+
+    def wait(self, now: float) -> float:
+        """Seconds until one token is available (0 when one is available now)."""
+        level = self.level(now)
+        return 0.0 if level >= 1.0 - 1e-9 else (1.0 - level) / self.rate
+
+    def allow(self, now: float) -> tuple[Throttle, float]:
+        """Take a token: ``(new state, 0.0)``, or ``(unchanged, seconds to wait)`` when empty."""
+        wait = self.wait(now)
+        if wait > 0.0:
+            return self, wait
+        return replace(self, tokens=max(0.0, self.level(now) - 1.0), updated_at=now), 0.0
+
+
+def allow_pair(number: Throttle, user: Throttle, now: float) -> tuple[Throttle, Throttle, float]:
+    """Take a token from both buckets or from neither; the wait is the longer of the two."""
+    wait = max(number.wait(now), user.wait(now))
+    if wait > 0.0:
+        return number, user, wait
+    return number.allow(now)[0], user.allow(now)[0], 0.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -125,7 +125,7 @@ class Messenger(Protocol):
     """Outbound half of the WhatsApp Cloud API, as the rest of the service sees it."""
 
     async def send(self, message: OutboundMessage) -> SendResult:
-        """Send ``message`` once; raise :class:`core.outbound.SendError` subclasses on failure."""
+        """Send ``message`` once; raise :mod:`core.send_errors` errors on failure."""
         ...
 
     async def fetch_media(self, media_id: str) -> MediaInfo:

@@ -26,7 +26,7 @@ import aiohttp
 from sqlalchemy import text
 
 from adapters.store.engine import create_engines
-from core.outbound import Throttle
+from core.pacing import Throttle
 from scripts.bench_e2e import (
     Observer,
     database,

@@ -1,12 +1,12 @@
 """The real WhatsApp sender: Meta's Graph API over an injected ``aiohttp.ClientSession``.
 
-One call per method, no retry loop: retrying (with :func:`core.outbound.backoff_delay`)
+One call per method, no retry loop: retrying (with :func:`core.send_errors.backoff_delay`)
 is the outbox sender's job, because only it knows whether a retry is safe.
 
-Errors (see :mod:`core.outbound` for the tree):
+Errors (see :mod:`core.send_errors` for the tree):
 
 * an HTTP error with Meta's ``{"error": {...}}`` body becomes a :class:`SendError`
-  subclass chosen by :func:`core.outbound.classify_send_error`, keeping Meta's code,
+  subclass chosen by :func:`core.send_errors.classify_send_error`, keeping Meta's code,
   subcode, title, message, details and ``fbtrace_id`` (quote it to Meta support);
 * a timeout, a connection reset or an unreadable 200 on a *send* becomes a
   :class:`TransientSendError` with ``outcome_unknown=True``: the request may have
@@ -22,16 +22,8 @@ from typing import Any
 
 import aiohttp
 
-from core.outbound import (
-    MediaInfo,
-    OutboundMessage,
-    PermanentSendError,
-    SendError,
-    SendResult,
-    TransientSendError,
-    classify_send_error,
-    payload_for,
-)
+from core.outbound import MediaInfo, OutboundMessage, SendResult, payload_for
+from core.send_errors import PermanentSendError, SendError, TransientSendError, classify_send_error
 
 MEDIA_MAX_BYTES = 100 * 1024 * 1024  # Meta's largest media (documents) is 100 MB
 

@@ -6,7 +6,7 @@ size; the bytes are then fetched with the access token (both through the injecte
 allow-list of its kind and the announced size within the kind's cap (and not zero);
 after, the size is checked again and the SHA-256 compared with Meta's.
 
-Retries follow the send policy (:func:`core.outbound.backoff_delay`): transient errors
+Retries follow the send policy (:func:`core.send_errors.backoff_delay`): transient errors
 (5xx, rate limits, timeouts, a dropped connection) are retried up to ``max_attempts``
 with exponential backoff and jitter; downloads are reads, so a timeout is safe to retry.
 An expired URL (404 on the download) is looked up afresh. Everything else fails at once.
@@ -25,8 +25,9 @@ import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
-from core.outbound import MediaInfo, SendError, TransientSendError, backoff_delay
+from core.outbound import MediaInfo
 from core.ports import Messenger, PortError
+from core.send_errors import SendError, TransientSendError, backoff_delay
 
 MIB = 1024 * 1024
 ALLOWED: Mapping[str, frozenset[str]] = {

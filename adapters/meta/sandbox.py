@@ -18,14 +18,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from core.outbound import (
-    MarkRead,
-    MediaInfo,
-    OutboundMessage,
-    PermanentSendError,
-    SendResult,
-    payload_for,
-)
+from core.outbound import MarkRead, MediaInfo, OutboundMessage, SendResult, payload_for
+from core.send_errors import PermanentSendError
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

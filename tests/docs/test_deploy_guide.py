@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from adapters.engine.outbox import content_for
 from core.outbound import TemplateMessage
+from core.outbox.content import content_for
 from events.conversation import ReplyKind, ReplyQueued
 
 ROOT = Path(__file__).parents[2]

@@ -23,16 +23,14 @@ from core.outbound import (
     MarkRead,
     OutboundContent,
     OutboundMessage,
-    PermanentSendError,
     ReactionMessage,
     Row,
     Section,
-    SendError,
     TemplateMessage,
     TextMessage,
-    TransientSendError,
     payload_for,
 )
+from core.send_errors import PermanentSendError, SendError, TransientSendError
 
 TO = "+393331234567"
 SECRET = "app-secret"

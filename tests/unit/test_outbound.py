@@ -17,17 +17,14 @@ from core.outbound import (
     ReactionMessage,
     Row,
     Section,
-    SendErrorKind,
     TemplateMessage,
     TextMessage,
-    Throttle,
-    allow_pair,
-    backoff_delay,
-    classify_send_error,
     merge_texts,
     pack_texts,
     payload_for,
 )
+from core.pacing import Throttle, allow_pair
+from core.send_errors import SendErrorKind, backoff_delay, classify_send_error
 
 TO = "+393331234567"
 

@@ -1,15 +1,16 @@
-"""What the outbox needs to know about a conversation stream, folded once and kept.
+"""The outbox decider's state: what it knows of one conversation stream, folded once and kept.
 
-The outbox used to re-read a conversation's whole stream for every queued reply, status
-webhook and inbound message, and scan it several times: which replies have an outcome,
-which were attempted without one (a crash mid-send), which id a merged send carried,
-which status proves a delivery, when the customer last wrote. :class:`OutboxIndex`
-answers all of that from maps updated one stored event at a time by :func:`index`, so
-the outbox's :class:`~adapters.engine.stream_cache.StreamCache` only reads the events
-after the version it already folded.
+Which replies have an outcome, which were attempted without one (a crash mid-send),
+which id a merged send carried, which status proves a delivery, when the customer last
+wrote, which retries are scheduled: :class:`OutboxState` answers all of that from maps
+updated one stored event at a time by :func:`evolve`, so the shell's
+:class:`~adapters.engine.stream_cache.StreamCache` only reads the events after the
+version it already folded.
 
-The index is mutable (one per cached stream, updated in place): it is only ever changed
-by folding stored events in version order, so sharing it between turns is safe.
+The state is mutable (one per cached stream, updated in place, because copying its maps
+for every event would make a long conversation cost more per event): it is only ever
+changed by :func:`evolve` folding stored events in version order, so sharing it between
+turns is safe. :func:`evolve` is total: no stored fact makes it raise.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from events.whatsapp import MessageReceived, StatusReceived
 
 
 @dataclass(slots=True)
-class OutboxIndex:
+class OutboxState:
     """A conversation stream's outbox facts, by outbound id (see the module docstring)."""
 
     queued: dict[str, RecordedEvent] = field(default_factory=dict)  # our id -> ReplyQueued
@@ -73,7 +74,7 @@ class OutboxIndex:
         return min(found, key=lambda p: p[0])[1] if found else None
 
 
-def index(ix: OutboxIndex, event: RecordedEvent) -> OutboxIndex:
+def evolve(ix: OutboxState, event: RecordedEvent) -> OutboxState:
     """``ix`` after one more stored event of its stream (updated in place)."""
     p = event.payload
     if isinstance(p, ReplyQueued):
@@ -109,12 +110,12 @@ def index(ix: OutboxIndex, event: RecordedEvent) -> OutboxIndex:
     return ix
 
 
-def _status(ix: OutboxIndex, p: StatusReceived, version: int) -> None:
+def _status(ix: OutboxState, p: StatusReceived, version: int) -> None:
     oid = p.biz_opaque_callback_data
     if oid is not None and p.status != "failed" and oid not in ix.proofs:
         ix.proofs[oid] = (version, p)
 
 
-def start(_stream: str) -> OutboxIndex:
-    """An empty index (a stream with no events yet)."""
-    return OutboxIndex()
+def initial(_stream: str) -> OutboxState:
+    """An empty state (a stream with no events yet)."""
+    return OutboxState()
