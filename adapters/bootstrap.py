@@ -287,7 +287,7 @@ def build(settings: Settings, *, engines: Engines | None = None) -> Deps:
     engines = engines or create_engines(settings.database_url)
     store = EventStore(engines)
     store.share_tail()
-    committer = GroupCommitter(store)
+    committer = GroupCommitter(store, max_refusing=settings.ingest_max_pending)
     failures = FailureCollector()
     openai = build_openai_assistant(settings) if settings.openai_api_key else None
     return Deps(

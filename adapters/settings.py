@@ -34,6 +34,7 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     environment: str = "development"  # "development" | "production"
     role: str = "all"  # "all" | "web" (webhook and API only; reactors run in other processes)
+    ingest_max_pending: int = 1024  # deliveries waiting for the group commit; more: 503
     whatsapp_verify_token: str | None = None
     whatsapp_app_secret: str | None = field(default=None, repr=False)
     whatsapp_access_token: str | None = field(default=None, repr=False)
@@ -99,6 +100,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         database_url=_get(env, "DATABASE_URL", DEFAULT_DATABASE_URL),
         environment="production" if production else "development",
         role=_choice(env, "DLOOP_ROLE", "all", ("all", "web")),
+        ingest_max_pending=_int(env, "INGEST_MAX_PENDING", 1024, low=1, high=1_000_000),
         whatsapp_verify_token=_opt(env, "WHATSAPP_VERIFY_TOKEN"),
         whatsapp_app_secret=_opt(env, "WHATSAPP_APP_SECRET"),
         whatsapp_access_token=_opt(env, "WHATSAPP_ACCESS_TOKEN"),
