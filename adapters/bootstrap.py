@@ -41,6 +41,7 @@ from adapters.store.engine import Engines, create_engines
 from adapters.store.event_store import EventStore
 from adapters.store.group_commit import GroupCommitter
 from adapters.store.subscriptions import PgListener, SubscriptionRunner
+from adapters.store.wal_watch import WalWatcher
 from core.catalog import Catalog, parse_catalog
 from core.phones import normalize_phone
 from core.ports import Assistant, Messenger
@@ -72,6 +73,7 @@ class Deps:
     metrics: ServiceMetrics = field(default_factory=ServiceMetrics)
     tail: LogTail | None = None
     model_watcher: ModelWatcher | None = None  # None offline: nothing is asked
+    wal_watcher: WalWatcher | None = None  # SQLite shared with another process's writes
     # Key that /simulate signs with when no app secret is configured (development only):
     # it never leaves the process, so it grants nothing to anyone outside.
     simulate_secret: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
@@ -83,6 +85,7 @@ class Deps:
         await self.committer.start()
         self.store.route_appends(self.committer)
         await self.listener.start()
+        self._watch_other_writers()
         self.tail = LogTail(self.store, self.metrics)
         self.tail.start()
         self.messenger = self._messenger()
@@ -97,6 +100,14 @@ class Deps:
             self.reactors = self._reactors(self.messenger)
             for reactor in self.reactors:
                 reactor.start()
+
+    def _watch_other_writers(self) -> None:
+        """SQLite split into web and worker processes: wake on each other's commits."""
+        database = self.engines.writer.url.database
+        if self.engines.dialect != "sqlite" or self.settings.role == "all" or not database:
+            return
+        self.wal_watcher = WalWatcher(self.store, Path(database))
+        self.wal_watcher.start()
 
     def _messenger(self) -> Messenger:
         s = self.settings
@@ -231,6 +242,8 @@ class Deps:
         if self.http is not None:
             await self.http.close()
         await self.listener.stop()
+        if self.wal_watcher is not None:
+            await self.wal_watcher.stop()
         await self.engines.dispose()
 
 
