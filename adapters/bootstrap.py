@@ -68,6 +68,9 @@ class Deps:
     workers: list[SubscriptionRunner | ProjectionsRunner] = field(default_factory=list)
     reactors: list[StreamDispatcher] = field(default_factory=list)
     run_reactors: bool = True
+    # Projections and the hash-chain sealer; None: wherever the reactors run (not in
+    # "web"). serve's SQLite split runs them in the web process (ADR 0022).
+    run_workers: bool | None = None
     messenger: Messenger | None = None
     http: aiohttp.ClientSession | None = None
     metrics: ServiceMetrics = field(default_factory=ServiceMetrics)
@@ -89,10 +92,12 @@ class Deps:
         self.tail = LogTail(self.store, self.metrics)
         self.tail.start()
         self.messenger = self._messenger()
-        if self.settings.role == "web":
+        web = self.settings.role == "web"
+        if self.run_workers if self.run_workers is not None else not web:
+            for worker in self.workers:
+                worker.start()
+        if web:
             return  # webhook and API only: other processes run the reactors
-        for worker in self.workers:
-            worker.start()
         if self.model_watcher is not None and self.run_reactors:
             self.model_watcher.metrics = self.metrics
             self.model_watcher.start()

@@ -50,12 +50,15 @@ def run(args: argparse.Namespace) -> int:
     if settings.role == "worker":
         if args.worker_of is not None:
             die_with_parent(args.worker_of)
-        return asyncio.run(work(settings))
+        return asyncio.run(work(settings, projections=args.worker_of is None))
     supervisor = None
     if settings.role == "all" and settings.serve_split and _sqlite(settings.database_url):
         supervisor = _supervisor(settings)
         settings = dataclasses.replace(settings, role="web")
-    app = create_app(build(settings))
+    deps = build(settings)
+    if supervisor is not None:
+        deps.run_workers = True  # projections beside ingestion: see work()
+    app = create_app(deps)
     app.on_startup.append(settle_memory)
     if supervisor is not None:
         _supervise(app, supervisor)
@@ -116,9 +119,15 @@ def _supervise(app: web.Application, supervisor: WorkerSupervisor) -> None:
     app.on_shutdown.append(tell)
 
 
-async def work(settings: Settings) -> int:
-    """``DLOOP_ROLE=worker``: run the reactors and projections until SIGTERM or SIGINT."""
+async def work(settings: Settings, *, projections: bool = True) -> int:
+    """``DLOOP_ROLE=worker``: run the reactors (and projections) until SIGTERM or SIGINT.
+
+    ``serve``'s own worker child leaves the projections to its parent: their write
+    transactions hold SQLite's one write lock across many awaits, which a loop busy with
+    conversation turns stretches, and the webhook's commits waited behind them.
+    """
     deps = build(settings)
+    deps.run_workers = projections
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
