@@ -34,7 +34,7 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     environment: str = "development"  # "development" | "production"
     role: str = "all"  # "all" | "web" (webhook and API only) | "worker" (reactors, no HTTP)
-    serve_split: bool = True  # `serve` as "all": a web process plus a worker child process
+    serve_split: bool = False  # SQLite `serve` as "all": a web process plus a worker child
     ingest_max_pending: int = 1024  # deliveries waiting for the group commit; more: 503
     whatsapp_verify_token: str | None = None
     whatsapp_app_secret: str | None = field(default=None, repr=False)
@@ -101,7 +101,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         database_url=_get(env, "DATABASE_URL", DEFAULT_DATABASE_URL),
         environment="production" if production else "development",
         role=_choice(env, "DLOOP_ROLE", "all", ("all", "web", "worker")),
-        serve_split=_bool(env, "SERVE_SPLIT", True),
+        serve_split=_bool(env, "SERVE_SPLIT", False),
         ingest_max_pending=_int(env, "INGEST_MAX_PENDING", 1024, low=1, high=1_000_000),
         whatsapp_verify_token=_opt(env, "WHATSAPP_VERIFY_TOKEN"),
         whatsapp_app_secret=_opt(env, "WHATSAPP_APP_SECRET"),

@@ -48,7 +48,6 @@ class WorkerSupervisor:
         self.stop_timeout = stop_timeout
         self.restart_delay = restart_delay
         self.restart_cap = restart_cap
-        self.restarts = 0
         self._proc: asyncio.subprocess.Process | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -116,7 +115,6 @@ class WorkerSupervisor:
                 return
             delay = min(delay * 2, self.restart_cap)
             await self._spawn()
-            self.restarts += 1
 
 
 def die_with_parent(parent: int) -> None:

@@ -1,6 +1,6 @@
 """``dloop-bot serve``: run the HTTP service on ``HOST``:``PORT``.
 
-On SQLite with ``DLOOP_ROLE=all`` (the embedded default) and ``SERVE_SPLIT`` on, this
+On SQLite with ``DLOOP_ROLE=all`` (the embedded default) and ``SERVE_SPLIT=1``, this
 process serves HTTP as ``web`` and supervises one ``worker`` child (the same command with
 ``--worker-of``) that runs the reactors and projections: see ``adapters/worker_process.py``
 and ADR 0022. ``DLOOP_ROLE=worker`` runs the reactors without HTTP.

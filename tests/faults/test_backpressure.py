@@ -3,8 +3,9 @@
 At most ``INGEST_MAX_PENDING`` deliveries wait for the group commit. A second connection
 holds the SQLite write lock (as a backup tool would), so the writer is stuck on its first
 batch and deliveries pile up: past the bound every further one is answered 503 without
-being written, instead of waiting behind the others. When the lock goes, every acknowledged delivery is
-recorded and answered exactly once; Meta's redelivery of the refused ones is recorded once.
+being written, instead of waiting behind the others. When the lock goes, every
+acknowledged delivery is recorded and answered exactly once; Meta's redelivery of the
+refused ones is recorded once.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``dloop-bot serve`` on SQLite: a web process and a supervised worker child.
+"""``dloop-bot serve`` on SQLite with ``SERVE_SPLIT=1``: a web process and a worker child.
 
 Real processes on a fresh SQLite file, the fake Graph API in this process: the worker
 child answers what the web parent records, comes back when killed (nothing acknowledged
@@ -66,7 +66,7 @@ async def serve(tmp_path: Path, spawn: Spawn) -> tuple[Child, str, str]:
     """``serve`` on a fresh SQLite file: (the web process, its base URL, the database URL)."""
     url = f"sqlite+aiosqlite:///{tmp_path}/split.db"
     await migrate_url(url)
-    child, base = await spawn(url, WHATSAPP_MESSAGES_PER_SECOND="1000")
+    child, base = await spawn(url, WHATSAPP_MESSAGES_PER_SECOND="1000", SERVE_SPLIT="1")
     return child, base, url
 
 

@@ -7,16 +7,16 @@ import pytest
 from adapters.settings import SettingsError, load_settings
 
 
-def test_defaults_split_serve_and_bound_waiting_deliveries() -> None:
-    """Unset: ``serve`` splits, 1,024 deliveries may wait for the group commit."""
-    settings = load_settings({})
-    assert (settings.role, settings.serve_split, settings.ingest_max_pending) == ("all", True, 1024)
+def test_defaults_one_process_and_bound_waiting_deliveries() -> None:
+    """Unset: ``serve`` is one process, 1,024 deliveries may wait for the group commit."""
+    s = load_settings({})
+    assert (s.role, s.serve_split, s.ingest_max_pending) == ("all", False, 1024)
 
 
-def test_the_worker_role_and_no_split_are_accepted() -> None:
-    """``DLOOP_ROLE=worker`` and ``SERVE_SPLIT=0`` are read as written."""
-    settings = load_settings({"DLOOP_ROLE": "worker", "SERVE_SPLIT": "0"})
-    assert (settings.role, settings.serve_split) == ("worker", False)
+def test_the_worker_role_and_the_split_are_accepted() -> None:
+    """``DLOOP_ROLE=worker`` and ``SERVE_SPLIT=1`` are read as written."""
+    settings = load_settings({"DLOOP_ROLE": "worker", "SERVE_SPLIT": "1"})
+    assert (settings.role, settings.serve_split) == ("worker", True)
 
 
 @pytest.mark.parametrize(
