@@ -53,6 +53,7 @@ from adapters.store.engine import Engines, create_engines
 from adapters.store.event_store import EventStore
 from adapters.store.group_commit import GroupCommitter
 from adapters.store.subscriptions import PgListener, SubscriptionRunner
+from adapters.store.wal_watch import WalWatcher
 from core.catalog import Catalog, parse_catalog
 from core.phones import normalize_phone
 from core.ports import Assistant, MarketOrders, Messenger
@@ -82,12 +83,16 @@ class Deps:
     workers: list[SubscriptionRunner | ProjectionsRunner] = field(default_factory=list)
     reactors: list[StreamDispatcher] = field(default_factory=list)
     run_reactors: bool = True
+    # Projections and the hash-chain sealer; None: wherever the reactors run (not in
+    # "web"). serve's SQLite split runs them in the web process (ADR 0022).
+    run_workers: bool | None = None
     messenger: Messenger | None = None
     http: aiohttp.ClientSession | None = None
     metrics: ServiceMetrics = field(default_factory=ServiceMetrics)
     tail: LogTail | None = None
     model_watcher: ModelWatcher | None = None  # None offline: nothing is asked
     llm_client: AsyncOpenAI | None = None  # the assistant's SDK client, closed with the rest
+    wal_watcher: WalWatcher | None = None  # SQLite shared with another process's writes
     # Key that /simulate signs with when no app secret is configured (development only):
     # it never leaves the process, so it grants nothing to anyone outside.
     simulate_secret: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
@@ -99,13 +104,16 @@ class Deps:
         await self.committer.start()
         self.store.route_appends(self.committer)
         await self.listener.start()
+        self._watch_other_writers()
         self.tail = LogTail(self.store, self.metrics)
         self.tail.start()
         self.messenger = self._messenger()
-        if self.settings.role == "web":
+        web = self.settings.role == "web"
+        if self.run_workers if self.run_workers is not None else not web:
+            for worker in self.workers:
+                worker.start()
+        if web:
             return  # webhook and API only: other processes run the reactors
-        for worker in self.workers:
-            worker.start()
         if self.model_watcher is not None and self.run_reactors:
             self.model_watcher.metrics = self.metrics
             self.model_watcher.start()
@@ -113,6 +121,14 @@ class Deps:
             self.reactors = self._reactors(self.messenger)
             for reactor in self.reactors:
                 reactor.start()
+
+    def _watch_other_writers(self) -> None:
+        """SQLite split into web and worker processes: wake on each other's commits."""
+        database = self.engines.writer.url.database
+        if self.engines.dialect != "sqlite" or self.settings.role == "all" or not database:
+            return
+        self.wal_watcher = WalWatcher(self.store, Path(database))
+        self.wal_watcher.start()
 
     def _messenger(self) -> Messenger:
         s = self.settings
@@ -259,6 +275,8 @@ class Deps:
         if self.http is not None:
             await self.http.close()
         await self.listener.stop()
+        if self.wal_watcher is not None:
+            await self.wal_watcher.stop()
         await self.engines.dispose()
 
 
@@ -341,7 +359,7 @@ def build(settings: Settings, *, engines: Engines | None = None) -> Deps:
     engines = engines or create_engines(settings.database_url)
     store = EventStore(engines)
     store.share_tail()
-    committer = GroupCommitter(store)
+    committer = GroupCommitter(store, max_refusing=settings.ingest_max_pending)
     failures = FailureCollector()
     openai = build_openai_assistant(settings) if settings.openai_api_key else None
     return Deps(

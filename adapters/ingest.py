@@ -45,13 +45,18 @@ class Ingestor:
         self._clock = clock
 
     async def ingest(self, body: bytes, content_type: str = "application/json") -> IngestOutcome:
-        """Record ``body`` and its facts durably; raises StoreUnavailableError if it cannot."""
+        """Record ``body`` and its facts durably; raises StoreUnavailableError if it cannot.
+
+        Never waits for room in the group commit's queue: past saturation it raises
+        :class:`~adapters.store.types.StoreBusyError` (503: Meta redelivers) and writes
+        nothing, so a webhook's latency stays bounded by the queue, not by the load.
+        """
         parsed = parse_delivery(body, received_at=self._clock(), content_type=content_type)
         try:
             parsed = await pseudonymise(parsed, self.committer.store.people)
         except STORE_ERRORS as exc:  # the person table is in the same database
             raise StoreUnavailableError(f"person lookup failed: {exc}"[:300]) from exc
-        results = await self.committer.append(_unit(parsed))
+        results = await self.committer.append(_unit(parsed), wait=False)
         appended = [a for r in results for a in r.appended]
         return IngestOutcome(
             delivery_id=str(parsed.delivery.event.event_id),

@@ -33,8 +33,10 @@ class Settings:
     port: int = 8080
     database_url: str = DEFAULT_DATABASE_URL
     environment: str = "development"  # "development" | "production"
-    role: str = "all"  # "all" | "web" (webhook and API only; reactors run in other processes)
+    role: str = "all"  # "all" | "web" (webhook and API only) | "worker" (reactors, no HTTP)
     event_loop: str = "uvloop"  # "uvloop" | "asyncio": serve's event loop (ADR 0021)
+    serve_split: bool = False  # SQLite `serve` as "all": a web process plus a worker child
+    ingest_max_pending: int = 1024  # deliveries waiting for the group commit; more: 503
     whatsapp_verify_token: str | None = None
     whatsapp_app_secret: str | None = field(default=None, repr=False)
     whatsapp_access_token: str | None = field(default=None, repr=False)
@@ -100,8 +102,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         port=_int(env, "PORT", 8080, low=0, high=65535),
         database_url=_get(env, "DATABASE_URL", DEFAULT_DATABASE_URL),
         environment="production" if production else "development",
-        role=_choice(env, "DLOOP_ROLE", "all", ("all", "web")),
+        role=_choice(env, "DLOOP_ROLE", "all", ("all", "web", "worker")),
         event_loop=_choice(env, "EVENT_LOOP", "uvloop", ("uvloop", "asyncio")),
+        serve_split=_bool(env, "SERVE_SPLIT", False),
+        ingest_max_pending=_int(env, "INGEST_MAX_PENDING", 1024, low=1, high=1_000_000),
         whatsapp_verify_token=_opt(env, "WHATSAPP_VERIFY_TOKEN"),
         whatsapp_app_secret=_opt(env, "WHATSAPP_APP_SECRET"),
         whatsapp_access_token=_opt(env, "WHATSAPP_ACCESS_TOKEN"),

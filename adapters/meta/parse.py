@@ -31,27 +31,22 @@ from uuid import UUID, uuid5
 from adapters.meta.parse_items import (
     Party,
     ValueContext,
-    build_message,
     clean,
     clean_json,
-    epoch,
-    flag,
     items,
     meta_errors,
     obj,
     sender,
     text,
 )
-from core.phones import conversation_stream, phone_from_wa_id
+from adapters.meta.parse_messages import build_message
+from adapters.meta.parse_statuses import preference_of, status_of
+from core.phones import conversation_stream
 from events.base import Metadata, NewEvent
 from events.whatsapp import (
     MessageEdited,
     MessageRevoked,
-    Pricing,
-    StatusConversation,
-    StatusReceived,
     UnsupportedItemReceived,
-    UserPreferencesReceived,
     ValueErrorsReceived,
     WebhookBodyInvalid,
     WebhookReceived,
@@ -284,7 +279,7 @@ def _item(key: str, item: Any, path: str, ctx: ValueContext, out: _Emitter) -> S
     if key == "messages":
         return _message(item, path, ctx, out)
     if key == "statuses":
-        status = _status(item, ctx)
+        status = status_of(item, ctx)
         if status is None:
             return out.unsupported(item, path, ctx.field, ctx.waba_id)
         id_name = f"status:{status.wamid}:{status.status}:{text(item, 'timestamp')}"
@@ -292,7 +287,7 @@ def _item(key: str, item: Any, path: str, ctx: ValueContext, out: _Emitter) -> S
             id_name += f":{status.participant_phone}:{status.participant_bsuid}"
         key_of = Party(wa_id=None, phone=status.phone, bsuid=status.bsuid).key
         return out.fact(_stream(key_of, ctx.waba_id), id_name, status)
-    preference = _preference(item, ctx)
+    preference = preference_of(item, ctx)
     party = Party(wa_id=None, phone=preference.phone, bsuid=preference.bsuid)
     id_name = (
         f"preference:{preference.wa_id}:{preference.bsuid}:{preference.category}"
@@ -319,73 +314,6 @@ def _message(item: dict[str, Any], path: str, ctx: ValueContext, out: _Emitter) 
         return out.fact(_stream(party.key, ctx.waba_id), id_name, payload)
     id_name = f"{_ID_PREFIX.get(built.TYPE, 'message')}:{built.wamid}"
     return out.fact(_stream(party.key, ctx.waba_id), id_name, built)
-
-
-def _status(item: Mapping[str, Any], ctx: ValueContext) -> StatusReceived | None:
-    wamid, status = text(item, "id"), text(item, "status")
-    if wamid is None or status is None:
-        return None
-    recipient = text(item, "recipient_id")
-    group = text(item, "recipient_type") == "group"
-    participant = text(item, "recipient_participant_id")
-    return StatusReceived(
-        wamid=wamid,
-        status=status,
-        recipient_id=recipient,
-        phone=phone_from_wa_id(recipient) if recipient and not group else None,
-        bsuid=text(item, "recipient_user_id"),
-        recipient_type=text(item, "recipient_type"),
-        participant_phone=phone_from_wa_id(participant) if participant else None,
-        participant_bsuid=text(item, "recipient_participant_user_id"),
-        status_type=text(item, "type"),
-        waba_id=ctx.waba_id,
-        phone_number_id=ctx.phone_number_id,
-        display_phone_number=ctx.display_phone_number,
-        timestamp=epoch(item.get("timestamp")) or ctx.received_at,
-        biz_opaque_callback_data=text(item, "biz_opaque_callback_data"),
-        conversation=_conversation(obj(item, "conversation")),
-        pricing=_pricing(obj(item, "pricing")),
-        errors=meta_errors(items(item, "errors")),
-    )
-
-
-def _conversation(part: Mapping[str, Any]) -> StatusConversation | None:
-    if not part:
-        return None
-    return StatusConversation(
-        id=text(part, "id"),
-        origin_type=text(obj(part, "origin"), "type"),
-        expires_at=epoch(part.get("expiration_timestamp")),
-    )
-
-
-def _pricing(part: Mapping[str, Any]) -> Pricing | None:
-    if not part:
-        return None
-    return Pricing(
-        billable=flag(part, "billable"),
-        pricing_model=text(part, "pricing_model"),
-        category=text(part, "category"),
-        type=text(part, "type"),
-    )
-
-
-def _preference(item: Mapping[str, Any], ctx: ValueContext) -> UserPreferencesReceived:
-    wa_id = text(item, "wa_id")
-    party = sender({"from": wa_id, "from_user_id": text(item, "user_id")}, ctx)
-    return UserPreferencesReceived(
-        wa_id=wa_id,
-        phone=party.phone,
-        bsuid=party.bsuid,
-        waba_id=ctx.waba_id,
-        phone_number_id=ctx.phone_number_id,
-        display_phone_number=ctx.display_phone_number,
-        category=text(item, "category"),
-        value=text(item, "value"),
-        detail=text(item, "detail"),
-        signup_id=text(item, "signup_id"),
-        changed_at=epoch(item.get("timestamp")) or ctx.received_at,
-    )
 
 
 def _value_errors(

@@ -20,6 +20,8 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from adapters.store.write_turn import WriteTurn, write_turn
+
 
 class StoreConfigError(ValueError):
     """``DATABASE_URL`` is unusable; the message is one line meant for the operator."""
@@ -95,7 +97,7 @@ def _sqlite_engines(url: URL, *, echo: bool) -> Engines:
     reader = create_async_engine(
         url, poolclass=NullPool if echo else None, echo=echo, json_serializer=_json_text
     )
-    _configure_sqlite(writer, begin="BEGIN IMMEDIATE")
+    _configure_sqlite(writer, begin="BEGIN IMMEDIATE", turn=write_turn(url.database))
     _configure_sqlite(reader, begin="BEGIN")
     return Engines(writer=writer, reader=reader, dialect="sqlite")
 
@@ -105,7 +107,7 @@ def _json_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _configure_sqlite(engine: AsyncEngine, *, begin: str) -> None:
+def _configure_sqlite(engine: AsyncEngine, *, begin: str, turn: WriteTurn | None = None) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take transaction control from the driver so that our BEGIN is the one used.
@@ -122,4 +124,17 @@ def _configure_sqlite(engine: AsyncEngine, *, begin: str) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql(begin)
+        if turn is None:
+            conn.exec_driver_sql(begin)
+            return
+        turn.acquire()  # other processes' writers first finish (adapters/store/write_turn.py)
+        try:
+            conn.exec_driver_sql(begin)
+        except BaseException:
+            turn.release()
+            raise
+
+    if turn is not None:
+        # Dropped as the transaction ends: a waiter finds at most the COMMIT's fsync left.
+        event.listen(engine.sync_engine, "commit", lambda _conn: turn.release())
+        event.listen(engine.sync_engine, "rollback", lambda _conn: turn.release())

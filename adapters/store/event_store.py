@@ -52,6 +52,7 @@ from adapters.store.types import (
     StoreUnavailableError,
     StreamVersionConflictError,
 )
+from adapters.store.write_turn import WriteTurn, write_turn
 from core.phones import is_person_id
 from events.base import Metadata, NewEvent, RecordedEvent, fast_constructor, personal_fields
 from events.codec import decode_payload, encode_payload
@@ -153,6 +154,7 @@ class EventStore:
         self.people = People(keys if keys is not None else DbKeyStore(engines))
         self.dialect = engines.dialect
         self._sqlite = engines.dialect == "sqlite"
+        self._turn = write_turn(engines.writer.url.database) if self._sqlite else None
         self._clock = clock
         self.notifier = Notifier()
         self._committer: _Committer | None = None
@@ -259,7 +261,7 @@ class EventStore:
         async with self.engines.writer.connect() as conn:
             driver = await _driver(conn)
             done: tuple[list[Any], range] = await _in_driver_thread(
-                driver, _sqlite_commit, units, recorded_at
+                driver, _sqlite_commit, units, recorded_at, self._turn
             )
         return done
 
@@ -397,9 +399,21 @@ async def _in_driver_thread(driver: Any, fn: Callable[..., Any], *args: Any) -> 
 
 
 def _sqlite_commit(
-    db: sqlite3.Connection, units: Sequence[EncodedUnit], recorded_at: str
+    db: sqlite3.Connection, units: Sequence[EncodedUnit], recorded_at: str, turn: WriteTurn | None
 ) -> tuple[list[Any], range]:
     """One append transaction, run on the driver thread; durable when it returns."""
+    if turn is None:
+        return _sqlite_commit_turn(db, units, recorded_at)
+    turn.acquire()  # as every write transaction: adapters/store/write_turn.py
+    try:
+        return _sqlite_commit_turn(db, units, recorded_at)
+    finally:
+        turn.release()
+
+
+def _sqlite_commit_turn(
+    db: sqlite3.Connection, units: Sequence[EncodedUnit], recorded_at: str
+) -> tuple[list[Any], range]:
     db.execute("BEGIN IMMEDIATE")
     try:
         known, versions, last = _sqlite_lookup(db, units)

@@ -7,7 +7,12 @@ fsync), and only then resolves the futures: a caller is released after its event
 durable. A failed batch fails only its own callers; the next batch starts afresh.
 
 The queue is bounded (``max_pending`` units): when the database cannot keep up, callers
-wait to enqueue instead of growing memory without limit (backpressure).
+wait to enqueue instead of growing memory without limit (backpressure). A caller that
+must not wait (a webhook: Meta redelivers what we refuse) passes ``wait=False`` and gets
+:class:`~adapters.store.types.StoreBusyError` at once when ``max_refusing`` such units
+are already in flight (queued or being committed) or the queue is full; nothing of a
+refused unit is written. Only those units count towards ``max_refusing``: the reactors'
+appends in the same process wait as before and never make a webhook refused.
 
 Each caller encodes its own unit (payloads and metadata to JSON text) before queueing it,
 so that CPU work is spread over the callers' coroutines and overlaps the writer's
@@ -23,7 +28,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from adapters.store.event_store import EncodedUnit, EventStore
-from adapters.store.types import AppendRequest, AppendResult, StoreUnavailableError
+from adapters.store.types import (
+    AppendRequest,
+    AppendResult,
+    StoreBusyError,
+    StoreUnavailableError,
+)
 
 
 @dataclass(slots=True)
@@ -46,9 +56,18 @@ class GroupCommitStats:
 class GroupCommitter:
     """Batches appends from many coroutines into few transactions."""
 
-    def __init__(self, store: EventStore, *, max_batch: int = 256, max_pending: int = 4096) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        *,
+        max_batch: int = 256,
+        max_pending: int = 4096,
+        max_refusing: int = 1024,
+    ) -> None:
         self.store = store
         self.max_batch = max_batch
+        self.max_refusing = max_refusing
+        self._refusing = 0  # units of ``wait=False`` callers in flight
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue(maxsize=max_pending)
         self._worker: asyncio.Task[None] | None = None
         self.stats = GroupCommitStats()
@@ -73,14 +92,35 @@ class GroupCommitter:
         """True while the writer task runs."""
         return self._worker is not None and not self._worker.done()
 
-    async def append(self, unit: Sequence[AppendRequest]) -> list[AppendResult]:
-        """Commit ``unit`` atomically with whatever else is queued; durable on return."""
+    async def append(
+        self, unit: Sequence[AppendRequest], *, wait: bool = True
+    ) -> list[AppendResult]:
+        """Commit ``unit`` atomically with whatever else is queued; durable on return.
+
+        ``wait=False``: raise :class:`StoreBusyError` instead of waiting (the unit is then
+        not written at all) when ``max_refusing`` such units are in flight or the queue
+        is full.
+        """
         if self._worker is None or self._worker.done():
             raise StoreUnavailableError("the group committer is not running")
-        await self.store.prepare_unit(unit)
-        pending = _Pending(self.store.encode_unit(unit))
-        await self._queue.put(pending)
-        return await pending.future
+        if wait:
+            await self.store.prepare_unit(unit)
+            pending = _Pending(self.store.encode_unit(unit))
+            await self._queue.put(pending)
+            return await pending.future
+        if self._refusing >= self.max_refusing or self._queue.full():
+            raise StoreBusyError(f"{self._refusing} deliveries already wait for a commit")
+        self._refusing += 1
+        try:
+            await self.store.prepare_unit(unit)
+            pending = _Pending(self.store.encode_unit(unit))
+            try:
+                self._queue.put_nowait(pending)
+            except asyncio.QueueFull:
+                raise StoreBusyError("the commit queue is full") from None
+            return await pending.future
+        finally:
+            self._refusing -= 1
 
     async def _run(self) -> None:
         while True:

@@ -54,6 +54,14 @@ class StoreUnavailableError(PortError):
     """The database could not be reached or failed the transaction; nothing was written."""
 
 
+class StoreBusyError(StoreUnavailableError):
+    """Too many appends already wait for the group commit: refused now, not queued.
+
+    The webhook answers it with 503, so Meta redelivers later instead of the queue (and
+    every caller's latency) growing without bound past saturation.
+    """
+
+
 @dataclass(frozen=True, slots=True)
 class AppendRequest:
     """Events for one stream with the version the caller expects it to be at."""

@@ -2,7 +2,9 @@
 
 POST order matters: size limit, then signature over the raw bytes, then content type,
 then record durably, then answer. Only a durable commit earns a 200; a store failure
-answers 503 so that Meta redelivers (it retries for up to 7 days).
+answers 503 so that Meta redelivers (it retries for up to 7 days), and so does a
+delivery that finds ``INGEST_MAX_PENDING`` others already waiting for the group commit
+(backpressure: refused at once, never queued without bound).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import structlog
 from aiohttp import web
 
 from adapters.meta.signature import HEADER, SignatureCheck, check_signature
-from adapters.store.types import StoreUnavailableError
+from adapters.store.types import StoreBusyError, StoreUnavailableError
 from adapters.web.keys import DEPS
 
 log = structlog.get_logger(__name__)
@@ -80,6 +82,11 @@ async def ingest_signed(
         return _error(415, f"expected application/json, got {request.content_type or 'nothing'}")
     try:
         outcome = await request.app[DEPS].ingestor.ingest(body, request.content_type)
+    except StoreBusyError:
+        # Past saturation: refuse now (nothing written) rather than queue without bound.
+        response = _error(503, "too many deliveries waiting to be recorded; retry later")
+        response.headers["Retry-After"] = "1"
+        return response
     except StoreUnavailableError as exc:
         log.error("webhook.store_unavailable", error=str(exc))
         return _error(503, "event store unavailable; retry later")
