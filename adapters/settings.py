@@ -16,6 +16,7 @@ from typing import Any
 from adapters.dotenv import DotenvError, environment
 from core.area import AreaError, parse_area
 from core.models import DEFAULT_CHAT_MODELS, DEFAULT_TRANSCRIPTION_MODELS, ChainError, parse_chain
+from core.partitions import DEFAULT_PARTITIONS, MAX_PARTITIONS
 
 
 class SettingsError(ValueError):
@@ -33,7 +34,9 @@ class Settings:
     port: int = 8080
     database_url: str = DEFAULT_DATABASE_URL
     environment: str = "development"  # "development" | "production"
-    role: str = "all"  # "all" | "web" (webhook and API only; reactors run in other processes)
+    # "all" | "worker" (the same: reactors too) | "web" (webhook and API only; reactors elsewhere)
+    role: str = "all"
+    event_partitions: int = DEFAULT_PARTITIONS  # fixed per database (migration 14, ADR 0018)
     whatsapp_verify_token: str | None = None
     whatsapp_app_secret: str | None = field(default=None, repr=False)
     whatsapp_access_token: str | None = field(default=None, repr=False)
@@ -98,7 +101,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         port=_int(env, "PORT", 8080, low=0, high=65535),
         database_url=_get(env, "DATABASE_URL", DEFAULT_DATABASE_URL),
         environment="production" if production else "development",
-        role=_choice(env, "DLOOP_ROLE", "all", ("all", "web")),
+        role=_choice(env, "DLOOP_ROLE", "all", ("all", "web", "worker")),
+        event_partitions=_int(
+            env, "DLOOP_PARTITIONS", DEFAULT_PARTITIONS, low=1, high=MAX_PARTITIONS
+        ),
         whatsapp_verify_token=_opt(env, "WHATSAPP_VERIFY_TOKEN"),
         whatsapp_app_secret=_opt(env, "WHATSAPP_APP_SECRET"),
         whatsapp_access_token=_opt(env, "WHATSAPP_ACCESS_TOKEN"),

@@ -39,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adapters.store.engine import Engines
 from adapters.store.migrations import APPEND_LOCK_KEY, READ_SIDE_LOCK_KEY
 from adapters.store.notify import Notifier
+from adapters.store.partitioning import recorded_partitions
 from adapters.store.people import SEALED, DbKeyStore, KeyStore, People, sealed_people_in
 from adapters.store.schema import checkpoints, events
 from adapters.store.tail_cache import TailCache
@@ -52,6 +53,7 @@ from adapters.store.types import (
     StoreUnavailableError,
     StreamVersionConflictError,
 )
+from core.partitions import PartitionCountError, partition_of
 from core.phones import is_person_id
 from events.base import Metadata, NewEvent, RecordedEvent, fast_constructor, personal_fields
 from events.codec import decode_payload, encode_payload
@@ -78,7 +80,7 @@ SELECT 1, k.stream, v.version FROM unnest($2::text[]) AS k(stream)
                       ORDER BY version DESC LIMIT 1) AS v"""
 _SQLITE_INSERT = (
     "INSERT INTO events (position, event_id, stream, version, type, schema_version, data,"
-    " metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " metadata, recorded_at, partition) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _PG_NEXTVAL = "SELECT nextval('events_position_seq') FROM generate_series(1, $1)"
 # One statement for the whole batch (the statement trigger fires once), then the NOTIFY
@@ -86,11 +88,12 @@ _PG_NEXTVAL = "SELECT nextval('events_position_seq') FROM generate_series(1, $1)
 _PG_INSERT = """
 WITH inserted AS (
   INSERT INTO events (position, event_id, stream, version, type, schema_version, data,
-                      metadata, recorded_at)
+                      metadata, recorded_at, partition)
   SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::integer[], $5::text[],
-                       $6::integer[], $7::text[], $8::text[], $9::timestamptz[])
+                       $6::integer[], $7::text[], $8::text[], $9::timestamptz[],
+                       $10::smallint[])
 )
-SELECT pg_notify('dloop_events', $10)"""
+SELECT pg_notify('dloop_events', $11)"""
 _SELECT = (
     "SELECT position, event_id, stream, version, type, schema_version, data, metadata,"
     " recorded_at FROM events"
@@ -99,6 +102,9 @@ _SQLITE_READ_ALL = _SELECT + " WHERE position > ? ORDER BY position LIMIT ?"
 _PG_READ_ALL = _SELECT + " WHERE position > $1 ORDER BY position LIMIT $2"
 _PG_READ_ALL_OF_TYPES = (
     _SELECT + " WHERE position > $1 AND type = ANY($2::text[]) ORDER BY position LIMIT $3"
+)
+_PG_READ_PARTITIONS = (
+    _SELECT + " WHERE partition = ANY($2::smallint[]) AND position > $1 ORDER BY position LIMIT $3"
 )
 _SQLITE_READ_STREAM = _SELECT + " WHERE stream = ? AND version > ? ORDER BY version"
 _PG_READ_STREAM = _SELECT + " WHERE stream = $1 AND version > $2 ORDER BY version"
@@ -157,6 +163,7 @@ class EventStore:
         self.notifier = Notifier()
         self._committer: _Committer | None = None
         self._tail: TailCache | None = None
+        self._partition_count: int | None = None
         self.on_forget: list[Callable[[], None]] = []  # other caches of decoded events
 
     # -- writing -----------------------------------------------------------------------
@@ -217,16 +224,23 @@ class EventStore:
         """:meth:`commit_units` for units already passed through :meth:`encode_unit`."""
         recorded_at = self._recorded_at(self._clock())
         try:
+            count = await self.partition_count()
             if self._sqlite:
-                outcomes, positions = await self._commit_sqlite(units, recorded_at)
+                outcomes, positions = await self._commit_sqlite(units, recorded_at, count)
             else:
-                outcomes, positions = await self._commit_pg(units, recorded_at)
-        except _DB_ERRORS as exc:
+                outcomes, positions = await self._commit_pg(units, recorded_at, count)
+        except (*_DB_ERRORS, PartitionCountError) as exc:
             error = StoreUnavailableError(f"event store write failed: {_one_line(exc)}")
             return [error for _ in units]
         if positions:
             self.notifier.notify(positions[-1])
         return _fill_positions(outcomes, positions)
+
+    async def partition_count(self) -> int:
+        """The database's partition count (recorded by migration 14), read once."""
+        if self._partition_count is None:
+            self._partition_count = await recorded_partitions(self.engines)
+        return self._partition_count
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
@@ -252,19 +266,19 @@ class EventStore:
         return now
 
     async def _commit_sqlite(
-        self, units: Sequence[EncodedUnit], recorded_at: str
+        self, units: Sequence[EncodedUnit], recorded_at: str, count: int
     ) -> tuple[list[Any], Sequence[int]]:
         # The writer engine's single pooled connection, so the one-writer rule holds for
         # every transaction in the process, ours and those opened with transaction().
         async with self.engines.writer.connect() as conn:
             driver = await _driver(conn)
             done: tuple[list[Any], range] = await _in_driver_thread(
-                driver, _sqlite_commit, units, recorded_at
+                driver, _sqlite_commit, units, recorded_at, count
             )
         return done
 
     async def _commit_pg(
-        self, units: Sequence[EncodedUnit], recorded_at: datetime
+        self, units: Sequence[EncodedUnit], recorded_at: datetime, count: int
     ) -> tuple[list[Any], Sequence[int]]:
         async with self.engines.writer.connect() as conn:
             driver = await _driver(conn)
@@ -277,7 +291,7 @@ class EventStore:
                     return outcomes, []
                 drawn = await driver.fetch(_PG_NEXTVAL, len(rows))
                 positions = sorted(p for (p,) in drawn)
-                columns = _pg_columns(positions, rows, recorded_at)
+                columns = _pg_columns(positions, rows, recorded_at, count)
                 await driver.execute(_PG_INSERT, *columns, str(positions[-1]))
         return outcomes, positions
 
@@ -316,6 +330,26 @@ class EventStore:
             sql = _SELECT + f" WHERE position > ? AND +type IN ({marks}) ORDER BY position LIMIT ?"
             return await self._read(sql, (after_position, *wanted, limit))
         return await self._read(_PG_READ_ALL_OF_TYPES, (after_position, wanted, limit))
+
+    async def read_partitions(
+        self, after_position: int, limit: int, partitions: Collection[int]
+    ) -> list[RecordedEvent]:
+        """:meth:`read_all` restricted to the events of ``partitions`` (a worker's share).
+
+        Straight from the database through ``ix_events_partition_position``: the shared
+        tail holds every partition, and a worker reads only its own.
+        """
+        owned = sorted(partitions)
+        if not owned:
+            return []
+        if self._sqlite:
+            marks = ",".join("?" * len(owned))
+            sql = (
+                _SELECT
+                + f" WHERE partition IN ({marks}) AND position > ? ORDER BY position LIMIT ?"
+            )
+            return await self._read(sql, (*owned, after_position, limit))
+        return await self._read(_PG_READ_PARTITIONS, (after_position, owned, limit))
 
     def forget_cached(self) -> None:
         """Drop cached keys and decoded events: after an erasure nothing may serve them."""
@@ -397,7 +431,7 @@ async def _in_driver_thread(driver: Any, fn: Callable[..., Any], *args: Any) -> 
 
 
 def _sqlite_commit(
-    db: sqlite3.Connection, units: Sequence[EncodedUnit], recorded_at: str
+    db: sqlite3.Connection, units: Sequence[EncodedUnit], recorded_at: str, count: int
 ) -> tuple[list[Any], range]:
     """One append transaction, run on the driver thread; durable when it returns."""
     db.execute("BEGIN IMMEDIATE")
@@ -409,7 +443,10 @@ def _sqlite_commit(
             # One writer holds BEGIN IMMEDIATE: the positions after the last one ever
             # handed out (sqlite_sequence, which AUTOINCREMENT keeps) are ours, in order.
             params = [
-                (last + i, e[1], stream, version, e[2], e[3], e[4], e[5], recorded_at)
+                (
+                    *(last + i, e[1], stream, version, e[2], e[3], e[4], e[5], recorded_at),
+                    partition_of(stream, count),
+                )
                 for i, (e, stream, version) in enumerate(rows, 1)
             ]
             db.executemany(_SQLITE_INSERT, params)
@@ -455,7 +492,7 @@ async def _pg_lookup(driver: Any, units: Sequence[EncodedUnit]) -> tuple[set[str
 
 
 def _pg_columns(
-    positions: list[int], rows: list[tuple[Any, str, int]], recorded_at: datetime
+    positions: list[int], rows: list[tuple[Any, str, int]], recorded_at: datetime, count: int
 ) -> list[list[Any]]:
     """The insert's arrays, one per column, in ``_PG_INSERT`` order."""
     return [
@@ -468,6 +505,7 @@ def _pg_columns(
         [e[4] for e, _, _ in rows],
         [e[5] for e, _, _ in rows],
         [recorded_at] * len(rows),
+        [partition_of(stream, count) for _, stream, _ in rows],
     ]
 
 
