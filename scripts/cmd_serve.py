@@ -12,6 +12,7 @@ from adapters.bootstrap import build
 from adapters.logging import configure_logging
 from adapters.store.engine import StoreConfigError, parse_database_url
 from adapters.web.app import create_app
+from core.partitions import PartitionCountError
 from scripts.common import fail, settings_or_exit
 
 
@@ -42,15 +43,18 @@ def run(args: argparse.Namespace) -> int:
     )
     # SIGTERM: stop accepting, end live streams, let requests finish (shutdown_grace),
     # then the reactors finish their turns and sends (shutdown_grace again); exit 0.
-    web.run_app(
-        app,
-        host=host,
-        port=port,
-        print=None,
-        handle_signals=True,
-        access_log=None,
-        shutdown_timeout=settings.shutdown_grace,
-    )
+    try:
+        web.run_app(
+            app,
+            host=host,
+            port=port,
+            print=None,
+            handle_signals=True,
+            access_log=None,
+            shutdown_timeout=settings.shutdown_grace,
+        )
+    except PartitionCountError as exc:  # checked at start-up: DLOOP_PARTITIONS vs the database
+        return fail(str(exc))
     return 0
 
 
