@@ -1,6 +1,6 @@
 """``dloop-bot bench NAME|all``: the benchmarks (scripts, never tests).
 
-Names: store, ingest, nlu, e2e, ops, rebuild, api, turns, flood.
+Names: store, ingest, nlu, e2e, ops, rebuild, api, turns, flood, partitions.
 
 Each benchmark lives in its own ``scripts/bench_<name>.py`` with ``main(argv) -> int``;
 the arguments after the benchmark's name are passed to it unchanged. ``all`` runs every
@@ -15,14 +15,14 @@ import importlib
 import importlib.util
 from typing import Any
 
-BENCHES = ("store", "ingest", "nlu", "e2e", "ops", "rebuild", "api", "turns", "flood")
+BENCHES = ("store", "ingest", "nlu", "e2e", "ops", "rebuild", "api", "turns", "flood", "partitions")
 
 
 def register(sub: Any) -> None:
     """Add the ``bench`` subcommand."""
     parser = sub.add_parser(
         "bench",
-        help="run a benchmark: store, ingest, nlu, e2e, ops, rebuild, api, turns, flood or all",
+        help="run a benchmark: " + ", ".join(BENCHES) + " or all",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

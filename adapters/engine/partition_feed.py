@@ -34,11 +34,17 @@ class PartitionFeed:
         self.cursors: dict[int, int] = {}
         self._saved: dict[int, int] = {}
         self._flight: dict[int, set[int]] = {}
+        self._of: dict[str, int] = {}  # partition by stream, memoised: asked per event
         self.read_events = 0  # events read from the database: the decoding this worker did
 
     def partition(self, stream: str) -> int:
         """The partition of ``stream``."""
-        return partition_of(stream, self.owner.count)
+        p = self._of.get(stream)
+        if p is None:
+            if len(self._of) > 100_000:
+                self._of.clear()
+            p = self._of[stream] = partition_of(stream, self.owner.count)
+        return p
 
     def low(self) -> int:
         """The lowest cursor among the owned partitions (0 with none)."""
