@@ -30,7 +30,7 @@ from adapters.engine.partitions import PartitionOwner
 from adapters.engine.send_retries import OutboxDispatcher
 from adapters.engine.turn_snapshots import turn_snapshots
 from adapters.ingest import Ingestor
-from adapters.market.live import LiveMarket
+from adapters.market.live import CATALOG_STREAM, CONTACTS_STREAM, LiveMarket
 from adapters.meta.graph import GraphMessenger
 from adapters.meta.sandbox import SandboxMessenger
 from adapters.metrics import LogTail, ServiceMetrics
@@ -117,8 +117,8 @@ class Deps:
             return
         self.partitions = PartitionOwner(self.engines.writer, self.settings.event_partitions)
         await self.partitions.start()
-        for reactor in self.reactors:
-            reactor.follow_partitions(self.partitions)
+        for reactor in self.reactors:  # every worker keeps its own catalogue and contacts
+            reactor.follow_partitions(self.partitions, shared=(CATALOG_STREAM, CONTACTS_STREAM))
 
     def _messenger(self) -> Messenger:
         s = self.settings

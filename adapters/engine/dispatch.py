@@ -103,9 +103,9 @@ class StreamDispatcher:
         self._stopping = False
         self.feed: PartitionFeed | None = None
 
-    def follow_partitions(self, owner: PartitionOwner) -> None:
-        """Read only the events of ``owner``'s partitions (call before :meth:`start`)."""
-        self.feed = PartitionFeed(self.store, owner, self.checkpoint_name)
+    def follow_partitions(self, owner: PartitionOwner, shared: Sequence[str] = ()) -> None:
+        """Read only ``owner``'s partitions' events and ``shared``'s (before :meth:`start`)."""
+        self.feed = PartitionFeed(self.store, owner, self.checkpoint_name, shared)
 
     @property
     def checkpoint_name(self) -> str:

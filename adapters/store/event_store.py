@@ -89,7 +89,9 @@ _PG_READ_ALL_OF_TYPES = (
     _SELECT + " WHERE position > $1 AND type = ANY($2::text[]) ORDER BY position LIMIT $3"
 )
 _PG_READ_PARTITIONS = (
-    _SELECT + " WHERE partition = ANY($2::smallint[]) AND position > $1 ORDER BY position LIMIT $3"
+    _SELECT
+    + " WHERE (partition = ANY($2::smallint[]) OR stream = ANY($4::text[])) AND position > $1"
+    " ORDER BY position LIMIT $3"
 )
 _SQLITE_READ_STREAM = _SELECT + " WHERE stream = ? AND version > ? ORDER BY version"
 _PG_READ_STREAM = _SELECT + " WHERE stream = $1 AND version > $2 ORDER BY version"
@@ -290,24 +292,28 @@ class EventStore:
         return await self._read(_PG_READ_ALL_OF_TYPES, (after_position, wanted, limit))
 
     async def read_partitions(
-        self, after_position: int, limit: int, partitions: Collection[int]
+        self,
+        after_position: int,
+        limit: int,
+        partitions: Collection[int],
+        *,
+        streams: Collection[str] = (),
     ) -> list[RecordedEvent]:
-        """:meth:`read_all` restricted to the events of ``partitions`` (a worker's share).
+        """:meth:`read_all` restricted to the events of ``partitions`` (a worker's share)
+        and of ``streams`` (read by every worker).
 
         Straight from the database through ``ix_events_partition_position``: the shared
         tail holds every partition, and a worker reads only its own.
         """
-        owned = sorted(partitions)
-        if not owned:
+        owned, named = sorted(partitions), sorted(streams)
+        if not owned and not named:
             return []
         if self._sqlite:
-            marks = ",".join("?" * len(owned))
-            sql = (
-                _SELECT
-                + f" WHERE partition IN ({marks}) AND position > ? ORDER BY position LIMIT ?"
-            )
-            return await self._read(sql, (*owned, after_position, limit))
-        return await self._read(_PG_READ_PARTITIONS, (after_position, owned, limit))
+            p_marks, s_marks = ",".join("?" * len(owned)), ",".join("?" * len(named))
+            where = f"(partition IN ({p_marks}) OR stream IN ({s_marks})) AND position > ?"
+            sql = f"{_SELECT} WHERE {where} ORDER BY position LIMIT ?"
+            return await self._read(sql, (*owned, *named, after_position, limit))
+        return await self._read(_PG_READ_PARTITIONS, (after_position, owned, limit, named))
 
     def forget_cached(self) -> None:
         """Drop cached keys and decoded events: after an erasure nothing may serve them."""

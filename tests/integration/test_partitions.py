@@ -268,3 +268,61 @@ async def test_a_taken_over_partition_resumes_from_its_checkpoint(pg: Engines) -
     await b.stop()
     assert sorted(first_seen) == sorted(f"s-{i}/before" for i in range(20))
     assert sorted(later_seen) == sorted(f"s-{i}/after" for i in range(20))
+
+
+@pytest.mark.postgres
+async def test_shared_streams_reach_every_worker_whatever_their_partition(pg: Engines) -> None:
+    """The catalogue's events go to both workers; a conversation's to its owner only."""
+    store = EventStore(pg)
+    for i in range(16):
+        await put(store, f"conversation-{i}", "hi")
+    await put(store, "catalog", "stock 1", "stock 2")
+    seen: dict[str, list[str]] = {"a": [], "b": []}
+
+    def handler(worker: str):  # type: ignore[no-untyped-def]
+        async def handle(stream: str, events: Sequence[RecordedEvent]) -> None:
+            seen[worker].extend(f"{stream}/{e.payload.text}" for e in events)
+
+        return handle
+
+    a, b = PartitionOwner(pg.writer, 16), PartitionOwner(pg.writer, 16)
+    for owner in (a, b, a, b):
+        await owner.rebalance()
+    workers = []
+    for name, owner in (("a", a), ("b", b)):
+        d = StreamDispatcher(store, "t", lambda _e: True, handler(name))
+        d.follow_partitions(owner, shared=("catalog",))
+        workers.append(d)
+    for d in workers:
+        await d.run_until_idle()
+    for name in ("a", "b"):
+        assert [s for s in seen[name] if s.startswith("catalog/")] == [
+            "catalog/stock 1",
+            "catalog/stock 2",
+        ]
+    talks = [s for name in ("a", "b") for s in seen[name] if s.startswith("conversation-")]
+    assert sorted(talks) == sorted(f"conversation-{i}/hi" for i in range(16))
+    await put(store, "catalog", "stock 3")  # later changes too, from the shared checkpoint
+    for d in workers:
+        await d.run_until_idle()
+    assert all(seen[name][-1] == "catalog/stock 3" for name in ("a", "b"))
+    for owner in (a, b):
+        await owner.stop()
+
+
+async def test_reading_partitions_with_shared_streams_adds_those_streams(
+    engines: Engines,
+) -> None:
+    """read_partitions(streams=...) adds the named streams' events, in log order."""
+    store = EventStore(engines)
+    for i in range(30):
+        await put(store, f"s-{i % 6}", str(i))
+    await put(store, "catalog", "c")
+    owned = {partition_of("s-0", 16)}
+    everything = await store.read_all_uncached(0, 1000)
+    got = await store.read_partitions(0, 1000, owned, streams=["catalog"])
+    expected = [
+        e for e in everything if partition_of(e.stream, 16) in owned or e.stream == "catalog"
+    ]
+    assert got == expected
+    assert got[-1].stream == "catalog"
