@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from adapters.engine.dispatch import StreamDispatcher
 from adapters.engine.partitions import PartitionOwner
+from adapters.metrics import ServiceMetrics
 from adapters.store.engine import Engines, create_engines
 from adapters.store.event_store import EventStore
 from adapters.store.migrations import _apply, all_migrations, migrate
@@ -326,3 +327,22 @@ async def test_reading_partitions_with_shared_streams_adds_those_streams(
     ]
     assert got == expected
     assert got[-1].stream == "catalog"
+
+
+async def test_lag_leaves_a_reactors_global_checkpoint_once_it_has_partition_ones(
+    engines: Engines,
+) -> None:
+    """reactor:t at 0 is superseded by reactor:t:p3; a lagging partition still counts."""
+    store = EventStore(engines)
+    for i in range(10):
+        await put(store, f"s-{i}", "x")
+    async with store.transaction() as conn:
+        await store.save_checkpoint("reactor:t", 0, conn)
+        await store.save_checkpoint("reactor:t:p3", 10, conn)
+        await store.save_checkpoint("reactor:t:shared", 10, conn)
+        await store.save_checkpoint("reactor:u", 4, conn)  # not partitioned: counted
+    metrics = ServiceMetrics()
+    assert await metrics.refresh_lag(store) == 6
+    async with store.transaction() as conn:
+        await store.save_checkpoint("reactor:t:p4", 1, conn)
+    assert await metrics.refresh_lag(store) == 9
