@@ -138,8 +138,9 @@ def test_version_comes_from_the_package_metadata(capsys: pytest.CaptureFixture[s
     assert capsys.readouterr().out.strip() == f"dloop-bot {declared[1]}"
 
 
+@pytest.mark.usefixtures("migrated")
 def test_migrate_records_the_partition_count_and_refuses_another(
-    migrated: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """16 recorded by the first migrate; DLOOP_PARTITIONS=32 later: exit 2, one clear line."""
     capsys.readouterr()
