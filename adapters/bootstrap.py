@@ -33,11 +33,12 @@ from adapters.engine.order_runtime import (
     shop_facts,
 )
 from adapters.engine.outbox import OutboxSender, is_outbox_input
+from adapters.engine.partitions import PartitionOwner
 from adapters.engine.send_retries import OutboxDispatcher
 from adapters.engine.turn_snapshots import turn_snapshots
 from adapters.ingest import Ingestor
 from adapters.market.http import HttpMarketOrders
-from adapters.market.live import LiveMarket
+from adapters.market.live import CATALOG_STREAM, CONTACTS_STREAM, LiveMarket
 from adapters.market.local import LocalMarketOrders
 from adapters.meta.graph import GraphMessenger
 from adapters.meta.sandbox import SandboxMessenger
@@ -52,6 +53,7 @@ from adapters.settings import Settings
 from adapters.store.engine import Engines, create_engines
 from adapters.store.event_store import EventStore
 from adapters.store.group_commit import GroupCommitter
+from adapters.store.partitioning import check_partitions
 from adapters.store.subscriptions import PgListener, SubscriptionRunner
 from adapters.store.wal_watch import WalWatcher
 from core.catalog import Catalog, parse_catalog
@@ -93,6 +95,7 @@ class Deps:
     model_watcher: ModelWatcher | None = None  # None offline: nothing is asked
     llm_client: AsyncOpenAI | None = None  # the assistant's SDK client, closed with the rest
     wal_watcher: WalWatcher | None = None  # SQLite shared with another process's writes
+    partitions: PartitionOwner | None = None  # this worker's share of the log (PostgreSQL)
     # Key that /simulate signs with when no app secret is configured (development only):
     # it never leaves the process, so it grants nothing to anyone outside.
     simulate_secret: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
@@ -100,7 +103,12 @@ class Deps:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC), repr=False)
 
     async def start(self) -> None:
-        """Open what must run in the background."""
+        """Open what must run in the background.
+
+        Raises :class:`~core.partitions.PartitionCountError` when ``DLOOP_PARTITIONS``
+        differs from the count the database was partitioned with.
+        """
+        await check_partitions(self.engines, self.settings.event_partitions)
         await self.committer.start()
         self.store.route_appends(self.committer)
         await self.listener.start()
@@ -119,6 +127,7 @@ class Deps:
             self.model_watcher.start()
         if self.run_reactors:
             self.reactors = self._reactors(self.messenger)
+            await self._share_partitions()
             for reactor in self.reactors:
                 reactor.start()
 
@@ -129,6 +138,19 @@ class Deps:
             return
         self.wal_watcher = WalWatcher(self.store, Path(database))
         self.wal_watcher.start()
+
+    async def _share_partitions(self) -> None:
+        """On PostgreSQL the reactors read only this worker's partitions (ADR 0018).
+
+        SQLite keeps one owner of every partition (the lock file of ADR 0004), so its
+        reactors follow the whole log as before.
+        """
+        if self.engines.dialect != "postgresql":
+            return
+        self.partitions = PartitionOwner(self.engines.writer, self.settings.event_partitions)
+        await self.partitions.start()
+        for reactor in self.reactors:  # every worker keeps its own catalogue and contacts
+            reactor.follow_partitions(self.partitions, shared=(CATALOG_STREAM, CONTACTS_STREAM))
 
     def _messenger(self) -> Messenger:
         s = self.settings
@@ -261,6 +283,8 @@ class Deps:
     async def close(self) -> None:
         """Stop the reactors, finish queued writes, then close connections."""
         await self._stop_reactors()
+        if self.partitions is not None:
+            await self.partitions.stop()
         await self.committer.close()
         log.info("shutdown.writes_flushed")
         self.store.route_appends(None)

@@ -11,7 +11,9 @@ computed when scraped, from the checkpoints table.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Sequence
+from typing import Any
 
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -149,7 +151,7 @@ class ServiceMetrics:
         async with store.engines.reader.connect() as conn:
             rows = (await conn.execute(select(checkpoints.c.name, checkpoints.c.position))).all()
         worst = 0
-        for name, position in rows:
+        for name, position in _current(rows):
             lag = max(0, last - int(position))
             self.lag.labels(subscriber=name).set(lag)
             worst = max(worst, lag)
@@ -158,6 +160,19 @@ class ServiceMetrics:
     def render(self) -> bytes:
         """The text exposition format."""
         return generate_latest(self.registry)
+
+
+def _current(rows: Sequence[Any]) -> list[tuple[str, int]]:
+    """The checkpoints in use: a reactor's global one is left once it has partition ones.
+
+    A partitioned reactor (ADR 0018) saves ``reactor:<name>:p<N>`` and ``:shared``; its
+    ``reactor:<name>`` row is then only where new partitions start, no longer moved.
+    """
+    partitioned = {n.rsplit(":", 1)[0] for n, _ in rows if _PARTITION_CHECKPOINT.match(n)}
+    return [(n, int(p)) for n, p in rows if n not in partitioned]
+
+
+_PARTITION_CHECKPOINT = re.compile(r"^reactor:.+:p\d+$")
 
 
 class LogTail(BackgroundLoop):

@@ -16,6 +16,7 @@ from typing import Any
 from adapters.dotenv import DotenvError, environment
 from core.area import AreaError, parse_area
 from core.models import DEFAULT_CHAT_MODELS, DEFAULT_TRANSCRIPTION_MODELS, ChainError, parse_chain
+from core.partitions import DEFAULT_PARTITIONS, MAX_PARTITIONS
 
 
 class SettingsError(ValueError):
@@ -37,6 +38,7 @@ class Settings:
     event_loop: str = "uvloop"  # "uvloop" | "asyncio": serve's event loop (ADR 0021)
     serve_split: bool = False  # SQLite `serve` as "all": a web process plus a worker child
     ingest_max_pending: int = 1024  # deliveries waiting for the group commit; more: 503
+    event_partitions: int = DEFAULT_PARTITIONS  # fixed per database (migration 14, ADR 0018)
     whatsapp_verify_token: str | None = None
     whatsapp_app_secret: str | None = field(default=None, repr=False)
     whatsapp_access_token: str | None = field(default=None, repr=False)
@@ -106,6 +108,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         event_loop=_choice(env, "EVENT_LOOP", "uvloop", ("uvloop", "asyncio")),
         serve_split=_bool(env, "SERVE_SPLIT", False),
         ingest_max_pending=_int(env, "INGEST_MAX_PENDING", 1024, low=1, high=1_000_000),
+        event_partitions=_int(
+            env, "DLOOP_PARTITIONS", DEFAULT_PARTITIONS, low=1, high=MAX_PARTITIONS
+        ),
         whatsapp_verify_token=_opt(env, "WHATSAPP_VERIFY_TOKEN"),
         whatsapp_app_secret=_opt(env, "WHATSAPP_APP_SECRET"),
         whatsapp_access_token=_opt(env, "WHATSAPP_ACCESS_TOKEN"),

@@ -1,6 +1,6 @@
 """``dloop-bot bench NAME|all``: the benchmarks (scripts, never tests).
 
-Names: store, ingest, nlu, e2e, ops, rebuild, api, turns, flood, statuses.
+Names: store, ingest, nlu, e2e, ops, rebuild, api, turns, flood, statuses, partitions.
 
 Each benchmark lives in its own ``scripts/bench_<name>.py`` with ``main(argv) -> int``;
 the arguments after the benchmark's name are passed to it unchanged. ``all`` runs every
@@ -17,6 +17,7 @@ from typing import Any
 
 BENCHES = (
     "store", "ingest", "nlu", "e2e", "ops", "rebuild", "api", "turns", "flood", "statuses",
+    "partitions",
 )  # fmt: skip
 
 
@@ -24,8 +25,7 @@ def register(sub: Any) -> None:
     """Add the ``bench`` subcommand."""
     parser = sub.add_parser(
         "bench",
-        help="run a benchmark: store, ingest, nlu, e2e, ops, rebuild, api, turns, flood, statuses"
-        " or all",
+        help="run a benchmark: " + ", ".join(BENCHES) + " or all",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -7,7 +7,9 @@ from typing import Any
 
 from adapters.store.engine import create_engines
 from adapters.store.migrations import migrate
-from scripts.common import run_async, settings_or_exit
+from adapters.store.partitioning import check_partitions
+from core.partitions import PartitionCountError
+from scripts.common import fail, run_async, settings_or_exit
 
 
 def register(sub: Any) -> None:
@@ -25,7 +27,10 @@ def run(_args: argparse.Namespace) -> int:
     async def main() -> int:
         engines = create_engines(settings.database_url)
         try:
-            applied = await migrate(engines)
+            applied = await migrate(engines, partitions=settings.event_partitions)
+            await check_partitions(engines, settings.event_partitions)
+        except PartitionCountError as exc:
+            return fail(f"migrate: {exc}")
         finally:
             await engines.dispose()
         names = ", ".join(f"{m.version} {m.name}" for m in applied) or "nothing to do"

@@ -26,6 +26,7 @@ from adapters.settings import Settings
 from adapters.store.engine import StoreConfigError, parse_database_url
 from adapters.web.app import create_app
 from adapters.worker_process import WorkerSupervisor, die_with_parent
+from core.partitions import PartitionCountError
 from scripts.common import fail, settings_or_exit
 
 
@@ -51,7 +52,10 @@ def run(args: argparse.Namespace) -> int:
     if settings.role == "worker":
         if args.worker_of is not None:
             die_with_parent(args.worker_of)
-        return asyncio.run(work(settings, projections=args.worker_of is None))
+        try:
+            return asyncio.run(work(settings, projections=args.worker_of is None))
+        except PartitionCountError as exc:  # DLOOP_PARTITIONS vs the database, at start-up
+            return fail(str(exc))
     supervisor = None
     if settings.role == "all" and settings.serve_split and _sqlite(settings.database_url):
         supervisor = _supervisor(settings)
@@ -72,16 +76,19 @@ def run(args: argparse.Namespace) -> int:
     )
     # SIGTERM: stop accepting, end live streams, let requests finish (shutdown_grace),
     # then the reactors finish their turns and sends (shutdown_grace again); exit 0.
-    web.run_app(
-        app,
-        host=host,
-        port=port,
-        print=None,
-        handle_signals=True,
-        access_log=None,
-        shutdown_timeout=settings.shutdown_grace,
-        loop=new_event_loop(settings.event_loop),
-    )
+    try:
+        web.run_app(
+            app,
+            host=host,
+            port=port,
+            print=None,
+            handle_signals=True,
+            access_log=None,
+            shutdown_timeout=settings.shutdown_grace,
+            loop=new_event_loop(settings.event_loop),
+        )
+    except PartitionCountError as exc:  # checked at start-up: DLOOP_PARTITIONS vs the database
+        return fail(str(exc))
     return 0
 
 

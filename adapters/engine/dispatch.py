@@ -22,6 +22,7 @@ Several processes: each turn runs under the lease ``<name>:<stream>``
 (:mod:`adapters.engine.lease`). A worker that cannot take it gives its concurrency slot
 back, waits a bounded, growing poll and tries again, until the holder finishes (or dies
 and PostgreSQL frees its lock); the idempotent handler then finds the work done.
+Worker processes on PostgreSQL divide the log: :meth:`follow_partitions` (ADR 0018).
 """
 
 from __future__ import annotations
@@ -35,15 +36,17 @@ from dataclasses import dataclass, field
 import structlog
 
 from adapters.engine.lease import Leases, LocalLeases
+from adapters.engine.parking import parked_events, pending_parked
+from adapters.engine.partition_feed import PartitionFeed
+from adapters.engine.partitions import PartitionOwner
 from adapters.store.event_store import EventStore
 from adapters.store.types import Expect
-from events.base import Metadata, NewEvent, RecordedEvent
+from events.base import NewEvent, RecordedEvent
 from events.engine import ParkedEventReprocessed, ReactorEventParked
 
 log = structlog.get_logger(__name__)
 Handle = Callable[[str, Sequence[RecordedEvent]], Awaitable[None]]
 Select = Callable[[RecordedEvent], bool]
-PARK_NAMESPACE = uuid.UUID("6f1c2a8e-51b4-4c36-9d0e-2f6b1d3c9a71")
 
 
 @dataclass(slots=True)
@@ -98,6 +101,11 @@ class StreamDispatcher:
         self.parked = 0
         self.handled = 0
         self._stopping = False
+        self.feed: PartitionFeed | None = None
+
+    def follow_partitions(self, owner: PartitionOwner, shared: Sequence[str] = ()) -> None:
+        """Read only ``owner``'s partitions' events and ``shared``'s (before :meth:`start`)."""
+        self.feed = PartitionFeed(self.store, owner, self.checkpoint_name, shared)
 
     @property
     def checkpoint_name(self) -> str:
@@ -148,21 +156,36 @@ class StreamDispatcher:
         loaded = False
         while not self._stopping:
             try:
-                if not loaded:
+                if not loaded and self.feed is None:
                     self._cursor = await self.store.load_checkpoint(self.checkpoint_name)
                     loaded = True
                 if not await self._read_once():
                     await self._save_checkpoint_now_and_then()
-                    await self.store.notifier.wait(self._cursor, self.options.poll_interval)
+                    await self._idle()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 log.warning("reactor.read_failed", reactor=self.name, error=str(exc)[:200])
                 await asyncio.sleep(self.options.poll_interval)
 
+    async def _idle(self) -> None:
+        """Wait for new events, or a poll interval (always, while no partition is held)."""
+        if self.feed is not None and not self.feed.cursors:
+            await asyncio.sleep(self.options.poll_interval)
+        else:
+            await self.store.notifier.wait(self._cursor, self.options.poll_interval)
+
     async def _read_once(self) -> bool:
         async with self._room:
             await self._room.wait_for(lambda: len(self._in_flight) < self.options.max_pending)
+        if self.feed is not None:
+            more, fresh = await self.feed.read(self.options.batch_size)
+            for event in fresh:
+                if self.select(event):
+                    self.feed.enqueued(event)
+                    self._enqueue(event)
+            self._cursor = self.feed.low()
+            return more
         batch = await self.store.read_all(self._cursor, self.options.batch_size)
         for event in batch:
             if self.select(event):
@@ -267,24 +290,13 @@ class StreamDispatcher:
         return True
 
     async def _park(self, stream: str, turn: list[RecordedEvent], exc: Exception) -> None:
-        parked = [
-            NewEvent(
-                event_id=uuid.uuid5(PARK_NAMESPACE, f"{self.name}:{e.event_id}"),
-                payload=ReactorEventParked(
-                    reactor=self.name,
-                    stream=stream,
-                    position=e.position,
-                    event_type=e.type,
-                    error=f"{type(exc).__name__}: {exc}"[:500],
-                ),
-                metadata=Metadata(causation_id=str(e.event_id), source=f"reactor:{self.name}"),
-            )
-            for e in turn
-        ]
+        parked = parked_events(self.name, stream, turn, exc)
         await self.store.append(f"parked-{self.name}", Expect.ANY, parked)
         self.parked += len(turn)
 
     async def _release(self, turn: list[RecordedEvent]) -> None:
+        if self.feed is not None:
+            self.feed.released(turn)
         async with self._room:
             self._in_flight.difference_update(e.position for e in turn)
             self._room.notify_all()
@@ -310,14 +322,7 @@ class StreamDispatcher:
         return outcomes
 
     async def _parked(self, position: int | None) -> list[ReactorEventParked]:
-        found: dict[int, ReactorEventParked] = {}
-        for e in await self.store.read_stream(f"parked-{self.name}"):
-            p = e.payload
-            if isinstance(p, ReactorEventParked) and position in (None, p.position):
-                found[p.position] = p
-            elif isinstance(p, ParkedEventReprocessed) and p.succeeded and position is None:
-                found.pop(p.position, None)
-        return [found[k] for k in sorted(found)]
+        return pending_parked(await self.store.read_stream(f"parked-{self.name}"), position)
 
     async def _redrive(
         self, parked: ReactorEventParked, lease_timeout: float
@@ -348,6 +353,8 @@ class StreamDispatcher:
 
     def safe_position(self) -> int:
         """The highest position below which everything selected has been handled."""
+        if self.feed is not None:
+            return self.feed.safe_position()
         if not self._in_flight:
             return self._cursor
         return min(self._in_flight) - 1
@@ -367,6 +374,9 @@ class StreamDispatcher:
         await self._save_checkpoint()
 
     async def _save_checkpoint(self) -> None:
+        if self.feed is not None:
+            await self.feed.save()
+            return
         position = self.safe_position()
         if position <= self._saved:
             return

@@ -37,6 +37,7 @@ MIGRATION_MODULES = (
     "adapters.store.people",
     "adapters.readmodel.schema_who",
     "adapters.store.snapshots",
+    "adapters.store.partitioning",
 )
 
 
@@ -95,10 +96,18 @@ def _event_store(conn: Connection, dialect: str) -> None:
     conn.execute(text("ALTER TABLE events ALTER COLUMN tx_id SET DEFAULT txid_current()"))
 
 
-async def migrate(engines: Engines, *, now: datetime | None = None) -> list[Migration]:
-    """Apply every pending migration; returns the ones applied now."""
+async def migrate(
+    engines: Engines, *, now: datetime | None = None, partitions: int | None = None
+) -> list[Migration]:
+    """Apply every pending migration; returns the ones applied now.
+
+    ``partitions``: the event partition count migration 14 records (default 16); it is
+    fixed for the database from then on (``adapters.store.partitioning``).
+    """
     applied: list[Migration] = []
     async with engines.writer.begin() as conn:
+        if partitions is not None:
+            conn.info["dloop_partitions"] = partitions  # read by migration 14
         if engines.dialect == "postgresql":
             await conn.execute(text(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"))
         await conn.run_sync(lambda c: schema_migrations.create(c, checkfirst=True))

@@ -136,3 +136,16 @@ def test_version_comes_from_the_package_metadata(capsys: pytest.CaptureFixture[s
     declared = re.search(r'^version = "([^"]+)"', pyproject, re.MULTILINE)
     assert declared is not None
     assert capsys.readouterr().out.strip() == f"dloop-bot {declared[1]}"
+
+
+@pytest.mark.usefixtures("migrated")
+def test_migrate_records_the_partition_count_and_refuses_another(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """16 recorded by the first migrate; DLOOP_PARTITIONS=32 later: exit 2, one clear line."""
+    capsys.readouterr()
+    monkeypatch.setenv("DLOOP_PARTITIONS", "32")
+    assert main(["migrate"]) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert "DLOOP_PARTITIONS is 32 but this database was partitioned into 16" in line
+    assert "set DLOOP_PARTITIONS=16" in line

@@ -1,0 +1,190 @@
+"""The append transaction's statements on each driver (aiosqlite's thread, asyncpg).
+
+Split from :mod:`adapters.store.event_store`, which keeps the guarantees (its docstring):
+on SQLite the whole transaction (``BEGIN IMMEDIATE``, lookup, insert, ``COMMIT``) runs as
+ONE call on the writer connection's driver thread; on PostgreSQL the append lock is taken
+before positions are drawn, so position order equals commit order (ADR 0001). Every row
+carries its stream's partition (ADR 0018).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters.store.encoding import EncodedUnit, dumps, plan_units
+from adapters.store.migrations import APPEND_LOCK_KEY
+from adapters.store.tolerant import resolve_pg, resolve_sqlite
+from adapters.store.write_turn import WriteTurn
+from core.partitions import partition_of
+
+_PG_LOCK = f"SELECT pg_advisory_xact_lock({APPEND_LOCK_KEY})"
+# Known ids, current stream versions and the last position handed out, in one statement.
+_SQLITE_LOOKUP = """
+SELECT 0, event_id, NULL FROM events WHERE event_id IN (SELECT value FROM json_each(?))
+UNION ALL
+SELECT 1, stream, max(version) FROM events
+ WHERE stream IN (SELECT value FROM json_each(?)) GROUP BY stream
+UNION ALL
+SELECT 2, NULL, seq FROM sqlite_sequence WHERE name = 'events'"""
+# LATERAL ... LIMIT 1 keeps one index probe per key whatever the planner thinks of the
+# table's size (a fresh, unanalysed table otherwise gets sequential scans).
+_PG_LOOKUP = """
+SELECT 0, replace(e.event_id::text, '-', ''), NULL::integer FROM unnest($1::uuid[]) AS k(id)
+  CROSS JOIN LATERAL (SELECT event_id FROM events WHERE event_id = k.id LIMIT 1) AS e
+UNION ALL
+SELECT 1, k.stream, v.version FROM unnest($2::text[]) AS k(stream)
+  CROSS JOIN LATERAL (SELECT version FROM events WHERE stream = k.stream
+                      ORDER BY version DESC LIMIT 1) AS v"""
+_SQLITE_INSERT = (
+    "INSERT INTO events (position, event_id, stream, version, type, schema_version, data,"
+    " metadata, recorded_at, partition) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_PG_NEXTVAL = "SELECT nextval('events_position_seq') FROM generate_series(1, $1)"
+# One statement for the whole batch (the statement trigger fires once), then the NOTIFY
+# that other processes' subscribers wake on (delivered at commit).
+_PG_INSERT = """
+WITH inserted AS (
+  INSERT INTO events (position, event_id, stream, version, type, schema_version, data,
+                      metadata, recorded_at, partition)
+  SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::integer[], $5::text[],
+                       $6::integer[], $7::text[], $8::text[], $9::timestamptz[],
+                       $10::smallint[])
+)
+SELECT pg_notify('dloop_events', $11)"""
+
+
+async def driver_connection(conn: AsyncConnection) -> Any:
+    """The driver's own connection (aiosqlite or asyncpg) behind a pooled connection."""
+    return (await conn.get_raw_connection()).driver_connection
+
+
+async def in_driver_thread(driver: Any, fn: Callable[..., Any], *args: Any) -> Any:
+    """Run ``fn(sqlite3_connection, *args)`` on aiosqlite's own thread for the connection.
+
+    aiosqlite serialises every call on a connection through that thread; queueing one
+    function there is one hop for a whole transaction. It is aiosqlite's internal queue
+    (``_execute``/``_conn``), which SQLAlchemy's own aiosqlite adapter also relies on.
+    """
+    return await driver._execute(fn, driver._conn, *args)
+
+
+def sqlite_commit(
+    db: sqlite3.Connection,
+    units: Sequence[EncodedUnit],
+    recorded_at: str,
+    count: int,
+    turn: WriteTurn | None = None,
+) -> tuple[list[Any], range]:
+    """One append transaction, run on the driver thread; durable when it returns."""
+    if turn is None:
+        return _sqlite_commit_turn(db, units, recorded_at, count)
+    turn.acquire()  # as every write transaction: adapters/store/write_turn.py
+    try:
+        return _sqlite_commit_turn(db, units, recorded_at, count)
+    finally:
+        turn.release()
+
+
+def _sqlite_commit_turn(
+    db: sqlite3.Connection, units: Sequence[EncodedUnit], recorded_at: str, count: int
+) -> tuple[list[Any], range]:
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        known, versions, last = _sqlite_lookup(db, units)
+        units = resolve_sqlite(db, units, versions)
+        outcomes, rows = plan_units(units, known, versions)
+        if rows:
+            # One writer holds BEGIN IMMEDIATE: the positions after the last one ever
+            # handed out (sqlite_sequence, which AUTOINCREMENT keeps) are ours, in order.
+            params = [
+                (
+                    *(last + i, e[1], stream, version, e[2], e[3], e[4], e[5], recorded_at),
+                    partition_of(stream, count),
+                )
+                for i, (e, stream, version) in enumerate(rows, 1)
+            ]
+            db.executemany(_SQLITE_INSERT, params)
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    return outcomes, range(last + 1, last + 1 + len(rows))
+
+
+def _sqlite_lookup(
+    db: sqlite3.Connection, units: Sequence[EncodedUnit]
+) -> tuple[set[str], dict[str, int], int]:
+    """Known ids (hex), stream versions and the last position, in ONE statement."""
+    hexes = [e[1] for unit in units for r in unit for e in r.events]
+    streams = {r.stream for unit in units for r in unit}
+    versions = dict.fromkeys(streams, 0)
+    ids_json = '["' + '","'.join(hexes) + '"]' if hexes else "[]"  # hex needs no escaping
+    known: set[str] = set()
+    last = 0
+    for kind, key, number in db.execute(_SQLITE_LOOKUP, (ids_json, dumps(sorted(streams)))):
+        if kind == 0:
+            known.add(key)
+        elif kind == 1:
+            versions[key] = int(number)
+        else:
+            last = int(number)
+    return known, versions, last
+
+
+async def _pg_lookup(driver: Any, units: Sequence[EncodedUnit]) -> tuple[set[str], dict[str, int]]:
+    ids = [e[0] for unit in units for r in unit for e in r.events]
+    streams = {r.stream for unit in units for r in unit}
+    versions = dict.fromkeys(streams, 0)
+    known: set[str] = set()
+    for kind, key, number in await driver.fetch(_PG_LOOKUP, ids, sorted(streams)):
+        if kind == 0:
+            known.add(key)
+        else:
+            versions[key] = int(number)
+    return known, versions
+
+
+def _pg_columns(
+    positions: list[int], rows: list[tuple[Any, str, int]], recorded_at: datetime, count: int
+) -> list[list[Any]]:
+    """The insert's arrays, one per column, in ``_PG_INSERT`` order."""
+    return [
+        positions,
+        [e[0] for e, _, _ in rows],
+        [stream for _, stream, _ in rows],
+        [version for _, _, version in rows],
+        [e[2] for e, _, _ in rows],
+        [e[3] for e, _, _ in rows],
+        [e[4] for e, _, _ in rows],
+        [e[5] for e, _, _ in rows],
+        [recorded_at] * len(rows),
+        [partition_of(stream, count) for _, stream, _ in rows],
+    ]
+
+
+def one_line(exc: BaseException) -> str:
+    text_ = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return text_[0] if text_ else type(exc).__name__
+
+
+async def pg_commit(
+    driver: Any, units: Sequence[EncodedUnit], recorded_at: datetime, count: int
+) -> tuple[list[Any], Sequence[int]]:
+    """One append transaction's statements on asyncpg (the caller opened the transaction)."""
+    await driver.execute(_PG_LOCK)
+    known, versions = await _pg_lookup(driver, units)
+    units = await resolve_pg(driver, units, versions)
+    outcomes, rows = plan_units(units, known, versions)
+    if not rows:
+        return outcomes, []
+    drawn = await driver.fetch(_PG_NEXTVAL, len(rows))
+    positions = sorted(p for (p,) in drawn)
+    columns = _pg_columns(positions, rows, recorded_at, count)
+    await driver.execute(_PG_INSERT, *columns, str(positions[-1]))
+    return outcomes, positions
