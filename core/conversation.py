@@ -73,7 +73,6 @@ from events.conversation import (
     ReplyKind,
     ReplyQueued,
     ReplyRow,
-    Sender,
     UnderstoodLine,
     UnresolvedLine,
 )
@@ -711,70 +710,6 @@ def decide_preferences(state: ConversationState, fact: UserPreferencesReceived) 
     if value == "resume" and state.opted_out:
         return [OptedIn(source=OptSource.META)]
     return []
-
-
-# --------------------------------------------------------------------------- agents
-
-
-class AgentActionKind(StrEnum):
-    """What a support agent can do from the dashboard."""
-
-    TAKE_OVER = "take_over"
-    RELEASE = "release"
-    RESOLVE = "resolve"
-    REPLY = "reply"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AgentAction:
-    """A dashboard request by ``agent``; ``text`` for replies."""
-
-    kind: AgentActionKind
-    agent: str
-    text: str | None = None
-
-
-def decide_agent_action(
-    state: ConversationState, action: AgentAction, now: datetime, ids: Iterator[str]
-) -> list[object]:
-    """The events of an agent's request; raises ``DomainError`` (409) when it cannot be done."""
-    agent = action.agent
-    if action.kind is AgentActionKind.TAKE_OVER:
-        next_stage(state.stage, "take_over")
-        mine = state.stage is Stage.OPEN and state.assignee == agent
-        return [] if mine else [AgentTookOver(agent=agent)]
-    if action.kind is AgentActionKind.RELEASE:
-        next_stage(state.stage, "release")
-        return [*_drop_cart(state, "released"), ConversationReleased(agent=agent)]
-    if action.kind is AgentActionKind.RESOLVE:
-        next_stage(state.stage, "resolve")
-        return [ConversationResolved(agent=agent)]
-    return _agent_reply(state, action, now, ids)
-
-
-def _agent_reply(
-    state: ConversationState, action: AgentAction, now: datetime, ids: Iterator[str]
-) -> list[object]:
-    text = (action.text or "").strip()
-    if not text:
-        raise DomainError("an agent reply needs some text")
-    out: list[object] = []
-    if state.stage is not Stage.OPEN or state.assignee is None:
-        next_stage(state.stage, "take_over")
-        out.append(AgentTookOver(agent=action.agent))
-    if not outbound_allowed(ReplyKind.TEXT, state.last_customer_message_at, now):
-        raise OutsideServiceWindowError(
-            "more than 24 hours since the customer wrote: use a template"
-        )
-    reply = ReplyQueued(
-        outbound_id=next(ids),
-        to=recipient(state.key),
-        kind=ReplyKind.TEXT,
-        text=text,
-        sender=Sender.AGENT,
-        agent=action.agent,
-    )
-    return [*out, reply]
 
 
 def decide_resend(

@@ -13,18 +13,16 @@ from hypothesis import given as hypothesis_given
 from hypothesis import settings
 from hypothesis import strategies as st
 
+from core.agent_actions import AgentAction, AgentActionKind, decide_agent_action
 from core.catalog import Catalog, Dealer, Product
 from core.conversation import (
     MOVES,
-    AgentAction,
-    AgentActionKind,
     ConversationState,
     CustomerTurn,
     OutsideServiceWindowError,
     Stage,
     TurnContext,
     TurnMessage,
-    decide_agent_action,
     decide_preferences,
     decide_turn,
     diagram,
@@ -175,7 +173,7 @@ class Given:
     ) -> Outcome:
         """An agent's dashboard request."""
         action = AgentAction(kind=kind, agent="agent-giulia", text=text)
-        return Outcome(decide_agent_action(self.state, action, now or T0, ids()))
+        return Outcome(list(decide_agent_action(self.state, action, now or T0, ids())))
 
 
 def given(*history: object) -> Given:
