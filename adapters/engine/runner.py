@@ -44,7 +44,7 @@ class EndlessRequestsError(RuntimeError):
     """A decider asked for outside work :data:`MAX_ROUNDS` times without settling."""
 
 
-def _no_ids(_stream: str, _inputs: object) -> Iterator[str]:
+def _no_ids(_stream: str, _state: object, _inputs: object) -> Iterator[str]:
     """For deciders that name nothing: an id asked of it stops the decision (StopIteration)."""
     return iter(())
 
@@ -60,9 +60,9 @@ class Process(Generic[S, I, E, R]):
     ``load(stream)`` gives the state and the version it was folded to; ``perform(request)``
     does one outside call and returns its outcome as events to record; ``append(stream,
     version, events)`` stores them expecting ``version`` and raises
-    ``StreamVersionConflictError`` when another writer got in first. ``ids(stream,
-    inputs)`` gives each ``decide`` call the same id sequence, so a re-decision after a
-    conflict names its events as the first one did.
+    ``StreamVersionConflictError`` when another writer got in first. ``ids(stream, state,
+    inputs)`` gives each ``decide`` call the same id sequence, so a re-decision (the next
+    round, or after a conflict) names its events as the first one did.
     """
 
     name: str
@@ -70,7 +70,7 @@ class Process(Generic[S, I, E, R]):
     load: Callable[[str], Awaitable[tuple[S, int]]]
     append: Callable[[str, int, tuple[E, ...]], Awaitable[None]]
     perform: Callable[[R], Awaitable[Sequence[E]]] | None = None
-    ids: Callable[[str, I], Iterator[str]] = _no_ids
+    ids: Callable[[str, S, I], Iterator[str]] = _no_ids
     clock: Callable[[], datetime] = _utc_now
     policy: ConflictPolicy = DEFAULT_POLICY
 
@@ -112,7 +112,7 @@ async def settle(process: Process[S, I, E, R], stream: str, state: S, inputs: I)
     now = process.clock()
     for _ in range(MAX_ROUNDS):
         decision: Decision[E, R] = process.decider.decide(
-            state, inputs, tuple(recorded), now, process.ids(stream, inputs)
+            state, inputs, tuple(recorded), now, process.ids(stream, state, inputs)
         )
         if decision.settled:
             return (*recorded, *decision.events)

@@ -10,11 +10,12 @@ from datetime import UTC, datetime
 import pytest
 
 from adapters.engine.conflicts import ConflictPolicy, ConflictsExhaustedError
+from adapters.engine.dispatch import DispatchOptions, StreamDispatcher
 from adapters.engine.runner import EndlessRequestsError, Process, run
 from adapters.store.event_store import EventStore
 from adapters.store.types import Expect
 from core.decider import Decider, Decision
-from events.base import NewEvent
+from events.base import NewEvent, RecordedEvent
 from events.conversation import AgentTookOver, AssistantFailed
 
 pytestmark = pytest.mark.integration
@@ -74,7 +75,7 @@ def _process(
         load=load,
         append=append,
         perform=perform,
-        ids=lambda stream, asks: iter([f"{stream}:{asks}"]),
+        ids=lambda stream, _state, asks: iter([f"{stream}:{asks}"]),
         clock=lambda: datetime(2026, 1, 1, tzinfo=UTC),
         policy=FAST,
     )
@@ -140,3 +141,22 @@ async def test_a_decider_that_never_settles_is_stopped(store: EventStore) -> Non
     with pytest.raises(EndlessRequestsError, match="counter"):
         await run(_process(store, endless=True), STREAM, 1)
     assert await _payloads(store) == []
+
+
+async def test_under_the_dispatcher_an_exhausted_input_is_parked_not_dropped(
+    store: EventStore,
+) -> None:
+    """A rival on every try of every retry: the input lands on the review queue, named."""
+    await store.append("inputs", Expect.ANY, [_new(AssistantFailed(operation="x", error="go"))])
+    process = _process(store, meddle=FAST.tries * 3)
+
+    async def handle(_stream: str, _events: Sequence[RecordedEvent]) -> None:
+        await run(process, STREAM, 1)
+
+    dispatcher = StreamDispatcher(
+        store, "runner-test", lambda e: e.stream == "inputs", handle, DispatchOptions(retry_delay=0)
+    )
+    await dispatcher.run_until_idle()
+    [parked] = await store.read_stream("parked-runner-test")
+    assert "kept conflicting" in parked.payload.error
+    assert AgentTookOver(agent=f"1:{STREAM}:1") not in await _payloads(store)

@@ -34,7 +34,7 @@ from events.conversation import ReplyQueued
 MAX_TEXT = 4096  # WhatsApp's limit for a text message body
 
 
-def _ids(_stream: str, _action: AgentAction) -> Iterator[str]:
+def _ids(_stream: str, _state: ConversationState, _action: AgentAction) -> Iterator[str]:
     while True:
         yield str(uuid.uuid4())
 
