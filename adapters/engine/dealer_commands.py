@@ -124,7 +124,7 @@ class DealerDesk:
                 history, _, _ = await self.relays.load(carried.relay_id)
                 self.relays.timers.track(carried.relay_id, [h.payload for h in history])
 
-    async def _carry_out(self, request: CarryOut) -> list[DeskEvent]:
+    async def _carry_out(self, _stream: str, request: CarryOut) -> list[DeskEvent]:
         out = await self._run(
             request.command, request.dealer_id, request.phone, request.at, request.fact_id
         )

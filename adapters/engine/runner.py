@@ -57,7 +57,7 @@ def _utc_now() -> datetime:
 class Process(Generic[S, I, E, R]):
     """A decider and the shell parts the runner needs to drive it for real (or dry).
 
-    ``load(stream)`` gives the state and the version it was folded to; ``perform(request)``
+    ``load(stream)`` gives the state and the version it was folded to; ``perform(stream, request)``
     does one outside call and returns its outcome as events to record; ``append(stream,
     version, events)`` stores them expecting ``version`` and raises
     ``StreamVersionConflictError`` when another writer got in first. ``ids(stream, state,
@@ -69,7 +69,7 @@ class Process(Generic[S, I, E, R]):
     decider: Decider[S, I, E, R]
     load: Callable[[str], Awaitable[tuple[S, int]]]
     append: Callable[[str, int, tuple[E, ...]], Awaitable[None]]
-    perform: Callable[[R], Awaitable[Sequence[E]]] | None = None
+    perform: Callable[[str, R], Awaitable[Sequence[E]]] | None = None
     ids: Callable[[str, S, I], Iterator[str]] = _no_ids
     clock: Callable[[], datetime] = _utc_now
     policy: ConflictPolicy = DEFAULT_POLICY
@@ -119,5 +119,5 @@ async def settle(process: Process[S, I, E, R], stream: str, state: S, inputs: I)
         if process.perform is None:
             raise EndlessRequestsError(f"{process.name}: asked for work it cannot have done")
         for request in decision.requests:
-            recorded.extend(await process.perform(request))
+            recorded.extend(await process.perform(stream, request))
     raise EndlessRequestsError(f"{process.name}: still asking after {MAX_ROUNDS} rounds")

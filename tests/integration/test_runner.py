@@ -57,7 +57,7 @@ def _process(
         history = await store.read_stream(stream)
         return COUNTER.fold(0, [e.payload for e in history]), len(history)
 
-    async def perform(ask: Ask) -> Sequence[Counted]:
+    async def perform(_stream: str, ask: Ask) -> Sequence[Counted]:
         if rivals[0] > 0:  # another writer gets in between the load and the append
             rivals[0] -= 1
             await store.append(STREAM, Expect.ANY, [_new(AgentTookOver(agent="rival"))])
