@@ -25,7 +25,7 @@ from core.conversation import (
     recipient,
 )
 from core.decider import Decider, Decision
-from core.order_relay import DomainError
+from core.machines import DomainError
 from core.window import outbound_allowed
 from events.conversation import (
     AgentTookOver,

@@ -15,7 +15,7 @@ turn and stops at the first thing it cannot know by itself, asking for it:
    by ``ReplyGenerated`` or ``AssistantFailed``.
 
 Answers recorded earlier for the same messages are reused, never asked for again. Once
-nothing is missing it decides the turn (:func:`core.conversation.decide_turn`) and closes
+nothing is missing it decides the turn (:func:`core.turn_rules.decide_turn`) and closes
 it with ``TurnProcessed``. :class:`MediaSeen` and :class:`OrdersFound` are lookups, not
 facts: the shell does not store them (the readings and the orders' streams are stored).
 """
@@ -31,20 +31,13 @@ from typing import Any
 
 from core import media
 from core.cart_reading import with_edit
-from core.conversation import (
-    ConversationState,
-    CustomerTurn,
-    TurnContext,
-    decide_preferences,
-    decide_turn,
-    fold,
-    needs_understanding,
-    understanding_of,
-)
+from core.conversation import ConversationState, CustomerTurn, TurnContext, fold
 from core.decider import Decider, Decision
 from core.order_status import OrderView, is_status_question
 from core.ports import Turn
+from core.recorded_reading import understanding_of
 from core.turn_memory import TurnMemory, remember
+from core.turn_rules import decide_preferences, decide_turn, needs_understanding
 from core.understanding import Intent, Topic, Understanding
 from events.base import RecordedEvent
 from events.cart import CartEditUnderstood

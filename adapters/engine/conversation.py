@@ -41,8 +41,9 @@ from adapters.store.types import ExpectAfterFacts
 from core.business_facts import ShopFacts
 from core.cart_reading import edit_event
 from core.catalog import Catalog
-from core.conversation import TurnContext, understanding_event
+from core.conversation import TurnContext
 from core.ports import Assistant, AssistantError, ReplyRequest
+from core.recorded_reading import understanding_event
 from core.turn_decider import (
     CONVERSATION,
     LOOKUPS,

@@ -25,8 +25,9 @@ from typing import assert_never
 from sqlalchemy import select
 
 from adapters.engine.conflicts import DEFAULT_POLICY, ConflictPolicy
-from adapters.engine.orders import NUMBERS_STREAM, OrderRelayReactor, new
+from adapters.engine.orders import NUMBERS_STREAM, OrderRelayReactor
 from adapters.engine.relay_timers import relay_stream
+from adapters.engine.relay_writes import customer_notice, new, push
 from adapters.engine.runner import Process, run
 from adapters.engine.stream_cache import Folding, StreamCache
 from adapters.market.live import CATALOG_STREAM
@@ -208,7 +209,7 @@ class DealerDesk:
         events = list(decided)
         if isinstance(decided[0], OrderAccepted):
             body = f"Ordine n. {extras.number} da ritirare presso {name}"
-            events.append(self.relays.push(state, "rider", "new_order", "Nuovo ordine", body))
+            events.append(push(state, "rider", "new_order", "Nuovo ordine", body))
             notice = mk.accepted_text(extras.number, name)
         else:
             notice = mk.rejected_text(extras.number, name, cmd.reason)
@@ -217,7 +218,7 @@ class DealerDesk:
             text=dc.answered_text(extras.number, accept),
             requests=[
                 AppendRequest(relay_stream(rid), len(history), batch),
-                self.relays.customer_notice(state, "answer", notice),
+                customer_notice(state, "answer", notice),
             ],
             relay_id=rid,
         )
@@ -242,14 +243,14 @@ class DealerDesk:
         dealer = self.live.catalog.dealer(dealer_id)
         name = dealer.name if dealer is not None else dealer_id
         body = f"Ordine n. {extras.number} pronto da ritirare presso {name}"
-        events = [*decided, self.relays.push(state, "rider", "order_ready", "Ordine pronto", body)]
+        events = [*decided, push(state, "rider", "order_ready", "Ordine pronto", body)]
         batch = [new((state.relay_id, "ready", i), ev) for i, ev in enumerate(events)]
         notice = delivery.ready_text(extras.number, name)
         return Outcome(
             text=delivery.ready_ack_text(extras.number),
             requests=[
                 AppendRequest(relay_stream(state.relay_id), len(history), batch),
-                self.relays.customer_notice(state, "ready", notice),
+                customer_notice(state, "ready", notice),
             ],
             relay_id=state.relay_id,
         )

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from adapters.engine.orders import did
 from adapters.engine.relay_timers import relay_stream
+from adapters.engine.relay_writes import did
 from adapters.store.event_store import EventStore
 from core.catalog import Catalog
 from core.delivery import fold_terms

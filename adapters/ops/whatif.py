@@ -37,9 +37,10 @@ from core import media
 from core.area import DeliveryArea, parse_area
 from core.business_facts import ShopFacts
 from core.catalog import Catalog
-from core.conversation import ConversationState, TurnContext, understanding_event
+from core.conversation import ConversationState, TurnContext
 from core.market import apply_catalog_event
 from core.ports import Assistant, AssistantError
+from core.recorded_reading import understanding_event
 from core.turn_decider import (
     CONVERSATION,
     LookUpOrders,

@@ -20,8 +20,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from adapters.bootstrap import build
-from adapters.engine.orders import did
 from adapters.engine.relay_timers import relay_stream
+from adapters.engine.relay_writes import did
 from adapters.meta.signature import sign
 from adapters.store.engine import create_engines
 from adapters.store.migrations import migrate

@@ -23,18 +23,16 @@ from core.conversation import (
     Stage,
     TurnContext,
     TurnMessage,
-    decide_preferences,
-    decide_turn,
     diagram,
     evolve,
     fold,
     next_stage,
-    understanding_event,
-    understanding_of,
 )
 from core.conversation_texts import CANCEL_ID, CONFIRM_ID, MODIFY_ID, OPTED_OUT, RATE_LIMITED
-from core.order_relay import DomainError, IllegalTransitionError
+from core.machines import DomainError, IllegalTransitionError
 from core.ports import AssistantTrace, Understood
+from core.recorded_reading import understanding_event, understanding_of
+from core.turn_rules import decide_preferences, decide_turn
 from core.understanding import CartLine, Intent, ProductHit, Understanding, UnresolvedItem
 from events.cart import CartMergeAsked
 from events.codec import decode_payload, encode_payload

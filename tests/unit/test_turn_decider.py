@@ -7,10 +7,11 @@ from dataclasses import replace
 from datetime import timedelta
 from itertools import count
 
-from core.conversation import TurnContext, understanding_event
+from core.conversation import TurnContext
 from core.decider import Decision
 from core.media import MediaTurn
 from core.ports import AssistantTrace, Understood
+from core.recorded_reading import understanding_event
 from core.turn_decider import (
     CONVERSATION,
     LookUpOrders,
