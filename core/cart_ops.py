@@ -1,7 +1,7 @@
 """Operations on a cart: apply them, check the limits, keep sold-out products out.
 
 Pure. A cart here is its lines (product id and quantity, in the order they were added);
-prices come later from the catalogue (:func:`core.order_relay.price_cart`). Applying the
+prices come later from the catalogue (:func:`core.pricing.price_cart`). Applying the
 operations recorded in a ``CartRevised`` to the previous cart's lines gives the next
 cart's lines, so a revised cart replays from the log alone.
 """

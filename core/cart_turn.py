@@ -1,6 +1,6 @@
 """The conversation around an open cart: edits, natural confirm and cancel, stock, limits.
 
-Called by :func:`core.conversation.decide_turn` (its only hooks are there). While a cart
+Called by :func:`core.turn_rules.decide_turn` (its only hooks are there). While a cart
 waits for confirmation, a customer message is read in this order:
 
 1. the buttons (Confermo / Modifica / Annulla, and Aggiungi / Nuovo carrello);
@@ -31,7 +31,7 @@ from core.nlu import index_for
 from core.nlu.answers import Answer, Merge, read_answer, read_merge
 from core.nlu.edits import EditReading, bad_quantity, read_edits
 from core.nlu.replies import format_price
-from core.order_relay import price_cart, sum_lines
+from core.pricing import price_cart, sum_lines
 from core.understanding import CartLine, Intent, Understanding
 from events.cart import CartMergeAsked, CartOp, CartOperation, CartRevised
 from events.conversation import (

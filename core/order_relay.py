@@ -6,10 +6,9 @@ reports the delivery; side exits ``failed``,
 ``cancelled`` and ``expired`` (no confirmation within 30 minutes by default). A dealer who
 stays silent is reminded after 10 minutes, and support is alerted 10 minutes later.
 
-This module also holds what both life cycles share: :class:`DomainError` (the web layer
-answers 409), the table helpers (:class:`Move`, :func:`build_table`, :func:`lookup`,
-:func:`mermaid`) and cart pricing from the catalogue (:func:`price_cart`,
-:func:`split_by_dealer`). Everything is pure; ``now`` and new ids are passed in.
+What both life cycles share (:class:`~core.machines.DomainError`, the table helpers) is
+in :mod:`core.machines`, cart pricing in :mod:`core.pricing`. Everything is pure; ``now``
+and new ids are passed in.
 """
 
 from __future__ import annotations
@@ -21,10 +20,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Literal
 
-from transitions import Machine
-
 from core.catalog import Catalog
-from core.understanding import CartLine
+from core.machines import Move, build_table, lookup, mermaid
+from core.pricing import sum_lines
 from events.conversation import CartCancelled, CartConfirmed, CartProposed, PricedLine
 from events.delivery import OrderPickedUp, OrderReady
 from events.orders import (
@@ -42,105 +40,6 @@ from events.orders import (
     OrderRejected,
     OrderRelayedToDealer,
 )
-
-# --------------------------------------------------------------------------- shared
-
-
-class DomainError(Exception):
-    """A person's request does not fit the current state; the web layer answers 409."""
-
-
-class IllegalTransitionError(DomainError):
-    """The requested move is not in the life cycle's transition table."""
-
-
-class PricingError(ValueError):
-    """A cart line names a product the catalogue does not have, or a bad quantity."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Move:
-    """One row of a transition table: ``trigger`` leads from any of ``sources`` to ``dest``."""
-
-    trigger: str
-    sources: tuple[str, ...]
-    dest: str
-
-
-def build_table(states: tuple[str, ...], moves: tuple[Move, ...], *, initial: str) -> Any:
-    """A static ``transitions`` machine: no model, no auto transitions, no callbacks."""
-    rows = [{"trigger": m.trigger, "source": list(m.sources), "dest": m.dest} for m in moves]
-    return Machine(
-        model=None, states=list(states), transitions=rows, initial=initial, auto_transitions=False
-    )
-
-
-def lookup(table: Any, current: str, trigger: str) -> str:
-    """The destination of ``trigger`` from ``current``; raises :class:`IllegalTransitionError`."""
-    moves = table.get_transitions(trigger=trigger, source=current)
-    if not moves:
-        raise IllegalTransitionError(f"{trigger!r} is not allowed from {current}")
-    return str(moves[0].dest)
-
-
-def mermaid(moves: tuple[Move, ...], *, initial: str) -> str:
-    """A Mermaid ``stateDiagram-v2`` of ``moves``."""
-    rows = [f"    [*] --> {initial}"]
-    rows += [f"    {src} --> {m.dest}: {m.trigger}" for m in moves for src in m.sources]
-    return "\n".join(["stateDiagram-v2", *rows])
-
-
-# --------------------------------------------------------------------------- pricing
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PricedCart:
-    """Cart lines with catalogue unit prices, line totals and the exact total."""
-
-    lines: tuple[PricedLine, ...]
-    total: Decimal
-
-
-def price_cart(lines: Iterable[CartLine], catalog: Catalog) -> PricedCart:
-    """Price ``lines`` from ``catalog`` with Decimal arithmetic; raises :class:`PricingError`."""
-    priced: list[PricedLine] = []
-    for line in lines:
-        product = catalog.product(line.product_id)
-        if product is None:
-            raise PricingError(f"unknown product {line.product_id!r}")
-        if line.quantity < 1:
-            raise PricingError(f"quantity of {line.product_id!r} must be >= 1")
-        total = product.price * line.quantity
-        priced.append(
-            PricedLine(
-                product_id=product.id,
-                dealer_id=product.dealer_id,
-                name=product.name,
-                quantity=line.quantity,
-                unit_price=product.price,
-                line_total=total,
-            )
-        )
-    return PricedCart(lines=tuple(priced), total=sum_lines(priced))
-
-
-def sum_lines(lines: Iterable[PricedLine]) -> Decimal:
-    """The exact sum of line totals (``0.00`` for none)."""
-    return sum((line.line_total for line in lines), Decimal("0.00"))
-
-
-def split_by_dealer(
-    cart_lines: Iterable[CartLine], catalog: Catalog
-) -> tuple[tuple[str, tuple[CartLine, ...]], ...]:
-    """``(dealer_id, lines)`` per dealer, in order of first appearance; unknown products raise."""
-    shares: dict[str, list[CartLine]] = {}
-    for line in cart_lines:
-        product = catalog.product(line.product_id)
-        if product is None:
-            raise PricingError(f"unknown product {line.product_id!r}")
-        shares.setdefault(product.dealer_id, []).append(line)
-    return tuple((dealer, tuple(lines)) for dealer, lines in shares.items())
-
 
 # --------------------------------------------------------------------------- table
 

@@ -9,7 +9,7 @@ from typing import Any
 from adapters.assistant.offline import OfflineAssistant
 from adapters.bootstrap import AssistantUnavailableError, build_openai_assistant, load_catalog
 from adapters.ops.targets import TargetError, parse_time
-from adapters.ops.whatif import what_if
+from adapters.ops.whatif import rules_of, what_if
 from adapters.store.engine import create_engines
 from adapters.store.event_store import EventStore
 from core.ports import Assistant
@@ -45,7 +45,12 @@ def run(args: argparse.Namespace) -> int:
         engines = create_engines(settings.database_url)
         try:
             report = await what_if(
-                EventStore(engines), assistant, catalog, engine=args.engine, since=since
+                EventStore(engines),
+                assistant,
+                catalog,
+                engine=args.engine,
+                since=since,
+                rules=rules_of(settings),
             )
         finally:
             await engines.dispose()

@@ -21,7 +21,7 @@ from core.catalog import Catalog
 from core.conversation import ConversationState, fold, recipient
 from core.market import catalog_order_problems, read_catalog_order
 from core.nlu.replies import format_price
-from core.order_relay import price_cart
+from core.pricing import price_cart
 from core.understanding import CartLine
 from events.base import Metadata, NewEvent, RecordedEvent
 from events.conversation import (

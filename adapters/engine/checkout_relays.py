@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from adapters.engine.relay_timers import relay_stream
+from adapters.engine.relay_writes import customer_notice, new, relay_request
 from adapters.store.types import StreamVersionConflictError
 from core import delivery
 from core.market import MarketDelivery, RelayExtras
@@ -44,8 +45,6 @@ class CheckoutRelays:
 
     async def completed(self, stream: str, e: RecordedEvent, p: CheckoutCompleted) -> None:
         """Confirm every relay of the cart with its delivery terms, then drive them."""
-        from adapters.engine.orders import new  # noqa: PLC0415 (orders imports this module)
-
         rids = await self.r.relays_of(stream, p.cart_id)
         shares = delivery.fee_shares(len(rids), p.fee)
         confirmed = CartConfirmed(cart_id=p.cart_id, wamid=p.wamid)
@@ -113,8 +112,8 @@ class CheckoutRelays:
         text = delivery.picked_up_text(extras.number, name)
         await self.r.commit(
             [
-                self.r.relay_request(state, version, "picked-up", decided),
-                self.r.customer_notice(state, "picked-up", text),
+                relay_request(state, version, "picked-up", decided),
+                customer_notice(state, "picked-up", text),
             ]
         )
 

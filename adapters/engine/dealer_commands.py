@@ -1,35 +1,53 @@
 """The dealer desk: a dealer's WhatsApp messages read as commands and answered.
 
-Commands are parsed by the pure :mod:`core.dealer_commands`; this module looks orders up
+Each message runs on the one runner (:mod:`adapters.engine.runner`) with the pure
+:data:`~core.dealer_desk.DEALER_DESK` decider: it skips answered messages (kept state of
+the dealer's stream), answers the commands that need no lookup, and asks this module to
+carry out the others. Commands are parsed by the pure :mod:`core.dealer_commands`; this
+module looks orders up
 (``order-numbers`` stream and ``whatsapp_order_relays``), checks that the order or the
 product belongs to the writing dealer (others' orders read as "not found"), moves relays
 through :class:`~adapters.engine.orders.OrderRelayReactor` and records stock changes and
 product aliases in the ``catalog`` stream. The reply, the ``DealerCommandHandled`` marker
-and any relay change are appended as one unit, so a dealer message is handled exactly once.
+and any relay change are appended as one unit, so a dealer message is handled exactly once;
+when conflicts exhaust the one policy the dispatcher parks the message (never dropped).
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import assert_never
 
 from sqlalchemy import select
 
-from adapters.engine.orders import NUMBERS_STREAM, OrderRelayReactor, new
+from adapters.engine.conflicts import DEFAULT_POLICY, ConflictPolicy
+from adapters.engine.orders import NUMBERS_STREAM, OrderRelayReactor
 from adapters.engine.relay_timers import relay_stream
+from adapters.engine.relay_writes import customer_notice, new, push
+from adapters.engine.runner import Process, run
+from adapters.engine.stream_cache import Folding, StreamCache
 from adapters.market.live import CATALOG_STREAM
 from adapters.readmodel.tables import whatsapp_order_relays
-from adapters.store.types import AppendRequest, Expect, StreamVersionConflictError
+from adapters.store.types import AppendRequest, Expect
 from core import dealer_commands as dc
 from core import delivery
 from core import market as mk
-from core.conversation import TurnMessage
-from core.optout import opt_out_keyword
+from core.dealer_desk import (
+    DEALER_DESK,
+    Carried,
+    CarryOut,
+    DealerMessage,
+    DeskEvent,
+    DeskView,
+    evolve_desk,
+)
 from core.order_relay import RelayStage, decide_dealer_answer, decide_ready
-from events.base import RecordedEvent
-from events.conversation import ReplyKind, ReplyQueued
+from events.base import NewEvent, RecordedEvent
+from events.conversation import ReplyQueued
 from events.market import (
     DealerCommandHandled,
     OrderNumberAssigned,
@@ -37,7 +55,6 @@ from events.market import (
     StockChanged,
 )
 from events.orders import OrderAccepted
-from events.whatsapp import MessageReceived
 
 DESK_NAMESPACE = uuid.UUID("9b3e6f10-7c2d-4a85-b1e4-5f0a8d2c6e97")
 LISTED = ("confirmed", "market_order_created", "relayed_to_dealer", "accepted", "ready")
@@ -57,67 +74,95 @@ class Outcome:
     refresh: bool = False
 
 
+def _reply_id(_stream: str, _view: DeskView, msg: DealerMessage) -> Iterator[str]:
+    """The answer's outbound id, derived from the message: the same on every re-decision."""
+    yield str(uuid.uuid5(DESK_NAMESPACE, f"{msg.fact_id}:reply"))
+
+
 class DealerDesk:
     """Answers dealer commands (see the module docstring)."""
 
-    def __init__(self, relays: OrderRelayReactor) -> None:
+    def __init__(
+        self, relays: OrderRelayReactor, *, policy: ConflictPolicy = DEFAULT_POLICY
+    ) -> None:
         self.relays = relays
         self.store = relays.store
         self.live = relays.live
         relays.desk = self
+        folding: Folding[DeskView] = Folding(
+            DEALER_DESK.initial, lambda view, e: evolve_desk(view, e.payload)
+        )
+        self.views = StreamCache(self.store, folding, capacity=1_000)
+        self.process: Process[DeskView, DealerMessage, DeskEvent, CarryOut] = Process(
+            name="dealer-desk",
+            decider=DEALER_DESK,
+            load=self.views.load,
+            append=self._append,
+            perform=self._carry_out,
+            ids=_reply_id,
+            policy=policy,
+        )
 
     async def handle(self, stream: str, fact: RecordedEvent) -> None:
-        """Handle one dealer message, once (retried on a relay conflict)."""
-        for _ in range(5):
-            try:
-                await self._once(stream, fact)
-                return
-            except StreamVersionConflictError:
-                continue
+        """Handle one dealer message, once, on the runner.
 
-    async def _once(self, stream: str, fact: RecordedEvent) -> None:
-        msg: MessageReceived = fact.payload
-        fid = str(fact.event_id)
-        history = await self.store.read_stream(stream)
-        if any(
-            isinstance(e.payload, DealerCommandHandled) and e.payload.fact_id == fid
-            for e in history
-        ):
-            return
+        A conflict (a relay or the stream changed meanwhile) re-decides it under the one
+        conflict policy; when that is exhausted ``ConflictsExhaustedError`` reaches the
+        dispatcher, which retries and then parks the message: it is never dropped.
+        """
         phone = self.store.people.known_subject(stream.removeprefix("conversation-"))
-        dealer_id = self.live.dealer_id(phone)
-        turn = TurnMessage.from_fact(msg)
-        if dealer_id is None or opt_out_keyword(turn.text):
-            return
-        command = dc.parse_command(turn.text, turn.button_id)
-        outcome = await self._run(command, dealer_id, phone, msg.sent_at, fid)
-        reply = ReplyQueued(
-            outbound_id=str(uuid.uuid5(DESK_NAMESPACE, f"{fid}:reply")),
-            to=phone,
-            kind=ReplyKind.TEXT,
-            text=outcome.text,
-            in_reply_to=msg.wamid,
+        msg = DealerMessage(
+            fact_id=str(fact.event_id),
+            message=fact.payload,
+            phone=phone,
+            dealer_id=self.live.dealer_id(phone),
         )
-        marker = DealerCommandHandled(
-            fact_id=fid, command=command.verb, relay_id=outcome.relay_id, ok=outcome.ok
+        ran = await run(self.process, stream, msg)
+        for carried in (e for e in ran.events if isinstance(e, Carried)):
+            if carried.refresh:
+                await self.live.refresh()
+            if carried.relay_id is not None:
+                history, _, _ = await self.relays.load(carried.relay_id)
+                self.relays.timers.track(carried.relay_id, [h.payload for h in history])
+
+    async def _carry_out(self, _stream: str, request: CarryOut) -> list[DeskEvent]:
+        out = await self._run(
+            request.command, request.dealer_id, request.phone, request.at, request.fact_id
         )
-        own = AppendRequest(
-            stream, Expect.ANY, [new((fid, "reply"), reply), new((fid, "done"), marker)]
+        carried = Carried(
+            text=out.text,
+            ok=out.ok,
+            relay_id=out.relay_id,
+            refresh=out.refresh,
+            writes=tuple(out.requests),
         )
-        await self.relays.commit([*outcome.requests, own])
-        if outcome.refresh:
-            await self.live.refresh()
-        if outcome.relay_id is not None:
-            history2, _, _ = await self.relays.load(outcome.relay_id)
-            self.relays.timers.track(outcome.relay_id, [h.payload for h in history2])
+        return [carried]
+
+    async def _append(self, stream: str, version: int, events: tuple[DeskEvent, ...]) -> None:
+        """The carried writes and the reply with its marker, as one unit.
+
+        The dealer's own stream takes ``Expect.ANY``: the reply and the marker have ids
+        derived from the message, so a second answer is a no-op, and the relay writes carry
+        their own expected versions (a conflict there re-decides the whole message).
+        """
+        fid = next(e.fact_id for e in events if isinstance(e, DealerCommandHandled))
+        writes: list[AppendRequest] = []
+        own: list[NewEvent] = []
+        for event in events:
+            match event:
+                case Carried():
+                    writes.extend(event.writes)
+                case ReplyQueued():
+                    own.append(new((fid, "reply"), event))
+                case DealerCommandHandled():
+                    own.append(new((fid, "done"), event))
+                case _:
+                    assert_never(event)
+        await self.relays.commit([*writes, AppendRequest(stream, Expect.ANY, own)])
 
     async def _run(
         self, cmd: dc.DealerCommand, dealer_id: str, phone: str, at: datetime, fid: str
     ) -> Outcome:
-        if cmd.problem is not None:
-            return Outcome(text=dc.USAGE[cmd.problem], ok=False)
-        if cmd.verb == "aiuto":
-            return Outcome(text=dc.HELP_TEXT)
         if cmd.verb == "ordini":
             return Outcome(text=dc.orders_text(await self._open_orders(dealer_id)))
         if cmd.verb == "stato":
@@ -164,7 +209,7 @@ class DealerDesk:
         events = list(decided)
         if isinstance(decided[0], OrderAccepted):
             body = f"Ordine n. {extras.number} da ritirare presso {name}"
-            events.append(self.relays.push(state, "rider", "new_order", "Nuovo ordine", body))
+            events.append(push(state, "rider", "new_order", "Nuovo ordine", body))
             notice = mk.accepted_text(extras.number, name)
         else:
             notice = mk.rejected_text(extras.number, name, cmd.reason)
@@ -173,7 +218,7 @@ class DealerDesk:
             text=dc.answered_text(extras.number, accept),
             requests=[
                 AppendRequest(relay_stream(rid), len(history), batch),
-                self.relays.customer_notice(state, "answer", notice),
+                customer_notice(state, "answer", notice),
             ],
             relay_id=rid,
         )
@@ -198,14 +243,14 @@ class DealerDesk:
         dealer = self.live.catalog.dealer(dealer_id)
         name = dealer.name if dealer is not None else dealer_id
         body = f"Ordine n. {extras.number} pronto da ritirare presso {name}"
-        events = [*decided, self.relays.push(state, "rider", "order_ready", "Ordine pronto", body)]
+        events = [*decided, push(state, "rider", "order_ready", "Ordine pronto", body)]
         batch = [new((state.relay_id, "ready", i), ev) for i, ev in enumerate(events)]
         notice = delivery.ready_text(extras.number, name)
         return Outcome(
             text=delivery.ready_ack_text(extras.number),
             requests=[
                 AppendRequest(relay_stream(state.relay_id), len(history), batch),
-                self.relays.customer_notice(state, "ready", notice),
+                customer_notice(state, "ready", notice),
             ],
             relay_id=state.relay_id,
         )

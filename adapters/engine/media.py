@@ -25,8 +25,9 @@ from adapters.assistant.vision import ListReader
 from adapters.meta.media import Downloaded, MediaDownloader, MediaError
 from core import media
 from core.area import DeliveryArea
-from core.conversation import ConversationState, CustomerTurn, needs_understanding
+from core.conversation import ConversationState, CustomerTurn
 from core.ports import AssistantError
+from core.turn_rules import needs_understanding
 from events.base import RecordedEvent
 from events.media import ListLine, MediaFailed, MediaRead
 from events.whatsapp import MessageReceived

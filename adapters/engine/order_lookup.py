@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from adapters.engine.orders import did
 from adapters.engine.relay_timers import relay_stream
+from adapters.engine.relay_writes import did
 from adapters.store.event_store import EventStore
 from core.catalog import Catalog
 from core.delivery import fold_terms
@@ -23,9 +23,17 @@ from events.conversation import CartConfirmed, CartProposed
 
 
 async def latest_orders(
-    store: EventStore, catalog: Catalog, history: Sequence[RecordedEvent]
+    store: EventStore,
+    catalog: Catalog,
+    history: Sequence[RecordedEvent],
+    *,
+    before: int | None = None,
 ) -> tuple[OrderView, ...]:
-    """One view per shop of the latest confirmed cart (empty when there is none)."""
+    """One view per shop of the latest confirmed cart (empty when there is none).
+
+    ``before``: only relay events recorded before that position (``what-if`` looks the
+    orders up as they stood when the turn was decided).
+    """
     cart_id = next(
         (e.payload.cart_id for e in reversed(history) if isinstance(e.payload, CartConfirmed)),
         None,
@@ -44,7 +52,8 @@ async def latest_orders(
     views = []
     for i in range(1, dealers + 1):
         rid = str(did(cart_id, "relay", i))
-        events = [h.payload for h in await store.read_stream(relay_stream(rid))]
+        stored = await store.read_stream(relay_stream(rid))
+        events = [h.payload for h in stored if before is None or h.position < before]
         if not events:
             continue
         state = fold_relay(RelayState(relay_id=rid), events)

@@ -27,7 +27,6 @@ crash or a concurrent writer at worst repeats a step that then finds nothing to 
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -35,13 +34,22 @@ from typing import Any
 from adapters.engine.catalog_orders import CatalogOrderDesk
 from adapters.engine.checkout_relays import CheckoutRelays, customer_seal
 from adapters.engine.relay_timers import RelayTimers, relay_stream
+from adapters.engine.relay_writes import (
+    conversation_stream,
+    customer_notice,
+    did,
+    new,
+    push,
+    relay_request,
+    timer_effects,
+)
 from adapters.market.live import CATALOG_STREAM, CONTACTS_STREAM, LiveMarket
 from adapters.store.event_store import EventStore
 from adapters.store.types import AppendRequest, Expect, StreamVersionConflictError
 from core import alerts
 from core import market as mk
 from core.conversation import ConversationState, fold, recipient
-from core.dealer_commands import answer_buttons, relay_text, reminder_text
+from core.dealer_commands import answer_buttons, relay_text
 from core.delivery import template_params
 from core.market import MarketOrderRequest, RelayExtras, fold_extras
 from core.order_relay import (
@@ -59,7 +67,7 @@ from core.order_relay import (
 from core.phones import normalize_phone
 from core.ports import MarketOrders, PermanentError, TransientError
 from core.window import within_service_window
-from events.base import ERASED, Metadata, NewEvent, RecordedEvent
+from events.base import ERASED, RecordedEvent
 from events.checkout import CheckoutCompleted
 from events.conversation import CartCancelled, CartConfirmed, CartProposed, ReplyKind, ReplyQueued
 from events.delivery import OrderPickedUp
@@ -69,28 +77,11 @@ from events.market import (
     OrderNumberAssigned,
     RelayTimerFired,
 )
-from events.notify import PushDatum, PushRequested
-from events.orders import DealerReminded, OrderEscalated, OrderExpired, OrderFailed
+from events.orders import OrderFailed
 from events.whatsapp import MessageReceived
 
-RELAY_NAMESPACE = uuid.UUID("5e7b1c93-0a4d-4c2f-b8e6-91d3f2a7c650")
 NUMBERS_STREAM = "order-numbers"
 DEALER_TEMPLATE = "dloop_nuovo_ordine"  # approved template for dealers outside 24 h
-
-
-def conversation_stream(key: str) -> str:
-    """``conversation-<key>``."""
-    return f"conversation-{key}"
-
-
-def did(*parts: object) -> uuid.UUID:
-    """A deterministic event id for one step of the relay machinery."""
-    return uuid.uuid5(RELAY_NAMESPACE, ":".join(str(p) for p in parts))
-
-
-def new(key: tuple[object, ...], payload: Any, source: str = "reactor:orders") -> NewEvent:
-    """A new event with a deterministic id."""
-    return NewEvent(event_id=did(*key), payload=payload, metadata=Metadata(source=source))
 
 
 class OrderRelayReactor:
@@ -228,7 +219,7 @@ class OrderRelayReactor:
             await self._market_failed(state, version, str(exc))
             return
         decided = record_market_order(state, market_order_id=market_id)
-        await self.commit([self.relay_request(state, version, "market", decided)])
+        await self.commit([relay_request(state, version, "market", decided)])
 
     async def _market_down(
         self, state: RelayState, extras: RelayExtras, version: int, error: str
@@ -241,17 +232,17 @@ class OrderRelayReactor:
         deferred = MarketOrderDeferred(
             relay_id=state.relay_id, attempt=attempt, error=error[:300], retry_at=retry_at
         )
-        units = [self.relay_request(state, version, f"deferred-{attempt}", [deferred])]
-        units.append(self.customer_notice(state, "market-down", mk.MARKET_DOWN_TEXT))
+        units = [relay_request(state, version, f"deferred-{attempt}", [deferred])]
+        units.append(customer_notice(state, "market-down", mk.MARKET_DOWN_TEXT))
         await self.commit(units)
 
     async def _market_failed(self, state: RelayState, version: int, error: str) -> None:
         failed = record_market_order(state, market_order_id=None, error=error[:300])
-        push = self.push(state, "support", "market_order_failed", "Ordine non registrato", error)
+        alert = push(state, "support", "market_order_failed", "Ordine non registrato", error)
         await self.commit(
             [
-                self.relay_request(state, version, "market-failed", [*failed, push]),
-                self.customer_notice(state, "market-failed", mk.MARKET_FAILED_TEXT),
+                relay_request(state, version, "market-failed", [*failed, alert]),
+                customer_notice(state, "market-failed", mk.MARKET_FAILED_TEXT),
             ]
         )
 
@@ -271,13 +262,13 @@ class OrderRelayReactor:
         phone = normalize_phone(state.dealer_phone) if state.dealer_phone else None
         if phone is None:
             failed = OrderFailed(relay_id=state.relay_id, step="relay", error="dealer has no phone")
-            push = self.push(
+            alert = push(
                 state, "support", "relay_failed", "Negozio senza telefono", state.dealer_id
             )
             await self.commit(
                 [
-                    self.relay_request(state, version, "relay-failed", [failed, push]),
-                    self.customer_notice(state, "relay-failed", mk.MARKET_FAILED_TEXT),
+                    relay_request(state, version, "relay-failed", [failed, alert]),
+                    customer_notice(state, "relay-failed", mk.MARKET_FAILED_TEXT),
                 ]
             )
             return
@@ -292,14 +283,14 @@ class OrderRelayReactor:
         total = await self.checkout.total_with_fee(state)
         await self.commit(
             [
-                self.relay_request(state, version, "relayed", relayed),
+                relay_request(state, version, "relayed", relayed),
                 AppendRequest(
                     dealer_stream,
                     Expect.ANY,
                     [new((outbound_id,), message)],
                     sealed_with=customer_seal(state),  # it carries their address (ADR 0017)
                 ),
-                self.customer_notice(state, "relayed", mk.relayed_text(extras.number, name, total)),
+                customer_notice(state, "relayed", mk.relayed_text(extras.number, name, total)),
             ]
         )
 
@@ -342,7 +333,7 @@ class OrderRelayReactor:
                 return
             nid = str(did(rid, "push", "delivered"))
             push = alerts.delivered(nid, state.customer_key, rid, extras.number)
-            units = [self.relay_request(state, len(history), "delivered", [*decided, push])]
+            units = [relay_request(state, len(history), "delivered", [*decided, push])]
             notice = await self._delivery_notice(state, extras.number)
             try:
                 await self.commit([*units, *([notice] if notice else [])])
@@ -360,7 +351,7 @@ class OrderRelayReactor:
         if within_service_window(customer.last_customer_message_at, self._clock()):
             dealer = self.live.catalog.dealer(state.dealer_id)
             name = dealer.name if dealer is not None else state.dealer_id
-            return self.customer_notice(state, "delivered", mk.delivered_text(number, name))
+            return customer_notice(state, "delivered", mk.delivered_text(number, name))
         outbound_id = str(did(state.relay_id, "delivered", "customer"))
         reply = ReplyQueued(
             outbound_id=outbound_id,
@@ -383,83 +374,13 @@ class OrderRelayReactor:
         relay_events: list[object] = list(decided)
         units: list[AppendRequest] = []
         for ev in decided:
-            extra, requests = self._timer_effects(state, extras, ev)
+            extra, requests = timer_effects(state, extras, ev)
             relay_events += extra
             units += requests
         step = f"timer-{fired.fired_at.isoformat()}"
-        await self.commit([self.relay_request(state, len(history), step, relay_events), *units])
+        await self.commit([relay_request(state, len(history), step, relay_events), *units])
         history, _, _ = await self.load(rid)
         self.timers.track(rid, [h.payload for h in history])
-
-    def _timer_effects(
-        self, state: RelayState, extras: RelayExtras, ev: object
-    ) -> tuple[list[object], list[AppendRequest]]:
-        """What a timer decision means outside the relay stream (and pushes inside it)."""
-        if isinstance(ev, OrderExpired):
-            cancelled = CartCancelled(cart_id=state.cart_id, reason="expired")
-            stream = conversation_stream(state.customer_key)
-            return [], [
-                AppendRequest(stream, Expect.ANY, [new((state.cart_id, "expired"), cancelled)]),
-                self.customer_notice(state, "expired", mk.EXPIRED_TEXT, key=state.cart_id),
-            ]
-        if isinstance(ev, DealerReminded):
-            phone = normalize_phone(state.dealer_phone) or state.dealer_phone
-            reminder = ReplyQueued(
-                outbound_id=ev.outbound_id,
-                to=phone,
-                kind=ReplyKind.BUTTONS,
-                text=reminder_text(extras.number),
-                buttons=answer_buttons(state.relay_id),
-            )
-            message = new((ev.outbound_id,), reminder)
-            return [], [AppendRequest(conversation_stream(phone), Expect.ANY, [message])]
-        if isinstance(ev, OrderEscalated):
-            body = f"Il negozio {state.dealer_id} non risponde all'ordine n. {extras.number}"
-            push = self.push(state, "support", "dealer_silent", "Negozio silenzioso", body)
-            return [push], [self.customer_notice(state, "dealer-silent", mk.DEALER_SILENT_TEXT)]
-        return [], []
-
-    # -- helpers -------------------------------------------------------------------------
-
-    def relay_request(
-        self, state: RelayState, version: int, step: str, events: Sequence[object]
-    ) -> AppendRequest:
-        """The relay's own events of one step, at the stream's expected version."""
-        batch = [new((state.relay_id, step, i), ev) for i, ev in enumerate(events)]
-        return AppendRequest(relay_stream(state.relay_id), version, batch)
-
-    def customer_notice(
-        self, state: RelayState, step: str, text: str, *, key: str | None = None
-    ) -> AppendRequest:
-        """A text to the relay's customer, queued once per (relay or ``key``, step)."""
-        outbound_id = str(did(key or state.relay_id, step, "customer"))
-        reply = ReplyQueued(
-            outbound_id=outbound_id,
-            to=recipient(state.customer_key),
-            kind=ReplyKind.TEXT,
-            text=text,
-        )
-        return AppendRequest(
-            conversation_stream(state.customer_key), Expect.ANY, [new((outbound_id,), reply)]
-        )
-
-    def push(
-        self, state: RelayState, audience: str, reason: str, title: str, body: str
-    ) -> PushRequested:
-        """A push alert about this relay (the notify sender carries it out)."""
-        data = (
-            PushDatum(key="relay_id", value=state.relay_id),
-            PushDatum(key="dealer_id", value=state.dealer_id),
-            PushDatum(key="reason", value=reason),
-        )
-        return PushRequested(
-            notification_id=str(did(state.relay_id, "push", reason)),
-            audience=audience,
-            reason=reason,
-            title=title,
-            body=body[:500],
-            data=data,
-        )
 
     async def commit(self, unit: list[AppendRequest]) -> None:
         """Append ``unit`` all or nothing (empty requests dropped); raises its conflict."""

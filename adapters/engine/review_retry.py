@@ -32,7 +32,8 @@ from adapters.engine.dispatch import StreamDispatcher
 from adapters.readmodel.queries import StateConflictError
 from adapters.store.event_store import EventStore
 from adapters.store.types import AppendResult, Expect, StreamVersionConflictError
-from core.conversation import ConversationState, decide_resend, fold
+from core.conversation import ConversationState, fold
+from core.turn_rules import decide_resend
 from events.base import Metadata, NewEvent, RecordedEvent
 from events.conversation import OutboundFailed, OutboundSent, ReplyQueued
 from events.engine import ReviewItemRetried

@@ -15,12 +15,14 @@ from typing import Any
 
 import pytest
 
-from adapters.bootstrap import Deps
+from adapters.assistant.offline import OfflineAssistant
+from adapters.bootstrap import Deps, load_catalog
 from adapters.fakes.fcm import FakeFcm
 from adapters.fakes.graph_api import FakeGraphApi
 from adapters.fakes.market_api import FakeMarketApi
 from adapters.meta.sandbox import SandboxSent
 from adapters.meta.signature import sign
+from adapters.ops.whatif import rules_of, what_if
 from tests.e2e import conftest as e2e
 from tests.e2e.conftest import Client
 from tests.support.fcm import fake_fcm
@@ -29,7 +31,6 @@ CUSTOMER = "+393281234567"
 PET = "+39328185464"  # Toelettatura Pet (d-pet) in the demo catalogue
 PHARMACY = "+393209876543"  # Farmacia Centrale (d-farmacia)
 Make = Callable[..., Awaitable[tuple[Client, Deps]]]
-make_service = e2e.make_service  # the e2e service fixture, shared here
 PATIENCE = 10.0  # seconds a journey waits for an asynchronous message before failing
 DELIVERY = "via Torino 15, Milano, lunedì alle 10, pago in contanti"  # always in opening hours
 
@@ -136,6 +137,46 @@ def buttons(message: SandboxSent | dict[str, Any]) -> list[tuple[str, str]]:
     p = message.payload if isinstance(message, SandboxSent) else message
     action = p.get("interactive", {}).get("action", {})
     return [(b["reply"]["id"], b["reply"]["title"]) for b in action.get("buttons", [])]
+
+
+@pytest.fixture
+async def make_service(
+    tmp_path: Path, aiohttp_client: Callable[..., Awaitable[Client]]
+) -> AsyncIterator[Make]:
+    """The e2e service factory; when the journey ends, ``what-if`` replays its whole log
+    (a test's own database fixture comes first in its arguments, so it outlives this).
+
+    Every journey's log is decided again by the same runner and decider (offline NLU, the
+    service's catalogue file and shop facts) and must give zero differences: what-if
+    cannot drift from the reactor (issue 14).
+    """
+    made: list[Deps] = []
+    start = await e2e.make_service.__wrapped__(tmp_path, aiohttp_client)  # type: ignore[attr-defined]
+
+    async def make(**overrides: object) -> tuple[Client, Deps]:
+        client, deps = await start(**overrides)
+        made.append(deps)
+        return client, deps
+
+    yield make
+    for deps in made:
+        await what_if_agrees(deps)
+
+
+async def what_if_agrees(deps: Deps) -> None:
+    """``what-if`` over the service's log with unchanged rules finds no difference.
+
+    Services reading with OpenAI (a fake server the test may have closed) are left out.
+    """
+    if deps.settings.openai_api_key:
+        return
+    report = await what_if(
+        deps.store,
+        OfflineAssistant(),
+        load_catalog(deps.settings.catalog_file),
+        rules=rules_of(deps.settings),
+    )
+    assert report.differences == [], "\n".join(report.lines())
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from core.conversation_texts import CONFIRM_ID
 from events.conversation import OutboundSent, ReplyQueued
 from tests.conftest import drop_pg_schema, make_pg_engines
 from tests.e2e.conftest import test_settings
-from tests.journeys.conftest import PATIENCE, GraphJourney
+from tests.journeys.conftest import PATIENCE, GraphJourney, what_if_agrees
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "media"
 VOICE = FIXTURES / "voice.ogg"
@@ -177,6 +177,7 @@ async def journeys(
 
     yield start
     for journey in made:
+        await what_if_agrees(journey.deps)  # offline media journeys replay unchanged
         await journey.client.close()
         for close in journey.closers:
             await close()

@@ -20,8 +20,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from adapters.bootstrap import build
-from adapters.engine.orders import did
 from adapters.engine.relay_timers import relay_stream
+from adapters.engine.relay_writes import did
 from adapters.meta.signature import sign
 from adapters.store.engine import create_engines
 from adapters.store.migrations import migrate
@@ -31,7 +31,7 @@ from events.conversation import CartCancelled, CartConfirmed, CartProposed
 from events.orders import OrderCancelled
 from tests.conftest import drop_pg_schema, make_pg_engines
 from tests.e2e import conftest as e2e
-from tests.journeys.conftest import DELIVERY, Journey, body
+from tests.journeys.conftest import DELIVERY, Journey, body, what_if_agrees
 
 pytestmark = pytest.mark.e2e
 CUSTOMER = "+393405551234"
@@ -91,6 +91,7 @@ async def shop(
     client = await aiohttp_client(create_app(deps))
     try:
         yield Shop(client, deps)
+        await what_if_agrees(deps)  # the «esaurito» journeys replay without a difference
     finally:
         await client.close()
         if schema is not None:

@@ -48,7 +48,7 @@ async def _relay_stream(j: Journey) -> list[Any]:
 
 
 async def test_confirm_checkout_relay_accept_ready_picked_up_delivered(
-    journey_factory: Start, market_api: FakeMarketApi, backend: dict[str, Any]
+    backend: dict[str, Any], journey_factory: Start, market_api: FakeMarketApi
 ) -> None:
     """The whole order life: details asked one by one, fee added, every step told."""
     j = await journey_factory(

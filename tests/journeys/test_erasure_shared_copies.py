@@ -75,7 +75,7 @@ async def _ordered_with_checkout(j: Journey) -> None:
 
 
 async def test_erase_reaches_the_address_in_the_dealer_message_and_market_order(
-    journey_factory: Start, backend: dict[str, Any]
+    backend: dict[str, Any], journey_factory: Start
 ) -> None:
     """The address is gone from every table; the order's facts and the tools still work."""
     j = await journey_factory(**backend)

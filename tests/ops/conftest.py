@@ -25,6 +25,7 @@ from adapters.readmodel.runner import runner_for
 from adapters.store.event_store import EventStore
 from adapters.store.group_commit import GroupCommitter
 from adapters.web.simulate import text_delivery
+from core.business_facts import ShopFacts
 from core.ports import Assistant
 from events.conversation import ReplyQueued
 
@@ -46,6 +47,7 @@ class Service:
     store: EventStore
     assistant: Assistant
     sandbox: SandboxMessenger
+    shop: ShopFacts | None = None  # None: no checkout (a confirmed cart goes to the relay)
 
     async def say(self, phone: str, text: str) -> None:
         """One customer message: ingested, decided, answered, projected and sealed."""
@@ -57,7 +59,9 @@ class Service:
         finally:
             await committer.close()
         stream = await self.store.people.stream_of(f"conversation-{phone}")
-        reactor = ConversationReactor(self.store, self.assistant, lambda: load_catalog(None))
+        reactor = ConversationReactor(
+            self.store, self.assistant, lambda: load_catalog(None), shop=self.shop
+        )
         await reactor.handle(stream, [])
         history = await self.store.read_stream(stream)
         queued = [e for e in history if isinstance(e.payload, ReplyQueued)]

@@ -10,20 +10,23 @@ from pathlib import Path
 import pytest
 
 from adapters.assistant.offline import OfflineAssistant
+from adapters.engine.order_runtime import shop_facts
 from adapters.meta.sandbox import SandboxMessenger
+from adapters.settings import load_settings
 from adapters.store.engine import create_engines
 from adapters.store.event_store import EventStore
 from adapters.store.migrations import migrate
+from core.business_facts import ShopFacts
 from scripts.cli import main
 from tests.ops.conftest import ANNA, JOURNEYS, Service
 
 pytestmark = pytest.mark.integration
 
 
-async def _record_journeys(url: str) -> None:
+async def _record_journeys(url: str, shop: ShopFacts | None = None) -> None:
     engines = create_engines(url)
     await migrate(engines)
-    service = Service(EventStore(engines), OfflineAssistant(), SandboxMessenger())
+    service = Service(EventStore(engines), OfflineAssistant(), SandboxMessenger(), shop)
     try:
         for phone, texts in JOURNEYS.items():
             for text in texts:
@@ -90,9 +93,13 @@ def test_audit_exits_one_and_names_the_finding(
 
 
 def test_what_if_exits_zero_when_rules_agree(
-    database: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Today's offline rules decide the recorded turns the same way."""
+    """Today's offline rules, with the settings' business facts, decide the turns alike."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'served.db'}"
+    asyncio.run(_record_journeys(url, shop_facts(load_settings({}))))  # as the service runs
+    monkeypatch.setenv("DATABASE_URL", url)
+    capsys.readouterr()  # the recording's own log lines
     assert main(["what-if", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert (doc["turns"], doc["differences"]) == (5, [])

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import insert, select
 
-from adapters.engine.orders import new
+from adapters.engine.relay_writes import new
 from adapters.market.local import LocalMarketOrders
 from adapters.market.tables import market_orders
 from adapters.ops.erase_copies import drop_shared_snapshots, scrub_market_orders

@@ -16,7 +16,7 @@ from core.cart_ops import (
 )
 from core.catalog import Catalog, parse_catalog
 from core.conversation import ConversationState, fold
-from core.order_relay import sum_lines
+from core.pricing import sum_lines
 from events.cart import CartOp, CartOperation, CartRevised
 from events.conversation import CartCancelled, CartProposed, PricedLine, UnderstoodLine
 

@@ -10,16 +10,10 @@ from pathlib import Path
 
 from core.cart_ops import lines_of
 from core.catalog import Catalog, parse_catalog
-from core.conversation import (
-    ConversationState,
-    CustomerTurn,
-    Stage,
-    TurnContext,
-    decide_turn,
-    fold,
-)
+from core.conversation import ConversationState, CustomerTurn, Stage, TurnContext, fold
 from core.conversation_texts import CART_BUTTONS
 from core.nlu import understand
+from core.turn_rules import decide_turn
 from events.cart import CartMergeAsked, CartOp, CartRevised
 from events.conversation import (
     CartCancelled,

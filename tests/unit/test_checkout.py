@@ -9,15 +9,8 @@ from itertools import count
 from core.business_facts import ShopFacts
 from core.catalog import Catalog, Dealer, Product
 from core.checkout import CheckoutMemory
-from core.conversation import (
-    ConversationState,
-    CustomerTurn,
-    Stage,
-    TurnContext,
-    decide_turn,
-    evolve,
-    fold,
-)
+from core.conversation import ConversationState, CustomerTurn, Stage, TurnContext, evolve, fold
+from core.turn_rules import decide_turn
 from core.understanding import CartLine, DeliveryHints, Intent, Understanding
 from events.checkout import CheckoutCompleted, CheckoutDetailsGiven, CheckoutStarted
 from events.conversation import CartCancelled, CartConfirmed, CartProposed, ReplyQueued

@@ -7,8 +7,9 @@ from decimal import Decimal
 
 from core import choices
 from core.catalog import Product
-from core.conversation import CustomerTurn, needs_understanding
+from core.conversation import CustomerTurn
 from core.outbound import ROW_DESCRIPTION_MAX, ROW_TITLE_MAX
+from core.turn_rules import needs_understanding
 from core.understanding import CartLine, UnresolvedItem
 from events.conversation import (
     CartProposed,

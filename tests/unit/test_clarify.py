@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from core.conversation import understanding_event, understanding_of
 from core.nlu import understand
 from core.nlu.replies import CLARIFY
 from core.ports import AssistantTrace, Understood
+from core.recorded_reading import understanding_event, understanding_of
 from core.understanding import UNSURE_BELOW, CartLine, Intent, Understanding
 from events.conversation import CartProposed, ConversationEscalated, ReplyQueued
 from tests.unit.test_conversation_machine import CATALOG, given, msg

@@ -13,30 +13,26 @@ from hypothesis import given as hypothesis_given
 from hypothesis import settings
 from hypothesis import strategies as st
 
+from core.agent_actions import AgentAction, AgentActionKind, decide_agent_action
 from core.catalog import Catalog, Dealer, Product
 from core.conversation import (
     MOVES,
-    AgentAction,
-    AgentActionKind,
     ConversationState,
     CustomerTurn,
     OutsideServiceWindowError,
     Stage,
     TurnContext,
     TurnMessage,
-    decide_agent_action,
-    decide_preferences,
-    decide_turn,
     diagram,
     evolve,
     fold,
     next_stage,
-    understanding_event,
-    understanding_of,
 )
 from core.conversation_texts import CANCEL_ID, CONFIRM_ID, MODIFY_ID, OPTED_OUT, RATE_LIMITED
-from core.order_relay import DomainError, IllegalTransitionError
+from core.machines import DomainError, IllegalTransitionError
 from core.ports import AssistantTrace, Understood
+from core.recorded_reading import understanding_event, understanding_of
+from core.turn_rules import decide_preferences, decide_turn
 from core.understanding import CartLine, Intent, ProductHit, Understanding, UnresolvedItem
 from events.cart import CartMergeAsked
 from events.codec import decode_payload, encode_payload
@@ -175,7 +171,7 @@ class Given:
     ) -> Outcome:
         """An agent's dashboard request."""
         action = AgentAction(kind=kind, agent="agent-giulia", text=text)
-        return Outcome(decide_agent_action(self.state, action, now or T0, ids()))
+        return Outcome(list(decide_agent_action(self.state, action, now or T0, ids())))
 
 
 def given(*history: object) -> Given:

@@ -14,10 +14,9 @@ from hypothesis import settings
 from hypothesis import strategies as st
 
 from core.catalog import Catalog, Dealer, Product
+from core.machines import IllegalTransitionError
 from core.order_relay import (
     RELAY_MOVES,
-    IllegalTransitionError,
-    PricingError,
     RelayStage,
     RelayState,
     RelayTimeouts,
@@ -31,15 +30,14 @@ from core.order_relay import (
     expiry_due,
     fold_relay,
     next_relay_stage,
-    price_cart,
     record_market_order,
     record_relayed,
     relay_diagram,
     reminder_due,
-    split_by_dealer,
     start_relays,
     to_seed_status,
 )
+from core.pricing import PricingError, price_cart, split_by_dealer
 from core.understanding import CartLine
 from events.codec import decode_payload, encode_payload
 from events.conversation import CartCancelled, CartConfirmed, CartProposed, PricedLine

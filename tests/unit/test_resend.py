@@ -6,13 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.conversation import (
-    ConversationState,
-    OutsideServiceWindowError,
-    Stage,
-    decide_resend,
-)
-from core.order_relay import DomainError
+from core.conversation import ConversationState, OutsideServiceWindowError, Stage
+from core.machines import DomainError
+from core.turn_rules import decide_resend
 from events.conversation import ReplyKind, ReplyQueued
 
 NOW = datetime(2026, 11, 27, 10, tzinfo=UTC)

@@ -34,7 +34,7 @@ from adapters.web.api.common import (
     api_guard,
 )
 from adapters.web.keys import DEPS
-from core.conversation import AgentActionKind
+from core.agent_actions import AgentActionKind
 
 
 @dataclass(frozen=True, slots=True)

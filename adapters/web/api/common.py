@@ -29,7 +29,7 @@ from adapters.readmodel.queries import (
 )
 from adapters.web.keys import DEPS
 from core.conversation import OutsideServiceWindowError
-from core.order_relay import DomainError
+from core.machines import DomainError
 from core.phones import normalize_phone
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
