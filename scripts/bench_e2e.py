@@ -20,7 +20,8 @@ turns at 12 s or more, whatever the service costs. ``--compare WHATSAPP_PAIR_INT
 (or ``WHATSAPP_MESSAGES_PER_SECOND=80``) measures the paced service in the same run.
 Each run also says where its time went (:mod:`scripts.bench_where`): the share of the
 run the service's event loop was on CPU, waiting for a core, or idle, and the CPU of the
-driver and the fakes.
+driver and the fakes; and where its turns waited (:mod:`scripts.bench_stages`, read back
+from the run's event log, warm-up included).
 
 The harness pieces (processes, fresh databases, signed webhooks) are reused by
 ``tests/engine``.
@@ -43,7 +44,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,8 @@ from adapters.store.engine import create_engines
 from adapters.store.migrations import migrate
 from adapters.web.simulate import text_delivery
 from scripts.bench_profile import Recorder, cpu_seconds
+from scripts.bench_stages import read_stages
+from scripts.bench_stages import render as render_stages
 from scripts.bench_where import WhereClock
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -298,6 +301,7 @@ class RunResult:
     loop_on_cpu: float = 0.0  # share of the run the service's event loop ran
     loop_waiting: float = 0.0  # share of the run it was runnable but had no core
     helpers_cpu_ms_per_turn: float = 0.0  # the driver's and the fakes' CPU over the turns
+    stages: dict[str, tuple[float, float]] = field(default_factory=dict)  # p50, p99 (s)
 
 
 async def _customer(
@@ -402,10 +406,12 @@ async def run_once(
                     await recorder.stop()
             finally:
                 await service.stop()
+            stages = await read_stages(url)
     finally:
         await observer.stop()
     result = _result(backend, debounce, args.customers, latencies, seconds, cpu=cpu)
     print(where.render(), flush=True)
+    print(render_stages(stages), flush=True)
     helpers_ms = sum(where.helpers_cpu.values()) * 1000 / max(result.turns, 1)
     return dataclasses.replace(
         result,
@@ -413,6 +419,7 @@ async def run_once(
         loop_on_cpu=where.loop_on_cpu,
         loop_waiting=where.loop_waiting,
         helpers_cpu_ms_per_turn=round(helpers_ms, 2),
+        stages=stages,
     )
 
 

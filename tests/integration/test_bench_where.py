@@ -1,16 +1,18 @@
-"""``bench e2e``'s account of where a run's time went: the service loop's split, the helpers."""
+"""``bench e2e``'s account of where a run's time went: the loop's split, the helpers, the stages."""
 
 from __future__ import annotations
 
 import json
 import os
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from scripts.bench_e2e import PACING
 from scripts.bench_e2e import main as bench_e2e
+from scripts.bench_stages import percentiles, render, stage_gaps
 from scripts.bench_where import SchedstatError, Where, WhereClock, parse_schedstat, thread_sched
 
 
@@ -77,4 +79,47 @@ def test_a_small_run_reports_the_loop_and_the_pacing_it_ran_with(
     assert all(0 < r["loop_on_cpu"] <= 1.05 and 0 <= r["loop_waiting"] <= 1 for r in runs)
     assert all(r["helpers_cpu_ms_per_turn"] > 0 for r in runs)
     assert PACING == {"WHATSAPP_MESSAGES_PER_SECOND": "1000", "WHATSAPP_PAIR_INTERVAL": "0"}
-    assert "service loop: on CPU" in capsys.readouterr().out
+    assert all(set(r["stages"]) == {"turn", "to outbox", "send"} for r in runs)
+    assert all(0 < p50 <= p99 < 30 for r in runs for p50, p99 in r["stages"].values())
+    out = capsys.readouterr().out
+    assert "service loop: on CPU" in out
+    assert "stages p50 / p99: turn " in out
+
+
+T0 = datetime(2026, 12, 5, 18, 0, tzinfo=UTC)
+
+
+def _at(ms: int) -> datetime:
+    return T0 + timedelta(milliseconds=ms)
+
+
+def test_stages_are_the_gaps_within_each_stream() -> None:
+    """Each stage runs from its opening event to the next closing one of the same stream."""
+    rows = [
+        ("conversation-a", "whatsapp.message_received", _at(0)),
+        ("conversation-b", "whatsapp.message_received", _at(100)),
+        ("conversation-a", "conversation.message_understood", _at(900)),
+        ("conversation-a", "engine.turn_processed", _at(900)),
+        ("conversation-b", "conversation.message_understood", _at(1300)),
+        ("conversation-a", "outbox.attempted", _at(1400)),
+        ("conversation-a", "conversation.outbound_sent", _at(1450)),
+    ]
+    gaps = stage_gaps(rows)
+    assert gaps == {"turn": [0.9, 1.2], "to outbox": [0.5], "send": [0.05]}
+
+
+def test_a_debounced_turn_counts_from_its_first_message() -> None:
+    """Two messages answered as one turn: the stage opens at the first of them."""
+    rows = [
+        ("conversation-a", "whatsapp.message_received", _at(0)),
+        ("conversation-a", "whatsapp.message_received", _at(700)),
+        ("conversation-a", "conversation.message_understood", _at(2000)),
+    ]
+    assert stage_gaps(rows)["turn"] == [2.0]
+
+
+def test_stage_percentiles_skip_stages_without_enough_turns() -> None:
+    """p50 and p99 need two gaps; the line shows milliseconds."""
+    stages = percentiles({"turn": [1.0, 2.0, 3.0], "send": [0.1]})
+    assert stages == {"turn": (2.0, 2.98)}
+    assert render(stages) == "stages p50 / p99: turn 2000 / 2980 ms"
