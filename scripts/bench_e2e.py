@@ -499,7 +499,8 @@ def render_one(r: RunResult) -> str:
         f"{r.seconds:.1f} s = {r.turns_per_second:.0f} turns/s, "
         f"p50 {r.p50 * 1000:.0f} ms, p99 {r.p99 * 1000:.0f} ms, "
         f"CPU {r.cpu_ms_per_turn:.2f} ms/turn, "
-        f"loop on CPU {r.loop_on_cpu:.0%} + waiting {r.loop_waiting:.0%}"
+        f"loop on CPU {r.loop_on_cpu:.0%} + waiting {r.loop_waiting:.0%}, "
+        f"helpers {r.helpers_cpu_ms_per_turn:.2f} ms/turn"
     )
     if r.debounce == 0:
         ok = r.p99 < GOAL_P99 and r.turns_per_second >= GOAL_RATE and not r.lost
