@@ -12,6 +12,17 @@ The customers write small talk, so a turn is one assistant call (understanding; 
 reply text is the same for everyone and comes from the reply cache after the warm-up).
 Runs: debounce 0 on SQLite and PostgreSQL, then the default debounce (1.5 s) on both.
 
+The service runs as a number at Meta's top tier (``WHATSAPP_MESSAGES_PER_SECOND=1000``)
+and without the pair rate (``WHATSAPP_PAIR_INTERVAL=0``): these customers write again as
+soon as the reply arrives, so with Meta's defaults (80 messages/s, a burst of 3 then one
+per 6 s to one person) the pacing alone would hold turns/s at 80 and each customer's five
+turns at 12 s or more, whatever the service costs. ``--compare WHATSAPP_PAIR_INTERVAL=6``
+(or ``WHATSAPP_MESSAGES_PER_SECOND=80``) measures the paced service in the same run.
+Each run also says where its time went (:mod:`scripts.bench_where`): the share of the
+run the service's event loop was on CPU, waiting for a core, or idle, and the CPU of the
+driver and the fakes; and where its turns waited (:mod:`scripts.bench_stages`, read back
+from the run's event log, warm-up included).
+
 The harness pieces (processes, fresh databases, signed webhooks) are reused by
 ``tests/engine``.
 """
@@ -33,7 +44,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +58,9 @@ from adapters.store.engine import create_engines
 from adapters.store.migrations import migrate
 from adapters.web.simulate import text_delivery
 from scripts.bench_profile import Recorder, cpu_seconds
+from scripts.bench_stages import read_stages
+from scripts.bench_stages import render as render_stages
+from scripts.bench_where import WhereClock
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-e2e-secret"  # noqa: S105 - a throwaway key for local runs
@@ -54,6 +68,8 @@ TOKEN = "bench-token"  # noqa: S105 - the fake Graph API's token
 PHONE_NUMBER_ID = "106540352242922"
 PG_ADMIN_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 GOAL_P99, GOAL_RATE = 1.3, 200.0
+# A number at Meta's top tier, no pair rate: see the module docstring (--compare restores).
+PACING = {"WHATSAPP_MESSAGES_PER_SECOND": "1000", "WHATSAPP_PAIR_INTERVAL": "0"}
 TEXT = "Ciao! Come state oggi?"
 
 # -- harness: processes -------------------------------------------------------------------
@@ -282,6 +298,10 @@ class RunResult:
     turns_per_second: float
     cpu_ms_per_turn: float  # the service child's user + system CPU over the measured turns
     variant: str = ""  # the --compare setting this run had ("" for the plain service)
+    loop_on_cpu: float = 0.0  # share of the run the service's event loop ran
+    loop_waiting: float = 0.0  # share of the run it was runnable but had no core
+    helpers_cpu_ms_per_turn: float = 0.0  # the driver's and the fakes' CPU over the turns
+    stages: dict[str, tuple[float, float]] = field(default_factory=dict)  # p50, p99 (s)
 
 
 async def _customer(
@@ -361,6 +381,7 @@ async def run_once(
                 OPENAI_BASE_URL=args.openai_url,
                 LLM_REQUESTS_PER_MINUTE="1000000",
                 DEBOUNCE_SECONDS=str(debounce),
+                **PACING,
             )
             if variant:
                 key, _, value = variant.partition("=")
@@ -374,18 +395,37 @@ async def run_once(
                     recorder = Recorder(service.proc.pid, args.profile)
                     await recorder.start()
                 cpu = cpu_seconds(service.proc.pid)
+                helpers = {"fake Graph API": _pid(observer.proc), "fake OpenAI": args.openai_pid}
+                clock = WhereClock(service.proc.pid, helpers)
                 latencies, seconds = await _drive(
                     base, observer, args.customers, args.messages, f"39310{run}"
                 )
                 cpu = cpu_seconds(service.proc.pid) - cpu
+                where = clock.stop(seconds)
                 if recorder is not None:
                     await recorder.stop()
             finally:
                 await service.stop()
+            stages = await read_stages(url)
     finally:
         await observer.stop()
     result = _result(backend, debounce, args.customers, latencies, seconds, cpu=cpu)
-    return dataclasses.replace(result, variant=variant)
+    print(where.render(), flush=True)
+    print(render_stages(stages), flush=True)
+    helpers_ms = sum(where.helpers_cpu.values()) * 1000 / max(result.turns, 1)
+    return dataclasses.replace(
+        result,
+        variant=variant,
+        loop_on_cpu=where.loop_on_cpu,
+        loop_waiting=where.loop_waiting,
+        helpers_cpu_ms_per_turn=round(helpers_ms, 2),
+        stages=stages,
+    )
+
+
+def _pid(proc: asyncio.subprocess.Process | None) -> int:
+    assert proc is not None, "the child was started"
+    return proc.pid
 
 
 def _result(
@@ -425,6 +465,7 @@ async def _bench(args: argparse.Namespace) -> list[RunResult]:
             os.environ, openai_log,
         )  # fmt: skip
         args.openai_url = f"http://127.0.0.1:{openai_port}/v1"
+        args.openai_pid = openai.proc.pid
         try:
             await _wait_port(openai_port)
             plan = [(b, 0.0) for b in args.backends] + [(b, args.debounce) for b in args.backends]
@@ -457,7 +498,9 @@ def render_one(r: RunResult) -> str:
         f"{r.turns} turns ({r.lost} lost) in "
         f"{r.seconds:.1f} s = {r.turns_per_second:.0f} turns/s, "
         f"p50 {r.p50 * 1000:.0f} ms, p99 {r.p99 * 1000:.0f} ms, "
-        f"CPU {r.cpu_ms_per_turn:.2f} ms/turn"
+        f"CPU {r.cpu_ms_per_turn:.2f} ms/turn, "
+        f"loop on CPU {r.loop_on_cpu:.0%} + waiting {r.loop_waiting:.0%}, "
+        f"helpers {r.helpers_cpu_ms_per_turn:.2f} ms/turn"
     )
     if r.debounce == 0:
         ok = r.p99 < GOAL_P99 and r.turns_per_second >= GOAL_RATE and not r.lost

@@ -23,6 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.progress import Progress, silent
+from adapters.readmodel.checkpoints import save_checkpoints
 from adapters.readmodel.schema_who import compact_search_index
 from adapters.readmodel.tables import TABLES
 from adapters.readmodel.who import carry_names, identify
@@ -313,16 +314,18 @@ class ProjectionsRunner(BackgroundLoop):
                 return read
             moved_back = False
             async with self.store.transaction() as conn:
-                positions = await self._checkpoints(conn)
+                found = await self._found_checkpoints(conn)
+                moved: dict[str, int] = {}
                 for name, handler in self.handlers:
-                    done = positions[name]
+                    done = found.get(name, 0)
                     if done < start:  # a rebuild reset it since: this batch would skip events
                         moved_back = True
                         continue
                     todo = [e for e in batch if e.position > done]
                     if todo:
                         await handler(todo, conn)
-                        await self.store.save_checkpoint(name, todo[-1].position, conn)
+                        moved[name] = todo[-1].position
+                await save_checkpoints(conn, moved, found, self.store.now())
             self.position = batch[-1].position
             read += len(batch)
             if len(batch) < self.batch_size and not moved_back:
@@ -330,11 +333,14 @@ class ProjectionsRunner(BackgroundLoop):
 
     async def _checkpoints(self, conn: AsyncConnection) -> dict[str, int]:
         """Every handler's checkpoint (0 when new) in one query, not one per projection."""
-        names = [name for name, _ in self.handlers]
+        found = await self._found_checkpoints(conn)
+        return {name: found.get(name, 0) for name, _ in self.handlers}
+
+    async def _found_checkpoints(self, conn: AsyncConnection) -> dict[str, int]:
+        """The handlers' checkpoints that have a row, in one query."""
         c = checkpoints.c
-        stmt = select(c.name, c.position).where(c.name.in_(names))
-        found = {str(name): int(position) for name, position in await conn.execute(stmt)}
-        return {name: found.get(name, 0) for name in names}
+        stmt = select(c.name, c.position).where(c.name.in_([n for n, _ in self.handlers]))
+        return {str(name): int(position) for name, position in await conn.execute(stmt)}
 
     async def run_forever(self) -> None:
         """Catch up, pause briefly to gather more, wait for wake-ups; never die."""

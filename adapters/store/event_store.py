@@ -364,6 +364,10 @@ class EventStore:
         async with self.engines.reader.connect() as own:
             return int((await own.execute(stmt)).scalar() or 0)
 
+    def now(self) -> datetime:
+        """The store's clock, for checkpoint writers beside it."""
+        return self._clock()
+
     async def save_checkpoint(self, name: str, position: int, conn: AsyncConnection) -> None:
         """Record ``position`` for ``name`` inside the caller's transaction."""
         now = self._clock()
