@@ -7,7 +7,9 @@ messages, due retries) it loads what the outbox knows of the stream
 already folded are read), asks :func:`~core.outbox.decide.decide` for a typed plan, and
 carries it out: it appends what each decision lists, calls Meta through the
 :class:`~core.ports.Messenger` port for each :class:`~core.outbox.decisions.Send`
-(recording the attempt first, so a crash mid-send is never resent blindly), and asks
+(recording the attempt first, so a crash mid-send is never resent blindly, and calling
+only when that record is new: a second handling of the same reply, from stale state or a
+reply delivered twice, finds its attempt already stored and sends nothing), and asks
 :func:`~core.outbox.decide.after_error` what a failed attempt means. Every rule (merging,
 retries by Meta's code, the 24-hour window, reconciliation, escalation) is the
 decider's; what stays here is I/O: the clock and jitter, waiting, the person store (a
@@ -38,7 +40,7 @@ import structlog
 from adapters.engine.send_retries import RetryTimer
 from adapters.engine.stream_cache import DEFAULT_CAPACITY, Folding, StreamCache
 from adapters.store.event_store import EventStore
-from adapters.store.types import Expect
+from adapters.store.types import AppendResult, Expect
 from core.conversation import recipient
 from core.outbound import MarkRead, OutboundMessage
 from core.outbox.decide import (
@@ -174,7 +176,13 @@ class OutboxSender:
         tries = Tries()
         for attempt in itertools.count(send.first_attempt):
             await self._take_token(message.to)
-            await self._record(stream, attempts(send, attempt), carrier=send.group[0])
+            recorded = await self._record(stream, attempts(send, attempt), carrier=send.group[0])
+            if recorded.duplicates:
+                # This attempt is in the log already: another handling of the same reply
+                # (stale state, or the reply delivered twice) made it and owns the call.
+                log.error("outbox.attempt_already_recorded", outbound_id=send.outbound_id,
+                          attempt=attempt)  # fmt: skip
+                return False
             try:
                 result = await self.messenger.send(message)
             except SendError as exc:
@@ -265,8 +273,9 @@ class OutboxSender:
 
     async def _record(
         self, stream: str, records: Sequence[Record], *, carrier: RecordedEvent | None = None
-    ) -> None:
-        """Append ``records`` in one go (deterministic ids: a re-run appends nothing new)."""
+    ) -> AppendResult:
+        """Append ``records`` in one go (deterministic ids: a re-run appends nothing new;
+        the result names the ids that were already stored)."""
         new = [
             NewEvent(
                 event_id=record_id(r.queued.payload.outbound_id, r.step),
@@ -279,4 +288,4 @@ class OutboxSender:
             )
             for r in records
         ]
-        await self.store.append(stream, Expect.ANY, new)
+        return await self.store.append(stream, Expect.ANY, new)

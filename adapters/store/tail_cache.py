@@ -51,17 +51,23 @@ class TailCache:
         if self._covers(after):
             seen = self._reads
             async with self._lock:
-                found = self._slice(after, limit) if after < self._head else []
-                if len(found) < limit and not (self._reads != seen and self._at_end):
-                    # The run ends before the limit: read on from the head, unless a
-                    # read that reached the end of the log finished while we waited
-                    # (its snapshot is as valid as a new one, and costs nothing).
-                    found += await self._extend(self._head, limit - len(found))
-                return found
+                # Checked again: while we waited, a restart or a trim may have moved the
+                # run past ``after``; a slice then would skip events, or repeat them.
+                if self._covers(after):
+                    found = self._slice(after, limit) if after < self._head else []
+                    if len(found) < limit and not (self._reads != seen and self._at_end):
+                        # The run ends before the limit: read on from the head, unless a
+                        # read that reached the end of the log finished while we waited
+                        # (its snapshot is as valid as a new one, and costs nothing).
+                        found += await self._extend(self._head, limit - len(found))
+                    return found
         self.misses += 1
         batch = await self._fetch(after, limit)
-        if self._floor is None or after > self._head:
-            self._restart(after, batch)
+        # Under the lock: a head read in flight would otherwise append its events, read
+        # from the old head, behind this new run (positions out of order, some twice).
+        async with self._lock:
+            if self._floor is None or after > self._head:
+                self._restart(after, batch)
         return batch
 
     def _covers(self, after: int) -> bool:

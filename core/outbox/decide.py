@@ -82,7 +82,11 @@ def decide(
     now: datetime,
     policy: SendPolicy = DEFAULT_POLICY,
 ) -> Plan:
-    """What to do about ``events`` of one conversation stream (see the module docstring)."""
+    """What to do about ``events`` of one conversation stream (see the module docstring).
+
+    An event given twice counts once: a reply listed twice must not become two sends.
+    """
+    events = list({e.event_id: e for e in events}.values())  # in first-seen order
     reads = read_receipts(state, events, now) if policy.mark_read else ()
     replies = tuple(_replies(state, events, now, policy))
     statuses = tuple(d for e in events for d in _status(state, e))

@@ -83,6 +83,20 @@ def test_texts_longer_than_one_message_allows_are_split_in_order() -> None:
     assert [[q.payload.outbound_id for q in d.group] for d in out] == [["a", "b"], ["c"]]
 
 
+def test_a_reply_given_twice_in_one_batch_is_one_send() -> None:
+    """The same queued buttons reply and text listed twice in a batch: one send each, once."""
+    s = Stream()
+    s.given(inbound())
+    buttons = ReplyQueued(
+        outbound_id="b", to=KEY, kind=ReplyKind.BUTTONS, text="Confermi?",
+        buttons=(ReplyButton(id="si", title="Sì"),),
+    )  # fmt: skip
+    batch = s.when(buttons, text("a", "Ciao!"))
+    out = sends(decide(s.state, [*batch, *batch], NOW).replies)
+    assert [[q.payload.outbound_id for q in d.group] for d in out] == [["b"], ["a"]]
+    assert out[1].content == TextMessage(body="Ciao!")
+
+
 def test_a_reply_with_an_outcome_is_left_alone() -> None:
     """A redelivered batch whose reply was sent meanwhile decides nothing (idempotent)."""
     s = Stream()

@@ -104,3 +104,43 @@ def test_a_short_read_by_one_follower_does_not_cut_short_another() -> None:
         return [e.position for e in small], [e.position for e in big]
 
     assert asyncio.run(run()) == ([2], [2, 3, 4])
+
+
+class GatedLog(FakeLog):
+    """A :class:`FakeLog` whose reads after ``gate_after`` wait until the gate opens."""
+
+    def __init__(self, gate_after: int) -> None:
+        super().__init__()
+        self.gate_after = gate_after
+        self.gate = asyncio.Event()
+        self.held = asyncio.Event()  # a gated read is waiting
+
+    async def read_all(self, after: int, limit: int) -> list[RecordedEvent]:
+        if after == self.gate_after:
+            self.held.set()
+            await self.gate.wait()
+        return await super().read_all(after, limit)
+
+
+def test_a_reader_ahead_of_the_run_never_reorders_it_under_a_head_read() -> None:
+    """A follower starting past the run's head (the metrics tail at start-up, from the last
+    position) while another extends the run: the followers waiting still get the log in
+    order, each event once (issue 15: the split's worker sent replies twice)."""
+    log = GatedLog(gate_after=5)
+    log.grow(list(range(1, 21)))
+    cache = TailCache(log.read_all)
+
+    async def run() -> list[int]:
+        await cache.read_all(0, 5)  # the run covers (0, 5]
+        extending = asyncio.create_task(cache.read_all(5, 3))  # a head read, held
+        await log.held.wait()
+        waiting = asyncio.create_task(cache.read_all(5, 100))  # behind it, on the lock
+        await asyncio.sleep(0)
+        ahead = asyncio.create_task(cache.read_all(12, 100))  # past the head: its own read
+        for _ in range(5):  # its database read completes while the head read is held
+            await asyncio.sleep(0)
+        log.gate.set()
+        await asyncio.gather(extending, ahead)
+        return [e.position for e in await waiting]
+
+    assert asyncio.run(run()) == list(range(6, 21))
