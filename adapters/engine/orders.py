@@ -33,6 +33,7 @@ from typing import Any
 
 from adapters.engine.catalog_orders import CatalogOrderDesk
 from adapters.engine.checkout_relays import CheckoutRelays, customer_seal
+from adapters.engine.relay_answers import answer_relay
 from adapters.engine.relay_timers import RelayTimers, relay_stream
 from adapters.engine.relay_writes import (
     conversation_stream,
@@ -56,7 +57,6 @@ from core.order_relay import (
     RelayStage,
     RelayState,
     RelayTimeouts,
-    decide_cart_outcome,
     decide_market_status,
     decide_timers,
     fold_relay,
@@ -66,6 +66,7 @@ from core.order_relay import (
 )
 from core.phones import normalize_phone
 from core.ports import MarketOrders, PermanentError, TransientError
+from core.relay_decider import CartAnswered
 from core.window import within_service_window
 from events.base import ERASED, RecordedEvent
 from events.checkout import CheckoutCompleted
@@ -149,18 +150,7 @@ class OrderRelayReactor:
         if isinstance(p, CartConfirmed) and await self.checkout.pending(stream, p.cart_id):
             return  # the relay waits for the checkout (ADR 0010)
         for rid in await self.relays_of(stream, p.cart_id):
-            for _ in range(5):
-                try:
-                    history, state, _extras = await self.load(rid)
-                    if not history:
-                        break
-                    decided = decide_cart_outcome(state, p, e.recorded_at)
-                    batch = [new((rid, e.event_id, i), ev) for i, ev in enumerate(decided)]
-                    if batch:
-                        await self.store.append(relay_stream(rid), len(history), batch)
-                    break
-                except StreamVersionConflictError:
-                    continue
+            await answer_relay(self, rid, CartAnswered(outcome=p, at=e.recorded_at), e.event_id)
             if isinstance(p, CartConfirmed):
                 await self.advance(rid, market=True)
 
