@@ -2,23 +2,21 @@
 
 A ``CartConfirmed`` whose checkout started in the same turn no longer confirms its
 relays; ``CheckoutCompleted`` does, recording ``DeliveryScheduled`` beside
-``OrderConfirmed`` (the first relay carries the one delivery fee). The address is read
-from the customer's own stream, where it is sealed with their key, whenever the market
-order or the dealer's message needs it. The market's ``picked_up`` is recorded and told
-to the customer here too.
+``OrderConfirmed`` (the first relay carries the one delivery fee), decided on the runner
+by :mod:`adapters.engine.relay_answers`. The address is read from the customer's own
+stream, where it is sealed with their key, whenever the market order or the dealer's
+message needs it. The market's ``picked_up`` is :mod:`adapters.engine.market_statuses`'.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from adapters.engine.relay_answers import answer_relay
 from adapters.engine.relay_timers import relay_stream
-from adapters.engine.relay_writes import customer_notice, relay_request
 from core import delivery
-from core.market import MarketDelivery, RelayExtras
+from core.market import MarketDelivery
 from core.order_relay import RelayState
 from core.phones import is_person_id
 from core.relay_decider import CheckoutDone
@@ -89,20 +87,6 @@ class CheckoutRelays:
         if terms is None:
             return None
         return delivery.dealer_delivery_text(await self.address(state), terms)
-
-    async def picked_up(
-        self, state: RelayState, extras: RelayExtras, version: int, decided: Sequence[object]
-    ) -> None:
-        """Record the rider's pick-up and tell the customer (once)."""
-        dealer = self.r.live.catalog.dealer(state.dealer_id)
-        name = dealer.name if dealer is not None else state.dealer_id
-        text = delivery.picked_up_text(extras.number, name)
-        await self.r.commit(
-            [
-                relay_request(state, version, "picked-up", decided),
-                customer_notice(state, "picked-up", text),
-            ]
-        )
 
 
 def customer_seal(state: RelayState) -> tuple[str, ...]:
