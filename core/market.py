@@ -213,14 +213,20 @@ class RelayExtras:
     retry_at: datetime | None = None
 
 
+def evolve_extras(extras: RelayExtras, event: object) -> RelayExtras:
+    """Total: a number or a deferral changes the extras, any other event nothing."""
+    if isinstance(event, OrderNumberAssigned):
+        return replace(extras, number=event.number)
+    if isinstance(event, MarketOrderDeferred):
+        return replace(extras, deferrals=event.attempt, retry_at=event.retry_at)
+    return extras
+
+
 def fold_extras(events: Iterable[object]) -> RelayExtras:
     """Fold the number and deferral events of one relay stream."""
     extras = RelayExtras()
     for e in events:
-        if isinstance(e, OrderNumberAssigned):
-            extras = replace(extras, number=e.number)
-        elif isinstance(e, MarketOrderDeferred):
-            extras = replace(extras, deferrals=e.attempt, retry_at=e.retry_at)
+        extras = evolve_extras(extras, e)
     return extras
 
 

@@ -29,19 +29,16 @@ import asyncio
 import hashlib
 import math
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-import openai
-import pydantic
 from openai import AsyncOpenAI, DefaultAioHttpClient
 from openai.types import CompletionUsage
 from openai.types.chat import ChatCompletion
 
 from adapters.assistant import prompts
-from adapters.assistant.budget import BudgetExhaustedError, RequestBudget
+from adapters.assistant.budget import RequestBudget
 from adapters.assistant.cache import ReplyCache
 from adapters.assistant.models import ModelChain
 from adapters.assistant.reading import (
@@ -49,6 +46,7 @@ from adapters.assistant.reading import (
     CustomerMessageReading,
     validated,
 )
+from adapters.assistant.sdk_errors import acquire, sdk_errors
 from core.catalog import Catalog, Product
 from core.models import DEFAULT_CHAT_MODELS
 from core.ports import AssistantError, AssistantTrace, Reply, ReplyRequest, Turn, Understood
@@ -90,7 +88,7 @@ async def _chat_on(
     """:func:`_chat` on the first usable model of ``models``, falling through on "not found"."""
 
     async def attempt(model: str) -> ChatCompletion:
-        await _acquire(budget)
+        await acquire(budget)
         return await _chat(client, {"model": model, **body})
 
     return await models.run(attempt)
@@ -179,7 +177,7 @@ class OpenAIAssistant:
             history_turns=self._history_turns,
         )
         started = time.perf_counter()
-        with _sdk_errors("understand"):
+        with sdk_errors("understand"):
             completion = await _chat_on(
                 self._client,
                 self.models,
@@ -202,7 +200,7 @@ class OpenAIAssistant:
         self, text: str, catalog: Catalog, understanding: Understanding
     ) -> Understanding:
         """Product questions: the model's picks first, then embedding+lexical search hits."""
-        with _sdk_errors("search"):
+        with sdk_errors("search"):
             hits = await self.embeddings.search(text, catalog, limit=SEARCH_LIMIT)
         picked = {h.product_id for h in understanding.products}
         merged = [*understanding.products, *(h for h in hits if h.product_id not in picked)]
@@ -230,7 +228,7 @@ class OpenAIAssistant:
     async def _complete(self, request: ReplyRequest) -> tuple[str, AssistantTrace]:
         messages = prompts.reply_messages(request, history_turns=self._history_turns)
         started = time.perf_counter()
-        with _sdk_errors("reply"):
+        with sdk_errors("reply"):
             completion = await _chat_on(
                 self._client,
                 self.models,
@@ -280,47 +278,6 @@ def _trace(completion: ChatCompletion, started: float) -> AssistantTrace:
         prompt_tokens=usage.prompt_tokens if usage else None,
         completion_tokens=usage.completion_tokens if usage else None,
     )
-
-
-async def _acquire(budget: RequestBudget | None) -> None:
-    if budget is not None:
-        await budget.acquire()
-
-
-@contextmanager
-def _sdk_errors(operation: str) -> Iterator[None]:
-    """Translate SDK and parsing failures into :class:`AssistantError`."""
-    try:
-        yield
-    except AssistantError:
-        raise
-    except Exception as exc:
-        raise AssistantError(f"OpenAI {operation}: {describe_error(exc)}") from exc
-
-
-def describe_error(exc: BaseException) -> str:
-    """A short, log-safe description of an SDK or parsing failure."""
-    match exc:
-        case openai.APITimeoutError():
-            return "timed out after the SDK's retries"
-        case openai.APIConnectionError():
-            return "could not connect after the SDK's retries"
-        case openai.RateLimitError():
-            return "rate limited (HTTP 429) after the SDK's retries"
-        case openai.APIStatusError(status_code=status):
-            return f"HTTP {status} ({type(exc).__name__})"
-        case openai.LengthFinishReasonError():
-            return "answer cut by the completion token cap"
-        case openai.ContentFilterFinishReasonError():
-            return "answer blocked by the content filter"
-        case BudgetExhaustedError():
-            return f"request budget exhausted ({exc})"
-        case pydantic.ValidationError():
-            return f"answer does not match the schema ({exc.error_count()} errors)"
-        case ValueError():
-            return f"malformed answer ({type(exc).__name__})"
-        case _:
-            return f"unexpected {type(exc).__name__}"
 
 
 class ProductEmbeddings:
@@ -385,8 +342,8 @@ class ProductEmbeddings:
         return stored[0] if stored else None
 
     async def _embed(self, texts: list[str]) -> list[list[float]]:
-        with _sdk_errors("embeddings"):
-            await _acquire(self._budget)
+        with sdk_errors("embeddings"):
+            await acquire(self._budget)
             response = await self._client.embeddings.create(model=self._model, input=texts)
             ordered = sorted(response.data, key=lambda item: item.index)
             if len(ordered) != len(texts):

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from openai import AsyncOpenAI
 
 from adapters.assistant.models import ModelChain
-from adapters.assistant.openai_assistant import describe_error
+from adapters.assistant.sdk_errors import describe_error
 from core.ports import AssistantError
 
 LANGUAGE = "it"

@@ -21,8 +21,8 @@ from openai import AsyncOpenAI
 from openai.types.chat import ChatCompletion
 
 from adapters.assistant.models import ModelChain
-from adapters.assistant.openai_assistant import describe_error
 from adapters.assistant.reading import strict_schema
+from adapters.assistant.sdk_errors import describe_error
 from core.ports import AssistantError
 
 PROMPT_VERSION = "dloop-list-2026.1"

@@ -1,64 +1,78 @@
-"""WhatsApp catalog ``order`` messages: the catalog cart becomes a proposed cart.
+"""WhatsApp catalog ``order`` messages, on the one runner: the catalog cart becomes a cart.
 
-Lines map by ``product_retailer_id``; unknown ids and prices that differ from our
-catalogue are reported to the customer (and left out), never silently accepted; so are
-products with no stock (with alternatives, as for a typed order). The
-cart then follows the same path as a free-text order: Confermo / Modifica / Annulla,
-and the order reactor starts one relay per dealer on the ``CartProposed``.
-A ``CatalogOrderChecked`` marker makes the handling idempotent.
+The rules are the pure :data:`~core.catalog_orders.CATALOG_ORDERS` decider (lines mapped
+by ``product_retailer_id``, unknown ids, other prices and sold-out products reported and
+left out, the cart then following the path of a typed order: Confermo / Modifica /
+Annulla, and the order reactor starts one relay per dealer on the ``CartProposed``).
+This shell only loads the conversation's kept state, hands the decider the catalogue in
+force and ids derived from the message, and appends. The ``CatalogOrderChecked`` marker
+makes the handling idempotent: the kept state skips a message already read, and the
+events' ids derive from the message, so a second append of the same decision is a no-op.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Never
 
+from adapters.engine.runner import Process, run
+from adapters.engine.stream_cache import Folding, StreamCache
 from adapters.store.event_store import EventStore
 from adapters.store.types import Expect
-from core import conversation_texts as texts
-from core.cart_turn import in_stock
 from core.catalog import Catalog
-from core.conversation import ConversationState, fold, recipient
-from core.market import catalog_order_problems, read_catalog_order
-from core.nlu.replies import format_price
-from core.pricing import price_cart
-from core.understanding import CartLine
-from events.base import Metadata, NewEvent, RecordedEvent
-from events.conversation import (
-    CartCancelled,
-    CartProposed,
-    ReplyButton,
-    ReplyKind,
-    ReplyQueued,
-    UnderstoodLine,
+from core.catalog_orders import (
+    CATALOG_ORDERS,
+    CatalogDesk,
+    CatalogEvent,
+    CatalogOrder,
+    evolve_desk,
 )
+from events.base import Metadata, NewEvent, RecordedEvent
 from events.market import CatalogOrderChecked
-from events.whatsapp import MessageReceived
 
 CATALOG_NAMESPACE = uuid.UUID("e1b7c5d2-94a0-4f3e-8c61-2d5a7b9f0e38")
-EMPTY_CART = "Nel carrello non c'è nessun articolo che posso ordinare. Scrivimi cosa ti serve."
+
+
+def _ids(_stream: str, _desk: CatalogDesk, order: CatalogOrder) -> Iterator[str]:
+    """The cart id and the reply's outbound id, derived from the message (as before)."""
+    yield str(uuid.uuid5(CATALOG_NAMESPACE, f"{order.fact_id}:cart"))
+    yield str(uuid.uuid5(CATALOG_NAMESPACE, f"{order.fact_id}:reply"))
 
 
 class CatalogOrderDesk:
     """Turns catalog orders into proposed carts (see the module docstring)."""
 
-    def __init__(self, store: EventStore, catalog: Callable[[], Catalog]) -> None:
+    def __init__(
+        self, store: EventStore, catalog: Callable[[], Catalog], *, capacity: int = 1_000
+    ) -> None:
         self.store, self.catalog = store, catalog
+        folding: Folding[CatalogDesk] = Folding(
+            CATALOG_ORDERS.initial, lambda desk, e: evolve_desk(desk, e.payload)
+        )
+        self.desks = StreamCache(store, folding, capacity=capacity)
+        self.process: Process[CatalogDesk, CatalogOrder, CatalogEvent, Never] = Process(
+            name="catalog-order",
+            decider=CATALOG_ORDERS,
+            load=self.desks.load,
+            append=self._append,
+            ids=_ids,
+        )
 
     async def handle(self, stream: str, fact: RecordedEvent) -> None:
-        """Read one ``order`` message of a customer stream, once."""
-        msg: MessageReceived = fact.payload
-        if msg.order is None:
-            return
-        history = await self.store.read_stream(stream)
-        fid = str(fact.event_id)
-        if any(
-            isinstance(e.payload, CatalogOrderChecked) and e.payload.fact_id == fid for e in history
-        ):
-            return
-        key = stream.removeprefix("conversation-")
-        state = fold(ConversationState(key=key), [e.payload for e in history])
-        events = self._decide(state, fid, msg)
+        """Read one ``order`` message of a customer stream, once, on the runner."""
+        order = CatalogOrder(
+            fact_id=str(fact.event_id), message=fact.payload, catalog=self.catalog()
+        )
+        await run(self.process, stream, order)
+
+    async def _append(self, stream: str, _version: int, events: tuple[CatalogEvent, ...]) -> None:
+        """Append with ``Expect.ANY``, as the dealer desk does on the dealer's own stream.
+
+        The event ids derive from the message (the marker's ``fact_id``), so appending the
+        same decision twice stores it once; a conflict cannot arise here.
+        """
+        fid = next(e.fact_id for e in events if isinstance(e, CatalogOrderChecked))
         batch = [
             NewEvent(
                 event_id=uuid.uuid5(CATALOG_NAMESPACE, f"{fid}:{i}"),
@@ -68,59 +82,3 @@ class CatalogOrderDesk:
             for i, p in enumerate(events)
         ]
         await self.store.append(stream, Expect.ANY, batch)
-
-    def _decide(self, state: ConversationState, fid: str, msg: MessageReceived) -> list[object]:
-        assert msg.order is not None
-        catalog = self.catalog()
-        reading = read_catalog_order(msg.order, catalog)
-        asked = tuple(
-            UnderstoodLine(product_id=x.product_id, quantity=x.quantity) for x in reading.lines
-        )
-        lines, sold_out = in_stock(asked, catalog)  # stock 0 never enters a cart
-        notice = "\n".join(filter(None, (catalog_order_problems(reading, catalog), sold_out)))
-        out: list[object] = []
-        cart_id: str | None = None
-        if lines:
-            priced = price_cart(
-                [CartLine(product_id=x.product_id, quantity=x.quantity) for x in lines], catalog
-            )
-            if state.pending_cart is not None:
-                out.append(CartCancelled(cart_id=state.pending_cart.cart_id, reason="replaced"))
-            cart_id = str(uuid.uuid5(CATALOG_NAMESPACE, f"{fid}:cart"))
-            out.append(
-                CartProposed(
-                    cart_id=cart_id, lines=priced.lines, total=priced.total, wamids=(msg.wamid,)
-                )
-            )
-            summary = texts.cart_summary(priced.lines, format_price(priced.total))
-            body = f"{notice}\n\n{summary}" if notice else summary
-            out.append(self._reply(state, fid, msg, body, texts.CART_BUTTONS))
-        else:
-            out.append(
-                self._reply(state, fid, msg, f"{notice}\n{EMPTY_CART}" if notice else EMPTY_CART)
-            )
-        checked = CatalogOrderChecked(
-            fact_id=fid,
-            wamid=msg.wamid,
-            unknown=reading.unknown,
-            mismatches=reading.mismatches,
-            cart_id=cart_id,
-        )
-        return [checked, *out]
-
-    def _reply(
-        self,
-        state: ConversationState,
-        fid: str,
-        msg: MessageReceived,
-        text: str,
-        buttons: tuple[ReplyButton, ...] = (),
-    ) -> ReplyQueued:
-        return ReplyQueued(
-            outbound_id=str(uuid.uuid5(CATALOG_NAMESPACE, f"{fid}:reply")),
-            to=recipient(state.key),
-            kind=ReplyKind.BUTTONS if buttons else ReplyKind.TEXT,
-            text=text,
-            buttons=buttons,
-            in_reply_to=msg.wamid,
-        )

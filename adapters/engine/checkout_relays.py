@@ -2,29 +2,26 @@
 
 A ``CartConfirmed`` whose checkout started in the same turn no longer confirms its
 relays; ``CheckoutCompleted`` does, recording ``DeliveryScheduled`` beside
-``OrderConfirmed`` (the first relay carries the one delivery fee). The address is read
-from the customer's own stream, where it is sealed with their key, whenever the market
-order or the dealer's message needs it. The market's ``picked_up`` is recorded and told
-to the customer here too.
+``OrderConfirmed`` (the first relay carries the one delivery fee), decided on the runner
+by :mod:`adapters.engine.relay_answers`. The address is read from the customer's own
+stream, where it is sealed with their key, whenever the market order or the dealer's
+message needs it. The market's ``picked_up`` is :mod:`adapters.engine.market_statuses`'.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from adapters.engine.relay_answers import answer_relay
 from adapters.engine.relay_timers import relay_stream
-from adapters.engine.relay_writes import customer_notice, new, relay_request
-from adapters.store.types import StreamVersionConflictError
 from core import delivery
-from core.market import MarketDelivery, RelayExtras
-from core.order_relay import RelayState, decide_cart_outcome
+from core.market import MarketDelivery
+from core.order_relay import RelayState
 from core.phones import is_person_id
+from core.relay_decider import CheckoutDone
 from events.base import RecordedEvent
 from events.checkout import CheckoutCompleted, CheckoutStarted
-from events.conversation import CartConfirmed
-from events.delivery import DeliveryScheduled
 
 if TYPE_CHECKING:
     from adapters.engine.orders import OrderRelayReactor
@@ -47,21 +44,9 @@ class CheckoutRelays:
         """Confirm every relay of the cart with its delivery terms, then drive them."""
         rids = await self.r.relays_of(stream, p.cart_id)
         shares = delivery.fee_shares(len(rids), p.fee)
-        confirmed = CartConfirmed(cart_id=p.cart_id, wamid=p.wamid)
         for rid, fee in zip(rids, shares, strict=True):
-            for _ in range(5):
-                try:
-                    history, state, _extras = await self.r.load(rid)
-                    if not history:
-                        break
-                    decided = decide_cart_outcome(state, confirmed, e.recorded_at)
-                    if decided:
-                        decided.append(_scheduled(rid, p, fee, state.total))
-                        batch = [new((rid, e.event_id, i), ev) for i, ev in enumerate(decided)]
-                        await self.r.store.append(relay_stream(rid), len(history), batch)
-                    break
-                except StreamVersionConflictError:
-                    continue
+            done = CheckoutDone(completed=p, fee=fee, at=e.recorded_at)
+            await answer_relay(self.r, rid, done, e.event_id)
             await self.r.advance(rid, market=True)
 
     async def terms(self, state: RelayState) -> delivery.DeliveryTerms | None:
@@ -103,20 +88,6 @@ class CheckoutRelays:
             return None
         return delivery.dealer_delivery_text(await self.address(state), terms)
 
-    async def picked_up(
-        self, state: RelayState, extras: RelayExtras, version: int, decided: Sequence[object]
-    ) -> None:
-        """Record the rider's pick-up and tell the customer (once)."""
-        dealer = self.r.live.catalog.dealer(state.dealer_id)
-        name = dealer.name if dealer is not None else state.dealer_id
-        text = delivery.picked_up_text(extras.number, name)
-        await self.r.commit(
-            [
-                relay_request(state, version, "picked-up", decided),
-                customer_notice(state, "picked-up", text),
-            ]
-        )
-
 
 def customer_seal(state: RelayState) -> tuple[str, ...]:
     """Whose key must also seal the dealer's message: the customer's, whose address it holds.
@@ -125,15 +96,3 @@ def customer_seal(state: RelayState) -> tuple[str, ...]:
     A customer key that is no person id (a log from before pseudonyms) adds nobody.
     """
     return (state.customer_key,) if is_person_id(state.customer_key) else ()
-
-
-def _scheduled(rid: str, p: CheckoutCompleted, fee: Decimal, items: Decimal) -> DeliveryScheduled:
-    return DeliveryScheduled(
-        relay_id=rid,
-        asap=p.asap,
-        deliver_at=p.deliver_at,
-        when_text=p.when_text,
-        payment=p.payment,
-        fee=fee,
-        total=items + fee,
-    )

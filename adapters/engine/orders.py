@@ -33,6 +33,8 @@ from typing import Any
 
 from adapters.engine.catalog_orders import CatalogOrderDesk
 from adapters.engine.checkout_relays import CheckoutRelays, customer_seal
+from adapters.engine.market_statuses import market_status
+from adapters.engine.relay_answers import answer_relay
 from adapters.engine.relay_timers import RelayTimers, relay_stream
 from adapters.engine.relay_writes import (
     conversation_stream,
@@ -46,9 +48,7 @@ from adapters.engine.relay_writes import (
 from adapters.market.live import CATALOG_STREAM, CONTACTS_STREAM, LiveMarket
 from adapters.store.event_store import EventStore
 from adapters.store.types import AppendRequest, Expect, StreamVersionConflictError
-from core import alerts
 from core import market as mk
-from core.conversation import ConversationState, fold, recipient
 from core.dealer_commands import answer_buttons, relay_text
 from core.delivery import template_params
 from core.market import MarketOrderRequest, RelayExtras, fold_extras
@@ -56,8 +56,6 @@ from core.order_relay import (
     RelayStage,
     RelayState,
     RelayTimeouts,
-    decide_cart_outcome,
-    decide_market_status,
     decide_timers,
     fold_relay,
     record_market_order,
@@ -66,11 +64,11 @@ from core.order_relay import (
 )
 from core.phones import normalize_phone
 from core.ports import MarketOrders, PermanentError, TransientError
+from core.relay_decider import CartAnswered
 from core.window import within_service_window
 from events.base import ERASED, RecordedEvent
 from events.checkout import CheckoutCompleted
 from events.conversation import CartCancelled, CartConfirmed, CartProposed, ReplyKind, ReplyQueued
-from events.delivery import OrderPickedUp
 from events.market import (
     MarketOrderDeferred,
     MarketOrderStatusReceived,
@@ -100,7 +98,7 @@ class OrderRelayReactor:
     ) -> None:
         self.store, self.market, self.live, self.timers = store, market, live, timers
         self.market_retry, self.market_attempts = market_retry, market_attempts
-        self._clock = clock
+        self.clock = clock
         self.desk: Any = None  # the dealer desk, set by adapters.engine.dealer_commands
         self.catalog_orders = CatalogOrderDesk(store, live.current)
         self.checkout = CheckoutRelays(self)
@@ -126,7 +124,7 @@ class OrderRelayReactor:
             elif isinstance(p, RelayTimerFired):
                 await self._timer(p)
             elif isinstance(p, MarketOrderStatusReceived):
-                await self._market_status(p)
+                await market_status(self, p)
             elif isinstance(p, MessageReceived) and p.kind == "order" and p.order is not None:
                 await self.catalog_orders.handle(stream, e)
             elif isinstance(p, MessageReceived) and self.desk is not None:
@@ -149,18 +147,7 @@ class OrderRelayReactor:
         if isinstance(p, CartConfirmed) and await self.checkout.pending(stream, p.cart_id):
             return  # the relay waits for the checkout (ADR 0010)
         for rid in await self.relays_of(stream, p.cart_id):
-            for _ in range(5):
-                try:
-                    history, state, _extras = await self.load(rid)
-                    if not history:
-                        break
-                    decided = decide_cart_outcome(state, p, e.recorded_at)
-                    batch = [new((rid, e.event_id, i), ev) for i, ev in enumerate(decided)]
-                    if batch:
-                        await self.store.append(relay_stream(rid), len(history), batch)
-                    break
-                except StreamVersionConflictError:
-                    continue
+            await answer_relay(self, rid, CartAnswered(outcome=p, at=e.recorded_at), e.event_id)
             if isinstance(p, CartConfirmed):
                 await self.advance(rid, market=True)
 
@@ -228,7 +215,7 @@ class OrderRelayReactor:
         if attempt >= self.market_attempts:
             await self._market_failed(state, version, error)
             return
-        retry_at = self._clock() + mk.retry_delay(attempt, self.market_retry)
+        retry_at = self.clock() + mk.retry_delay(attempt, self.market_retry)
         deferred = MarketOrderDeferred(
             relay_id=state.relay_id, attempt=attempt, error=error[:300], retry_at=retry_at
         )
@@ -277,7 +264,7 @@ class OrderRelayReactor:
         message = await self._dealer_message(
             dealer_stream, phone, state, extras.number, outbound_id
         )
-        relayed = record_relayed(state, outbound_id, self._clock())
+        relayed = record_relayed(state, outbound_id, self.clock())
         dealer = self.live.catalog.dealer(state.dealer_id)
         name = dealer.name if dealer is not None else state.dealer_id
         total = await self.checkout.total_with_fee(state)
@@ -300,7 +287,7 @@ class OrderRelayReactor:
         history = await self.store.read_stream(await self.store.people.stream_of(stream))
         times = [e.payload.sent_at for e in history if isinstance(e.payload, MessageReceived)]
         total = await self.checkout.total_with_fee(state)
-        if not within_service_window(max(times, default=None), self._clock()):
+        if not within_service_window(max(times, default=None), self.clock()):
             return ReplyQueued(
                 outbound_id=outbound_id,
                 to=phone,
@@ -319,47 +306,6 @@ class OrderRelayReactor:
         )
 
     # -- market statuses -----------------------------------------------------------------
-
-    async def _market_status(self, fact: MarketOrderStatusReceived) -> None:
-        """A delivered order: the relay records it, the customer is told (once)."""
-        rid = fact.relay_id
-        for _ in range(5):
-            history, state, extras = await self.load(rid)
-            decided = decide_market_status(state, fact.status, fact.occurred_at)
-            if not decided:
-                return
-            if isinstance(decided[0], OrderPickedUp):
-                await self.checkout.picked_up(state, extras, len(history), decided)
-                return
-            nid = str(did(rid, "push", "delivered"))
-            push = alerts.delivered(nid, state.customer_key, rid, extras.number)
-            units = [relay_request(state, len(history), "delivered", [*decided, push])]
-            notice = await self._delivery_notice(state, extras.number)
-            try:
-                await self.commit([*units, *([notice] if notice else [])])
-                return
-            except StreamVersionConflictError:
-                continue
-
-    async def _delivery_notice(self, state: RelayState, number: int | None) -> AppendRequest | None:
-        """The WhatsApp notice: text in the window, else the template; none after an opt-out."""
-        stream = conversation_stream(state.customer_key)
-        history = await self.store.read_stream(stream)
-        customer = fold(ConversationState(key=state.customer_key), [e.payload for e in history])
-        if customer.opted_out:
-            return None
-        if within_service_window(customer.last_customer_message_at, self._clock()):
-            dealer = self.live.catalog.dealer(state.dealer_id)
-            name = dealer.name if dealer is not None else state.dealer_id
-            return customer_notice(state, "delivered", mk.delivered_text(number, name))
-        outbound_id = str(did(state.relay_id, "delivered", "customer"))
-        reply = ReplyQueued(
-            outbound_id=outbound_id,
-            to=recipient(state.customer_key),
-            kind=ReplyKind.TEMPLATE,
-            text=mk.DELIVERED_TEMPLATE,
-        )
-        return AppendRequest(stream, Expect.ANY, [new((outbound_id,), reply)])
 
     # -- timers --------------------------------------------------------------------------
 
