@@ -36,7 +36,8 @@ from projections.base import Current, RowKey, Upsert
 from projections.messages import conversation_id, summary
 
 TABLE = "whatsapp_conversations"
-_MODULES = frozenset({"events.whatsapp", "events.conversation"})
+# The checkout moves the stage too (checkout.started: "checkout", checkout.completed: back).
+_MODULES = frozenset({"events.whatsapp", "events.conversation", "events.checkout"})
 HISTORY = 10  # recent lines kept in ``context.history``
 SEARCH_CHARS = 4000  # ``search_text`` is cut to this length
 

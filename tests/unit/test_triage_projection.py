@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from events.base import Metadata, RecordedEvent
+from events.checkout import CheckoutCompleted, CheckoutStarted
 from events.conversation import (
     AgentTookOver,
     ConversationEscalated,
@@ -169,3 +170,20 @@ def test_only_a_silent_dealer_escalation_marks_the_relay() -> None:
     assert relay([DRAFTED, other]).get("dealer_silent_at") is None
     silent = OrderEscalated(relay_id="r1", reason="dealer_silent", escalated_at=T0)
     assert relay([DRAFTED, silent])["dealer_silent_at"] == T0
+
+
+def test_the_checkout_moves_the_projected_stage_as_the_fold_does() -> None:
+    """checkout.started shows "checkout" (the customer gives delivery details); completed ends it.
+
+    The row once stayed "pending" through the checkout while ``replay`` folded "checkout".
+    """
+    started = CheckoutStarted(cart_id="c1", items_total=Decimal("9.90"), fee=Decimal("2.50"))
+    assert conversation([message("vorrei una lettiera"), started])["stage"] == "checkout"
+    done = CheckoutCompleted(
+        cart_id="c1", address="via Torino 15, Milano", asap=True, deliver_at=None,
+        when_text="appena possibile", payment="contanti", fee=Decimal("2.50"),
+        items_total=Decimal("9.90"), total=Decimal("12.40"),
+    )  # fmt: skip
+    row = conversation([message("vorrei una lettiera"), started, done])
+    assert row["stage"] == "pending"
+    assert row["message_count"] == 1
