@@ -40,6 +40,17 @@ async def all_settled(url: str, phones: list[str], acked: dict[str, int]) -> boo
     return all(len(messages(found[p])) == acked[p] and settled(found[p]) for p in phones)
 
 
+async def assert_each_handled_once(pg_url: str, phones: list[str], graph: FakeGraphApi) -> None:
+    """Meta got each reply once; every message was covered by exactly one turn, one outcome."""
+    assert max(accepted_by_id(graph).values()) == 1
+    found = await streams(pg_url, phones)
+    for phone in phones:
+        history = found[phone]
+        assert sorted(covered(history)) == sorted(messages(history))
+        assert len(set(covered(history))) == len(covered(history))
+        assert all(n == 1 for n in outcomes(history).values())
+
+
 async def test_two_processes_answer_every_turn_once_and_in_order(
     pg_url: str, spawn: Spawn, graph: FakeGraphApi
 ) -> None:
@@ -75,10 +86,4 @@ async def test_a_killed_process_hands_its_conversations_over_without_duplicates(
     await doomed.proc.wait()
     await post_rounds([b], phones, range(2, 4), acked)
     await wait_until(lambda: all_settled(pg_url, phones, acked), 60)
-    assert max(accepted_by_id(graph).values()) == 1
-    found = await streams(pg_url, phones)
-    for phone in phones:
-        history = found[phone]
-        assert sorted(covered(history)) == sorted(messages(history))
-        assert len(set(covered(history))) == len(covered(history))
-        assert all(n == 1 for n in outcomes(history).values())
+    await assert_each_handled_once(pg_url, phones, graph)

@@ -8,8 +8,8 @@ import pytest
 from adapters.engine.partitions import namespace
 from adapters.fakes.graph_api import FakeGraphApi
 from tests.engine.conftest import Spawn
-from tests.engine.support import accepted_by_id, covered, messages, outcomes, streams, wait_until
-from tests.engine.test_multiprocess import all_settled, post_rounds
+from tests.engine.support import wait_until
+from tests.engine.test_multiprocess import all_settled, assert_each_handled_once, post_rounds
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.e2e]
 
@@ -53,10 +53,4 @@ async def test_a_killed_workers_partitions_are_taken_over_and_every_message_hand
     await wait_until(one_holds_all, 10)  # the rebalance interval is 1 s
     await post_rounds([b], phones, range(2, 4), acked)
     await wait_until(lambda: all_settled(pg_url, phones, acked), 60)
-    assert max(accepted_by_id(graph).values()) == 1
-    found = await streams(pg_url, phones)
-    for phone in phones:
-        history = found[phone]
-        assert sorted(covered(history)) == sorted(messages(history))
-        assert len(set(covered(history))) == len(covered(history))
-        assert all(n == 1 for n in outcomes(history).values())
+    await assert_each_handled_once(pg_url, phones, graph)
