@@ -94,6 +94,7 @@ class Deps:
     tail: LogTail | None = None
     model_watcher: ModelWatcher | None = None  # None offline: nothing is asked
     llm_client: AsyncOpenAI | None = None  # the assistant's SDK client, closed with the rest
+    llm_budget: RequestBudget | None = None  # its request budget: chat, media, model checks
     wal_watcher: WalWatcher | None = None  # SQLite shared with another process's writes
     partitions: PartitionOwner | None = None  # this worker's share of the log (PostgreSQL)
     # Key that /simulate signs with when no app secret is configured (development only):
@@ -183,7 +184,8 @@ class Deps:
             media=build_media_step(
                 self.settings,
                 None if messenger is self.sandbox else messenger,
-                openai_client(self.settings) if self.settings.openai_api_key else None,
+                self.llm_client,
+                self.llm_budget,
                 watch=self.model_watcher.watch if self.model_watcher is not None else None,
             ),
             cache_streams=self.settings.state_cache_streams,
@@ -402,6 +404,7 @@ def build(settings: Settings, *, engines: Engines | None = None) -> Deps:
             else None
         ),
         llm_client=openai.client if openai is not None else None,
+        llm_budget=openai.budget if openai is not None else None,
         catalog=load_catalog(settings.catalog_file),
         tokens=TokenStore(engines),
         read_model=ReadModel(engines),

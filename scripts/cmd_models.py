@@ -1,7 +1,9 @@
 """``dloop-bot models``: the configured model chains, each model's availability and shutdown date.
 
 Asks the server (``GET /v1/models``, or a one-token probe where there is no listing)
-through the service's own client; records nothing. Exit status: 0 when the first model of
+through a client built as the service builds its own (the same transport, timeout and
+retries, :func:`adapters.bootstrap.openai_client`) and a request budget of
+``LLM_REQUESTS_PER_MINUTE``; records nothing. Exit status: 0 when the first model of
 ``LLM_MODEL`` is usable, 1 when it is unknown or retired, 2 when the server could not be
 asked. Offline (no ``OPENAI_API_KEY``) nothing is asked: the chains are printed as
 "unchecked" and the status is 0 (the offline twin serves).
@@ -14,9 +16,10 @@ import json
 from datetime import date
 from typing import Any
 
+from adapters.assistant.budget import RequestBudget
 from adapters.assistant.model_check import ModelCheck, ModelCheckError, check_models
 from adapters.assistant.models import utc_today
-from adapters.assistant.openai_assistant import build_openai_client
+from adapters.bootstrap import openai_client
 from adapters.settings import Settings
 from core.models import RETIRED, UNKNOWN, ModelFacts, days_left, parse_chain, verdict
 from scripts.common import run_async, settings_or_exit
@@ -52,15 +55,11 @@ def run(args: argparse.Namespace) -> int:
         return 0
 
     async def main() -> int:
-        client = build_openai_client(
-            api_key=settings.openai_api_key or "",
-            base_url=settings.openai_base_url,
-            timeout=settings.llm_timeout,
-            max_retries=settings.llm_max_retries,
-        )
+        client = openai_client(settings)
+        budget = RequestBudget(per_minute=settings.llm_requests_per_minute)
         try:
             models = [m for chain in configured.values() for m in chain]
-            found: ModelCheck = await check_models(client, models)
+            found: ModelCheck = await check_models(client, models, budget=budget)
         except ModelCheckError as exc:
             _print(configured, {}, utc_today(), args.json, note=f"check failed: {exc}")
             return NOT_ASKED

@@ -7,7 +7,9 @@ next model is tried only when the server answers "model not found"; any other fa
 (429, 5xx, a timeout) would be the same for every model and ends the call after the
 SDK's own retries. The language is always
 ``it``: it spares the model a guess on short notes, which is where guesses go wrong.
-Failures become :class:`~core.ports.AssistantError`; the bytes are only sent, never kept.
+Each request draws from the assistant's :class:`RequestBudget` (shared with the chat
+calls, through the same client). Failures become :class:`~core.ports.AssistantError`;
+the bytes are only sent, never kept.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from dataclasses import dataclass
 
 from openai import AsyncOpenAI
 
+from adapters.assistant.budget import RequestBudget
 from adapters.assistant.models import ModelChain
-from adapters.assistant.sdk_errors import describe_error
+from adapters.assistant.sdk_errors import acquire, describe_error
 from core.ports import AssistantError
 
 LANGUAGE = "it"
@@ -38,8 +41,14 @@ class ModelAnswer:
 class Transcriber:
     """Transcribes audio bytes with the first usable model of its :class:`ModelChain`."""
 
-    def __init__(self, client: AsyncOpenAI, models: ModelChain | Sequence[str]) -> None:
+    def __init__(
+        self,
+        client: AsyncOpenAI,
+        models: ModelChain | Sequence[str],
+        budget: RequestBudget | None = None,
+    ) -> None:
         self._client = client
+        self._budget = budget
         self.chain = models if isinstance(models, ModelChain) else ModelChain(tuple(models))
 
     async def transcribe(self, audio: bytes, mime_type: str) -> ModelAnswer:
@@ -47,6 +56,7 @@ class Transcriber:
         name = f"voice.{_EXTENSIONS.get(mime_type, mime_type.rsplit('/', 1)[-1])}"
 
         async def once(model: str) -> ModelAnswer:
+            await acquire(self._budget)
             started = time.perf_counter()
             result = await self._client.audio.transcriptions.create(
                 model=model, file=(name, audio, mime_type), language=LANGUAGE

@@ -5,7 +5,8 @@ answer a strict JSON schema: whether the photo is a shopping list, and its lines
 product words and quantities. It never sees our catalogue or prices: the words go
 through our own matching and pricing like a typed message. ``models`` is the
 ``LLM_VISION_MODEL`` chain (the next model only on "model not found", as for
-transcription). Failures become :class:`~core.ports.AssistantError`.
+transcription); each request draws from the assistant's :class:`RequestBudget`.
+Failures become :class:`~core.ports.AssistantError`.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ import pydantic
 from openai import AsyncOpenAI
 from openai.types.chat import ChatCompletion
 
+from adapters.assistant.budget import RequestBudget
 from adapters.assistant.models import ModelChain
 from adapters.assistant.reading import strict_schema
-from adapters.assistant.sdk_errors import describe_error
+from adapters.assistant.sdk_errors import acquire, describe_error
 from core.ports import AssistantError
 
 PROMPT_VERSION = "dloop-list-2026.1"
@@ -76,9 +78,14 @@ class ListReader:
     """Reads a photo with the first usable model of its :class:`ModelChain`."""
 
     def __init__(
-        self, client: AsyncOpenAI, models: ModelChain | Sequence[str], max_tokens: int = 600
+        self,
+        client: AsyncOpenAI,
+        models: ModelChain | Sequence[str],
+        budget: RequestBudget | None = None,
+        max_tokens: int = 600,
     ) -> None:
         self._client = client
+        self._budget = budget
         self.chain = models if isinstance(models, ModelChain) else ModelChain(tuple(models))
         self._max_tokens = max_tokens
 
@@ -87,6 +94,7 @@ class ListReader:
         url = f"data:{mime_type};base64,{base64.b64encode(image).decode()}"
 
         async def once(model: str) -> ListAnswer:
+            await acquire(self._budget)
             started = time.perf_counter()
             reading = await self._ask(model, url)
             latency = round((time.perf_counter() - started) * 1000)

@@ -3,7 +3,10 @@
 Media is read only when both halves exist: a Graph API messenger to download from (the
 sandbox transport has no media) and an OpenAI-compatible server (``OPENAI_API_KEY``) to
 transcribe voice notes (``LLM_TRANSCRIPTION_MODEL``) and read photographed lists
-(``LLM_VISION_MODEL``). Otherwise each kind gets its honest offline answer.
+(``LLM_VISION_MODEL``). The readers use the assistant's own SDK client (its transport,
+``LLM_HTTP_CLIENT``, timeout and retries) and draw from its request budget
+(``LLM_REQUESTS_PER_MINUTE``): one budget for every call to the model server. Otherwise
+each kind gets its honest offline answer.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from collections.abc import Callable
 
 from openai import AsyncOpenAI
 
+from adapters.assistant.budget import RequestBudget
 from adapters.assistant.models import ModelChain
 from adapters.assistant.transcribe import Transcriber
 from adapters.assistant.vision import ListReader
@@ -26,10 +30,12 @@ def build_media_step(
     settings: Settings,
     messenger: Messenger | None,
     client: AsyncOpenAI | None,
+    budget: RequestBudget | None = None,
     watch: Callable[[ModelChain], None] | None = None,
 ) -> MediaStep:
     """The media step for ``settings``; ``messenger`` None means no media can be downloaded,
-    ``client`` (the OpenAI SDK client the bootstrap built) None means none can be read.
+    ``client`` (the assistant's OpenAI SDK client) None means none can be read; ``budget``
+    is the assistant's request budget.
 
     ``watch`` (the model watcher's) learns the transcription and vision chains, so their
     shutdown dates are checked and their fall-throughs recorded like the assistant's.
@@ -49,8 +55,8 @@ def build_media_step(
     return MediaStep(
         MediaReaders(
             downloader=MediaDownloader(messenger, limits),
-            transcriber=Transcriber(client, transcription),
-            lists=ListReader(client, vision),
+            transcriber=Transcriber(client, transcription, budget),
+            lists=ListReader(client, vision, budget),
             area=area,
             zones=settings.delivery_zones,
         )

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from openai import AsyncOpenAI
 
+from adapters.assistant.budget import RequestBudget
 from adapters.assistant.openai_assistant import build_openai_client
 from adapters.assistant.transcribe import Transcriber
 from adapters.assistant.vision import ListReader
@@ -244,3 +245,46 @@ async def test_by_default_the_fake_sees_no_list(fake_openai: FakeOpenAI) -> None
     """Unscripted, the fake answers the simplest schema object: not a list."""
     answer = await ListReader(client_for(fake_openai), ["gpt-4o-mini"]).read(b"x", "image/png")
     assert (answer.is_list, answer.lines, answer.text) == (False, (), "")
+
+
+@pytest.mark.parametrize("http", ["aiohttp", "httpx"])
+async def test_media_readings_draw_from_the_shared_budget_on_either_transport(
+    fake_openai: FakeOpenAI, http: str
+) -> None:
+    """A voice note and a photo through the service's client: whole uploads, one grant each."""
+    client = build_openai_client(
+        api_key="sk-test", base_url=fake_openai.base_url, max_retries=0, http=http
+    )
+    budget = RequestBudget(per_minute=10)
+    fake_openai.enqueue(transcript("Vorrei due mozzarelle"), endpoint="transcriptions")
+    fake_openai.enqueue(json_reply({"is_list": True, "lines": [{"words": "latte", "quantity": 2}]}))
+    try:
+        heard = await Transcriber(client, ["m1"], budget).transcribe(
+            VOICE.read_bytes(), "audio/ogg"
+        )
+        seen = await ListReader(client, ["m1"], budget).read(PHOTO.read_bytes(), "image/jpeg")
+    finally:
+        await client.close()
+    assert (heard.text, seen.text) == ("Vorrei due mozzarelle", "2 latte")
+    [upload] = fake_openai.requests_to("transcriptions")
+    assert upload.body["file_sha256"] == hashlib.sha256(VOICE.read_bytes()).hexdigest()
+    assert budget.stats().granted == 2
+
+
+async def test_each_model_of_a_fall_through_draws_from_the_budget(fake_openai: FakeOpenAI) -> None:
+    """A 404 on the first model, an answer from the second: two requests, two grants."""
+    budget = RequestBudget(per_minute=10)
+    fake_openai.enqueue(http_error(404), transcript("ciao"), endpoint="transcriptions")
+    await Transcriber(client_for(fake_openai), ["m1", "m2"], budget).transcribe(b"x", "audio/ogg")
+    assert budget.stats().granted == len(fake_openai.requests_to("transcriptions")) == 2
+
+
+async def test_a_spent_budget_fails_the_reading_without_a_request(fake_openai: FakeOpenAI) -> None:
+    """No slot within the wait: an AssistantError naming the budget, nothing sent."""
+    budget = RequestBudget(per_minute=1, max_wait=0.0)
+    assert budget.try_acquire()
+    with pytest.raises(AssistantError, match="budget"):
+        await Transcriber(client_for(fake_openai), ["m1"], budget).transcribe(b"x", "audio/ogg")
+    with pytest.raises(AssistantError, match="budget"):
+        await ListReader(client_for(fake_openai), ["m1"], budget).read(b"x", "image/png")
+    assert fake_openai.requests == []

@@ -101,6 +101,9 @@ async def test_voice_note_cart_thumb_location_relay_configured(both: Start) -> N
     assert done.address.startswith("Via Padova 21, Milano")
     [request] = j.openai.requests_to("transcriptions")
     assert request.body["language"] == "it"
+    # One budget for every call to the model server: transcription, chat and model checks.
+    assert j.deps.llm_budget is not None
+    assert j.deps.llm_budget.stats().granted == len(j.openai.requests)
 
 
 async def test_the_same_journey_offline_asks_to_write_then_goes_on(both: Start) -> None:
