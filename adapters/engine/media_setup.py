@@ -38,20 +38,25 @@ def build_media_step(
     is the assistant's request budget.
 
     ``watch`` (the model watcher's) learns the transcription and vision chains, so their
-    shutdown dates are checked and their fall-throughs recorded like the assistant's.
+    shutdown dates are checked and their fall-throughs recorded like the assistant's. They
+    are watched whenever a client exists, even on the sandbox transport: they are
+    configured, ``dloop-bot models`` reports them, and a switch to the Graph API must not
+    be the first time anyone hears that one of them is retired.
     """
     area = parse_area(settings.delivery_area) if settings.delivery_area else None
     readers = MediaReaders(area=area, zones=settings.delivery_zones)
-    if messenger is None or client is None:
+    if client is None:
         return MediaStep(readers)
-    limits = MediaLimits(
-        audio_bytes=settings.media_max_audio_bytes, image_bytes=settings.media_max_image_bytes
-    )
     transcription = ModelChain.parse(settings.llm_transcription_model)
     vision = ModelChain.parse(settings.llm_vision_model)
     if watch is not None:
         watch(transcription)
         watch(vision)
+    if messenger is None:
+        return MediaStep(readers)
+    limits = MediaLimits(
+        audio_bytes=settings.media_max_audio_bytes, image_bytes=settings.media_max_image_bytes
+    )
     return MediaStep(
         MediaReaders(
             downloader=MediaDownloader(messenger, limits),

@@ -128,7 +128,8 @@ async def test_a_model_retired_mid_run_falls_through_and_alerts_once(
 
     assert j.deps.model_watcher is not None
     again = await j.deps.model_watcher.check()  # the daily check, the same day
-    assert [s.verdict for s in again.models] == ["retired", "ok"]
+    verdicts = {s.model: s.verdict for s in again.models}  # with the media chains' models
+    assert verdicts == {"gpt-6-luna": "retired", "gpt-6.1-terra": "ok", "gpt-transcribe": "ok"}
     stream = await models_stream(j)
     assert len([p for p in stream if isinstance(p, ModelAlerted)]) == 1  # once per day
     assert (
@@ -215,3 +216,29 @@ async def test_models_command_refuses_a_bad_chain_before_asking(
     assert status == 2
     assert says in out
     assert fake_openai.requests == []
+
+
+async def test_the_media_chains_are_watched_on_the_sandbox_transport_too(
+    journey_factory: Start, fake_openai: FakeOpenAI
+) -> None:
+    """No Graph API, so no media is read; an unknown transcription model still alerts at once."""
+    j = await journey_factory(
+        openai_api_key="sk-test",
+        openai_base_url=fake_openai.base_url,
+        llm_transcription_model="gpt-typo-transcribe",
+    )
+
+    async def alerted() -> bool:
+        return any(isinstance(p, ModelAlerted) for p in await models_stream(j))
+
+    await j.until(alerted)
+    stream = await models_stream(j)
+    assert [(p.model, p.reason) for p in stream if isinstance(p, ModelAlerted)] == [
+        ("gpt-typo-transcribe", "unknown")
+    ]
+    [checked] = [p for p in stream if isinstance(p, ModelsChecked)]
+    assert [s.model for s in checked.models] == [
+        "gpt-6-luna",
+        "gpt-6.1-terra",
+        "gpt-typo-transcribe",
+    ]
