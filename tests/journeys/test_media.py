@@ -104,6 +104,16 @@ async def test_voice_note_cart_thumb_location_relay_configured(both: Start) -> N
     # One budget for every call to the model server: transcription, chat and model checks.
     assert j.deps.llm_budget is not None
     assert j.deps.llm_budget.stats().granted == len(j.openai.requests)
+    # Replay (what-if over the log) reads the recorded transcript: the voice note's turn is
+    # decided the same way, and nothing is downloaded or transcribed again.
+    fetched = [r for r in j.graph.requests if "m-voice" in r.path or "attachments" in r.path]
+    report = await what_if(j.deps.store, OfflineAssistant(), load_catalog(None))
+    [note] = [p.wamid for p in history if isinstance(p, MessageReceived) and p.kind == "audio"]
+    assert [d for d in report.differences if note in d.wamids] == []
+    assert len(j.openai.requests_to("transcriptions")) == 1
+    assert [r for r in j.graph.requests if "m-voice" in r.path or "attachments" in r.path] == (
+        fetched
+    )
 
 
 async def test_the_same_journey_offline_asks_to_write_then_goes_on(both: Start) -> None:
