@@ -108,6 +108,27 @@ async def test_an_unknown_model_name_alerts_at_the_first_check(
     assert metrics.registry.get_sample_value("dloop_model_available", {"model": "gpt-6-lunaa"}) == 0
 
 
+async def test_an_empty_model_list_from_the_server_alerts_every_model_once(
+    store: EventStore, client: AsyncOpenAI, fake_openai: fake_api.FakeOpenAI
+) -> None:
+    """``data: []``: each configured model is unknown and alerted once; the chain still tries."""
+    fake_openai.models.clear()
+    calendar = Calendar(date(2026, 12, 5))
+    w, chain, _ = watcher(store, client, "gpt-6-luna,gpt-6.1-terra", calendar)
+    await w.check()
+    await w.check()  # the same day: nothing new to say
+    checked = await payloads(store, ModelsChecked)
+    assert [[(s.model, s.verdict) for s in c.models] for c in checked] == 2 * [
+        [("gpt-6-luna", "unknown"), ("gpt-6.1-terra", "unknown")]
+    ]
+    alerts = await payloads(store, ModelAlerted)
+    assert [(a.model, a.reason) for a in alerts] == [
+        ("gpt-6-luna", "unknown"),
+        ("gpt-6.1-terra", "unknown"),
+    ]
+    assert chain.usable()  # a server that lists nothing must not silence the assistant
+
+
 async def test_a_malformed_date_is_recorded_as_a_note_and_loses_nothing(
     store: EventStore, client: AsyncOpenAI, fake_openai: fake_api.FakeOpenAI
 ) -> None:
