@@ -161,10 +161,10 @@ async def test_the_caps_are_per_kind(graph_client: Graph) -> None:
 # --------------------------------------------------------------------------- models
 
 
-def client_for(fake: FakeOpenAI, timeout: float = 5.0) -> AsyncOpenAI:
+def client_for(fake: FakeOpenAI, timeout: float = 5.0, http: str = "httpx") -> AsyncOpenAI:
     """The SDK client, no SDK retries (the chain is what is under test)."""
     return build_openai_client(
-        api_key="sk-test", base_url=fake.base_url, timeout=timeout, max_retries=0
+        api_key="sk-test", base_url=fake.base_url, timeout=timeout, max_retries=0, http=http
     )
 
 
@@ -202,13 +202,18 @@ async def test_a_server_error_does_not_fall_through_the_chain(fake_openai: FakeO
     assert len(fake_openai.requests_to("transcriptions")) == 1
 
 
-async def test_a_transcription_timeout_is_an_assistant_error(fake_openai: FakeOpenAI) -> None:
-    """Slower than the client's timeout: AssistantError naming the timeout."""
+@pytest.mark.parametrize("http", ["aiohttp", "httpx"])
+async def test_a_transcription_timeout_is_an_assistant_error(
+    fake_openai: FakeOpenAI, http: str
+) -> None:
+    """Slower than the client's timeout, on either transport: AssistantError naming it."""
     fake_openai.enqueue(slow(2.0), endpoint="transcriptions")
-    with pytest.raises(AssistantError, match="timed out"):
-        await Transcriber(client_for(fake_openai, timeout=0.3), ["m1"]).transcribe(
-            b"x", "audio/ogg"
-        )
+    client = client_for(fake_openai, timeout=0.3, http=http)
+    try:
+        with pytest.raises(AssistantError, match="timed out"):
+            await Transcriber(client, ["m1"]).transcribe(b"x", "audio/ogg")
+    finally:
+        await client.close()
 
 
 async def test_a_photo_goes_as_image_input_with_the_strict_list_schema(
@@ -252,9 +257,7 @@ async def test_media_readings_draw_from_the_shared_budget_on_either_transport(
     fake_openai: FakeOpenAI, http: str
 ) -> None:
     """A voice note and a photo through the service's client: whole uploads, one grant each."""
-    client = build_openai_client(
-        api_key="sk-test", base_url=fake_openai.base_url, max_retries=0, http=http
-    )
+    client = client_for(fake_openai, http=http)
     budget = RequestBudget(per_minute=10)
     fake_openai.enqueue(transcript("Vorrei due mozzarelle"), endpoint="transcriptions")
     fake_openai.enqueue(json_reply({"is_list": True, "lines": [{"words": "latte", "quantity": 2}]}))
