@@ -6,7 +6,10 @@ Works with OpenAI and with any OpenAI-compatible server that offers
 next model is tried only when the server answers "model not found"; any other failure
 (429, 5xx, a timeout) would be the same for every model and ends the call after the
 SDK's own retries. The language is always
-``it``: it spares the model a guess on short notes, which is where guesses go wrong.
+``it``: it spares the model a guess on short notes, which is where guesses go wrong. The
+``gpt-transcribe`` family takes it as ``languages`` (a list) and must not be sent the
+legacy ``language`` as well; Whisper, the GPT-4o transcription models and self-hosted
+Whisper servers take ``language`` (:func:`takes_languages`).
 Each request draws from the assistant's :class:`RequestBudget` (shared with the chat
 calls, through the same client). Failures become :class:`~core.ports.AssistantError`;
 the bytes are only sent, never kept.
@@ -18,7 +21,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from openai import AsyncOpenAI
+from openai import AsyncOpenAI, omit
 
 from adapters.assistant.budget import RequestBudget
 from adapters.assistant.models import ModelChain
@@ -26,7 +29,13 @@ from adapters.assistant.sdk_errors import acquire, describe_error
 from core.ports import AssistantError
 
 LANGUAGE = "it"
+_LANGUAGES_FAMILIES = ("gpt-transcribe", "gpt-live-transcribe")
 _EXTENSIONS = {"audio/ogg": "ogg", "audio/opus": "ogg", "audio/mpeg": "mp3", "audio/mp4": "m4a"}
+
+
+def takes_languages(model: str) -> bool:
+    """True when ``model`` takes the ``languages`` list rather than the legacy ``language``."""
+    return model.startswith(_LANGUAGES_FAMILIES)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -58,8 +67,12 @@ class Transcriber:
         async def once(model: str) -> ModelAnswer:
             await acquire(self._budget)
             started = time.perf_counter()
+            listed = takes_languages(model)
             result = await self._client.audio.transcriptions.create(
-                model=model, file=(name, audio, mime_type), language=LANGUAGE
+                model=model,
+                file=(name, audio, mime_type),
+                language=omit if listed else LANGUAGE,
+                languages=[LANGUAGE] if listed else omit,
             )
             latency = round((time.perf_counter() - started) * 1000)
             return ModelAnswer(text=result.text.strip(), model=model, latency_ms=latency)

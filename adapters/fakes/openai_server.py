@@ -255,6 +255,11 @@ class FakeOpenAI:
         await self._pause(self.latency + behaviour.delay)
         if (special := _special_response(behaviour)) is not None:
             return special
+        if "language" in fields and "languages" in fields:
+            message = "Send either 'language' or 'languages', not both."
+            return web.json_response(
+                {"error": {"message": message, "type": "invalid_request_error"}}, status=400
+            )
         if not fields.get("file_size"):
             return web.json_response(
                 {"error": {"message": "Audio file is empty", "type": "invalid_request_error"}},
@@ -327,6 +332,8 @@ async def read_transcription_form(request: web.Request) -> dict[str, Any]:
                 file_size=len(data),
                 file_sha256=hashlib.sha256(data).hexdigest(),
             )
+        elif part.name and part.name.endswith("[]"):  # the SDK's arrays: ``languages[]=it``
+            fields.setdefault(part.name[:-2], []).append(await part.text())
         elif part.name:
             fields[part.name] = await part.text()
     return fields

@@ -181,6 +181,20 @@ async def test_a_transcription_is_asked_in_italian_with_the_file(fake_openai: Fa
     assert request.body["filename"] == "voice.ogg"
 
 
+async def test_the_gpt_transcribe_family_is_given_the_languages_list(
+    fake_openai: FakeOpenAI,
+) -> None:
+    """``gpt-transcribe`` takes ``languages`` (a list) and never the legacy ``language`` too."""
+    fake_openai.enqueue(transcript("Vorrei due mozzarelle"), endpoint="transcriptions")
+    answer = await Transcriber(client_for(fake_openai), ["gpt-transcribe"]).transcribe(
+        VOICE.read_bytes(), "audio/ogg"
+    )
+    assert (answer.text, answer.model) == ("Vorrei due mozzarelle", "gpt-transcribe")
+    [request] = fake_openai.requests_to("transcriptions")
+    assert request.body["languages"] == ["it"]
+    assert "language" not in request.body
+
+
 async def test_a_missing_model_falls_back_to_the_next_of_the_chain(fake_openai: FakeOpenAI) -> None:
     """A 404 "model not found" on the first model: the second answers and is named."""
     fake_openai.enqueue(http_error(404), transcript("ciao"), endpoint="transcriptions")

@@ -100,7 +100,7 @@ async def test_voice_note_cart_thumb_location_relay_configured(both: Start) -> N
     [done] = [p for p in history if isinstance(p, CheckoutCompleted)]
     assert done.address.startswith("Via Padova 21, Milano")
     [request] = j.openai.requests_to("transcriptions")
-    assert request.body["language"] == "it"
+    assert request.body["languages"] == ["it"]  # the gpt-transcribe family's form
     # One budget for every call to the model server: transcription, chat and model checks.
     assert j.deps.llm_budget is not None
     assert j.deps.llm_budget.stats().granted == len(j.openai.requests)
