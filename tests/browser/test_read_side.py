@@ -196,9 +196,10 @@ async def test_read_side_pages(
     assert await page.evaluate(OVERFLOW) == {"page": 0, "view": 0}
     await page.screenshot(path=str(shots / "orders-desktop.png"))
 
-    # What the checkout recorded on the relay: time, payment, the fee in the total.
+    # What the checkout recorded: address, time, payment, the fee in the total.
+    await expect(card).to_contain_text("Indirizzo: via Torino 15")
     await expect(card).to_contain_text("Consegna: lunedì")
-    await expect(card).to_contain_text("Pagamento: contanti")
+    await expect(card).to_contain_text("Pagamento: contanti alla consegna")
     await expect(card.locator(".money")).to_contain_text("consegna")
     await page.screenshot(path=str(shots / "orders-checkout-desktop.png"))
 
@@ -225,6 +226,10 @@ async def test_read_side_pages(
     await page.screenshot(path=str(shots / "inbox-triage-phone.png"))
     await page.click(".tab[data-view=review]")
     await expect_text(page, "#review-list li", "ha chiesto di parlare con una persona")
+    raw = page.locator("#review-list li .raw code")
+    await expect(raw).to_be_hidden()  # the raw summary is one click away, not in the way
+    await page.click("#review-list li .raw summary")
+    await expect(raw).to_contain_text("support_request")
     await page.screenshot(path=str(shots / "review-phone.png"))
     await context.close()
     assert problems == []
