@@ -199,8 +199,13 @@ async def test_read_side_pages(
     # What the checkout recorded: address, time, payment, the fee in the total.
     await expect(card).to_contain_text("Indirizzo: via Torino 15")
     await expect(card).to_contain_text("Consegna: lunedì")
-    await expect(card).to_contain_text("Pagamento: contanti alla consegna")
+    await expect(card).to_contain_text("Pagamento: contanti")
     await expect(card.locator(".money")).to_contain_text("consegna")
+    await page.click("#lang")  # the same card in English, the payment word too
+    await expect(card).to_contain_text("Payment: cash")
+    await expect(card).to_contain_text("Address: via Torino 15")
+    await page.click("#lang")
+    await expect(card).to_contain_text("Pagamento: contanti")
     await page.screenshot(path=str(shots / "orders-checkout-desktop.png"))
 
     await page.click(".tab[data-view=overview]")
