@@ -148,13 +148,6 @@ function sideOrders(rows, heading) {
     el("div", { class: "total" }, money(totalOf(row)))));
 }
 
-/** How the customer pays, in the page's language ("contanti" or "carta" as recorded). */
-function payment(row) {
-  const said = String(extra(row, "payment"));
-  const label = t(`payment.${said}`);
-  return label === `payment.${said}` ? said : label;
-}
-
 /** The relay's total, with the delivery fee once checkout records one. */
 function totalOf(row) {
   const total = extra(row, "total_with_delivery");
@@ -267,7 +260,8 @@ function orderCard(row) {
     address ? el("div", { class: "small" }, `${t("orders.address")}: ${address}`) : null,
     when ? el("div", { class: "small" }, `${t("orders.when")}: ${when}`) : null,
     extra(row, "payment")
-      ? el("div", { class: "small muted" }, `${t("orders.payment")}: ${payment(row)}`) : null,
+      ? el("div", { class: "small muted" },
+        `${t("orders.payment")}: ${wordFor("payment", extra(row, "payment"))}`) : null,
     el("div", { class: "money" },
       el("strong", {}, money(totalOf(row))),
       fee !== null ? el("span", { class: "muted small" }, ` (${t("orders.fee", { fee: money(fee) })})`) : null),

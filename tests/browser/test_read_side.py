@@ -56,6 +56,9 @@ DRAWN = """(canvas) => {
 }"""
 FITTED = """() => [...document.querySelectorAll('.chart canvas')].every(
   (c) => c.getBoundingClientRect().right <= c.parentElement.getBoundingClientRect().right + 1)"""
+# Timeline lines that are a raw event type ("checkout.completed") rather than a sentence.
+RAW_SENTENCES = r"""() => [...document.querySelectorAll('#timeline .sentence')]
+  .map((s) => s.textContent).filter((text) => /^[a-z_]+\.[a-z_]+$/.test(text))"""
 OVERFLOW = """() => {
   const over = (node) => Math.max(0, node.scrollWidth - node.clientWidth);
   const view = [...document.querySelectorAll('.view')].find((v) => !v.hidden);
@@ -176,6 +179,7 @@ async def test_read_side_pages(
     await page.screenshot(path=str(shots / "conversation-agent-reply-desktop.png"))
     await page.click(".seg[data-pane=timeline]")
     await expect_text(page, "#timeline .sentence", "Marta ha preso in carico")
+    assert await page.evaluate(RAW_SENTENCES) == []
     await page.screenshot(path=str(shots / "timeline-desktop.png"))
     await page.click(".seg[data-pane=thread]")
 
@@ -185,6 +189,11 @@ async def test_read_side_pages(
         "Toelettatura Fido", timeout=WAIT_MS
     )
     await page.screenshot(path=str(shots / "conversation-order-desktop.png"))
+    await page.click(".seg[data-pane=timeline]")
+    await expect_text(page, "#timeline .sentence", "Consegna fissata: lunedì")
+    assert await page.evaluate(RAW_SENTENCES) == []
+    await page.screenshot(path=str(shots / "timeline-order-desktop.png"))
+    await page.click(".seg[data-pane=thread]")
 
     await page.click(".tab[data-view=orders]")
     card = page.locator(".board .card")
