@@ -11,6 +11,11 @@ happened later. ``stage_changed_at`` says since when a relay waits in its stage,
 ``dealer_silent_at`` when it was escalated because the dealer did not answer. The
 customer's person id goes in ``person_id``; the runner writes the phone and profile name
 beside it (``adapters/readmodel/who.py``).
+
+The delivery address stays in the customer's stream (``checkout.completed``, sealed with
+their key, ADR 0010): this projection keeps it in ``order_deliveries``, one row per cart,
+which the read API joins to the cart's relays by ``order_data.cart_id``. Erasure rebuilds
+the table, after which the address reads ``[erased]``.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from typing import Any
 from core.order_relay import RelayStage, RelayState, evolve_relay, to_seed_status
 from core.phones import is_person_id
 from events.base import RecordedEvent, registered_events
+from events.checkout import CheckoutCompleted
 from events.codec import encode_payload
 from events.delivery import DeliveryScheduled
 from events.market import MarketOrderDeferred, OrderNumberAssigned
@@ -37,7 +43,7 @@ from projections.base import Current, RowKey, Upsert
 from projections.messages import conversation_id
 
 TABLE = "whatsapp_order_relays"
-
+DELIVERIES = "order_deliveries"
 
 _MODULES = frozenset({"events.orders", "events.market", "events.delivery"})
 
@@ -47,17 +53,26 @@ def relay_key(relay_id: str) -> RowKey:
     return RowKey.of(TABLE, id=relay_id)
 
 
+def delivery_key(cart_id: str) -> RowKey:
+    """A cart's delivery row by the cart's id."""
+    return RowKey.of(DELIVERIES, cart_id=cart_id)
+
+
 class OrderRelaysProjection:
     """Builds ``whatsapp_order_relays`` from ``order-*`` streams."""
 
     name: str = "whatsapp_order_relays"
-    tables: tuple[str, ...] = (TABLE,)
+    tables: tuple[str, ...] = (TABLE, DELIVERIES)
     event_types = frozenset(
         t for t, cls in registered_events().items() if cls.__module__ in _MODULES
-    )
+    ) | {CheckoutCompleted.TYPE}
 
     def needs(self, event: RecordedEvent) -> Sequence[RowKey]:
-        """The relay's row, for relay events (and numbers, kept in the relay stream too)."""
+        """The relay's row for relay events; the cart's delivery row for a checkout."""
+        if isinstance(event.payload, CheckoutCompleted):
+            if not event.stream.startswith("conversation-"):
+                return []
+            return [delivery_key(event.payload.cart_id)]
         if not event.stream.startswith("order-") or event.stream == "order-numbers":
             return []
         relay_id = getattr(event.payload, "relay_id", None)
@@ -71,6 +86,8 @@ class OrderRelaysProjection:
         if not keys:
             return []
         key = keys[0]
+        if isinstance(event.payload, CheckoutCompleted):
+            return [_delivery(key, event.payload, event)]
         values = dict(current.get(key) or {})
         values.setdefault("id", dict(key.key)["id"])
         values.setdefault("created_at", event.recorded_at)
@@ -84,6 +101,19 @@ class OrderRelaysProjection:
         values["updated_at"] = event.recorded_at
         _apply(values, event.payload)
         return [Upsert(key, values)]
+
+
+def _delivery(key: RowKey, p: CheckoutCompleted, event: RecordedEvent) -> Upsert:
+    """The cart's delivery row: where the customer asked for it (the last checkout wins)."""
+    return Upsert(
+        key,
+        {
+            "cart_id": p.cart_id,
+            "conversation_id": conversation_id(event.stream),
+            "address": p.address,
+            "completed_at": event.recorded_at,
+        },
+    )
 
 
 def _apply(values: dict[str, Any], p: object) -> None:

@@ -1,8 +1,8 @@
 """Read tables, named and shaped like the original Supabase schema.
 
 Created by migrations 2 and 3 (the order relays and rider contacts by 5, the inbox
-indexes by 6, who and why by 9); each projection table belongs to exactly one projection
-(see ``projections/``).
+indexes by 6, who and why by 9, the carts' delivery addresses by 15); each projection
+table belongs to exactly one projection (see ``projections/``).
 ``review_dismissals`` and ``api_tokens`` are operator state written by the read API and
 the ``token`` command, never by projections, so a rebuild keeps them.
 """
@@ -21,11 +21,14 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    delete,
+    inspect,
     text,
+    update,
 )
 
 from adapters.store.migrations import migration
-from adapters.store.schema import UtcDateTime
+from adapters.store.schema import UtcDateTime, checkpoints
 
 metadata = MetaData()
 
@@ -139,8 +142,21 @@ whatsapp_order_relays = Table(
     Column("confirmed_at", UtcDateTime, nullable=True),  # set: an order; unset: a cart
     Column("stage_changed_at", UtcDateTime, nullable=True),
     Column("dealer_silent_at", UtcDateTime, nullable=True),
+    # migration 15: the address the customer gave at checkout (readmodel/addresses.py)
+    Column("delivery_address", Text, nullable=True),
     Index("ix_order_relays_dealer", "dealer_id", "stage"),
     Index("ix_order_relays_number", "order_number"),
+)
+
+# Migration 15: where each cart is delivered, from the customer's checkout (the address is
+# sealed in their stream, so it is kept apart from the relays, one row per cart).
+order_deliveries = Table(
+    "order_deliveries",
+    relay_metadata,
+    Column("cart_id", String(64), primary_key=True),
+    Column("conversation_id", String(36), nullable=True),
+    Column("address", Text, nullable=True),
+    Column("completed_at", UtcDateTime, nullable=True),
 )
 
 rider_contacts = Table(
@@ -153,7 +169,10 @@ rider_contacts = Table(
     Column("updated_at", UtcDateTime, nullable=True),
 )
 
-TABLES = {t.name: t for t in (*metadata.sorted_tables, whatsapp_order_relays, rider_contacts)}
+TABLES = {
+    t.name: t
+    for t in (*metadata.sorted_tables, whatsapp_order_relays, order_deliveries, rider_contacts)
+}
 
 
 @migration(2, "read tables: conversations and messages")
@@ -189,3 +208,16 @@ def _inbox_indexes(conn: Connection, dialect: str) -> None:
         columns = ", ".join((*prefix, f"last_message_at DESC{nulls}", "id DESC"))
         conn.execute(text(f"CREATE INDEX {name} ON whatsapp_conversations ({columns})"))
     conn.execute(text("DROP INDEX ix_conversations_last_message_at"))  # covered by the first
+
+
+@migration(15, "order deliveries: each cart's address from the checkout, for the orders board")
+def _order_deliveries(conn: Connection, _dialect: str) -> None:
+    order_deliveries.create(conn, checkfirst=True)
+    present = {c["name"] for c in inspect(conn).get_columns(whatsapp_order_relays.name)}
+    if "delivery_address" not in present:  # tables made by step 5 since have it already
+        conn.execute(text("ALTER TABLE whatsapp_order_relays ADD COLUMN delivery_address TEXT"))
+    # The relays' projection now reads checkout.completed too: empty its rows and let the
+    # running service replay it from position 0, as migration 9 did.
+    conn.execute(delete(whatsapp_order_relays))
+    mark = checkpoints.c.name == "projection:whatsapp_order_relays"
+    conn.execute(update(checkpoints).where(mark).values(position=0))

@@ -11,7 +11,8 @@ relay takes the one its customer's conversation row holds, and :func:`carry_name
 newer name on to the person's relay rows when the conversation row changes, so live rows,
 a rebuild and the audit's fresh fold agree whatever the batch boundaries were. Erasure
 deletes the key and rebuilds the tables, so every row then reads ``[erased]``
-(docs/adr/0013-read-side-people-and-search.md).
+(docs/adr/0013-read-side-people-and-search.md). The same step gives order relay rows
+their delivery address (:mod:`adapters.readmodel.addresses`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections.abc import Mapping
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adapters.readmodel.addresses import with_addresses
 from adapters.readmodel.tables import whatsapp_conversations, whatsapp_order_relays
 from adapters.store.people import People
 from core.phones import is_person_id
@@ -36,7 +38,11 @@ _IN_LIMIT = 500
 async def identify(
     conn: AsyncConnection, people: People, dirty: Mapping[RowKey, Row]
 ) -> dict[RowKey, Row]:
-    """``dirty`` with ``phone`` (and a missing ``profile_name``) filled from the person id."""
+    """``dirty`` with ``phone`` (and a missing ``profile_name``) filled from the person id.
+
+    Relay rows also get their cart's ``delivery_address`` (see ``readmodel.addresses``).
+    """
+    dirty = await with_addresses(conn, dirty)
     persons = {
         pid
         for key, row in dirty.items()

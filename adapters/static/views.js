@@ -141,6 +141,10 @@ function sideOrders(rows, heading) {
     el("span", { class: "muted small" }, ` ${waitedText(row.stage_changed_at ?? row.updated_at)}`),
     el("div", {}, dealers.get(row.dealer_id) ?? row.dealer_id ?? ""),
     el("ul", {}, (row.products ?? []).map((l) => el("li", {}, `${l.quantity} × ${l.name}`))),
+    extra(row, "delivery_time")
+      ? el("div", { class: "small" }, `${t("orders.when")}: ${extra(row, "delivery_time")}`) : null,
+    extra(row, "address")
+      ? el("div", { class: "small" }, `${t("orders.address")}: ${extra(row, "address")}`) : null,
     el("div", { class: "total" }, money(totalOf(row)))));
 }
 
@@ -163,7 +167,7 @@ function extra(row, name) {
 // The names checkout may give its details (issue "checkout"): the board shows any of them.
 const CHECKOUT = {
   delivery_fee: ["delivery_fee", "fee"],
-  address: ["address", "delivery_address"],
+  address: ["delivery_address", "address"],
   delivery_time: ["delivery_when", "delivery_time", "delivery_slot", "delivery_window"],
   total_with_delivery: ["total_with_delivery"],
   payment: ["payment", "payment_method"],
@@ -256,7 +260,8 @@ function orderCard(row) {
     address ? el("div", { class: "small" }, `${t("orders.address")}: ${address}`) : null,
     when ? el("div", { class: "small" }, `${t("orders.when")}: ${when}`) : null,
     extra(row, "payment")
-      ? el("div", { class: "small muted" }, `${t("orders.payment")}: ${extra(row, "payment")}`) : null,
+      ? el("div", { class: "small muted" },
+        `${t("orders.payment")}: ${wordFor("payment", extra(row, "payment"))}`) : null,
     el("div", { class: "money" },
       el("strong", {}, money(totalOf(row))),
       fee !== null ? el("span", { class: "muted small" }, ` (${t("orders.fee", { fee: money(fee) })})`) : null),
@@ -273,7 +278,8 @@ function reviewItem(item) {
     el("span", { class: `badge kind-${item.kind}` }, t(`kind.${item.kind}`)),
     el("div", { class: "summary" },
       el("div", {}, reviewSentence(item)),
-      el("div", { class: "muted small raw" }, item.summary ?? item.stream)),
+      el("details", { class: "muted small raw" },
+        el("summary", {}, t("review.raw")), el("code", {}, item.summary ?? item.stream))),
     el("span", { class: "when" }, time(item.created_at)),
     item.conversation_id ? el("button", {
       type: "button", class: "ghost open-chat",

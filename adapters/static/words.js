@@ -35,6 +35,15 @@ Object.assign(LABELS.it, {
   "orders.address": "Indirizzo",
   "orders.when": "Consegna",
   "orders.payment": "Pagamento",
+  "payment.contanti": "contanti",
+  "payment.carta": "carta",
+  "media.audio": "un messaggio vocale",
+  "media.image": "una foto",
+  "media.video": "un video",
+  "media.document": "un documento",
+  "media.sticker": "uno sticker",
+  "media.location": "una posizione",
+  "media.reaction": "una reazione",
   "orders.fee": "consegna {fee}",
   "orders.total": "Totale",
   "orders.collapsed": "Nessun ordine in: {stages}",
@@ -65,6 +74,7 @@ Object.assign(LABELS.it, {
   "series.failed_sends": "Invii falliti",
   "series.review_items": "Da rivedere",
   "review.escalated": "{who} ha chiesto di parlare con una persona",
+  "review.raw": "Dettagli tecnici",
   "review.escalated.send_failed": "Non riusciamo a scrivere a {who}: serve una persona",
   "review.outbound_failed": "Un messaggio a {who} non è partito ({detail})",
   "review.assistant_failed": "L'assistente non è riuscito a rispondere a {who} ({detail})",
@@ -119,6 +129,15 @@ Object.assign(LABELS.en, {
   "orders.address": "Address",
   "orders.when": "Delivery",
   "orders.payment": "Payment",
+  "payment.contanti": "cash",
+  "payment.carta": "card",
+  "media.audio": "a voice note",
+  "media.image": "a photo",
+  "media.video": "a video",
+  "media.document": "a document",
+  "media.sticker": "a sticker",
+  "media.location": "a location",
+  "media.reaction": "a reaction",
   "orders.fee": "delivery {fee}",
   "orders.total": "Total",
   "orders.collapsed": "No orders in: {stages}",
@@ -149,6 +168,7 @@ Object.assign(LABELS.en, {
   "series.failed_sends": "Failed sends",
   "series.review_items": "Review items",
   "review.escalated": "{who} asked to talk to a person",
+  "review.raw": "Technical details",
   "review.escalated.send_failed": "We cannot write to {who}: a person is needed",
   "review.outbound_failed": "A message to {who} was not sent ({detail})",
   "review.assistant_failed": "The assistant could not answer {who} ({detail})",
@@ -217,6 +237,35 @@ const SENTENCES = {
   "conversation.catalog_order_checked": [
     "Carrello dal catalogo WhatsApp controllato", "WhatsApp catalogue cart checked"],
   "outbox.reconciled": ["Invio confermato da WhatsApp", "Send confirmed by WhatsApp"],
+  "outbox.retry_scheduled": [
+    "Nuovo tentativo di invio programmato ({title})", "Send retry scheduled ({title})"],
+  "outbox.retry_due": ["Nuovo tentativo di invio", "Retrying the send"],
+  "outbox.operator_alerted": ["Avvisata l'assistenza: {title}", "Support alerted: {title}"],
+  "engine.review_item_retried": ["{agent} ha riprovato l'invio", "{agent} retried the send"],
+  "engine.event_parked": ["Evento messo da parte per un errore", "Event parked after an error"],
+  "engine.parked_event_reprocessed": ["Evento rielaborato", "Event processed again"],
+  "checkout.started": [
+    "Il bot ha chiesto indirizzo, orario e pagamento", "The bot asked for address, time and payment"],
+  "checkout.details_given": [
+    "Il cliente ha dato dati per la consegna", "The customer gave delivery details"],
+  "checkout.completed": [
+    "Consegna fissata: {when_text}, {address}, {payment} (totale {total})",
+    "Delivery set: {when_text}, {address}, {payment} (total {total})"],
+  "conversation.cart_edit_understood": [
+    "Il cliente ha chiesto di cambiare il carrello", "The customer asked to change the cart"],
+  "conversation.cart_merge_asked": [
+    "Il bot ha chiesto se aggiungere al carrello aperto o iniziarne uno nuovo",
+    "The bot asked whether to add to the open cart or start a new one"],
+  "conversation.cart_revised": ["Carrello modificato", "Cart changed"],
+  "media.read": ["Il bot ha letto {media}", "The bot read {media}"],
+  "media.failed": ["Il bot non è riuscito a leggere {media}", "The bot could not read {media}"],
+  "media.handled": ["Il bot ha gestito {media}", "The bot handled {media}"],
+  "media.delivery_location_shared": [
+    "Il cliente ha condiviso la posizione per la consegna", "The customer shared the delivery location"],
+  "whatsapp.unsupported_item_received": [
+    "WhatsApp ha inviato un contenuto non supportato", "WhatsApp sent an unsupported item"],
+  "whatsapp.user_preferences_received": [
+    "Il cliente ha cambiato le preferenze sui messaggi", "The customer changed their message preferences"],
 };
 
 /** The sentence of one timeline event; `carts` maps cart ids to totals seen so far. */
@@ -232,13 +281,23 @@ function sentence(event, carts) {
     sender: data.sender === "agent" ? (data.agent ?? t("sim.agent")) : t("sender.bot"),
     title: data.title ?? data.code ?? "?",
     status: t(`status.${data.status}`),
-    reason: t(`reason.${data.reason}`) === `reason.${data.reason}` ? (data.reason ?? "") : t(`reason.${data.reason}`),
+    reason: wordFor("reason", data.reason),
     intent: t(`intent.${data.intent}`),
     audience: t(`audience.${data.audience}`),
     agent: data.agent ?? "",
+    payment: wordFor("payment", data.payment),
+    media: wordFor("media", data.kind),
   };
   return (state.lang === "it" ? pair[0] : pair[1]).replace(
     /\{(\w+)\}/g, (_, name) => String(vars[name] ?? ""));
+}
+
+/** The page's word for `value` under `prefix` ("payment.carta"), else the value itself. */
+function wordFor(prefix, value) {
+  if (value === null || value === undefined) return "";
+  const key = `${prefix}.${value}`;
+  const word = t(key);
+  return word === key ? String(value) : word;
 }
 
 function clip(text, size = 90) {

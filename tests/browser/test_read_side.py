@@ -56,6 +56,9 @@ DRAWN = """(canvas) => {
 }"""
 FITTED = """() => [...document.querySelectorAll('.chart canvas')].every(
   (c) => c.getBoundingClientRect().right <= c.parentElement.getBoundingClientRect().right + 1)"""
+# Timeline lines that are a raw event type ("checkout.completed") rather than a sentence.
+RAW_SENTENCES = r"""() => [...document.querySelectorAll('#timeline .sentence')]
+  .map((s) => s.textContent).filter((text) => /^[a-z_]+\.[a-z_]+$/.test(text))"""
 OVERFLOW = """() => {
   const over = (node) => Math.max(0, node.scrollWidth - node.clientWidth);
   const view = [...document.querySelectorAll('.view')].find((v) => !v.hidden);
@@ -176,6 +179,7 @@ async def test_read_side_pages(
     await page.screenshot(path=str(shots / "conversation-agent-reply-desktop.png"))
     await page.click(".seg[data-pane=timeline]")
     await expect_text(page, "#timeline .sentence", "Marta ha preso in carico")
+    assert await page.evaluate(RAW_SENTENCES) == []
     await page.screenshot(path=str(shots / "timeline-desktop.png"))
     await page.click(".seg[data-pane=thread]")
 
@@ -185,6 +189,11 @@ async def test_read_side_pages(
         "Toelettatura Fido", timeout=WAIT_MS
     )
     await page.screenshot(path=str(shots / "conversation-order-desktop.png"))
+    await page.click(".seg[data-pane=timeline]")
+    await expect_text(page, "#timeline .sentence", "Consegna fissata: lunedì")
+    assert await page.evaluate(RAW_SENTENCES) == []
+    await page.screenshot(path=str(shots / "timeline-order-desktop.png"))
+    await page.click(".seg[data-pane=thread]")
 
     await page.click(".tab[data-view=orders]")
     card = page.locator(".board .card")
@@ -196,10 +205,16 @@ async def test_read_side_pages(
     assert await page.evaluate(OVERFLOW) == {"page": 0, "view": 0}
     await page.screenshot(path=str(shots / "orders-desktop.png"))
 
-    # What the checkout recorded on the relay: time, payment, the fee in the total.
+    # What the checkout recorded: address, time, payment, the fee in the total.
+    await expect(card).to_contain_text("Indirizzo: via Torino 15")
     await expect(card).to_contain_text("Consegna: lunedì")
     await expect(card).to_contain_text("Pagamento: contanti")
     await expect(card.locator(".money")).to_contain_text("consegna")
+    await page.click("#lang")  # the same card in English, the payment word too
+    await expect(card).to_contain_text("Payment: cash")
+    await expect(card).to_contain_text("Address: via Torino 15")
+    await page.click("#lang")
+    await expect(card).to_contain_text("Pagamento: contanti")
     await page.screenshot(path=str(shots / "orders-checkout-desktop.png"))
 
     await page.click(".tab[data-view=overview]")
@@ -225,6 +240,10 @@ async def test_read_side_pages(
     await page.screenshot(path=str(shots / "inbox-triage-phone.png"))
     await page.click(".tab[data-view=review]")
     await expect_text(page, "#review-list li", "ha chiesto di parlare con una persona")
+    raw = page.locator("#review-list li .raw code")
+    await expect(raw).to_be_hidden()  # the raw summary is one click away, not in the way
+    await page.click("#review-list li .raw summary")
+    await expect(raw).to_contain_text("support_request")
     await page.screenshot(path=str(shots / "review-phone.png"))
     await context.close()
     assert problems == []

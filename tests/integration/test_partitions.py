@@ -122,7 +122,7 @@ async def test_migration_14_backfills_existing_rows_with_the_configured_count(
                 },
             )
     applied = await migrate(before_14, partitions=8)
-    assert [m.version for m in applied] == [14]
+    assert applied[0].version == 14  # the later steps follow it
     assert await stored_partitions(before_14) == {s: {partition_of(s, 8)} for s in streams}
     assert await recorded_partitions(before_14) == 8
     store = EventStore(before_14)  # appends after the migration use the recorded count

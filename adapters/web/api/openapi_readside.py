@@ -106,7 +106,16 @@ SCHEMAS.update(
                 "dealer_id": _STR_N,
                 "products": {"type": ["array", "null"]},
                 "total_price": {"type": ["string", "null"], "description": "decimal, EUR"},
-                "order_data": {"type": ["object", "null"]},
+                "order_data": {
+                    "type": ["object", "null"],
+                    "description": "cart_id; after checkout delivery_when, payment,"
+                    " delivery_fee and total_with_delivery (decimal strings)",
+                },
+                "delivery_address": {
+                    **_STR_N,
+                    "description": "the checkout's address ([erased] once the customer is"
+                    " erased; null before checkout)",
+                },
                 "confirmed_at": {**_TIME, "description": "set: an order; null: a cart"},
                 "stage_changed_at": {**_TIME, "description": "since when it waits in its stage"},
                 "dealer_silent_at": _TIME,
