@@ -86,3 +86,24 @@ def model_alert(
         body=f"Il modello {model} {why}: aggiornare la catena dei modelli."[:BODY_MAX],
         data=_data(model=model, code="model", cause=reason, reason="operator_alert"),
     )
+
+
+def relay_alert(
+    notification_id: str,
+    relay_id: str,
+    dealer_id: str,
+    *,
+    audience: str,
+    reason: str,
+    title: str,
+    body: str,
+) -> PushRequested:
+    """An alert about one order relay (support: it failed or stalls; riders: pick it up)."""
+    return PushRequested(
+        notification_id=notification_id,
+        audience=audience,
+        reason=reason,
+        title=title,
+        body=body[:BODY_MAX],
+        data=_data(relay_id=relay_id, dealer_id=dealer_id, reason=reason),
+    )

@@ -10,15 +10,10 @@ message needs it. The market's ``picked_up`` is :mod:`adapters.engine.market_sta
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from adapters.engine.relay_answers import answer_relay
-from adapters.engine.relay_timers import relay_stream
 from core import delivery
-from core.market import MarketDelivery
-from core.order_relay import RelayState
-from core.phones import is_person_id
 from core.relay_decider import CheckoutDone
 from events.base import RecordedEvent
 from events.checkout import CheckoutCompleted, CheckoutStarted
@@ -49,50 +44,11 @@ class CheckoutRelays:
             await answer_relay(self.r, rid, done, e.event_id)
             await self.r.advance(rid, market=True)
 
-    async def terms(self, state: RelayState) -> delivery.DeliveryTerms | None:
-        """The relay's delivery terms (None for a relay from before checkout existed)."""
-        history = await self.r.store.read_stream(relay_stream(state.relay_id))
-        return delivery.fold_terms(h.payload for h in history)
-
-    async def address(self, state: RelayState) -> str | None:
-        """The delivery address, from the customer's completed checkout of this cart."""
-        stream = f"conversation-{state.customer_key}"
+    async def address(self, customer_key: str, cart_id: str) -> str | None:
+        """The delivery address, from the customer's completed checkout of ``cart_id``."""
+        stream = f"conversation-{customer_key}"
         for h in reversed(await self.r.store.read_stream(stream)):
             p = h.payload
-            if isinstance(p, CheckoutCompleted) and p.cart_id == state.cart_id:
+            if isinstance(p, CheckoutCompleted) and p.cart_id == cart_id:
                 return p.address
         return None
-
-    async def market_delivery(self, state: RelayState) -> MarketDelivery | None:
-        """What the market order carries about the delivery."""
-        terms = await self.terms(state)
-        if terms is None:
-            return None
-        return MarketDelivery(
-            address=await self.address(state) or "",
-            when_text=terms.when_text,
-            deliver_at=terms.deliver_at,
-            payment=terms.payment,
-            fee=terms.fee,
-        )
-
-    async def total_with_fee(self, state: RelayState) -> Decimal:
-        """The relay's total with its share of the delivery fee."""
-        terms = await self.terms(state)
-        return terms.total if terms is not None else state.total
-
-    async def dealer_block(self, state: RelayState) -> str | None:
-        """The delivery lines of the dealer's message (None without a checkout)."""
-        terms = await self.terms(state)
-        if terms is None:
-            return None
-        return delivery.dealer_delivery_text(await self.address(state), terms)
-
-
-def customer_seal(state: RelayState) -> tuple[str, ...]:
-    """Whose key must also seal the dealer's message: the customer's, whose address it holds.
-
-    Erasing the customer then hides that message as it hides their own stream (ADR 0017).
-    A customer key that is no person id (a log from before pseudonyms) adds nobody.
-    """
-    return (state.customer_key,) if is_person_id(state.customer_key) else ()

@@ -25,9 +25,9 @@ from typing import assert_never
 from sqlalchemy import select
 
 from adapters.engine.conflicts import DEFAULT_POLICY, ConflictPolicy
-from adapters.engine.orders import NUMBERS_STREAM, OrderRelayReactor
+from adapters.engine.orders import OrderRelayReactor
 from adapters.engine.relay_timers import relay_stream
-from adapters.engine.relay_writes import customer_notice, new, push
+from adapters.engine.relay_writes import NUMBERS_STREAM, customer_notice, new, push
 from adapters.engine.runner import Process, run
 from adapters.engine.stream_cache import Folding, StreamCache
 from adapters.market.live import CATALOG_STREAM

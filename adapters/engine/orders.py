@@ -32,54 +32,38 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from adapters.engine.catalog_orders import CatalogOrderDesk
-from adapters.engine.checkout_relays import CheckoutRelays, customer_seal
+from adapters.engine.checkout_relays import CheckoutRelays
 from adapters.engine.market_statuses import market_status
 from adapters.engine.relay_answers import answer_relay
+from adapters.engine.relay_drive import RelayDrive
 from adapters.engine.relay_timers import RelayTimers, relay_stream
 from adapters.engine.relay_writes import (
-    conversation_stream,
-    customer_notice,
     did,
     new,
-    push,
     relay_request,
     timer_effects,
 )
 from adapters.market.live import CATALOG_STREAM, CONTACTS_STREAM, LiveMarket
 from adapters.store.event_store import EventStore
-from adapters.store.types import AppendRequest, Expect, StreamVersionConflictError
-from core import market as mk
-from core.dealer_commands import answer_buttons, relay_text
-from core.delivery import template_params
-from core.market import MarketOrderRequest, RelayExtras, fold_extras
+from adapters.store.types import AppendRequest, Expect
+from core.market import RelayExtras, fold_extras
 from core.order_relay import (
-    RelayStage,
     RelayState,
     RelayTimeouts,
     decide_timers,
     fold_relay,
-    record_market_order,
-    record_relayed,
     start_relays,
 )
-from core.phones import normalize_phone
-from core.ports import MarketOrders, PermanentError, TransientError
+from core.ports import MarketOrders
 from core.relay_decider import CartAnswered
-from core.window import within_service_window
-from events.base import ERASED, RecordedEvent
+from events.base import RecordedEvent
 from events.checkout import CheckoutCompleted
-from events.conversation import CartCancelled, CartConfirmed, CartProposed, ReplyKind, ReplyQueued
+from events.conversation import CartCancelled, CartConfirmed, CartProposed
 from events.market import (
-    MarketOrderDeferred,
     MarketOrderStatusReceived,
-    OrderNumberAssigned,
     RelayTimerFired,
 )
-from events.orders import OrderFailed
 from events.whatsapp import MessageReceived
-
-NUMBERS_STREAM = "order-numbers"
-DEALER_TEMPLATE = "dloop_nuovo_ordine"  # approved template for dealers outside 24 h
 
 
 class OrderRelayReactor:
@@ -102,6 +86,7 @@ class OrderRelayReactor:
         self.desk: Any = None  # the dealer desk, set by adapters.engine.dealer_commands
         self.catalog_orders = CatalogOrderDesk(store, live.current)
         self.checkout = CheckoutRelays(self)
+        self.drive = RelayDrive(self)
 
     @property
     def timeouts(self) -> RelayTimeouts:
@@ -170,140 +155,7 @@ class OrderRelayReactor:
 
     async def advance(self, rid: str, *, market: bool = False) -> None:
         """Take a relay through every step it can do now (market, number, dealer message)."""
-        for _ in range(10):
-            history, state, extras = await self.load(rid)
-            self.timers.track(rid, [h.payload for h in history])
-            try:
-                if state.stage is RelayStage.CONFIRMED and (market or extras.deferrals == 0):
-                    market = False
-                    await self._market_step(state, extras, len(history))
-                elif state.stage is RelayStage.MARKET_ORDER_CREATED and extras.number is None:
-                    await self._number(rid, len(history))
-                elif state.stage is RelayStage.MARKET_ORDER_CREATED:
-                    await self._relay_step(state, extras, len(history))
-                else:
-                    return
-            except StreamVersionConflictError:
-                continue
-
-    async def _market_step(self, state: RelayState, extras: RelayExtras, version: int) -> None:
-        # The market delivers to a number, not to our pseudonym (ADR 0007).
-        customer = await self.store.people.subject_of(state.customer_key)
-        request = MarketOrderRequest(
-            relay_id=state.relay_id,
-            customer=customer if customer is not None else ERASED,
-            dealer_id=state.dealer_id,
-            lines=state.lines,
-            total=state.total,
-            delivery=await self.checkout.market_delivery(state),
-        )
-        try:
-            market_id = await self.market.create(request)
-        except TransientError as exc:
-            await self._market_down(state, extras, version, str(exc))
-            return
-        except PermanentError as exc:
-            await self._market_failed(state, version, str(exc))
-            return
-        decided = record_market_order(state, market_order_id=market_id)
-        await self.commit([relay_request(state, version, "market", decided)])
-
-    async def _market_down(
-        self, state: RelayState, extras: RelayExtras, version: int, error: str
-    ) -> None:
-        attempt = extras.deferrals + 1
-        if attempt >= self.market_attempts:
-            await self._market_failed(state, version, error)
-            return
-        retry_at = self.clock() + mk.retry_delay(attempt, self.market_retry)
-        deferred = MarketOrderDeferred(
-            relay_id=state.relay_id, attempt=attempt, error=error[:300], retry_at=retry_at
-        )
-        units = [relay_request(state, version, f"deferred-{attempt}", [deferred])]
-        units.append(customer_notice(state, "market-down", mk.MARKET_DOWN_TEXT))
-        await self.commit(units)
-
-    async def _market_failed(self, state: RelayState, version: int, error: str) -> None:
-        failed = record_market_order(state, market_order_id=None, error=error[:300])
-        alert = push(state, "support", "market_order_failed", "Ordine non registrato", error)
-        await self.commit(
-            [
-                relay_request(state, version, "market-failed", [*failed, alert]),
-                customer_notice(state, "market-failed", mk.MARKET_FAILED_TEXT),
-            ]
-        )
-
-    async def _number(self, rid: str, version: int) -> None:
-        numbers = await self.store.stream_version(NUMBERS_STREAM)
-        assigned = OrderNumberAssigned(relay_id=rid, number=numbers + 1)
-        await self.commit(
-            [
-                AppendRequest(NUMBERS_STREAM, numbers, [new((rid, "number"), assigned)]),
-                AppendRequest(
-                    relay_stream(rid), version, [new((rid, "number", "relay"), assigned)]
-                ),
-            ]
-        )
-
-    async def _relay_step(self, state: RelayState, extras: RelayExtras, version: int) -> None:
-        phone = normalize_phone(state.dealer_phone) if state.dealer_phone else None
-        if phone is None:
-            failed = OrderFailed(relay_id=state.relay_id, step="relay", error="dealer has no phone")
-            alert = push(
-                state, "support", "relay_failed", "Negozio senza telefono", state.dealer_id
-            )
-            await self.commit(
-                [
-                    relay_request(state, version, "relay-failed", [failed, alert]),
-                    customer_notice(state, "relay-failed", mk.MARKET_FAILED_TEXT),
-                ]
-            )
-            return
-        dealer_stream = conversation_stream(phone)
-        outbound_id = str(did(state.relay_id, "dealer-message"))
-        message = await self._dealer_message(
-            dealer_stream, phone, state, extras.number, outbound_id
-        )
-        relayed = record_relayed(state, outbound_id, self.clock())
-        dealer = self.live.catalog.dealer(state.dealer_id)
-        name = dealer.name if dealer is not None else state.dealer_id
-        total = await self.checkout.total_with_fee(state)
-        await self.commit(
-            [
-                relay_request(state, version, "relayed", relayed),
-                AppendRequest(
-                    dealer_stream,
-                    Expect.ANY,
-                    [new((outbound_id,), message)],
-                    sealed_with=customer_seal(state),  # it carries their address (ADR 0017)
-                ),
-                customer_notice(state, "relayed", mk.relayed_text(extras.number, name, total)),
-            ]
-        )
-
-    async def _dealer_message(
-        self, stream: str, phone: str, state: RelayState, number: int | None, outbound_id: str
-    ) -> ReplyQueued:
-        history = await self.store.read_stream(await self.store.people.stream_of(stream))
-        times = [e.payload.sent_at for e in history if isinstance(e.payload, MessageReceived)]
-        total = await self.checkout.total_with_fee(state)
-        if not within_service_window(max(times, default=None), self.clock()):
-            return ReplyQueued(
-                outbound_id=outbound_id,
-                to=phone,
-                kind=ReplyKind.TEMPLATE,
-                text=DEALER_TEMPLATE,
-                template_params=template_params(number, state.lines, total),
-            )
-        text = relay_text(number, state.lines, state.total)
-        extra = await self.checkout.dealer_block(state)
-        return ReplyQueued(
-            outbound_id=outbound_id,
-            to=phone,
-            kind=ReplyKind.BUTTONS,
-            text=f"{text}\n{extra}" if extra else text,
-            buttons=answer_buttons(state.relay_id),
-        )
+        await self.drive.advance(rid, market=market)
 
     # -- market statuses -----------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from adapters.engine.relay_timers import relay_stream
 from adapters.store.types import AppendRequest, Expect
+from core import alerts
 from core import market as mk
 from core.conversation import recipient
 from core.dealer_commands import answer_buttons, reminder_text
@@ -22,9 +23,10 @@ from core.order_relay import RelayState
 from core.phones import normalize_phone
 from events.base import Metadata, NewEvent
 from events.conversation import CartCancelled, ReplyKind, ReplyQueued
-from events.notify import PushDatum, PushRequested
+from events.notify import PushRequested
 from events.orders import DealerReminded, OrderEscalated, OrderExpired
 
+NUMBERS_STREAM = "order-numbers"  # one event per order number handed out, in order
 RELAY_NAMESPACE = uuid.UUID("5e7b1c93-0a4d-4c2f-b8e6-91d3f2a7c650")
 
 
@@ -69,18 +71,14 @@ def customer_notice(
 
 def push(state: RelayState, audience: str, reason: str, title: str, body: str) -> PushRequested:
     """A push alert about this relay (the notify sender carries it out)."""
-    data = (
-        PushDatum(key="relay_id", value=state.relay_id),
-        PushDatum(key="dealer_id", value=state.dealer_id),
-        PushDatum(key="reason", value=reason),
-    )
-    return PushRequested(
-        notification_id=str(did(state.relay_id, "push", reason)),
+    return alerts.relay_alert(
+        str(did(state.relay_id, "push", reason)),
+        state.relay_id,
+        state.dealer_id,
         audience=audience,
         reason=reason,
         title=title,
-        body=body[:500],
-        data=data,
+        body=body,
     )
 
 
