@@ -6,7 +6,7 @@ directory gives for the phone, None for anyone else). A message already answered
 someone who is not a dealer, or an opt-out keyword gets nothing. Commands that need
 nothing but their own words (a malformed one, ``aiuto``, an unknown verb) are answered at
 once; the others ask the shell to :class:`CarryOut` the command (read the orders or the
-catalogue, decide on the relay with :mod:`core.order_relay`); what it did comes back as
+catalogue, decided by the pure :func:`core.dealer_carry.carry_out`); what it did comes back as
 :class:`Carried` and the reply and the marker are decided from it. The runner appends
 the carried writes, the reply and the marker as one unit, so a dealer message is handled
 exactly once, and a conflict re-decides the whole of it under the one conflict policy.

@@ -3,23 +3,21 @@
 Each message runs on the one runner (:mod:`adapters.engine.runner`) with the pure
 :data:`~core.dealer_desk.DEALER_DESK` decider: it skips answered messages (kept state of
 the dealer's stream), answers the commands that need no lookup, and asks this module to
-carry out the others. Commands are parsed by the pure :mod:`core.dealer_commands`; this
-module looks orders up
-(``order-numbers`` stream and ``whatsapp_order_relays``), checks that the order or the
-product belongs to the writing dealer (others' orders read as "not found"), moves relays
-through :class:`~adapters.engine.orders.OrderRelayReactor` and records stock changes and
-product aliases in the ``catalog`` stream. The reply, the ``DealerCommandHandled`` marker
-and any relay change are appended as one unit, so a dealer message is handled exactly once;
-when conflicts exhaust the one policy the dispatcher parks the message (never dropped).
+carry out the others. Carrying out is reads and writes only: this module reads what
+:func:`core.dealer_carry.needs` names (the relay a number or a button points at, through
+the ``order-numbers`` stream; the dealer's open relays, indexed by
+``whatsapp_order_relays`` and read from their streams; the dealer's products), the pure
+:func:`core.dealer_carry.carry_out` decides the answer and the relay or catalogue events,
+and this module names them and turns them into appends. The reply, the
+``DealerCommandHandled`` marker and any relay change are appended as one unit, so a dealer
+message is handled exactly once; when conflicts exhaust the one policy the dispatcher parks
+the message (never dropped).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import datetime
-from decimal import Decimal
 from typing import assert_never
 
 from sqlalchemy import select
@@ -34,8 +32,7 @@ from adapters.market.live import CATALOG_STREAM
 from adapters.readmodel.tables import whatsapp_order_relays
 from adapters.store.types import AppendRequest, Expect
 from core import dealer_commands as dc
-from core import delivery
-from core import market as mk
+from core.dealer_carry import Carry, DeskReads, RelayRead, carry_out, needs
 from core.dealer_desk import (
     DEALER_DESK,
     Carried,
@@ -45,33 +42,16 @@ from core.dealer_desk import (
     DeskView,
     evolve_desk,
 )
-from core.order_relay import RelayStage, decide_dealer_answer, decide_ready
 from events.base import NewEvent, RecordedEvent
 from events.conversation import ReplyQueued
 from events.market import (
     DealerCommandHandled,
     OrderNumberAssigned,
-    ProductAliasAdded,
     StockChanged,
 )
-from events.orders import OrderAccepted
 
 DESK_NAMESPACE = uuid.UUID("9b3e6f10-7c2d-4a85-b1e4-5f0a8d2c6e97")
-LISTED = ("confirmed", "market_order_created", "relayed_to_dealer", "accepted", "ready")
 CLOSED = ("rejected", "failed", "cancelled", "expired", "delivered")
-MAX_LISTED = 10
-READY_WHICH = "Hai più ordini accettati: scrivi «pronto <numero>». Scrivi «ordini» per vederli."
-
-
-@dataclass(slots=True)
-class Outcome:
-    """What one command does: the reply, relay changes and what the marker records."""
-
-    text: str
-    requests: list[AppendRequest] = field(default_factory=list)
-    relay_id: str | None = None
-    ok: bool = True
-    refresh: bool = False
 
 
 def _reply_id(_stream: str, _view: DeskView, msg: DealerMessage) -> Iterator[str]:
@@ -126,15 +106,15 @@ class DealerDesk:
                 self.relays.timers.track(carried.relay_id, [h.payload for h in history])
 
     async def _carry_out(self, _stream: str, request: CarryOut) -> list[DeskEvent]:
-        out = await self._run(
-            request.command, request.dealer_id, request.phone, request.at, request.fact_id
-        )
+        """Read what the command needs, decide with :func:`~core.dealer_carry.carry_out`."""
+        reads = await self._read(request.command, request.dealer_id)
+        carry = carry_out(request.command, request.dealer_id, request.phone, request.at, reads)
         carried = Carried(
-            text=out.text,
-            ok=out.ok,
-            relay_id=out.relay_id,
-            refresh=out.refresh,
-            writes=tuple(out.requests),
+            text=carry.text,
+            ok=carry.ok,
+            relay_id=carry.relay_id,
+            refresh=carry.catalog is not None,
+            writes=tuple(_writes(carry, request.fact_id)),
         )
         return [carried]
 
@@ -160,134 +140,29 @@ class DealerDesk:
                     assert_never(event)
         await self.relays.commit([*writes, AppendRequest(stream, Expect.ANY, own)])
 
-    async def _run(
-        self, cmd: dc.DealerCommand, dealer_id: str, phone: str, at: datetime, fid: str
-    ) -> Outcome:
-        if cmd.verb == "ordini":
-            return Outcome(text=dc.orders_text(await self._open_orders(dealer_id)))
-        if cmd.verb == "stato":
-            return await self._status(cmd, dealer_id)
-        if cmd.verb in ("accetta", "rifiuta"):
-            return await self._answer(cmd, dealer_id, at)
-        if cmd.verb == "pronto":
-            return await self._ready(cmd, dealer_id, at)
-        if cmd.verb in ("disponibile", "esaurito"):
-            return self._stock(cmd, dealer_id, phone, fid)
-        if cmd.verb == "alias":
-            return self._alias(cmd, dealer_id, phone, fid)
-        return Outcome(text=dc.UNKNOWN_TEXT, ok=False)
+    async def _read(self, cmd: dc.DealerCommand, dealer_id: str) -> DeskReads:
+        """What :func:`~core.dealer_carry.needs` names, read from the relay streams."""
+        need = needs(cmd)
+        named = None
+        if need.named:
+            rid = cmd.relay_id or await self._relay_by_number(cmd.number)
+            named = await self._relay(rid) if rid else None
+        relays: tuple[RelayRead, ...] = ()
+        if need.open:
+            relays = tuple([await self._relay(rid) for rid in await self._candidates(dealer_id)])
+        catalog = self.live.catalog
+        products = tuple(p for p in catalog.products if p.dealer_id == dealer_id)
+        dealer = catalog.dealer(dealer_id)
+        return DeskReads(
+            named=named,
+            open=relays,
+            products=products if need.products else (),
+            dealer_name=dealer.name if dealer is not None else dealer_id,
+        )
 
-    async def _status(self, cmd: dc.DealerCommand, dealer_id: str) -> Outcome:
-        rid = await self._relay_by_number(cmd.number)
-        if rid is None:
-            return Outcome(text=dc.not_found_text(cmd.number), ok=False)
-        _, state, _ = await self.relays.load(rid)
-        if state.dealer_id != dealer_id or cmd.number is None:
-            return Outcome(text=dc.not_found_text(cmd.number), ok=False)
-        return Outcome(text=dc.status_text(cmd.number, state.stage), relay_id=rid)
-
-    async def _answer(self, cmd: dc.DealerCommand, dealer_id: str, at: datetime) -> Outcome:
-        rid = cmd.relay_id or await self._relay_by_number(cmd.number)
-        if rid is None and cmd.number is None:
-            waiting = await self._waiting(dealer_id)
-            if len(waiting) != 1:
-                return Outcome(text=dc.WHICH_ORDER if waiting else dc.NO_OPEN_ORDERS, ok=False)
-            rid = waiting[0]
-        if rid is None:
-            return Outcome(text=dc.not_found_text(cmd.number), ok=False)
+    async def _relay(self, rid: str) -> RelayRead:
         history, state, extras = await self.relays.load(rid)
-        if not history or state.dealer_id != dealer_id:
-            return Outcome(text=dc.not_found_text(cmd.number), ok=False)
-        accept = cmd.verb == "accetta"
-        decided = decide_dealer_answer(state, accept=accept, reason=cmd.reason, now=at)
-        if not decided:
-            return Outcome(
-                text=dc.too_late_text(extras.number, state.stage), relay_id=rid, ok=False
-            )
-        dealer = self.live.catalog.dealer(dealer_id)
-        name = dealer.name if dealer is not None else dealer_id
-        events = list(decided)
-        if isinstance(decided[0], OrderAccepted):
-            body = f"Ordine n. {extras.number} da ritirare presso {name}"
-            events.append(push(state, "rider", "new_order", "Nuovo ordine", body))
-            notice = mk.accepted_text(extras.number, name)
-        else:
-            notice = mk.rejected_text(extras.number, name, cmd.reason)
-        batch = [new((rid, "answer", i), ev) for i, ev in enumerate(events)]
-        return Outcome(
-            text=dc.answered_text(extras.number, accept),
-            requests=[
-                AppendRequest(relay_stream(rid), len(history), batch),
-                customer_notice(state, "answer", notice),
-            ],
-            relay_id=rid,
-        )
-
-    async def _ready(self, cmd: dc.DealerCommand, dealer_id: str, at: datetime) -> Outcome:
-        """``pronto N``: an accepted order is ready; the customer and the riders are told."""
-        rid = await self._relay_by_number(cmd.number)
-        if rid is None and cmd.number is None:
-            accepted = await self._in_stage(dealer_id, RelayStage.ACCEPTED)
-            if len(accepted) != 1:
-                return Outcome(text=READY_WHICH if accepted else dc.NO_OPEN_ORDERS, ok=False)
-            rid = accepted[0]
-        history, state, extras = await self.relays.load(rid) if rid else ([], None, None)
-        if not history or state is None or extras is None or state.dealer_id != dealer_id:
-            return Outcome(text=dc.not_found_text(cmd.number), ok=False)
-        decided = decide_ready(state, at)
-        if not decided:
-            words = dc.STAGE_NAMES[state.stage]
-            return Outcome(
-                text=delivery.not_ready_text(extras.number, words), relay_id=rid, ok=False
-            )
-        dealer = self.live.catalog.dealer(dealer_id)
-        name = dealer.name if dealer is not None else dealer_id
-        body = f"Ordine n. {extras.number} pronto da ritirare presso {name}"
-        events = [*decided, push(state, "rider", "order_ready", "Ordine pronto", body)]
-        batch = [new((state.relay_id, "ready", i), ev) for i, ev in enumerate(events)]
-        notice = delivery.ready_text(extras.number, name)
-        return Outcome(
-            text=delivery.ready_ack_text(extras.number),
-            requests=[
-                AppendRequest(relay_stream(state.relay_id), len(history), batch),
-                customer_notice(state, "ready", notice),
-            ],
-            relay_id=state.relay_id,
-        )
-
-    def _stock(self, cmd: dc.DealerCommand, dealer_id: str, phone: str, fid: str) -> Outcome:
-        own = [p for p in self.live.catalog.products if p.dealer_id == dealer_id]
-        found = dc.match_product(cmd.product or "", own)
-        if not found:
-            return Outcome(text=dc.product_unknown_text(cmd.product or ""), ok=False)
-        if len(found) > 1:
-            return Outcome(text=dc.product_ambiguous_text(found), ok=False)
-        product = found[0]
-        stock = cmd.quantity if cmd.verb == "disponibile" and cmd.quantity is not None else 0
-        changed = StockChanged(product_id=product.id, dealer_id=dealer_id, stock=stock, by=phone)
-        key = (fid, "stock")
-        return Outcome(
-            text=dc.stock_text(product, stock),
-            requests=[AppendRequest(CATALOG_STREAM, Expect.ANY, [new(key, changed)])],
-            refresh=True,
-        )
-
-    def _alias(self, cmd: dc.DealerCommand, dealer_id: str, phone: str, fid: str) -> Outcome:
-        own = [p for p in self.live.catalog.products if p.dealer_id == dealer_id]
-        found = dc.match_product(cmd.product or "", own)
-        if not found:
-            return Outcome(text=dc.product_unknown_text(cmd.product or ""), ok=False)
-        if len(found) > 1:
-            return Outcome(text=dc.product_ambiguous_text(found), ok=False)
-        product, alias = found[0], cmd.alias or ""
-        if alias.casefold() in (a.casefold() for a in product.aliases):
-            return Outcome(text=dc.alias_text(product, alias, known=True))
-        added = ProductAliasAdded(product_id=product.id, dealer_id=dealer_id, alias=alias, by=phone)
-        return Outcome(
-            text=dc.alias_text(product, alias, known=False),
-            requests=[AppendRequest(CATALOG_STREAM, Expect.ANY, [new((fid, "alias"), added)])],
-            refresh=True,
-        )
+        return RelayRead(state, extras, len(history))
 
     async def _relay_by_number(self, number: int | None) -> str | None:
         if number is None:
@@ -309,27 +184,21 @@ class DealerDesk:
         async with self.store.engines.reader.connect() as conn:
             return [str(r) for r in (await conn.execute(stmt)).scalars()]
 
-    async def _open_orders(
-        self, dealer_id: str
-    ) -> list[tuple[int | None, RelayStage, Decimal, str]]:
-        """Open orders, their stage read from the relay streams (the read model may lag)."""
-        rows = []
-        for rid in await self._candidates(dealer_id):
-            _, state, extras = await self.relays.load(rid)
-            if state.dealer_id == dealer_id and state.stage.value in LISTED:
-                first = state.lines[0].name + (" e altro" if len(state.lines) > 1 else "")
-                rows.append((extras.number, state.stage, state.total, first))
-        return rows[-MAX_LISTED:]
 
-    async def _waiting(self, dealer_id: str) -> list[str]:
-        """Relays waiting for this dealer's answer, from their streams."""
-        return await self._in_stage(dealer_id, RelayStage.RELAYED_TO_DEALER)
-
-    async def _in_stage(self, dealer_id: str, stage: RelayStage) -> list[str]:
-        """This dealer's relays in ``stage``, read from their streams."""
-        found = []
-        for rid in await self._candidates(dealer_id):
-            _, state, _ = await self.relays.load(rid)
-            if state.dealer_id == dealer_id and state.stage is stage:
-                found.append(rid)
-        return found
+def _writes(carry: Carry, fid: str) -> list[AppendRequest]:
+    """The appends a carried command stands for, named after the relay or the message."""
+    change = carry.change
+    if change is not None:
+        state, alert = change.relay, change.alert
+        events = list(change.events)
+        if alert is not None:
+            events.append(push(state, "rider", alert.reason, alert.title, alert.body))
+        batch = [new((state.relay_id, change.step, i), ev) for i, ev in enumerate(events)]
+        return [
+            AppendRequest(relay_stream(state.relay_id), change.version, batch),
+            customer_notice(state, change.step, change.notice),
+        ]
+    if carry.catalog is not None:
+        key = (fid, "stock" if isinstance(carry.catalog, StockChanged) else "alias")
+        return [AppendRequest(CATALOG_STREAM, Expect.ANY, [new(key, carry.catalog)])]
+    return []
