@@ -1,4 +1,9 @@
-"""The composition root: the only place that picks implementations from settings."""
+"""The composition root: the only place that picks implementations from settings.
+
+This module wires the process (:class:`Deps`: store, workers, reactors, start and stop);
+:mod:`adapters.bootstrap_ports`, the other half of the root, holds the builders that pick
+each port's implementation.
+"""
 
 from __future__ import annotations
 
@@ -16,12 +21,16 @@ import structlog
 from openai import AsyncOpenAI
 
 from adapters.assistant.budget import RequestBudget
-from adapters.assistant.cache import ReplyCache
 from adapters.assistant.model_watch import ModelWatcher
-from adapters.assistant.offline import OfflineAssistant
-from adapters.assistant.openai_assistant import OpenAIAssistant, build_openai_client
-from adapters.assistant.resilient import FailureCollector, ResilientAssistant
+from adapters.assistant.resilient import FailureCollector
 from adapters.auth.tokens import TokenStore
+from adapters.bootstrap_ports import (
+    build_assistant,
+    build_market,
+    build_messenger,
+    build_openai_assistant,
+    build_push,
+)
 from adapters.engine.conversation import ConversationReactor, is_conversation_input
 from adapters.engine.dispatch import DispatchOptions, StreamDispatcher
 from adapters.engine.lease import leases_for
@@ -37,14 +46,10 @@ from adapters.engine.partitions import PartitionOwner
 from adapters.engine.send_retries import OutboxDispatcher
 from adapters.engine.turn_snapshots import turn_snapshots
 from adapters.ingest import Ingestor
-from adapters.market.http import HttpMarketOrders
 from adapters.market.live import CATALOG_STREAM, CONTACTS_STREAM, LiveMarket
-from adapters.market.local import LocalMarketOrders
-from adapters.meta.graph import GraphMessenger
 from adapters.meta.sandbox import SandboxMessenger
 from adapters.metrics import LogTail, ServiceMetrics
 from adapters.notify.devices import DeviceRegistry
-from adapters.notify.fcm import DEFAULT_API_BASE, FcmClient
 from adapters.ops.hashchain import HashChainSealer
 from adapters.readmodel.queries import ReadModel
 from adapters.readmodel.registry import all_projections
@@ -58,7 +63,7 @@ from adapters.store.subscriptions import PgListener, SubscriptionRunner
 from adapters.store.wal_watch import WalWatcher
 from core.catalog import Catalog, parse_catalog
 from core.phones import normalize_phone
-from core.ports import Assistant, MarketOrders, Messenger
+from core.ports import Assistant, Messenger
 from core.send_retry import RetrySchedule
 
 log = structlog.get_logger(__name__)
@@ -154,18 +159,8 @@ class Deps:
             reactor.follow_partitions(self.partitions, shared=(CATALOG_STREAM, CONTACTS_STREAM))
 
     def _messenger(self) -> Messenger:
-        s = self.settings
-        if not (s.whatsapp_access_token and s.whatsapp_phone_number_id):
-            return self.sandbox
-        self.http = aiohttp.ClientSession()
-        return GraphMessenger(
-            self.http,
-            base_url=s.whatsapp_api_base,
-            api_version=s.whatsapp_api_version,
-            phone_number_id=s.whatsapp_phone_number_id,
-            access_token=s.whatsapp_access_token,
-            timeout=s.whatsapp_timeout,
-        )
+        messenger, self.http = build_messenger(self.settings, self.sandbox)
+        return messenger
 
     def _reactors(self, messenger: Messenger) -> list[StreamDispatcher]:
         live = LiveMarket(self.store, self.catalog, on_change=self._catalog_changed)
@@ -304,76 +299,6 @@ class Deps:
         if self.wal_watcher is not None:
             await self.wal_watcher.stop()
         await self.engines.dispose()
-
-
-class AssistantUnavailableError(RuntimeError):
-    """The OpenAI assistant was asked for without ``OPENAI_API_KEY``."""
-
-
-def openai_client(settings: Settings) -> AsyncOpenAI:
-    """The OpenAI SDK client from settings: its timeout and retries are the only ones."""
-    if not settings.openai_api_key:
-        raise AssistantUnavailableError(
-            "OPENAI_API_KEY is not set: the offline twin serves instead"
-        )
-    return build_openai_client(
-        api_key=settings.openai_api_key,
-        base_url=settings.openai_base_url,
-        timeout=settings.llm_timeout,
-        max_retries=settings.llm_max_retries,
-        http=settings.llm_http_client,
-    )
-
-
-def build_openai_assistant(settings: Settings) -> OpenAIAssistant:
-    """The OpenAI-backed assistant from settings (the SDK retries; no loop of ours)."""
-    return OpenAIAssistant(
-        openai_client(settings),
-        model=settings.llm_model,
-        temperature=settings.llm_temperature,
-        max_completion_tokens=settings.llm_max_tokens,
-        budget=RequestBudget(per_minute=settings.llm_requests_per_minute),
-        cache=ReplyCache(),
-    )
-
-
-def build_assistant(
-    settings: Settings,
-    failures: FailureCollector | None = None,
-    primary: OpenAIAssistant | None = None,
-) -> Assistant:
-    """OpenAI with the offline twin as fallback when a key is set; the offline twin otherwise.
-
-    Failures the fallback covers are reported to ``failures`` (the conversation reactor
-    records them for the review queue). ``primary``: an OpenAI assistant built already.
-    """
-    if not settings.openai_api_key:
-        return OfflineAssistant()
-    on_failure = failures.report if failures is not None else None
-    return ResilientAssistant(
-        primary or build_openai_assistant(settings), OfflineAssistant(), on_failure=on_failure
-    )
-
-
-def build_market(settings: Settings, engines: Engines, http: aiohttp.ClientSession) -> MarketOrders:
-    """The HTTP market adapter when ``MARKET_API_URL`` is set, else the local table."""
-    if settings.market_api_url:
-        return HttpMarketOrders(http, settings.market_api_url)
-    return LocalMarketOrders(engines)
-
-
-def build_push(settings: Settings, http: aiohttp.ClientSession) -> FcmClient | None:
-    """The FCM client, or None (notifications recorded only) without credentials."""
-    if not (settings.fcm_project_id and settings.fcm_credentials_file):
-        return None
-    account = json.loads(Path(settings.fcm_credentials_file).read_text(encoding="utf-8"))
-    return FcmClient(
-        http,
-        project_id=settings.fcm_project_id,
-        service_account=account,
-        api_base=settings.fcm_api_base or DEFAULT_API_BASE,
-        token_uri=settings.fcm_token_uri,
-    )
 
 
 def build(settings: Settings, *, engines: Engines | None = None) -> Deps:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from adapters.bootstrap import AssistantUnavailableError, build_openai_assistant
+from adapters.bootstrap_ports import AssistantUnavailableError, build_openai_assistant
 from adapters.dialogue_eval import run_dialogues
 from adapters.settings import SettingsError, load_settings
 from core.dialogues import DialogueFormatError, parse_dialogues

@@ -18,7 +18,7 @@ from typing import Any
 
 import adapters
 from adapters.assistant.offline import OfflineAssistant
-from adapters.bootstrap import AssistantUnavailableError, build_openai_assistant
+from adapters.bootstrap_ports import AssistantUnavailableError, build_openai_assistant
 from adapters.settings import SettingsError, load_settings
 from core.catalog import Catalog, parse_catalog
 from core.nlu.evaluate import Case, evaluate, figures, parse_jsonl

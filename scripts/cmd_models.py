@@ -19,7 +19,7 @@ from typing import Any
 from adapters.assistant.budget import RequestBudget
 from adapters.assistant.model_check import ModelCheck, ModelCheckError, check_models
 from adapters.assistant.models import utc_today
-from adapters.bootstrap import openai_client
+from adapters.bootstrap_ports import openai_client
 from adapters.settings import Settings
 from core.models import RETIRED, UNKNOWN, ModelFacts, days_left, parse_chain, verdict
 from scripts.common import run_async, settings_or_exit

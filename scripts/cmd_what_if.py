@@ -7,7 +7,8 @@ import json
 from typing import Any
 
 from adapters.assistant.offline import OfflineAssistant
-from adapters.bootstrap import AssistantUnavailableError, build_openai_assistant, load_catalog
+from adapters.bootstrap import load_catalog
+from adapters.bootstrap_ports import AssistantUnavailableError, build_openai_assistant
 from adapters.ops.targets import TargetError, parse_time
 from adapters.ops.whatif import rules_of, what_if
 from adapters.store.engine import create_engines

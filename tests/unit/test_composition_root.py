@@ -1,4 +1,5 @@
-"""Concrete adapters are built in one place: ``adapters/bootstrap.py``, the composition root.
+"""Concrete adapters are built in one place, the composition root: ``adapters/bootstrap.py``
+with its builders in ``adapters/bootstrap_ports.py``.
 
 import-linter keeps the port implementations' modules out of the rest of ``adapters/``
 (see ``pyproject.toml``); this test reads the code for what an import cannot show: a
@@ -36,7 +37,7 @@ CLIENT_FACTORIES = {
     "build_openai_client": "adapters.assistant.openai_assistant",
     "AsyncOpenAI": "adapters.assistant.openai_assistant",
 }
-COMPOSITION_ROOT = ROOT / "adapters" / "bootstrap.py"
+COMPOSITION_ROOT = (ROOT / "adapters" / "bootstrap.py", ROOT / "adapters" / "bootstrap_ports.py")
 
 
 def _adapter_modules() -> list[str]:
@@ -99,6 +100,22 @@ def test_every_port_implementation_is_found() -> None:
     } <= set(concrete_adapters())
 
 
+def test_the_root_builds_every_port_implementation_the_service_picks() -> None:
+    """Each builder's constructor calls are in the root's two modules (none is orphaned)."""
+    source = "\n".join(p.read_text(encoding="utf-8") for p in COMPOSITION_ROOT)
+    built = {name for _, name in constructions(source, set(concrete_adapters()))}
+    assert {
+        "OfflineAssistant",
+        "OpenAIAssistant",
+        "ResilientAssistant",
+        "GraphMessenger",
+        "SandboxMessenger",
+        "LocalMarketOrders",
+        "HttpMarketOrders",
+        "FcmClient",
+    } <= built
+
+
 def test_the_scanner_sees_plain_and_qualified_constructor_calls() -> None:
     """Both ``TokenStore(...)`` and ``tokens.TokenStore(...)`` count as building one."""
     source = "x = TokenStore(engines)\ny = tokens.TokenStore(engines)\nz = TokenStore\n"
@@ -107,12 +124,12 @@ def test_the_scanner_sees_plain_and_qualified_constructor_calls() -> None:
 
 def _shell_files() -> list[Path]:
     files = sorted((ROOT / "adapters").rglob("*.py"))
-    return [p for p in files if p != COMPOSITION_ROOT and "fakes" not in p.parts]
+    return [p for p in files if p not in COMPOSITION_ROOT and "fakes" not in p.parts]
 
 
 @pytest.mark.parametrize("path", _shell_files(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_adapters_are_built_only_in_the_composition_root(path: Path) -> None:
-    """No module but bootstrap builds a port implementation, shared service or SDK client."""
+    """No module outside the root builds a port implementation, shared service or SDK client."""
     module = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
     homes = {**concrete_adapters(), **SHARED_SERVICES, **CLIENT_FACTORIES}
     guarded = {name for name, home in homes.items() if home != module}  # a class may make itself
