@@ -18,9 +18,10 @@ one the stage allows; the shell runs the decider again until a run appends nothi
    dealer's 24-hour window, the approved template outside it (:class:`SeeDealer`), the
    customer told the order number; a dealer without a phone fails the relay.
 
-Outcomes (the ``*Answered``/``*Found`` values) are not stored themselves: what the
-market answered is recorded by the event decided from it, in the same append, and the
-rest are reads of our own log. ``ids`` yields one id per entry of :data:`NAMES`, in order.
+Requests and outcomes are typed in :mod:`core.relay_requests`. Outcomes are not stored
+themselves: what the market answered is recorded by the event decided from it, in the
+same append, and the rest are reads of our own log. ``ids`` yields one id per entry of
+:data:`NAMES`, in order.
 """
 
 from __future__ import annotations
