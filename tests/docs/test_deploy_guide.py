@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from adapters.dotenv import parse_dotenv
-from adapters.settings import load_settings
+from adapters.settings import SettingsError, load_settings
 from core.outbound import OutboundMessage, payload_for
 from core.outbox.content import content_for
 from events.conversation import ReplyKind, ReplyQueued
@@ -82,12 +82,23 @@ def test_the_production_env_example_names_only_real_settings() -> None:
 
 
 def test_the_env_example_leaves_the_meta_values_unset_until_part_3() -> None:
-    """As the guide says: with the example's values the webhook has no secret (503) and
-    replies go to the sandbox, instead of signing and sending with a placeholder."""
+    """As the guide says: once its two values are chosen, the webhook has no secret (503)
+    and replies go to the sandbox, instead of signing and sending with a placeholder."""
     example = (ROOT / "deploy" / "dloop.env.example").read_text(encoding="utf-8")
-    settings = load_settings(parse_dotenv(example))
+    chosen = {k: v.replace("CHANGE-ME", "chosen") for k, v in parse_dotenv(example).items()}
+    settings = load_settings(chosen)
     assert settings.whatsapp_app_secret is None
     assert settings.whatsapp_access_token is None
     assert settings.whatsapp_phone_number_id is None
     assert settings.whatsapp_verify_token
     assert "POST /webhook` answers 503 and replies go to the sandbox" in GUIDE
+
+
+@pytest.mark.parametrize("name", ["DATABASE_URL", "WHATSAPP_VERIFY_TOKEN"])
+def test_a_value_left_as_in_the_example_stops_the_start(name: str) -> None:
+    """A copied file not finished: one error naming the variable, not a start with it."""
+    example = (ROOT / "deploy" / "dloop.env.example").read_text(encoding="utf-8")
+    values = {k: v.replace("CHANGE-ME", "chosen") for k, v in parse_dotenv(example).items()}
+    values[name] = parse_dotenv(example)[name]
+    with pytest.raises(SettingsError, match=rf"^{name} still holds CHANGE-ME"):
+        load_settings(values)
