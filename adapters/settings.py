@@ -24,6 +24,7 @@ class SettingsError(ValueError):
 
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/dloop.db"
+PLACEHOLDER = "CHANGE-ME"  # what deploy/dloop.env.example holds where a value must be chosen
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -192,12 +193,15 @@ def _media(env: Mapping[str, str]) -> dict[str, Any]:
 
 
 def _get(env: Mapping[str, str], name: str, default: str) -> str:
-    value = env.get(name, "").strip()
-    return value or default
+    return _opt(env, name) or default
 
 
 def _opt(env: Mapping[str, str], name: str) -> str | None:
     value = env.get(name, "").strip()
+    if PLACEHOLDER in value:  # a production file copied and not finished (docs/deploy.md 2.3)
+        raise SettingsError(
+            f"{name} still holds {PLACEHOLDER} from deploy/dloop.env.example: choose its value"
+        )
     return value or None
 
 

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from asyncpg import PostgresError
 from sqlalchemy.exc import DBAPIError
 
 from adapters.settings import Settings, SettingsError, load_settings
@@ -53,14 +54,16 @@ def run_async(main: Callable[[], Awaitable[int]], database_url: str | None = Non
     except (OSError, ConnectionError) as exc:
         return fail(f"cannot reach the database: {exc}")
     except DBAPIError as exc:
-        return fail(_database_error(exc))
+        return fail(_database_error(str(exc.orig) or type(exc.orig).__name__))
+    except PostgresError as exc:  # raised unwrapped while connecting (e.g. no such database)
+        return fail(_database_error(str(exc) or type(exc).__name__))
     except KeyboardInterrupt:
         return 130
 
 
-def _database_error(exc: DBAPIError) -> str:
+def _database_error(message: str) -> str:
     """One line naming the database (password hidden) and the driver's first line."""
-    detail = (str(exc.orig) or type(exc.orig).__name__).strip().splitlines()[0]
+    detail = message.strip().splitlines()[0]
     try:
         where = shown(load_settings().database_url)
     except SettingsError:

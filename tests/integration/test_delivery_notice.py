@@ -17,6 +17,8 @@ from adapters.store.event_store import EventStore
 from adapters.store.types import Expect
 from core.market import DELIVERED_TEMPLATE
 from core.order_relay import RelayTimeouts
+from core.outbound import OutboundMessage, payload_for
+from core.outbox.content import content_for
 from events.base import NewEvent
 from events.conversation import OptedOut, OptSource, PricedLine, ReplyKind, ReplyQueued
 from events.market import MarketOrderStatusReceived, OrderNumberAssigned
@@ -31,6 +33,7 @@ from events.orders import (
     OrderRelayedToDealer,
 )
 from events.whatsapp import MessageReceived
+from tests.docs.guide_templates import read_as_sent, registered
 
 pytestmark = pytest.mark.integration
 CUSTOMER = "+393281234567"
@@ -107,6 +110,18 @@ async def test_outside_the_window_the_approved_template_goes_instead(store: Even
     found = await delivered(store, NOW - timedelta(days=2))
     [notice] = [p for p in found if isinstance(p, ReplyQueued)]
     assert (notice.kind, notice.text) == (ReplyKind.TEMPLATE, DELIVERED_TEMPLATE)
+
+
+async def test_the_delivered_template_goes_out_as_the_guide_registers_it(
+    store: EventStore,
+) -> None:
+    """Name, language and no parameters: the wire form reads as docs/deploy.md's body."""
+    found = await delivered(store, NOW - timedelta(days=2))
+    [notice] = [p for p in found if isinstance(p, ReplyQueued)]
+    message = OutboundMessage(outbound_id="o-1", to=CUSTOMER, content=content_for(notice))
+    text = read_as_sent(payload_for(message)["template"])
+    assert text == registered()[DELIVERED_TEMPLATE].body.strip()
+    assert "consegnato" in text
 
 
 async def test_after_an_opt_out_no_whatsapp_message_is_queued(store: EventStore) -> None:

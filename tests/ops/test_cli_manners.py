@@ -4,12 +4,15 @@ the environment."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+import uuid
 from pathlib import Path
 
 import pytest
 
 from scripts.cli import main
+from tests.conftest import IN_CI, PG_URL, _pg_available
 
 pytestmark = pytest.mark.integration
 UNKNOWN = "+393330000999"
@@ -72,6 +75,25 @@ def test_catalog_import_refuses_a_missing_database(
         assert main(["catalog", "import", "c.json"]) == 2
     assert f"no database at {target}" in capsys.readouterr().err
     assert not target.parent.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("argv", READERS, ids=lambda a: " ".join(a[:2]))
+def test_a_missing_postgresql_database_is_one_line_naming_it(
+    elsewhere: Path, argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A PostgreSQL URL naming no database: exit 2, one line with the URL, no traceback."""
+    problem = asyncio.run(_pg_available())
+    if problem is not None and not IN_CI:
+        pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {problem}")
+    name = f"h_missing_{uuid.uuid4().hex[:10]}"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DATABASE_URL", f"{PG_URL.rsplit('/', 1)[0]}/{name}")
+        assert main(argv) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("dloop-bot: database error at postgresql+asyncpg://")
+    assert f'/{name}: database "{name}" does not exist' in line
+    assert "createdb" in line
 
 
 def test_migrate_may_create_the_database(
