@@ -38,7 +38,8 @@ STOPWORDS = _words(
     diciamo facciamo mettiamo massimo max ciascun ciascuno ciascuna ogni stavolta nuova nuovi
     nuove
     ahah perche pero urgente urgentissimo regalare regalarlo regalarla regalargli cucinare
-    mangiare bere usare provare cioe
+    mangiare bere usare provare cioe entrambi parte passo passa passi passare ripasso
+    vengo veniamo io tu
     """
 )
 
@@ -86,7 +87,8 @@ INTENT_WORDS = _words(
     rotto rotti rotta grazie mille gentilissimi perfetto aiuto annullare annullate
     parlare persona umano zona zone orari orario aperti chiudete aprite domenica dloop
     conferma confermo confermare mandi mandare nuovo stesso volta volte pagato pagare
-    carta problema ritardo sbagliati
+    carta problema ritardo sbagliati manderesti mandereste porteresti portereste daresti
+    dareste metteresti mettereste faresti fareste potresti potreste
     """
 )
 

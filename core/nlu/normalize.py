@@ -25,6 +25,7 @@ from core.nlu.shorthand import (
     GLUED,
     KEEP_FINAL_DOUBLE,
     LAUGHTER,
+    PHRASES,
     SHORTHAND,
     UNIT_SUFFIXES,
 )
@@ -70,6 +71,21 @@ def tokenize(text: str) -> tuple[str, ...]:
             out.append(tok)
         else:
             out.extend(rewrite(tok))
+    return _phrases(out)
+
+
+def _phrases(tokens: list[str]) -> tuple[str, ...]:
+    """``tokens`` with each run listed in :data:`PHRASES` replaced by its reading."""
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        run = tuple(tokens[i : i + 3])
+        if run in PHRASES:
+            out.extend(PHRASES[run])
+            i += 3
+        else:
+            out.append(tokens[i])
+            i += 1
     return tuple(out)
 
 

@@ -26,6 +26,8 @@ rosicchiato``, ``si è mangiato mezza pagnotta``) asks for nothing.
 
 from __future__ import annotations
 
+import itertools
+
 from core.nlu.intent_rules import NARRATIVE
 from core.nlu.lexicon import STOPWORDS
 from core.nlu.normalize import QUESTION, SEP, tokenize
@@ -50,6 +52,12 @@ _TITLES = frozenset({"zia", "zio", "nonna", "nonno", "signora", "signor", "signo
                      "sigra", "dottore", "dottoressa", "dott", "dottor", "dottssa", "cara",
                      "caro", "carissima", "carissimo", "amica", "amico", "prof"})  # fmt: skip
 _CLITICS = frozenset({"ne", "ce", "l", "li", "le", "lo", "la"})
+_AND = frozenset({"e", "ed"})
+_ARTICLES = frozenset({"il", "lo", "la", "i", "gli", "le", "l"})
+_PREPOSITIONS = frozenset({"di", "a", "da", "in", "con", "su", "per", "tra", "fra"})
+_LATER = frozenset({("prossima", "volta"), ("piu", "avanti"), ("prossima", "settimana")})
+_BUY_VERBS = frozenset({"compro", "prendo", "compra", "prende", "compriamo", "prendiamo"})
+_ELSEWHERE = frozenset({"dal", "dalla", "dallo", "al", "alla", "allo", "altrove", "fuori"})
 
 
 def clauses(tokens: tuple[str, ...]) -> list[tuple[int, int]]:
@@ -68,16 +76,41 @@ def _is_question(tokens: tuple[str, ...], end: int) -> bool:
     return end < len(tokens) and tokens[end] == QUESTION
 
 
-def _has(tokens: tuple[str, ...], start: int, end: int) -> bool:
-    """True when the clause says the customer already has it: ``ne ho``, ``ce l ho``."""
+def _has(tokens: tuple[str, ...], start: int, end: int) -> int | None:
+    """Where the clause's "already have it" part starts (``ne ho``, ``ce l ho``), or None.
+
+    The part runs back to the item before it: in ``2 pagnotte e niente latte che ce l ho``
+    only ``niente latte ...`` is had, the loaves are still wanted.
+    """
     for i in range(start, end - 1):
-        if tokens[i] in _CLITICS and tokens[i + 1] in _HAVE:
-            return True
-        if tokens[i] in _HAVE and tokens[i + 1] == "ancora":
-            return True  # "ho ancora la lettiera"
-        if tokens[i] == "ne" and tokens[i + 1] == "ha" and "gia" in tokens[i + 2 : end]:
-            return True
-    return False
+        if (
+            (tokens[i] in _CLITICS and tokens[i + 1] in _HAVE)
+            or (tokens[i] in _HAVE and tokens[i + 1] == "ancora")  # "ho ancora la lettiera"
+            or (tokens[i] == "ne" and tokens[i + 1] == "ha" and "gia" in tokens[i + 2 : end])
+        ):
+            return _phrase_start(tokens, start, i)
+    return None
+
+
+def _phrase_start(tokens: tuple[str, ...], start: int, i: int) -> int:
+    """The start of the noun phrase before ``i``: after an ``e``, or at an article that
+    follows another word (``... due confezioni di uova il latte no``: ``il latte``)."""
+    for j in range(i - 1, start, -1):
+        if tokens[j] in _AND:
+            return j + 1
+        if tokens[j] in _ARTICLES and tokens[j - 1] not in _PREPOSITIONS:
+            return j
+    return start
+
+
+def _later_or_elsewhere(tokens: tuple[str, ...], start: int, end: int) -> bool:
+    """``lo prendo la prossima volta``, ``lo compro dal fornaio``: not wanted now from us."""
+    words = tokens[start:end]
+    pairs = set(itertools.pairwise(words))
+    if pairs & _LATER:
+        return True
+    buys = [k for k, w in enumerate(words) if w in _BUY_VERBS]
+    return any(w in _ELSEWHERE for k in buys[:1] for w in words[k + 1 : k + 3])
 
 
 def _marker_at(tokens: tuple[str, ...], i: int, question: bool) -> bool:
@@ -99,12 +132,15 @@ def _marker_at(tokens: tuple[str, ...], i: int, question: bool) -> bool:
 def _clause_mask(tokens: tuple[str, ...], start: int, end: int) -> list[bool]:
     """Excluded positions of one clause."""
     question = _is_question(tokens, end)
-    if _has(tokens, start, end):
-        return [True] * (end - start)
+    had = _has(tokens, start, end)
+    if had is not None or (not question and _later_or_elsewhere(tokens, start, end)):
+        first = start if had is None else had
+        return [False] * (first - start) + [True] * (end - first)
     mask = [False] * (end - start)
     for i in range(start, end):
         if _negates_before(tokens, start, i, question):
-            return [True] * (end - start)
+            first = _phrase_start(tokens, start, i)
+            return [False] * (first - start) + [True] * (end - first)
         if _marker_at(tokens, i, question):
             for j in range(i, end):
                 mask[j - start] = True
@@ -126,13 +162,20 @@ def _after_words(tokens: tuple[str, ...], start: int, i: int) -> bool:
     return any(t[:1].isalpha() and t not in STOPWORDS for t in tokens[start:i])
 
 
+def _introduces(tokens: tuple[str, ...], i: int) -> bool:
+    """``sono la signora Bianchi``: the customer says who they are, not what they want."""
+    return tokens[i - 1] == "sono" or (
+        i > 1 and tokens[i - 2 : i] in {("sono", "la"), ("sono", "il")}
+    )
+
+
 def excluded_mask(tokens: tuple[str, ...]) -> tuple[bool, ...]:
     """For each token, True when it lies in the scope of an exclusion or names who is greeted."""
     mask = [False] * len(tokens)
     for start, end in clauses(tokens):
         mask[start:end] = _clause_mask(tokens, start, end)
     for i in range(1, len(tokens) - 1):
-        if tokens[i - 1] in _GREETINGS and tokens[i] in _TITLES:
+        if tokens[i] in _TITLES and (tokens[i - 1] in _GREETINGS or _introduces(tokens, i)):
             mask[i] = mask[i + 1] = True
         if tokens[i - 1] in _GIVE and tokens[i : i + 2] == ("una", "mano"):
             mask[i] = mask[i + 1] = True  # "dammi una mano": help, not a hand cream

@@ -6,6 +6,7 @@ reads one of these tables, so the whole normalisation is one place to read and t
 * :data:`SHORTHAND`: SMS abbreviations and phonetic spellings (``nn`` -> ``non``,
   ``xke`` -> ``perche``, ``qlc`` -> ``qualche``, ``cmq`` -> ``comunque``, ``k`` for ``ch``);
 * :data:`GLUED`: words written together (``unpaio`` -> ``un paio``, ``xfavore``);
+* :data:`PHRASES`: runs of words read as one (``tutti e due`` -> ``entrambi``);
 * :data:`EMOJI_WORDS`: the few emoji that carry meaning (laughter reads as ``ahah``,
   disgust as ``schifo``, anger as ``arrabbiato``);
   every other emoji is dropped for understanding (the recorded text keeps it);
@@ -36,7 +37,8 @@ SHORTHAND: dict[str, tuple[str, ...]] = {
     "plz": ("per", "favore"), "pf": ("per", "favore"), "xfv": ("per", "favore"),
     "xf": ("per", "favore"), "fav": ("favore",),
     "scs": ("scusa",), "dmn": ("domani",),
-    "sett": ("settimana",), "lol": ("ahah",), "asd": ("ahah",), "xd": ("ahah",),
+    "sett": ("settimana",), "prox": ("prossima",), "de": ("di",),
+    "lol": ("ahah",), "asd": ("ahah",), "xd": ("ahah",),
 }  # fmt: skip
 
 GLUED: dict[str, tuple[str, ...]] = {
@@ -48,6 +50,12 @@ GLUED: dict[str, tuple[str, ...]] = {
     "celho": ("ce", "l", "ho"),
     "dellacqua": ("dell", "acqua"), "lacqua": ("l", "acqua"), "lolio": ("l", "olio"),
 }  # fmt: skip
+
+PHRASES: dict[tuple[str, ...], tuple[str, ...]] = {
+    (every, "e", n): ("entrambi",) if n == "due" else ("tutti",)
+    for every in ("tutti", "tutte", "tutto")  # "tt e due" reads "tutto e due"
+    for n in ("due", "tre", "quattro", "2", "3", "4")
+}  # "tutti e due i profumi": both of them, not two of each
 
 EMOJI_WORDS: dict[str, str] = {
     "\U0001f602": "ahah",  # face with tears of joy
