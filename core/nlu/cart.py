@@ -76,10 +76,18 @@ def _named(index: CatalogIndex, words: tuple[str, ...]) -> set[str]:
 
 
 def _match(item: Item, index: CatalogIndex) -> tuple[list[Scored], list[Scored]]:
-    """Products ranked for ``item`` and the close rivals of the best; qualifiers break ties."""
+    """Products ranked for ``item`` and the close rivals of the best.
+
+    Ties are broken by the item's head noun (``guinzaglio rosso`` is a lead, not roses),
+    then by its qualifiers (``per il cane``); qualifiers never find a product alone.
+    """
     ranked = _by_size(score(index, tuple(item.words)), item.sizes, index)
     rivals = _rivals(ranked)
-    if len(rivals) != 1 and item.qualifiers:
+    if len(rivals) > 1 and len(item.words) > 1:
+        head = _rivals(score(index, tuple(item.words[:1])))  # the noun comes first
+        if len(head) == 1 and head[0].index in {s.index for s in rivals}:
+            return ranked, [s for s in rivals if s.index == head[0].index]
+    if len(rivals) != 1 and item.qualifiers and ranked:
         qualified = _by_size(score(index, (*item.words, *item.qualifiers)), item.sizes, index)
         if len(_rivals(qualified)) == 1:
             return qualified, _rivals(qualified)

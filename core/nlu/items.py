@@ -59,6 +59,8 @@ class Item:
     qualifiers: list[str] = field(default_factory=list)  # "per il cane": breaks ties only
     packs: list[str] = field(default_factory=list)  # packaging words said ("scatolette")
     weak: bool = False  # named only by its packaging: kept only when it matches clearly
+    head: list[str] = field(default_factory=list)  # words before a ``quello`` described it
+    described: bool = False  # opened or reopened by ``quello``: a second one is another item
 
 
 def split_items(pieces: tuple[Piece, ...]) -> list[Item]:
@@ -66,6 +68,7 @@ def split_items(pieces: tuple[Piece, ...]) -> list[Item]:
     items: list[Item] = []
     current = Item()
     qualified = _qualify(pieces)
+    postfix = _numbers_follow(qualified)
     for i, piece in enumerate(qualified):
         if piece.kind == "sep" or (piece.kind == "word" and piece.text in SEPARATOR_WORDS):
             items.append(current)
@@ -81,12 +84,18 @@ def split_items(pieces: tuple[Piece, ...]) -> list[Item]:
         elif piece.kind == "size":
             current.sizes.append(piece.text)
         elif piece.kind == "quantity":
-            current = _take_quantity(current, piece, tuple(qualified[i + 1 :]), items)
+            rest = () if postfix else tuple(qualified[i + 1 :])
+            current = _take_quantity(current, piece, rest, items)
+            if postfix and current.words and _product_next(qualified, i + 1):
+                items.append(current)  # "spaghetti 5 passata 5": the number closes the item
+                current = Item()
         elif piece.text in PACKAGING:
             current.packaged = current.quantity is not None
             current.packs.append(piece.text)
         elif piece.text in DEMONSTRATIVES and not current.words and _reopen(items):
-            current = items.pop()
+            current = _describe(items)
+        elif piece.text in DEMONSTRATIVES and not current.words:
+            current.described = True  # "i mazzi, quello misto e quello di rose"
         elif piece.text in GIFT_WRAP and current.packs:
             continue  # "confezione regalo": gift wrapping, not a product
         elif piece.kind == "word" and _names_product(piece.text):
@@ -105,6 +114,41 @@ def _withdraw(items: list[Item]) -> list[str]:
         if items[i].words:
             return items.pop(i).words
     return []
+
+
+def _describe(items: list[Item]) -> Item:
+    """The item that ``quello``/``quella`` goes on describing.
+
+    The first one reopens the item before; a second one after it names another of the
+    same kind (``i profumi, quello alla rosa e quello agli agrumi``: two perfumes).
+    """
+    last = items[-1]
+    if last.described:
+        return Item(words=list(last.head), head=list(last.head), described=True, told=last.told)
+    items.pop()
+    last.head, last.described = list(last.words), True
+    return last
+
+
+def _numbers_follow(pieces: list[Piece]) -> bool:
+    """True when every number comes after its product (``spaghetti 5 passata 5 olio 1``).
+
+    Read so when the message opens with a product word and closes with a bare number.
+    """
+    kinds = [p for p in pieces if p.kind in {"word", "quantity"} and p.text not in STOPWORDS]
+    first, last = (kinds[0], kinds[-1]) if kinds else (None, None)
+    return (
+        first is not None
+        and last is not None
+        and first.kind == "word"
+        and _names_product(first.text)
+        and last.kind == "quantity"
+        and not last.marked
+    )
+
+
+def _product_next(pieces: list[Piece], i: int) -> bool:
+    return i < len(pieces) and pieces[i].kind == "word" and _names_product(pieces[i].text)
 
 
 def _reopen(items: list[Item]) -> bool:
@@ -185,6 +229,9 @@ def _take_quantity(current: Item, piece: Piece, rest: tuple[Piece, ...], items: 
     follows_words = _names_next(rest)
     if current.quantity is None and (piece.marked or not follows_words):
         current.quantity = piece.value  # "spaghetti x3"
+        return current
+    if current.quantity == 1 and piece.marked and not follows_words:
+        current.quantity = piece.value  # "1 crema mani 75 ml x2": the multiplier counts
         return current
     items.append(current)
     return Item(quantity=piece.value, told=current.told)

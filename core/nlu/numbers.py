@@ -4,7 +4,8 @@
 (part of a product's description: ``1,5 kg``, ``10 L``, ``6 x 1,5 L``), a ``word`` or
 a ``sep``. A number followed by a unit is a size, never a quantity. A range (``tre o
 quattro``, ``2 o 3``, ``2-3``) is its lower bound. A clock time (``alle 11``, ``entro
-le 8``) and an amount of money (``45 euro``) are ``other``: never a quantity.
+le 8``), an amount of money (``45 euro``) and a number right before an ``x2`` (``crema
+solare 50 x2``: the 50 is part of the name) are ``other``: never a quantity.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ NUMBER_WORDS: dict[str, int] = {
     "tredici": 13, "quattordici": 14, "quindici": 15, "sedici": 16, "diciassette": 17,
     "diciotto": 18, "diciannove": 19, "venti": 20, "ventuno": 21, "ventidue": 22,
     "ventitre": 23, "ventiquattro": 24, "venticinque": 25, "trenta": 30, "quaranta": 40,
-    "cinquanta": 50, "cento": 100,
+    "cinquanta": 50, "cento": 100, "du": 2, "na": 1,  # du', 'na: southern and Roman speech
 }  # fmt: skip
 GROUP_WORDS: dict[str, int] = {
     "dozzina": 12, "dozzine": 12, "paio": 2, "coppia": 2, "decina": 10, "decine": 10,
@@ -136,6 +137,8 @@ def read_pieces(tokens: tuple[str, ...]) -> tuple[Piece, ...]:
         after = tokens[i + taken] if i + taken < len(tokens) else ""
         if piece.kind == "quantity" and (_is_clock(tokens, i) or after in _CURRENCY):
             piece, taken = Piece(kind="other", text=tokens[i]), taken + (after in _CURRENCY)
+        elif piece.kind == "quantity" and not piece.marked and _X_QTY.match(after):
+            piece = Piece(kind="other", text=tokens[i])  # "crema solare 50 x2": 50 names it
         elif piece.kind == "quantity" and after in _RANGE_WORDS and i + taken + 1 < len(tokens):
             upper, more = read_piece(tokens, i + taken + 1)
             if upper.kind == "quantity":
