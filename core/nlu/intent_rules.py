@@ -29,6 +29,7 @@ from core.understanding import Intent
 _NOT_ORDER = (
     r"(?! (sapere|chiedere|informazion\w*|parlare|capire|segnalare|annullare|cancellare"
     r"|disdire|restituire|rendere|cambiare|modificare|lamentar\w*|(fare )?(un )?reclamo"
+    r"|(solo )?(dire|dirvi|ringraziar\w*|salutar\w*|avvisar\w*|farvi (i )?complimenti)"
     r"|(un |il )?rimborso|essere rimborsat\w*|(i )?soldi))"
 )
 _CLITIC = r"\b(mi|ci|me|ce)( (ne|lo|la|li|le|l))?"
@@ -75,6 +76,7 @@ RULES: tuple[tuple[Intent, float, re.Pattern[str]], ...] = tuple(
          r"|prenderei|compro|compriamo|comprare|comprerei|acquisto|acquistare|acquisterei"
          r"|prenoto|prenotare|prenotiamo|aggiungi|aggiungete|aggiungimi|carrello)\b"),
         (Intent.ORDER_REQUEST, 3.0, _CLITIC + " " + _GIVE + r"\b"),
+        (Intent.ORDER_REQUEST, 3.0, r"\b(me|ce) (lo|la|li|le|ne) (fai|fate|faresti|fareste)\b"),
         (Intent.ORDER_REQUEST, 3.0, r"\b(mi|ci) (fai|fate|faresti|fareste) (un|una|uno|il|la"
          r"|lo|i|le|gli|l|due|tre|quattro|cinque|sei|\d+)\b"),
         (Intent.ORDER_REQUEST, 2.0, r"\b(mi |ci )?(serve|servono|servirebbe|servirebbero"
@@ -121,6 +123,11 @@ RULES: tuple[tuple[Intent, float, re.Pattern[str]], ...] = tuple(
          r"|\btrovat\w* (un|una|dei|delle|del|degli) (capell|pel|insett|vetr|verm|plastic"
          r"|sassolin|muff)\w*"
          r"|\b(me|ce) (lo|la|li|le) (cambiate|cambi|sostituite|sostituisci|ritirate)\b"),
+        (Intent.SUPPORT_REQUEST, 3.0, r"\b(arrivat|consegnat|portat|ricevut|mandat)\w* (\w+ ){1,3}"
+         r"(apert|rott|vuot|scadut|sciolt|schiacciat|bagnat|ammaccat|danneggiat|crepat)\w*"
+         r"|\b\w{2,}[ts][oaie] (proprio |davvero |molto )?(male|malissimo|da schifo)\b"
+         r"|\bnon si (accende|spegne|apre|chiude|carica|attacca|gonfia)\b"
+         r"|\b(fare|fa|faccio|facciamo|per) (il|un|lo) (cambio|reso|scambio)\b"),
         (Intent.SUPPORT_REQUEST, 3.0, r"\bnon (mi |ci )?(rispondete|rispondi|risponde|rispondono)\b"
          r"|\b(seconda|terza|quarta|ennesima) volta che (scrivo|chiedo|chiamo|scriviamo)\b"),
         (Intent.SUPPORT_REQUEST, 3.0, r"\btrattat\w* male\b|\bcomportat\w* male\b"
@@ -182,8 +189,12 @@ RULES: tuple[tuple[Intent, float, re.Pattern[str]], ...] = tuple(
          r"|senza di voi|che (buon|bell)[oaie])\b"),
         (Intent.GENERAL_CHAT, 3.0, r"\bgrazie (mille |tante |ancora )?(per|x) (il|la|lo|l|i|gli"
          r"|le|tutto|tutti|la vostra|il vostro)\b"),
-        (Intent.GENERAL_CHAT, 2.0, r"\b\w{3,}issim[oaie]\b"
+        (Intent.GENERAL_CHAT, 2.0, r"\b(?!malissim|pessim)\w{3,}issim[oaie]\b"
          r"|(?<!qual )(?<!quale )\b(e|sono) (il|la|i|le) miglior[ei]\b"),
+        (Intent.GENERAL_CHAT, 3.0, r"\b(e|sei|siete|sono) (un|una|dei|delle) (tesoro|tesori"
+         r"|angelo|angeli|mito|miti|gioiello|santo|santi|amore|grande|grandi)\b"),
+        (Intent.GENERAL_CHAT, 1.5, r"\b(volevo|voglio|vorrei) solo (dire|dirvi|ringraziar\w*"
+         r"|salutar\w*)\b"),
         (Intent.GENERAL_CHAT, 1.5, r"\b(tvb|tvtb|ti voglio bene|vi voglio bene|un abbraccio"
          r"|baci|bacioni)\b"),
         (Intent.GENERAL_CHAT, 4.0, NEUTRAL.pattern + r"|\bmessaggio partito\b"
