@@ -36,6 +36,7 @@ def _report(name: str) -> Report:
         "nlu_extra.jsonl",
         "nlu_holdout.jsonl",
         "nlu_whatsapp.jsonl",
+        "nlu_heldout_s5.jsonl",
     ],
 )
 def test_floors_hold(name: str) -> None:
@@ -56,15 +57,18 @@ def test_extra_set_is_large_and_disjoint_from_dev() -> None:
     assert not dev & {c.text for c in extra}
 
 
-def test_whatsapp_set_is_disjoint_from_both_dev_sets() -> None:
-    """The issue-19 regression set was written anew, not copied from a dev set."""
+@pytest.mark.parametrize(
+    ("name", "size"), [("nlu_whatsapp.jsonl", 60), ("nlu_heldout_s5.jsonl", 120)]
+)
+def test_own_whatsapp_sets_are_disjoint_from_both_dev_sets(name: str, size: int) -> None:
+    """The issue-19 regression and held-out sets were written anew, not copied from a dev set."""
     dev = {
         c.text
-        for name in ("nlu_dev.jsonl", "nlu_dev_hard.jsonl")
-        for c in parse_jsonl((FIXTURES / name).read_text("utf-8").splitlines())
+        for dev_name in ("nlu_dev.jsonl", "nlu_dev_hard.jsonl")
+        for c in parse_jsonl((FIXTURES / dev_name).read_text("utf-8").splitlines())
     }
-    own = parse_jsonl((FIXTURES / "nlu_whatsapp.jsonl").read_text("utf-8").splitlines())
-    assert len(own) >= 60
+    own = parse_jsonl((FIXTURES / name).read_text("utf-8").splitlines())
+    assert len(own) >= size
     assert not dev & {c.text for c in own}
 
 
