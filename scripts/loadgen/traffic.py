@@ -43,7 +43,7 @@ TEXTS = (
     "Quanto costa il profumo alla vaniglia da 50 ml?",
     "A che ora chiudete stasera?",
     "Il mio ordine non è ancora arrivato, potete controllare?",
-    "Grazie mille, gentilissimi!",
+    "Grazie di cuore, a presto!",
     "Avete le rose rosse per sabato mattina?",
     "Mi serve una tachipirina 1000, la consegnate oggi?",
     "Buonasera, vorrei prenotare una toelettatura per il mio barboncino",

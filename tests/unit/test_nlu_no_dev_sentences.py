@@ -1,6 +1,7 @@
 """The NLU generalises by rules: no dev-set message is written into the code (issue 19).
 
-Every string literal of every Python module under ``core/`` and ``adapters/`` (implicit
+Every string literal of every Python module of the service (``core/``, ``adapters/``,
+``events/``, ``projections/``, ``scripts/``; implicit
 concatenations joined, as the compiler joins them) is compared, folded, with the texts
 of ``nlu_dev.jsonl`` and ``nlu_dev_hard.jsonl``; data files there are searched whole.
 Messages of one or two words (``Ciao!``, ``👍``, ``ok perfetto``) are everyday words a
@@ -21,7 +22,7 @@ from core.nlu.evaluate import parse_jsonl
 
 ROOT = Path(__file__).resolve().parents[2]
 DEV_SETS = ("nlu_dev.jsonl", "nlu_dev_hard.jsonl")
-SCANNED = ("core", "adapters")
+SCANNED = ("core", "adapters", "events", "projections", "scripts")
 FRAGMENT = 24  # a literal this long found inside a dev message is a copied fragment
 MIN_WORDS = 3
 
