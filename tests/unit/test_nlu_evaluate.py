@@ -37,6 +37,7 @@ def _report(name: str) -> Report:
         "nlu_holdout.jsonl",
         "nlu_whatsapp.jsonl",
         "nlu_heldout_s5.jsonl",
+        "nlu_heldout_s5b.jsonl",
     ],
 )
 def test_floors_hold(name: str) -> None:
