@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from core.nlu.items import Item, split_items
-from core.nlu.matching import CatalogIndex, Scored, score
+from core.nlu.matching import STRONG, CatalogIndex, Scored, score
 from core.nlu.numbers import Piece
 from core.understanding import CartLine, UnresolvedItem
 
@@ -46,7 +46,7 @@ def extract_cart(
     implied: dict[str, int] = {}  # products named without a number
     unresolved: list[UnresolvedItem] = []
     explicit = 0
-    for item in split_items(pieces):
+    for item in (part for whole in split_items(pieces) for part in _listed(whole, index)):
         quantity = item.quantity or 1
         ranked, rivals = _match(item, index)
         explicit += item.quantity is not None and bool(ranked) and ranked[0].score >= MIN_SCORE
@@ -66,6 +66,24 @@ def extract_cart(
     totals = {pid: said.get(pid) or implied[pid] for pid in {**implied, **said} if pid not in gone}
     lines = tuple(CartLine(product_id=pid, quantity=q) for pid, q in totals.items())
     return CartReading(lines=lines, unresolved=tuple(unresolved), explicit=explicit)
+
+
+def _listed(item: Item, index: CatalogIndex) -> list[Item]:
+    """``latte pane e uova``: nouns listed without a comma are items of their own when
+    each, said alone, names a different product by its very word (not by a stem only:
+    ``guinzaglio rosso`` stays one item)."""
+    if len(item.words) < 2:
+        return [item]
+    found = []
+    for word in item.words:
+        alone = _rivals(score(index, (word,)))
+        if len(alone) != 1 or alone[0].score < STRONG:
+            return [item]
+        found.append(alone[0].index)
+    if len(set(found)) < len(found):
+        return [item]
+    first = Item(words=item.words[:1], quantity=item.quantity, packaged=item.packaged)
+    return [first, *(Item(words=[word]) for word in item.words[1:])]
 
 
 def _named(index: CatalogIndex, words: tuple[str, ...]) -> set[str]:

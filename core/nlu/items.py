@@ -74,8 +74,9 @@ def split_items(pieces: tuple[Piece, ...]) -> list[Item]:
             items.append(current)
             told = current.told and piece.kind != "sep"  # a story goes on to its clause's end
             current = Item(barrier=piece.text == EXCLUDED, told=told)
-        elif piece.text in _CORRECTIONS and not current.words and any(it.words for it in items):
-            current.corrects = _withdraw(items)  # the customer takes the last item back
+        elif piece.text in _CORRECTIONS and (current.words or any(it.words for it in items)):
+            # the customer takes the last item back: "2 uova anzi no 3", "4 uova, anzi 6"
+            current = Item(corrects=current.words or _withdraw(items))
         elif piece.text == TOLD:
             items.append(current)
             current = Item(told=True)
@@ -86,8 +87,9 @@ def split_items(pieces: tuple[Piece, ...]) -> list[Item]:
         elif piece.kind == "quantity":
             rest = () if postfix else tuple(qualified[i + 1 :])
             current = _take_quantity(current, piece, rest, items)
-            if postfix and current.words and _product_next(qualified, i + 1):
-                items.append(current)  # "spaghetti 5 passata 5": the number closes the item
+            closes = postfix or piece.marked  # "spaghetti 5 passata 5", "shampoo x1 deo x1"
+            if closes and current.words and _product_next(qualified, i + 1):
+                items.append(current)
                 current = Item()
         elif piece.text in PACKAGING:
             current.packaged = current.quantity is not None

@@ -5,7 +5,8 @@
 a ``sep``. A number followed by a unit is a size, never a quantity. A range (``tre o
 quattro``, ``2 o 3``, ``2-3``) is its lower bound. A clock time (``alle 11``, ``entro
 le 8``), an amount of money (``45 euro``) and a number right before an ``x2`` (``crema
-solare 50 x2``: the 50 is part of the name) are ``other``: never a quantity.
+solare 50 x2``: the 50 is part of the name) are ``other``: never a quantity. Digits after
+``da`` describe the product (``la tachipirina da 500``, ``una confezione da 6``).
 """
 
 from __future__ import annotations
@@ -139,6 +140,8 @@ def read_pieces(tokens: tuple[str, ...]) -> tuple[Piece, ...]:
             piece, taken = Piece(kind="other", text=tokens[i]), taken + (after in _CURRENCY)
         elif piece.kind == "quantity" and not piece.marked and _X_QTY.match(after):
             piece = Piece(kind="other", text=tokens[i])  # "crema solare 50 x2": 50 names it
+        elif piece.kind == "quantity" and i and tokens[i - 1] == "da" and tokens[i][0].isdigit():
+            piece = Piece(kind="size", text=tokens[i])  # "la tachipirina da 500": a strength
         elif piece.kind == "quantity" and after in _RANGE_WORDS and i + taken + 1 < len(tokens):
             upper, more = read_piece(tokens, i + taken + 1)
             if upper.kind == "quantity":

@@ -53,6 +53,7 @@ _TITLES = frozenset({"zia", "zio", "nonna", "nonno", "signora", "signor", "signo
                      "caro", "carissima", "carissimo", "amica", "amico", "prof"})  # fmt: skip
 _CLITICS = frozenset({"ne", "ce", "l", "li", "le", "lo", "la"})
 _AND = frozenset({"e", "ed"})
+_CORRECTING = frozenset({"anzi", "cioe"})
 _ARTICLES = frozenset({"il", "lo", "la", "i", "gli", "le", "l"})
 _PREPOSITIONS = frozenset({"di", "a", "da", "in", "con", "su", "per", "tra", "fra"})
 _LATER = frozenset({("prossima", "volta"), ("piu", "avanti"), ("prossima", "settimana")})
@@ -152,6 +153,8 @@ def _negates_before(tokens: tuple[str, ...], start: int, i: int, question: bool)
     """``il deodorante no``, ``le crocchette non servono``: a negation after the product."""
     if tokens[i] not in NEGATIONS or i == start or question:
         return False
+    if tokens[i - 1] in _CORRECTING:
+        return False  # "anzi no": the customer corrects a number, and refuses nothing
     if not _after_words(tokens, start, i):
         return False
     return tokens[i] == "no" or _marker_at(tokens, i, question)
