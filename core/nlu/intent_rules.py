@@ -29,7 +29,7 @@ from core.understanding import Intent
 _NOT_ORDER = (
     r"(?! (sapere|chiedere|informazion\w*|parlare|capire|segnalare|annullare|cancellare"
     r"|disdire|restituire|rendere|cambiare|modificare|lamentar\w*|(fare )?(un )?reclamo"
-    r"|(solo )?(dire|dirvi|ringraziar\w*|salutar\w*|avvisar\w*|farvi (i )?complimenti)"
+    r"|(solo )?(dire|dirvi|ringraziar\w*|salutar\w*|avvisar\w*|farvi (i )?complimenti)|bene"
     r"|(un |il )?rimborso|essere rimborsat\w*|(i )?soldi))"
 )
 _CLITIC = r"\b(mi|ci|me|ce)( (ne|lo|la|li|le|l))?"
@@ -83,6 +83,11 @@ RULES: tuple[tuple[Intent, float, re.Pattern[str]], ...] = tuple(
          r"|occorre|occorrono)\b" + _NOT_ORDER),
         (Intent.ORDER_REQUEST, 2.0, r"\b(portatemi|portami|portaci|portateci|mandatemi|mandami"
          r"|mandateci|inviatemi|speditemi|datemi|dammi|mettetemi|mettimi|preparatemi)\b"),
+        (Intent.ORDER_REQUEST, 3.0, r"\b(me |ce )?ne (vorrei|voglio|volevo|prendo|prenderei"
+         r"|ordino|serve|servono|servirebbe|servirebbero) (altr[eio] )?(\d+|una?|uno|due|tre"
+         r"|quattro|cinque|sei|sette|otto|nove|dieci|dodici|un paio|una decina)\b"),
+        (Intent.ORDER_REQUEST, 2.0, r"\b(si puo|si potrebbe|e possibile) (avere|ordinare"
+         r"|prendere|ricevere)\b"),
         (Intent.ORDER_REQUEST, 2.0, r"\b(posso|potrei|possiamo|potremmo) (avere|ordinare"
          r"|prendere|comprare|ricevere)\b"),
         (Intent.ORDER_REQUEST, 2.0, r"\b(portar|mandar|spedir|inviar|procurar|consegnar|dar)"
@@ -128,6 +133,8 @@ RULES: tuple[tuple[Intent, float, re.Pattern[str]], ...] = tuple(
          r"|\b\w{2,}[ts][oaie] (proprio |davvero |molto )?(male|malissimo|da schifo)\b"
          r"|\bnon si (accende|spegne|apre|chiude|carica|attacca|gonfia)\b"
          r"|\b(fare|fa|faccio|facciamo|per) (il|un|lo) (cambio|reso|scambio)\b"),
+        (Intent.SUPPORT_REQUEST, 3.0, r"\b(consegnat|portat|mandat|dat)\w* (\w+ ){0,3}(di|per)"
+         r" (un altro|un altra|qualcun altro|un altra persona)\b"),
         (Intent.SUPPORT_REQUEST, 3.0, r"\bnon (mi |ci )?(rispondete|rispondi|risponde|rispondono)\b"
          r"|\b(seconda|terza|quarta|ennesima) volta che (scrivo|chiedo|chiamo|scriviamo)\b"),
         (Intent.SUPPORT_REQUEST, 3.0, r"\btrattat\w* male\b|\bcomportat\w* male\b"
