@@ -125,6 +125,30 @@ def test_a_qualifier_never_finds_a_product_alone() -> None:
     assert _cart("un miele e un biglietto per il gatto") == {"miele": 1}
 
 
+def test_nouns_listed_without_commas_are_separate_items() -> None:
+    """``miele zucchero e biscotti``: each noun names its own product."""
+    assert _cart("mi mandi miele zucchero e biscotti?") == {
+        "miele": 1,
+        "zucchero": 1,
+        "biscotti": 1,
+    }
+
+
+def test_a_marked_number_after_a_product_closes_its_item() -> None:
+    """``sapone x1 miele x2``: two items, each with its number."""
+    assert _cart("sapone x1 miele x2") == {"sapone": 1, "miele": 2}
+
+
+def test_anzi_no_corrects_the_number_and_refuses_nothing() -> None:
+    """``1 miele anzi no 2 miele`` is two jars of honey, not three and not none."""
+    assert _cart("2 zucchero e 1 miele anzi no 2 miele") == {"zucchero": 2, "miele": 2}
+
+
+def test_digits_after_da_describe_the_product() -> None:
+    """``il sapone da 500, 2 flaconi``: 500 is the size, 2 is how many."""
+    assert _cart("x favore il sapone da 500, 2 flaconi") == {"sapone": 2}
+
+
 @pytest.mark.parametrize(
     ("text", "intent"),
     [
@@ -134,6 +158,10 @@ def test_a_qualifier_never_finds_a_product_alone() -> None:
         ("la bilancia nn si accende", Intent.SUPPORT_REQUEST),
         ("come faccio a fare il cambio?", Intent.SUPPORT_REQUEST),
         ("volevo solo dirvi che il fattorino e un angelo", Intent.GENERAL_CHAT),
+        ("si puo avere un sapone liquido x domani?", Intent.ORDER_REQUEST),
+        ("quanto costa il miele? cmq ne vorrei 3", Intent.ORDER_REQUEST),
+        ("mi hanno consegnato la spesa di un altro", Intent.SUPPORT_REQUEST),
+        ("vi voglio bene ragazzi", Intent.GENERAL_CHAT),
     ],
 )
 def test_intent_reads_mood_tense_and_praise(text: str, intent: Intent) -> None:

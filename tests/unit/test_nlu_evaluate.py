@@ -38,6 +38,7 @@ def _report(name: str) -> Report:
         "nlu_whatsapp.jsonl",
         "nlu_heldout_s5.jsonl",
         "nlu_heldout_s5b.jsonl",
+        "nlu_heldout_s5c.jsonl",
     ],
 )
 def test_floors_hold(name: str) -> None:
