@@ -137,7 +137,11 @@ def _numbers_follow(pieces: list[Piece]) -> bool:
 
     Read so when the message opens with a product word and closes with a bare number.
     """
-    kinds = [p for p in pieces if p.kind in {"word", "quantity"} and p.text not in STOPWORDS]
+    kinds = [
+        p
+        for p in pieces
+        if p.kind in {"word", "quantity"} and p.text not in STOPWORDS and p.text not in PACKAGING
+    ]
     first, last = (kinds[0], kinds[-1]) if kinds else (None, None)
     return (
         first is not None
@@ -150,6 +154,9 @@ def _numbers_follow(pieces: list[Piece]) -> bool:
 
 
 def _product_next(pieces: list[Piece], i: int) -> bool:
+    """True when a product word comes next, past packaging (``3 pacchi passata``)."""
+    while i < len(pieces) and pieces[i].text in PACKAGING | PARTITIVES | {"di"}:
+        i += 1
     return i < len(pieces) and pieces[i].kind == "word" and _names_product(pieces[i].text)
 
 

@@ -98,6 +98,12 @@ PARTITIVES = frozenset({"dei", "degli", "delle", "del", "dello", "della", "qualc
 SYNONYMS: dict[str, str] = {
     "cagnolino": "cane", "cagnolini": "cane", "cagnetto": "cane", "cagnolina": "cane",
     "cucciolo": "cane", "cuccioli": "cane", "cagna": "cane", "fido": "cane",
+    "labrador": "cane", "barboncino": "cane", "bassotto": "cane", "beagle": "cane",
+    "chihuahua": "cane", "carlino": "cane", "maltese": "cane", "golden": "cane",
+    "pastore": "cane", "setter": "cane", "yorkshire": "cane", "husky": "cane",
+    "bulldog": "cane", "jack": "cane", "meticcio": "cane", "meticcia": "cane",
+    "persiano": "gatto", "siamese": "gatto", "certosino": "gatto", "soriano": "gatto",
+    "gatta": "gatto", "gatte": "gatto", "gattone": "gatto", "micia": "gatto",
     "gattino": "gatto", "gattini": "gatto", "micio": "gatto", "mici": "gatto",
     "micino": "gatto", "micini": "gatto", "gattina": "gatto", "felino": "gatto",
     "mamma": "donna", "moglie": "donna", "fidanzata": "donna", "ragazza": "donna",

@@ -79,13 +79,13 @@ def _phrases(tokens: list[str]) -> tuple[str, ...]:
     out: list[str] = []
     i = 0
     while i < len(tokens):
-        run = tuple(tokens[i : i + 3])
-        if run in PHRASES:
-            out.extend(PHRASES[run])
-            i += 3
-        else:
+        run = next((r for r in (tuple(tokens[i : i + n]) for n in (3, 2)) if r in PHRASES), None)
+        if run is None:
             out.append(tokens[i])
             i += 1
+        else:
+            out.extend(PHRASES[run])
+            i += len(run)
     return tuple(out)
 
 

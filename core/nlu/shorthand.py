@@ -44,7 +44,7 @@ SHORTHAND: dict[str, tuple[str, ...]] = {
 GLUED: dict[str, tuple[str, ...]] = {
     "unpaio": ("un", "paio"), "unpaia": ("un", "paio"),
     "xfavore": ("per", "favore"), "perfavore": ("per", "favore"), "perpiacere": ("per", "piacere"),
-    "unpo": ("un", "po"), "unaltra": ("un", "altra"), "unaltro": ("un", "altro"),
+    "unpo": ("qualche",), "unaltra": ("un", "altra"), "unaltro": ("un", "altro"),
     "mezzadozzina": ("mezza", "dozzina"), "unadozzina": ("una", "dozzina"),
     "celavete": ("ce", "l", "avete"), "cellavete": ("ce", "l", "avete"),
     "celho": ("ce", "l", "ho"),
@@ -52,10 +52,13 @@ GLUED: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 PHRASES: dict[tuple[str, ...], tuple[str, ...]] = {
-    (every, "e", n): ("entrambi",) if n == "due" else ("tutti",)
-    for every in ("tutti", "tutte", "tutto")  # "tt e due" reads "tutto e due"
-    for n in ("due", "tre", "quattro", "2", "3", "4")
-}  # "tutti e due i profumi": both of them, not two of each
+    **{
+        (every, "e", n): ("entrambi",) if n == "due" else ("tutti",)
+        for every in ("tutti", "tutte", "tutto")  # "tt e due" reads "tutto e due"
+        for n in ("due", "tre", "quattro", "2", "3", "4")
+    },  # "tutti e due i profumi": both of them, not two of each
+    **{("un", little): ("qualche",) for little in ("po", "poco", "pochino", "pelo")},
+}  # "un po di spaghetti": some, not one
 
 EMOJI_WORDS: dict[str, str] = {
     "\U0001f602": "ahah",  # face with tears of joy
