@@ -30,6 +30,7 @@ _NOT_ORDER = (
     r"(?! (sapere|chiedere|informazion\w*|parlare|capire|segnalare|annullare|cancellare"
     r"|disdire|restituire|rendere|cambiare|modificare|lamentar\w*|(fare )?(un )?reclamo"
     r"|(solo )?(dire|dirvi|ringraziar\w*|salutar\w*|avvisar\w*|farvi (i )?complimenti)|bene"
+    r"|scrivere|mandarlo|mandarla|inviarlo|inviarla"
     r"|(un |il )?rimborso|essere rimborsat\w*|(i )?soldi))"
 )
 _CLITIC = r"\b(mi|ci|me|ce)( (ne|lo|la|li|le|l))?"
@@ -205,7 +206,8 @@ RULES: tuple[tuple[Intent, float, re.Pattern[str]], ...] = tuple(
         (Intent.GENERAL_CHAT, 1.5, r"\b(tvb|tvtb|ti voglio bene|vi voglio bene|un abbraccio"
          r"|baci|bacioni)\b"),
         (Intent.GENERAL_CHAT, 4.0, NEUTRAL.pattern + r"|\bmessaggio partito\b"
-         r"|\bscusa(te)? (il disturbo|non era per (te|voi))\b|\bignora(te)? (pure )?\b"),
+         r"|\bscusa(te)? (il disturbo|non era per (te|voi))\b|\bignora(te)? (pure )?\b"
+         r"|\b(volevo|dovevo|era da) (scrivere|mandar\w*|inviar\w*) a (mia|mio|un|una)\b"),
     )
 )  # fmt: skip
 SERVICE = re.compile(
