@@ -149,6 +149,21 @@ def test_digits_after_da_describe_the_product() -> None:
     assert _cart("x favore il sapone da 500, 2 flaconi") == {"sapone": 2}
 
 
+def test_un_po_di_is_some_not_one() -> None:
+    """``un po di miele, tipo 3 vasetti``: the 3 counts, ``un po`` is not a quantity."""
+    assert _cart("mi porti un po di miele, tipo 3 vasetti") == {"miele": 3}
+
+
+def test_a_dog_breed_settles_a_tie_like_the_word_dog() -> None:
+    """``per il mio labrador`` picks the dog food."""
+    assert _cart("un sacco di crocchette x il mio labrador") == {"pappa-cane": 1}
+
+
+def test_numbers_after_products_skip_the_packaging_said_after_them() -> None:
+    """``miele 3 vasetti zucchero 2 pacchi``: two items, each with its number."""
+    assert _cart("miele 3 vasetti zucchero 2 pacchi") == {"miele": 3, "zucchero": 2}
+
+
 @pytest.mark.parametrize(
     ("text", "intent"),
     [
@@ -162,6 +177,7 @@ def test_digits_after_da_describe_the_product() -> None:
         ("quanto costa il miele? cmq ne vorrei 3", Intent.ORDER_REQUEST),
         ("mi hanno consegnato la spesa di un altro", Intent.SUPPORT_REQUEST),
         ("vi voglio bene ragazzi", Intent.GENERAL_CHAT),
+        ("scusa, volevo scrivere a mio cugino", Intent.GENERAL_CHAT),
     ],
 )
 def test_intent_reads_mood_tense_and_praise(text: str, intent: Intent) -> None:

@@ -39,6 +39,7 @@ def _report(name: str) -> Report:
         "nlu_heldout_s5.jsonl",
         "nlu_heldout_s5b.jsonl",
         "nlu_heldout_s5c.jsonl",
+        "nlu_heldout_s5d.jsonl",
     ],
 )
 def test_floors_hold(name: str) -> None:
