@@ -40,7 +40,7 @@ _GIVE = (
     r"|spedite|invii|inviate|consegni|consegnate|procuri|procurate|aggiungi|aggiungete"
     r"|(fai|fate|faresti|fareste) (avere|arrivare))"
 )
-_PAST_DELIVERY = r"(portat|mandat|dat|consegnat|spedit|lasciat|mess)\w*"
+_PAST_DELIVERY = r"(portat|mandat|dat|consegnat|spedit|lasciat|mess|vendut)\w*"
 SUPPORT_STEMS = (
     "rimbors", "reclam", "operator", "assistenz", "sbagliat", "sbagli", "rott", "danneggiat",
     "rovinat", "scad", "ammuffit", "avariat", "mancant", "mancav", "ritard", "lament",
@@ -80,8 +80,9 @@ RULES: tuple[tuple[Intent, float, re.Pattern[str]], ...] = tuple(
         (Intent.ORDER_REQUEST, 3.0, r"\b(me|ce) (lo|la|li|le|ne) (fai|fate|faresti|fareste)\b"),
         (Intent.ORDER_REQUEST, 3.0, r"\b(mi|ci) (fai|fate|faresti|fareste) (un|una|uno|il|la"
          r"|lo|i|le|gli|l|due|tre|quattro|cinque|sei|\d+)\b"),
-        (Intent.ORDER_REQUEST, 2.0, r"\b(mi |ci )?(serve|servono|servirebbe|servirebbero"
-         r"|occorre|occorrono)\b" + _NOT_ORDER),
+        (Intent.ORDER_REQUEST, 2.0, r"(?<!non )(?<!non mi )(?<!non ci )\b(mi |ci )?(serve"
+         r"|servono|servirebbe|servirebbero|occorre|occorrono)\b" + _NOT_ORDER),
+        (Intent.ORDER_REQUEST, 2.0, r"\b(uno|una|un|altr[oaie]) nuov[oaie]\b(?! ordine)"),
         (Intent.ORDER_REQUEST, 2.0, r"\b(portatemi|portami|portaci|portateci|mandatemi|mandami"
          r"|mandateci|inviatemi|speditemi|datemi|dammi|mettetemi|mettimi|preparatemi)\b"),
         (Intent.ORDER_REQUEST, 3.0, r"\b(me |ce )?ne (vorrei|voglio|volevo|prendo|prenderei"
@@ -123,9 +124,9 @@ RULES: tuple[tuple[Intent, float, re.Pattern[str]], ...] = tuple(
          r"|\b(posso|possiamo) (cambiare|rendere|restituire|sostituire)\b"),
         (Intent.SUPPORT_REQUEST, 2.0, r"\b(sapeva|sa|sanno|sapevano) di (acido|rancido|muffa"
          r"|strano|plastica|vecchio|marcio)\b|\brimand\w*\b"),
-        (Intent.SUPPORT_REQUEST, 3.0, r"\b(era|erano|e|sono|arrivat\w*) (gia |tutt\w* )?"
+        (Intent.SUPPORT_REQUEST, 3.0, r"(?<!si )\b(era|erano|e|sono|arrivat\w*) (gia |tutt\w* )?"
          r"(acid|rancid|apert|rott|scadut|sciolt|vuot|avariat|marci|marce|andat\w* a male|duro|dura"
-         r"|secc|raffermo|fredd|bruciat|crud|schiacciat|sporc)\w*"
+         r"|secc|raffermo|fredd|cald|mort|bruciat|crud|schiacciat|sporc)\w*"
          r"|\btrovat\w* (un|una|dei|delle|del|degli) (capell|pel|insett|vetr|verm|plastic"
          r"|sassolin|muff)\w*"
          r"|\b(me|ce) (lo|la|li|le) (cambiate|cambi|sostituite|sostituisci|ritirate)\b"),
@@ -162,8 +163,8 @@ RULES: tuple[tuple[Intent, float, re.Pattern[str]], ...] = tuple(
          r"|titolare|assistenza)\b"),
         (Intent.SUPPORT_REQUEST, 3.0, r"\b(persona|essere umano|umano) (vera|reale)?\b"),
         (Intent.PRODUCT_INQUIRY, 2.0, r"\b(avete|avreste|vendete|tenete|trattate|vendono"
-         r"|fornite|proponete)\b(?! (gia )?(portato|mandato|consegnato|dato|spedito|ricevuto|fatto"
-         r"|sbagliato|dimenticato|messo|preso|addebitato|scritto|risposto)\b)"),
+         r"|fornite|proponete)\b(?! (gia |mai |ancora )?(\w+(at|ut|it)[oaie]|messo|messa|preso"
+         r"|presa|scritto|risposto|fatto|fatta|fatti|fatte)\b)"),  # "avete portato": the past
         (Intent.PRODUCT_INQUIRY, 2.0, r"\bc e\b(?=.*\?)|\bci sono\b"
          r"|(?<!che )\bce l (avete|hai|ha|hanno|avreste)\b(?! gia)"
          r"|\bce n(e)? (sono|e|avete|hai|ha|hanno)\b"
@@ -201,6 +202,8 @@ RULES: tuple[tuple[Intent, float, re.Pattern[str]], ...] = tuple(
          r"|(?<!qual )(?<!quale )\b(e|sono) (il|la|i|le) miglior[ei]\b"),
         (Intent.GENERAL_CHAT, 3.0, r"\b(e|sei|siete|sono) (un|una|dei|delle) (tesoro|tesori"
          r"|angelo|angeli|mito|miti|gioiello|santo|santi|amore|grande|grandi)\b"),
+        (Intent.GENERAL_CHAT, 3.0, r"\b(ancora|sempre) (viv|perfett|bellissim|splendid|in forma)\w*"
+         r"|\bgrazie (lo stesso|comunque)\b|\bnon (mi |ci )?serve (niente|nulla)\b"),
         (Intent.GENERAL_CHAT, 1.5, r"\b(volevo|voglio|vorrei) solo (dire|dirvi|ringraziar\w*"
          r"|salutar\w*)\b"),
         (Intent.GENERAL_CHAT, 1.5, r"\b(tvb|tvtb|ti voglio bene|vi voglio bene|un abbraccio"

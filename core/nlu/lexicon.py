@@ -39,7 +39,7 @@ STOPWORDS = _words(
     nuove
     ahah perche pero urgente urgentissimo regalare regalarlo regalarla regalargli cucinare
     mangiare bere usare provare cioe entrambi parte passo passa passi passare ripasso
-    vengo veniamo io tu solito solita soliti solite
+    vengo veniamo io tu solito solita soliti solite altre
     """
 )
 

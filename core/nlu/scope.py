@@ -36,7 +36,8 @@ EXCLUDED = "#"  # stands for an excluded run in :func:`apply_scope`'s output
 TOLD = "~"  # opens a clause kept by :func:`drop_stories` with ``keep=True``
 
 MARKERS = frozenset({"senza", "niente", "tranne", "eccetto", "escluso", "esclusa", "esclusi",
-                     "escluse", "salvo", "nemmeno", "neanche", "neppure"})  # fmt: skip
+                     "escluse", "salvo", "nemmeno", "neanche", "neppure", "togli", "toglimi",
+                     "togliete", "toglietemi", "rimuovi", "elimina", "levami"})  # fmt: skip
 WEAK_MARKERS = frozenset({"non", "senza"})  # not exclusions inside a question
 NEGATIONS = frozenset({"no", "non"})
 CLAUSE_BREAKS = frozenset({SEP, QUESTION, "ma", "pero"})
