@@ -164,6 +164,18 @@ def test_numbers_after_products_skip_the_packaging_said_after_them() -> None:
     assert _cart("miele 3 vasetti zucchero 2 pacchi") == {"miele": 3, "zucchero": 2}
 
 
+def test_togli_takes_a_product_out_of_an_order() -> None:
+    """``metti 3 miele e togli lo zucchero``: the sugar is not ordered."""
+    assert _cart("metti 3 miele nel carrello e togli lo zucchero") == {"miele": 3}
+
+
+def test_altre_is_not_a_product_word() -> None:
+    """``... mandamene altre 2 confezioni`` gives its number to the product told before."""
+    assert _cart("il miele dell altra volta era ottimo, mandamene altre 2 confezioni") == {
+        "miele": 2
+    }
+
+
 @pytest.mark.parametrize(
     ("text", "intent"),
     [
@@ -178,6 +190,11 @@ def test_numbers_after_products_skip_the_packaging_said_after_them() -> None:
         ("mi hanno consegnato la spesa di un altro", Intent.SUPPORT_REQUEST),
         ("vi voglio bene ragazzi", Intent.GENERAL_CHAT),
         ("scusa, volevo scrivere a mio cugino", Intent.GENERAL_CHAT),
+        ("ma la passata me l avete fatta pagare 2 volte?", Intent.SUPPORT_REQUEST),
+        ("il miele e arrivato caldo", Intent.SUPPORT_REQUEST),
+        ("la bilancia vecchia si e rotta, me ne mandi una nuova?", Intent.ORDER_REQUEST),
+        ("le rose di maggio sono ancora vive!!", Intent.GENERAL_CHAT),
+        ("nn mi serve niente x ora, grazie lo stesso", Intent.GENERAL_CHAT),
     ],
 )
 def test_intent_reads_mood_tense_and_praise(text: str, intent: Intent) -> None:

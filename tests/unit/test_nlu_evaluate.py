@@ -40,6 +40,7 @@ def _report(name: str) -> Report:
         "nlu_heldout_s5b.jsonl",
         "nlu_heldout_s5c.jsonl",
         "nlu_heldout_s5d.jsonl",
+        "nlu_heldout_s5e.jsonl",
     ],
 )
 def test_floors_hold(name: str) -> None:
