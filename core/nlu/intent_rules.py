@@ -48,7 +48,8 @@ SUPPORT_STEMS = (
     "scortes", "maleducat", "errat", "errore", "difett", "insoddisfatt", "inaccettabil",
     "cancell", "smarrit", "rubat", "sporc", "sciolt", "sgarbat", "arrogant", "rifiutat",
     "fallit", "bloccat", "schif", "appassit", "marcio", "marci", "ammaccat", "bagnat",
-    "crepat", "rancid", "puzz", "ammuff", "arrabbiat", "delus",
+    "crepat", "rancid", "puzz", "ammuff", "arrabbiat", "delus", "irritazion", "arrossa",
+    "intossic", "vomit", "diarre",
 )  # fmt: skip
 SUPPORT_EXACT = frozenset(
     ("reso", "aiuto", "aiutatemi", "aiutami", "aiutarmi", "aiutarci", "aiutateci", "help",
@@ -59,7 +60,8 @@ NEUTRAL = re.compile(
     r"\b(ho |abbiamo )?sbagliat\w* (chat|numero|persona|contatto|conversazione|destinatario"
     r"|gruppo)\b|\bper sbaglio\b|\b(errore|sbaglio) di (battitura|invio)\b"
     r"|\b(chat|numero|persona|contatto|conversazione|destinatario|gruppo) sbagliat\w*"
-    r"|\b(sono|siamo) in ritardo\b"
+    r"|\b(sono|siamo) in ritardo\b|\bscusa(te)? (per )?(il|del) ritardo\b"
+    r"|\britardo nel rispondere\b"
 )
 NARRATIVE = re.compile(
     r"\b(ho|hai|ha|abbiamo|avete|hanno|avrei|avremmo|era|erano) (gia |appena |proprio )?"
@@ -147,6 +149,8 @@ RULES: tuple[tuple[Intent, float, re.Pattern[str]], ...] = tuple(
          r"(ancora |mai )?(arriv|giunt|consegnat|ricevut|pervenut|passat)\w*"),
         (Intent.SUPPORT_REQUEST, 3.0, r"\b(sto aspettando|aspetto da|aspettiamo da|attendo da"
          r"|in attesa da|soldi indietro|senza avvisare)\b"
+         r"|\bnon (e|sono) (venut|passat|arrivat)\w* nessuno\b"
+         r"|\bnessuno (e|si e) (venut|passat|arrivat|fatt)\w*"
          r"|\b(che|ancora) (aspett|attend)\w*\b|\b(e|da) (un|una|mezz) ?(ora|ore|oretta)\b"
          r"|\bnon e (accettabile|normale|possibile|giusto|corretto|serio)\b"),
         (Intent.SUPPORT_REQUEST, 3.0, r"\bnon (ho|abbiamo) (ancora |mai )?ricevut\w*"),

@@ -57,7 +57,8 @@ _AND = frozenset({"e", "ed"})
 _CORRECTING = frozenset({"anzi", "cioe"})
 _ARTICLES = frozenset({"il", "lo", "la", "i", "gli", "le", "l"})
 _PREPOSITIONS = frozenset({"di", "a", "da", "in", "con", "su", "per", "tra", "fra"})
-_LATER = frozenset({("prossima", "volta"), ("piu", "avanti"), ("prossima", "settimana")})
+_LATER = frozenset({("prossima", "volta"), ("piu", "avanti"), ("prossima", "settimana"),
+                    ("costa", "troppo"), ("costano", "troppo")})  # fmt: skip
 _BUY_VERBS = frozenset({"compro", "prendo", "compra", "prende", "compriamo", "prendiamo"})
 _ELSEWHERE = frozenset({"dal", "dalla", "dallo", "al", "alla", "allo", "altrove", "fuori"})
 
@@ -106,7 +107,8 @@ def _phrase_start(tokens: tuple[str, ...], start: int, i: int) -> int:
 
 
 def _later_or_elsewhere(tokens: tuple[str, ...], start: int, end: int) -> bool:
-    """``lo prendo la prossima volta``, ``lo compro dal fornaio``: not wanted now from us."""
+    """``lo prendo la prossima volta``, ``lo compro dal fornaio``, ``le rose costano troppo``:
+    not wanted now from us."""
     words = tokens[start:end]
     pairs = set(itertools.pairwise(words))
     if pairs & _LATER:
