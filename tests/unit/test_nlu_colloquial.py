@@ -176,6 +176,11 @@ def test_altre_is_not_a_product_word() -> None:
     }
 
 
+def test_what_costs_too_much_is_not_ordered() -> None:
+    """``1 sapone e basta, i biscotti costano troppo``: the biscuits are turned down."""
+    assert _cart("1 sapone e basta, i biscotti costano troppo") == {"sapone": 1}
+
+
 @pytest.mark.parametrize(
     ("text", "intent"),
     [
@@ -195,6 +200,9 @@ def test_altre_is_not_a_product_word() -> None:
         ("la bilancia vecchia si e rotta, me ne mandi una nuova?", Intent.ORDER_REQUEST),
         ("le rose di maggio sono ancora vive!!", Intent.GENERAL_CHAT),
         ("nn mi serve niente x ora, grazie lo stesso", Intent.GENERAL_CHAT),
+        ("aspettavo la consegna alle 9 e nn e venuto nessuno", Intent.SUPPORT_REQUEST),
+        ("il sapone mi ha fatto venire un arrossamento", Intent.SUPPORT_REQUEST),
+        ("scusate il ritardo nel rispondere", Intent.GENERAL_CHAT),
     ],
 )
 def test_intent_reads_mood_tense_and_praise(text: str, intent: Intent) -> None:

@@ -41,6 +41,7 @@ def _report(name: str) -> Report:
         "nlu_heldout_s5c.jsonl",
         "nlu_heldout_s5d.jsonl",
         "nlu_heldout_s5e.jsonl",
+        "nlu_heldout_s5f.jsonl",
     ],
 )
 def test_floors_hold(name: str) -> None:
