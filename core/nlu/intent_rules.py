@@ -128,12 +128,13 @@ RULES: tuple[tuple[Intent, float, re.Pattern[str]], ...] = tuple(
          r"|strano|plastica|vecchio|marcio)\b|\brimand\w*\b"),
         (Intent.SUPPORT_REQUEST, 3.0, r"(?<!si )\b(era|erano|e|sono|arrivat\w*) (gia |tutt\w* )?"
          r"(acid|rancid|apert|rott|scadut|sciolt|vuot|avariat|marci|marce|andat\w* a male|duro|dura"
-         r"|secc|raffermo|fredd|cald|mort|bruciat|crud|schiacciat|sporc)\w*"
+         r"|secc|raffermo|fredd|cald|mort|bruciat|crud|schiacciat|sporc|bucat|versat|strappat)\w*"
          r"|\btrovat\w* (un|una|dei|delle|del|degli) (capell|pel|insett|vetr|verm|plastic"
          r"|sassolin|muff)\w*"
          r"|\b(me|ce) (lo|la|li|le) (cambiate|cambi|sostituite|sostituisci|ritirate)\b"),
         (Intent.SUPPORT_REQUEST, 3.0, r"\b(arrivat|consegnat|portat|ricevut|mandat)\w* (\w+ ){1,3}"
-         r"(apert|rott|vuot|scadut|sciolt|schiacciat|bagnat|ammaccat|danneggiat|crepat)\w*"
+         r"(apert|rott|vuot|scadut|sciolt|schiacciat|bagnat|ammaccat|danneggiat|crepat|bucat"
+         r"|strappat)\w*"
          r"|\b\w{2,}[ts][oaie] (proprio |davvero |molto )?(male|malissimo|da schifo)\b"
          r"|\bnon si (accende|spegne|apre|chiude|carica|attacca|gonfia)\b"
          r"|\b(fare|fa|faccio|facciamo|per) (il|un|lo) (cambio|reso|scambio)\b"),
