@@ -203,6 +203,7 @@ def test_what_costs_too_much_is_not_ordered() -> None:
         ("aspettavo la consegna alle 9 e nn e venuto nessuno", Intent.SUPPORT_REQUEST),
         ("il sapone mi ha fatto venire un arrossamento", Intent.SUPPORT_REQUEST),
         ("scusate il ritardo nel rispondere", Intent.GENERAL_CHAT),
+        ("lo zucchero e arrivato col pacco bucato", Intent.SUPPORT_REQUEST),
     ],
 )
 def test_intent_reads_mood_tense_and_praise(text: str, intent: Intent) -> None:
