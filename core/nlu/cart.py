@@ -12,6 +12,7 @@ product clearly becomes an :class:`UnresolvedItem`: ask, never guess.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -46,9 +47,8 @@ def extract_cart(
     implied: dict[str, int] = {}  # products named without a number
     unresolved: list[UnresolvedItem] = []
     explicit = 0
-    for item in (part for whole in split_items(pieces) for part in _listed(whole, index)):
+    for item, ranked, rivals in _matched(split_items(pieces), index):
         quantity = item.quantity or 1
-        ranked, rivals = _match(item, index)
         explicit += item.quantity is not None and bool(ranked) and ranked[0].score >= MIN_SCORE
         if len(rivals) == 1 and rivals[0].score >= MIN_SCORE:
             product = index.products[rivals[0].index]
@@ -66,6 +66,19 @@ def extract_cart(
     totals = {pid: said.get(pid) or implied[pid] for pid in {**implied, **said} if pid not in gone}
     lines = tuple(CartLine(product_id=pid, quantity=q) for pid, q in totals.items())
     return CartReading(lines=lines, unresolved=tuple(unresolved), explicit=explicit)
+
+
+def _matched(
+    items: list[Item], index: CatalogIndex
+) -> Iterator[tuple[Item, list[Scored], list[Scored]]]:
+    """Each item with its ranking; an unclear one may turn out to be a list (:func:`_listed`)."""
+    for whole in items:
+        ranked, rivals = _match(whole, index)
+        parts = _listed(whole, index) if len(rivals) != 1 else [whole]
+        if len(parts) == 1:
+            yield whole, ranked, rivals
+        else:
+            yield from ((part, *_match(part, index)) for part in parts)
 
 
 def _listed(item: Item, index: CatalogIndex) -> list[Item]:
@@ -101,7 +114,7 @@ def _match(item: Item, index: CatalogIndex) -> tuple[list[Scored], list[Scored]]
     """
     ranked = _by_size(score(index, tuple(item.words)), item.sizes, index)
     rivals = _rivals(ranked)
-    if len(rivals) > 1 and len(item.words) > 1:
+    if len(rivals) > 1 and len(item.words) > 1 and len(_listed(item, index)) == 1:
         head = _rivals(score(index, tuple(item.words[:1])))  # the noun comes first
         if len(head) == 1 and head[0].index in {s.index for s in rivals}:
             return ranked, [s for s in rivals if s.index == head[0].index]
