@@ -140,6 +140,9 @@ def test_bad_quantities_in_a_new_order() -> None:
         ("nn mi serve più", Answer.CANCEL), ("no non lo voglio", Answer.CANCEL),
         ("confemo", Answer.CONFIRM), ("perfeto grazie", Answer.CONFIRM),
         ("anulla", Answer.CANCEL), ("è stato inviato?", Answer.OTHER),
+        ("ma sì, confermo", Answer.CONFIRM), ("beh ok grazie", Answer.CONFIRM),
+        ("basta così grazie", Answer.CONFIRM), ("siamo a posto così", Answer.CONFIRM),
+        ("ma aspetta", Answer.OTHER), ("basta", Answer.OTHER),
     ],
 )  # fmt: skip
 def test_short_answers(text: str, answer: Answer) -> None:
