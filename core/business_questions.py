@@ -50,7 +50,8 @@ _ZONES = re.compile(
 )
 _FEE = re.compile(
     r"\b(costo|costa|costano|prezzo|quanto|spese|tariffa|gratis|gratuit\w*)\b.*"
-    r"\b(consegna|consegne|spedizione|spedizioni|trasporto|domicilio|rider)\b"
+    r"\b(consegna|consegne|spedizione|spedizioni|trasporto|domicilio|rider"
+    r"|portar\w*|consegnar\w*)\b"
     r"|\b(consegna|spedizione|trasporto|domicilio)\b.*\b(costo|costa|quanto|prezzo|gratis"
     r"|gratuit\w*|spese)\b|\bspese di (consegna|spedizione|trasporto)\b"
 )
