@@ -90,6 +90,19 @@ def test_an_edit_revises_the_cart_and_restates_it_with_total_and_buttons() -> No
     assert reply.buttons == CART_BUTTONS
 
 
+def test_an_edit_says_back_what_it_changed() -> None:
+    """Removed, added and re-counted lines are named before the cart, as a shop assistant would."""
+    chat = Chat()
+    chat.say("vorrei 3 spaghetti e una passata di pomodoro")
+    [reply] = replies(chat.say("togli la passata e mettimi anche un olio"))
+    assert reply.text.startswith(
+        "Fatto: ho tolto «Passata di pomodoro 700 g»; "
+        "ho aggiunto 1 × «Olio extravergine di oliva 1 L»."
+    )
+    [reply] = replies(chat.say("gli spaghetti portali a 5"))
+    assert reply.text.startswith("Fatto: ho portato «Spaghetti 500 g» da 3 a 5.")
+
+
 def test_a_quantity_over_99_is_refused_and_the_cart_stays() -> None:
     """10,000 of something: "massimo 99 per prodotto", no event, the same cart."""
     chat = Chat()
@@ -137,6 +150,15 @@ def test_a_sold_out_product_never_enters_the_cart_and_alternatives_are_offered()
     assert "non è disponibile" in reply.text
     assert "In alternativa" in reply.text
     assert reply.text.rstrip().endswith("Confermi l'ordine?")
+
+
+def test_alternatives_to_a_sold_out_product_leave_out_what_the_cart_holds() -> None:
+    """The thermometer is sold out: the paracetamol already asked for is not proposed again."""
+    chat = Chat(catalog=BASE.with_stock("p-termometro", 0))
+    [reply] = replies(chat.say("vorrei un termometro e 2 paracetamolo"))
+    assert chat.cart() == {"p-paracetamolo": 2}
+    assert "non è disponibile" in reply.text
+    assert reply.text.count("Paracetamolo") == 1
 
 
 def test_confirming_checks_stock_again() -> None:
