@@ -43,6 +43,7 @@ NEGATIVE = (
     "«togli …» per toglierne."
 )
 UNCHANGED = "Il carrello non è cambiato."
+_REMOVED = ("", "ho tolto un prodotto", "ho tolto {} prodotti")
 _SAID_CHANGES = 3  # more changes than this read as a new cart: the summary says it all
 BAD_QUANTITY = {"too_many": TOO_MANY, "zero": ZERO, "negative": NEGATIVE}
 
@@ -88,13 +89,15 @@ def merge_question(total_text: str, items: Sequence[str]) -> str:
 def changed(
     old: Sequence[tuple[str, int]], new: Sequence[tuple[str, int]], name: Callable[[str], str]
 ) -> str:
-    """What an edit did, as a shop assistant says it back ("ho tolto «Latte»; ...").
+    """What an edit did, as a shop assistant says it back ("ho aggiunto 1 × «Olio»").
 
     ``old`` and ``new`` are (product id, quantity) pairs; more than a few changes, or
-    none, fall back to :data:`UPDATED`.
+    none, fall back to :data:`UPDATED`. A removed product is counted, not named: its name
+    in the reply would read as if it were still in the cart.
     """
     before, after = dict(old), dict(new)
-    said = [f"ho tolto «{name(pid)}»" for pid, _q in old if pid not in after]
+    gone = sum(1 for pid, _q in old if pid not in after)
+    said = [_REMOVED[min(gone, 2)].format(gone)] if gone else []
     for pid, q in new:
         if pid not in before:
             said.append(f"ho aggiunto {q} × «{name(pid)}»")
