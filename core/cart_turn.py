@@ -218,13 +218,14 @@ def decide(
         return cancel(view, cart, ids)
     if button == texts.MODIFY_ID:
         return [reply(view, ids, ct.MODIFY_ASK)]
-    if cart.merge is not None:
-        merged = _merge_answer(view, cart, cart.merge, next_step)
-        if merged is not None:
-            return merged
     edits = model_edits(understanding, catalog) or read_edits(
         view.text, index_for(catalog), cart.items
     )
+    moved_on = button is None and edits is not None and bool(edits.operations)
+    if cart.merge is not None and not moved_on:  # "e mettimi anche 2 caffè" is an edit
+        merged = _merge_answer(view, cart, cart.merge, next_step)
+        if merged is not None:
+            return merged
     asking = understanding is not None and understanding.intent is Intent.PRODUCT_INQUIRY
     if edits is not None and not (asking and not edits.targets_cart):  # "avete anche X?"
         return apply_edits(view, cart, edits, catalog, ids, next_step=next_step)

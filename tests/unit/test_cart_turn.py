@@ -184,6 +184,17 @@ def test_natural_cancel_never_goes_to_a_human() -> None:
     assert chat.state.stage is Stage.PENDING
 
 
+def test_an_edit_instead_of_the_add_or_start_over_answer_is_applied() -> None:
+    """Asked "add or start over?", the customer edits instead: the edit applies, nothing lost."""
+    chat = Chat()
+    chat.say("vorrei 2 litri di latte")
+    chat.say("vorrei un pane casereccio")
+    assert chat.state.pending_merge is not None
+    chat.say("e mettimi anche 2 caffè")
+    assert chat.cart() == {"p-latte": 2, "p-caffe": 2}
+    assert chat.state.pending_merge is None
+
+
 def test_an_unclear_answer_gets_one_short_question() -> None:
     """``boh`` while a cart waits: a short question with the cart buttons, the cart kept."""
     chat = Chat()
