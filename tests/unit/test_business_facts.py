@@ -89,6 +89,8 @@ def test_a_town_before_or_after_the_street_is_the_addresses_town(
         ("le spese di spedizione quanto sono", (Topic.FEE,)),
         ("si può pagare con satispay?", (Topic.PAYMENT,)),
         ("quanto costa portarlo a casa?", (Topic.FEE,)),
+        ("e di domenica?", (Topic.HOURS,)),
+        ("domenica alle 10", ()),
         ("quanto mi costa farmelo consegnare", (Topic.FEE,)),
         ("vorrei due mozzarelle", ()),
         ("pago in contanti", ()),
