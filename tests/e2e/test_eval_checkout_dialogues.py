@@ -18,7 +18,7 @@ async def test_every_checkout_dialogue_passes(tmp_path: Path) -> None:
 
 
 async def test_every_held_out_dialogue_passes() -> None:
-    """The held-out set (all behaviours, written before its rules were read) passes whole."""
+    """The held-out set (all behaviours, wordings unlike the dev set's) passes whole."""
     path = ROOT / "tests" / "fixtures" / "dialogues" / "heldout_s5.json"
     count = len(json.loads(path.read_text(encoding="utf-8"))["dialogues"])
     status, report, err = await eval_dialogue(path)
