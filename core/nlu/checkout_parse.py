@@ -34,13 +34,16 @@ _STOP = re.compile(
     r"|verso|per le|per stasera|per domani|per oggi|tra|fra|pago|pagherò|pagherei|pagamento"
     r"|in contanti|contanti|con carta|con la carta|carta|bancomat|cash|pos|grazie|per favore"
     r"|consegna|consegnate|portate|portatelo|citofon\w*|il prima|quando|dopo pranzo"
-    r"|nel pomeriggio|in serata|in mattinata)(?![\w])|\(",
+    r"|nel pomeriggio|in serata|in mattinata|domattina|stamane|stanotte|mezzogiorno|a pranzo"
+    r"|a cena|per pranzo|per cena|questa sera|questa mattina|asap)(?![\w])|\(",
     re.IGNORECASE,
 )
 _TOWN_FIRST = re.compile(
     r"(?<![\w])(?:a|ad)\s+([A-Za-zÀ-ÿ']{3,}(?:\s+[A-Za-zÀ-ÿ']{2,}){0,3}?)\s*[,:]?\s*(?:in\s+|,\s*)?$",
     re.IGNORECASE,
 )
+_DANGLING = re.compile(r"(?:\s+(?:a|ad|per|e|ed|in|di))+$", re.IGNORECASE)
+"""A preposition left at the end when the time follows ("corso Como 5 a mezzogiorno")."""
 _TOWN_AFTER = re.compile(r"(\d[\w/]*)\s+(?:a|ad)\s+([A-Za-zÀ-ÿ'][A-Za-zÀ-ÿ' ]+)$", re.IGNORECASE)
 _NOT_PLACE = frozenset(
     {
@@ -80,7 +83,9 @@ def read_details(text: str, now: datetime, *, want_address: bool = False) -> Det
     """Address, time and payment in ``text``; ``want_address`` accepts a bare "Name 12"."""
     address, too_long = _address(text, loose=want_address)
     folded = fold(text)
-    rest = folded.replace(fold(address), " ") if address else folded
+    rest = folded
+    for part in (address or "").split(","):  # the town may have been moved after the street
+        rest = rest.replace(fold(part.strip()), " ") if part.strip() else rest
     other = _OTHER_PAY.search(folded)
     return Details(
         address=address,
@@ -107,7 +112,7 @@ def _address(text: str, *, loose: bool) -> tuple[str | None, bool]:
     tail = text[street.end() :]
     stop = _STOP.search(tail)
     body = tail[: stop.start()] if stop else tail
-    found = _tidy(text[street.start() : street.end()] + body)
+    found = _DANGLING.sub("", _tidy(text[street.start() : street.end()] + body))
     after = _TOWN_AFTER.search(found) if "," not in found else None
     if after is not None and _place(after.group(2)):
         found = f"{found[: after.start()]}{after.group(1)}, {after.group(2)}"

@@ -67,6 +67,8 @@ def test_addresses_are_checked_against_the_zones(address: str, inside: bool) -> 
         ("sono a Milano, via Dante 3", "via Dante 3, Milano", True),
         ("portalo a casa in via Roma 3", "via Roma 3", True),
         ("corso Como 5 a casa di mia nonna", "corso Como 5 a casa di mia nonna", True),
+        ("a Sesto, via Marelli 10, domattina, cash", "via Marelli 10, Sesto", False),
+        ("corso Como 5 a mezzogiorno", "corso Como 5", True),
     ],
 )
 def test_a_town_before_or_after_the_street_is_the_addresses_town(
@@ -76,6 +78,17 @@ def test_a_town_before_or_after_the_street_is_the_addresses_town(
     found = read_details(text, datetime(2026, 12, 2, 11, 0, tzinfo=ROME)).address
     assert found == address
     assert in_zone(FACTS, address) is inside
+
+
+def test_time_words_after_the_street_are_read_as_the_time() -> None:
+    """ "domattina" and "a mezzogiorno" end the address and give the delivery time."""
+    now = datetime(2026, 12, 2, 11, 0, tzinfo=ROME)
+    morning = read_details("a Sesto, via Marelli 10, domattina, cash", now)
+    assert morning.when is not None
+    assert morning.when.at == datetime(2026, 12, 3, 10, 0, tzinfo=ROME)
+    noon = read_details("corso Como 5 a mezzogiorno", now)
+    assert noon.when is not None
+    assert noon.when.at == datetime(2026, 12, 2, 12, 0, tzinfo=ROME)
 
 
 @pytest.mark.parametrize(
