@@ -42,7 +42,7 @@ CART_NOT_CONFIRMED = (
 PAYMENT_ON_DELIVERY = "Alla consegna si paga in contanti o con carta."
 _YES = re.compile(
     r"^(si|sì|ok|okay|va bene|certo|esatto|giusto|perfetto|confermo|d accordo|dacc|benissimo"
-    r"|si grazie|ok grazie|va benissimo|certamente|sicuro|yes)\b"
+    r"|si grazie|ok grazie|va benissimo|certamente|sicuro|yes|vabbene|vabene|okei|oke)\b"
 )
 
 

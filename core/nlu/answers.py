@@ -27,7 +27,8 @@ def _words(text: str) -> frozenset[str]:
 SHORTHAND = {
     "nn": "non", "tt": "tutto", "anke": "anche", "ke": "che", "bn": "bene", "grz": "grazie",
     "cmq": "comunque", "xfavore": "per favore", "sisi": "si", "okk": "ok", "oki": "ok",
-    "okey": "ok", "perde": "perdere",
+    "okey": "ok", "okei": "ok", "oke": "ok", "perde": "perdere", "vabbene": "va bene",
+    "vabene": "va bene",
 }  # fmt: skip
 """WhatsApp shorthand read as the words it stands for."""
 _THUMBS = ("\N{THUMBS UP SIGN}", "\N{OK HAND SIGN}", "\N{WHITE HEAVY CHECK MARK}")

@@ -147,6 +147,7 @@ def test_bad_quantities_in_a_new_order() -> None:
         ("ma sì, confermo", Answer.CONFIRM), ("beh ok grazie", Answer.CONFIRM),
         ("basta così grazie", Answer.CONFIRM), ("siamo a posto così", Answer.CONFIRM),
         ("ma aspetta", Answer.OTHER), ("basta", Answer.OTHER),
+        ("vabbene", Answer.CONFIRM), ("okei grazie", Answer.CONFIRM),
     ],
 )  # fmt: skip
 def test_short_answers(text: str, answer: Answer) -> None:
