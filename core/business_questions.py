@@ -50,7 +50,8 @@ _ZONES = re.compile(
 )
 _FEE = re.compile(
     r"\b(costo|costa|costano|prezzo|quanto|spese|tariffa|gratis|gratuit\w*)\b.*"
-    r"\b(consegna|consegne|spedizione|spedizioni|trasporto|domicilio|rider)\b"
+    r"\b(consegna|consegne|spedizione|spedizioni|trasporto|domicilio|rider"
+    r"|portar\w*|consegnar\w*)\b"
     r"|\b(consegna|spedizione|trasporto|domicilio)\b.*\b(costo|costa|quanto|prezzo|gratis"
     r"|gratuit\w*|spese)\b|\bspese di (consegna|spedizione|trasporto)\b"
 )
@@ -61,6 +62,11 @@ _PAYMENT = re.compile(
 _DAY = re.compile(
     r"\b(?:(lunedi)|(martedi)|(mercoledi)|(giovedi)|(venerdi)|(sabat[oi])|(domenic(?:a|he)))\b"
 )
+_BARE_DAY = re.compile(
+    r"^(e |ma |anche |invece )*(il |la |di |de |nei |i )?(lunedi|martedi|mercoledi|giovedi"
+    r"|venerdi|sabato|sabati|domenica|domeniche|festivi|giorni festivi)( invece| anche)? \?$"
+)
+"""A day alone as a question ("e di domenica?"): it follows up on the hours."""
 _ARTICLES = ("Il", "Il", "Il", "Il", "Il", "Il", "La")
 
 
@@ -70,7 +76,8 @@ def topics(text: str) -> tuple[Topic, ...]:
     asking = _QUESTION.search(folded) is not None
     found: list[Topic] = []
     hours_words = _HOURS.search(folded) or _HOURS_ASK.search(folded)
-    if hours_words or (asking and _DAY_DELIVERY.search(folded)):
+    day_only = _BARE_DAY.match(folded) is not None
+    if hours_words or day_only or (asking and _DAY_DELIVERY.search(folded)):
         found.append(Topic.HOURS)
     if _FEE.search(folded) and asking:
         found.append(Topic.FEE)

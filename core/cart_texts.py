@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from core.cart_ops import MAX_PER_PRODUCT
 from core.catalog import Product
@@ -43,6 +43,8 @@ NEGATIVE = (
     "«togli …» per toglierne."
 )
 UNCHANGED = "Il carrello non è cambiato."
+_REMOVED = ("", "ho tolto un prodotto", "ho tolto {} prodotti")
+_SAID_CHANGES = 3  # more changes than this read as a new cart: the summary says it all
 BAD_QUANTITY = {"too_many": TOO_MANY, "zero": ZERO, "negative": NEGATIVE}
 
 
@@ -82,6 +84,28 @@ def merge_question(total_text: str, items: Sequence[str]) -> str:
         f"Hai già un carrello aperto (totale {total_text}). Vuoi aggiungere "
         f"{names(items)} al carrello o preferisci un carrello nuovo?"
     )
+
+
+def changed(
+    old: Sequence[tuple[str, int]], new: Sequence[tuple[str, int]], name: Callable[[str], str]
+) -> str:
+    """What an edit did, as a shop assistant says it back ("ho aggiunto 1 × «Olio»").
+
+    ``old`` and ``new`` are (product id, quantity) pairs; more than a few changes, or
+    none, fall back to :data:`UPDATED`. A removed product is counted, not named: its name
+    in the reply would read as if it were still in the cart.
+    """
+    before, after = dict(old), dict(new)
+    gone = sum(1 for pid, _q in old if pid not in after)
+    said = [_REMOVED[min(gone, 2)].format(gone)] if gone else []
+    for pid, q in new:
+        if pid not in before:
+            said.append(f"ho aggiunto {q} × «{name(pid)}»")
+        elif before[pid] != q:
+            said.append(f"ho portato «{name(pid)}» da {before[pid]} a {q}")
+    if not said or len(said) > _SAID_CHANGES:
+        return UPDATED
+    return "Fatto: " + "; ".join(said) + "."
 
 
 def with_note(note: str, body: str) -> str:

@@ -99,7 +99,8 @@ def in_stock(lines: Lines, catalog: Catalog) -> tuple[Lines, str]:
     """``lines`` without sold-out or unknown products, and the note naming them."""
     known = tuple(x for x in lines if catalog.product(x.product_id) is not None)
     gone = cart_ops.sold_out(known, catalog)
-    notes = [ct.sold_out(p, cart_ops.alternatives(p, catalog)) for p in gone]
+    kept = {x.product_id for x in known}
+    notes = [ct.sold_out(p, _not_in(cart_ops.alternatives(p, catalog), kept)) for p in gone]
     return cart_ops.without(known, gone), "\n".join(notes)
 
 
@@ -139,12 +140,28 @@ def propose(
             CartRevised(cart_id=cart_id, previous_cart_id=previous.cart_id,
                         operations=operations, wamids=view.wamids, reason=reason)
         )  # fmt: skip
-        note = note or ct.UPDATED
+        note = note or ct.changed(
+            _pairs(previous.items), _pairs(lines), _namer((*priced.lines, *previous.lines))
+        )
     proposed = CartProposed(
         cart_id=cart_id, lines=priced.lines, total=priced.total, wamids=view.wamids
     )
     body = ct.with_note(note, summary(priced.lines))
     return [*closing, *revised, proposed, reply(view, ids, body, texts.CART_BUTTONS)]
+
+
+def _not_in(products: Sequence[Product], ids: set[str]) -> tuple[Product, ...]:
+    """Alternatives the cart does not already hold (proposing those reads as not listening)."""
+    return tuple(p for p in products if p.id not in ids)
+
+
+def _pairs(lines: Lines) -> tuple[tuple[str, int], ...]:
+    return tuple((x.product_id, x.quantity) for x in lines)
+
+
+def _namer(lines: tuple[PricedLine, ...]) -> Callable[[str], str]:
+    """Product names as the carts priced them (the new cart first, then the old)."""
+    return lambda pid: next((x.name for x in lines if x.product_id == pid), pid)
 
 
 def _diff(old: Lines, new: Lines) -> tuple[CartOperation, ...]:
@@ -201,13 +218,14 @@ def decide(
         return cancel(view, cart, ids)
     if button == texts.MODIFY_ID:
         return [reply(view, ids, ct.MODIFY_ASK)]
-    if cart.merge is not None:
-        merged = _merge_answer(view, cart, cart.merge, next_step)
-        if merged is not None:
-            return merged
     edits = model_edits(understanding, catalog) or read_edits(
         view.text, index_for(catalog), cart.items
     )
+    moved_on = button is None and edits is not None and bool(edits.operations)
+    if cart.merge is not None and not moved_on:  # "e mettimi anche 2 caffè" is an edit
+        merged = _merge_answer(view, cart, cart.merge, next_step)
+        if merged is not None:
+            return merged
     asking = understanding is not None and understanding.intent is Intent.PRODUCT_INQUIRY
     if edits is not None and not (asking and not edits.targets_cart):  # "avete anche X?"
         return apply_edits(view, cart, edits, catalog, ids, next_step=next_step)

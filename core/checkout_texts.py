@@ -31,10 +31,18 @@ LOCATION_UNREADABLE = (
     "(via, numero civico e città)."
 )
 NOT_SENT_YET = "Il tuo ordine non è ancora stato inviato al negozio: aspetto i dati di consegna."
+NO_ORDER = (
+    "Non trovo ordini inviati a tuo nome. Se vuoi ordinare, scrivimi cosa ti serve e in che "
+    "quantità."
+)
+CART_NOT_CONFIRMED = (
+    "Il tuo ordine non è ancora partito: il carrello aspetta la tua conferma (Confermo, "
+    "Modifica o Annulla)."
+)
 PAYMENT_ON_DELIVERY = "Alla consegna si paga in contanti o con carta."
 _YES = re.compile(
     r"^(si|sì|ok|okay|va bene|certo|esatto|giusto|perfetto|confermo|d accordo|dacc|benissimo"
-    r"|si grazie|ok grazie|va benissimo|certamente|sicuro|yes)\b"
+    r"|si grazie|ok grazie|va benissimo|certamente|sicuro|yes|vabbene|vabene|okei|oke)\b"
 )
 
 

@@ -145,14 +145,23 @@ def business_answer(
     orders: Sequence[OrderView],
     understanding: Understanding | None,
     reply: Reply,
+    *,
+    cart_open: bool = False,
 ) -> list[object]:
-    """Shop facts or order status answered offline ([]: not such a question)."""
+    """Shop facts or order status answered offline ([]: not such a question).
+
+    A status question with no order sent yet, and no shop fact asked, is answered too
+    (the open cart waits for its confirmation, or there is nothing to track): it is never
+    a case for a human.
+    """
     ordering = _ordering(understanding)
     if _status(text, understanding) and orders:
         return [reply(order_status.status_text(orders))]
     asked = _asked(text, understanding) if shop is not None else ()
     if shop is not None and asked and not ordering:
         return [reply(business_questions.answer(shop, asked, text))]
+    if _status(text, understanding) and not ordering:
+        return [reply(ctexts.CART_NOT_CONFIRMED if cart_open else ctexts.NO_ORDER)]
     return []
 
 

@@ -15,11 +15,11 @@ from datetime import datetime
 from decimal import Decimal
 
 from core.market import order_label
-from core.nlu.normalize import fold
+from core.nlu.normalize import fold, tokenize
 from core.nlu.replies import format_price
 
 _ASKS = re.compile(
-    r"\b(dov e|dove|dov) (il |l |lo )?(mio |mia )?(ordine|ordinazione|spesa|pacco|consegna)\b"
+    r"\b(dov e|dove|dov) (il |l |lo |la )?(mio |mia )?(ordine|ordinazione|spesa|pacco|consegna)\b"
     r"|\ba che punto (e|sta|siamo)\b|\b(quando|a che ora|per che ora|che ora) (arriva|arrivate"
     r"|arrivera|consegnate|consegnerete|arriveranno|passa|passera|mi arriva|me lo portate)\b"
     r"|\b(stato|situazione) (del|dell|di|mio|mia) ?(mio |mia )?(ordine|consegna)\b"
@@ -69,7 +69,9 @@ class OrderView:
 def is_status_question(text: str) -> bool:
     """True for a question about where an order is (not a complaint about it)."""
     folded = " ".join(re.findall(r"[a-z0-9]+", fold(text).replace("'", " ")))
-    return _ASKS.search(folded) is not None and _COMPLAINT.search(folded) is None
+    spelt = " ".join(t for t in tokenize(text) if t.isalnum())  # "qnd arriva?" -> "quando"
+    asks = _ASKS.search(folded) is not None or _ASKS.search(spelt) is not None
+    return asks and _COMPLAINT.search(folded) is None and _COMPLAINT.search(spelt) is None
 
 
 def status_text(orders: Sequence[OrderView]) -> str:

@@ -180,8 +180,9 @@ def _answer(
             return before
         s = fold(s, before)
     facts = checkout_turn.business_answer(
-        turn.text, context.shop, context.orders, understanding, reply
-    )
+        turn.text, context.shop, context.orders, understanding, reply,
+        cart_open=s.pending_cart is not None,
+    )  # fmt: skip
     if facts:
         return before + facts
     handled = _cart_hook(s, turn, understanding, ids, context.catalog)

@@ -2,10 +2,11 @@
 
 Read after folding (``Sì, va bene così!`` -> ``si va bene cosi``). A confirmation is a
 yes word (``sì``, ``confermo``, ``ok``, ``va bene``, ``certo``, ``perfetto``,
-``procedi``...) with no negation, cancel word or question in the message, and either
-nothing else but politeness (``grazie``, ``così``) or the yes at the start (``sì, per
-stasera``: the rest is for the next step). A cancellation is ``annulla``, ``lascia
-perdere``, ``non mi serve più``, ``no grazie``...: it wins over a yes in the same message.
+``procedi``, ``basta così``...), perhaps stressed (``ma sì``, ``beh ok``), with no
+negation, cancel word or question in the message, and either nothing else but
+politeness (``grazie``, ``così``) or the yes at the start (``sì, per stasera``: the rest
+is for the next step). A cancellation is ``annulla``, ``lascia perdere``, ``non mi serve
+più``, ``no grazie``...: it wins over a yes in the same message.
 A bare ``no``, ``boh`` or ``forse`` is unclear: the caller asks one short question.
 """
 
@@ -26,7 +27,8 @@ def _words(text: str) -> frozenset[str]:
 SHORTHAND = {
     "nn": "non", "tt": "tutto", "anke": "anche", "ke": "che", "bn": "bene", "grz": "grazie",
     "cmq": "comunque", "xfavore": "per favore", "sisi": "si", "okk": "ok", "oki": "ok",
-    "okey": "ok", "perde": "perdere",
+    "okey": "ok", "okei": "ok", "oke": "ok", "perde": "perdere", "vabbene": "va bene",
+    "vabene": "va bene",
 }  # fmt: skip
 """WhatsApp shorthand read as the words it stands for."""
 _THUMBS = ("\N{THUMBS UP SIGN}", "\N{OK HAND SIGN}", "\N{WHITE HEAVY CHECK MARK}")
@@ -84,12 +86,17 @@ _YES = _words(
     "procediamo vai andiamo avanti assolutamente ottimo benissimo daccordo yes "
     "ordina ordinalo inviate invia manda mandalo"
 )
-_YES_PHRASES = re.compile(r"\b(va bene|va benissimo|d accordo|fai pure|tutto (ok|giusto|bene))\b")
+_YES_PHRASES = re.compile(
+    r"\b(va bene|va benissimo|d accordo|fai pure|tutto (ok|giusto|bene)"
+    r"|(basta|a posto|e tutto|solo questo) cosi|(e|sono|siamo) a posto|e tutto)\b"
+)
 _POLITE = _words(
     "grazie mille tante cosi e allora pure ora adesso bene va tutto gentile "
     "gentilissimo gentilissima per favore piacere ciao si ok"
 )
 _NEGATION = frozenset({"no", "non", "ma", "pero", "aspetta", "niente", "nulla", "mica"})
+_LEAD = frozenset({"ma", "e", "beh", "allora", "dai", "ah", "oh", "eh"})
+"""Openers that only stress a yes right after them (``ma sì``, ``e certo``, ``beh ok``)."""
 _CANCEL = re.compile(
     r"\b(annull\w*|lascia (perd\w*|stare)|lasciamo (perdere|stare)|lascio (perdere|stare)"
     r"|non (mi |ci )?(serve|servono|interessa|interessano) piu|non (lo |la |li |le )?"
@@ -111,6 +118,8 @@ def read_answer(text: str | None) -> Answer:
     """The meaning of ``text`` as an answer to "Confermi l'ordine?"."""
     tokens = plain_tokens(text or "")
     words = [_fixed(t) for t in tokens if t not in {",", QUESTION}]
+    if len(words) > 1 and words[0] in _LEAD and words[1] in _YES:
+        words = words[1:]
     if not words:
         return Answer.OTHER
     joined = " ".join(words)

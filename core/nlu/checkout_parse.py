@@ -4,7 +4,8 @@ One message may hold any of them, in any order ("via Manzoni 12, Milano, domani 
 pago con carta"). The address starts at an Italian street word (via, viale, corso,
 piazza, largo, ...; abbreviations such as ``c.so`` and ``p.za`` too) and runs to the
 first words that belong to the time or the payment; a following comma part without
-digits that names a place is its town ("via Torino 15, Milano"). When the checkout
+digits that names a place is its town ("via Torino 15, Milano"), and so is a town named
+just before or after the street ("a Monza, via Italia 3", "via Roma 1 a Rho"). When the checkout
 waits for an address and the message holds no street word, a short "Name 12" phrase is
 taken as the address. A shared WhatsApp location fills the address through
 :func:`address_from_location`.
@@ -33,9 +34,23 @@ _STOP = re.compile(
     r"|verso|per le|per stasera|per domani|per oggi|tra|fra|pago|pagherò|pagherei|pagamento"
     r"|in contanti|contanti|con carta|con la carta|carta|bancomat|cash|pos|grazie|per favore"
     r"|consegna|consegnate|portate|portatelo|citofon\w*|il prima|quando|dopo pranzo"
-    r"|nel pomeriggio|in serata|in mattinata)(?![\w])|\(",
+    r"|nel pomeriggio|in serata|in mattinata|domattina|stamane|stanotte|mezzogiorno|a pranzo"
+    r"|a cena|per pranzo|per cena|questa sera|questa mattina|asap)(?![\w])|\(",
     re.IGNORECASE,
 )
+_TOWN_FIRST = re.compile(
+    r"(?<![\w])(?:a|ad)\s+([A-Za-zÀ-ÿ']{3,}(?:\s+[A-Za-zÀ-ÿ']{2,}){0,3}?)\s*[,:]?\s*(?:in\s+|,\s*)?$",
+    re.IGNORECASE,
+)
+_DANGLING = re.compile(r"(?:\s+(?:a|ad|per|e|ed|in|di))+$", re.IGNORECASE)
+"""A preposition left at the end when the time follows ("corso Como 5 a mezzogiorno")."""
+_TOWN_AFTER = re.compile(r"(\d[\w/]*)\s+(?:a|ad)\s+([A-Za-zÀ-ÿ'][A-Za-zÀ-ÿ' ]+)$", re.IGNORECASE)
+_NOT_PLACE = frozenset(
+    {
+        "casa", "domicilio", "lavoro", "ufficio", "nome", "me", "noi", "te", "voi", "mia",
+        "mio", "nostra", "nostro", "questo", "questa", "quell", "quello", "quella", "partire",
+    }
+)  # fmt: skip
 _LOOSE = re.compile(r"^[A-Za-zÀ-ÿ' .]{3,60}\s\d{1,4}[A-Za-z]?(\s*[,/]\s*[A-Za-zÀ-ÿ' ]{2,40})?$")
 _CASH = re.compile(r"\b(contanti|contante|cash|in contanti)\b")
 _CARD = re.compile(r"\b(carta|bancomat|pos|carta di credito|carta di debito|visa|mastercard)\b")
@@ -68,7 +83,9 @@ def read_details(text: str, now: datetime, *, want_address: bool = False) -> Det
     """Address, time and payment in ``text``; ``want_address`` accepts a bare "Name 12"."""
     address, too_long = _address(text, loose=want_address)
     folded = fold(text)
-    rest = folded.replace(fold(address), " ") if address else folded
+    rest = folded
+    for part in (address or "").split(","):  # the town may have been moved after the street
+        rest = rest.replace(fold(part.strip()), " ") if part.strip() else rest
     other = _OTHER_PAY.search(folded)
     return Details(
         address=address,
@@ -95,10 +112,30 @@ def _address(text: str, *, loose: bool) -> tuple[str | None, bool]:
     tail = text[street.end() :]
     stop = _STOP.search(tail)
     body = tail[: stop.start()] if stop else tail
-    found = _tidy(text[street.start() : street.end()] + body)
+    found = _DANGLING.sub("", _tidy(text[street.start() : street.end()] + body))
+    after = _TOWN_AFTER.search(found) if "," not in found else None
+    if after is not None and _place(after.group(2)):
+        found = f"{found[: after.start()]}{after.group(1)}, {after.group(2)}"
+    town = _town_before(text[: street.start()])
+    if town and "," not in found and len(found) > len(street.group()):
+        found = f"{found}, {town}"
     if len(found) > MAX_ADDRESS:
         return None, True
     return (found if len(found) > len(street.group()) else None), False
+
+
+def _town_before(prefix: str) -> str | None:
+    """The town named just before the street ("a Monza, via Italia 3"; "abito a Rho in via ...")."""
+    found = _TOWN_FIRST.search(prefix)
+    if found is None:
+        return None
+    town = found.group(1).strip()
+    return town if _place(town) else None
+
+
+def _place(words: str) -> bool:
+    """False for words after "a" that are no town ("a casa", "a nome di ...")."""
+    return fold(words).split()[0] not in _NOT_PLACE
 
 
 def _loose(text: str) -> str | None:

@@ -25,6 +25,10 @@ CLEAR_PREFIX = ("svuot", "ricominc", "azzer")
 CLEAR_EXACT = _words("rifacciamo ripartiamo resetta")
 SET_VERBS = _words("facciamo fanne fammene mettine mettimene mettetene")
 ANOTHER = _words("altro altra altri altre")
+WANT_NE = _words(
+    "voglio vogliamo vorrei prendo prendiamo servono serve metti mettimi porta portami"
+)
+"""Verbs that, after the clitic ``ne`` (``dell'olio ne voglio 3``), set how many."""
 ADD_PREFIX = ("aggiung", "mett", "inserisc", "includ")
 NO_LONGER = re.compile(r"((mi|ci) )?((lo|la|li|le|ne) )?(voglio|vogliamo|serve|servono) piu")
 CUE_WORDS = tuple(

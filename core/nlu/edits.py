@@ -92,6 +92,8 @@ def _other_cue(tokens: tuple[str, ...], i: int, prev: str) -> tuple[str | None, 
         return CartOp.ADD.value, 1  # "e poi un olio", "ah e anche ...": more of the same
     if t in w.SET_VERBS:
         return CartOp.SET.value, 1
+    if t == "ne" and i + 1 < len(tokens) and tokens[i + 1] in w.WANT_NE:
+        return CartOp.SET.value, 2  # "ne voglio 3", "me ne servono 2": the new total
     if t in w.ANOTHER and prev in {"un", "una", "uno"}:
         return CartOp.ADD.value, 1
     if t.startswith("sostitu") or t in {"cambia", "cambiami", "scambia"}:
@@ -251,8 +253,8 @@ def _read_clause(c: Clause, index: CatalogIndex, cart: tuple[str, ...], r: _Read
         _set(c, items, counts[:1] if not items else [], index, cart=cart, r=r)
     elif c.op == CartOp.REPLACE.value:
         _replace(c, pieces, index, cart, r)
-    elif not items and c.counted and lone is not None:  # "uno in più"
-        quantity = counts[0] if counts else 1
+    elif not items and lone is not None and (c.counted or (c.op == CartOp.ADD.value and counts)):
+        quantity = counts[0] if counts else 1  # "uno in più", "aggiungine un altro"
         r.ops.append(CartOperation(op=CartOp.ADD, product_id=lone, quantity=quantity))
     else:
         _add(pieces, index, cart, r)

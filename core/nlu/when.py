@@ -1,7 +1,7 @@
 """When the customer wants the delivery, read from Italian words; pure, ``now`` passed in.
 
 Reads "adesso" / "subito" / "appena possibile" (as soon as possible), "stasera",
-"stamattina", "oggi pomeriggio", "domani (mattina|sera) alle 10", "dopodomani", weekday
+"stamattina", "oggi pomeriggio", "domattina", "domani (mattina|sera) alle 10", "dopodomani", weekday
 names ("giovedì alle 17"), "tra un'ora" / "fra 2 ore" / "tra mezz'ora", and times as
 "alle 17", "alle 17:30", "per le 18", "verso le 8 di sera", "ore 10". Times are shop
 time (Europe/Rome): ``now`` is converted first, so "stasera" and "domani" follow the
@@ -40,6 +40,11 @@ _PARTS = (
     ("tardo pomeriggio", 17, 30), ("per cena", 19, 30), ("per pranzo", 12, 30),
 )  # fmt: skip
 _DAY_PARTS = (("mattina", 10), ("pomeriggio", 15), ("sera", 19))
+_CONTRACTED = (
+    (re.compile(r"\bdomattina\b"), "domani mattina"),
+    (re.compile(r"\bstamane\b"), "stamattina"),
+)
+"""One-word forms of a day and its part, spelt out (``domattina`` is ``domani mattina``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -53,6 +58,8 @@ class When:
 def read_when(text: str, now: datetime) -> When | None:
     """The delivery time ``text`` asks for, or None when it names none."""
     folded = " ".join(re.findall(r"[a-z0-9:.]+", fold(text).replace("'", " ")))
+    for contracted, spelt in _CONTRACTED:
+        folded = contracted.sub(spelt, folded)
     local = now.astimezone(ROME)
     delta = _relative(folded)
     if delta is not None:

@@ -1,6 +1,6 @@
 """Checkout journeys through ``/simulate`` (signed like Meta's webhooks), on SQLite and PostgreSQL.
 
-Confirm -> address, time, payment asked for -> relay with the delivery fee -> dealer
+Edit -> confirm -> address, time, payment asked for -> relay with the delivery fee -> dealer
 accepts -> dealer "pronto N" -> market ``picked_up`` -> ``delivered``, and the customer
 hears about each step. Bad input (a location without coordinates, a 5,000-character
 address) gets an Italian answer and changes nothing.
@@ -47,31 +47,34 @@ async def _relay_stream(j: Journey) -> list[Any]:
     return await j.stream(relay)
 
 
-async def test_confirm_checkout_relay_accept_ready_picked_up_delivered(
+async def test_edit_confirm_checkout_relay_accept_ready_picked_up_delivered(
     backend: dict[str, Any], journey_factory: Start, market_api: FakeMarketApi
 ) -> None:
-    """The whole order life: details asked one by one, fee added, every step told."""
+    """The whole order life from an edited cart: details asked, fee added, every step told."""
     j = await journey_factory(
         market_api_url=market_api.base_url, market_webhook_secret=SECRET, **backend
     )
     await j.say(PET, "aiuto")
-    await j.say(CUSTOMER, "Vorrei una lettiera")
+    await j.say(CUSTOMER, "Vorrei una lettiera e un guinzaglio")
+    edited = await j.say(CUSTOMER, "togli il guinzaglio")
+    assert any("€ 9,90" in body(r) and "Guinzaglio" not in body(r) for r in edited)
     await j.say(CUSTOMER, "Confermo", wait=0)
-    await j.next_to(CUSTOMER, 1, contains="indirizzo di consegna")
+    await j.next_to(CUSTOMER, 2, contains="indirizzo di consegna")
     assert market_api.orders == {}  # nothing relayed before the checkout completes
     assert not [p for p in await _relay_stream(j) if isinstance(p, OrderConfirmed)]
 
     await j.say(CUSTOMER, "lunedì alle 10", wait=0)
-    asked = await j.next_to(CUSTOMER, 2, contains="Mi manca ancora")
+    asked = await j.next_to(CUSTOMER, 3, contains="Mi manca ancora")
     assert "indirizzo" in body(asked)
     assert "contanti o carta" in body(asked)
     await j.say(CUSTOMER, "via Torino 15, Milano, pago in contanti", wait=0)
-    recap = await j.next_to(CUSTOMER, 3, contains="Totale con consegna")
+    recap = await j.next_to(CUSTOMER, 4, contains="Totale con consegna")
     assert "12,80" in body(recap)  # 9,90 lettiera + 2,90 consegna
 
     relayed = await j.next_to(PET, 1, contains="Nuovo ordine")
     for part in ("Indirizzo: via Torino 15, Milano", "contanti", "Totale con consegna: € 12,80"):
         assert part in body(relayed)
+    assert "Guinzaglio" not in body(relayed)
     [order] = market_api.orders.values()
     delivery = order["delivery"]
     assert (delivery["address"], delivery["payment"], delivery["fee"]) == (
@@ -79,22 +82,22 @@ async def test_confirm_checkout_relay_accept_ready_picked_up_delivered(
         "contanti",
         "2.90",
     )
-    told = await j.next_to(CUSTOMER, 4, contains="inviato al negozio")
+    told = await j.next_to(CUSTOMER, 5, contains="inviato al negozio")
     assert "12,80" in body(told)
 
     await j.say(PET, "accetto", wait=0)
-    await j.next_to(CUSTOMER, 5, contains="ha accettato")
+    await j.next_to(CUSTOMER, 6, contains="ha accettato")
     status = await j.say(CUSTOMER, "a che punto è il mio ordine?")
     assert any("accettato dal negozio" in body(r) for r in status)
 
     await j.say(PET, "pronto 1", wait=0)
     await j.next_to(PET, 3, contains="segnato come pronto")
-    await j.next_to(CUSTOMER, 6, contains="è pronto")
+    await j.next_to(CUSTOMER, 7, contains="è pronto")
     callback = str(j.client.make_url("/market/webhook"))
     assert (await market_api.report(order["id"], "picked_up", callback, SECRET))[0] == 200
-    await j.next_to(CUSTOMER, 7, contains="in consegna")
+    await j.next_to(CUSTOMER, 8, contains="in consegna")
     assert (await market_api.report(order["id"], "delivered", callback, SECRET))[0] == 200
-    await j.next_to(CUSTOMER, 8, contains="è stato consegnato")
+    await j.next_to(CUSTOMER, 9, contains="è stato consegnato")
 
     relay = await _relay_stream(j)
     kinds = [type(p) for p in relay]

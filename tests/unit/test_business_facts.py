@@ -9,6 +9,7 @@ import pytest
 
 from core.business_facts import ShopFacts, in_zone, is_open, next_opening, parse_fee, parse_hours
 from core.business_questions import Topic, answer, topics
+from core.nlu.checkout_parse import read_details
 from core.nlu.when import ROME
 
 FACTS = ShopFacts.of("lun-sab 9:00-20:00", "Milano centro", "2,90 €")
@@ -58,6 +59,39 @@ def test_addresses_are_checked_against_the_zones(address: str, inside: bool) -> 
 
 
 @pytest.mark.parametrize(
+    ("text", "address", "inside"),
+    [
+        ("a Monza, via Italia 3, il prima possibile", "via Italia 3, Monza", False),
+        ("abito a Rho in via Roma 1", "via Roma 1, Rho", False),
+        ("via Roma 3 a Monza, domani", "via Roma 3, Monza", False),
+        ("sono a Milano, via Dante 3", "via Dante 3, Milano", True),
+        ("portalo a casa in via Roma 3", "via Roma 3", True),
+        ("corso Como 5 a casa di mia nonna", "corso Como 5 a casa di mia nonna", True),
+        ("a Sesto, via Marelli 10, domattina, cash", "via Marelli 10, Sesto", False),
+        ("corso Como 5 a mezzogiorno", "corso Como 5", True),
+    ],
+)
+def test_a_town_before_or_after_the_street_is_the_addresses_town(
+    text: str, address: str, inside: bool
+) -> None:
+    """ "a Monza, via ..." and "via ... a Monza" name the town; "a casa" is no town."""
+    found = read_details(text, datetime(2026, 12, 2, 11, 0, tzinfo=ROME)).address
+    assert found == address
+    assert in_zone(FACTS, address) is inside
+
+
+def test_time_words_after_the_street_are_read_as_the_time() -> None:
+    """ "domattina" and "a mezzogiorno" end the address and give the delivery time."""
+    now = datetime(2026, 12, 2, 11, 0, tzinfo=ROME)
+    morning = read_details("a Sesto, via Marelli 10, domattina, cash", now)
+    assert morning.when is not None
+    assert morning.when.at == datetime(2026, 12, 3, 10, 0, tzinfo=ROME)
+    noon = read_details("corso Como 5 a mezzogiorno", now)
+    assert noon.when is not None
+    assert noon.when.at == datetime(2026, 12, 2, 12, 0, tzinfo=ROME)
+
+
+@pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("Ciao, a che ora aprite?", (Topic.HOURS,)),
@@ -67,6 +101,10 @@ def test_addresses_are_checked_against_the_zones(address: str, inside: bool) -> 
         ("quanto costa la consegna?", (Topic.FEE,)),
         ("le spese di spedizione quanto sono", (Topic.FEE,)),
         ("si può pagare con satispay?", (Topic.PAYMENT,)),
+        ("quanto costa portarlo a casa?", (Topic.FEE,)),
+        ("e di domenica?", (Topic.HOURS,)),
+        ("domenica alle 10", ()),
+        ("quanto mi costa farmelo consegnare", (Topic.FEE,)),
         ("vorrei due mozzarelle", ()),
         ("pago in contanti", ()),
         ("grazie mille", ()),

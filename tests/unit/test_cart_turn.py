@@ -90,6 +90,19 @@ def test_an_edit_revises_the_cart_and_restates_it_with_total_and_buttons() -> No
     assert reply.buttons == CART_BUTTONS
 
 
+def test_an_edit_says_back_what_it_changed() -> None:
+    """Added and re-counted lines are named before the cart; a removed one is only counted."""
+    chat = Chat()
+    chat.say("vorrei 3 spaghetti e una passata di pomodoro")
+    [reply] = replies(chat.say("togli la passata e mettimi anche un olio"))
+    assert reply.text.startswith(
+        "Fatto: ho tolto un prodotto; ho aggiunto 1 × «Olio extravergine di oliva 1 L»."
+    )
+    assert "Passata" not in reply.text
+    [reply] = replies(chat.say("gli spaghetti portali a 5"))
+    assert reply.text.startswith("Fatto: ho portato «Spaghetti 500 g» da 3 a 5.")
+
+
 def test_a_quantity_over_99_is_refused_and_the_cart_stays() -> None:
     """10,000 of something: "massimo 99 per prodotto", no event, the same cart."""
     chat = Chat()
@@ -139,6 +152,15 @@ def test_a_sold_out_product_never_enters_the_cart_and_alternatives_are_offered()
     assert reply.text.rstrip().endswith("Confermi l'ordine?")
 
 
+def test_alternatives_to_a_sold_out_product_leave_out_what_the_cart_holds() -> None:
+    """The thermometer is sold out: the paracetamol already asked for is not proposed again."""
+    chat = Chat(catalog=BASE.with_stock("p-termometro", 0))
+    [reply] = replies(chat.say("vorrei un termometro e 2 paracetamolo"))
+    assert chat.cart() == {"p-paracetamolo": 2}
+    assert "non è disponibile" in reply.text
+    assert reply.text.count("Paracetamolo") == 1
+
+
 def test_confirming_checks_stock_again() -> None:
     """A line that sold out after the proposal is dropped and told; nothing is confirmed yet."""
     chat = Chat()
@@ -160,6 +182,17 @@ def test_natural_cancel_never_goes_to_a_human() -> None:
     assert not [e for e in out if isinstance(e, ConversationEscalated)]
     assert [type(e) for e in out] == [CartCancelled, ReplyQueued]
     assert chat.state.stage is Stage.PENDING
+
+
+def test_an_edit_instead_of_the_add_or_start_over_answer_is_applied() -> None:
+    """Asked "add or start over?", the customer edits instead: the edit applies, nothing lost."""
+    chat = Chat()
+    chat.say("vorrei 2 litri di latte")
+    chat.say("vorrei un pane casereccio")
+    assert chat.state.pending_merge is not None
+    chat.say("e mettimi anche 2 caffè")
+    assert chat.cart() == {"p-latte": 2, "p-caffe": 2}
+    assert chat.state.pending_merge is None
 
 
 def test_an_unclear_answer_gets_one_short_question() -> None:

@@ -13,7 +13,13 @@ from core.conversation import ConversationState, CustomerTurn, Stage, TurnContex
 from core.turn_rules import decide_turn
 from core.understanding import CartLine, DeliveryHints, Intent, Understanding
 from events.checkout import CheckoutCompleted, CheckoutDetailsGiven, CheckoutStarted
-from events.conversation import CartCancelled, CartConfirmed, CartProposed, ReplyQueued
+from events.conversation import (
+    CartCancelled,
+    CartConfirmed,
+    CartProposed,
+    ConversationEscalated,
+    ReplyQueued,
+)
 from events.whatsapp import Location, MessageReceived
 
 KEY = "+393402000099"
@@ -252,6 +258,30 @@ def test_a_status_question_during_the_checkout_says_the_order_is_not_sent_yet() 
     assert "non è ancora stato inviato al negozio" in text
     assert "lunedì 7/12 alle 9:00: va bene?" in text
     assert "contanti o carta" in text
+
+
+def test_a_status_question_with_no_order_is_answered_not_escalated() -> None:
+    """No order sent: "dov è il mio ordine" says so (or that the cart waits), never a human."""
+    chat = Chat()
+    support = Understanding(intent=Intent.SUPPORT_REQUEST, confidence=0.8)
+    out = chat.say("dov è il mio ordine", support)
+    assert "Non trovo ordini inviati" in chat.replies(out)
+    assert ConversationEscalated not in kinds(out)
+    chat.say("vorrei 2 lettiere", ORDER)
+    out = chat.say("a che punto è l'ordine?", support)
+    assert "aspetta la tua conferma" in chat.replies(out)
+    assert chat.state.pending_cart is not None
+
+
+def test_a_town_named_before_the_street_is_checked_against_the_zones() -> None:
+    """ "a Monza, via Italia 3": refused politely; the time and payment given are kept."""
+    chat = Chat()
+    chat.accepted()
+    text = chat.replies(chat.say("a Monza, via Italia 3, il prima possibile, contanti"))
+    assert "Milano centro" in text
+    current = chat.state.checkout.current
+    assert current is not None
+    assert (current.address, current.payment) == (None, "contanti")
 
 
 def test_the_assistants_delivery_words_go_through_the_same_checks() -> None:

@@ -31,6 +31,8 @@ def local(day: int, hour: int, minute: int = 0) -> datetime:
         ("tra mezz'ora", local(2, 11, 30)),
         ("fra 2 ore", local(2, 13)),
         ("a mezzogiorno", local(2, 12)),
+        ("domattina alle 9", local(3, 9)),
+        ("domattina", local(3, 10)),
     ],
 )
 def test_a_named_time_is_read_in_shop_time(text: str, expected: datetime) -> None:

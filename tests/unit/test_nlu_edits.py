@@ -66,6 +66,10 @@ def ops(text: str, *in_cart: str) -> list[tuple[str, str | None, int | None, str
         ("cambia la quantità delle uova a 4", ("p-uova", "p-pane"), [("set", "p-uova", 4, None)]),
         ("azzera e mettimi 3 passate", ("p-uova",),
          [("clear", None, None, None), ("add", "p-passata", 3, None)]),
+        ("dell'olio ne voglio 3", ("p-olio", "p-pane"), [("set", "p-olio", 3, None)]),
+        ("me ne servono 4 di pane", ("p-olio", "p-pane"), [("set", "p-pane", 4, None)]),
+        ("aggiungine un altro", ("p-cerotti",), [("add", "p-cerotti", 1, None)]),
+        ("aggiungine 3", ("p-cerotti",), [("add", "p-cerotti", 3, None)]),
     ],
 )  # fmt: skip
 def test_edits_are_read_as_operations(
@@ -140,6 +144,10 @@ def test_bad_quantities_in_a_new_order() -> None:
         ("nn mi serve più", Answer.CANCEL), ("no non lo voglio", Answer.CANCEL),
         ("confemo", Answer.CONFIRM), ("perfeto grazie", Answer.CONFIRM),
         ("anulla", Answer.CANCEL), ("è stato inviato?", Answer.OTHER),
+        ("ma sì, confermo", Answer.CONFIRM), ("beh ok grazie", Answer.CONFIRM),
+        ("basta così grazie", Answer.CONFIRM), ("siamo a posto così", Answer.CONFIRM),
+        ("ma aspetta", Answer.OTHER), ("basta", Answer.OTHER),
+        ("vabbene", Answer.CONFIRM), ("okei grazie", Answer.CONFIRM),
     ],
 )  # fmt: skip
 def test_short_answers(text: str, answer: Answer) -> None:

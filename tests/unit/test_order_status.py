@@ -14,6 +14,8 @@ from core.order_status import OrderView, is_status_question, status_text
     [
         "dov'è il mio ordine?",
         "a che punto è?",
+        "qnd arriva?",
+        "dov'è la mia spesa?",
         "a che punto è l'ordine?",
         "quando arriva?",
         "ok grazie, e più o meno quando arriva?",
