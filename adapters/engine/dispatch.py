@@ -72,7 +72,7 @@ class DispatchOptions:
     lease_poll: float = 0.02  # first wait for a lease held elsewhere, doubled each time
     lease_poll_cap: float = 0.5  # longest wait between two tries
     checkpoint_interval: float = 1.0  # while running, save the checkpoint at most this often
-    min_interval: float = 0.02  # woken during a burst, read the log at most this often
+    min_interval: float = 0.05  # woken during a burst, read the log at most this often
     outage_poll_cap: float = 2.0  # longest wait between two tries while the store is down
 
 
