@@ -20,6 +20,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from sqlalchemy import select
 
 from adapters.store.event_store import EventStore
+from adapters.store.notify import Gather
 from adapters.store.schema import checkpoints
 from adapters.store.subscriptions import BackgroundLoop
 from events.base import RecordedEvent
@@ -187,6 +188,7 @@ class LogTail(BackgroundLoop):
     async def run_forever(self) -> None:
         """Observe every event appended after start-up; never die."""
         position: int | None = None
+        gather = Gather(0.05)  # as the projections: one pass per 50 ms at most under load
         while True:
             try:
                 if position is None:
@@ -203,3 +205,4 @@ class LogTail(BackgroundLoop):
                 await asyncio.sleep(self.poll_interval)
                 continue
             await self.store.notifier.wait(position, self.poll_interval)
+            await gather.pause()

@@ -35,6 +35,8 @@ from scripts.bench_e2e import (
     service_env,
     start_service,
 )
+from scripts.bench_profile import Recorder, cpu_seconds
+from scripts.bench_where import thread_sched
 
 DIGITS = "393281234567"
 GOAL_RATE, GOAL_LAG = 1000.0, 5.0
@@ -54,6 +56,11 @@ class FloodResult:
     parked: int
     replies: int
     over_rate: int  # replies sent past the pair rate (a token bucket: burst, then interval)
+    sent_seconds: float  # how long the burst took to post
+    server_cpu: float  # cores the service used while the burst was posted (all its threads)
+    client_cpu: float  # cores this bench process (the 8 senders) used meanwhile
+    loop_on_cpu: float  # share of the burst the service's event loop ran
+    loop_waiting: float  # share of the burst it waited, runnable, for a core
 
     def ok(self, pair_interval: float) -> bool:
         """Every goal of the module docstring."""
@@ -76,7 +83,11 @@ class FloodResult:
             f"{self.backend:8} {self.sent} messages ({self.refused} refused): acknowledged at"
             f" {self.ack_rate:.0f}/s, {self.recorded} recorded, all processed {lag} after the"
             f" last ack, {self.failures} handler failures, {self.parked} parked, {self.replies}"
-            f" replies ({self.over_rate} past the pair rate)  [{verdict}]"
+            f" replies ({self.over_rate} past the pair rate); cores during the burst:"
+            f" service {self.server_cpu:.2f}, senders {self.client_cpu:.2f}; service loop on CPU"
+            f" {self.loop_on_cpu:.0%}, waiting for a core {self.loop_waiting:.0%},"
+            f" {self.server_cpu * self.sent_seconds * 1000 / self.sent:.2f} ms service CPU"
+            f" per message  [{verdict}]"
         )
 
 
@@ -140,10 +151,21 @@ async def run_backend(backend: str, args: argparse.Namespace, tmp: Path) -> Floo
             env = service_env(url, graph, DEBOUNCE_SECONDS=str(args.debounce), LOG_LEVEL="info")
             env.update(args.env)
             service = await start_service(port, env, log)
+            pid = service.proc.pid
+            recorder = Recorder(pid, Path(f"{args.profile}.{backend}")) if args.profile else None
             try:
+                if recorder is not None:
+                    await recorder.start()
+                server0, client0 = cpu_seconds(pid), time.process_time()
+                ran0, waited0 = thread_sched(pid)
                 refused, seconds = await _send(
                     f"http://127.0.0.1:{port}", args.messages, args.senders
                 )
+                server_cpu = (cpu_seconds(pid) - server0) / seconds
+                client_cpu = (time.process_time() - client0) / seconds
+                ran1, waited1 = thread_sched(pid)
+                if recorder is not None:
+                    await recorder.stop()
                 recorded, _, _ = await _covered(url)
                 lag = await _await_processed(url, recorded, args.timeout)
                 await asyncio.sleep(args.settle)
@@ -165,6 +187,11 @@ async def run_backend(backend: str, args: argparse.Namespace, tmp: Path) -> Floo
         parked=parked,
         replies=len(times),
         over_rate=over_rate(times, args.pair_interval, args.pair_burst),
+        sent_seconds=seconds,
+        server_cpu=server_cpu,
+        client_cpu=client_cpu,
+        loop_on_cpu=(ran1 - ran0) / seconds,
+        loop_waiting=(waited1 - waited0) / seconds,
     )
 
 
@@ -206,6 +233,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--settle", type=float, default=1.0, help="wait before counting parks")
     parser.add_argument(
         "--backends", nargs="+", choices=["sqlite", "postgres"], default=["sqlite", "postgres"]
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="py-spy the service during the burst; collapsed stacks to FILE",
     )
     parser.add_argument("--env", type=_pair, action="append", default=[], help="NAME=VALUE")
     args = parser.parse_args(argv)

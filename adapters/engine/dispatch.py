@@ -40,6 +40,7 @@ from adapters.engine.parking import parked_events, pending_parked
 from adapters.engine.partition_feed import PartitionFeed
 from adapters.engine.partitions import PartitionOwner
 from adapters.store.event_store import EventStore
+from adapters.store.notify import Gather
 from adapters.store.types import Expect
 from events.base import NewEvent, RecordedEvent
 from events.engine import ParkedEventReprocessed, ReactorEventParked
@@ -71,6 +72,7 @@ class DispatchOptions:
     lease_poll: float = 0.02  # first wait for a lease held elsewhere, doubled each time
     lease_poll_cap: float = 0.5  # longest wait between two tries
     checkpoint_interval: float = 1.0  # while running, save the checkpoint at most this often
+    min_interval: float = 0.05  # woken during a burst, read the log at most this often
     outage_poll_cap: float = 2.0  # longest wait between two tries while the store is down
 
 
@@ -102,6 +104,7 @@ class StreamDispatcher:
         self.handled = 0
         self._stopping = False
         self.feed: PartitionFeed | None = None
+        self._gather = Gather(self.options.min_interval)
 
     def follow_partitions(self, owner: PartitionOwner, shared: Sequence[str] = ()) -> None:
         """Read only ``owner``'s partitions' events and ``shared``'s (before :meth:`start`)."""
@@ -174,6 +177,7 @@ class StreamDispatcher:
             await asyncio.sleep(self.options.poll_interval)
         else:
             await self.store.notifier.wait(self._cursor, self.options.poll_interval)
+        await self._gather.pause()
 
     async def _read_once(self) -> bool:
         async with self._room:

@@ -101,6 +101,10 @@ def chain_hash(prev: str, row: RawEvent) -> str:
     return digest.hexdigest()
 
 
+_SEAL = {
+    "postgresql": pg_insert(event_hashes).on_conflict_do_nothing(),
+    "sqlite": sqlite_insert(event_hashes).on_conflict_do_nothing(),
+}
 _ROWS_AFTER = text(SELECT_EVENTS + " WHERE position > :after ORDER BY position LIMIT :limit")
 
 
@@ -111,8 +115,23 @@ class HashChainSealer(SubscriptionRunner):
     the rows as stored rather than decoded: a row the codec cannot read is still sealed.
     """
 
-    def __init__(self, store: EventStore, *, batch_size: int = 2000, **options: float) -> None:
-        super().__init__(store, CHECKPOINT, _unused_handler, batch_size=batch_size, **options)
+    def __init__(
+        self,
+        store: EventStore,
+        *,
+        batch_size: int = 2000,
+        min_interval: float = 0.25,
+        **options: float,
+    ) -> None:
+        # Nothing waits for a seal: during a burst, one transaction per quarter second.
+        super().__init__(
+            store,
+            CHECKPOINT,
+            _unused_handler,
+            batch_size=batch_size,
+            min_interval=min_interval,
+            **options,
+        )
         self._heads: dict[str, tuple[int, str]] = {}  # stream -> (version, hash)
 
     async def catch_up(self) -> int:
@@ -141,8 +160,9 @@ class HashChainSealer(SubscriptionRunner):
                 {"position": row.position, "stream": row.stream, "version": row.version,
                  "hash": digest}
             )  # fmt: skip
-        insert = pg_insert if self.store.dialect == "postgresql" else sqlite_insert
-        await conn.execute(insert(event_hashes).values(values).on_conflict_do_nothing())
+        # executemany of one statement: compiled once and cached, where a multi-row
+        # VALUES of a different length each batch was compiled again every time.
+        await conn.execute(_SEAL[self.store.dialect], values)
 
     async def _prev(self, conn: AsyncConnection, row: RawEvent) -> str:
         head = self._heads.get(row.stream)

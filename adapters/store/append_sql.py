@@ -24,11 +24,13 @@ from core.partitions import partition_of
 
 _PG_LOCK = f"SELECT pg_advisory_xact_lock({APPEND_LOCK_KEY})"
 # Known ids, current stream versions and the last position handed out, in one statement.
+# One correlated max() per stream: SQLite answers it with one probe at the end of the
+# (stream, version) index, where ``max(version) ... GROUP BY stream`` walked every entry
+# of the stream (1.5 ms on a 5,000-event conversation, per append).
 _SQLITE_LOOKUP = """
 SELECT 0, event_id, NULL FROM events WHERE event_id IN (SELECT value FROM json_each(?))
 UNION ALL
-SELECT 1, stream, max(version) FROM events
- WHERE stream IN (SELECT value FROM json_each(?)) GROUP BY stream
+SELECT 1, value, (SELECT max(version) FROM events WHERE stream = value) FROM json_each(?)
 UNION ALL
 SELECT 2, NULL, seq FROM sqlite_sequence WHERE name = 'events'"""
 # LATERAL ... LIMIT 1 keeps one index probe per key whatever the planner thinks of the
@@ -131,7 +133,7 @@ def _sqlite_lookup(
         if kind == 0:
             known.add(key)
         elif kind == 1:
-            versions[key] = int(number)
+            versions[key] = int(number or 0)  # NULL: a stream without events yet
         else:
             last = int(number)
     return known, versions, last

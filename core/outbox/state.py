@@ -34,6 +34,7 @@ class OutboxState:
     ids_by_event: dict[str, str] = field(default_factory=dict)  # ReplyQueued event id -> our id
     done: set[str] = field(default_factory=set)  # sent, failed or reconciled
     attempted: set[str] = field(default_factory=set)
+    in_flight: set[str] = field(default_factory=set)  # attempted, no outcome: kept, not derived
     carriers: dict[str, str] = field(default_factory=dict)  # our id -> the id it was sent under
     by_wamid: dict[str, str] = field(default_factory=dict)  # Meta's id -> our id
     unknown: set[str] = field(default_factory=set)  # failed with an unknown outcome
@@ -47,8 +48,12 @@ class OutboxState:
     first_failed: dict[str, datetime] = field(default_factory=dict)  # our id -> horizon start
 
     def attempted_only(self) -> set[str]:
-        """Ids attempted without an outcome (the process died mid-send)."""
-        return self.attempted - self.done
+        """Ids attempted without an outcome (the process died mid-send).
+
+        Kept up to date by :func:`evolve` rather than computed as ``attempted - done``,
+        which walked every reply the conversation ever had on every outbox turn.
+        """
+        return set(self.in_flight)
 
     def retrying(self) -> set[str]:
         """Ids waiting for a scheduled retry (no outcome yet)."""
@@ -82,18 +87,20 @@ def evolve(ix: OutboxState, event: RecordedEvent) -> OutboxState:
         ix.ids_by_event[str(event.event_id)] = p.outbound_id
     elif isinstance(p, OutboundAttempted):
         ix.attempted.add(p.outbound_id)
+        if p.outbound_id not in ix.done:
+            ix.in_flight.add(p.outbound_id)
         ix.last_attempt[p.outbound_id] = max(p.attempt, ix.last_attempt.get(p.outbound_id, 0))
         cause = ix.ids_by_event.get(event.metadata.causation_id or "", p.outbound_id)
         ix.carriers[p.outbound_id] = cause
     elif isinstance(p, OutboundSent):
-        ix.done.add(p.outbound_id)
+        _done(ix, p.outbound_id)
         ix.by_wamid.setdefault(p.wamid, p.outbound_id)
     elif isinstance(p, OutboundFailed):
-        ix.done.add(p.outbound_id)
+        _done(ix, p.outbound_id)
         if p.outcome_unknown:
             ix.unknown.add(p.outbound_id)
     elif isinstance(p, OutboundReconciled):
-        ix.done.add(p.outbound_id)
+        _done(ix, p.outbound_id)
         ix.reconciled.add(p.outbound_id)
     elif isinstance(p, StatusReceived):
         _status(ix, p, event.version)
@@ -105,9 +112,15 @@ def evolve(ix: OutboxState, event: RecordedEvent) -> OutboxState:
     elif isinstance(p, OutboundRetryScheduled):
         # Its attempts failed for sure (transiently): no longer "attempted, outcome unknown".
         ix.attempted.discard(p.outbound_id)
+        ix.in_flight.discard(p.outbound_id)
         ix.scheduled[p.outbound_id] = p.retry
         ix.first_failed.setdefault(p.outbound_id, p.first_failed_at)
     return ix
+
+
+def _done(ix: OutboxState, oid: str) -> None:
+    ix.done.add(oid)
+    ix.in_flight.discard(oid)
 
 
 def _status(ix: OutboxState, p: StatusReceived, version: int) -> None:
