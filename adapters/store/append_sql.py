@@ -47,6 +47,12 @@ _SQLITE_INSERT = (
     " metadata, recorded_at, partition) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _PG_NEXTVAL = "SELECT nextval('events_position_seq') FROM generate_series(1, $1)"
+# The NOTIFY channel of this log: NOTIFY is per database, so the channel names the schema
+# too; a service on another schema of the same database (a test, a staging copy) would
+# otherwise announce its positions to this one's followers, which read them as this
+# log's and could skip their own events. Evaluated by the server, with the connection's
+# search path; the listener asks the same expression (``adapters.store.subscriptions``).
+PG_CHANNEL = "'dloop_events_' || left(md5(current_database() || '.' || current_schema()), 16)"
 # One statement for the whole batch (the statement trigger fires once), then the NOTIFY
 # that other processes' subscribers wake on (delivered at commit).
 _PG_INSERT = """
@@ -57,7 +63,9 @@ WITH inserted AS (
                        $6::integer[], $7::text[], $8::text[], $9::timestamptz[],
                        $10::smallint[])
 )
-SELECT pg_notify('dloop_events', $11)"""
+SELECT pg_notify('dloop_events_' || left(md5(current_database() || '.' || current_schema()), 16),
+                 $11)"""
+assert PG_CHANNEL in _PG_INSERT.replace("\n", "")  # one channel for the NOTIFY and the LISTEN
 
 
 async def driver_connection(conn: AsyncConnection) -> Any:

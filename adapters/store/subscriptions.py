@@ -4,7 +4,7 @@ A :class:`SubscriptionRunner` reads events after its checkpoint and hands each b
 a handler *inside a write transaction* together with the checkpoint update, so a
 projection's rows and its position commit together (exactly-once on the read side).
 Wake-ups come from the store's in-process notifier and, on PostgreSQL, from
-``LISTEN dloop_events`` (:class:`PgListener`); a bounded poll interval covers everything
+``LISTEN`` on the log's channel (:class:`PgListener`); a bounded poll interval covers everything
 else.
 """
 
@@ -18,6 +18,7 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adapters.store.append_sql import PG_CHANNEL
 from adapters.store.event_store import EventStore
 from events.base import RecordedEvent
 
@@ -109,7 +110,11 @@ class SubscriptionRunner(BackgroundLoop):
 
 
 class PgListener:
-    """Relays PostgreSQL ``NOTIFY dloop_events`` from other processes to the local notifier.
+    """Relays PostgreSQL ``NOTIFY`` on this log's channel from other processes to the notifier.
+
+    The channel is ``dloop_events_`` and a hash of the database and schema
+    (:data:`~adapters.store.append_sql.PG_CHANNEL`): services on other schemas of the same
+    database are not heard.
 
     The LISTEN connection can die (a database restart, a network cut): a keeper task
     checks it every ``check_interval`` seconds, reconnects, and then wakes every local
@@ -122,6 +127,7 @@ class PgListener:
         self.reconnects = 0
         self._conn: Any = None
         self._raw: Any = None
+        self._channel = ""
         self._keeper: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -135,7 +141,8 @@ class PgListener:
         self._conn = await self.store.engines.writer.connect()
         raw = await self._conn.get_raw_connection()
         self._raw = raw.driver_connection
-        await self._raw.add_listener("dloop_events", self._on_notify)
+        self._channel = str(await self._raw.fetchval(f"SELECT {PG_CHANNEL}"))
+        await self._raw.add_listener(self._channel, self._on_notify)
 
     async def _keep(self) -> None:
         while True:
@@ -171,7 +178,7 @@ class PgListener:
         if conn is None:
             return
         with contextlib.suppress(Exception):
-            await raw.remove_listener("dloop_events", self._on_notify)
+            await raw.remove_listener(self._channel, self._on_notify)
         with contextlib.suppress(Exception):
             await conn.invalidate()
         with contextlib.suppress(Exception):

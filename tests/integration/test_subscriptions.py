@@ -12,10 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.store.engine import Engines, create_engines
 from adapters.store.event_store import EventStore
+from adapters.store.migrations import migrate
 from adapters.store.subscriptions import PgListener, SubscriptionRunner
 from adapters.store.types import Expect
 from events.base import NewEvent, RecordedEvent
-from tests.conftest import PG_URL
+from tests.conftest import PG_URL, drop_pg_schema, make_pg_engines
 from tests.support.sample_events import Noted
 
 pytestmark = pytest.mark.integration
@@ -98,3 +99,36 @@ async def test_listen_notify_wakes_a_store_in_another_process(engines: Engines) 
     finally:
         await listener.stop()
         await other.dispose()
+
+
+@pytest.mark.postgres
+async def test_a_log_on_another_schema_of_the_database_is_not_heard(engines: Engines) -> None:
+    """NOTIFY is per database: another schema's appends must not announce positions here.
+
+    Its positions are not this log's; a partitioned follower that took one as "committed
+    up to here" moved its cursors past events of its own still to come, and skipped them.
+    """
+    if engines.dialect != "postgresql":
+        pytest.skip("LISTEN/NOTIFY is PostgreSQL's")
+    async with engines.reader.connect() as conn:
+        schema = (await conn.execute(text("SELECT current_schema()"))).scalar()
+    here = create_engines(PG_URL, pg_schema=schema, pool_size=2)
+    elsewhere, elsewhere_schema = await make_pg_engines()
+    await migrate(elsewhere)
+    listening, writing, stranger = EventStore(engines), EventStore(here), EventStore(elsewhere)
+    listener = PgListener(listening)
+    await listener.start()
+    try:
+        await stranger.append("s", Expect.ANY, [new(str(i)) for i in range(5)])
+        result = await writing.append("s", Expect.ANY, [new("ours")])
+        ours = result.appended[0].position
+        for _ in range(250):  # NOTIFYs arrive in commit order: the stranger's would be first
+            if listening.notifier.position >= ours:
+                break
+            await asyncio.sleep(0.02)
+        assert listening.notifier.position == ours == 1
+    finally:
+        await listener.stop()
+        await here.dispose()
+        await elsewhere.dispose()
+        await drop_pg_schema(elsewhere_schema)
