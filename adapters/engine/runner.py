@@ -66,7 +66,7 @@ class Written:
     fresh: bool
 
 
-def _max_rounds(_inputs: object) -> int:
+def _max_rounds(_state: object, _inputs: object) -> int:
     return MAX_ROUNDS
 
 
@@ -91,7 +91,7 @@ class Process(Generic[S, I, E, R]):
     round, or after a conflict) names its events as the first one did.
     ``record(stream, version, ahead, intent)`` is the write before a
     :class:`~core.decider.RecordFirst` request (``ahead``: outcomes and decided events not
-    yet written), needed only by deciders that ask for one; ``max_rounds(inputs)`` bounds
+    yet written), needed only by deciders that ask for one; ``max_rounds(state, inputs)`` bounds
     the decide/perform rounds of one attempt.
     """
 
@@ -104,7 +104,7 @@ class Process(Generic[S, I, E, R]):
     clock: Callable[[], datetime] = _utc_now
     policy: ConflictPolicy = DEFAULT_POLICY
     record: Callable[[str, int, tuple[E, ...], tuple[E, ...]], Awaitable[Written]] | None = None
-    max_rounds: Callable[[I], int] = _max_rounds
+    max_rounds: Callable[[S, I], int] = _max_rounds
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +163,7 @@ async def settle(
     written (outcomes, then decided events) come back for the final append."""
     tally = tally if tally is not None else _Tally[E](0)
     now = process.clock()
-    rounds = process.max_rounds(inputs)
+    rounds = process.max_rounds(state, inputs)
     for _ in range(rounds):
         decision: Decision[E, R] = process.decider.decide(
             state, inputs, tuple(tally.recorded), now, process.ids(stream, state, inputs)

@@ -104,7 +104,7 @@ class Log:
             perform=self.perform,
             record=self.record,
             clock=lambda: datetime(2026, 1, 1, tzinfo=UTC),
-            max_rounds=lambda charges: 2 * len(charges) + 1,
+            max_rounds=lambda _state, charges: 2 * len(charges) + 1,
         )
 
     async def load(self, _stream: str) -> tuple[frozenset[str], int]:
