@@ -155,7 +155,7 @@ class OutboxSender:
 
     def _rounds(self, state: OutboxState, batch: Batch) -> int:
         """Enough rounds for every reply that may go out in ``batch`` to use all its tries."""
-        per_send = 2 * (self.policy.quick_attempts + self.policy.max_pair_waits + 1) + 4
+        per_send = self.policy.quick_attempts + self.policy.max_pair_waits + 4  # + resolve...
         open_replies = len(state.queued) - len(state.done) + len(batch.events)
         return per_send * (open_replies + 1) + 2
 

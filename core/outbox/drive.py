@@ -8,11 +8,11 @@ work, listing the records decided so far ahead of it; once every step has its ou
 settles with all of them. The walk is deterministic, so every round re-walks the same
 path and the records decided ahead stay first and unchanged, as the runner requires.
 
-Per send: the person's number (:class:`Resolve`); per attempt, a pacing token
-(:class:`Pace`, asked through ``RecordFirst`` with no intent, so the records decided so far
-are written before any wait) and the call (:class:`Call`, asked through ``RecordFirst``
-with the attempt as its intent: stored before Meta is called, never called when another
-handling stored it first). A failed call is judged by
+Per send: the person's number (:class:`Resolve`); per attempt, in one round, a pacing
+token (:class:`Pace`, asked through ``RecordFirst`` with no intent, so the records decided
+so far are written before any wait) and the call (:class:`Call`, asked through
+``RecordFirst`` with the attempt as its intent: stored before Meta is called, never called
+when another handling stored it first). A failed call is judged by
 :func:`~core.outbox.decide.after_error` with the time and jitter the shell recorded;
 a scheduled retry is written before the timer is told and ends the replies of the batch
 (in order per person); statuses are carried out either way.
@@ -81,8 +81,8 @@ Ask = OutboxRequest | RecordFirst[OutboxEvent, OutboxRequest]
 class _Pending(Exception):  # noqa: N818 - control flow inside the walk, never escapes it
     """The walk reached work with no outcome yet."""
 
-    def __init__(self, request: Ask) -> None:
-        self.request = request
+    def __init__(self, *requests: Ask) -> None:
+        self.requests = requests
 
 
 class _Walk:
@@ -95,9 +95,17 @@ class _Walk:
 
     def ask(self, request: Ask) -> OutboxOutcome:
         """The outcome of ``request`` when the run has it; else stop and ask for it."""
+        return self._next(request)
+
+    def ask_both(self, first: Ask, then: Ask) -> tuple[OutboxOutcome, OutboxOutcome]:
+        """Two pieces of work asked in one round (the runner performs a decision's
+        requests in order, so their outcomes come together or not at all)."""
+        return self._next(first, then), self.ask(then)
+
+    def _next(self, *requests: Ask) -> OutboxOutcome:
         outcome = next(self._outcomes, None)
         if outcome is None:
-            raise _Pending(request)
+            raise _Pending(*requests)
         assert not isinstance(outcome, Record | LogNote)
         return outcome
 
@@ -118,7 +126,7 @@ def decide_batch(
     try:
         _carry(walk, batch, now)
     except _Pending as pending:
-        return Decision(events=tuple(walk.events), requests=(pending.request,))
+        return Decision(events=tuple(walk.events), requests=pending.requests)
     return Decision(events=tuple(walk.events))
 
 
@@ -162,9 +170,11 @@ def _send(walk: _Walk, send: Send) -> bool:
     )
     tries, pace = Tries(), Pace(message.to)
     for attempt in itertools.count(send.first_attempt):
-        walk.ask(RecordFirst(pace))  # what is decided so far is written before any wait
         owned = (Owned(send.outbound_id, attempt),)
-        called = walk.ask(RecordFirst(Call(message), attempts(send, attempt), owned))
+        # One round: what is decided so far is written before the wait, the attempt before the call.
+        _paced, called = walk.ask_both(
+            RecordFirst(pace), RecordFirst(Call(message), attempts(send, attempt), owned)
+        )
         match called:
             case Owned():
                 walk.add((LogNote("outbox.attempt_already_recorded", send.outbound_id),))
