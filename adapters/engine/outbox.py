@@ -259,7 +259,7 @@ class OutboxSender:
         were already stored). Log notes are logged; outcomes are not stored."""
         for e in events:
             if isinstance(e, LogNote):
-                log.warning(e.event, outbound_id=e.outbound_id)
+                (log.error if e.error else log.warning)(e.event, outbound_id=e.outbound_id)
         new = [
             NewEvent(
                 event_id=record_id(r.queued.payload.outbound_id, r.step),

@@ -11,16 +11,17 @@ Every process (the conversation turn, the dealer desk, agent actions, ...) is a 
    ``recorded``, then decide again: non-determinism is in hand before anything uses it;
 3. append the outcomes and the decided events together, at the loaded version
    (``Process.append``: an exact version, ``ExpectAfterFacts``, or a unit over several
-   streams), so the outcomes reach the log in the same commit as what acts on them;
-   A :class:`~core.decider.RecordFirst` request is the exception that keeps the rule:
-   its intent (a send attempt) must be in the log BEFORE the work is done, so the
-   runner first writes (``Process.record``, at the version it holds) the outcomes it
-   holds unwritten, the events the decision decided ahead of the request and the
-   intent, and then performs the request, only when that write is new: a conflicting
+   streams), so the outcomes reach the log in the same commit as what acts on them.
+   **Record first**: a :class:`~core.decider.RecordFirst` request is work whose intent (a
+   send attempt) must be in the log BEFORE it is done. In step 2 the runner first writes,
+   in one ``Process.record(stream, version, ahead, intent)`` at the version it holds,
+   the outcomes it holds unwritten, the events the decision decided ahead of the request
+   and the intent; it performs the request only when that write is new: a conflicting
    write raises before any work (step 4), and an intent already stored (another handling
-   recorded it and owns the work) records the request's ``skipped`` events instead of
-   performing it. Its outcome is then recorded like any other; the final append holds
-   only what is left unwritten, at the version the last write reached;
+   recorded it and owns the work) records the request's ``skipped`` events instead. Its
+   outcome is then recorded like any other; later decisions must list the events
+   written ahead first and unchanged (else :class:`AheadChangedError`); the final append
+   holds only what is left unwritten, at the version the last write reached (ADR 0032);
 4. on a version conflict, reload and decide again under the ONE policy of
    :mod:`adapters.engine.conflicts` (bounded, with backoff). When it is exhausted,
    :class:`~adapters.engine.conflicts.ConflictsExhaustedError` is raised: under the

@@ -177,7 +177,8 @@ def _send(walk: _Walk, send: Send) -> bool:
         )
         match called:
             case Owned():
-                walk.add((LogNote("outbox.attempt_already_recorded", send.outbound_id),))
+                # Another handling (stale state, a reply delivered twice) made it and owns the call.
+                walk.add((LogNote("outbox.attempt_already_recorded", send.outbound_id, True),))
                 return False
             case Answered():
                 walk.add(sent(send, called.wamid))

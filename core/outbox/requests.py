@@ -131,10 +131,12 @@ class AlertAdmitted:
 
 @dataclass(frozen=True, slots=True)
 class LogNote:
-    """A decided line for the shell's log, never stored: ``event`` about ``outbound_id``."""
+    """A decided line for the shell's log, never stored: ``event`` about ``outbound_id``
+    (a warning, or an error when ``error``)."""
 
     event: str
     outbound_id: str
+    error: bool = False
 
 
 OutboxOutcome = (

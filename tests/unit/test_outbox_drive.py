@@ -83,7 +83,7 @@ def test_an_attempt_owned_elsewhere_sends_nothing_and_records_no_outcome() -> No
     decided = step(s, batch, Resolved(KEY), Paced(), Owned("o1", 1))
     assert decided.settled
     assert [e for e in decided.events if isinstance(e, LogNote)] == [
-        LogNote("outbox.attempt_already_recorded", "o1")
+        LogNote("outbox.attempt_already_recorded", "o1", error=True)
     ]
     assert payloads(decided.events) == []
 
