@@ -59,7 +59,6 @@ from core.outbox.requests import (
     Pace,
     Refused,
     Remind,
-    Reminded,
     Resolve,
     Resolved,
 )
@@ -210,7 +209,8 @@ def _schedule(walk: _Walk, retry: ScheduleRetry) -> None:
     """The durable retry is written, then the timer told (it also finds it after a restart)."""
     stream = retry.records[0].queued.stream
     remind = Remind(stream, retry.outbound_id, retry.retry, retry.due_at, retry.code)
-    walk.ask(RecordFirst(remind, retry.records, (Reminded(),)))
+    walk.add(retry.records)
+    walk.ask(RecordFirst(remind))  # written ahead: the timer is told once they are stored
 
 
 def _fail(walk: _Walk, fail: Fail) -> None:

@@ -119,7 +119,7 @@ class Owned:
 
 @dataclass(frozen=True, slots=True)
 class Reminded:
-    """The retry timer knows (or whoever recorded the schedule first told theirs)."""
+    """The retry timer knows."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -109,15 +109,16 @@ def test_a_pair_rate_refusal_empties_the_bucket_and_tries_the_same_attempt_count
 
 
 def test_spent_quick_attempts_record_the_schedule_before_telling_the_timer() -> None:
-    """The durable retry is the intent of the timer's reminder; the send stops there."""
+    """The durable retry is written ahead of the timer's reminder; the send stops there."""
     s, batch = one_text("o1")
     outcomes: list[OutboxEvent] = [Resolved(KEY)]
     for _ in range(POLICY.quick_attempts):
         outcomes += [Paced(), busy()]
-    [remind] = step(s, batch, *outcomes).requests
+    decided = step(s, batch, *outcomes)
+    [remind] = decided.requests
     assert isinstance(remind, RecordFirst)
     assert isinstance(remind.request, Remind)
-    [scheduled] = payloads(remind.intent)
+    [scheduled] = payloads(decided.events)
     assert isinstance(scheduled, OutboundRetryScheduled)
     assert scheduled.retry == 1
 
