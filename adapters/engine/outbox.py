@@ -1,19 +1,24 @@
 """The outbox sender: the shell around the outbox decider (:mod:`core.outbox`).
 
 For a batch of a conversation stream's events (queued replies, status webhooks, inbound
-messages, due retries) it loads what the outbox knows of the stream
-(:class:`~core.outbox.state.OutboxState`, kept in a
-:class:`~adapters.engine.stream_cache.StreamCache`: only the events after the version it
-already folded are read), asks :func:`~core.outbox.decide.decide` for a typed plan, and
-carries it out: it appends what each decision lists, calls Meta through the
-:class:`~core.ports.Messenger` port for each :class:`~core.outbox.decisions.Send`
-(recording the attempt first, so a crash mid-send is never resent blindly, and calling
-only when that record is new: a second handling of the same reply, from stale state or a
-reply delivered twice, finds its attempt already stored and sends nothing), and asks
-:func:`~core.outbox.decide.after_error` what a failed attempt means. Every rule (merging,
-retries by Meta's code, the 24-hour window, reconciliation, escalation) is the
-decider's; what stays here is I/O: the clock and jitter, waiting, the person store (a
-person id becomes their number), the retry timer, logs and the number's pacing.
+messages, due retries) it runs :data:`~core.outbox.drive.OUTBOX` on the one runner
+(:func:`~adapters.engine.runner.run`, ADR 0032): ``load`` is the stream's
+:class:`~core.outbox.state.OutboxState` kept in a
+:class:`~adapters.engine.stream_cache.StreamCache` (only the events after the version it
+already folded are read); the decider walks the batch's plan and asks for one piece of
+work at a time (:mod:`core.outbox.requests`), which this module performs: read receipts,
+the number behind a person id, a pacing token, the call to Meta through the
+:class:`~core.ports.Messenger` port, the retry timer, an operator alert. A call is asked
+through :class:`~core.decider.RecordFirst`: the runner stores its attempt first (with what
+was decided before it), so a crash mid-send is never resent blindly, and calls only when
+that record is new: a second handling of the same reply, from stale state or a reply
+delivered twice, finds its attempt already stored and sends nothing. Every rule
+(merging, retries by Meta's code, the 24-hour window, reconciliation, escalation) is the
+decider's; what stays here is I/O: the clock and jitter (recorded in a refused call's
+outcome), waiting, the person store, the retry timer, logs and the number's pacing.
+Records are appended at any version (``Expect.ANY``): their ids derive from the reply
+and the step, so a repeat writes nothing, and a conversation turn appending meanwhile
+never conflicts with them.
 
 Pacing: every call takes a token from the number's bucket (80 messages/s by default)
 and from the recipient's (Meta's pair rate; :class:`~core.pacing.Pacer`), waiting when
@@ -28,7 +33,6 @@ effort, never awaited).
 from __future__ import annotations
 
 import asyncio
-import itertools
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -37,44 +41,46 @@ from typing import assert_never
 
 import structlog
 
+from adapters.engine.runner import Process, Written, run
 from adapters.engine.send_retries import RetryTimer
 from adapters.engine.stream_cache import DEFAULT_CAPACITY, Folding, StreamCache
 from adapters.store.event_store import EventStore
 from adapters.store.types import AppendResult, Expect
-from core.conversation import recipient
 from core.outbound import MarkRead, OutboundMessage
-from core.outbox.decide import (
-    ALERT_PUSH_INTERVAL,
-    AlertPushes,
-    after_error,
-    attempts,
-    decide,
-    recipient_gone,
-    sent,
-)
+from core.outbox.decide import ALERT_PUSH_INTERVAL, AlertPushes
 from core.outbox.decisions import (
     MAX_PAIR_WAITS,
-    Escalate,
-    Escalation,
-    Fail,
-    GiveUpUnknown,
     MarkAsRead,
-    Reconcile,
+    OperatorAlert,
     Record,
-    RetryNow,
-    ScheduleRetry,
-    Send,
     SendPolicy,
-    Tries,
-    WaitForPacing,
     record_id,
+)
+from core.outbox.drive import OUTBOX, Batch
+from core.outbox.requests import (
+    Alert,
+    AlertAdmitted,
+    Answered,
+    Call,
+    LogNote,
+    MarkReads,
+    OutboxEvent,
+    OutboxRequest,
+    Pace,
+    Paced,
+    ReadsMarked,
+    Refused,
+    Remind,
+    Reminded,
+    Resolve,
+    Resolved,
 )
 from core.outbox.state import OutboxState, evolve, initial
 from core.pacing import PAIR_BURST, PAIR_INTERVAL, Pacer
 from core.ports import Messenger
 from core.send_errors import SendError
 from core.send_retry import RetrySchedule
-from events.base import ERASED, Metadata, NewEvent, RecordedEvent
+from events.base import Metadata, NewEvent, RecordedEvent
 from events.conversation import ReplyQueued
 from events.send_retries import OutboundRetryDue
 from events.whatsapp import MessageReceived, StatusReceived
@@ -132,114 +138,75 @@ class OutboxSender:
         self.retries = RetryTimer(store, clock=clock)
         self._background: set[asyncio.Task[None]] = set()
         self.alerts = 0  # operator alerts raised (tests, metrics)
+        self.process: Process[OutboxState, Batch, OutboxEvent, OutboxRequest] = Process(
+            name="outbox",
+            decider=OUTBOX,
+            load=self.index.load,
+            append=self._append,
+            perform=self._perform,
+            record=self._record,
+            clock=clock,
+            max_rounds=self._rounds,
+        )
 
     async def handle(self, stream: str, events: Sequence[RecordedEvent]) -> None:
         """Act on ``events`` of one conversation stream, in order, skipping what is done."""
-        state, _version = await self.index.load(stream)
-        plan = decide(state, events, self._clock(), self.policy)
-        for read in plan.reads:
-            self._mark_read(read)
-        for decision in plan.replies:
-            match decision:
-                case Send():
-                    if await self._send(stream, state, decision):
-                        break  # a retry is scheduled: later replies wait behind it, in order
-                case Fail():
-                    await self._fail(stream, decision)
-                case Reconcile():
-                    await self._record(stream, decision.records)
-                case GiveUpUnknown():
-                    log.warning("outbox.outcome_unknown", outbound_id=decision.outbound_id)
-                    await self._record(stream, decision.records)
-                case _:
-                    assert_never(decision)
-        for outcome in plan.statuses:
-            match outcome:
-                case Reconcile():
-                    await self._record(stream, outcome.records)
-                case Escalate():
-                    await self._record(stream, self._escalation(outcome.escalation))
-                case _:
-                    assert_never(outcome)
+        await run(self.process, stream, Batch(tuple(events), self.policy))
 
-    # -- sending ------------------------------------------------------------------------
+    def _rounds(self, state: OutboxState, batch: Batch) -> int:
+        """Enough rounds for every reply that may go out in ``batch`` to use all its tries."""
+        per_send = self.policy.quick_attempts + self.policy.max_pair_waits + 4  # + resolve...
+        open_replies = len(state.queued) - len(state.done) + len(batch.events)
+        return per_send * (open_replies + 1) + 2
 
-    async def _send(self, stream: str, state: OutboxState, send: Send) -> bool:
-        """Attempts of ``send`` until an outcome is recorded; True when a retry was scheduled."""
-        to = await self.store.people.subject_of(send.to)  # a person id becomes their number
-        if to is None or to == ERASED:
-            await self._fail(stream, recipient_gone(send))
-            return False
-        message = OutboundMessage(
-            outbound_id=send.outbound_id, to=recipient(to), content=send.content, reply_to=None
-        )
-        tries = Tries()
-        for attempt in itertools.count(send.first_attempt):
-            await self._take_token(message.to)
-            recorded = await self._record(stream, attempts(send, attempt), carrier=send.group[0])
-            if recorded.duplicates:
-                # This attempt is in the log already: another handling of the same reply
-                # (stale state, or the reply delivered twice) made it and owns the call.
-                log.error("outbox.attempt_already_recorded", outbound_id=send.outbound_id,
-                          attempt=attempt)  # fmt: skip
-                return False
-            try:
-                result = await self.messenger.send(message)
-            except SendError as exc:
-                verdict = after_error(
-                    state, send, exc, tries, now=self._clock(), jitter=self._jitter(),
-                    policy=self.policy,
+    # -- the decider's requests ------------------------------------------------------
+
+    async def _perform(self, stream: str, request: OutboxRequest) -> Sequence[OutboxEvent]:
+        match request:
+            case MarkReads():
+                for read in request.reads:
+                    self._mark_read(read)
+                return [ReadsMarked()]
+            case Resolve():
+                return [Resolved(await self.store.people.subject_of(request.person))]
+            case Pace():
+                await self._pace(request)
+                return [Paced()]
+            case Call():
+                return [await self._call(request)]
+            case Remind():
+                self.retries.add(stream, request.outbound_id, request.retry, request.due_at)
+                log.info(
+                    "outbox.retry_scheduled", outbound_id=request.outbound_id,
+                    retry=request.retry, code=request.code,
                 )  # fmt: skip
-                match verdict:
-                    case WaitForPacing():
-                        self._pacer = self._pacer.penalize(message.to, self._monotonic())
-                        tries = verdict.tries
-                    case RetryNow():
-                        await asyncio.sleep(verdict.delay)
-                        tries = verdict.tries
-                    case ScheduleRetry():
-                        await self._schedule(stream, verdict)
-                        return True
-                    case Fail():
-                        await self._fail(stream, verdict)
-                        return False
-                    case _:
-                        assert_never(verdict)
-                continue
-            await self._record(stream, sent(send, result.wamid or ""))
-            return False
-        return False  # not reached: the loop returns
+                return [Reminded()]
+            case Alert():
+                return [AlertAdmitted(self._alert(request.alert))]
+            case _:
+                assert_never(request)
 
-    async def _schedule(self, stream: str, retry: ScheduleRetry) -> None:
-        """Record the durable retry and tell the timer (which also finds it after a restart)."""
-        await self._record(stream, retry.records)
-        self.retries.add(stream, retry.outbound_id, retry.retry, retry.due_at)
-        log.info(
-            "outbox.retry_scheduled", outbound_id=retry.outbound_id, retry=retry.retry,
-            code=retry.code,
-        )  # fmt: skip
+    async def _call(self, call: Call) -> Answered | Refused:
+        try:
+            result = await self.messenger.send(call.message)
+        except SendError as exc:
+            return Refused(exc, at=self._clock(), jitter=self._jitter())
+        return Answered(result.wamid or "")
 
-    async def _take_token(self, to: str) -> None:
-        """Wait for the number's throughput budget and ``to``'s pair rate (token buckets)."""
+    async def _pace(self, pace: Pace) -> None:
+        """Back off, then wait for the number's throughput budget and ``to``'s pair rate."""
+        if pace.penalize:
+            self._pacer = self._pacer.penalize(pace.to, self._monotonic())
+        if pace.pause > 0:
+            await asyncio.sleep(pace.pause)
         while True:
-            self._pacer, wait = self._pacer.take(to, self._monotonic())
+            self._pacer, wait = self._pacer.take(pace.to, self._monotonic())
             if wait <= 0.0:
                 return
             await asyncio.sleep(wait)
 
-    async def _fail(self, stream: str, fail: Fail) -> None:
-        """Record the failure, with its escalation when there is one."""
-        records = fail.records
-        if fail.escalation is not None:
-            records = (*records, *self._escalation(fail.escalation))
-        await self._record(stream, records)
-
-    def _escalation(self, escalation: Escalation) -> tuple[Record, ...]:
-        """The escalation's records; an operator alert is logged and its push throttled."""
-        records = escalation.records
-        alert = escalation.alert
-        if alert is None:
-            return records
+    def _alert(self, alert: OperatorAlert) -> bool:
+        """Log and count an operator alert; True when its push may go out now."""
         self.alerts += 1
         log.error(
             "operator.alert",
@@ -250,9 +217,7 @@ class OutboxSender:
             error=alert.title[:200],
         )
         self._pushes, admitted = self._pushes.admit(alert.code, self._monotonic())
-        if admitted and escalation.operator_push is not None:
-            records = (*records, escalation.operator_push)
-        return records
+        return admitted
 
     # -- mark as read -------------------------------------------------------------------
 
@@ -271,21 +236,44 @@ class OutboxSender:
 
     # -- recording ----------------------------------------------------------------------
 
+    async def _append(self, stream: str, _version: int, events: tuple[OutboxEvent, ...]) -> None:
+        await self._write(stream, events)
+
     async def _record(
-        self, stream: str, records: Sequence[Record], *, carrier: RecordedEvent | None = None
-    ) -> AppendResult:
-        """Append ``records`` in one go (deterministic ids: a re-run appends nothing new;
-        the result names the ids that were already stored)."""
+        self,
+        stream: str,
+        version: int,
+        ahead: tuple[OutboxEvent, ...],
+        intent: tuple[OutboxEvent, ...],
+    ) -> Written:
+        """The write before a call: what is decided so far, then the attempt."""
+        result = await self._write(stream, (*ahead, *intent))
+        if result is None:
+            return Written(version=version, fresh=True)
+        ids = {record_id(r.queued.payload.outbound_id, r.step) for r in _records(intent)}
+        return Written(version=result.version, fresh=not ids.intersection(result.duplicates))
+
+    async def _write(self, stream: str, events: Sequence[OutboxEvent]) -> AppendResult | None:
+        """Append the records among ``events`` in one go, at any version: their ids derive
+        from reply and step, so a re-run appends nothing new (the result names the ids that
+        were already stored). Log notes are logged; outcomes are not stored."""
+        for e in events:
+            if isinstance(e, LogNote):
+                (log.error if e.error else log.warning)(e.event, outbound_id=e.outbound_id)
         new = [
             NewEvent(
                 event_id=record_id(r.queued.payload.outbound_id, r.step),
                 payload=r.payload,
                 metadata=Metadata(
-                    causation_id=str((carrier or r.queued).event_id),
+                    causation_id=str((r.carrier or r.queued).event_id),
                     source="reactor:outbox",
                     correlation_id=r.queued.metadata.correlation_id,
                 ),
             )
-            for r in records
+            for r in _records(events)
         ]
-        return await self.store.append(stream, Expect.ANY, new)
+        return await self.store.append(stream, Expect.ANY, new) if new else None
+
+
+def _records(events: Sequence[OutboxEvent]) -> list[Record]:
+    return [e for e in events if isinstance(e, Record)]

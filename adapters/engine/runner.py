@@ -11,7 +11,17 @@ Every process (the conversation turn, the dealer desk, agent actions, ...) is a 
    ``recorded``, then decide again: non-determinism is in hand before anything uses it;
 3. append the outcomes and the decided events together, at the loaded version
    (``Process.append``: an exact version, ``ExpectAfterFacts``, or a unit over several
-   streams), so the outcomes reach the log in the same commit as what acts on them;
+   streams), so the outcomes reach the log in the same commit as what acts on them.
+   **Record first**: a :class:`~core.decider.RecordFirst` request is work whose intent (a
+   send attempt) must be in the log BEFORE it is done. In step 2 the runner first writes,
+   in one ``Process.record(stream, version, ahead, intent)`` at the version it holds,
+   the outcomes it holds unwritten, the events the decision decided ahead of the request
+   and the intent; it performs the request only when that write is new: a conflicting
+   write raises before any work (step 4), and an intent already stored (another handling
+   recorded it and owns the work) records the request's ``skipped`` events instead. Its
+   outcome is then recorded like any other; later decisions must list the events
+   written ahead first and unchanged (else :class:`AheadChangedError`); the final append
+   holds only what is left unwritten, at the version the last write reached (ADR 0032);
 4. on a version conflict, reload and decide again under the ONE policy of
    :mod:`adapters.engine.conflicts` (bounded, with backoff). When it is exhausted,
    :class:`~adapters.engine.conflicts.ConflictsExhaustedError` is raised: under the
@@ -31,7 +41,7 @@ from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
 from adapters.engine.conflicts import DEFAULT_POLICY, ConflictPolicy, until_settled
-from core.decider import Decider, Decision
+from core.decider import Decider, Decision, RecordFirst
 
 S = TypeVar("S")
 I = TypeVar("I")  # noqa: E741 - named as in core.decider
@@ -41,7 +51,24 @@ MAX_ROUNDS = 8  # decide/perform rounds in one attempt: a decider that keeps ask
 
 
 class EndlessRequestsError(RuntimeError):
-    """A decider asked for outside work :data:`MAX_ROUNDS` times without settling."""
+    """A decider asked for outside work more rounds than its process allows."""
+
+
+class AheadChangedError(RuntimeError):
+    """A decision dropped or changed events an earlier one decided ahead (already written)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What ``Process.record`` did: the stream's version after it, and whether the intent
+    was new (False: at least one of its events was already stored)."""
+
+    version: int
+    fresh: bool
+
+
+def _max_rounds(_state: object, _inputs: object) -> int:
+    return MAX_ROUNDS
 
 
 def _no_ids(_stream: str, _state: object, _inputs: object) -> Iterator[str]:
@@ -63,6 +90,10 @@ class Process(Generic[S, I, E, R]):
     ``StreamVersionConflictError`` when another writer got in first. ``ids(stream, state,
     inputs)`` gives each ``decide`` call the same id sequence, so a re-decision (the next
     round, or after a conflict) names its events as the first one did.
+    ``record(stream, version, ahead, intent)`` is the write before a
+    :class:`~core.decider.RecordFirst` request (``ahead``: outcomes and decided events not
+    yet written), needed only by deciders that ask for one; ``max_rounds(state, inputs)`` bounds
+    the decide/perform rounds of one attempt.
     """
 
     name: str
@@ -73,11 +104,14 @@ class Process(Generic[S, I, E, R]):
     ids: Callable[[str, S, I], Iterator[str]] = _no_ids
     clock: Callable[[], datetime] = _utc_now
     policy: ConflictPolicy = DEFAULT_POLICY
+    record: Callable[[str, int, tuple[E, ...], tuple[E, ...]], Awaitable[Written]] | None = None
+    max_rounds: Callable[[S, I], int] = _max_rounds
 
 
 @dataclass(frozen=True, slots=True)
 class Ran(Generic[S, E]):
-    """What one run decided: the state it decided from, its version, what it appended."""
+    """What one run decided: the state it decided from, its version, what it appended
+    (every write of the run, in order)."""
 
     state: S
     version: int
@@ -100,24 +134,82 @@ async def run(process: Process[S, I, E, R], stream: str, inputs: I) -> Ran[S, E]
 
 async def _attempt(process: Process[S, I, E, R], stream: str, inputs: I) -> Ran[S, E]:
     state, version = await process.load(stream)
-    events = await settle(process, stream, state, inputs)
-    if events:
-        await process.append(stream, version, events)
-    return Ran(state, version, events)
+    tally: _Tally[E] = _Tally(version)
+    rest = await settle(process, stream, state, inputs, tally)
+    if rest:
+        await process.append(stream, tally.version, rest)
+        tally.written.extend(rest)
+    return Ran(state, version, tuple(tally.written))
 
 
-async def settle(process: Process[S, I, E, R], stream: str, state: S, inputs: I) -> tuple[E, ...]:
-    """Decide, performing requests until the decision is settled: outcomes, then events."""
-    recorded: list[E] = []
+@dataclass(slots=True)
+class _Tally(Generic[E]):
+    """One attempt's bookkeeping: outcomes so far, what is written, the version reached."""
+
+    version: int
+    recorded: list[E] = field(default_factory=list)  # outcomes of performed requests
+    outcomes_written: int = 0  # of ``recorded``
+    ahead: tuple[E, ...] = ()  # decided events written before a RecordFirst request
+    written: list[E] = field(default_factory=list)  # every event appended, in order
+
+
+async def settle(
+    process: Process[S, I, E, R],
+    stream: str,
+    state: S,
+    inputs: I,
+    tally: _Tally[E] | None = None,
+) -> tuple[E, ...]:
+    """Decide, performing requests until the decision is settled; the events not yet
+    written (outcomes, then decided events) come back for the final append."""
+    tally = tally if tally is not None else _Tally[E](0)
     now = process.clock()
-    for _ in range(MAX_ROUNDS):
+    rounds = process.max_rounds(state, inputs)
+    for _ in range(rounds):
         decision: Decision[E, R] = process.decider.decide(
-            state, inputs, tuple(recorded), now, process.ids(stream, state, inputs)
+            state, inputs, tuple(tally.recorded), now, process.ids(stream, state, inputs)
         )
+        decided = _after_ahead(process.name, decision.events, tally.ahead)
         if decision.settled:
-            return (*recorded, *decision.events)
+            return (*tally.recorded[tally.outcomes_written :], *decided)
         if process.perform is None:
             raise EndlessRequestsError(f"{process.name}: asked for work it cannot have done")
         for request in decision.requests:
-            recorded.extend(await process.perform(stream, request))
-    raise EndlessRequestsError(f"{process.name}: still asking after {MAX_ROUNDS} rounds")
+            if isinstance(request, RecordFirst):
+                if not await _record_first(process, stream, request, decision.events, tally):
+                    continue
+                request = request.request  # noqa: PLW2901 - the work behind the intent
+            tally.recorded.extend(await process.perform(stream, request))
+    raise EndlessRequestsError(f"{process.name}: still asking after {rounds} rounds")
+
+
+def _after_ahead(name: str, events: tuple[E, ...], ahead: tuple[E, ...]) -> tuple[E, ...]:
+    """``events`` without the ones already written ahead (which must lead them, unchanged)."""
+    if events[: len(ahead)] != ahead:
+        raise AheadChangedError(f"{name}: a decision changed events already written")
+    return events[len(ahead) :]
+
+
+async def _record_first(
+    process: Process[S, I, E, R],
+    stream: str,
+    request: RecordFirst[E, R],
+    events: tuple[E, ...],
+    tally: _Tally[E],
+) -> bool:
+    """Write what is unwritten and ``request``'s intent; True when the work may be done."""
+    if process.record is None:
+        raise EndlessRequestsError(f"{process.name}: asked to record first without a writer")
+    ahead = (
+        *tally.recorded[tally.outcomes_written :],
+        *_after_ahead(process.name, events, tally.ahead),
+    )
+    written = await process.record(stream, tally.version, ahead, request.intent)
+    tally.version = written.version
+    tally.outcomes_written = len(tally.recorded)
+    tally.ahead = events
+    tally.written.extend((*ahead, *request.intent))
+    if written.fresh:
+        return True
+    tally.recorded.extend(request.skipped)
+    return False

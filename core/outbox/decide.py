@@ -124,10 +124,14 @@ def _replies(
 
 def attempts(send: Send, attempt: int) -> tuple[Record, ...]:
     """Attempt ``attempt`` of ``send``, recorded for every reply before Meta is called."""
+    carrier = send.group[0]  # its event id is each attempt's cause (merged sends)
     return tuple(
-        Record(q, f"attempt:{attempt}", OutboundAttempted(outbound_id=_oid(q), attempt=attempt))
+        Record(
+            q, f"attempt:{attempt}", OutboundAttempted(outbound_id=_oid(q), attempt=attempt),
+            carrier,
+        )
         for q in send.group
-    )
+    )  # fmt: skip
 
 
 def sent(send: Send, wamid: str) -> tuple[Record, ...]:

@@ -40,6 +40,7 @@ class Record:
     queued: RecordedEvent  # the ReplyQueued this event is about
     step: str  # unique per reply: the event id derives from it
     payload: Any  # an instance of a registered event class
+    carrier: RecordedEvent | None = None  # the reply a merged send went under (its cause)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,10 +11,10 @@ import pytest
 
 from adapters.engine.conflicts import ConflictPolicy, ConflictsExhaustedError
 from adapters.engine.dispatch import DispatchOptions, StreamDispatcher
-from adapters.engine.runner import EndlessRequestsError, Process, run
+from adapters.engine.runner import EndlessRequestsError, Process, Written, run
 from adapters.store.event_store import EventStore
 from adapters.store.types import Expect
-from core.decider import Decider, Decision
+from core.decider import Decider, Decision, RecordFirst
 from events.base import NewEvent, RecordedEvent
 from events.conversation import AgentTookOver, AssistantFailed
 
@@ -160,3 +160,87 @@ async def test_under_the_dispatcher_an_exhausted_input_is_parked_not_dropped(
     [parked] = await store.read_stream("parked-runner-test")
     assert "kept conflicting" in parked.payload.error
     assert AgentTookOver(agent=f"1:{STREAM}:1") not in await _payloads(store)
+
+
+# -- record first: the intent is stored before the work, the work only when it is new --
+
+
+def _decide_first(
+    state: int, asks: int, recorded: tuple[Counted, ...], _now: datetime, _ids: Iterator[str]
+) -> Decision[Counted, Ask]:
+    """Ask ``asks`` questions, each recorded first as an intent; then take over."""
+    if len(recorded) < asks:
+        q = f"q{len(recorded)}"
+        intent = (AgentTookOver(agent=f"intent:{q}"),)
+        skipped = (AssistantFailed(operation="skipped", error=q),)
+        return Decision(requests=(RecordFirst(Ask(q), intent, skipped),))
+    return Decision(events=(AgentTookOver(agent=f"done:{state}"),))
+
+
+def _derived(payload: Counted) -> NewEvent:
+    """An event whose id derives from its content: a second write of it is a duplicate."""
+    return NewEvent(event_id=uuid.uuid5(uuid.NAMESPACE_URL, repr(payload)), payload=payload)
+
+
+def _recording(
+    store: EventStore, calls: list[str], *, stale: bool = False
+) -> Process[int, int, Counted, Ask]:
+    """The record-first counter; ``stale`` loads an empty state and writes at any version."""
+
+    async def load(stream: str) -> tuple[int, int]:
+        if stale:
+            return 0, 0
+        history = await store.read_stream(stream)
+        return COUNTER.fold(0, [e.payload for e in history]), len(history)
+
+    async def record(
+        stream: str, version: int, ahead: tuple[Counted, ...], intent: tuple[Counted, ...]
+    ) -> Written:
+        expect: int | Expect = Expect.ANY if stale else version
+        done = await store.append(stream, expect, [_derived(e) for e in (*ahead, *intent)])
+        ids = {_derived(e).event_id for e in intent}
+        return Written(version=done.version, fresh=not ids & set(done.duplicates))
+
+    async def append(stream: str, version: int, events: tuple[Counted, ...]) -> None:
+        await store.append(stream, Expect.ANY if stale else version, [_derived(e) for e in events])
+
+    async def perform(_stream: str, ask: Ask) -> Sequence[Counted]:
+        calls.append(ask.question)
+        return [AssistantFailed(operation="understand", error=ask.question)]
+
+    return Process(
+        name="record-first",
+        decider=Decider(COUNTER.initial, COUNTER.evolve, _decide_first),
+        load=load,
+        append=append,
+        perform=perform,
+        record=record,
+        policy=FAST,
+    )
+
+
+async def test_record_first_stores_each_intent_before_its_call(store: EventStore) -> None:
+    """Intent, call, outcome: each attempt is in the log before the work, in order."""
+    calls: list[str] = []
+    ran = await run(_recording(store, calls), STREAM, 2)
+    assert calls == ["q0", "q1"]
+    assert await _payloads(store) == [
+        AgentTookOver(agent="intent:q0"),
+        AssistantFailed(operation="understand", error="q0"),
+        AgentTookOver(agent="intent:q1"),
+        AssistantFailed(operation="understand", error="q1"),
+        AgentTookOver(agent="done:0"),
+    ]
+    assert ran.events == tuple(await _payloads(store))
+
+
+async def test_record_first_never_performs_an_intent_already_stored(store: EventStore) -> None:
+    """A second handling from stale state finds the intent stored: no call, ``skipped``."""
+    first: list[str] = []
+    await run(_recording(store, first), STREAM, 1)
+    again: list[str] = []
+    await run(_recording(store, again, stale=True), STREAM, 1)
+    assert (first, again) == (["q0"], [])
+    stored = await _payloads(store)
+    assert stored.count(AgentTookOver(agent="intent:q0")) == 1
+    assert AssistantFailed(operation="skipped", error="q0") in stored

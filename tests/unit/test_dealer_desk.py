@@ -44,6 +44,7 @@ def test_a_command_needing_orders_asks_the_shell_to_carry_it_out() -> None:
     decision = decide("accetta 3")
     assert decision.events == ()
     [request] = decision.requests
+    assert isinstance(request, CarryOut)
     assert (request.command.verb, request.command.number, request.dealer_id) == (
         "accetta",
         3,
