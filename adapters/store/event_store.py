@@ -327,7 +327,9 @@ class EventStore:
 
     def share_tail(self, capacity: int = 20_000) -> None:
         """Serve :meth:`read_all` near the head from one shared in-memory tail."""
-        self._tail = TailCache(self.read_all_uncached, capacity=capacity)
+        self._tail = TailCache(
+            self.read_all_uncached, capacity=capacity, committed=lambda: self.notifier.position
+        )
 
     async def _read(self, sql: str, params: tuple[Any, ...]) -> list[RecordedEvent]:
         # One driver call for the whole page (aiosqlite: one thread hop; asyncpg: one

@@ -28,15 +28,21 @@ Fetch = Callable[[int, int], Awaitable[list[RecordedEvent]]]
 class TailCache:
     """The most recent events of the log, shared by the followers of one process."""
 
-    def __init__(self, fetch: Fetch, *, capacity: int = 20_000) -> None:
+    def __init__(
+        self, fetch: Fetch, *, capacity: int = 20_000, committed: Callable[[], int] | None = None
+    ) -> None:
         self._fetch = fetch
+        # The position known committed (the store's notifier): a run whose head reached it
+        # holds every write that finished before a follower asked.
+        self._committed = committed
         self._capacity = capacity
         self._events: list[RecordedEvent] = []
         self._positions: list[int] = []
         self._floor: int | None = None  # the run covers (floor, head]
         self._head = 0
         self._lock = asyncio.Lock()
-        self._reads = 0  # head reads so far: tells a waiting follower someone just read
+        self._begun = 0  # head reads started so far
+        self._last_begun = 0  # the start number of the last head read that finished
         self._at_end = False  # the last head read returned less than asked: it saw the end
         self.hits = 0
         self.misses = 0
@@ -49,16 +55,24 @@ class TailCache:
     async def read_all(self, after: int, limit: int) -> list[RecordedEvent]:
         """The same answer as the database's ``read_all(after, limit)``."""
         if self._covers(after):
-            seen = self._reads
+            arrived = self._begun
+            target = self._committed() if self._committed is not None else None
             async with self._lock:
                 # Checked again: while we waited, a restart or a trim may have moved the
                 # run past ``after``; a slice then would skip events, or repeat them.
                 if self._covers(after):
                     found = self._slice(after, limit) if after < self._head else []
-                    if len(found) < limit and not (self._reads != seen and self._at_end):
-                        # The run ends before the limit: read on from the head, unless a
-                        # read that reached the end of the log finished while we waited
-                        # (its snapshot is as valid as a new one, and costs nothing).
+                    fresh = self._last_begun > arrived or (
+                        target is not None and self._head >= target
+                    )
+                    if len(found) < limit and not (fresh and self._at_end):
+                        # The run ends before the limit: read on from the head, unless the
+                        # last head read reached the end of the log and either started after
+                        # we arrived or reached the position committed when we arrived (its
+                        # snapshot is then as valid as a new one, and costs nothing). A read
+                        # already in flight when we arrived may predate a commit our caller
+                        # made just before asking: trusting it blindly hid the caller's own
+                        # write (read-your-writes).
                         found += await self._extend(self._head, limit - len(found))
                     return found
         self.misses += 1
@@ -80,8 +94,10 @@ class TailCache:
 
     async def _extend(self, after: int, limit: int) -> list[RecordedEvent]:
         self.misses += 1
+        self._begun += 1
+        began = self._begun
         batch = await self._fetch(after, limit)
-        self._reads += 1
+        self._last_begun = began
         self._at_end = len(batch) < limit
         if batch:
             self._events.extend(batch)
