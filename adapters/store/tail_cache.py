@@ -42,6 +42,7 @@ class TailCache:
         self._head = 0
         self._lock = asyncio.Lock()
         self._begun = 0  # head reads started so far
+        self._done = 0  # head reads finished so far
         self._last_begun = 0  # the start number of the last head read that finished
         self._at_end = False  # the last head read returned less than asked: it saw the end
         self.hits = 0
@@ -55,21 +56,23 @@ class TailCache:
     async def read_all(self, after: int, limit: int) -> list[RecordedEvent]:
         """The same answer as the database's ``read_all(after, limit)``."""
         if self._covers(after):
-            arrived = self._begun
+            arrived, finished = self._begun, self._done
             target = self._committed() if self._committed is not None else None
             async with self._lock:
                 # Checked again: while we waited, a restart or a trim may have moved the
                 # run past ``after``; a slice then would skip events, or repeat them.
                 if self._covers(after):
                     found = self._slice(after, limit) if after < self._head else []
-                    fresh = self._last_begun > arrived or (
-                        target is not None and self._head >= target
+                    fresh = self._done != finished and (
+                        self._last_begun > arrived or (target is not None and self._head >= target)
                     )
                     if len(found) < limit and not (fresh and self._at_end):
-                        # The run ends before the limit: read on from the head, unless the
-                        # last head read reached the end of the log and either started after
-                        # we arrived or reached the position committed when we arrived (its
-                        # snapshot is then as valid as a new one, and costs nothing). A read
+                        # The run ends before the limit: read on from the head, unless a
+                        # head read finished while we waited, reached the end of the log, and
+                        # either started after we arrived or reached the position committed
+                        # when we arrived (its snapshot is then as valid as a new one, and
+                        # costs nothing). With no read while we waited, always read: a writer
+                        # in another process is not in our committed position. A read
                         # already in flight when we arrived may predate a commit our caller
                         # made just before asking: trusting it blindly hid the caller's own
                         # write (read-your-writes).
@@ -98,6 +101,7 @@ class TailCache:
         began = self._begun
         batch = await self._fetch(after, limit)
         self._last_begun = began
+        self._done += 1
         self._at_end = len(batch) < limit
         if batch:
             self._events.extend(batch)

@@ -198,3 +198,23 @@ def test_a_reader_sees_its_own_commit_though_a_head_read_was_in_flight() -> None
     """
     assert _read_your_writes(committed=True) == [1]
     assert _read_your_writes(committed=False) == [1]
+
+
+def test_a_write_from_another_process_is_read_though_the_committed_position_lags() -> None:
+    """The committed position knows only this process's writes: it never stops a read.
+
+    Another process (a CLI import, the other half of a split) commits; nobody here was told.
+    The next follower at the head must still ask the database (found in CI: an imported
+    product never reached the running service).
+    """
+    log = FakeLog()
+    log.grow([1])
+    cache = TailCache(log.read_all, committed=lambda: 1)
+
+    async def run() -> list[int]:
+        await cache.read_all(0, 100)
+        await cache.read_all(1, 100)  # a head read that found the end of the log
+        log.grow([2])  # committed elsewhere; our committed position still says 1
+        return [e.position for e in await cache.read_all(1, 100)]
+
+    assert asyncio.run(run()) == [2]
