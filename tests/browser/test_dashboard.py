@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -47,7 +48,7 @@ CATALOG = {
 }
 
 
-async def expect_text(page: Page, selector: str, text: str) -> None:
+async def expect_text(page: Page, selector: str, text: str | re.Pattern[str]) -> None:
     """Wait until an element matching ``selector`` shows ``text``."""
     from playwright.async_api import expect  # noqa: PLC0415 - optional dependency
 

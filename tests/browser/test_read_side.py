@@ -9,6 +9,7 @@ and one who asks for a person, and the dealer answering), then every page at des
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,6 +19,7 @@ import pytest
 from adapters.auth.tokens import Role, TokenStore
 from tests.browser.conftest import MakeService
 from tests.browser.test_dashboard import WAIT_MS, check_out, expect_text
+from tests.support.days import MONDAY
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, Page, ViewportSize
@@ -190,7 +192,9 @@ async def test_read_side_pages(
     )
     await page.screenshot(path=str(shots / "conversation-order-desktop.png"))
     await page.click(".seg[data-pane=timeline]")
-    await expect_text(page, "#timeline .sentence", "Consegna fissata: lunedì")
+    await expect_text(
+        page, "#timeline .sentence", re.compile(f"Consegna fissata: {MONDAY.pattern}")
+    )
     assert await page.evaluate(RAW_SENTENCES) == []
     await page.screenshot(path=str(shots / "timeline-order-desktop.png"))
     await page.click(".seg[data-pane=thread]")
@@ -207,7 +211,7 @@ async def test_read_side_pages(
 
     # What the checkout recorded: address, time, payment, the fee in the total.
     await expect(card).to_contain_text("Indirizzo: via Torino 15")
-    await expect(card).to_contain_text("Consegna: lunedì")
+    await expect(card).to_contain_text(re.compile(f"Consegna: {MONDAY.pattern}"))
     await expect(card).to_contain_text("Pagamento: contanti")
     await expect(card.locator(".money")).to_contain_text("consegna")
     await page.click("#lang")  # the same card in English, the payment word too

@@ -21,6 +21,7 @@ from adapters.readmodel.tables import whatsapp_order_relays
 from events.base import ERASED
 from tests.journeys.conftest import CUSTOMER, Journey
 from tests.journeys.test_read_tables import Start, ordered_and_relayed
+from tests.support.days import MONDAY
 
 pytestmark = pytest.mark.e2e
 
@@ -43,7 +44,7 @@ async def test_an_order_lists_the_checkout_address_time_payment_and_fee(
     assert order["phone"] == CUSTOMER
     assert "via Torino 15" in order["delivery_address"]
     data = order["order_data"]
-    assert "lunedì" in data["delivery_when"]
+    assert MONDAY.search(data["delivery_when"]), data["delivery_when"]
     assert data["payment"] == "contanti"
     fee = Decimal(data["delivery_fee"])
     assert fee > 0
