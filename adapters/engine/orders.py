@@ -33,6 +33,7 @@ from typing import Any
 
 from adapters.engine.catalog_orders import CatalogOrderDesk
 from adapters.engine.checkout_relays import CheckoutRelays
+from adapters.engine.conflicts import until_settled
 from adapters.engine.market_statuses import market_status
 from adapters.engine.relay_answers import answer_relay
 from adapters.engine.relay_drive import RelayDrive
@@ -166,17 +167,23 @@ class OrderRelayReactor:
         if fired.timer == "market_retry":
             await self.advance(rid, market=True)
             return
-        history, state, extras = await self.load(rid)
-        ids = (str(did(rid, fired.timer, fired.fired_at.isoformat(), i)) for i in range(1, 9))
-        decided = decide_timers(state, fired.fired_at, ids, self.timeouts)
-        relay_events: list[object] = list(decided)
-        units: list[AppendRequest] = []
-        for ev in decided:
-            extra, requests = timer_effects(state, extras, ev)
-            relay_events += extra
-            units += requests
-        step = f"timer-{fired.fired_at.isoformat()}"
-        await self.commit([relay_request(state, len(history), step, relay_events), *units])
+
+        async def attempt() -> None:
+            # Loaded and decided again on a conflict: another writer (the dealer, the
+            # customer, a second worker firing the same timer) may have moved the relay.
+            history, state, extras = await self.load(rid)
+            ids = (str(did(rid, fired.timer, fired.fired_at.isoformat(), i)) for i in range(1, 9))
+            decided = decide_timers(state, fired.fired_at, ids, self.timeouts)
+            relay_events: list[object] = list(decided)
+            units: list[AppendRequest] = []
+            for ev in decided:
+                extra, requests = timer_effects(state, extras, ev)
+                relay_events += extra
+                units += requests
+            step = f"timer-{fired.fired_at.isoformat()}"
+            await self.commit([relay_request(state, len(history), step, relay_events), *units])
+
+        await until_settled(attempt, f"relay {rid} timer {fired.timer}")
         history, _, _ = await self.load(rid)
         self.timers.track(rid, [h.payload for h in history])
 

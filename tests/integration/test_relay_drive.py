@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -21,15 +21,16 @@ from adapters.store.types import Expect
 from core.market import MarketOrderRequest
 from core.order_relay import RelayTimeouts
 from core.ports import MarketOrders
-from events.base import NewEvent
+from events.base import NewEvent, RecordedEvent
 from events.conversation import PricedLine, ReplyQueued
-from events.market import OrderNumberAssigned
+from events.market import OrderNumberAssigned, RelayTimerFired
 from events.notify import PushRequested
 from events.orders import (
     MarketOrderCreated,
     OrderConfirmationRequested,
     OrderConfirmed,
     OrderDrafted,
+    OrderExpired,
     OrderRelayedToDealer,
 )
 
@@ -123,3 +124,42 @@ async def test_a_drive_that_keeps_conflicting_is_raised_not_dropped(store: Event
     relay = [e.payload for e in await store.read_stream(relay_stream("relay-race"))]
     assert not [p for p in relay if isinstance(p, MarketOrderCreated)]
     assert market.calls > 1  # each re-decision asked the market again (idempotent per relay)
+
+
+def harmless_push() -> NewEvent:
+    """A support push written into a relay stream: it moves the stream's version only."""
+    push = PushRequested(
+        notification_id=str(uuid.uuid4()), audience="support", reason="test", title="t", body="b"
+    )
+    return NewEvent(event_id=uuid.uuid4(), payload=push)
+
+
+async def test_a_timer_racing_another_writer_decides_again(store: EventStore) -> None:
+    """A relay's confirmation timer fires while another writer appends to the relay: the
+    timer's write conflicts, and it reloads and decides again under the one policy (it used
+    to raise the conflict to the dispatcher). Every relay expires exactly once."""
+    rids = [f"relay-timer-{i}" for i in range(12)]
+    relays = reactor(store, LocalMarketOrders(store.engines))
+    fired_at = NOW + timedelta(hours=2)
+    timers = []
+    for rid in rids:
+        drafted = OrderDrafted(
+            relay_id=rid, customer_key="+393281234567", cart_id=f"cart-{rid}", dealer_id="d-pet",
+            dealer_phone="+39328185464", lines=(LINE,), total=Decimal("8.90"),
+        )  # fmt: skip
+        asked = OrderConfirmationRequested(relay_id=rid, requested_at=NOW)
+        fired = RelayTimerFired(relay_id=rid, timer="confirmation", fired_at=fired_at)
+        new = [NewEvent(event_id=uuid.uuid4(), payload=p) for p in (drafted, asked, fired)]
+        await store.append(relay_stream(rid), Expect.ANY, new)
+        timers.append((await store.read_stream(relay_stream(rid)))[-1])
+
+    async def race(rid: str, timer: RecordedEvent) -> None:
+        stream = relay_stream(rid)
+        other = store.append(stream, Expect.ANY, [harmless_push()])
+        await asyncio.gather(relays.handle(stream, [timer]), other)
+
+    await asyncio.gather(*(race(rid, t) for rid, t in zip(rids, timers, strict=True)))
+    for rid in rids:
+        relay = [e.payload for e in await store.read_stream(relay_stream(rid))]
+        assert len([p for p in relay if isinstance(p, OrderExpired)]) == 1, rid
+        assert len([p for p in relay if isinstance(p, PushRequested)]) == 1, rid
