@@ -95,6 +95,12 @@ def rows(choice_id: str, item: UnresolvedLine, products: Sequence[Product]) -> t
 
 def question(item: UnresolvedLine) -> str:
     """The list message's body."""
+    if not item.text:  # "aggiungine un altro" on a cart of several lines
+        more = "uno" if item.quantity == 1 else str(item.quantity)
+        return (
+            f"Di quale prodotto del carrello vuoi aggiungerne {more} in più? "
+            "Tocca «Scegli il prodotto» e seleziona quello giusto."
+        )
     many = f" ({item.quantity} pezzi)" if item.quantity > 1 else ""
     return (
         f"Per «{item.text}»{many} ho trovato più prodotti: quale di questi intendevi? "

@@ -90,12 +90,15 @@ def _other_cue(tokens: tuple[str, ...], i: int, prev: str) -> tuple[str | None, 
     t = tokens[i]
     if t in {"e", "poi", "ancora"} and all(x in w.FILLER or x in w.OPENERS for x in tokens[:i]):
         return CartOp.ADD.value, 1  # "e poi un olio", "ah e anche ...": more of the same
+    nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+    if t in w.SET_VERBS and nxt in w.ANOTHER:
+        return CartOp.ADD.value, 2  # "mettine altri due": more, not a new total
     if t in w.SET_VERBS:
         return CartOp.SET.value, 1
     if t == "ne" and i + 1 < len(tokens) and tokens[i + 1] in w.WANT_NE:
         return CartOp.SET.value, 2  # "ne voglio 3", "me ne servono 2": the new total
-    if t in w.ANOTHER and prev in {"un", "una", "uno"}:
-        return CartOp.ADD.value, 1
+    if t in w.ANOTHER and (prev in {"un", "una", "uno"} or _number(nxt) is not None):
+        return CartOp.ADD.value, 1  # "un altro", "altri due"
     if t.startswith("sostitu") or t in {"cambia", "cambiami", "scambia"}:
         return CartOp.REPLACE.value, 1
     if t in w.ADD or t.startswith(w.ADD_PREFIX):
@@ -253,9 +256,12 @@ def _read_clause(c: Clause, index: CatalogIndex, cart: tuple[str, ...], r: _Read
         _set(c, items, counts[:1] if not items else [], index, cart=cart, r=r)
     elif c.op == CartOp.REPLACE.value:
         _replace(c, pieces, index, cart, r)
-    elif not items and lone is not None and (c.counted or (c.op == CartOp.ADD.value and counts)):
+    elif not items and cart and (c.counted or (c.op == CartOp.ADD.value and counts)):
         quantity = counts[0] if counts else 1  # "uno in più", "aggiungine un altro"
-        r.ops.append(CartOperation(op=CartOp.ADD, product_id=lone, quantity=quantity))
+        if lone is not None:
+            r.ops.append(CartOperation(op=CartOp.ADD, product_id=lone, quantity=quantity))
+        else:  # more of which line? ask, with the cart's lines as the choices
+            r.unresolved.append(UnresolvedItem(text="", quantity=quantity, candidates=cart))
     else:
         _add(pieces, index, cart, r)
 

@@ -70,6 +70,9 @@ def ops(text: str, *in_cart: str) -> list[tuple[str, str | None, int | None, str
         ("me ne servono 4 di pane", ("p-olio", "p-pane"), [("set", "p-pane", 4, None)]),
         ("aggiungine un altro", ("p-cerotti",), [("add", "p-cerotti", 1, None)]),
         ("aggiungine 3", ("p-cerotti",), [("add", "p-cerotti", 3, None)]),
+        ("mettine altri due", ("p-pane",), [("add", "p-pane", 2, None)]),
+        ("mettine 3", ("p-pane",), [("set", "p-pane", 3, None)]),
+        ("aggiungi altri 2 pani", ("p-olio", "p-pane"), [("add", "p-pane", 2, None)]),
     ],
 )  # fmt: skip
 def test_edits_are_read_as_operations(
@@ -97,6 +100,20 @@ def test_a_product_not_in_the_cart_is_reported_missing() -> None:
     assert reading is not None
     assert reading.operations == ()
     assert reading.missing == ("parmigiano",)
+
+
+@pytest.mark.parametrize(("text", "more"), [("aggiungine un altro", 1), ("mettine altri due", 2),
+                                            ("uno in più", 1)])  # fmt: skip
+def test_more_of_an_unnamed_line_of_several_is_asked(text: str, more: int) -> None:
+    """``aggiungine un altro`` on a cart of bread and oil: more of which? The cart's lines
+    are the choices (the quantity kept), never a guess and never "non ho capito"."""
+    reading = read_edits(text, index_for(CATALOG), cart("p-pane", "p-olio"))
+    assert reading is not None
+    assert reading.operations == ()
+    [asked] = reading.unresolved
+    assert (asked.quantity, asked.candidates) == (more, ("p-pane", "p-olio"))
+    line = UnresolvedLine(text=asked.text, quantity=more, candidates=asked.candidates)
+    assert f"vuoi aggiungerne {'uno' if more == 1 else more} in più?" in choices.question(line)
 
 
 def test_an_ambiguous_addition_is_left_to_a_choice() -> None:
