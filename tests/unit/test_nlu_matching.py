@@ -104,3 +104,29 @@ def test_description_alone_is_not_a_mention() -> None:
     """Only names and tags count as mentioning a product."""
     assert not mentions_product(INDEX, ("lungo",))
     assert mentions_product(INDEX, ("mozzarella",))
+
+
+SAUCES = CatalogIndex.build(
+    Catalog.of(
+        [Dealer(id="d", name="Negozio", category="grocery", phone="+390000000")],
+        [
+            _p("passata", "Passata di pomodoro 700 g"),
+            _p("pasta", "Spaghetti di pasta 500 g"),
+        ],
+    )
+)
+
+
+@pytest.mark.parametrize(("word", "expected"), [("pasate", "passata"), ("pasata", "passata")])
+def test_a_misspelt_word_with_a_stem_too_short_to_compare_still_matches(
+    word: str, expected: str
+) -> None:
+    """``pasate`` stems to ``pas``, too short to fuzz: its singular is compared with the
+    catalogue's own words instead, strictly, and finds the passata (not the pasta)."""
+    assert SAUCES.products[score(SAUCES, (word,))[0].index].id == expected
+
+
+@pytest.mark.parametrize("word", ["potete", "volete", "sapete", "pagate", "parate"])
+def test_verbs_with_short_stems_stay_unknown(word: str) -> None:
+    """Verbs whose stems come out short are not pulled towards a product."""
+    assert SAUCES.resolve(word) == ()
