@@ -222,7 +222,7 @@ def _timed(
     slot = next_opening(facts, wanted)
     slot_text = describe(When(asap=False, at=slot), now)
     proposed = replace(given, proposed_at=slot, proposed_text=slot_text)
-    return proposed, texts.closed_then(facts, slot_text)
+    return proposed, texts.closed_then(facts, slot_text, right_now=at is None)
 
 
 def _complete(c: Checkout, events: tuple[object, ...], wamid: str | None) -> Step:

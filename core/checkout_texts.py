@@ -109,10 +109,12 @@ def out_of_zone(facts: ShopFacts) -> str:
     )
 
 
-def closed_then(facts: ShopFacts, slot_text: str) -> str:
-    """The requested time is outside opening hours: the next slot, proposed."""
+def closed_then(facts: ShopFacts, slot_text: str, *, right_now: bool = False) -> str:
+    """The requested time (``right_now``: "adesso", "subito") is outside opening hours:
+    the next slot, proposed."""
+    when = "Adesso" if right_now else "A quell'ora"
     return (
-        f"A quell'ora siamo chiusi (orari: {facts.opening_hours}). "
+        f"{when} siamo chiusi (orari: {facts.opening_hours}). "
         f"Posso consegnare {slot_text}: va bene?"
     )
 

@@ -162,6 +162,21 @@ def test_a_time_outside_opening_hours_gets_the_next_slot_which_a_yes_accepts() -
     assert done.when_text == "lunedì 7/12 alle 9:00"
 
 
+def test_now_while_closed_says_now_and_proposes_the_opening() -> None:
+    """ "adesso" at 22:00 on a Wednesday: "Adesso siamo chiusi", and tomorrow 9:00 proposed;
+    a time named for later keeps "A quell'ora"."""
+    chat = Chat()
+    chat.accepted()
+    late = WEDNESDAY_11 + timedelta(hours=11)
+    proposal = chat.replies(chat.say("via Torino 15, Milano, adesso, contanti", at=late))
+    assert "Adesso siamo chiusi" in proposal
+    assert "domani alle 9:00" in proposal
+    later = Chat()
+    later.accepted()
+    named = later.replies(later.say("via Torino 15, Milano, domenica alle 10, contanti"))
+    assert "A quell'ora siamo chiusi" in named
+
+
 def test_an_address_outside_the_zones_is_refused_and_not_recorded() -> None:
     """ "via Roma 3, Monza": a polite refusal naming the zones; the payment is still kept."""
     chat = Chat()
