@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 
 from core.catalog import Catalog, Product
 from core.nlu import search_products
-from events.cart import CartOp, CartOperation
+from events.cart import CartMergeAsked, CartOp, CartOperation
 from events.conversation import PricedLine, UnderstoodLine
 
 MAX_PER_PRODUCT = 99
@@ -112,3 +112,15 @@ def alternatives(
         if other.dealer_id == product.dealer_id and hit.score >= MIN_KINSHIP:
             out.append(other)
     return tuple(out[:limit])
+
+
+def set_aside(
+    merge: CartMergeAsked | None, ops: Sequence[CartOperation], catalog: Catalog
+) -> list[str]:
+    """The products of an unanswered "add or start over?" that a change typed instead
+    (``ops``) leaves out: the reply names them rather than dropping them silently."""
+    if merge is None:
+        return []
+    touched = {op.product_id for op in ops}
+    found = (catalog.product(x.product_id) for x in merge.lines if x.product_id not in touched)
+    return [p.name for p in found if p is not None] + [x.text for x in merge.unresolved]

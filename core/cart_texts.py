@@ -86,6 +86,11 @@ def merge_question(total_text: str, items: Sequence[str]) -> str:
     )
 
 
+def set_aside(items: Sequence[str]) -> str:
+    """The products of an unanswered "add or start over?" that a typed change left out."""
+    return f"Non ho aggiunto {names(items)} al carrello: se ti serve, scrivimelo."
+
+
 def changed(
     old: Sequence[tuple[str, int]], new: Sequence[tuple[str, int]], name: Callable[[str], str]
 ) -> str:

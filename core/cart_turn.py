@@ -114,6 +114,7 @@ def propose(
     ops: tuple[CartOperation, ...] | None = None,
     note: str = "",
     reason: str = "customer",
+    aside: str = "",  # said after what changed: a pending product the change left out
 ) -> list[object]:
     """Propose ``lines`` (replacing ``previous``), or say why the cart stays as it was."""
     if cart_ops.over_limit(lines):
@@ -143,6 +144,7 @@ def propose(
         note = note or ct.changed(
             _pairs(previous.items), _pairs(lines), _namer((*priced.lines, *previous.lines))
         )
+    note = " ".join(x for x in (note, aside) if x)
     proposed = CartProposed(
         cart_id=cart_id, lines=priced.lines, total=priced.total, wamids=view.wamids
     )
@@ -228,7 +230,8 @@ def decide(
             return merged
     asking = understanding is not None and understanding.intent is Intent.PRODUCT_INQUIRY
     if edits is not None and not (asking and not edits.targets_cart):  # "avete anche X?"
-        return apply_edits(view, cart, edits, catalog, ids, next_step=next_step)
+        aside = cart_ops.set_aside(cart.merge, edits.operations, catalog) if moved_on else ()
+        return apply_edits(view, cart, edits, catalog, ids, next_step=next_step, aside=aside)
     return _answer(view, cart, understanding, catalog, ids)
 
 
@@ -284,8 +287,10 @@ def apply_edits(
     ids: Iterator[str],
     *,
     next_step: NextStep,
+    aside: Sequence[str] = (),
 ) -> list[object]:
-    """Apply what the customer asked to change, or say why the cart stays as it is."""
+    """Apply what the customer asked to change, or say why the cart stays as it is
+    (``aside``: products of an unanswered "add or start over?" that it leaves out, told)."""
     if edits.bad_quantity is not None:
         body = ct.with_note(
             ct.BAD_QUANTITY[edits.bad_quantity], ct.UNCHANGED + "\n" + summary(cart.lines)
@@ -303,8 +308,10 @@ def apply_edits(
             for x in edits.unresolved
         )
         return next_step(lines, asked)
-    note = "\n".join(notes)
-    return propose(view, ids, catalog, lines, previous=cart, ops=edits.operations, note=note)
+    note, told = "\n".join(notes), ct.set_aside(aside) if aside else ""
+    return propose(
+        view, ids, catalog, lines, previous=cart, ops=edits.operations, note=note, aside=told
+    )
 
 
 def ask_merge(

@@ -195,6 +195,22 @@ def test_an_edit_instead_of_the_add_or_start_over_answer_is_applied() -> None:
     assert chat.state.pending_merge is None
 
 
+def test_an_edit_instead_of_the_answer_says_what_it_left_out() -> None:
+    """The pending product the edit does not take is named, not dropped silently; one the
+    edit itself adds is not named."""
+    chat = Chat()
+    chat.say("vorrei 2 litri di latte e 2 caffè")
+    chat.say("vorrei un pane casereccio")
+    said = "\n".join(r.text for r in replies(chat.say("togli il caffè")))
+    assert "Fatto: ho tolto un prodotto." in said
+    assert "Non ho aggiunto «Pane casereccio 500 g» al carrello" in said
+    assert chat.cart() == {"p-latte": 2}
+    chat.say("vorrei un pane casereccio")
+    said = "\n".join(r.text for r in replies(chat.say("aggiungi il pane e togli il latte")))
+    assert "Non ho aggiunto" not in said
+    assert chat.cart() == {"p-pane": 1}
+
+
 def test_an_unclear_answer_gets_one_short_question() -> None:
     """``boh`` while a cart waits: a short question with the cart buttons, the cart kept."""
     chat = Chat()
