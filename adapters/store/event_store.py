@@ -13,8 +13,10 @@ known ids.
 Speed (docs/benchmarks.md): payloads are encoded before the transaction starts (by the
 group committer, in the caller's coroutine). On SQLite a whole append transaction
 (``BEGIN IMMEDIATE``, lookup, insert, ``COMMIT``) runs as ONE call on the writer
-connection's driver thread instead of a thread hop per statement, and reads fetch a page
-in one driver call; rows are then decoded without SQLAlchemy's per-column processing.
+connection's driver thread instead of a thread hop per statement. On PostgreSQL it is
+four round trips (BEGIN with the lock, lookup, insert drawing positions, COMMIT) on the
+connection the group committer keeps. Reads fetch a page in one driver call; rows are
+then decoded without SQLAlchemy's per-column processing.
 
 Where the parts live: encoding and planning of appends in :mod:`adapters.store.encoding`,
 the drivers' append statements in :mod:`adapters.store.append_sql`, decoding of rows in
@@ -34,13 +36,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.store.append_sql import (
-    driver_connection,
-    in_driver_thread,
-    one_line,
-    pg_commit,
-    sqlite_commit,
-)
+from adapters.store.append_link import AppendLink, commit_pooled
+from adapters.store.append_sql import driver_connection, in_driver_thread, one_line, sqlite_commit
 from adapters.store.decoding import decode_rows, gc_paused, loads, sealed_people_of
 from adapters.store.encoding import (
     EncodedRequest,
@@ -134,6 +131,7 @@ class EventStore:
         self._clock = clock
         self.notifier = Notifier()
         self._committer: _Committer | None = None
+        self._link: AppendLink | None = None  # PostgreSQL: see keep_append_connection
         self._tail: TailCache | None = None
         self._partition_count: int | None = None
         self.on_forget: list[Callable[[], None]] = []  # other caches of decoded events
@@ -249,13 +247,30 @@ class EventStore:
             )
         return done
 
+    @asynccontextmanager
+    async def keep_append_connection(self) -> AsyncIterator[None]:
+        """While open, PostgreSQL appends reuse one kept connection (the group committer's).
+
+        Saves the pool's checkout and ping per commit (``adapters.store.append_link``);
+        an append made while that connection is busy checks one out as before.
+        """
+        if self._sqlite:  # one pooled writer connection, shared with transaction()
+            yield
+            return
+        self._link = link = AppendLink(self.engines.writer)
+        try:
+            yield
+        finally:
+            self._link = None
+            await link.close()
+
     async def _commit_pg(
         self, units: Sequence[EncodedUnit], recorded_at: datetime, count: int
     ) -> tuple[list[Any], Sequence[int]]:
-        async with self.engines.writer.connect() as conn:
-            driver = await driver_connection(conn)
-            async with driver.transaction():
-                return await pg_commit(driver, units, recorded_at, count)
+        link = self._link
+        if link is not None and not link.busy:
+            return await link.commit(units, recorded_at, count)
+        return await commit_pooled(self.engines.writer, units, recorded_at, count)
 
     # -- reading -----------------------------------------------------------------------
 
