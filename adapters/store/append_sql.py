@@ -15,9 +15,10 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.store.encoding import EncodedUnit, dumps, plan_units
+from adapters.store.encoding import EncodedUnit, Row, dumps, plan_units
 from adapters.store.migrations import APPEND_LOCK_KEY
 from adapters.store.tolerant import resolve_pg, resolve_sqlite
 from adapters.store.write_turn import WriteTurn
@@ -190,6 +191,53 @@ def one_line(exc: BaseException) -> str:
     return text_[0] if text_ else type(exc).__name__
 
 
+Planned = tuple[list[Any], list[Row]]  # per unit its results or conflict; the rows
+
+
+async def pg_plan(driver: Any, units: Sequence[EncodedUnit]) -> Planned:
+    """The lookup (and stored types) without the lock, and the plan from it: read only."""
+    known, versions = await _pg_lookup(driver, units)
+    units = await resolve_pg(driver, units, versions)
+    return plan_units(units, known, versions)
+
+
+async def pg_append(
+    driver: Any,
+    units: Sequence[EncodedUnit],
+    planned: Planned,
+    recorded_at: datetime,
+    count: int,
+) -> tuple[list[Any], Sequence[int]]:
+    """Commit ``planned`` (from :func:`pg_plan`, outside any transaction) if it still holds.
+
+    A plan that only appends is inserted as ONE statement in its own transaction: the
+    statement trigger takes the append lock before positions are drawn, and the unique
+    constraints refuse the insert if the lookup went stale (a stream's next version or
+    an event id taken meanwhile: versions have no gaps). Anything else (a conflict or a
+    duplicate to report exactly, or a refused insert) takes the locked transaction.
+    """
+    outcomes, rows = planned
+    if rows and _appends_only(outcomes):
+        try:
+            positions = await driver.fetchval(_PG_INSERT, *_pg_arguments(rows, recorded_at, count))
+        except asyncpg.UniqueViolationError:
+            pass  # another writer came first: nothing written, plan again under the lock
+        else:
+            return outcomes, positions
+    await driver.execute(PG_BEGIN)
+    return await pg_commit(driver, units, recorded_at, count)
+
+
+def _appends_only(outcomes: list[Any]) -> bool:
+    """No unit planned a conflict, and no request met a known id."""
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            return False
+        if any(dupes for _, _, dupes, _ in outcome[0]):
+            return False
+    return True
+
+
 async def pg_commit(
     driver: Any, units: Sequence[EncodedUnit], recorded_at: datetime, count: int
 ) -> tuple[list[Any], Sequence[int]]:
@@ -200,9 +248,7 @@ async def pg_commit(
     caller drops a connection left in a transaction: :func:`pg_dirty`).
     """
     try:
-        known, versions = await _pg_lookup(driver, units)
-        units = await resolve_pg(driver, units, versions)
-        outcomes, rows = plan_units(units, known, versions)
+        outcomes, rows = await pg_plan(driver, units)
         positions: list[int] = []
         if rows:
             positions = await driver.fetchval(_PG_INSERT, *_pg_arguments(rows, recorded_at, count))

@@ -2,9 +2,10 @@
 
 Ordering guarantee (docs/adr/0001-event-ordering.md): on PostgreSQL every append
 transaction takes one transaction-scoped advisory lock before positions are handed out
-(explicitly, and again by a statement trigger so no code path can skip it) and holds
-it until commit. Position order therefore equals commit order, and a reader following
-``position > checkpoint`` never skips an event that commits late. SQLite has one writer.
+(by a statement trigger so no code path can skip it, and explicitly where the checks
+must run under it: ADR 0035) and holds it until commit. Position order therefore equals
+commit order, and a reader following ``position > checkpoint`` never skips an event that
+commits late. SQLite has one writer.
 
 Idempotency: an event whose ``event_id`` is already stored is not written again and is
 reported in ``AppendResult.duplicates``; this holds inside a batch that mixes new and
@@ -14,9 +15,9 @@ Speed (docs/benchmarks.md): payloads are encoded before the transaction starts (
 group committer, in the caller's coroutine). On SQLite a whole append transaction
 (``BEGIN IMMEDIATE``, lookup, insert, ``COMMIT``) runs as ONE call on the writer
 connection's driver thread instead of a thread hop per statement. On PostgreSQL it is
-four round trips (BEGIN with the lock, lookup, insert drawing positions, COMMIT) on the
-connection the group committer keeps. Reads fetch a page in one driver call; rows are
-then decoded without SQLAlchemy's per-column processing.
+two round trips (the lookup, then one insert statement that the trigger serialises) on
+the connection the group committer keeps (ADR 0035). Reads fetch a page in one driver
+call; rows are then decoded without SQLAlchemy's per-column processing.
 
 Where the parts live: encoding and planning of appends in :mod:`adapters.store.encoding`,
 the drivers' append statements in :mod:`adapters.store.append_sql`, decoding of rows in
@@ -251,9 +252,8 @@ class EventStore:
     async def keep_append_connection(self) -> AsyncIterator[None]:
         """While open, PostgreSQL appends reuse one kept connection (the group committer's).
 
-        Saves the pool's checkout and ping per commit (``adapters.store.append_link``);
-        an append made while that connection is busy checks one out as before.
-        """
+        No pool checkout and ping per commit (``adapters.store.append_link``); an append
+        made while that connection is busy checks one out as before."""
         if self._sqlite:  # one pooled writer connection, shared with transaction()
             yield
             return

@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import event
 
 from adapters.fakes.tcp_proxy import FaultyProxy
+from adapters.store.append_sql import driver_connection, pg_append, pg_dirty, pg_plan
+from adapters.store.encoding import fill_positions
 from adapters.store.engine import Engines, create_engines
 from adapters.store.event_store import EventStore
 from adapters.store.group_commit import GroupCommitter
 from adapters.store.migrations import migrate
-from adapters.store.types import AppendRequest, Expect
+from adapters.store.types import AppendRequest, Expect, StreamVersionConflictError
 from events.base import NewEvent
 from tests.conftest import PG_URL, drop_pg_schema, make_pg_engines
 from tests.support.sample_events import Noted
@@ -107,3 +110,30 @@ async def test_positions_follow_versions_inside_one_batch(store: EventStore) -> 
     results = [o[0] for o in outcomes if not isinstance(o, BaseException)]
     reported = [a.position for r in results for a in r.appended]
     assert reported == [e.position for e in stored]
+
+
+async def test_a_plan_gone_stale_is_redone_under_the_lock(store: EventStore) -> None:
+    """Another writer between the lookup and the insert: exact conflicts and duplicates."""
+    if store.dialect != "postgresql":
+        pytest.skip("PostgreSQL's append path: SQLite plans inside BEGIN IMMEDIATE")
+    await store.append("s", Expect.NO_STREAM, [_new("first")])
+    late = _new("late")
+    units = [
+        store.encode_unit([AppendRequest("s", 1, [_new("stale")])]),
+        store.encode_unit([AppendRequest("u", Expect.ANY, [_new("fine")])]),
+        store.encode_unit([AppendRequest("w", Expect.ANY, [late])]),
+    ]
+    async with store.engines.writer.connect() as conn:
+        driver = await driver_connection(conn)
+        planned = await pg_plan(driver, units)
+        await store.append("s", 1, [_new("other")])  # another writer, meanwhile
+        await store.append("w", Expect.ANY, [late])
+        outcomes, positions = await pg_append(
+            driver, units, planned, datetime.now(UTC), await store.partition_count()
+        )
+        assert not pg_dirty(driver)
+    conflict, [fine], [dupe] = fill_positions(outcomes, positions)
+    assert isinstance(conflict, StreamVersionConflictError)
+    assert (fine.version, [a.position for a in fine.appended]) == (1, list(positions))
+    assert (dupe.duplicates, dupe.appended) == ((late.event_id,), ())
+    assert [e.payload.text for e in await store.read_stream("s")] == ["first", "other"]
