@@ -132,8 +132,11 @@ async def test_a_plan_gone_stale_is_redone_under_the_lock(store: EventStore) -> 
             driver, units, planned, datetime.now(UTC), await store.partition_count()
         )
         assert not pg_dirty(driver)
-    conflict, [fine], [dupe] = fill_positions(outcomes, positions)
+    conflict, second, third = fill_positions(outcomes, positions)
     assert isinstance(conflict, StreamVersionConflictError)
+    assert not isinstance(second, BaseException)
+    assert not isinstance(third, BaseException)
+    [fine], [dupe] = second, third
     assert (fine.version, [a.position for a in fine.appended]) == (1, list(positions))
     assert (dupe.duplicates, dupe.appended) == ((late.event_id,), ())
     assert [e.payload.text for e in await store.read_stream("s")] == ["first", "other"]
