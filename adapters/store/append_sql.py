@@ -9,20 +9,21 @@ carries its stream's partition (ADR 0018).
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.store.encoding import EncodedUnit, dumps, plan_units
+from adapters.store.encoding import EncodedUnit, Row, dumps, plan_units
 from adapters.store.migrations import APPEND_LOCK_KEY
 from adapters.store.tolerant import resolve_pg, resolve_sqlite
 from adapters.store.write_turn import WriteTurn
 from core.partitions import partition_of
 
-_PG_LOCK = f"SELECT pg_advisory_xact_lock({APPEND_LOCK_KEY})"
 # Known ids, current stream versions and the last position handed out, in one statement.
 # One correlated max() per stream: SQLite answers it with one probe at the end of the
 # (stream, version) index, where ``max(version) ... GROUP BY stream`` walked every entry
@@ -46,25 +47,35 @@ _SQLITE_INSERT = (
     "INSERT INTO events (position, event_id, stream, version, type, schema_version, data,"
     " metadata, recorded_at, partition) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-_PG_NEXTVAL = "SELECT nextval('events_position_seq') FROM generate_series(1, $1)"
+# BEGIN and the append lock in one round trip (the simple-query protocol takes several
+# statements); the lookup that follows is a statement of its own, so under READ COMMITTED
+# it sees every append committed before the lock was granted.
+PG_BEGIN = f"BEGIN; SELECT pg_advisory_xact_lock({APPEND_LOCK_KEY})"
 # The NOTIFY channel of this log: NOTIFY is per database, so the channel names the schema
 # too; a service on another schema of the same database (a test, a staging copy) would
 # otherwise announce its positions to this one's followers, which read them as this
 # log's and could skip their own events. Evaluated by the server, with the connection's
 # search path; the listener asks the same expression (``adapters.store.subscriptions``).
 PG_CHANNEL = "'dloop_events_' || left(md5(current_database() || '.' || current_schema()), 16)"
-# One statement for the whole batch (the statement trigger fires once), then the NOTIFY
+# One statement for the whole batch (the statement trigger fires once): positions drawn
+# from the sequence in the rows' order (nextval is evaluated after the ORDER BY, so a
+# stream's versions get increasing positions), the positions given back, and the NOTIFY
 # that other processes' subscribers wake on (delivered at commit).
 _PG_INSERT = """
 WITH inserted AS (
   INSERT INTO events (position, event_id, stream, version, type, schema_version, data,
                       metadata, recorded_at, partition)
-  SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::integer[], $5::text[],
-                       $6::integer[], $7::text[], $8::text[], $9::timestamptz[],
-                       $10::smallint[])
+  SELECT nextval('events_position_seq'), u.e, u.s, u.v, u.t, u.sv, u.d, u.m, $8::timestamptz, u.p
+    FROM unnest($1::uuid[], $2::text[], $3::integer[], $4::text[], $5::integer[],
+                $6::text[], $7::text[], $9::smallint[])
+         WITH ORDINALITY AS u(e, s, v, t, sv, d, m, p, n)
+   ORDER BY u.n
+  RETURNING position
 )
-SELECT pg_notify('dloop_events_' || left(md5(current_database() || '.' || current_schema()), 16),
-                 $11)"""
+SELECT array_agg(position ORDER BY position),
+       pg_notify('dloop_events_' || left(md5(current_database() || '.' || current_schema()), 16),
+                 max(position)::text)
+  FROM inserted"""
 assert PG_CHANNEL in _PG_INSERT.replace("\n", "")  # one channel for the NOTIFY and the LISTEN
 
 
@@ -160,12 +171,9 @@ async def _pg_lookup(driver: Any, units: Sequence[EncodedUnit]) -> tuple[set[str
     return known, versions
 
 
-def _pg_columns(
-    positions: list[int], rows: list[tuple[Any, str, int]], recorded_at: datetime, count: int
-) -> list[list[Any]]:
-    """The insert's arrays, one per column, in ``_PG_INSERT`` order."""
+def _pg_arguments(rows: list[tuple[Any, str, int]], recorded_at: datetime, count: int) -> list[Any]:
+    """The insert's arguments: one array per column, in ``_PG_INSERT`` order."""
     return [
-        positions,
         [e[0] for e, _, _ in rows],
         [stream for _, stream, _ in rows],
         [version for _, _, version in rows],
@@ -173,7 +181,7 @@ def _pg_columns(
         [e[3] for e, _, _ in rows],
         [e[4] for e, _, _ in rows],
         [e[5] for e, _, _ in rows],
-        [recorded_at] * len(rows),
+        recorded_at,
         [partition_of(stream, count) for _, stream, _ in rows],
     ]
 
@@ -183,18 +191,76 @@ def one_line(exc: BaseException) -> str:
     return text_[0] if text_ else type(exc).__name__
 
 
+Planned = tuple[list[Any], list[Row]]  # per unit its results or conflict; the rows
+
+
+async def pg_plan(driver: Any, units: Sequence[EncodedUnit]) -> Planned:
+    """The lookup (and stored types) without the lock, and the plan from it: read only."""
+    known, versions = await _pg_lookup(driver, units)
+    units = await resolve_pg(driver, units, versions)
+    return plan_units(units, known, versions)
+
+
+async def pg_append(
+    driver: Any,
+    units: Sequence[EncodedUnit],
+    planned: Planned,
+    recorded_at: datetime,
+    count: int,
+) -> tuple[list[Any], Sequence[int]]:
+    """Commit ``planned`` (from :func:`pg_plan`, outside any transaction) if it still holds.
+
+    A plan that only appends is inserted as ONE statement in its own transaction: the
+    statement trigger takes the append lock before positions are drawn, and the unique
+    constraints refuse the insert if the lookup went stale (a stream's next version or
+    an event id taken meanwhile: versions have no gaps). Anything else (a conflict or a
+    duplicate to report exactly, or a refused insert) takes the locked transaction.
+    """
+    outcomes, rows = planned
+    if rows and _appends_only(outcomes):
+        try:
+            positions = await driver.fetchval(_PG_INSERT, *_pg_arguments(rows, recorded_at, count))
+        except asyncpg.UniqueViolationError:
+            pass  # another writer came first: nothing written, plan again under the lock
+        else:
+            return outcomes, positions
+    await driver.execute(PG_BEGIN)
+    return await pg_commit(driver, units, recorded_at, count)
+
+
+def _appends_only(outcomes: list[Any]) -> bool:
+    """No unit planned a conflict, and no request met a known id."""
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            return False
+        if any(dupes for _, _, dupes, _ in outcome[0]):
+            return False
+    return True
+
+
 async def pg_commit(
     driver: Any, units: Sequence[EncodedUnit], recorded_at: datetime, count: int
 ) -> tuple[list[Any], Sequence[int]]:
-    """One append transaction's statements on asyncpg (the caller opened the transaction)."""
-    await driver.execute(_PG_LOCK)
-    known, versions = await _pg_lookup(driver, units)
-    units = await resolve_pg(driver, units, versions)
-    outcomes, rows = plan_units(units, known, versions)
-    if not rows:
-        return outcomes, []
-    drawn = await driver.fetch(_PG_NEXTVAL, len(rows))
-    positions = sorted(p for (p,) in drawn)
-    columns = _pg_columns(positions, rows, recorded_at, count)
-    await driver.execute(_PG_INSERT, *columns, str(positions[-1]))
+    """The rest of an append transaction that :data:`PG_BEGIN` opened, through COMMIT.
+
+    Two statements (the lookup; the insert with its positions and NOTIFY), then COMMIT;
+    on any failure the transaction is rolled back if the connection still can (the
+    caller drops a connection left in a transaction: :func:`pg_dirty`).
+    """
+    try:
+        outcomes, rows = await pg_plan(driver, units)
+        positions: list[int] = []
+        if rows:
+            positions = await driver.fetchval(_PG_INSERT, *_pg_arguments(rows, recorded_at, count))
+        await driver.execute("COMMIT")
+    except BaseException:
+        if not driver.is_closed() and driver.is_in_transaction():
+            with contextlib.suppress(Exception):
+                await driver.execute("ROLLBACK")
+        raise
     return outcomes, positions
+
+
+def pg_dirty(driver: Any) -> bool:
+    """True when ``driver`` must not go back to the pool: closed, or inside a transaction."""
+    return bool(driver.is_closed() or driver.is_in_transaction())

@@ -2,9 +2,10 @@
 
 Ordering guarantee (docs/adr/0001-event-ordering.md): on PostgreSQL every append
 transaction takes one transaction-scoped advisory lock before positions are handed out
-(explicitly, and again by a statement trigger so no code path can skip it) and holds
-it until commit. Position order therefore equals commit order, and a reader following
-``position > checkpoint`` never skips an event that commits late. SQLite has one writer.
+(by a statement trigger so no code path can skip it, and explicitly where the checks
+must run under it: ADR 0035) and holds it until commit. Position order therefore equals
+commit order, and a reader following ``position > checkpoint`` never skips an event that
+commits late. SQLite has one writer.
 
 Idempotency: an event whose ``event_id`` is already stored is not written again and is
 reported in ``AppendResult.duplicates``; this holds inside a batch that mixes new and
@@ -13,8 +14,10 @@ known ids.
 Speed (docs/benchmarks.md): payloads are encoded before the transaction starts (by the
 group committer, in the caller's coroutine). On SQLite a whole append transaction
 (``BEGIN IMMEDIATE``, lookup, insert, ``COMMIT``) runs as ONE call on the writer
-connection's driver thread instead of a thread hop per statement, and reads fetch a page
-in one driver call; rows are then decoded without SQLAlchemy's per-column processing.
+connection's driver thread instead of a thread hop per statement. On PostgreSQL it is
+two round trips (the lookup, then one insert statement that the trigger serialises) on
+the connection the group committer keeps (ADR 0035). Reads fetch a page in one driver
+call; rows are then decoded without SQLAlchemy's per-column processing.
 
 Where the parts live: encoding and planning of appends in :mod:`adapters.store.encoding`,
 the drivers' append statements in :mod:`adapters.store.append_sql`, decoding of rows in
@@ -34,13 +37,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.store.append_sql import (
-    driver_connection,
-    in_driver_thread,
-    one_line,
-    pg_commit,
-    sqlite_commit,
-)
+from adapters.store.append_link import AppendLink, commit_pooled
+from adapters.store.append_sql import driver_connection, in_driver_thread, one_line, sqlite_commit
 from adapters.store.decoding import decode_rows, gc_paused, loads, sealed_people_of
 from adapters.store.encoding import (
     EncodedRequest,
@@ -134,6 +132,7 @@ class EventStore:
         self._clock = clock
         self.notifier = Notifier()
         self._committer: _Committer | None = None
+        self._link: AppendLink | None = None  # PostgreSQL: see keep_append_connection
         self._tail: TailCache | None = None
         self._partition_count: int | None = None
         self.on_forget: list[Callable[[], None]] = []  # other caches of decoded events
@@ -249,13 +248,29 @@ class EventStore:
             )
         return done
 
+    @asynccontextmanager
+    async def keep_append_connection(self) -> AsyncIterator[None]:
+        """While open, PostgreSQL appends reuse one kept connection (the group committer's).
+
+        No pool checkout and ping per commit (``adapters.store.append_link``); an append
+        made while that connection is busy checks one out as before."""
+        if self._sqlite:  # one pooled writer connection, shared with transaction()
+            yield
+            return
+        self._link = link = AppendLink(self.engines.writer)
+        try:
+            yield
+        finally:
+            self._link = None
+            await link.close()
+
     async def _commit_pg(
         self, units: Sequence[EncodedUnit], recorded_at: datetime, count: int
     ) -> tuple[list[Any], Sequence[int]]:
-        async with self.engines.writer.connect() as conn:
-            driver = await driver_connection(conn)
-            async with driver.transaction():
-                return await pg_commit(driver, units, recorded_at, count)
+        link = self._link
+        if link is not None and not link.busy:
+            return await link.commit(units, recorded_at, count)
+        return await commit_pooled(self.engines.writer, units, recorded_at, count)
 
     # -- reading -----------------------------------------------------------------------
 

@@ -123,15 +123,17 @@ class GroupCommitter:
             self._refusing -= 1
 
     async def _run(self) -> None:
-        while True:
-            batch = [await self._queue.get()]
-            while len(batch) < self.max_batch and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            try:
-                await self._commit(batch)
-            finally:
-                for _ in batch:
-                    self._queue.task_done()
+        # One connection for every batch on PostgreSQL, not a checkout (and ping) each.
+        async with self.store.keep_append_connection():
+            while True:
+                batch = [await self._queue.get()]
+                while len(batch) < self.max_batch and not self._queue.empty():
+                    batch.append(self._queue.get_nowait())
+                try:
+                    await self._commit(batch)
+                finally:
+                    for _ in batch:
+                        self._queue.task_done()
 
     async def _commit(self, batch: list[_Pending]) -> None:
         live = [p for p in batch if not p.future.cancelled()]

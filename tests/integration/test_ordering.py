@@ -13,7 +13,8 @@ from sqlalchemy import text
 
 from adapters.store.engine import Engines, create_engines
 from adapters.store.event_store import EventStore
-from adapters.store.types import Expect
+from adapters.store.group_commit import GroupCommitter
+from adapters.store.types import AppendRequest, Expect
 from events.base import NewEvent
 from tests.conftest import PG_URL
 from tests.support.sample_events import Noted
@@ -102,3 +103,36 @@ async def test_follower_misses_nothing_with_writers_on_separate_engines(engines:
     finally:
         for e in others:
             await e.dispose()
+
+
+async def test_follower_misses_nothing_with_group_committers_racing_on_one_stream(
+    engines: Engines,
+) -> None:
+    """Four stores' group committers append to ONE stream: their one-statement inserts
+    collide and are redone under the lock, and the stream stays gap-free in log order."""
+    url = PG_URL if engines.dialect == "postgresql" else str(engines.writer.url)
+    schema = None
+    if engines.dialect == "postgresql":
+        async with engines.reader.connect() as conn:
+            schema = (await conn.execute(text("SELECT current_schema()"))).scalar()
+    others = [create_engines(url, pg_schema=schema, pool_size=2) for _ in range(4)]
+    committers = [GroupCommitter(EventStore(e)) for e in others]
+    for committer in committers:
+        await committer.start()
+
+    async def produce(writer: int) -> None:
+        for i in range(PER_WRITER):
+            event = NewEvent(event_id=uuid.uuid4(), payload=Noted(text=f"{writer}.{i}"))
+            await committers[writer % 4].append([AppendRequest("shared", Expect.ANY, [event])])
+
+    try:
+        writers = [asyncio.create_task(produce(w)) for w in range(WRITERS)]
+        await _check_follower(engines, writers, WRITERS * PER_WRITER)
+    finally:
+        for committer in committers:
+            await committer.close()
+        for e in others:
+            await e.dispose()
+    stored = await EventStore(engines).read_stream("shared")
+    assert [e.version for e in stored] == list(range(1, WRITERS * PER_WRITER + 1))
+    assert [e.position for e in stored] == sorted(e.position for e in stored)
