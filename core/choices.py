@@ -58,6 +58,7 @@ class Tap:
 
     choice_id: str
     product_id: str | None  # None: "none of these"
+    quantity: int | None = None  # typed with the pick ("quelle del gatto, due"): overrides
 
 
 def read_tap(button_id: str | None) -> Tap | None:

@@ -247,9 +247,10 @@ def _typed_tap(s: ConversationState, turn: CustomerTurn, catalog: Catalog) -> ch
     picked = typed_choice.read_typed(turn.last.text, choice.item, catalog)
     if picked is None:
         return None
-    return choices.Tap(
-        choice_id=choice.choice_id, product_id=None if picked == choices.NONE else picked
-    )
+    if picked == choices.NONE:
+        return choices.Tap(choice_id=choice.choice_id, product_id=None)
+    quantity = typed_choice.typed_quantity(turn.last.text)
+    return choices.Tap(choice_id=choice.choice_id, product_id=picked, quantity=quantity)
 
 
 def _cart_hook(
@@ -348,7 +349,7 @@ def _choice_answer(
     )
     known = choice.known
     if product is not None:
-        known = choices.add_line(known, product.id, choice.item.quantity)
+        known = choices.add_line(known, product.id, tap.quantity or choice.item.quantity)
     return [
         made,
         *_next_step(

@@ -17,6 +17,7 @@ from core.catalog import Catalog, Product
 from core.nlu import index_for
 from core.nlu.matching import content_words, score
 from core.nlu.normalize import stem, tokenize
+from core.nlu.numbers import read_pieces
 from events.conversation import UnresolvedLine
 
 ORDINALS = {
@@ -26,6 +27,7 @@ ORDINALS = {
 LAST = frozenset({"ultimo", "ultima", "ultimi", "ultime"})
 NONE_WORDS = frozenset({"nessuno", "nessuna", "nessun"})
 MAX_WORDS = 8  # a longer text is a new message, not an answer to the list
+ROW_WORDS = frozenset({"la", "il", "lo", "l", "numero", "n", "quella", "quello", "opzione"})
 CLEAR_MARGIN = 1.15  # the best row must beat the next by this factor
 
 
@@ -35,10 +37,28 @@ def _ordinal(tokens: Sequence[str], count: int) -> int | None:
             return ORDINALS[t]
         if t in LAST and count:
             return count - 1
-    digits = [t for t in tokens if t.isdigit()]
-    if len(tokens) <= 3 and len(digits) == 1 and 1 <= int(digits[0]) <= count:
-        return int(digits[0]) - 1  # "2", "la 2", "numero 2"
+    if (digit := _row_number(tokens)) is not None and 1 <= digit <= count:
+        return digit - 1  # "2", "la 2", "numero 2"
     return None
+
+
+def _row_number(tokens: Sequence[str]) -> int | None:
+    """The row a bare number names ("2", "la 2"); not "per gatto, 2" (two of those)."""
+    digits = [t for t in tokens if t.isdigit()]
+    rest = [t for t in tokens if not t.isdigit()]
+    if len(digits) == 1 and len(tokens) <= 3 and set(rest) <= ROW_WORDS:
+        return int(digits[0])
+    return None
+
+
+def typed_quantity(text: str) -> int | None:
+    """How many a typed answer asks for ("quelle del gatto, due", "un paio per gatto"), or
+    None. Only a count of two or more, and never a bare row number ("2", "la 2")."""
+    tokens = [t for t in tokenize(text) if t not in {",", "?"}]
+    if _row_number(tokens) is not None:
+        return None
+    counts = [p.value for p in read_pieces(tuple(tokens)) if p.kind == "quantity"]
+    return counts[0] if len(counts) == 1 and counts[0] >= 2 else None
 
 
 def _by_price(tokens: Sequence[str], options: Sequence[Product]) -> int | None:

@@ -26,7 +26,8 @@ CLEAR_EXACT = _words("rifacciamo ripartiamo resetta")
 SET_VERBS = _words("facciamo fanne fammene mettine mettimene mettetene")
 ANOTHER = _words("altro altra altri altre")
 WANT_NE = _words(
-    "voglio vogliamo vorrei prendo prendiamo servono serve metti mettimi porta portami"
+    "voglio vogliamo vorrei prendo prendiamo servono serve metti mettimi porta portami "
+    "basta bastano"
 )
 """Verbs that, after the clitic ``ne`` (``dell'olio ne voglio 3``), set how many."""
 ADD_PREFIX = ("aggiung", "mett", "inserisc", "includ")

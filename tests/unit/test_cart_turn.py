@@ -257,6 +257,15 @@ def test_a_typed_choice_keeps_the_quantity_and_the_other_lines() -> None:
     assert chat.cart() == {"p-crocc-gatto": 3, "p-guinzaglio": 1}
 
 
+def test_a_typed_choice_with_a_count_takes_that_count() -> None:
+    """``quelle del gatto, due`` after "mi servono delle crocchette": two of them."""
+    chat = Chat()
+    chat.say("mi servono delle crocchette")
+    assert chat.state.pending_choice is not None
+    chat.say("quelle del gatto, due")
+    assert chat.cart() == {"p-crocc-gatto": 2}
+
+
 def test_a_set_on_a_one_line_cart_needs_no_product_name() -> None:
     """``portale a 5`` on a cart of one product sets that product."""
     chat = Chat()

@@ -12,7 +12,7 @@ from core.catalog import Catalog, parse_catalog
 from core.nlu import index_for
 from core.nlu.answers import Answer, Merge, read_answer, read_merge
 from core.nlu.edits import bad_quantity, read_edits
-from core.typed_choice import read_typed
+from core.typed_choice import read_typed, typed_quantity
 from events.conversation import UnderstoodLine, UnresolvedLine
 
 DEMO = Path(__file__).parents[2] / "adapters" / "data" / "catalog_demo.json"
@@ -194,6 +194,20 @@ PERFUMES = UnresolvedLine(
 def test_a_typed_answer_picks_a_row(text: str, picked: str) -> None:
     """Ordinals, describing words and product names pick the listed product."""
     assert read_typed(text, PERFUMES, CATALOG) == picked
+
+
+@pytest.mark.parametrize(
+    ("text", "picked", "quantity"),
+    [("quello agli agrumi, tre", "p-edt-agrumi", 3), ("agrumi, 2", "p-edt-agrumi", 2),
+     ("un paio di quello da uomo", "p-profumo-uomo", 2), ("per mia moglie", "p-edp-rosa", None),
+     ("uno agli agrumi", "p-edt-agrumi", None), ("la 2", "p-edp-rosa", None),
+     ("2", "p-edp-rosa", None)],
+)  # fmt: skip
+def test_a_typed_answer_may_say_how_many(text: str, picked: str, quantity: int | None) -> None:
+    """A count of two or more typed with the pick overrides the list's; a bare row number
+    ("2", "la 2") picks a row and says no count; "uno" keeps the count asked before."""
+    assert read_typed(text, PERFUMES, CATALOG) == picked
+    assert typed_quantity(text) == quantity
 
 
 @pytest.mark.parametrize("text", ["vorrei anche due latte e un pane per domani mattina", "profumo"])
