@@ -19,7 +19,6 @@ exist, so a redelivered webhook (same body or not) appends nothing new.
 from __future__ import annotations
 
 import base64
-import dataclasses
 import hashlib
 import json
 from collections.abc import Iterator, Mapping
@@ -192,21 +191,15 @@ class _Emitter:
 
     @classmethod
     def of(cls, digest: str, delivery_id: UUID, received_at: datetime) -> _Emitter:
-        emitter = cls(
+        return cls(
             digest=digest,
             delivery_id=delivery_id,
             received_at=received_at,
-            fact_metadata=Metadata(),
+            fact_metadata=_metadata(delivery_id, received_at, causation=delivery_id),
         )
-        return dataclasses.replace(emitter, fact_metadata=emitter.metadata(delivery_id))
 
     def metadata(self, causation: UUID | None) -> Metadata:
-        return Metadata(
-            correlation_id=str(self.delivery_id),
-            causation_id=None if causation is None else str(causation),
-            source="webhook",
-            extra={"received_at": self.received_at.isoformat()},
-        )
+        return _metadata(self.delivery_id, self.received_at, causation=causation)
 
     def fact(self, stream: str, id_name: str, payload: Any) -> StreamEvent:
         event_id = uuid5(EVENT_ID_NAMESPACE, id_name)
@@ -223,6 +216,15 @@ class _Emitter:
         )
         id_name = f"unsupported:{self.digest}:{path}"
         return self.fact(_waba_stream(waba_id), id_name, payload)
+
+
+def _metadata(delivery_id: UUID, received_at: datetime, *, causation: UUID | None) -> Metadata:
+    return Metadata(
+        correlation_id=str(delivery_id),
+        causation_id=None if causation is None else str(causation),
+        source="webhook",
+        extra={"received_at": received_at.isoformat()},
+    )
 
 
 def _waba_stream(waba_id: str | None) -> str:
@@ -298,7 +300,7 @@ def _item(key: str, item: Any, path: str, ctx: ValueContext, out: _Emitter) -> S
 
 def _message(item: dict[str, Any], path: str, ctx: ValueContext, out: _Emitter) -> StreamEvent:
     party = sender(item, ctx)
-    built = build_message(item, ctx)
+    built = build_message(item, ctx, party)
     if built is None:
         wamid = text(item, "id")
         payload = UnsupportedItemReceived(
