@@ -88,7 +88,7 @@ def parse_delivery(
     record = _record(body, as_text, digest, content_type, received_at)
     delivery = StreamEvent(
         stream="delivery-" + digest[:32],
-        event=NewEvent(event_id=delivery_id, payload=record, metadata=out.metadata(None)),
+        event=NewEvent(event_id=delivery_id, payload=record, metadata=out.delivery_metadata),
     )
     document, reason = _load(body, as_text)
     if document is None:
@@ -187,19 +187,19 @@ class _Emitter:
     digest: str
     delivery_id: UUID
     received_at: datetime
+    delivery_metadata: Metadata  # the raw delivery's: no causation
     fact_metadata: Metadata  # shared by every fact of the delivery (immutable)
 
     @classmethod
     def of(cls, digest: str, delivery_id: UUID, received_at: datetime) -> _Emitter:
+        correlation, at = str(delivery_id), received_at.isoformat()  # once for both
         return cls(
             digest=digest,
             delivery_id=delivery_id,
             received_at=received_at,
-            fact_metadata=_metadata(delivery_id, received_at, causation=delivery_id),
+            delivery_metadata=_metadata(correlation, None, at),
+            fact_metadata=_metadata(correlation, correlation, at),
         )
-
-    def metadata(self, causation: UUID | None) -> Metadata:
-        return _metadata(self.delivery_id, self.received_at, causation=causation)
 
     def fact(self, stream: str, id_name: str, payload: Any) -> StreamEvent:
         event_id = uuid5(EVENT_ID_NAMESPACE, id_name)
@@ -218,12 +218,12 @@ class _Emitter:
         return self.fact(_waba_stream(waba_id), id_name, payload)
 
 
-def _metadata(delivery_id: UUID, received_at: datetime, *, causation: UUID | None) -> Metadata:
+def _metadata(correlation: str, causation: str | None, received_at: str) -> Metadata:
     return Metadata(
-        correlation_id=str(delivery_id),
-        causation_id=None if causation is None else str(causation),
+        correlation_id=correlation,
+        causation_id=causation,
         source="webhook",
-        extra={"received_at": received_at.isoformat()},
+        extra={"received_at": received_at},
     )
 
 
