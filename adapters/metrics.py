@@ -111,7 +111,6 @@ class ServiceMetrics:
             registry=r,
         )
 
-
     def webhook_answered(self, status: int, seconds: float) -> None:
         """Observe one ``/webhook`` answer: ``dloop_webhook_seconds{status}``."""
         child = self._latency_by_status.get(status)
@@ -126,6 +125,7 @@ class ServiceMetrics:
         if child is None:
             child = self._deliveries_by_outcome[outcome] = self.deliveries.labels(outcome=outcome)
         child.inc()
+
     def observe(self, events: Sequence[RecordedEvent]) -> None:
         """Count what a batch of stored events says happened."""
         for e in events:
