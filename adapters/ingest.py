@@ -8,7 +8,6 @@ deterministic event ids and is a reported no-op.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -78,7 +77,7 @@ async def pseudonymise(parsed: ParsedDelivery, people: People) -> ParsedDelivery
         facts.append(
             StreamEvent(stream=stream, event=fact.event) if stream != fact.stream else fact
         )
-    return dataclasses.replace(parsed, facts=tuple(facts))
+    return ParsedDelivery(delivery=parsed.delivery, facts=tuple(facts))
 
 
 _CONVERSATION = "conversation-"

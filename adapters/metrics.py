@@ -50,6 +50,9 @@ class ServiceMetrics:
         self.deliveries = Counter(
             "dloop_webhook_deliveries", "Webhook deliveries by outcome", ["outcome"], registry=r
         )
+        # Label children by value: ``labels()`` costs microseconds on every delivery.
+        self._latency_by_status: dict[int, Any] = {}
+        self._deliveries_by_outcome: dict[str, Any] = {}
         self.events = Counter(
             "dloop_events_appended", "Events appended, by type", ["type"], registry=r
         )
@@ -107,6 +110,21 @@ class ServiceMetrics:
             ["model"],
             registry=r,
         )
+
+    def webhook_answered(self, status: int, seconds: float) -> None:
+        """Observe one ``/webhook`` answer: ``dloop_webhook_seconds{status}``."""
+        child = self._latency_by_status.get(status)
+        if child is None:
+            child = self.webhook_latency.labels(status=str(status))
+            self._latency_by_status[status] = child
+        child.observe(seconds)
+
+    def delivery(self, outcome: str) -> None:
+        """Count one delivery by outcome: ``dloop_webhook_deliveries{outcome}``."""
+        child = self._deliveries_by_outcome.get(outcome)
+        if child is None:
+            child = self._deliveries_by_outcome[outcome] = self.deliveries.labels(outcome=outcome)
+        child.inc()
 
     def observe(self, events: Sequence[RecordedEvent]) -> None:
         """Count what a batch of stored events says happened."""

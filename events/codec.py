@@ -74,6 +74,8 @@ def _encode_field(value: Any, hint: Any) -> JsonValue:
     kind = type(value)
     if kind in _PLAIN:
         return value
+    if kind is tuple and not value:  # an empty tuple field (no contacts, no errors...)
+        return []
     exact = _EXACT.get(kind)
     return exact(value) if exact is not None else _encode(value, hint)
 

@@ -152,8 +152,10 @@ async def session_auth(request: web.Request, handler: Handler) -> web.StreamResp
     A request with an ``Authorization`` header, or without the cookie, passes untouched;
     the API guard then authenticates it as usual.
     """
+    if not _is_api(request.path):  # first: /webhook need not parse cookies
+        return await handler(request)
     secret = request.cookies.get(SESSION_COOKIE)
-    if not _is_api(request.path) or "Authorization" in request.headers or not secret:
+    if "Authorization" in request.headers or not secret:
         return await handler(request)
     if request.method not in SAFE_METHODS and not csrf_ok(request, secret):
         message = f"the {CSRF_HEADER} header is missing or wrong for this session"

@@ -19,7 +19,6 @@ exist, so a redelivered webhook (same body or not) appends nothing new.
 from __future__ import annotations
 
 import base64
-import dataclasses
 import hashlib
 import json
 from collections.abc import Iterator, Mapping
@@ -89,7 +88,7 @@ def parse_delivery(
     record = _record(body, as_text, digest, content_type, received_at)
     delivery = StreamEvent(
         stream="delivery-" + digest[:32],
-        event=NewEvent(event_id=delivery_id, payload=record, metadata=out.metadata(None)),
+        event=NewEvent(event_id=delivery_id, payload=record, metadata=out.delivery_metadata),
     )
     document, reason = _load(body, as_text)
     if document is None:
@@ -188,24 +187,18 @@ class _Emitter:
     digest: str
     delivery_id: UUID
     received_at: datetime
+    delivery_metadata: Metadata  # the raw delivery's: no causation
     fact_metadata: Metadata  # shared by every fact of the delivery (immutable)
 
     @classmethod
     def of(cls, digest: str, delivery_id: UUID, received_at: datetime) -> _Emitter:
-        emitter = cls(
+        correlation, at = str(delivery_id), received_at.isoformat()  # once for both
+        return cls(
             digest=digest,
             delivery_id=delivery_id,
             received_at=received_at,
-            fact_metadata=Metadata(),
-        )
-        return dataclasses.replace(emitter, fact_metadata=emitter.metadata(delivery_id))
-
-    def metadata(self, causation: UUID | None) -> Metadata:
-        return Metadata(
-            correlation_id=str(self.delivery_id),
-            causation_id=None if causation is None else str(causation),
-            source="webhook",
-            extra={"received_at": self.received_at.isoformat()},
+            delivery_metadata=_metadata(correlation, None, at),
+            fact_metadata=_metadata(correlation, correlation, at),
         )
 
     def fact(self, stream: str, id_name: str, payload: Any) -> StreamEvent:
@@ -223,6 +216,15 @@ class _Emitter:
         )
         id_name = f"unsupported:{self.digest}:{path}"
         return self.fact(_waba_stream(waba_id), id_name, payload)
+
+
+def _metadata(correlation: str, causation: str | None, received_at: str) -> Metadata:
+    return Metadata(
+        correlation_id=correlation,
+        causation_id=causation,
+        source="webhook",
+        extra={"received_at": received_at},
+    )
 
 
 def _waba_stream(waba_id: str | None) -> str:
@@ -298,7 +300,7 @@ def _item(key: str, item: Any, path: str, ctx: ValueContext, out: _Emitter) -> S
 
 def _message(item: dict[str, Any], path: str, ctx: ValueContext, out: _Emitter) -> StreamEvent:
     party = sender(item, ctx)
-    built = build_message(item, ctx)
+    built = build_message(item, ctx, party)
     if built is None:
         wamid = text(item, "id")
         payload = UnsupportedItemReceived(

@@ -7,7 +7,7 @@ id or of an unknown type, which the caller records as an unsupported item.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import fields
 from datetime import datetime
 from typing import Any
@@ -27,6 +27,7 @@ from adapters.meta.parse_items import (
     whole,
 )
 from core.phones import phone_from_wa_id
+from events.base import fast_constructor
 from events.whatsapp import (
     ButtonReply,
     InteractiveReply,
@@ -61,17 +62,29 @@ MESSAGE_KINDS = MEDIA_KINDS | frozenset(
     }
 )
 _REFERRAL_KEYS = tuple(f.name for f in fields(Referral))
+# MessageReceived from its values in field order, through its slots: the same object as
+# the keyword call (24 fields) in a third of the time (see fast_constructor).
+_RECEIVED_FIELDS = tuple(f.name for f in fields(MessageReceived))
+_received: Callable[..., MessageReceived] = fast_constructor(MessageReceived) or (
+    lambda *values: MessageReceived(**dict(zip(_RECEIVED_FIELDS, values, strict=True)))
+)
 
 Built = MessageReceived | MessageEdited | MessageRevoked
 
 
-def build_message(message: Mapping[str, Any], ctx: ValueContext) -> Built | None:
-    """The fact for one ``messages[]`` item; None when it has no id or an unknown type."""
+def build_message(
+    message: Mapping[str, Any], ctx: ValueContext, party: Party | None = None
+) -> Built | None:
+    """The fact for one ``messages[]`` item; None when it has no id or an unknown type.
+
+    ``party``: the item's :func:`~adapters.meta.parse_items.sender`, when the caller has it.
+    """
     wamid = text(message, "id")
     kind = text(message, "type")
     if wamid is None or kind is None:
         return None
-    party = sender(message, ctx)
+    if party is None:
+        party = sender(message, ctx)
     sent_at = epoch(message.get("timestamp")) or ctx.received_at
     if kind == "edit":
         return _edited(wamid, message, party, ctx, sent_at)
@@ -84,14 +97,10 @@ def build_message(message: Mapping[str, Any], ctx: ValueContext) -> Built | None
         )
     if kind not in MESSAGE_KINDS:
         return None
-    return MessageReceived(
-        wamid=wamid,
-        **_party_fields(party, ctx),
-        parent_bsuid=party.parent_bsuid,
-        kind=kind,
-        sent_at=sent_at,
-        **_content(kind, message),
-    )
+    values = _content(kind, message)
+    values.update(_party_fields(party, ctx))
+    values.update(wamid=wamid, parent_bsuid=party.parent_bsuid, kind=kind, sent_at=sent_at)
+    return _received(*map(values.__getitem__, _RECEIVED_FIELDS))
 
 
 def _party_fields(party: Party, ctx: ValueContext) -> dict[str, Any]:

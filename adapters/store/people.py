@@ -173,7 +173,7 @@ class People:
             data.update({n: _erased_json(type_name, n) for n in clear})
             return
         nonce = os.urandom(_NONCE_BYTES)
-        plain = json.dumps(clear, ensure_ascii=False, separators=(",", ":")).encode()
+        plain = "".join(_dumps(clear, 0)).encode()
         sealed = aead.encrypt(nonce, plain, _aad(type_name, people))
         data[SEALED] = {"p": list(people), "c": base64.b64encode(nonce + sealed).decode()}
 
@@ -286,6 +286,18 @@ def _aad(type_name: str, people: tuple[str, ...]) -> bytes:
 _AAD: dict[tuple[str, str], bytes] = {}  # (type, person) -> associated data, built once
 _NOT_LOADED: Any = object()
 _scan = _json.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]  # typeshed: duck type
+# json.dumps(v, ensure_ascii=False, separators=(",", ":")) without a new encoder per call
+_dumps = _json.make_encoder(
+    None,
+    json.JSONEncoder().default,
+    _json.encode_basestring,
+    None,
+    ":",
+    ",",
+    False,
+    False,
+    True,
+)
 
 
 def _erased_json(type_name: str, name: str) -> Any:

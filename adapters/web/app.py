@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
+import itertools
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import structlog
@@ -20,10 +21,30 @@ log = structlog.get_logger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+class _RequestIds:
+    """This process's random 64 bits, then a counter: 32 hex digits, as a uuid4's hex was,
+    unique without drawing 16 random bytes per request."""
+
+    def __init__(self) -> None:
+        self.restart()
+
+    def restart(self) -> None:
+        self.prefix = os.urandom(8).hex()
+        self.counter = itertools.count()
+
+    def new(self) -> str:
+        return f"{self.prefix}{next(self.counter) & 0xFFFF_FFFF_FFFF_FFFF:016x}"
+
+
+_REQUEST_IDS = _RequestIds()
+os.register_at_fork(after_in_child=_REQUEST_IDS.restart)  # a forked child draws its own
+new_request_id = _REQUEST_IDS.new
+
+
 @web.middleware
 async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Bind a request id to the logs; turn HTTP errors and crashes into JSON, never tracebacks."""
-    request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+    request_id = request.headers.get("X-Request-Id") or new_request_id()
     structlog.contextvars.bind_contextvars(request_id=request_id, path=request.path)
     try:
         response = await handler(request)

@@ -173,6 +173,38 @@ async def test_redelivery_adds_nothing_and_still_answers_200(service: Service) -
     assert types.count("whatsapp.webhook_received") == 2
 
 
+async def test_recorded_answer_is_byte_for_byte_what_json_dumps_gives(service: Service) -> None:
+    """The 200's body and content type are those of ``web.json_response``, first and again."""
+    client, deps = service
+    body = body_for(wamid="wamid.BYTES")
+    headers = {"Content-Type": "application/json", "X-Hub-Signature-256": sign(body, SECRET)}
+    for duplicate in (False, True):
+        resp = await client.post("/webhook", data=body, headers=headers)
+        delivery_id = (await deps.store.read_all(0, 1))[0].event_id
+        expected = {
+            "status": "recorded",
+            "delivery_id": str(delivery_id),
+            "facts": 1,
+            "duplicate": duplicate,
+        }
+        assert resp.status == 200
+        assert await resp.read() == json.dumps(expected).encode()
+        assert resp.headers["Content-Type"] == "application/json; charset=utf-8"
+
+
+async def test_request_ids_are_unique_32_hex_digits_unless_the_client_names_one(
+    service: Service,
+) -> None:
+    """Each answer carries its own X-Request-Id; a client's own id is echoed back."""
+    client, _ = service
+    ids = [(await client.get("/healthz")).headers["X-Request-Id"] for _ in range(3)]
+    ids.append((await client.post("/webhook", data=b"{}")).headers["X-Request-Id"])
+    assert len(set(ids)) == 4
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
+    given = await client.get("/healthz", headers={"X-Request-Id": "abc-123"})
+    assert given.headers["X-Request-Id"] == "abc-123"
+
+
 async def test_store_down_answers_503_so_meta_redelivers(
     service: Service, tmp_path: object
 ) -> None:
