@@ -93,6 +93,23 @@ def sold_out(lines: Lines, catalog: Catalog) -> tuple[Product, ...]:
     return tuple(p for p in found if p is not None and not p.in_stock)
 
 
+def over_stock(lines: Lines, catalog: Catalog) -> tuple[Product, ...]:
+    """The products of ``lines`` asked for in more pieces than the stock (some left)."""
+    found = ((catalog.product(x.product_id), x.quantity) for x in lines)
+    return tuple(p for p, q in found if p is not None and 0 < p.stock < q)
+
+
+def capped(lines: Lines, products: Iterable[Product]) -> Lines:
+    """``lines`` with the quantity of each of ``products`` cut to its stock."""
+    stock = {p.id: p.stock for p in products}
+    return tuple(
+        UnderstoodLine(product_id=x.product_id, quantity=min(x.quantity, stock[x.product_id]))
+        if x.product_id in stock
+        else x
+        for x in lines
+    )
+
+
 def without(lines: Lines, products: Iterable[Product]) -> Lines:
     """``lines`` without the lines of ``products``."""
     gone = {p.id for p in products}

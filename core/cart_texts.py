@@ -70,6 +70,16 @@ def sold_out(product: Product, others: Sequence[Product]) -> str:
     return text
 
 
+def only_left(product: Product) -> str:
+    """Fewer pieces in stock than asked: the cart takes what there is."""
+    if product.stock == 1:
+        return f"Di «{product.name}» abbiamo solo 1 pezzo disponibile: l'ho messo nel carrello."
+    return (
+        f"Di «{product.name}» abbiamo solo {product.stock} pezzi disponibili: "
+        "li ho messi tutti nel carrello."
+    )
+
+
 def gone_at_confirmation(products: Sequence[Product]) -> str:
     """Lines that sold out between the proposal and the confirmation."""
     return (

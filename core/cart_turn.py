@@ -96,12 +96,13 @@ def summary(lines: tuple[PricedLine, ...]) -> str:
 
 
 def in_stock(lines: Lines, catalog: Catalog) -> tuple[Lines, str]:
-    """``lines`` without sold-out or unknown products, and the note naming them."""
+    """``lines`` without sold-out or unknown products, cut to the stock, and the note."""
     known = tuple(x for x in lines if catalog.product(x.product_id) is not None)
-    gone = cart_ops.sold_out(known, catalog)
+    gone, short = cart_ops.sold_out(known, catalog), cart_ops.over_stock(known, catalog)
     kept = {x.product_id for x in known}
     notes = [ct.sold_out(p, _not_in(cart_ops.alternatives(p, catalog), kept)) for p in gone]
-    return cart_ops.without(known, gone), "\n".join(notes)
+    notes += [ct.only_left(p) for p in short]
+    return cart_ops.capped(cart_ops.without(known, gone), short), "\n".join(notes)
 
 
 def propose(
@@ -258,16 +259,19 @@ def _answer(
 
 
 def confirm(view: TurnView, cart: OpenCart, catalog: Catalog, ids: Iterator[str]) -> list[object]:
-    """Confirm the cart after checking stock again; sold-out lines are dropped and told."""
-    gone = cart_ops.sold_out(cart.items, catalog)
-    if not gone:
+    """Confirm the cart after checking stock again; sold-out lines are dropped, lines over
+    the stock cut to it, and both told (the cart is proposed again)."""
+    gone, short = cart_ops.sold_out(cart.items, catalog), cart_ops.over_stock(cart.items, catalog)
+    if not gone and not short:
         return [
             CartConfirmed(cart_id=cart.cart_id, wamid=view.reply_to),
             reply(view, ids, texts.CONFIRMED),
         ]
     left = cart_ops.without(cart.items, gone)
-    ops = tuple(CartOperation(op=CartOp.REMOVE, product_id=p.id) for p in gone)
-    note = ct.gone_at_confirmation(gone)
+    ops = tuple(CartOperation(op=CartOp.REMOVE, product_id=p.id) for p in gone) + tuple(
+        CartOperation(op=CartOp.SET, product_id=p.id, quantity=p.stock) for p in short
+    )
+    note = ct.gone_at_confirmation(gone) if gone else ""
     return propose(view, ids, catalog, left, previous=cart, ops=ops, note=note, reason="sold_out")
 
 

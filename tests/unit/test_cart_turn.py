@@ -174,6 +174,32 @@ def test_confirming_checks_stock_again() -> None:
     assert [type(e) for e in out] == [CartConfirmed, ReplyQueued]
 
 
+def test_more_than_the_stock_takes_what_there_is_and_says_so() -> None:
+    """10 orchids with 5 in stock: 5 in the cart and the customer told; an edit past the
+    stock is cut the same way."""
+    chat = Chat()
+    out = chat.say("vorrei 10 orchidee")
+    assert chat.cart() == {"p-orchidea": 5}
+    assert "abbiamo solo 5 pezzi disponibili" in replies(out)[0].text
+    chat.say("aggiungi 2 cerotti")
+    chat.say("le orchidee portale a 3")
+    chat.say("aggiungi altre 4 orchidee")
+    assert chat.cart()["p-orchidea"] == 5
+
+
+def test_confirming_cuts_a_line_to_a_stock_that_fell() -> None:
+    """The dealer sold some meanwhile: the line is cut to what is left, said, not confirmed."""
+    chat = Chat()
+    chat.say("vorrei 6 cerotti")
+    chat.catalog = chat.catalog.with_stock("p-cerotti", 4)
+    out = chat.say("sì confermo")
+    assert not [e for e in out if isinstance(e, CartConfirmed)]
+    assert chat.cart() == {"p-cerotti": 4}
+    assert "solo 4 pezzi" in replies(out)[0].text
+    out = chat.say("ok")
+    assert [type(e) for e in out] == [CartConfirmed, ReplyQueued]
+
+
 def test_natural_cancel_never_goes_to_a_human() -> None:
     """``lasciamo perdere, annulla`` cancels the cart; no escalation."""
     chat = Chat()
