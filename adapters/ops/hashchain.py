@@ -149,16 +149,18 @@ class HashChainSealer(SubscriptionRunner):
         if self.store.dialect == "sqlite":
             return await self._catch_up_sqlite()
         sealed = 0
-        self.position = await self.store.load_checkpoint(self.name)
         while True:
-            async with self.store.engines.reader.connect() as conn:
+            # One connection and transaction per pass: the checkpoint, the rows after it,
+            # their hashes and the new checkpoint (each connection taken is a ping here).
+            async with self.store.transaction() as conn:
+                self.position = await self.store.load_checkpoint(self.name, conn)
                 params = {"after": self.position, "limit": self.batch_size}
                 rows = [raw_event(r) for r in (await conn.execute(_ROWS_AFTER, params)).all()]
+                if rows:
+                    await self._seal(conn, rows)
+                    await self.store.save_checkpoint(self.name, rows[-1].position, conn)
             if not rows:
                 return sealed
-            async with self.store.transaction() as conn:
-                await self._seal(conn, rows)
-                await self.store.save_checkpoint(self.name, rows[-1].position, conn)
             self.position = rows[-1].position
             sealed += len(rows)
             if len(rows) < self.batch_size:

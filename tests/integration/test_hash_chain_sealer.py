@@ -10,7 +10,7 @@ import uuid
 
 import aiosqlite
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from adapters.ops.hashchain import CHECKPOINT, HashChainSealer, event_hashes, load_verifier, seal
 from adapters.ops.rawlog import pages
@@ -103,4 +103,26 @@ async def test_a_sealing_pass_is_one_call_on_the_sqlite_driver_thread(
     assert await seal(store) == 30
     assert hops.count("sqlite_seal_pass") == 1
     assert len(hops) <= 2, hops  # the pass, and the pool's rollback when the connection returns
+    assert await _findings(store) == []
+
+
+async def test_a_sealing_pass_takes_one_connection(store: EventStore) -> None:
+    """Checkpoint, rows and writes share one connection: one pool checkout (a ping) per pass."""
+    await _append(store, 12)
+    await seal(store)
+    await _append(store, 12, start=12)
+    taken: list[object] = []
+
+    def checkout(*_args: object) -> None:
+        taken.append(_args[0])
+
+    pools = {store.engines.writer.sync_engine.pool, store.engines.reader.sync_engine.pool}
+    for pool in pools:
+        event.listen(pool, "checkout", checkout)
+    try:
+        assert await seal(store) == 12
+    finally:
+        for pool in pools:
+            event.remove(pool, "checkout", checkout)
+    assert len(taken) == 1
     assert await _findings(store) == []
