@@ -18,7 +18,9 @@ They have a cursor and a checkpoint of their own (``reactor:<name>:shared``).
 Positions commit in order (ADR 0001), so a read that returns less than asked has seen
 every owned event up to the position announced before it started: the cursors move to
 that position even when none of the new events were ours, and a wake-up caused by
-another partition's events costs one index probe, not a busy loop.
+another partition's events costs one index probe, not a busy loop. A worker that holds
+every partition reads through the store's shared tail (``read_all``), which answers as
+the database would, read-your-writes included (``adapters/store/tail_cache.py``).
 """
 
 from __future__ import annotations
@@ -78,7 +80,13 @@ class PartitionFeed:
         owned, low = tuple(self.cursors), self.low()
         announced = self.store.notifier.position  # committed before the read starts
         partitions = [p for p in owned if p != SHARED]
-        batch = await self.store.read_partitions(low, limit, partitions, streams=self.shared)
+        if len(partitions) == self.owner.count:
+            # Every partition is ours (one worker, the usual case): the log's shared tail
+            # holds exactly these events, read and decoded once for every follower of the
+            # process, where a partition read would read and decode them again per reactor.
+            batch = await self.store.read_all(low, limit)
+        else:
+            batch = await self.store.read_partitions(low, limit, partitions, streams=self.shared)
         self.read_events += len(batch)
         fresh = [e for e in batch if e.position > self.cursors[self.key(e.stream)]]
         full = len(batch) >= limit

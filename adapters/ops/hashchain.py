@@ -18,8 +18,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+import sqlite3
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC
+from typing import NamedTuple
 
 from sqlalchemy import (
     BigInteger,
@@ -37,10 +40,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.ops.rawlog import SELECT_EVENTS, RawEvent, raw_event, table_exists
+from adapters.ops.rawlog import SELECT_EVENTS, RawEvent, raw_event, raw_events, table_exists
+from adapters.store.append_sql import driver_connection, in_driver_thread
 from adapters.store.event_store import EventStore
 from adapters.store.migrations import migration
 from adapters.store.subscriptions import SubscriptionRunner
+from adapters.store.write_turn import WriteTurn, write_turn
 from events.whatsapp import WebhookReceived
 
 CHECKPOINT = "ops:hash-chain"
@@ -135,20 +140,55 @@ class HashChainSealer(SubscriptionRunner):
         self._heads: dict[str, tuple[int, str]] = {}  # stream -> (version, hash)
 
     async def catch_up(self) -> int:
-        """Seal every committed row after the checkpoint; returns how many were sealed."""
+        """Seal the committed rows after the checkpoint; returns how many were sealed.
+
+        Returns after a pass that found fewer than ``batch_size`` rows: everything
+        committed before that read is sealed, and the caller's pause (``min_interval``)
+        then gathers the next commits of a burst into one pass instead of chasing each one.
+        """
+        if self.store.dialect == "sqlite":
+            return await self._catch_up_sqlite()
         sealed = 0
-        self.position = await self.store.load_checkpoint(self.name)
         while True:
-            async with self.store.engines.reader.connect() as conn:
+            # One connection and transaction per pass: the checkpoint, the rows after it,
+            # their hashes and the new checkpoint (each connection taken is a ping here).
+            async with self.store.transaction() as conn:
+                self.position = await self.store.load_checkpoint(self.name, conn)
                 params = {"after": self.position, "limit": self.batch_size}
                 rows = [raw_event(r) for r in (await conn.execute(_ROWS_AFTER, params)).all()]
+                if rows:
+                    await self._seal(conn, rows)
+                    await self.store.save_checkpoint(self.name, rows[-1].position, conn)
             if not rows:
                 return sealed
-            async with self.store.transaction() as conn:
-                await self._seal(conn, rows)
-                await self.store.save_checkpoint(self.name, rows[-1].position, conn)
             self.position = rows[-1].position
             sealed += len(rows)
+            if len(rows) < self.batch_size:
+                return sealed
+
+    async def _catch_up_sqlite(self) -> int:
+        """:meth:`catch_up` on SQLite: each pass is ONE call on the writer's driver thread.
+
+        The checkpoint read, the rows read, the chaining, the insert and the checkpoint
+        save run in one ``BEGIN IMMEDIATE`` transaction as one queued function (as the
+        group commit's append does): one thread hop per pass instead of one per statement
+        and fetch. The stream heads learnt are kept only once the pass committed.
+        """
+        sealed = 0
+        turn = write_turn(self.store.engines.writer.url.database)
+        while True:
+            now = self.store.now().astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+            job = SealJob(self.name, self.batch_size, now)
+            async with self.store.engines.writer.connect() as conn:
+                driver = await driver_connection(conn)
+                done: tuple[int, int, dict[str, tuple[int, str]]] = await in_driver_thread(
+                    driver, sqlite_seal_pass, job, self._heads, turn
+                )
+            count, self.position, heads = done
+            self._heads.update(heads)
+            sealed += count
+            if count < self.batch_size:
+                return sealed
 
     async def _seal(self, conn: AsyncConnection, rows: Sequence[RawEvent]) -> None:
         values = []
@@ -175,6 +215,86 @@ class HashChainSealer(SubscriptionRunner):
         )
         found = (await conn.execute(stmt.order_by(event_hashes.c.version.desc()).limit(1))).first()
         return GENESIS if found is None else str(found[0])
+
+
+_SQLITE_CHECKPOINT = "SELECT position FROM checkpoints WHERE name = ?"
+_SQLITE_ROWS_AFTER = SELECT_EVENTS + " WHERE position > ? ORDER BY position LIMIT ?"
+_SQLITE_PREV = (
+    "SELECT hash FROM event_hashes WHERE stream = ? AND version < ? ORDER BY version DESC LIMIT 1"
+)
+_SQLITE_SEAL = (
+    "INSERT INTO event_hashes (position, stream, version, hash) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT DO NOTHING"
+)
+_SQLITE_MOVE = "UPDATE checkpoints SET position = ?, updated_at = ? WHERE name = ?"
+_SQLITE_NEW = "INSERT INTO checkpoints (name, position, updated_at) VALUES (?, ?, ?)"
+
+
+class SealJob(NamedTuple):
+    """What one SQLite sealing pass is asked: whose checkpoint, how many rows, the time."""
+
+    name: str
+    limit: int
+    now: str  # the checkpoint's ``updated_at`` as SQLAlchemy stores it on SQLite
+
+
+def sqlite_seal_pass(
+    db: sqlite3.Connection,
+    job: SealJob,
+    heads: Mapping[str, tuple[int, str]],
+    turn: WriteTurn | None,
+) -> tuple[int, int, dict[str, tuple[int, str]]]:
+    """One sealing transaction, run on the writer's driver thread (see ``_catch_up_sqlite``).
+
+    Returns the rows sealed, the checkpoint after the pass and the stream heads it chained
+    (``heads`` is only read: the caller keeps the new heads once this returned).
+    """
+    if turn is not None:
+        turn.acquire()  # as every write transaction: adapters/store/write_turn.py
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            done = _sqlite_seal(db, job, heads)
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+    finally:
+        if turn is not None:
+            turn.release()
+    return done
+
+
+def _sqlite_seal(
+    db: sqlite3.Connection, job: SealJob, heads: Mapping[str, tuple[int, str]]
+) -> tuple[int, int, dict[str, tuple[int, str]]]:
+    found = db.execute(_SQLITE_CHECKPOINT, (job.name,)).fetchone()
+    after = 0 if found is None else int(found[0])
+    rows = raw_events(db.execute(_SQLITE_ROWS_AFTER, (after, job.limit)).fetchall())
+    if not rows:
+        return 0, after, {}
+    new: dict[str, tuple[int, str]] = {}
+    values = []
+    for row in rows:
+        head = new.get(row.stream) or heads.get(row.stream)
+        if head is not None and head[0] == row.version - 1:
+            prev = head[1]
+        elif row.version <= 1:
+            prev = GENESIS
+        else:
+            stored = db.execute(_SQLITE_PREV, (row.stream, row.version)).fetchone()
+            prev = GENESIS if stored is None else str(stored[0])
+        digest = chain_hash(prev, row)
+        new[row.stream] = (row.version, digest)
+        values.append((row.position, row.stream, row.version, digest))
+    db.executemany(_SQLITE_SEAL, values)
+    position = rows[-1].position
+    if found is None:
+        db.execute(_SQLITE_NEW, (job.name, position, job.now))
+    else:
+        db.execute(_SQLITE_MOVE, (position, job.now, job.name))
+    return len(rows), position, new
 
 
 async def _unused_handler(*_args: object) -> None:  # catch_up is overridden

@@ -301,17 +301,37 @@ class ProjectionsRunner(BackgroundLoop):
             poll_interval,
         )
         self.position = 0
+        self._known: dict[str, int] | None = None  # the checkpoints as last seen or saved
         self.task_name = "projections"
 
     async def catch_up(self) -> int:
-        """Apply everything committed so far; returns how many events were read."""
+        """Apply everything committed so far; returns how many events were read.
+
+        The checkpoints are kept in memory between passes (``_known``): a pass reads them
+        only inside its write transaction, where they decide what each projection applies
+        (someone else, a rebuild, may have moved them). They are read outside a
+        transaction only on the first pass, after a failure, and when nothing is left
+        after the kept ones (so a checkpoint moved back is noticed then too).
+        """
+        try:
+            return await self._catch_up()
+        except BaseException:
+            self._known = None  # the transaction may not have committed: read them again
+            raise
+
+    async def _catch_up(self) -> int:
         read = 0
         while True:
-            async with self.store.engines.reader.connect() as conn:
-                start = min((await self._checkpoints(conn)).values(), default=0)
+            if self._known is None:
+                self._known = await self._stored_checkpoints()
+            start = min(self._known.values(), default=0)
             batch = await self.store.read_all(start, self.batch_size)
             if not batch:
-                return read
+                stored = await self._stored_checkpoints()
+                if stored == self._known:
+                    return read
+                self._known = stored  # moved by someone else meanwhile: go on from there
+                continue
             moved_back = False
             async with self.store.transaction() as conn:
                 found = await self._found_checkpoints(conn)
@@ -326,10 +346,15 @@ class ProjectionsRunner(BackgroundLoop):
                         await handler(todo, conn)
                         moved[name] = todo[-1].position
                 await save_checkpoints(conn, moved, found, self.store.now())
+            self._known = {n: moved.get(n, found.get(n, 0)) for n, _ in self.handlers}
             self.position = batch[-1].position
             read += len(batch)
             if len(batch) < self.batch_size and not moved_back:
                 return read
+
+    async def _stored_checkpoints(self) -> dict[str, int]:
+        async with self.store.engines.reader.connect() as conn:
+            return await self._checkpoints(conn)
 
     async def _checkpoints(self, conn: AsyncConnection) -> dict[str, int]:
         """Every handler's checkpoint (0 when new) in one query, not one per projection."""

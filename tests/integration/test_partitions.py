@@ -239,6 +239,35 @@ async def test_partitioned_dispatchers_handle_every_event_once_reading_half_each
 
 
 @pytest.mark.postgres
+async def test_reactors_of_a_worker_holding_every_partition_share_one_read_of_the_log(
+    pg: Engines,
+) -> None:
+    """One worker, all partitions: two reactors get the same decoded events (the shared tail)."""
+    store = EventStore(pg)
+    store.share_tail()
+    for i in range(12):
+        await put(store, f"conversation-39{i:08d}", "uno", "due")
+    owner = PartitionOwner(pg.writer, 16)
+    await owner.rebalance()
+    assert len(owner.owned()) == owner.count
+    seen: dict[str, dict[int, RecordedEvent]] = {"a": {}, "b": {}}
+
+    def handler(name: str):  # type: ignore[no-untyped-def]
+        async def handle(_stream: str, events: Sequence[RecordedEvent]) -> None:
+            seen[name].update((e.position, e) for e in events)
+
+        return handle
+
+    for name in seen:
+        d = StreamDispatcher(store, name, lambda e: e.type == Noted.TYPE, handler(name))
+        d.follow_partitions(owner)
+        await d.run_until_idle()
+    await owner.stop()
+    assert len(seen["a"]) == len(seen["b"]) == 24
+    assert all(seen["a"][p] is seen["b"][p] for p in seen["a"])
+
+
+@pytest.mark.postgres
 async def test_a_taken_over_partition_resumes_from_its_checkpoint(pg: Engines) -> None:
     """After the first worker stops, the second handles only what came after its saves."""
     store = EventStore(pg)
