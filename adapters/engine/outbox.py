@@ -138,6 +138,7 @@ class OutboxSender:
         self.retries = RetryTimer(store, clock=clock)
         self._background: set[asyncio.Task[None]] = set()
         self.alerts = 0  # operator alerts raised (tests, metrics)
+        self._unperformed: set[str] = set()  # attempts whose write failed, Meta not called
         self.process: Process[OutboxState, Batch, OutboxEvent, OutboxRequest] = Process(
             name="outbox",
             decider=OUTBOX,
@@ -151,7 +152,8 @@ class OutboxSender:
 
     async def handle(self, stream: str, events: Sequence[RecordedEvent]) -> None:
         """Act on ``events`` of one conversation stream, in order, skipping what is done."""
-        await run(self.process, stream, Batch(tuple(events), self.policy))
+        batch = Batch(tuple(events), self.policy, frozenset(self._unperformed))
+        await run(self.process, stream, batch)
 
     def _rounds(self, state: OutboxState, batch: Batch) -> int:
         """Enough rounds for every reply that may go out in ``batch`` to use all its tries."""
@@ -246,8 +248,19 @@ class OutboxSender:
         ahead: tuple[OutboxEvent, ...],
         intent: tuple[OutboxEvent, ...],
     ) -> Written:
-        """The write before a call: what is decided so far, then the attempt."""
-        result = await self._write(stream, (*ahead, *intent))
+        """The write before a call: what is decided so far, then the attempt.
+
+        When the write fails, whether it committed is unknown, but Meta was not called:
+        the replies are kept as ``unperformed`` so that the retry of this batch sends them
+        rather than taking the attempt for a send interrupted midway (which goes to review).
+        Kept in memory only: after a restart the cautious reading applies."""
+        oids = {r.queued.payload.outbound_id for r in _records(intent)}
+        try:
+            result = await self._write(stream, (*ahead, *intent))
+        except BaseException:
+            self._unperformed |= oids
+            raise
+        self._unperformed -= oids
         if result is None:
             return Written(version=version, fresh=True)
         ids = {record_id(r.queued.payload.outbound_id, r.step) for r in _records(intent)}

@@ -81,20 +81,28 @@ def decide(
     events: Sequence[RecordedEvent],
     now: datetime,
     policy: SendPolicy = DEFAULT_POLICY,
+    unperformed: frozenset[str] = frozenset(),
 ) -> Plan:
     """What to do about ``events`` of one conversation stream (see the module docstring).
 
     An event given twice counts once: a reply listed twice must not become two sends.
+    ``unperformed``: replies whose attempt this process tried to record, without learning
+    whether the write committed, and for which it never called Meta: an attempt of theirs
+    without an outcome is not a send interrupted midway, and they are sent (next attempt).
     """
     events = list({e.event_id: e for e in events}.values())  # in first-seen order
     reads = read_receipts(state, events, now) if policy.mark_read else ()
-    replies = tuple(_replies(state, events, now, policy))
+    replies = tuple(_replies(state, events, now, policy, unperformed))
     statuses = tuple(d for e in events for d in _status(state, e))
     return Plan(reads=reads, replies=replies, statuses=statuses)
 
 
 def _replies(
-    state: OutboxState, events: Sequence[RecordedEvent], now: datetime, policy: SendPolicy
+    state: OutboxState,
+    events: Sequence[RecordedEvent],
+    now: datetime,
+    policy: SendPolicy,
+    unperformed: frozenset[str],
 ) -> Iterator[ReplyDecision]:
     replies = [e for e in events if isinstance(e.payload, ReplyQueued)]
     due = any(isinstance(e.payload, OutboundRetryDue) for e in events)
@@ -102,7 +110,7 @@ def _replies(
         replies = state.unsent()
     elif state.retrying():  # in order per person: newer replies wait behind a retry
         replies = []
-    attempted = state.attempted_only()
+    attempted = state.attempted_only() - unperformed
     quick = 1 if due else policy.quick_attempts
     for group in groups(replies, state.done, attempted):
         lead: ReplyQueued = group[0].payload

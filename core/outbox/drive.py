@@ -72,6 +72,7 @@ class Batch:
 
     events: tuple[RecordedEvent, ...]
     policy: SendPolicy = DEFAULT_POLICY
+    unperformed: frozenset[str] = frozenset()  # see core.outbox.decide.decide
 
 
 Ask = OutboxRequest | RecordFirst[OutboxEvent, OutboxRequest]
@@ -130,7 +131,7 @@ def decide_batch(
 
 
 def _carry(walk: _Walk, batch: Batch, now: datetime) -> None:
-    plan = decide(walk.state, batch.events, now, batch.policy)
+    plan = decide(walk.state, batch.events, now, batch.policy, batch.unperformed)
     if plan.reads:
         walk.ask(MarkReads(plan.reads))
     for decision in plan.replies:

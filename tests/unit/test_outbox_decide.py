@@ -177,6 +177,17 @@ def test_an_attempt_without_an_outcome_is_never_resent_blindly() -> None:
     assert (failed.outcome_unknown, failed.retryable, gave_up.outbound_id) == (True, False, "a")
 
 
+def test_an_attempt_this_process_never_sent_is_sent_not_given_up() -> None:
+    """The attempt's write failed (committed or not, the process could not tell) and Meta
+    was never called: the reply goes out, as the next attempt, rather than to review."""
+    s = Stream()
+    s.given(inbound())
+    batch = s.when(text("a"))
+    s.given(attempted("a"))
+    [send] = sends(decide(s.state, batch, NOW, unperformed=frozenset({"a"})).replies)
+    assert ([q.payload.outbound_id for q in send.group], send.first_attempt) == (["a"], 2)
+
+
 def test_an_attempt_with_a_status_naming_it_is_reconciled_not_resent() -> None:
     """The status webhook of the interrupted send proves it reached Meta: reconciled."""
     s = Stream()
