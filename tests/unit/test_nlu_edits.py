@@ -72,6 +72,7 @@ def ops(text: str, *in_cart: str) -> list[tuple[str, str | None, int | None, str
         ("aggiungine 3", ("p-cerotti",), [("add", "p-cerotti", 3, None)]),
         ("mettine altri due", ("p-pane",), [("add", "p-pane", 2, None)]),
         ("mettine 3", ("p-pane",), [("set", "p-pane", 3, None)]),
+        ("no aspetta le uova ne basta una", ("p-latte", "p-uova"), [("set", "p-uova", 1, None)]),
         ("aggiungi altri 2 pani", ("p-olio", "p-pane"), [("add", "p-pane", 2, None)]),
     ],
 )  # fmt: skip
