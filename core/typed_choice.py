@@ -31,6 +31,10 @@ ROW_WORDS = frozenset({"la", "il", "lo", "l", "numero", "n", "quella", "quello",
 CLEAR_MARGIN = 1.15  # the best row must beat the next by this factor
 
 
+def _tokens(text: str) -> list[str]:
+    return [t for t in tokenize(text) if t not in {",", "?"}]
+
+
 def _ordinal(tokens: Sequence[str], count: int) -> int | None:
     for t in tokens:
         if t in ORDINALS and ORDINALS[t] < count:
@@ -54,7 +58,7 @@ def _row_number(tokens: Sequence[str]) -> int | None:
 def typed_quantity(text: str) -> int | None:
     """How many a typed answer asks for ("quelle del gatto, due", "un paio per gatto"), or
     None. Only a count of two or more, and never a bare row number ("2", "la 2")."""
-    tokens = [t for t in tokenize(text) if t not in {",", "?"}]
+    tokens = _tokens(text)
     if _row_number(tokens) is not None:
         return None
     counts = [p.value for p in read_pieces(tuple(tokens)) if p.kind == "quantity"]
@@ -93,7 +97,7 @@ def _by_words(words: tuple[str, ...], options: Sequence[Product], catalog: Catal
 
 def read_typed(text: str, item: UnresolvedLine, catalog: Catalog) -> str | None:
     """The product id a typed answer picks, ``choices.NONE`` for none, or None (no pick)."""
-    tokens = [t for t in tokenize(text) if t not in {",", "?"}]
+    tokens = _tokens(text)
     if not tokens or len(tokens) > MAX_WORDS:
         return None
     if NONE_WORDS & set(tokens):

@@ -15,6 +15,7 @@ import bisect
 import heapq
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
@@ -116,31 +117,29 @@ class CatalogIndex:
         if singular:
             return ((singular, 1.0),)
         if len(s) < 4:
-            return self._misspelt_short(canonical(word))
-        found = self.memo.get(s)
+            word = canonical(word)
+            if len(word) < 6 or not word.isalpha():
+                return ()
+            # memo keys of stems never start with "="
+            return self._memoized("=" + word, lambda: self._misspelt_short(word))
+        return self._memoized(s, lambda: self._prefixed(s) or self._fuzzy(s))
+
+    def _memoized(self, key: str, find: Callable[[], Alternatives]) -> Alternatives:
+        found = self.memo.get(key)
         if found is None:
-            found = self._prefixed(s) or self._fuzzy(s)
+            found = find()
             if len(self.memo) >= _MEMO_LIMIT:
                 self.memo.clear()
-            self.memo[s] = found
+            self.memo[key] = found
         return found
 
     def _misspelt_short(self, word: str) -> Alternatives:
         """A misspelt word whose stem came out too short to compare (``pasate`` -> ``pas``):
         its singular (``pasata``) against the catalogue's own words, strictly."""
-        if len(word) < 6 or not word.isalpha():
-            return ()
-        key = "=" + word  # memo keys of stems never start with "="
-        found = self.memo.get(key)
-        if found is None:
-            singular = word[:-1] + {"e": "a", "i": "o"}.get(word[-1], word[-1])
-            choices = [w for w in self.surface if w[:1] == word[:1]]
-            hit = process.extractOne(singular, choices, scorer=fuzz.ratio, score_cutoff=88.0)
-            found = () if hit is None else ((stem(hit[0]), hit[1] / 100.0),)
-            if len(self.memo) >= _MEMO_LIMIT:
-                self.memo.clear()
-            self.memo[key] = found
-        return found
+        singular = word[:-1] + {"e": "a", "i": "o"}.get(word[-1], word[-1])
+        choices = [w for w in self.surface if w[:1] == word[:1]]
+        hit = process.extractOne(singular, choices, scorer=fuzz.ratio, score_cutoff=88.0)
+        return () if hit is None else ((stem(hit[0]), hit[1] / 100.0),)
 
     def _singular(self, word: str) -> str | None:
         """The catalogue stem of the singular of an Italian plural (``solari`` -> ``solare``)."""
