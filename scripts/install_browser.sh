@@ -10,15 +10,5 @@ if [ -x "$CHROMIUM" ]; then
     exit 0
 fi
 
-if [ "$(id -u)" -eq 0 ]; then
-    SUDO=""
-elif command -v sudo >/dev/null 2>&1; then
-    SUDO="sudo"
-else
-    echo "install_browser.sh: run as root (or install sudo) to apt-get install chromium" >&2
-    exit 1
-fi
-
-$SUDO apt-get update
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y chromium
+sh "$(dirname "$0")/apt_install.sh" install_browser.sh chromium
 "$CHROMIUM" --version

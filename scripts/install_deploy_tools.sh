@@ -15,15 +15,5 @@ if [ -z "$missing" ]; then
     exit 0
 fi
 
-if [ "$(id -u)" -eq 0 ]; then
-    SUDO=""
-elif command -v sudo >/dev/null 2>&1; then
-    SUDO="sudo"
-else
-    echo "install_deploy_tools.sh: run as root (or install sudo) to apt-get install$missing" >&2
-    exit 1
-fi
-
-$SUDO apt-get update
 # shellcheck disable=SC2086 # one word per package
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends $missing
+sh "$(dirname "$0")/apt_install.sh" install_deploy_tools.sh --no-install-recommends $missing
