@@ -28,6 +28,7 @@ AMBIGUITY = 0.8  # rivals scoring more than this share of the best make it ambig
 MAX_CANDIDATES = 5
 _SIZE = re.compile(r"^(\d+(?:\.\d+)?)([a-z]+)$")
 _BASE = {"kg": ("g", 1000), "hg": ("g", 100), "l": ("ml", 1000), "cl": ("ml", 10)}
+_SMALL = frozenset({"mg", "g", "ml"})  # a number printed with these is never a count
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -47,7 +48,7 @@ def extract_cart(
     implied: dict[str, int] = {}  # products named without a number
     unresolved: list[UnresolvedItem] = []
     explicit = 0
-    for item, ranked, rivals in _matched(split_items(pieces), index):
+    for item, ranked, rivals in _matched(_recount(split_items(pieces), index), index):
         quantity = item.quantity or 1
         explicit += item.quantity is not None and bool(ranked) and ranked[0].score >= MIN_SCORE
         if len(rivals) == 1 and rivals[0].score >= MIN_SCORE:
@@ -66,6 +67,40 @@ def extract_cart(
     totals = {pid: said.get(pid) or implied[pid] for pid in {**implied, **said} if pid not in gone}
     lines = tuple(CartLine(product_id=pid, quantity=q) for pid, q in totals.items())
     return CartReading(lines=lines, unresolved=tuple(unresolved), explicit=explicit)
+
+
+def _recount(items: list[Item], index: CatalogIndex) -> list[Item]:
+    """Numbers printed in a product's name, said as part of its name.
+
+    ``tachipirina 500, una scatola``: followed by a count of packs, the first number was
+    the name and the packs are the quantity. ``tachipirina 500`` alone: said after the
+    words, a number printed with a small unit (mg, g, ml) names the product, since
+    nobody counts five hundred boxes; ``lettiera 10`` (10 L) stays a count.
+    """
+    out: list[Item] = []
+    for item in items:
+        before = out[-1] if out else None
+        counts = item.weak and item.quantity is not None and before is not None
+        if counts and before and before.quantity in _printed(index, before, small=False):
+            before.quantity, before.packaged, before.trailing = item.quantity, True, False
+            continue
+        out.append(item)
+    for item in out:
+        if item.trailing and item.quantity in _printed(index, item, small=True):
+            item.quantity, item.packaged = 1, True
+    return out
+
+
+def _printed(index: CatalogIndex, item: Item, *, small: bool) -> set[int]:
+    """The whole numbers printed in the name of the one product ``item`` names: with a
+    small unit (``500`` mg), or any (``500`` mg, SPF ``50``); empty when unclear."""
+    rivals = _match(item, index)[1]
+    if len(rivals) != 1:
+        return set()
+    i = rivals[0].index
+    sizes = [m for m in map(_SIZE.match, index.sizes[i]) if m]
+    found = {int(float(m.group(1))) for m in sizes if not small or m.group(2) in _SMALL}
+    return found if small else found | {index.counts[i]}
 
 
 def _matched(
@@ -120,8 +155,9 @@ def _match(item: Item, index: CatalogIndex) -> tuple[list[Scored], list[Scored]]
             return ranked, [s for s in rivals if s.index == head[0].index]
     if len(rivals) != 1 and item.qualifiers and ranked:
         qualified = _by_size(score(index, (*item.words, *item.qualifiers)), item.sizes, index)
-        if len(_rivals(qualified)) == 1:
-            return qualified, _rivals(qualified)
+        chosen = _rivals(qualified)  # among the item's own rivals: "formaggio per la pasta"
+        if len(chosen) == 1 and chosen[0].index in {s.index for s in rivals}:
+            return qualified, chosen
     return ranked, rivals
 
 

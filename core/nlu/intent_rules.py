@@ -38,8 +38,9 @@ _GIVE = (
     r"(porti|portate|porteresti|portereste|mandi|mandate|manderesti|mandereste|dai|date"
     r"|daresti|dareste|metti|mettete|metteresti|mettereste|prepari|preparate|spedisci"
     r"|spedite|invii|inviate|consegni|consegnate|procuri|procurate|aggiungi|aggiungete"
-    r"|(fai|fate|faresti|fareste) (avere|arrivare))"
+    r"|prenoti|prenotate|prenoteresti|prenotereste|(fai|fate|faresti|fareste) (avere|arrivare))"
 )
+_NEED = r"(serve|servono|servirebbe|servirebbero|occorre|occorrono)\b"
 _PAST_DELIVERY = r"(portat|mandat|dat|consegnat|spedit|lasciat|mess|vendut)\w*"
 SUPPORT_STEMS = (
     "rimbors", "reclam", "operator", "assistenz", "sbagliat", "sbagli", "rott", "danneggiat",
@@ -82,8 +83,10 @@ RULES: tuple[tuple[Intent, float, re.Pattern[str]], ...] = tuple(
         (Intent.ORDER_REQUEST, 3.0, r"\b(me|ce) (lo|la|li|le|ne) (fai|fate|faresti|fareste)\b"),
         (Intent.ORDER_REQUEST, 3.0, r"\b(mi|ci) (fai|fate|faresti|fareste) (un|una|uno|il|la"
          r"|lo|i|le|gli|l|due|tre|quattro|cinque|sei|\d+)\b"),
-        (Intent.ORDER_REQUEST, 2.0, r"(?<!non )(?<!non mi )(?<!non ci )\b(mi |ci )?(serve"
-         r"|servono|servirebbe|servirebbero|occorre|occorrono)\b" + _NOT_ORDER),
+        (Intent.ORDER_REQUEST, 2.0, r"(?<!non )\b(mi|ci) " + _NEED + _NOT_ORDER),
+        # without "mi": "serve tanta acqua?" asks whether it is needed, within its clause
+        (Intent.ORDER_REQUEST, 2.0, r"(?<!non )(?<!\bmi )(?<!\bci )\b" + _NEED
+         + r"(?![^?,]*\?)" + _NOT_ORDER),
         (Intent.ORDER_REQUEST, 2.0, r"\b(uno|una|un|altr[oaie]) nuov[oaie]\b(?! ordine)"),
         (Intent.ORDER_REQUEST, 2.0, r"\b(portatemi|portami|portaci|portateci|mandatemi|mandami"
          r"|mandateci|inviatemi|speditemi|datemi|dammi|mettetemi|mettimi|preparatemi)\b"),
@@ -117,6 +120,8 @@ RULES: tuple[tuple[Intent, float, re.Pattern[str]], ...] = tuple(
          r"|ne (e|sono|avete|hanno|ha) (arrivat|portat|mandat"
          r"|consegnat)\w* (solo )?(\d+|un|uno|una|due|tre))\b"
          r"|\b(prodotto|articolo|pacco|cosa|marca) divers\w*"),
+        (Intent.SUPPORT_REQUEST, 3.0, r"\bma (io |noi )?(l |lo |la |li |le |ne )?(avevo|avevamo"
+         r"|ho|abbiamo) (chiest|ordinat|pres|scelt|pagat|comprat)[oaie]\b"),  # not what came
         (Intent.SUPPORT_REQUEST, 3.0, r"\b(ridate|ridatemi|ridarmi|ridare|riavere|rimborsate"
          r"|rimborsatemi|restituite|restituitemi|rendetemi)\b|\b(i|miei|dei|nostri) soldi\b"),
         (Intent.SUPPORT_REQUEST, 3.0, r"\b(ricevut|arrivat|portat|mandat|consegnat)\w* [\w ]{0,40}"
@@ -222,6 +227,7 @@ SERVICE = re.compile(
     r"\b(orari|orario|a che ora|aperti|aprite|apre|chiudete|chiude|chiusi|festivi|domenica"
     r"|sabato|zone|zona|consegnate|consegnare|consegna|consegne|spedite|spedizione"
     r"|spedizioni|domicilio|spese|commissione|minimo|pagamento|contanti|bancomat|satispay"
+    r"|buonipasto"
     r"|paypal|citta|quartiere|comune|paese|raggio|quanto tempo|quanto ci (mettete|vuole))\b"
 )
 QUESTION_OPENERS = frozenset(

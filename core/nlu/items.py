@@ -61,6 +61,7 @@ class Item:
     weak: bool = False  # named only by its packaging: kept only when it matches clearly
     head: list[str] = field(default_factory=list)  # words before a ``quello`` described it
     described: bool = False  # opened or reopened by ``quello``: a second one is another item
+    trailing: bool = False  # its number was said bare after its words ("tachipirina 500")
 
 
 def split_items(pieces: tuple[Piece, ...]) -> list[Item]:
@@ -100,10 +101,29 @@ def split_items(pieces: tuple[Piece, ...]) -> list[Item]:
             current.described = True  # "i mazzi, quello misto e quello di rose"
         elif piece.text in GIFT_WRAP and current.packs:
             continue  # "confezione regalo": gift wrapping, not a product
-        elif piece.kind == "word" and _names_product(piece.text):
+        elif piece.kind == "word" and _names_product(piece.text) and not _verb(qualified, i):
             current.words.append(canonical(piece.text))
     items.append(current)
     return _bind_bare_quantities(items)
+
+
+def _verb(pieces: list[Piece], i: int) -> bool:
+    """True when the word at ``i`` follows an object pronoun, so it is a verb.
+
+    ``li`` is never an article, and ``lo``/``gli`` are articles only before a vowel, an
+    ``s`` and a consonant, ``z``, ``gn``, ``ps``, ``x`` or ``y`` (``lo shampoo``, ``gli
+    ossicini``): before any other consonant they are pronouns (``lo regalo a mio
+    fratello``, ``gli porto le rose``). Any ``s`` is read as an article's, since a
+    product is the safer reading.
+    """
+    before = pieces[i - 1].text if i else ""
+    word = pieces[i].text
+    if before == "li":
+        return True
+    return before in {"lo", "gli"} and not word.startswith(_AFTER_LO) and word[:1] not in "aeiou"
+
+
+_AFTER_LO = ("s", "z", "gn", "ps", "pn", "x", "y", "h")
 
 
 def _names_product(word: str) -> bool:
@@ -238,6 +258,7 @@ def _take_quantity(current: Item, piece: Piece, rest: tuple[Piece, ...], items: 
     follows_words = _names_next(rest)
     if current.quantity is None and (piece.marked or not follows_words):
         current.quantity = piece.value  # "spaghetti x3"
+        current.trailing = not piece.marked
         return current
     if current.quantity == 1 and piece.marked and not follows_words:
         current.quantity = piece.value  # "1 crema mani 75 ml x2": the multiplier counts

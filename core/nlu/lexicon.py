@@ -54,8 +54,9 @@ DETERMINERS = _words(
 DEMONSTRATIVES = frozenset({"quello", "quella", "quelli", "quelle", "quel"})
 
 _ORDER_VERB = re.compile(
-    r"^(?:port|mand|spedisc|invi|mett|prend|prepar|procur|aggiung|consegn|tien|lasc|tir)"
+    r"^(?:port|mand|spedisc|invi|mett|prend|prepar|procur|aggiung|consegn|tien|lasc|tir|prenot)"
     r"(?:a|ate|i|ete|ite)(?:me|mi|ce|ci)(?:ne|lo|la|li|le)?$"
+    r"|^(?:port|mand|mett|prend|prepar|aggiung)(?:a|i|e)ne$|^(?:da|fa)nne$"
     r"|^(?:da|fa)(?:mm|cc)(?:i|e(?:ne|lo|la|li|le))$"
     r"|^(?:da|fa)te(?:mi|ci|(?:me|ce)(?:ne|lo|la|li|le))$"
 )
@@ -88,7 +89,8 @@ INTENT_WORDS = _words(
     parlare persona umano zona zone orari orario aperti chiudete aprite domenica dloop
     conferma confermo confermare mandi mandare nuovo stesso volta volte pagato pagare
     carta problema ritardo sbagliati manderesti mandereste porteresti portereste daresti
-    dareste metteresti mettereste faresti fareste potresti potreste
+    dareste metteresti mettereste faresti fareste potresti potreste prenoti prenotate
+    prenoteresti prenotereste
     """
 )
 
@@ -122,7 +124,7 @@ def canonical(word: str) -> str:
 
 
 def is_order_verb(word: str) -> bool:
-    """An imperative with its pronouns: ``mandamene``, ``portameli``, ``dammi``, ``fateci``."""
+    """An imperative with its pronouns: ``mandamene``, ``portameli``, ``dammi``, ``fanne``."""
     return _ORDER_VERB.match(word) is not None
 
 

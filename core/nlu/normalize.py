@@ -20,6 +20,7 @@ from functools import lru_cache
 
 import snowballstemmer
 
+from core.nlu.lexicon import STOPWORDS
 from core.nlu.shorthand import (
     EMOJI_WORDS,
     GLUED,
@@ -71,7 +72,28 @@ def tokenize(text: str) -> tuple[str, ...]:
             out.append(tok)
         else:
             out.extend(rewrite(tok))
-    return _phrases(out)
+    return _correlatives(_phrases(out))
+
+
+def _correlatives(tokens: tuple[str, ...]) -> tuple[str, ...]:
+    """``sia lo shampoo che gli snack`` reads ``lo shampoo e gli snack``: both, as a list.
+
+    The pair closes within its clause (``che``/``sia`` before the next separator); a
+    ``sia`` with no partner is the verb (``basta che sia fresco``) and stays.
+    """
+    if "sia" not in tokens:
+        return tokens
+    out = list(tokens)
+    for i, tok in enumerate(out):
+        if tok != "sia":
+            continue
+        for j in range(i + 2, len(out)):
+            if out[j] in (SEP, QUESTION):
+                break
+            if out[j] in ("che", "sia"):
+                out[i], out[j] = "", "e"
+                break
+    return tuple(t for t in out if t)
 
 
 def _phrases(tokens: list[str]) -> tuple[str, ...]:
@@ -90,10 +112,19 @@ def _phrases(tokens: list[str]) -> tuple[str, ...]:
 
 
 def _between_numbers(out: list[str], raw: list[str], i: int) -> bool:
-    """``6 x 1,5``, ``2 x acqua``, ``spaghetti x 3``: an ``x`` next to a number stays ``x``."""
-    before = bool(out) and out[-1][:1].isdigit()
-    after = i + 1 < len(raw) and raw[i + 1][:1].isdigit()
-    return before or after
+    """``6 x 1,5``, ``2 x acqua``, ``spaghetti x 3``: an ``x`` next to a number stays ``x``.
+
+    Before a function word it is ``per`` even after a number: ``la 500 x favore``,
+    ``spf 50 x i bimbi`` (nobody multiplies by an article).
+    """
+    nxt = raw[i + 1] if i + 1 < len(raw) else ""
+    before = bool(out) and out[-1][:1].isdigit() and not _function_word(nxt)
+    return before or nxt[:1].isdigit()
+
+
+def _function_word(word: str) -> bool:
+    """True when ``word`` (as typed) reads as an article, pronoun or courtesy word."""
+    return word[:1].isalpha() and any(w in STOPWORDS for w in rewrite(word))
 
 
 @lru_cache(maxsize=16384)

@@ -6,7 +6,8 @@ reads one of these tables, so the whole normalisation is one place to read and t
 * :data:`SHORTHAND`: SMS abbreviations and phonetic spellings (``nn`` -> ``non``,
   ``xke`` -> ``perche``, ``qlc`` -> ``qualche``, ``cmq`` -> ``comunque``, ``k`` for ``ch``);
 * :data:`GLUED`: words written together (``unpaio`` -> ``un paio``, ``xfavore``);
-* :data:`PHRASES`: runs of words read as one (``tutti e due`` -> ``entrambi``);
+* :data:`PHRASES`: runs of words read as one (``tutti e due`` -> ``entrambi``, ``buoni
+  pasto`` -> ``buonipasto``, the exclamation ``mamma mia``);
 * :data:`EMOJI_WORDS`: the few emoji that carry meaning (laughter reads as ``ahah``,
   disgust as ``schifo``, anger as ``arrabbiato``);
   every other emoji is dropped for understanding (the recorded text keeps it);
@@ -57,6 +58,9 @@ PHRASES: dict[tuple[str, ...], tuple[str, ...]] = {
         for every in ("tutti", "tutte", "tutto")  # "tt e due" reads "tutto e due"
         for n in ("due", "tre", "quattro", "2", "3", "4")
     },  # "tutti e due i profumi": both of them, not two of each
+    ("mamma", "mia"): ("mammamia",),  # an exclamation, not a gift for mother
+    ("buoni", "pasto"): ("buonipasto",),  # meal vouchers: a way to pay, not pasta
+    ("buono", "pasto"): ("buonipasto",),
     **{("un", little): ("qualche",) for little in ("po", "poco", "pochino", "pelo")},
 }  # "un po di spaghetti": some, not one
 

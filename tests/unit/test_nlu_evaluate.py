@@ -43,6 +43,7 @@ def _report(name: str) -> Report:
         "nlu_heldout_s5e.jsonl",
         "nlu_heldout_s5f.jsonl",
         "nlu_heldout_s5g.jsonl",
+        "nlu_heldout_s7.jsonl",
     ],
 )
 def test_floors_hold(name: str) -> None:
