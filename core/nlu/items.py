@@ -155,27 +155,29 @@ def _describe(items: list[Item]) -> Item:
 def _numbers_follow(pieces: list[Piece]) -> bool:
     """True when every number comes after its product (``spaghetti 5 passata 5 olio 1``).
 
-    Read so when the message opens with a product word and closes with a bare number.
+    Read so when the first product word comes before any number and the message closes
+    with a bare number; the words that lead in (``allora mi servono gli spaghetti 2
+    pacchi ...``) name nothing.
     """
     kinds = [
         p
         for p in pieces
-        if p.kind in {"word", "quantity"} and p.text not in STOPWORDS and p.text not in PACKAGING
+        if p.kind == "quantity"
+        or (p.kind == "word" and p.text not in PACKAGING and _names_product(p.text))
     ]
     first, last = (kinds[0], kinds[-1]) if kinds else (None, None)
     return (
         first is not None
         and last is not None
         and first.kind == "word"
-        and _names_product(first.text)
         and last.kind == "quantity"
         and not last.marked
     )
 
 
 def _product_next(pieces: list[Piece], i: int) -> bool:
-    """True when a product word comes next, past packaging (``3 pacchi passata``)."""
-    while i < len(pieces) and pieces[i].text in PACKAGING | PARTITIVES | {"di"}:
+    """True when a product word comes next, past packaging and articles (``2 pacchi la``)."""
+    while i < len(pieces) and pieces[i].text in PACKAGING | PARTITIVES | DETERMINERS | {"di"}:
         i += 1
     return i < len(pieces) and pieces[i].kind == "word" and _names_product(pieces[i].text)
 

@@ -67,7 +67,8 @@ PACKAGING = _words(
     bottiglie bottiglietta bottigliette busta buste bustina bustine scatola scatole
     scatoletta scatolette vasetto vasetti barattolo barattoli lattina lattine pezzo pezzi
     flacone flaconi tubetto tubetti mazzo mazzi vaschetta vaschette cartone cartoni
-    rotolo rotoli pz unita blister
+    rotolo rotoli pz unita blister cassa casse cassetta cassette fardello fardelli sacchetto
+    sacchetti
     """
 )
 

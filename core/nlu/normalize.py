@@ -9,7 +9,8 @@ depend on call order). Tokens are folded words, number-like tokens (``12``, ``1,
 WhatsApp spelling is normalised on the way, from the tables of
 :mod:`core.nlu.shorthand`: SMS shorthand (``nn`` -> ``non``, ``x`` -> ``per`` except
 between numbers), glued words and digits (``unpaio``, ``3latte``), repeated letters
-(``graziee``, ``vorreiii``), laughter and emoji; ranges written ``2-3`` read ``2 o 3``.
+(``graziee``, ``vorreiii``), laughter and emoji; ranges written ``2-3`` read ``2 o 3``;
+``no scusa`` after a product or a number corrects it, and reads ``anzi``.
 """
 
 from __future__ import annotations
@@ -72,7 +73,30 @@ def tokenize(text: str) -> tuple[str, ...]:
             out.append(tok)
         else:
             out.extend(rewrite(tok))
-    return _correlatives(_phrases(out))
+    return _self_corrections(_correlatives(_phrases(out)))
+
+
+_APOLOGIES = frozenset({"scusa", "scusate", "scusami", "scusatemi", "pardon", "sorry", "aspetta"})
+
+
+def _self_corrections(tokens: tuple[str, ...]) -> tuple[str, ...]:
+    """``3 mozzarelle no scusa 2`` reads ``3 mozzarelle anzi 2``: a self-correction.
+
+    Only after a number or a word that may name something: a message that opens with
+    ``no scusa`` answers a question, and stays a no.
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        before = out[-1] if out else ""
+        said = before[:1].isdigit() or (before[:1].isalpha() and before not in STOPWORDS)
+        if said and tokens[i] == "no" and i + 1 < len(tokens) and tokens[i + 1] in _APOLOGIES:
+            out.append("anzi")
+            i += 2
+            continue
+        out.append(tokens[i])
+        i += 1
+    return tuple(out)
 
 
 def _correlatives(tokens: tuple[str, ...]) -> tuple[str, ...]:
