@@ -18,6 +18,7 @@ from functools import lru_cache
 from rapidfuzz import fuzz, process
 
 from core.nlu.intent_rules import (
+    INTERROGATIVE,
     KEYWORDS,
     NARRATIVE,
     NEUTRAL,
@@ -110,12 +111,13 @@ def _imperatives(words: list[str]) -> int:
 def _add_catalogue_signals(
     out: dict[Intent, float], words: list[str], text: str, signals: Signals
 ) -> None:
-    question = "?" in words or (bool(words) and words[0] in QUESTION_OPENERS)
+    asks = INTERROGATIVE.search(text) is not None  # "di che colore e": no mark needed
+    question = "?" in words or asks or (bool(words) and words[0] in QUESTION_OPENERS)
     service = SERVICE.search(text) is not None
     if service and not signals.names_product:
         out[Intent.GENERAL_CHAT] += 2.0 + out[Intent.PRODUCT_INQUIRY]
         out[Intent.PRODUCT_INQUIRY] = 0.0
-    if signals.names_product and question and "?" in words:
+    if signals.names_product and question and ("?" in words or asks):
         out[Intent.PRODUCT_INQUIRY] += 2.0
     elif signals.mentions_product and not question:
         out[Intent.ORDER_REQUEST] += 1.0

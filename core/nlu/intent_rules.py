@@ -10,7 +10,9 @@ whole message, not its product words:
 * **support**: something went wrong with what was delivered or paid: past deliveries,
   missing or wrong items (``una sola``, ``al posto del``), refunds (``ridatemi i
   soldi``), exchanges (``posso cambiarla``), expiry, receipts, riders, waiting;
-* **inquiry**: price, availability, features (``quanto costa``, ``avete``, ``c'è?``);
+* **inquiry**: price, availability, features (``quanto costa``, ``avete``, ``c'è?``,
+  ``c'è qualcosa per``, ``info sul``); :data:`INTERROGATIVE` marks a question typed
+  without its question mark (``di che colore è``, ``che gusto sono``);
 * **chat**: greetings, thanks, compliments, laughter, anecdotes told in the past
   tense, and messages sent by mistake (``ho sbagliato chat``, ``per sbaglio``).
 
@@ -32,6 +34,11 @@ _NOT_ORDER = (
     r"|(solo )?(dire|dirvi|ringraziar\w*|salutar\w*|avvisar\w*|farvi (i )?complimenti)|bene"
     r"|scrivere|mandarlo|mandarla|inviarlo|inviarla"
     r"|(un |il )?rimborso|essere rimborsat\w*|(i )?soldi))"
+)
+_ASKING = r"(info|informazion\w*)\b"  # "posso avere info", "mi dai info": a question
+_ABOUT = (
+    r"\b(info|informazion\w*) (su|sul|sullo|sulla|sull|sui|sugli|sulle|di|del|della|dello"
+    r"|dell|dei|degli|delle|per)\b"
 )
 _CLITIC = r"\b(mi|ci|me|ce)( (ne|lo|la|li|le|l))?"
 _GIVE = (
@@ -71,6 +78,10 @@ NARRATIVE = re.compile(
     r"|\bsi (e|sono) \w+|\b(?!serviv|occorrev)\w{3,}(ava|avano|eva|evano|iva|ivano)\b"
     r"|\b(era|erano|ero|eravamo)\b"
 )
+INTERROGATIVE = re.compile(
+    r"(^|[,?] |\b(di|a|in|da|per|con) )(che|quale|quali|quanti|quante|quanto|quanta) "
+    r"(?!cos )(\w+ )?(e|sono)\b(?! (il|la|lo|i|gli|le|l|un|una|uno) (miglior|bell|buon))"
+)  # "di che colore e", "che gusto sono": a question, even without its question mark
 RULES: tuple[tuple[Intent, float, re.Pattern[str]], ...] = tuple(
     (intent, weight, re.compile(pattern))
     for intent, weight, pattern in (
@@ -79,7 +90,7 @@ RULES: tuple[tuple[Intent, float, re.Pattern[str]], ...] = tuple(
         (Intent.ORDER_REQUEST, 2.0, r"\b(ordino|ordiniamo|ordinare|ordinerei|prendo|prendiamo"
          r"|prenderei|compro|compriamo|comprare|comprerei|acquisto|acquistare|acquisterei"
          r"|prenoto|prenotare|prenotiamo|aggiungi|aggiungete|aggiungimi|carrello)\b"),
-        (Intent.ORDER_REQUEST, 3.0, _CLITIC + " " + _GIVE + r"\b"),
+        (Intent.ORDER_REQUEST, 3.0, _CLITIC + " " + _GIVE + r"\b(?! (qualche )?" + _ASKING + ")"),
         (Intent.ORDER_REQUEST, 3.0, r"\b(me|ce) (lo|la|li|le|ne) (fai|fate|faresti|fareste)\b"),
         (Intent.ORDER_REQUEST, 3.0, r"\b(mi|ci) (fai|fate|faresti|fareste) (un|una|uno|il|la"
          r"|lo|i|le|gli|l|due|tre|quattro|cinque|sei|\d+)\b"),
@@ -96,7 +107,7 @@ RULES: tuple[tuple[Intent, float, re.Pattern[str]], ...] = tuple(
         (Intent.ORDER_REQUEST, 2.0, r"\b(si puo|si potrebbe|e possibile) (avere|ordinare"
          r"|prendere|ricevere)\b"),
         (Intent.ORDER_REQUEST, 2.0, r"\b(posso|potrei|possiamo|potremmo) (avere|ordinare"
-         r"|prendere|comprare|ricevere)\b"),
+         r"|prendere|comprare|ricevere)\b(?! (qualche |delle |piu )?" + _ASKING + ")"),
         (Intent.ORDER_REQUEST, 2.0, r"\b(portar|mandar|spedir|inviar|procurar|consegnar|dar)"
          r"(mi|ci|melo|mela|meli|mele|celo|cela|celi|cele)\b"),
         (Intent.ORDER_REQUEST, 2.0, r"\b(mi |ci )?(fai|fate|faresti|fareste|potete|potreste"
@@ -145,7 +156,10 @@ RULES: tuple[tuple[Intent, float, re.Pattern[str]], ...] = tuple(
          r"|\b(fare|fa|faccio|facciamo|per) (il|un|lo) (cambio|reso|scambio)\b"),
         (Intent.SUPPORT_REQUEST, 3.0, r"\b(consegnat|portat|mandat|dat)\w* (\w+ ){0,3}(di|per)"
          r" (un altro|un altra|qualcun altro|un altra persona)\b"),
-        (Intent.SUPPORT_REQUEST, 3.0, r"\bnon (mi |ci )?(rispondete|rispondi|risponde|rispondono)\b"
+        (Intent.SUPPORT_REQUEST, 3.0, r"\b(non|nessuno) (mi |ci |vi )?(rispondete|rispondi"
+         r"|risponde|rispondono|ha risposto|richiama)\b"
+         r"|\b(scritto|chiamato|chiesto|scrivo|chiamo) (gia )?(\d+|due|tre|quattro|cinque|mille"
+         r"|tante|varie|diverse) volte\b"
          r"|\b(seconda|terza|quarta|ennesima) volta che (scrivo|chiedo|chiamo|scriviamo)\b"),
         (Intent.SUPPORT_REQUEST, 3.0, r"\btrattat\w* male\b|\bcomportat\w* male\b"
          r"|\bnon (e |sono )?(andat|riuscit)\w*\b"),
@@ -179,6 +193,7 @@ RULES: tuple[tuple[Intent, float, re.Pattern[str]], ...] = tuple(
          r"|(?<!che )\bce l (avete|hai|ha|hanno|avreste)\b(?! gia)"
          r"|\bce n(e)? (sono|e|avete|hai|ha|hanno)\b"
          r"|\bci sarebbe\b|\bsi trova\w*\b|\b(vi|ci|ne) (sono|e) rimast\w*"),
+        (Intent.PRODUCT_INQUIRY, 2.0, r"\bc ?e (qualcosa|niente|nulla) (per|contro)\b|" + _ABOUT),
         (Intent.PRODUCT_INQUIRY, 2.0, r"\bquanto (costa|costano|viene|vengono|fa|fanno"
          r"|costerebbe|costerebbero|verrebbe)\b|\b(prezzo|prezzi|listino)\b"),
         (Intent.PRODUCT_INQUIRY, 2.0, r"\b(?!consiglier[oa]\b|raccomander[oa]\b)"
