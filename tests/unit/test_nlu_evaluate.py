@@ -44,6 +44,7 @@ def _report(name: str) -> Report:
         "nlu_heldout_s5f.jsonl",
         "nlu_heldout_s5g.jsonl",
         "nlu_heldout_s7.jsonl",
+        "nlu_heldout_s7b.jsonl",
     ],
 )
 def test_floors_hold(name: str) -> None:
