@@ -428,7 +428,7 @@ def _wait_limit(args: argparse.Namespace) -> float:
     if args.wait is not None:
         return float(args.wait)
     backlog = (args.down + args.after) / args.every + 1  # a customer's replies waiting
-    return args.down + args.cap + backlog * args.pair_interval + 60.0
+    return float(args.down + args.cap + backlog * args.pair_interval + 60.0)
 
 
 async def _until(check: Callable[[], Any], limit: float) -> bool:
