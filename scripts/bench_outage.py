@@ -34,6 +34,7 @@ import asyncio
 import contextlib
 import json
 import random
+import statistics
 import tempfile
 import time
 from collections import Counter, defaultdict
@@ -65,6 +66,7 @@ from scripts.bench_e2e import (
 from scripts.bench_flood import _covered, over_rate
 from scripts.bench_profile import cpu_seconds
 
+PHASES = ("before", "during", "after")
 TEXTS = ("Ciao! Come state oggi?", "Buongiorno, come va?", "Ciao, tutto bene?")
 _KINDS = [ReplyQueued.TYPE, OutboundSent.TYPE, OutboundFailed.TYPE, OutboundRetryScheduled.TYPE]
 
@@ -259,7 +261,8 @@ class OutageResult:
     retries: int  # OutboundRetryScheduled recorded
     completed: bool  # every decided reply had an outcome within --wait
     recovery_to_last: float  # seconds from recovery to the last reply accepted
-    longest_wait: float  # the longest decided-to-accepted wait of one reply
+    recovery_to_half: float  # ... to the median of the sends accepted after recovery
+    longest_wait: dict[str, float]  # the longest decided-to-accepted wait, by phase decided
     over_rate: int  # sends past the pair rate
     failures: int  # handler failures in the service log
     parked: int
@@ -274,7 +277,7 @@ class OutageResult:
 
     def line(self) -> str:
         """The run's figures on a few lines, with its verdict."""
-        a, d = self.audit, self.decided
+        a, d, w = self.audit, self.decided, self.longest_wait
         verdict = "goal met" if self.ok else "goal missed"
         return (
             f"{self.backend:8} {self.fault} outage {self.down:.0f} s, {self.messages} messages"
@@ -283,8 +286,10 @@ class OutageResult:
             f" after {d['after']}); {a.delivered} accepted exactly once, {a.twice} twice,"
             f" {a.missing} missing, {a.unknown} unknown sends, {a.out_of_order} people out"
             f" of order, {a.failed} for review; {self.retries} retries scheduled\n"
-            f"  last reply accepted {self.recovery_to_last:.1f} s after recovery, longest wait"
-            f" of one reply {self.longest_wait:.1f} s, {self.over_rate} sends past the pair"
+            f"  sends after recovery: half within {self.recovery_to_half:.1f} s, the last"
+            f" {self.recovery_to_last:.1f} s after it; longest wait of one reply (decided to"
+            f" accepted) by when it was decided: {w['before']:.1f} / {w['during']:.1f} /"
+            f" {w['after']:.1f} s; {self.over_rate} sends past the pair"
             f" rate, {self.failures} handler failures, {self.parked} parked; service CPU"
             f" {self.cpu:.1f} s over {self.seconds:.0f} s ({self.cpu / self.seconds:.2f} cores)"
             f"{'' if self.completed else ', NOT COMPLETED within --wait'}  [{verdict}]"
@@ -399,9 +404,12 @@ def _result(
     queued = {e.payload.outbound_id: e.recorded_at.timestamp() for e in events
               if e.type == ReplyQueued.TYPE}  # fmt: skip
     wamid_at = {a.wamid: a.at for a in accepted}
-    waits = [wamid_at[e.payload.wamid] - queued[e.payload.outbound_id] for e in events
-             if e.type == OutboundSent.TYPE and e.payload.wamid in wamid_at
-             and e.payload.outbound_id in queued]  # fmt: skip
+    waits: dict[str, list[float]] = defaultdict(list)  # by the phase the reply was decided in
+    for e in events:
+        if e.type == OutboundSent.TYPE and e.payload.wamid in wamid_at:
+            at = queued[e.payload.outbound_id]
+            waits[_phase(at, run.down_at, run.up_at)].append(wamid_at[e.payload.wamid] - at)
+    after_up = sorted(a.at - run.up_at for a in accepted if a.at >= run.up_at)
     decided = Counter(_phase(at, run.down_at, run.up_at) for at in queued.values())
     by_to: dict[str, list[float]] = defaultdict(list)
     for a in accepted:
@@ -410,11 +418,12 @@ def _result(
         backend=backend, fault=args.fault, down=args.down, audit=audit(events, accepted),
         messages=load.messages,
         refused={p: sum(n for s, n in c.items() if s != 200) for p, c in load.statuses.items()},
-        decided={p: decided[p] for p in ("before", "during", "after")},
+        decided={p: decided[p] for p in PHASES},
         retries=sum(e.type == OutboundRetryScheduled.TYPE for e in events),
         completed=completed,
-        recovery_to_last=max((a.at for a in accepted), default=run.up_at) - run.up_at,
-        longest_wait=max(waits, default=0.0),
+        recovery_to_last=after_up[-1] if after_up else 0.0,
+        recovery_to_half=statistics.median(after_up) if after_up else 0.0,
+        longest_wait={p: max(waits[p], default=0.0) for p in PHASES},
         over_rate=sum(over_rate(t, args.pair_interval, args.pair_burst) for t in by_to.values()),
         failures=failures, parked=parked, cpu=cpu, seconds=seconds,
     )  # fmt: skip
