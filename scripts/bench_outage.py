@@ -257,6 +257,7 @@ class OutageResult:
     audit: Audit
     messages: int
     refused: dict[str, int]  # webhooks not answered 200, by phase
+    statuses_refused: int  # the fake's status webhooks not answered 200
     decided: dict[str, int]  # replies decided before / during / after the outage
     retries: int  # OutboundRetryScheduled recorded
     completed: bool  # every decided reply had an outcome within --wait
@@ -272,7 +273,8 @@ class OutageResult:
     @property
     def ok(self) -> bool:
         """Every goal of the module docstring."""
-        quiet = not (sum(self.refused.values()) or self.over_rate or self.failures or self.parked)
+        refused = sum(self.refused.values()) + self.statuses_refused
+        quiet = not (refused or self.over_rate or self.failures or self.parked)
         return self.completed and self.audit.ok and quiet
 
     def line(self) -> str:
@@ -281,7 +283,8 @@ class OutageResult:
         verdict = "goal met" if self.ok else "goal missed"
         return (
             f"{self.backend:8} {self.fault} outage {self.down:.0f} s, {self.messages} messages"
-            f" ({sum(self.refused.values())} not answered 200: {self.refused}):\n"
+            f" ({sum(self.refused.values())} not answered 200: {self.refused}; status webhooks"
+            f" not answered 200: {self.statuses_refused}):\n"
             f"  replies decided {a.decided} (before {d['before']}, during {d['during']},"
             f" after {d['after']}); {a.delivered} accepted exactly once, {a.twice} twice,"
             f" {a.missing} missing, {a.unknown} unknown sends, {a.out_of_order} people out"
@@ -418,6 +421,7 @@ def _result(
         backend=backend, fault=args.fault, down=args.down, audit=audit(events, accepted),
         messages=load.messages,
         refused={p: sum(n for s, n in c.items() if s != 200) for p, c in load.statuses.items()},
+        statuses_refused=sum(d.http_status != 200 for d in run.graph.fake.webhooks),
         decided={p: decided[p] for p in PHASES},
         retries=sum(e.type == OutboundRetryScheduled.TYPE for e in events),
         completed=completed,
