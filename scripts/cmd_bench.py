@@ -1,6 +1,6 @@
 """``dloop-bot bench NAME|all``: the benchmarks (scripts, never tests).
 
-Names: store, ingest, nlu, e2e, ops, rebuild, api, turns, flood, statuses, partitions.
+Names: store, ingest, nlu, e2e, ops, rebuild, api, turns, flood, statuses, partitions, outage.
 
 Each benchmark lives in its own ``scripts/bench_<name>.py`` with ``main(argv) -> int``;
 the arguments after the benchmark's name are passed to it unchanged. ``all`` runs every
@@ -17,7 +17,7 @@ from typing import Any
 
 BENCHES = (
     "store", "ingest", "nlu", "e2e", "ops", "rebuild", "api", "turns", "flood", "statuses",
-    "partitions",
+    "partitions", "outage",
 )  # fmt: skip
 
 

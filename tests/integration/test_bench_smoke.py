@@ -83,3 +83,20 @@ def test_bench_flood_records_and_processes_a_small_burst(
     assert "40 messages (0 refused)" in out
     assert "40 recorded" in out
     assert "0 handler failures, 0 parked" in out
+
+
+@pytest.mark.slow  # a service in a subprocess, the fake Graph API down for 6 s: about 15 s
+@pytest.mark.parametrize("fault", ["5xx", "refused"])
+def test_bench_outage_sends_every_reply_once_after_a_short_outage(
+    fault: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``bench outage``, 3 customers, 6 s down: every reply once, in order, none for review."""
+    argv = ["--customers", "3", "--every", "2", "--before", "2", "--down", "6", "--after", "2"]
+    argv += ["--backends", "sqlite", "--wait", "30", "--fault", fault]
+    argv += ["--env", "SEND_RETRY_CAP=1", "--env", "WHATSAPP_PAIR_INTERVAL=1"]  # scaled down
+    status = cli_main(["bench", "outage", *argv])
+    out = capsys.readouterr().out
+    assert "0 twice, 0 missing, 0 unknown sends, 0 people out of order, 0 for review" in out
+    assert " 0 retries scheduled" not in out  # the outage outlasted the quick attempts
+    assert "0 not answered 200" in out
+    assert status == 0, out
