@@ -81,7 +81,10 @@ def test_a_small_run_reports_the_loop_and_the_pacing_it_ran_with(
     assert [r["variant"] for r in runs] == ["", "WHATSAPP_PAIR_INTERVAL=6"] * 2
     assert all(r["turns"] == 6 and r["lost"] == 0 for r in runs)
     assert all(0 < r["loop_on_cpu"] <= 1.05 and 0 <= r["loop_waiting"] <= 1 for r in runs)
-    assert all(r["helpers_cpu_ms_per_turn"] > 0 for r in runs)
+    # Reported for every run; it may read 0 here: six turns can cost the helpers less CPU
+    # than one clock tick (10 ms) of /proc's accounting.
+    assert all(isinstance(r["helpers_cpu_ms_per_turn"], int | float) for r in runs)
+    assert all(r["helpers_cpu_ms_per_turn"] >= 0 for r in runs)
     assert PACING == {"WHATSAPP_MESSAGES_PER_SECOND": "1000", "WHATSAPP_PAIR_INTERVAL": "0"}
     assert all(set(r["stages"]) == {"turn", "to outbox", "send"} for r in runs)
     assert all(0 < p50 <= p99 < 30 for r in runs for p50, p99 in r["stages"].values())
