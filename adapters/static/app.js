@@ -248,14 +248,22 @@ function cookie(name) {
   return found ? decodeURIComponent(found.slice(prefix.length)) : "";
 }
 
+// Dloop works in Italy: every time is Rome's, whatever clock the operator's device keeps.
+const ZONE = "Europe/Rome";
+
+/** The calendar day of `when` in Rome, as "2026-12-06". */
+function romeDay(when) {
+  return when.toLocaleDateString("en-CA", { timeZone: ZONE });
+}
+
 function time(iso) {
   if (!iso) return "";
   const when = new Date(iso);
   const locale = state.lang === "it" ? "it-IT" : "en-GB";
-  const sameDay = when.toDateString() === new Date().toDateString();
+  const sameDay = romeDay(when) === romeDay(new Date());
   const options = sameDay
-    ? { hour: "2-digit", minute: "2-digit" }
-    : { day: "2-digit", month: "short", hour: "2-digit", minute: "2-digit" };
+    ? { hour: "2-digit", minute: "2-digit", timeZone: ZONE }
+    : { day: "2-digit", month: "short", hour: "2-digit", minute: "2-digit", timeZone: ZONE };
   return when.toLocaleString(locale, options);
 }
 
@@ -342,7 +350,7 @@ function lastLine(row) {
   const history = row.context?.history ?? [];
   const line = history[history.length - 1];
   if (!line) return "";
-  return `${line.direction === "outbound" ? "↩ " : ""}${line.text ?? `[${line.type}]`}`;
+  return `${line.direction === "outbound" ? "↩ " : ""}${shownText(line.text, line.type)}`;
 }
 
 async function openConversation(id) {
@@ -788,7 +796,8 @@ function start() {
   wire();
   connectStream();
   show("inbox");
-  loadDealers().catch(report);
+  // Shops' names fill in rows whose phone is a dealer's: draw the list again once known.
+  loadDealers().then(renderConversations).catch(report);
   loadCounters().catch(report);
 }
 

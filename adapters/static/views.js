@@ -15,9 +15,9 @@ function waitedText(iso) {
   return span === t("just_now") ? span : t("waited", { time: span });
 }
 
-/** "Name" and "+39…" of a row (the phone alone when WhatsApp gave no name). */
+/** The name of a row, else its phone (the phone alone when nobody gave a name). */
 function title(row) {
-  return row.profile_name || row.phone || `${t("conv.untitled")} ${row.id.slice(0, 8)}`;
+  return nameOf(row) || phoneOf(row) || `${t("conv.untitled")} ${row.id.slice(0, 8)}`;
 }
 
 async function loadConversations() {
@@ -37,7 +37,7 @@ async function loadConversations() {
 
 function matchesText(row, q) {
   const needle = q.toLowerCase();
-  return [row.phone, row.profile_name, lastLine(row)].some(
+  return [phoneOf(row), nameOf(row), lastLine(row)].some(
     (v) => String(v ?? "").toLowerCase().includes(needle));
 }
 
@@ -65,7 +65,7 @@ function attentionBadge(row) {
 
 function conversationItem(row) {
   const selected = row.id === state.selected?.id;
-  const named = Boolean(row.profile_name);
+  const named = Boolean(nameOf(row));
   return el("li", {},
     el("button", {
       type: "button",
@@ -75,12 +75,12 @@ function conversationItem(row) {
     },
     el("span", { class: "party" },
       el("span", { class: "name" }, title(row)),
-      named ? el("span", { class: "phone muted" }, row.phone ?? "") : null),
+      named ? el("span", { class: "phone muted" }, phoneOf(row) ?? "") : null),
     el("span", { class: "time" }, time(row.last_message_at)),
     el("span", { class: "snippet" }, lastLine(row)),
     el("span", { class: "meta" },
       attentionBadge(row) ?? stageBadge(row.stage ?? "pending"),
-      row.conversation_type === "dealer"
+      typeOf(row) === "dealer"
         ? el("span", { class: "badge type-dealer" }, t("type.dealer")) : null,
       row.unread_count > 0 ? el("span", { class: "pill unread" }, row.unread_count) : null)));
 }
@@ -89,15 +89,15 @@ function renderHead() {
   const row = state.selected;
   $("#conv-name").textContent = title(row);
   const phone = $("#conv-phone");
-  phone.textContent = row.profile_name ? (row.phone ?? "") : "";
-  phone.hidden = !row.profile_name || !row.phone;
-  if (row.phone?.startsWith("+")) phone.href = `tel:${row.phone}`;
+  phone.textContent = nameOf(row) ? (phoneOf(row) ?? "") : "";
+  phone.hidden = !nameOf(row) || !phoneOf(row);
+  if (phoneOf(row)?.startsWith("+")) phone.href = `tel:${row.phone}`;
   const triaged = (state.triage ?? []).find((r) => r.id === row.id);
   const attention = attentionBadge(triaged ?? row);
   const badges = [
     stageBadge(row.stage ?? "pending"),
     attention,
-    el("span", { class: `badge type-${row.conversation_type}` }, t(`type.${row.conversation_type}`)),
+    el("span", { class: `badge type-${typeOf(row)}` }, t(`type.${typeOf(row)}`)),
     // who answers: the agent's badge says it already when an agent took over
     row.attention === "taken_over" ? null : el("span", { class: "badge assignee" },
       row.assignee ? t("conv.assignee", { name: row.assignee }) : t("conv.bot")),
@@ -116,11 +116,12 @@ function renderHead() {
 async function loadSide() {
   const row = state.selected;
   const side = $("#conv-side");
-  if (row.conversation_type === "dealer") {
+  if (typeOf(row) === "dealer") {
     const dealer = state.dealers.find((d) => d.phone === row.phone);
     const page = dealer
       ? await call(`/api/orders?dealer=${encodeURIComponent(dealer.id)}&limit=5`) : { items: [] };
     side.replaceChildren(...sideOrders(page.items, "side.order"));
+    if (!side.children.length) side.append(el("p", { class: "muted small" }, t("side.none")));
     return;
   }
   const query = `conversation=${encodeURIComponent(row.id)}&limit=3`;
@@ -192,7 +193,9 @@ function messageItem(msg) {
     class: `msg ${outbound ? "outbound" : "inbound"} from-${sender}`, dataset: { status, sender },
   },
   label,
-  el("div", { class: "text" }, msg.content ?? `[${msg.type}]`),
+  el("div", { class: "text" }, shownText(msg.content, msg.type)),
+  status === "failed" && failureOf(msg)
+    ? el("div", { class: "failure" }, t("text.failed", { reason: failureOf(msg) })) : null,
   el("div", { class: "foot" },
     msg.type && !PLAIN_KINDS.has(msg.type) ? el("span", { class: "kind" }, msg.type) : null,
     el("span", {}, time(msg.created_at)), tick));
@@ -253,8 +256,8 @@ function orderCard(row) {
       el("span", { class: "waited", title: time(row.stage_changed_at) },
         waitedText(row.stage_changed_at ?? row.updated_at))),
     el("div", { class: "customer" },
-      el("strong", {}, row.profile_name ?? t("orders.customer")),
-      el("span", { class: "muted" }, ` ${row.phone ?? ""}`)),
+      el("strong", {}, nameOf(row) ?? t("orders.customer")),
+      el("span", { class: "muted" }, ` ${phoneOf(row) ?? ""}`)),
     el("div", { class: "shop" }, dealers.get(row.dealer_id) ?? row.dealer_id ?? ""),
     el("ul", {}, products.map((line) => el("li", {}, `${line.quantity} × ${line.name}`))),
     address ? el("div", { class: "small" }, `${t("orders.address")}: ${address}`) : null,

@@ -81,6 +81,12 @@ Object.assign(LABELS.it, {
   "review.parked": "Un evento di {who} è rimasto in sospeso ({detail})",
   "review.operator_alert": "Allarme: {detail}",
   "review.someone": "un cliente",
+  "person.erased": "Persona cancellata",
+  "text.erased": "testo cancellato",
+  "text.none": "messaggio senza testo registrato",
+  "text.failed": "Non inviato: {reason}",
+  "template.dloop_nuovo_ordine": "Avviso di nuovo ordine al negozio",
+  "template.dloop_ordine_consegnato": "Avviso di ordine consegnato",
   "act.open_chat": "Apri la chat",
   "raw": "evento",
   "just_now": "adesso",
@@ -175,6 +181,12 @@ Object.assign(LABELS.en, {
   "review.parked": "An event of {who} was parked ({detail})",
   "review.operator_alert": "Alert: {detail}",
   "review.someone": "a customer",
+  "person.erased": "Erased person",
+  "text.erased": "text erased",
+  "text.none": "message with no recorded text",
+  "text.failed": "Not sent: {reason}",
+  "template.dloop_nuovo_ordine": "New order notice to the shop",
+  "template.dloop_ordine_consegnato": "Order delivered notice",
   "act.open_chat": "Open the chat",
   "raw": "event",
   "just_now": "just now",
@@ -276,7 +288,7 @@ function sentence(event, carts) {
   if (!pair) return event.type;
   const vars = {
     ...data,
-    text: clip(data.text ?? data.interactive?.title ?? data.button?.text ?? `[${data.kind}]`),
+    text: clip(shownText(data.text ?? data.interactive?.title ?? data.button?.text, data.kind)),
     total: money(data.total ?? carts.get(data.cart_id)),
     sender: data.sender === "agent" ? (data.agent ?? t("sim.agent")) : t("sender.bot"),
     title: data.title ?? data.code ?? "?",
@@ -305,10 +317,48 @@ function clip(text, size = 90) {
   return value.length > size ? `${value.slice(0, size - 1)}…` : value;
 }
 
-/** Who a review item concerns: "Name (+39…)", the phone, or "a customer". */
+/** Who a row concerns: "Name (+39…)", the phone, or "a customer". */
 function who(row) {
-  if (row.profile_name && row.phone) return `${row.profile_name} (${row.phone})`;
-  return row.profile_name ?? row.phone ?? t("review.someone");
+  const name = nameOf(row);
+  const phone = phoneOf(row);
+  if (name && phone) return `${name} (${phone})`;
+  return name ?? phone ?? t("review.someone");
+}
+
+// What the API puts in place of an erased person's name, phone and words (docs/api.md).
+const ERASED = "[erased]";
+
+/** A row's name for people: the WhatsApp name, the shop's name for a dealer's phone, or null. */
+function nameOf(row) {
+  if (row.profile_name === ERASED || row.phone === ERASED) return t("person.erased");
+  if (row.profile_name) return row.profile_name;
+  return (state.dealers ?? []).find((d) => d.phone === row.phone)?.name ?? null;
+}
+
+/** "dealer" for a shop's phone, even when the shop has only been written to, else the type. */
+function typeOf(row) {
+  if ((state.dealers ?? []).some((d) => d.phone === row.phone)) return "dealer";
+  return row.conversation_type ?? "customer";
+}
+
+/** The phone to show beside the name: none once the person is erased. */
+function phoneOf(row) {
+  return row.phone && row.phone !== ERASED ? row.phone : null;
+}
+
+/** A message's words for people: erased text, a template's purpose, never "[null]". */
+function shownText(text, type) {
+  if (text === ERASED) return t("text.erased");
+  if (type === "template" && text) return wordFor("template", text);
+  if (text) return text;
+  return type ? `[${wordFor("media", type)}]` : t("text.none");
+}
+
+/** Why WhatsApp refused a send, from the status Meta sent back ("title (code)"), or "". */
+function failureOf(msg) {
+  const error = msg.meta_response?.failed?.errors?.[0];
+  if (!error) return "";
+  return [error.title ?? error.message, error.code ? `(${error.code})` : ""].join(" ").trim();
 }
 
 /** The sentence of a review item, from its kind and its (English) summary. */

@@ -1,0 +1,214 @@
+"""What an Italian operator reads: names not sentinels, reasons not "[null]", Rome's clock.
+
+Each test puts one realistic situation into a real service (simulated messages, a signed
+status webhook, an erasure) and reads the dashboard in headless Chromium the way an
+operator would: the row's name and preview in the inbox, the bubbles of the chat, the
+carts under the orders board.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from adapters.auth.tokens import Role, TokenStore
+from adapters.meta.signature import sign
+from adapters.ops.erase import erase_person
+from tests.browser.conftest import MakeService
+from tests.browser.test_dashboard import WAIT_MS
+from tests.e2e.conftest import SECRET, Client
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser, Page
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.slow]
+
+CUSTOMER = "+393281234567"
+FLORIST = "+393330000002"  # a shop nobody has heard from: it is first written to
+CATALOG = {
+    "dealers": [
+        {"id": "d-pet", "name": "Toelettatura Fido", "category": "pets", "phone": "+393330000001"},
+        {"id": "d-fiori", "name": "Fioreria Rosa", "category": "florist", "phone": FLORIST},
+    ],
+    "products": [
+        {
+            "id": "p-croc",
+            "dealer_id": "d-pet",
+            "name": "Crocchette per cane",
+            "price": 18.9,
+            "stock": 20,
+        },
+        {"id": "p-rose", "dealer_id": "d-fiori", "name": "Mazzo di rose", "price": 25, "stock": 5},
+    ],
+}
+# Words an Italian operator must never read in place of a name or a message.
+SENTINELS = ("[erased]", "[null]", "[undefined]", "dloop_nuovo_ordine")
+
+
+async def _service(make_service: MakeService, tmp_path: Path) -> tuple[Client, Any]:
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text(json.dumps(CATALOG), encoding="utf-8")
+    return await make_service(catalog_file=catalog, debounce_seconds=0.0)
+
+
+async def _say(client: Client, text: str, phone: str = CUSTOMER) -> None:
+    response = await client.post(
+        "/simulate?wait=5", json={"from": phone, "text": text, "name": "Giulia Bianchi"}
+    )
+    assert response.status == 200, await response.text()
+
+
+async def _dashboard(
+    browser: Browser, client: Client, deps: Any, timezone: str = "Europe/Rome"
+) -> tuple[Page, list[str]]:
+    _, secret = await TokenStore(deps.engines).create(
+        Role.ADMIN, label="Marta", expires_in=timedelta(minutes=30)
+    )
+    context = await browser.new_context(
+        viewport={"width": 1366, "height": 768}, locale="it-IT", timezone_id=timezone
+    )
+    page = await context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    await page.goto(str(client.make_url(f"/login?token={secret}")))
+    return page, problems
+
+
+async def _shown(page: Page, selector: str) -> str:
+    from playwright.async_api import expect  # noqa: PLC0415 - optional dependency
+
+    await expect(page.locator(selector).first).to_be_visible(timeout=WAIT_MS)
+    return " ".join(await page.locator(selector).all_inner_texts())
+
+
+async def test_an_erased_person_reads_as_persona_cancellata(
+    browser: Browser, make_service: MakeService, tmp_path: Path
+) -> None:
+    """After an erasure the inbox row, the chat and the carts say so in Italian, not [erased]."""
+    from playwright.async_api import expect  # noqa: PLC0415 - optional dependency
+
+    client, deps = await _service(make_service, tmp_path)
+    await _say(client, "Ciao, vorrei 2 crocchette per cane")
+    auth = {"Authorization": f"Bearer {await _token(deps)}"}
+    for _ in range(WAIT_MS // 50):  # the cart's row is written in the background
+        if (await (await client.get("/api/carts", headers=auth)).json())["items"]:
+            break
+        await asyncio.sleep(0.05)
+    await erase_person(deps.store, CUSTOMER)
+    page, problems = await _dashboard(browser, client, deps)
+
+    row = page.locator("#conversations .conv-item").first
+    await expect(row.locator(".name")).to_have_text("Persona cancellata", timeout=WAIT_MS)
+    await expect(row.locator(".snippet")).to_contain_text("testo cancellato")
+    await row.click()
+    await expect(page.locator("#conv-name")).to_have_text("Persona cancellata")
+    await expect(page.locator("#conv-phone")).to_be_hidden()
+    thread = await _shown(page, "#thread .msg")
+    heads = (
+        await page.locator(".conv-list").inner_text()
+        + await page.locator(".conv-head").inner_text()
+    )
+    await page.click("button.seg[data-pane=timeline]")
+    timeline = await _shown(page, "#timeline .sentence")
+    await page.click(".tab[data-view=orders]")
+    await page.evaluate("document.getElementById('carts').open = true")
+    carts = await _shown(page, "#cart-list li")
+    assert "Persona cancellata" in carts
+    for text in (heads, thread, timeline, carts):
+        assert not [s for s in SENTINELS if s in text], text
+    assert problems == []
+
+
+async def test_a_send_meta_refused_says_why_and_never_null(
+    browser: Browser, make_service: MakeService, tmp_path: Path
+) -> None:
+    """A failed status with no text of ours reads "Non inviato: <Meta's reason>", not [null]."""
+    client, deps = await _service(make_service, tmp_path)
+    await _say(client, "Ciao, vorrei 2 crocchette per cane")
+    status = {
+        "id": "wamid.sent-elsewhere",
+        "status": "failed",
+        "timestamp": str(int(time.time())),
+        "recipient_id": CUSTOMER.lstrip("+"),
+        "errors": [{"code": 131047, "title": "Re-engagement message"}],
+    }
+    value = {"messaging_product": "whatsapp", "metadata": {"phone_number_id": "PNID"}}
+    document = {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": "W",
+                "changes": [{"field": "messages", "value": {**value, "statuses": [status]}}],
+            }
+        ],
+    }
+    body = json.dumps(document).encode()
+    headers = {"Content-Type": "application/json", "X-Hub-Signature-256": sign(body, SECRET)}
+    assert (await client.post("/webhook", data=body, headers=headers)).status == 200
+    page, problems = await _dashboard(browser, client, deps)
+
+    await page.locator(f'#conversations .conv-item[data-phone="{CUSTOMER}"]').click(timeout=WAIT_MS)
+    failed = page.locator('#thread .msg[data-status="failed"]')
+    await failed.first.wait_for(timeout=WAIT_MS)
+    text = await failed.inner_text()
+    assert "Non inviato: Re-engagement message (131047)" in text
+    assert "[null]" not in text
+    assert problems == []
+
+
+async def test_a_shop_first_written_to_shows_its_name_and_what_was_sent(
+    browser: Browser, make_service: MakeService, tmp_path: Path
+) -> None:
+    """The florist's row reads "Fioreria Rosa", "negozio" and the notice, not a template id."""
+    from playwright.async_api import expect  # noqa: PLC0415 - optional dependency
+
+    client, deps = await _service(make_service, tmp_path)
+    await _say(client, "Vorrei un mazzo di rose")
+    await _say(client, "Confermo")
+    await _say(client, "via Torino 15, Milano, lunedì alle 10, pago in contanti")
+    page, problems = await _dashboard(browser, client, deps)
+
+    row = page.locator(f'#conversations .conv-item[data-phone="{FLORIST}"]')
+    await expect(row.locator(".name")).to_have_text("Fioreria Rosa", timeout=WAIT_MS)
+    await expect(row.locator(".type-dealer")).to_have_text("negozio")
+    await expect(row.locator(".snippet")).to_have_text("↩ Avviso di nuovo ordine al negozio")
+    await row.click()
+    await expect(page.locator("#conv-name")).to_have_text("Fioreria Rosa")
+    await expect(page.locator("#thread .msg.from-template .text")).to_have_text(
+        "Avviso di nuovo ordine al negozio"
+    )
+    assert problems == []
+
+
+async def test_times_are_romes_whatever_the_devices_clock(
+    browser: Browser, make_service: MakeService, tmp_path: Path
+) -> None:
+    """On a laptop set to New York the chat still shows the hour in Rome."""
+    client, deps = await _service(make_service, tmp_path)
+    await _say(client, "Ciao, vorrei 2 crocchette per cane")
+    page, problems = await _dashboard(browser, client, deps, timezone="America/New_York")
+
+    await page.locator(f'#conversations .conv-item[data-phone="{CUSTOMER}"]').click(timeout=WAIT_MS)
+    shown = await _shown(page, "#thread .msg.inbound .foot")
+    auth = {"Authorization": f"Bearer {await _token(deps)}"}
+    rows = (await (await client.get("/api/conversations", headers=auth)).json())["items"]
+    [row] = [r for r in rows if r["phone"] == CUSTOMER]
+    messages = await client.get(f"/api/conversations/{row['id']}/messages", headers=auth)
+    [inbound] = [m for m in (await messages.json())["items"] if m["direction"] == "inbound"]
+    sent = datetime.fromisoformat(inbound["created_at"]).astimezone(UTC)
+    rome = sent.astimezone(ZoneInfo("Europe/Rome")).strftime("%H:%M")
+    assert rome in shown, shown
+    assert sent.astimezone(ZoneInfo("America/New_York")).strftime("%H:%M") not in shown, shown
+    assert problems == []
+
+
+async def _token(deps: Any) -> str:
+    _, secret = await TokenStore(deps.engines).create(Role.ADMIN, label="check")
+    return secret
