@@ -76,7 +76,7 @@ Object.assign(LABELS.it, {
   "review.escalated": "{who} ha chiesto di parlare con una persona",
   "review.raw": "Dettagli tecnici",
   "review.escalated.send_failed": "Non riusciamo a scrivere a {who}: serve una persona",
-  "review.outbound_failed": "Un messaggio a {who} non è partito ({detail})",
+  "review.outbound_failed": "Un messaggio a {who} non è partito: {detail}",
   "review.assistant_failed": "L'assistente non è riuscito a rispondere a {who} ({detail})",
   "review.parked": "Un evento di {who} è rimasto in sospeso ({detail})",
   "review.operator_alert": "Allarme: {detail}",
@@ -85,6 +85,11 @@ Object.assign(LABELS.it, {
   "text.erased": "testo cancellato",
   "text.none": "messaggio senza testo registrato",
   "text.failed": "Non inviato: {reason}",
+  "meta.131047": "fuori dalla finestra di 24 ore, serve un modello approvato",
+  "meta.131026": "non recapitabile (numero senza WhatsApp o app da aggiornare)",
+  "meta.131051": "tipo di messaggio non supportato",
+  "meta.131000": "errore temporaneo di WhatsApp",
+  "meta.130429": "limite di invio raggiunto",
   "template.dloop_nuovo_ordine": "Avviso di nuovo ordine al negozio",
   "template.dloop_ordine_consegnato": "Avviso di ordine consegnato",
   "act.open_chat": "Apri la chat",
@@ -176,7 +181,7 @@ Object.assign(LABELS.en, {
   "review.escalated": "{who} asked to talk to a person",
   "review.raw": "Technical details",
   "review.escalated.send_failed": "We cannot write to {who}: a person is needed",
-  "review.outbound_failed": "A message to {who} was not sent ({detail})",
+  "review.outbound_failed": "A message to {who} was not sent: {detail}",
   "review.assistant_failed": "The assistant could not answer {who} ({detail})",
   "review.parked": "An event of {who} was parked ({detail})",
   "review.operator_alert": "Alert: {detail}",
@@ -185,6 +190,11 @@ Object.assign(LABELS.en, {
   "text.erased": "text erased",
   "text.none": "message with no recorded text",
   "text.failed": "Not sent: {reason}",
+  "meta.131047": "outside the 24-hour window, an approved template is needed",
+  "meta.131026": "undeliverable (no WhatsApp on the number or an outdated app)",
+  "meta.131051": "unsupported message type",
+  "meta.131000": "temporary WhatsApp error",
+  "meta.130429": "sending limit reached",
   "template.dloop_nuovo_ordine": "New order notice to the shop",
   "template.dloop_ordine_consegnato": "Order delivered notice",
   "act.open_chat": "Open the chat",
@@ -354,11 +364,18 @@ function shownText(text, type) {
   return type ? `[${wordFor("media", type)}]` : t("text.none");
 }
 
-/** Why WhatsApp refused a send, from the status Meta sent back ("title (code)"), or "". */
+/** Why WhatsApp refused a send, from the status Meta sent back ("reason (code)"), or "". */
 function failureOf(msg) {
   const error = msg.meta_response?.failed?.errors?.[0];
   if (!error) return "";
-  return [error.title ?? error.message, error.code ? `(${error.code})` : ""].join(" ").trim();
+  return metaReason(error.code, error.title ?? error.message ?? "");
+}
+
+/** Meta's error `code` in the page's words when known, else Meta's own title; "(code)" after. */
+function metaReason(code, title) {
+  const word = code ? wordFor("meta", code) : "";
+  const reason = word && word !== String(code) ? word : title;
+  return [reason, code ? `(${code})` : ""].join(" ").trim();
 }
 
 /** The sentence of a review item, from its kind and its (English) summary. */
@@ -369,7 +386,9 @@ function reviewSentence(item) {
     const key = detail === "send_failed" ? "review.escalated.send_failed" : "review.escalated";
     return t(key, { who: who(item) });
   }
-  return t(`review.${item.kind}`, { who: who(item), detail: clip(detail, 120) });
+  const code = item.kind === "outbound_failed" ? /\((\d+)\)/.exec(summary)?.[1] : undefined;
+  const why = code ? metaReason(code, detail) : detail;
+  return t(`review.${item.kind}`, { who: who(item), detail: clip(why, 120) });
 }
 
 /** "5 min", "2 h", "3 d": how long since `iso`. */

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,9 @@ import pytest
 from adapters.auth.tokens import Role, TokenStore
 from adapters.meta.signature import sign
 from adapters.ops.erase import erase_person
+from adapters.store.types import Expect
+from events.base import NewEvent
+from events.conversation import OutboundFailed, ReplyKind, ReplyQueued
 from tests.browser.conftest import MakeService
 from tests.browser.test_dashboard import WAIT_MS
 from tests.e2e.conftest import SECRET, Client
@@ -158,8 +162,44 @@ async def test_a_send_meta_refused_says_why_and_never_null(
     failed = page.locator('#thread .msg[data-status="failed"]')
     await failed.first.wait_for(timeout=WAIT_MS)
     text = await failed.inner_text()
-    assert "Non inviato: Re-engagement message (131047)" in text
+    assert (
+        "Non inviato: fuori dalla finestra di 24 ore, serve un modello approvato (131047)" in text
+    )
     assert "[null]" not in text
+    assert problems == []
+
+
+async def test_a_refused_send_on_the_review_queue_says_why_in_italian(
+    browser: Browser, make_service: MakeService, tmp_path: Path
+) -> None:
+    """The outbox's "outside the 24-hour window" reads as Italian on the review queue."""
+    from playwright.async_api import expect  # noqa: PLC0415 - optional dependency
+
+    client, deps = await _service(make_service, tmp_path)
+    await _say(client, "Ciao, vorrei 2 crocchette per cane")
+    # What the outbox records when a reply falls outside the window: queued, then failed.
+    stream = await deps.store.people.stream_of(f"conversation-{CUSTOMER}")
+    failed = [
+        ReplyQueued(outbound_id="out-late", to=CUSTOMER, kind=ReplyKind.TEXT, text="Eccoci!"),
+        OutboundFailed(
+            outbound_id="out-late",
+            code=131047,
+            title="outside the 24-hour window: not sent",
+            retryable=False,
+        ),
+    ]
+    await deps.store.append(
+        stream, Expect.ANY, [NewEvent(event_id=uuid.uuid4(), payload=p) for p in failed]
+    )
+    page, problems = await _dashboard(browser, client, deps)
+
+    await page.click(".tab[data-view=review]")
+    item = page.locator("#review-list li").filter(has_text="non è partito")
+    await expect(item.locator(".summary > div").first).to_have_text(
+        "Un messaggio a Giulia Bianchi (+393281234567) non è partito:"
+        " fuori dalla finestra di 24 ore, serve un modello approvato (131047)",
+        timeout=WAIT_MS,
+    )
     assert problems == []
 
 
