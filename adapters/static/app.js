@@ -424,9 +424,13 @@ function inLogOrder(messages, events) {
 
 function renderThread(id, messages) {
   const thread = $("#thread");
-  const atBottom = thread.scrollHeight - thread.scrollTop - thread.clientHeight < 40;
+  // A laptop scrolls the thread; a phone scrolls the whole chat body (the order on top).
+  const boxes = [thread, $(".conv-body")];
+  const atBottom = boxes.every((box) => box.scrollHeight - box.scrollTop - box.clientHeight < 40);
   thread.replaceChildren(...messages.map(messageItem));
-  if (atBottom || thread.dataset.for !== id) thread.scrollTop = thread.scrollHeight;
+  if (atBottom || thread.dataset.for !== id) {
+    for (const box of boxes) box.scrollTop = box.scrollHeight;
+  }
   thread.dataset.for = id;
 }
 

@@ -252,3 +252,27 @@ async def test_times_are_romes_whatever_the_devices_clock(
 async def _token(deps: Any) -> str:
     _, secret = await TokenStore(deps.engines).create(Role.ADMIN, label="check")
     return secret
+
+
+async def test_a_chat_opened_on_a_phone_shows_the_latest_message(
+    browser: Browser, make_service: MakeService, tmp_path: Path
+) -> None:
+    """At 390x844 the newest bubble is on screen when a long chat opens, as on a laptop."""
+    client, deps = await _service(make_service, tmp_path)
+    await _say(client, "Ciao, vorrei 2 crocchette per cane")
+    await _say(client, "Confermo")
+    await _say(client, "via Torino 15, Milano, lunedì alle 10, pago in contanti")
+    page, problems = await _dashboard(browser, client, deps)
+    await page.set_viewport_size({"width": 390, "height": 844})
+
+    await page.locator(f'#conversations .conv-item[data-phone="{CUSTOMER}"]').click(timeout=WAIT_MS)
+    last = page.locator("#thread .msg").last
+    await last.wait_for(timeout=WAIT_MS)
+    await page.wait_for_function(
+        "() => document.querySelector('#thread').dataset.for !== undefined", timeout=WAIT_MS
+    )
+    box = await last.bounding_box()
+    assert box is not None
+    assert box["y"] >= 0, box
+    assert box["y"] + box["height"] <= 844, box
+    assert problems == []
