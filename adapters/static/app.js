@@ -221,6 +221,7 @@ function applyLabels() {
   for (const el of $$("[data-i18n]")) el.textContent = t(el.dataset.i18n);
   for (const el of $$("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
   for (const el of $$("[data-i18n-title]")) el.title = t(el.dataset.i18nTitle);
+  for (const el of $$("[data-i18n-label]")) el.setAttribute("aria-label", t(el.dataset.i18nLabel));
   $("#lang").textContent = state.lang === "it" ? "EN" : "IT";
 }
 

@@ -276,3 +276,28 @@ async def test_a_chat_opened_on_a_phone_shows_the_latest_message(
     assert box["y"] >= 0, box
     assert box["y"] + box["height"] <= 844, box
     assert problems == []
+
+
+async def test_every_field_has_a_name_in_the_pages_language(
+    browser: Browser, make_service: MakeService, tmp_path: Path
+) -> None:
+    """Filters, the reply box and the simulator's field are named for screen readers, in Italian."""
+    client, deps = await _service(make_service, tmp_path)
+    page, problems = await _dashboard(browser, client, deps)
+    await page.locator("#conv-stage").wait_for(timeout=WAIT_MS)
+
+    names = (
+        ("searchbox", "Cerca nome, numero o testo"),
+        ("combobox", "Stato della conversazione"),
+        ("combobox", "Stato degli elementi"),
+        ("textbox", "Risposta al cliente"),
+        ("textbox", "Messaggio da inviare"),
+        ("button", "Lingua: passa all'inglese"),
+    )
+    for role, name in names:
+        found = page.get_by_role(role, name=name, exact=True, include_hidden=True)  # type: ignore[arg-type]
+        assert await found.count() == 1, name
+    await page.click("#lang")
+    english = page.get_by_role("combobox", name="Conversation stage", include_hidden=True)
+    assert await english.count() == 1
+    assert problems == []
