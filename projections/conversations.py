@@ -156,7 +156,9 @@ def _attend(values: dict[str, Any], p: object, at: Any) -> None:
         values["attention"] = "taken_over"
         values["attention_since"] = values.get("attention_since") or at
     elif isinstance(p, ConversationEscalated) and values.get("attention") != "taken_over":
-        values["attention"] = "escalated"
+        # The bot hands over a chat it cannot write to: that is a failed send, not a request.
+        failed = p.reason == "send_failed" and values.get("attention") in (None, "send_failed")
+        values["attention"] = "send_failed" if failed else "escalated"
         values["attention_since"] = values.get("attention_since") or at
     elif isinstance(p, OutboundFailed) and not values.get("attention"):
         values["attention"] = "send_failed"

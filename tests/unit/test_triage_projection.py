@@ -104,6 +104,16 @@ def test_a_failed_send_needs_a_person_unless_one_is_there() -> None:
     assert conversation([message("ciao"), escalated, failed])["attention"] == "escalated"
 
 
+def test_the_handover_after_a_failed_send_still_reads_send_failed() -> None:
+    """The bot escalates a chat it cannot write to: the row says "send failed", not "asked"."""
+    failed = OutboundFailed(outbound_id="o1", code=131026, title="x", retryable=False)
+    handover = ConversationEscalated(reason="send_failed")
+    row = conversation([message("ciao"), failed, handover])
+    assert (row["attention"], row["attention_since"]) == ("send_failed", T0 + timedelta(minutes=2))
+    asked = ConversationEscalated(reason="support_request")
+    assert conversation([message("ciao"), asked, failed, handover])["attention"] == "escalated"
+
+
 def test_unread_counts_messages_since_the_last_agent_action() -> None:
     """An agent reply marks the messages before it seen; later ones count again."""
     reply = ReplyQueued(
