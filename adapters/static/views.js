@@ -100,7 +100,8 @@ function renderHead() {
     el("span", { class: `badge type-${typeOf(row)}` }, t(`type.${typeOf(row)}`)),
     // who answers: the agent's badge says it already when an agent took over
     row.attention === "taken_over" ? null : el("span", { class: "badge assignee" },
-      row.assignee ? t("conv.assignee", { name: row.assignee }) : t("conv.bot")),
+      row.assignee ? t("conv.assignee", { name: row.assignee })
+        : row.stage === "open" ? t("conv.nobody") : t("conv.bot")),
   ];
   $("#conv-badges").replaceChildren(...badges.filter(Boolean));
   const staff = state.role !== "dealer";
@@ -277,8 +278,11 @@ function orderCard(row) {
 // -- review queue -----------------------------------------------------------------------
 
 function reviewItem(item) {
+  // The bot's handover after a failed send is a failed send to the operator, not a request.
+  const kind = item.kind === "escalated" && item.summary?.endsWith(": send_failed")
+    ? "outbound_failed" : item.kind;
   return el("li", { dataset: { id: item.id } },
-    el("span", { class: `badge kind-${item.kind}` }, t(`kind.${item.kind}`)),
+    el("span", { class: `badge kind-${kind}` }, t(`kind.${kind}`)),
     el("div", { class: "summary" },
       el("div", {}, reviewSentence(item)),
       el("details", { class: "muted small raw" },

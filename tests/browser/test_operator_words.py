@@ -24,7 +24,7 @@ from adapters.meta.signature import sign
 from adapters.ops.erase import erase_person
 from adapters.store.types import Expect
 from events.base import NewEvent
-from events.conversation import OutboundFailed, ReplyKind, ReplyQueued
+from events.conversation import ConversationEscalated, OutboundFailed, ReplyKind, ReplyQueued
 from tests.browser.conftest import MakeService
 from tests.browser.test_dashboard import WAIT_MS
 from tests.e2e.conftest import SECRET, Client
@@ -300,4 +300,42 @@ async def test_every_field_has_a_name_in_the_pages_language(
     await page.click("#lang")
     english = page.get_by_role("combobox", name="Conversation stage", include_hidden=True)
     assert await english.count() == 1
+    assert problems == []
+
+
+async def test_a_chat_waiting_for_an_agent_does_not_say_the_bot_answers(
+    browser: Browser, make_service: MakeService, tmp_path: Path
+) -> None:
+    """Escalated and not yet taken: "nessun operatore ancora", not "bot" (the bot is silent)."""
+    from playwright.async_api import expect  # noqa: PLC0415 - optional dependency
+
+    client, deps = await _service(make_service, tmp_path)
+    await _say(client, "Il mio ordine non è arrivato, voglio parlare con un operatore")
+    page, problems = await _dashboard(browser, client, deps)
+
+    await page.locator(f'#triage .conv-item[data-phone="{CUSTOMER}"]').click(timeout=WAIT_MS)
+    await expect(page.locator("#conv-badges .assignee")).to_have_text(
+        "nessun operatore ancora", timeout=WAIT_MS
+    )
+    assert problems == []
+
+
+async def test_the_handover_after_a_failed_send_is_badged_as_a_failed_send(
+    browser: Browser, make_service: MakeService, tmp_path: Path
+) -> None:
+    """On the review queue the bot's handover of a chat it cannot reach reads "Invio fallito"."""
+    from playwright.async_api import expect  # noqa: PLC0415 - optional dependency
+
+    client, deps = await _service(make_service, tmp_path)
+    await _say(client, "Ciao, vorrei 2 crocchette per cane")
+    stream = await deps.store.people.stream_of(f"conversation-{CUSTOMER}")
+    handover = [ConversationEscalated(reason="send_failed")]
+    await deps.store.append(
+        stream, Expect.ANY, [NewEvent(event_id=uuid.uuid4(), payload=p) for p in handover]
+    )
+    page, problems = await _dashboard(browser, client, deps)
+
+    await page.click(".tab[data-view=review]")
+    item = page.locator("#review-list li").filter(has_text="Non riusciamo a scrivere")
+    await expect(item.locator(".badge")).to_have_text("Invio fallito", timeout=WAIT_MS)
     assert problems == []
