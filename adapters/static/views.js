@@ -139,7 +139,7 @@ function sideOrders(rows, heading) {
   const dealers = new Map(state.dealers.map((d) => [d.id, d.name]));
   return rows.map((row) => el("section", { class: "side-order", dataset: { id: row.id } },
     el("h4", {}, `${t(heading)} ${row.order_number ? `n. ${row.order_number}` : ""}`),
-    el("span", { class: `badge relay-${row.stage}` }, t(`relay.${row.stage}`)),
+    el("span", { class: `badge relay-${row.stage}` }, relayText(row)),
     el("span", { class: "muted small" }, ` ${waitedText(row.stage_changed_at ?? row.updated_at)}`),
     el("div", {}, dealers.get(row.dealer_id) ?? row.dealer_id ?? ""),
     el("ul", {}, (row.products ?? []).map((l) => el("li", {}, `${l.quantity} × ${l.name}`))),
@@ -148,6 +148,14 @@ function sideOrders(rows, heading) {
     extra(row, "address")
       ? el("div", { class: "small" }, `${t("orders.address")}: ${extra(row, "address")}`) : null,
     el("div", { class: "total" }, money(totalOf(row)))));
+}
+
+/** A relay's stage in words; a cart whose chat is at checkout was confirmed by the customer. */
+function relayText(row) {
+  const chats = [state.selected, ...(state.triage ?? []), ...state.conversations];
+  const chat = chats.find((c) => c && c.id === row.conversation_id);
+  if (row.stage === "awaiting_confirmation" && chat?.stage === "checkout") return t("stage.checkout");
+  return t(`relay.${row.stage}`);
 }
 
 /** The relay's total, with the delivery fee once checkout records one. */
@@ -241,7 +249,7 @@ async function loadOrders() {
   const open = carts.items.filter((c) => ["draft", "awaiting_confirmation"].includes(c.stage));
   $("#carts-count").textContent = String(open.length);
   $("#cart-list").replaceChildren(...open.map((row) => el("li", { dataset: { id: row.id } },
-    el("span", {}, who(row)), el("span", { class: "muted" }, t(`relay.${row.stage}`)),
+    el("span", {}, who(row)), el("span", { class: "muted" }, relayText(row)),
     el("span", {}, money(row.total_price)))));
 }
 

@@ -339,3 +339,27 @@ async def test_the_handover_after_a_failed_send_is_badged_as_a_failed_send(
     item = page.locator("#review-list li").filter(has_text="Non riusciamo a scrivere")
     await expect(item.locator(".badge")).to_have_text("Invio fallito", timeout=WAIT_MS)
     assert problems == []
+
+
+async def test_a_cart_at_checkout_does_not_read_as_waiting_for_confirmation(
+    browser: Browser, make_service: MakeService, tmp_path: Path
+) -> None:
+    """The customer confirmed and is giving the address: the cart says so, beside the chat and
+    under the board."""
+    from playwright.async_api import expect  # noqa: PLC0415 - optional dependency
+
+    client, deps = await _service(make_service, tmp_path)
+    await _say(client, "Ciao, vorrei 2 crocchette per cane")
+    await _say(client, "Confermo")
+    page, problems = await _dashboard(browser, client, deps)
+
+    await page.locator(f'#conversations .conv-item[data-phone="{CUSTOMER}"]').click(timeout=WAIT_MS)
+    await expect(page.locator("#conv-side .side-order .badge")).to_have_text(
+        "Dà i dati di consegna", timeout=WAIT_MS
+    )
+    await page.click(".tab[data-view=orders]")
+    await page.evaluate("document.getElementById('carts').open = true")
+    await expect(page.locator("#cart-list li .muted")).to_have_text(
+        "Dà i dati di consegna", timeout=WAIT_MS
+    )
+    assert problems == []
