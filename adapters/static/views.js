@@ -37,7 +37,7 @@ async function loadConversations() {
 
 function matchesText(row, q) {
   const needle = q.toLowerCase();
-  return [phoneOf(row), nameOf(row), lastLine(row)].some(
+  return [row.phone, phoneOf(row), nameOf(row), lastLine(row)].some(
     (v) => String(v ?? "").toLowerCase().includes(needle));
 }
 

@@ -363,9 +363,11 @@ function typeOf(row) {
   return row.conversation_type ?? "customer";
 }
 
-/** The phone to show beside the name: none once the person is erased. */
+/** The phone to show beside the name, an Italian mobile in groups; none once erased. */
 function phoneOf(row) {
-  return row.phone && row.phone !== ERASED ? row.phone : null;
+  if (!row.phone || row.phone === ERASED) return null;
+  const mobile = /^\+39(3\d\d)(\d{3})(\d{3,4})$/.exec(row.phone);
+  return mobile ? `+39 ${mobile.slice(1).join(" ")}` : row.phone;
 }
 
 /** A message's words for people: erased text, a template's purpose, never "[null]". */

@@ -196,7 +196,7 @@ async def test_a_refused_send_on_the_review_queue_says_why_in_italian(
     await page.click(".tab[data-view=review]")
     item = page.locator("#review-list li").filter(has_text="non è partito")
     await expect(item.locator(".summary > div").first).to_have_text(
-        "Un messaggio a Giulia Bianchi (+393281234567) non è partito:"
+        "Un messaggio a Giulia Bianchi (+39 328 123 4567) non è partito:"
         " fuori dalla finestra di 24 ore, serve un modello approvato (131047)",
         timeout=WAIT_MS,
     )
