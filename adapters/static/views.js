@@ -250,7 +250,11 @@ async function loadOrders() {
   $("#carts-count").textContent = String(open.length);
   $("#cart-list").replaceChildren(...open.map((row) => el("li", { dataset: { id: row.id } },
     el("span", {}, who(row)), el("span", { class: "muted" }, relayText(row)),
-    el("span", {}, money(row.total_price)))));
+    el("span", {}, money(row.total_price)),
+    row.conversation_id ? el("button", {
+      type: "button", class: "ghost small",
+      onclick: () => { show("inbox"); openConversation(row.conversation_id).catch(report); },
+    }, t("act.open_chat")) : null)));
 }
 
 function orderCard(row) {
@@ -266,7 +270,7 @@ function orderCard(row) {
         waitedText(row.stage_changed_at ?? row.updated_at))),
     el("div", { class: "customer" },
       el("strong", {}, nameOf(row) ?? t("orders.customer")),
-      el("span", { class: "muted" }, ` ${phoneOf(row) ?? ""}`)),
+      " ", el("span", { class: "muted phone" }, phoneOf(row) ?? "")),
     el("div", { class: "shop" }, dealers.get(row.dealer_id) ?? row.dealer_id ?? ""),
     el("ul", {}, products.map((line) => el("li", {}, `${line.quantity} × ${line.name}`))),
     address ? el("div", { class: "small" }, `${t("orders.address")}: ${address}`) : null,

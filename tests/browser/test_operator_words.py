@@ -363,3 +363,26 @@ async def test_a_cart_at_checkout_does_not_read_as_waiting_for_confirmation(
         "Dà i dati di consegna", timeout=WAIT_MS
     )
     assert problems == []
+
+
+async def test_a_cart_opens_its_chat_and_an_order_card_keeps_the_number_whole(
+    browser: Browser, make_service: MakeService, tmp_path: Path
+) -> None:
+    """Under the board a cart opens its chat; on a card the phone never breaks mid-number."""
+    from playwright.async_api import expect  # noqa: PLC0415 - optional dependency
+
+    client, deps = await _service(make_service, tmp_path)
+    await _say(client, "Ciao, vorrei 2 crocchette per cane")
+    await _say(client, "Confermo")
+    await _say(client, "via Torino 15, Milano, lunedì alle 10, pago in contanti")
+    await _say(client, "Vorrei un mazzo di rose")  # a second cart, not confirmed
+    page, problems = await _dashboard(browser, client, deps)
+
+    await page.click(".tab[data-view=orders]")
+    phone = page.locator(".board .card .phone").first
+    await expect(phone).to_have_text("+39 328 123 4567", timeout=WAIT_MS)
+    assert await phone.evaluate("(node) => node.getClientRects().length") == 1
+    await page.evaluate("document.getElementById('carts').open = true")
+    await page.locator("#cart-list li button").first.click(timeout=WAIT_MS)
+    await expect(page.locator("#conv-name")).to_have_text("Giulia Bianchi", timeout=WAIT_MS)
+    assert problems == []
