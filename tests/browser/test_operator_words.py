@@ -317,6 +317,8 @@ async def test_a_chat_waiting_for_an_agent_does_not_say_the_bot_answers(
     await expect(page.locator("#conv-badges .assignee")).to_have_text(
         "nessun operatore ancora", timeout=WAIT_MS
     )
+    # and the stage beside it does not claim an agent is on it
+    await expect(page.locator("#conv-badges .stage-open")).to_have_text("Passata agli operatori")
     assert problems == []
 
 
