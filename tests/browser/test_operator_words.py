@@ -388,3 +388,49 @@ async def test_a_cart_opens_its_chat_and_an_order_card_keeps_the_number_whole(
     await page.locator("#cart-list li button").first.click(timeout=WAIT_MS)
     await expect(page.locator("#conv-name")).to_have_text("Giulia Bianchi", timeout=WAIT_MS)
     assert problems == []
+
+
+# WCAG contrast of an element's text against what lies behind it (translucent layers
+# composited up to the first opaque background), opacity included.
+CONTRAST = """(node) => {
+  const rgba = (text) => (text.match(/[\\d.]+/g) || []).map(Number).concat([1]).slice(0, 4);
+  const over = (top, under) => top.slice(0, 3).map((c, i) => c * top[3] + under[i] * (1 - top[3]));
+  let layers = [];
+  for (let at = node; at; at = at.parentElement) {
+    const bg = rgba(getComputedStyle(at).backgroundColor);
+    if (bg[3] > 0) layers.push(bg);
+    if (bg[3] === 1) break;
+  }
+  let back = [255, 255, 255];
+  for (const layer of layers.reverse()) back = over(layer, back);
+  let opacity = 1;
+  for (let at = node; at; at = at.parentElement) opacity *= Number(getComputedStyle(at).opacity);
+  const fg = rgba(getComputedStyle(node).color);
+  const text = over([fg[0], fg[1], fg[2], fg[3] * opacity], back);
+  const lum = (c) => { const [r, g, b] = c.map((v) => { v /= 255;
+    return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+  const [hi, lo] = [lum(text), lum(back)].sort((a, b) => b - a);
+  return (hi + 0.05) / (lo + 0.05);
+}"""
+
+
+async def test_the_tabs_and_their_counts_are_readable(
+    browser: Browser, make_service: MakeService, tmp_path: Path
+) -> None:
+    """Every tab's words and count reach 4.5:1 against the green bar, active or not."""
+    from playwright.async_api import expect  # noqa: PLC0415 - optional dependency
+
+    client, deps = await _service(make_service, tmp_path)
+    await _say(client, "Un mazzo di rose")
+    await _say(client, "Confermo")
+    await _say(client, "via Torino 15, Milano, lunedì alle 10, pago in contanti")
+    page, problems = await _dashboard(browser, client, deps)
+    await expect(page.locator("#orders-count")).to_be_visible(timeout=WAIT_MS)
+
+    for selector in (".tab.active span", ".tab:not(.active) span", "#orders-count"):
+        for node in await page.locator(selector).all():
+            if await node.is_visible():
+                ratio = await node.evaluate(CONTRAST)
+                assert ratio >= 4.5, (selector, await node.inner_text(), ratio)
+    assert problems == []
