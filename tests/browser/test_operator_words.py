@@ -275,6 +275,8 @@ async def test_a_chat_opened_on_a_phone_shows_the_latest_message(
     assert box is not None
     assert box["y"] >= 0, box
     assert box["y"] + box["height"] <= 844, box
+    # the number under the name stays whole on the narrow screen
+    assert await page.locator("#conv-phone").evaluate("(n) => n.getClientRects().length") == 1
     assert problems == []
 
 
