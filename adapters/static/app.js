@@ -313,16 +313,25 @@ async function call(path, { method = "GET", body } = {}) {
   const headers = { Accept: "application/json" };
   if (method !== "GET") headers["X-CSRF-Token"] = cookie("dloop_csrf");
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(path, {
-    method,
-    headers,
-    credentials: "same-origin",
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      credentials: "same-origin",
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    // The browser's own words ("Failed to fetch") tell an operator nothing: say what happened.
+    throw new ApiError(0, t("error.offline"), null);
+  }
   const data = await response.json().catch(() => null);
   if (response.status === 401 && path.startsWith("/api/")) {
     window.location.assign("/login");
     throw new ApiError(401, "signed out", data);
+  }
+  if (response.status >= 500) {
+    throw new ApiError(response.status, t("error.server", { status: response.status }), data);
   }
   if (!response.ok) throw new ApiError(response.status, data?.error ?? response.statusText, data);
   return data;

@@ -436,3 +436,25 @@ async def test_the_tabs_and_their_counts_are_readable(
                 ratio = await node.evaluate(CONTRAST)
                 assert ratio >= 4.5, (selector, await node.inner_text(), ratio)
     assert problems == []
+
+
+async def test_a_service_that_does_not_answer_is_said_in_italian(
+    browser: Browser, make_service: MakeService, tmp_path: Path
+) -> None:
+    """With the API unreachable the toast says so in Italian, not "Failed to fetch"."""
+    from playwright.async_api import Route, expect  # noqa: PLC0415 - optional dependency
+
+    client, deps = await _service(make_service, tmp_path)
+    page, problems = await _dashboard(browser, client, deps)
+    await page.locator("#conv-stage").wait_for(timeout=WAIT_MS)
+
+    async def unreachable(route: Route) -> None:
+        await route.abort("connectionrefused")
+
+    await page.route("**/api/orders*", unreachable)
+    await page.click(".tab[data-view=orders]")
+    await expect(page.locator("#toast")).to_contain_text(
+        "il servizio non risponde", timeout=WAIT_MS
+    )
+    assert "Failed to fetch" not in await page.locator("#toast").inner_text()
+    assert problems == []
