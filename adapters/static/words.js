@@ -82,6 +82,11 @@ Object.assign(LABELS.it, {
   "review.operator_alert": "Allarme: {detail}",
   "review.someone": "un cliente",
   "person.erased": "Persona cancellata",
+  "outbox.the recipient was erased: not sent": "la persona è stata cancellata, non inviato",
+  "outbox.interrupted mid-send: outcome unknown, not resent":
+    "invio interrotto, esito sconosciuto: non rinviato da solo",
+  "outbox.outside the 24-hour window: not sent":
+    "fuori dalla finestra di 24 ore, serve un modello approvato",
   "error.offline": "il servizio non risponde (rete o server fermo), riprova tra poco",
   "error.server": "il servizio ha un problema ({status}), riprova tra poco",
   "conv.nobody": "nessun operatore ancora",
@@ -317,7 +322,7 @@ function sentence(event, carts) {
     text: clip(shownText(data.text ?? data.interactive?.title ?? data.button?.text, data.kind)),
     total: money(data.total ?? carts.get(data.cart_id)),
     sender: data.sender === "agent" ? (data.agent ?? t("sim.agent")) : t("sender.bot"),
-    title: data.title ?? data.code ?? "?",
+    title: data.title ? wordFor("outbox", data.title) : data.code ?? "?",
     status: t(`status.${data.status}`),
     reason: wordFor("reason", data.reason),
     intent: t(`intent.${data.intent}`),
@@ -405,7 +410,7 @@ function reviewSentence(item) {
     return t(key, { who: who(item) });
   }
   const code = item.kind === "outbound_failed" ? /\((\d+)\)/.exec(summary)?.[1] : undefined;
-  const why = code ? metaReason(code, detail) : detail;
+  const why = code ? metaReason(code, detail) : wordFor("outbox", detail);
   return t(`review.${item.kind}`, { who: who(item), detail: clip(why, 120) });
 }
 

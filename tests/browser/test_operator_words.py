@@ -23,6 +23,7 @@ from adapters.auth.tokens import Role, TokenStore
 from adapters.meta.signature import sign
 from adapters.ops.erase import erase_person
 from adapters.store.types import Expect
+from core.outbox.decide import RECIPIENT_ERASED
 from events.base import NewEvent
 from events.conversation import ConversationEscalated, OutboundFailed, ReplyKind, ReplyQueued
 from tests.browser.conftest import MakeService
@@ -187,6 +188,8 @@ async def test_a_refused_send_on_the_review_queue_says_why_in_italian(
             title="outside the 24-hour window: not sent",
             retryable=False,
         ),
+        ReplyQueued(outbound_id="out-gone", to=CUSTOMER, kind=ReplyKind.TEXT, text="Eccoci!"),
+        OutboundFailed(outbound_id="out-gone", code=None, title=RECIPIENT_ERASED, retryable=False),
     ]
     await deps.store.append(
         stream, Expect.ANY, [NewEvent(event_id=uuid.uuid4(), payload=p) for p in failed]
@@ -194,11 +197,17 @@ async def test_a_refused_send_on_the_review_queue_says_why_in_italian(
     page, problems = await _dashboard(browser, client, deps)
 
     await page.click(".tab[data-view=review]")
-    item = page.locator("#review-list li").filter(has_text="non è partito")
+    item = page.locator("#review-list li").filter(has_text="non è partito: fuori")
     await expect(item.locator(".summary > div").first).to_have_text(
         "Un messaggio a Giulia Bianchi (+39 328 123 4567) non è partito:"
         " fuori dalla finestra di 24 ore, serve un modello approvato (131047)",
         timeout=WAIT_MS,
+    )
+    await expect(
+        page.locator("#review-list li .summary > div").filter(has_text="cancellata")
+    ).to_have_text(
+        "Un messaggio a Giulia Bianchi (+39 328 123 4567) non è partito:"
+        " la persona è stata cancellata, non inviato"
     )
     assert problems == []
 
