@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from core.conversation import ConversationState, Stage, evolve, folds
+from core.outbox.decide import RECIPIENT_ERASED
 from core.phones import is_person_id
 from events.base import RecordedEvent, registered_events
 from events.conversation import (
@@ -156,11 +157,18 @@ def _attend(values: dict[str, Any], p: object, at: Any) -> None:
         values["attention"] = "taken_over"
         values["attention_since"] = values.get("attention_since") or at
     elif isinstance(p, ConversationEscalated) and values.get("attention") != "taken_over":
-        values["attention"] = "escalated"
+        # The bot hands over a chat it cannot write to: that is a failed send, not a request.
+        failed = p.reason == "send_failed" and values.get("attention") in (None, "send_failed")
+        values["attention"] = "send_failed" if failed else "escalated"
         values["attention_since"] = values.get("attention_since") or at
-    elif isinstance(p, OutboundFailed) and not values.get("attention"):
+    elif isinstance(p, OutboundFailed) and not values.get("attention") and not _erased(p):
         values["attention"] = "send_failed"
         values["attention_since"] = at
+
+
+def _erased(p: OutboundFailed) -> bool:
+    """A send to an erased person failed: nobody can help, so nobody is asked to."""
+    return p.code is None and p.title == RECIPIENT_ERASED
 
 
 def search_text(values: dict[str, Any]) -> str:

@@ -221,6 +221,7 @@ function applyLabels() {
   for (const el of $$("[data-i18n]")) el.textContent = t(el.dataset.i18n);
   for (const el of $$("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
   for (const el of $$("[data-i18n-title]")) el.title = t(el.dataset.i18nTitle);
+  for (const el of $$("[data-i18n-label]")) el.setAttribute("aria-label", t(el.dataset.i18nLabel));
   $("#lang").textContent = state.lang === "it" ? "EN" : "IT";
 }
 
@@ -248,14 +249,22 @@ function cookie(name) {
   return found ? decodeURIComponent(found.slice(prefix.length)) : "";
 }
 
+// Dloop works in Italy: every time is Rome's, whatever clock the operator's device keeps.
+const ZONE = "Europe/Rome";
+
+/** The calendar day of `when` in Rome, as "2026-12-06". */
+function romeDay(when) {
+  return when.toLocaleDateString("en-CA", { timeZone: ZONE });
+}
+
 function time(iso) {
   if (!iso) return "";
   const when = new Date(iso);
   const locale = state.lang === "it" ? "it-IT" : "en-GB";
-  const sameDay = when.toDateString() === new Date().toDateString();
+  const sameDay = romeDay(when) === romeDay(new Date());
   const options = sameDay
-    ? { hour: "2-digit", minute: "2-digit" }
-    : { day: "2-digit", month: "short", hour: "2-digit", minute: "2-digit" };
+    ? { hour: "2-digit", minute: "2-digit", timeZone: ZONE }
+    : { day: "2-digit", month: "short", hour: "2-digit", minute: "2-digit", timeZone: ZONE };
   return when.toLocaleString(locale, options);
 }
 
@@ -304,16 +313,25 @@ async function call(path, { method = "GET", body } = {}) {
   const headers = { Accept: "application/json" };
   if (method !== "GET") headers["X-CSRF-Token"] = cookie("dloop_csrf");
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(path, {
-    method,
-    headers,
-    credentials: "same-origin",
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      credentials: "same-origin",
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    // The browser's own words ("Failed to fetch") tell an operator nothing: say what happened.
+    throw new ApiError(0, t("error.offline"), null);
+  }
   const data = await response.json().catch(() => null);
   if (response.status === 401 && path.startsWith("/api/")) {
     window.location.assign("/login");
     throw new ApiError(401, "signed out", data);
+  }
+  if (response.status >= 500) {
+    throw new ApiError(response.status, t("error.server", { status: response.status }), data);
   }
   if (!response.ok) throw new ApiError(response.status, data?.error ?? response.statusText, data);
   return data;
@@ -342,7 +360,7 @@ function lastLine(row) {
   const history = row.context?.history ?? [];
   const line = history[history.length - 1];
   if (!line) return "";
-  return `${line.direction === "outbound" ? "↩ " : ""}${line.text ?? `[${line.type}]`}`;
+  return `${line.direction === "outbound" ? "↩ " : ""}${shownText(line.text, line.type)}`;
 }
 
 async function openConversation(id) {
@@ -416,9 +434,13 @@ function inLogOrder(messages, events) {
 
 function renderThread(id, messages) {
   const thread = $("#thread");
-  const atBottom = thread.scrollHeight - thread.scrollTop - thread.clientHeight < 40;
+  // A laptop scrolls the thread; a phone scrolls the whole chat body (the order on top).
+  const boxes = [thread, $(".conv-body")];
+  const atBottom = boxes.every((box) => box.scrollHeight - box.scrollTop - box.clientHeight < 40);
   thread.replaceChildren(...messages.map(messageItem));
-  if (atBottom || thread.dataset.for !== id) thread.scrollTop = thread.scrollHeight;
+  if (atBottom || thread.dataset.for !== id) {
+    for (const box of boxes) box.scrollTop = box.scrollHeight;
+  }
   thread.dataset.for = id;
 }
 
@@ -788,7 +810,8 @@ function start() {
   wire();
   connectStream();
   show("inbox");
-  loadDealers().catch(report);
+  // Shops' names fill in rows whose phone is a dealer's: draw the list again once known.
+  loadDealers().then(renderConversations).catch(report);
   loadCounters().catch(report);
 }
 

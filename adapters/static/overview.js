@@ -15,8 +15,10 @@ const STAGE_COLOURS = {
 async function loadOverview() {
   const [data] = await Promise.all([call("/api/overview?hours=48&days=14"), loadCounters()]);
   renderTiles(state.counters ?? {});
-  const hour = (iso) => new Date(iso).toLocaleTimeString(locale(), { hour: "2-digit", minute: "2-digit" });
-  const day = (iso) => new Date(iso).toLocaleDateString(locale(), { day: "2-digit", month: "short" });
+  const hour = (iso) => new Date(iso).toLocaleTimeString(
+    locale(), { hour: "2-digit", minute: "2-digit", timeZone: ZONE });
+  const day = (iso) => new Date(iso).toLocaleDateString(
+    locale(), { day: "2-digit", month: "short", timeZone: ZONE });
   const hours = data.hours.map(hour);
   const days = data.days.map(day);
   draw("chart-orders-hour", "bar", hours, stacked(data.orders_per_hour), true);

@@ -15,9 +15,9 @@ function waitedText(iso) {
   return span === t("just_now") ? span : t("waited", { time: span });
 }
 
-/** "Name" and "+39…" of a row (the phone alone when WhatsApp gave no name). */
+/** The name of a row, else its phone (the phone alone when nobody gave a name). */
 function title(row) {
-  return row.profile_name || row.phone || `${t("conv.untitled")} ${row.id.slice(0, 8)}`;
+  return nameOf(row) || phoneOf(row) || `${t("conv.untitled")} ${row.id.slice(0, 8)}`;
 }
 
 async function loadConversations() {
@@ -37,7 +37,7 @@ async function loadConversations() {
 
 function matchesText(row, q) {
   const needle = q.toLowerCase();
-  return [row.phone, row.profile_name, lastLine(row)].some(
+  return [row.phone, phoneOf(row), nameOf(row), lastLine(row)].some(
     (v) => String(v ?? "").toLowerCase().includes(needle));
 }
 
@@ -65,7 +65,7 @@ function attentionBadge(row) {
 
 function conversationItem(row) {
   const selected = row.id === state.selected?.id;
-  const named = Boolean(row.profile_name);
+  const named = Boolean(nameOf(row));
   return el("li", {},
     el("button", {
       type: "button",
@@ -75,12 +75,12 @@ function conversationItem(row) {
     },
     el("span", { class: "party" },
       el("span", { class: "name" }, title(row)),
-      named ? el("span", { class: "phone muted" }, row.phone ?? "") : null),
+      named ? el("span", { class: "phone muted" }, phoneOf(row) ?? "") : null),
     el("span", { class: "time" }, time(row.last_message_at)),
     el("span", { class: "snippet" }, lastLine(row)),
     el("span", { class: "meta" },
       attentionBadge(row) ?? stageBadge(row.stage ?? "pending"),
-      row.conversation_type === "dealer"
+      typeOf(row) === "dealer"
         ? el("span", { class: "badge type-dealer" }, t("type.dealer")) : null,
       row.unread_count > 0 ? el("span", { class: "pill unread" }, row.unread_count) : null)));
 }
@@ -89,18 +89,19 @@ function renderHead() {
   const row = state.selected;
   $("#conv-name").textContent = title(row);
   const phone = $("#conv-phone");
-  phone.textContent = row.profile_name ? (row.phone ?? "") : "";
-  phone.hidden = !row.profile_name || !row.phone;
-  if (row.phone?.startsWith("+")) phone.href = `tel:${row.phone}`;
+  phone.textContent = nameOf(row) ? (phoneOf(row) ?? "") : "";
+  phone.hidden = !nameOf(row) || !phoneOf(row);
+  if (phoneOf(row)?.startsWith("+")) phone.href = `tel:${row.phone}`;
   const triaged = (state.triage ?? []).find((r) => r.id === row.id);
   const attention = attentionBadge(triaged ?? row);
   const badges = [
     stageBadge(row.stage ?? "pending"),
     attention,
-    el("span", { class: `badge type-${row.conversation_type}` }, t(`type.${row.conversation_type}`)),
+    el("span", { class: `badge type-${typeOf(row)}` }, t(`type.${typeOf(row)}`)),
     // who answers: the agent's badge says it already when an agent took over
     row.attention === "taken_over" ? null : el("span", { class: "badge assignee" },
-      row.assignee ? t("conv.assignee", { name: row.assignee }) : t("conv.bot")),
+      row.assignee ? t("conv.assignee", { name: row.assignee })
+        : row.stage === "open" ? t("conv.nobody") : t("conv.bot")),
   ];
   $("#conv-badges").replaceChildren(...badges.filter(Boolean));
   const staff = state.role !== "dealer";
@@ -116,11 +117,12 @@ function renderHead() {
 async function loadSide() {
   const row = state.selected;
   const side = $("#conv-side");
-  if (row.conversation_type === "dealer") {
+  if (typeOf(row) === "dealer") {
     const dealer = state.dealers.find((d) => d.phone === row.phone);
     const page = dealer
       ? await call(`/api/orders?dealer=${encodeURIComponent(dealer.id)}&limit=5`) : { items: [] };
     side.replaceChildren(...sideOrders(page.items, "side.order"));
+    if (!side.children.length) side.append(el("p", { class: "muted small" }, t("side.none")));
     return;
   }
   const query = `conversation=${encodeURIComponent(row.id)}&limit=3`;
@@ -137,7 +139,7 @@ function sideOrders(rows, heading) {
   const dealers = new Map(state.dealers.map((d) => [d.id, d.name]));
   return rows.map((row) => el("section", { class: "side-order", dataset: { id: row.id } },
     el("h4", {}, `${t(heading)} ${row.order_number ? `n. ${row.order_number}` : ""}`),
-    el("span", { class: `badge relay-${row.stage}` }, t(`relay.${row.stage}`)),
+    el("span", { class: `badge relay-${row.stage}` }, relayText(row)),
     el("span", { class: "muted small" }, ` ${waitedText(row.stage_changed_at ?? row.updated_at)}`),
     el("div", {}, dealers.get(row.dealer_id) ?? row.dealer_id ?? ""),
     el("ul", {}, (row.products ?? []).map((l) => el("li", {}, `${l.quantity} × ${l.name}`))),
@@ -146,6 +148,14 @@ function sideOrders(rows, heading) {
     extra(row, "address")
       ? el("div", { class: "small" }, `${t("orders.address")}: ${extra(row, "address")}`) : null,
     el("div", { class: "total" }, money(totalOf(row)))));
+}
+
+/** A relay's stage in words; a cart whose chat is at checkout was confirmed by the customer. */
+function relayText(row) {
+  const chats = [state.selected, ...(state.triage ?? []), ...state.conversations];
+  const chat = chats.find((c) => c && c.id === row.conversation_id);
+  if (row.stage === "awaiting_confirmation" && chat?.stage === "checkout") return t("stage.checkout");
+  return t(`relay.${row.stage}`);
 }
 
 /** The relay's total, with the delivery fee once checkout records one. */
@@ -192,7 +202,9 @@ function messageItem(msg) {
     class: `msg ${outbound ? "outbound" : "inbound"} from-${sender}`, dataset: { status, sender },
   },
   label,
-  el("div", { class: "text" }, msg.content ?? `[${msg.type}]`),
+  el("div", { class: "text" }, shownText(msg.content, msg.type)),
+  status === "failed" && failureOf(msg)
+    ? el("div", { class: "failure" }, t("text.failed", { reason: failureOf(msg) })) : null,
   el("div", { class: "foot" },
     msg.type && !PLAIN_KINDS.has(msg.type) ? el("span", { class: "kind" }, msg.type) : null,
     el("span", {}, time(msg.created_at)), tick));
@@ -237,8 +249,12 @@ async function loadOrders() {
   const open = carts.items.filter((c) => ["draft", "awaiting_confirmation"].includes(c.stage));
   $("#carts-count").textContent = String(open.length);
   $("#cart-list").replaceChildren(...open.map((row) => el("li", { dataset: { id: row.id } },
-    el("span", {}, who(row)), el("span", { class: "muted" }, t(`relay.${row.stage}`)),
-    el("span", {}, money(row.total_price)))));
+    el("span", {}, who(row)), el("span", { class: "muted" }, relayText(row)),
+    el("span", {}, money(row.total_price)),
+    row.conversation_id ? el("button", {
+      type: "button", class: "ghost small",
+      onclick: () => { show("inbox"); openConversation(row.conversation_id).catch(report); },
+    }, t("act.open_chat")) : null)));
 }
 
 function orderCard(row) {
@@ -253,8 +269,8 @@ function orderCard(row) {
       el("span", { class: "waited", title: time(row.stage_changed_at) },
         waitedText(row.stage_changed_at ?? row.updated_at))),
     el("div", { class: "customer" },
-      el("strong", {}, row.profile_name ?? t("orders.customer")),
-      el("span", { class: "muted" }, ` ${row.phone ?? ""}`)),
+      el("strong", {}, nameOf(row) ?? t("orders.customer")),
+      " ", el("span", { class: "muted phone" }, phoneOf(row) ?? "")),
     el("div", { class: "shop" }, dealers.get(row.dealer_id) ?? row.dealer_id ?? ""),
     el("ul", {}, products.map((line) => el("li", {}, `${line.quantity} × ${line.name}`))),
     address ? el("div", { class: "small" }, `${t("orders.address")}: ${address}`) : null,
@@ -274,8 +290,11 @@ function orderCard(row) {
 // -- review queue -----------------------------------------------------------------------
 
 function reviewItem(item) {
+  // The bot's handover after a failed send is a failed send to the operator, not a request.
+  const kind = item.kind === "escalated" && item.summary?.endsWith(": send_failed")
+    ? "outbound_failed" : item.kind;
   return el("li", { dataset: { id: item.id } },
-    el("span", { class: `badge kind-${item.kind}` }, t(`kind.${item.kind}`)),
+    el("span", { class: `badge kind-${kind}` }, t(`kind.${kind}`)),
     el("div", { class: "summary" },
       el("div", {}, reviewSentence(item)),
       el("details", { class: "muted small raw" },

@@ -12,7 +12,7 @@ Object.assign(LABELS.it, {
   "stage.checkout": "Dà i dati di consegna",
   "relay.ready": "Pronto per il rider",
   "relay.picked_up": "Ritirato dal rider",
-  "stage.open": "Con un operatore",
+  "stage.open": "Passata agli operatori",
   "stage.resolved": "Risolta",
   "stage.opted_out": "Non vuole messaggi",
   "inbox.search": "Cerca nome, numero o testo",
@@ -76,11 +76,35 @@ Object.assign(LABELS.it, {
   "review.escalated": "{who} ha chiesto di parlare con una persona",
   "review.raw": "Dettagli tecnici",
   "review.escalated.send_failed": "Non riusciamo a scrivere a {who}: serve una persona",
-  "review.outbound_failed": "Un messaggio a {who} non è partito ({detail})",
+  "review.outbound_failed": "Un messaggio a {who} non è partito: {detail}",
   "review.assistant_failed": "L'assistente non è riuscito a rispondere a {who} ({detail})",
   "review.parked": "Un evento di {who} è rimasto in sospeso ({detail})",
   "review.operator_alert": "Allarme: {detail}",
   "review.someone": "un cliente",
+  "person.erased": "Persona cancellata",
+  "outbox.the recipient was erased: not sent": "la persona è stata cancellata, non inviato",
+  "outbox.interrupted mid-send: outcome unknown, not resent":
+    "invio interrotto, esito sconosciuto: non rinviato da solo",
+  "outbox.outside the 24-hour window: not sent":
+    "fuori dalla finestra di 24 ore, serve un modello approvato",
+  "error.offline": "il servizio non risponde (rete o server fermo), riprova tra poco",
+  "error.server": "il servizio ha un problema ({status}), riprova tra poco",
+  "conv.nobody": "nessun operatore ancora",
+  "label.lang": "Lingua: passa all'inglese",
+  "label.stage": "Stato della conversazione",
+  "label.review_status": "Stato degli elementi",
+  "label.reply": "Risposta al cliente",
+  "label.sim_text": "Messaggio da inviare",
+  "text.erased": "testo cancellato",
+  "text.none": "messaggio senza testo registrato",
+  "text.failed": "Non inviato: {reason}",
+  "meta.131047": "fuori dalla finestra di 24 ore, serve un modello approvato",
+  "meta.131026": "non recapitabile (numero senza WhatsApp o app da aggiornare)",
+  "meta.131051": "tipo di messaggio non supportato",
+  "meta.131000": "errore temporaneo di WhatsApp",
+  "meta.130429": "limite di invio raggiunto",
+  "template.dloop_nuovo_ordine": "Avviso di nuovo ordine al negozio",
+  "template.dloop_ordine_consegnato": "Avviso di ordine consegnato",
   "act.open_chat": "Apri la chat",
   "raw": "evento",
   "just_now": "adesso",
@@ -106,7 +130,7 @@ Object.assign(LABELS.en, {
   "stage.checkout": "Giving delivery details",
   "relay.ready": "Ready for the rider",
   "relay.picked_up": "Picked up by the rider",
-  "stage.open": "With an agent",
+  "stage.open": "Handed to the agents",
   "stage.resolved": "Resolved",
   "stage.opted_out": "Wants no messages",
   "inbox.search": "Search name, phone or text",
@@ -170,11 +194,30 @@ Object.assign(LABELS.en, {
   "review.escalated": "{who} asked to talk to a person",
   "review.raw": "Technical details",
   "review.escalated.send_failed": "We cannot write to {who}: a person is needed",
-  "review.outbound_failed": "A message to {who} was not sent ({detail})",
+  "review.outbound_failed": "A message to {who} was not sent: {detail}",
   "review.assistant_failed": "The assistant could not answer {who} ({detail})",
   "review.parked": "An event of {who} was parked ({detail})",
   "review.operator_alert": "Alert: {detail}",
   "review.someone": "a customer",
+  "person.erased": "Erased person",
+  "error.offline": "the service does not answer (network or server down), try again shortly",
+  "error.server": "the service has a problem ({status}), try again shortly",
+  "conv.nobody": "no agent yet",
+  "label.lang": "Language: switch to Italian",
+  "label.stage": "Conversation stage",
+  "label.review_status": "Item status",
+  "label.reply": "Reply to the customer",
+  "label.sim_text": "Message to send",
+  "text.erased": "text erased",
+  "text.none": "message with no recorded text",
+  "text.failed": "Not sent: {reason}",
+  "meta.131047": "outside the 24-hour window, an approved template is needed",
+  "meta.131026": "undeliverable (no WhatsApp on the number or an outdated app)",
+  "meta.131051": "unsupported message type",
+  "meta.131000": "temporary WhatsApp error",
+  "meta.130429": "sending limit reached",
+  "template.dloop_nuovo_ordine": "New order notice to the shop",
+  "template.dloop_ordine_consegnato": "Order delivered notice",
   "act.open_chat": "Open the chat",
   "raw": "event",
   "just_now": "just now",
@@ -276,10 +319,10 @@ function sentence(event, carts) {
   if (!pair) return event.type;
   const vars = {
     ...data,
-    text: clip(data.text ?? data.interactive?.title ?? data.button?.text ?? `[${data.kind}]`),
+    text: clip(shownText(data.text ?? data.interactive?.title ?? data.button?.text, data.kind)),
     total: money(data.total ?? carts.get(data.cart_id)),
     sender: data.sender === "agent" ? (data.agent ?? t("sim.agent")) : t("sender.bot"),
-    title: data.title ?? data.code ?? "?",
+    title: data.title ? wordFor("outbox", data.title) : data.code ?? "?",
     status: t(`status.${data.status}`),
     reason: wordFor("reason", data.reason),
     intent: t(`intent.${data.intent}`),
@@ -305,10 +348,57 @@ function clip(text, size = 90) {
   return value.length > size ? `${value.slice(0, size - 1)}…` : value;
 }
 
-/** Who a review item concerns: "Name (+39…)", the phone, or "a customer". */
+/** Who a row concerns: "Name (+39…)", the phone, or "a customer". */
 function who(row) {
-  if (row.profile_name && row.phone) return `${row.profile_name} (${row.phone})`;
-  return row.profile_name ?? row.phone ?? t("review.someone");
+  const name = nameOf(row);
+  const phone = phoneOf(row);
+  if (name && phone) return `${name} (${phone})`;
+  return name ?? phone ?? t("review.someone");
+}
+
+// What the API puts in place of an erased person's name, phone and words (docs/api.md).
+const ERASED = "[erased]";
+
+/** A row's name for people: the WhatsApp name, the shop's name for a dealer's phone, or null. */
+function nameOf(row) {
+  if (row.profile_name === ERASED || row.phone === ERASED) return t("person.erased");
+  if (row.profile_name) return row.profile_name;
+  return (state.dealers ?? []).find((d) => d.phone === row.phone)?.name ?? null;
+}
+
+/** "dealer" for a shop's phone, even when the shop has only been written to, else the type. */
+function typeOf(row) {
+  if ((state.dealers ?? []).some((d) => d.phone === row.phone)) return "dealer";
+  return row.conversation_type ?? "customer";
+}
+
+/** The phone to show beside the name, an Italian mobile in groups; none once erased. */
+function phoneOf(row) {
+  if (!row.phone || row.phone === ERASED) return null;
+  const mobile = /^\+39(3\d\d)(\d{3})(\d{3,4})$/.exec(row.phone);
+  return mobile ? `+39 ${mobile.slice(1).join(" ")}` : row.phone;
+}
+
+/** A message's words for people: erased text, a template's purpose, never "[null]". */
+function shownText(text, type) {
+  if (text === ERASED) return t("text.erased");
+  if (type === "template" && text) return wordFor("template", text);
+  if (text) return text;
+  return type ? `[${wordFor("media", type)}]` : t("text.none");
+}
+
+/** Why WhatsApp refused a send, from the status Meta sent back ("reason (code)"), or "". */
+function failureOf(msg) {
+  const error = msg.meta_response?.failed?.errors?.[0];
+  if (!error) return "";
+  return metaReason(error.code, error.title ?? error.message ?? "");
+}
+
+/** Meta's error `code` in the page's words when known, else Meta's own title; "(code)" after. */
+function metaReason(code, title) {
+  const word = code ? wordFor("meta", code) : "";
+  const reason = word && word !== String(code) ? word : title;
+  return [reason, code ? `(${code})` : ""].join(" ").trim();
 }
 
 /** The sentence of a review item, from its kind and its (English) summary. */
@@ -319,7 +409,9 @@ function reviewSentence(item) {
     const key = detail === "send_failed" ? "review.escalated.send_failed" : "review.escalated";
     return t(key, { who: who(item) });
   }
-  return t(`review.${item.kind}`, { who: who(item), detail: clip(detail, 120) });
+  const code = item.kind === "outbound_failed" ? /\((\d+)\)/.exec(summary)?.[1] : undefined;
+  const why = code ? metaReason(code, detail) : wordFor("outbox", detail);
+  return t(`review.${item.kind}`, { who: who(item), detail: clip(why, 120) });
 }
 
 /** "5 min", "2 h", "3 d": how long since `iso`. */

@@ -70,6 +70,7 @@ from events.outbox import OperatorAlerted, OutboundAttempted, OutboundReconciled
 from events.send_retries import OutboundRetryDue, OutboundRetryScheduled
 from events.whatsapp import MessageReceived, StatusReceived
 
+RECIPIENT_ERASED = "the recipient was erased: not sent"  # the failure's title; triage skips it
 WINDOW_CODE = 131047  # Meta's code for "outside the 24-hour window"
 TYPING_FRESH = timedelta(seconds=25)  # Meta shows the typing indicator for at most 25 s
 ALERT_PUSH_INTERVAL = 600.0  # one operator push per error code per process in 10 minutes
@@ -151,8 +152,9 @@ def sent(send: Send, wamid: str) -> tuple[Record, ...]:
 
 def recipient_gone(send: Send) -> Fail:
     """The person was erased before the send: nothing to send to, nobody to escalate to."""
-    title = "the recipient was erased: not sent"
-    gone = OutboundFailed(outbound_id=send.outbound_id, code=None, title=title, retryable=False)
+    gone = OutboundFailed(
+        outbound_id=send.outbound_id, code=None, title=RECIPIENT_ERASED, retryable=False
+    )
     return Fail(records=tuple(_each(send.group, "failed", gone)))
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from core.outbox.decide import RECIPIENT_ERASED
 from events.base import Metadata, RecordedEvent
 from events.checkout import CheckoutCompleted, CheckoutStarted
 from events.conversation import (
@@ -102,6 +103,22 @@ def test_a_failed_send_needs_a_person_unless_one_is_there() -> None:
     assert conversation([message("ciao"), failed])["attention"] == "send_failed"
     escalated = ConversationEscalated(reason="support_request")
     assert conversation([message("ciao"), escalated, failed])["attention"] == "escalated"
+
+
+def test_a_send_to_an_erased_person_asks_nobody() -> None:
+    """The outbox could not write to someone erased: no person can help, triage stays empty."""
+    gone = OutboundFailed(outbound_id="o1", code=None, title=RECIPIENT_ERASED, retryable=False)
+    assert conversation([message("ciao"), gone]).get("attention") is None
+
+
+def test_the_handover_after_a_failed_send_still_reads_send_failed() -> None:
+    """The bot escalates a chat it cannot write to: the row says "send failed", not "asked"."""
+    failed = OutboundFailed(outbound_id="o1", code=131026, title="x", retryable=False)
+    handover = ConversationEscalated(reason="send_failed")
+    row = conversation([message("ciao"), failed, handover])
+    assert (row["attention"], row["attention_since"]) == ("send_failed", T0 + timedelta(minutes=2))
+    asked = ConversationEscalated(reason="support_request")
+    assert conversation([message("ciao"), asked, failed, handover])["attention"] == "escalated"
 
 
 def test_unread_counts_messages_since_the_last_agent_action() -> None:
