@@ -8,13 +8,14 @@ the same outputs); callers that manage their own index pass it as ``index=``.
 from __future__ import annotations
 
 from core.catalog import Catalog
+from core.nlu.budget import price_cap
 from core.nlu.cart import extract_cart
 from core.nlu.intent import Signals, classify
 from core.nlu.matching import CatalogIndex, content_words, mentions_product
 from core.nlu.normalize import tokenize
 from core.nlu.numbers import read_pieces
 from core.nlu.scope import apply_scope, drop_stories, excluded_tokens, refused_tokens
-from core.nlu.search import rank, search_tokens
+from core.nlu.search import rank_within, search_tokens
 from core.understanding import Intent, ProductHit, Understanding
 
 __all__ = ["CatalogIndex", "index_for", "search_products", "understand"]
@@ -57,7 +58,8 @@ def understand(text: str, catalog: Catalog, index: CatalogIndex | None = None) -
             intent=intent, confidence=confidence, cart=reading.lines, unresolved=reading.unresolved
         )
     if intent is Intent.PRODUCT_INQUIRY:
-        hits = rank(idx, words, INQUIRY_HITS, avoid=content_words(excluded_tokens(tokens)))
+        avoid = content_words(excluded_tokens(tokens))
+        hits = rank_within(idx, words, INQUIRY_HITS, avoid, price_cap(tokens))
         return Understanding(intent=intent, confidence=confidence, products=hits)
     return Understanding(intent=intent, confidence=confidence)
 
