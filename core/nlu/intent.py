@@ -12,7 +12,7 @@ support, then order, then question, then chat.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -90,17 +90,28 @@ def scores(
     return out
 
 
+def requests(words: Sequence[str]) -> bool:
+    """True when ``words`` ask for something outright (``prendo``, ``mi porti``), unnegated."""
+    text = " ".join(words)
+    asked = any(
+        intent is Intent.ORDER_REQUEST and weight >= 2.0 and pattern.search(text)
+        for intent, weight, pattern in RULES
+    )
+    return asked and "non" not in words  # "nn voglio portarlo a toelettare"
+
+
+def after_question(words: Sequence[str]) -> int | None:
+    """Where the words after the last question mark start, or None when nothing follows it."""
+    if "?" not in words or words[-1] == "?":
+        return None
+    return len(words) - list(words)[::-1].index("?")
+
+
 def _closing_request(words: list[str]) -> float:
     """2 when a request follows the last question mark, else 0: the customer asked and
     then ordered anyway (``non avete niente senza glutine vero? allora prendo 2 passate``)."""
-    if "?" not in words:
-        return 0.0
-    tail = " ".join(words[len(words) - words[::-1].index("?") :])
-    requested = any(
-        intent is Intent.ORDER_REQUEST and weight >= 2.0 and pattern.search(tail)
-        for intent, weight, pattern in RULES
-    )
-    return 2.0 if requested and "non" not in tail.split() else 0.0  # "nn voglio portarlo"
+    start = after_question(words)
+    return 2.0 if start is not None and requests(words[start:]) else 0.0
 
 
 def _problem_weight(out: dict[Intent, float]) -> float:
