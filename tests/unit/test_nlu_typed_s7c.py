@@ -103,7 +103,7 @@ def test_what_one_needs_for_something_is_a_question() -> None:
 
 
 def test_delivered_but_the_customer_has_another_need_is_a_complaint() -> None:
-    """``mi avete mandato il balsamo ma io ho chiesto ...``: what came is not what fits."""
+    """``mi avete mandato il balsamo ma io sono calvo``: what came does not fit the customer."""
     text = "mi avete mandato il balsamo ma io sono calvo"
     assert understand(text, CATALOG).intent is Intent.SUPPORT_REQUEST
 
