@@ -5,13 +5,14 @@ occurs in the folded message. Where stems collide the rules read phrases: ``il m
 ordine`` (a placed order: support) versus ``ordino``/``vorrei ordinare``/``un nuovo
 ordine`` (ordering). Two signals come from the catalogue: a product is mentioned (outside
 any exclusion), and items carry explicit quantities. A product named in a story (past
-tense, no request) does not make an order. Ties go to the costlier mistake to miss:
+tense, no request) does not make an order; a request after the last question mark
+weighs for an order (the customer asked, then ordered). Ties go to the costlier mistake to miss:
 support, then order, then question, then chat.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -79,7 +80,7 @@ def scores(
     for intent, weight, pattern in RULES:
         if pattern.search(text):
             out[intent] += weight
-    out[Intent.ORDER_REQUEST] += 3.0 * _imperatives(words)
+    out[Intent.ORDER_REQUEST] += 3.0 * _imperatives(words) + _closing_request(words)
     plain = NEUTRAL.sub(" ", text).split()
     support = {w for w in plain if w in SUPPORT_EXACT or w.startswith(SUPPORT_STEMS)}
     out[Intent.SUPPORT_REQUEST] += _problem_weight(out) * min(len(support), 2)
@@ -87,6 +88,30 @@ def scores(
         out[Intent.GENERAL_CHAT] += 1.5  # a story, not a complaint
     _add_catalogue_signals(out, words, text, signals)
     return out
+
+
+def requests(words: Sequence[str]) -> bool:
+    """True when ``words`` ask for something outright (``prendo``, ``mi porti``), unnegated."""
+    text = " ".join(words)
+    asked = any(
+        intent is Intent.ORDER_REQUEST and weight >= 2.0 and pattern.search(text)
+        for intent, weight, pattern in RULES
+    )
+    return asked and "non" not in words  # "nn voglio portarlo a toelettare"
+
+
+def after_question(words: Sequence[str]) -> int | None:
+    """Where the words after the last question mark start, or None when nothing follows it."""
+    if "?" not in words or words[-1] == "?":
+        return None
+    return len(words) - list(words)[::-1].index("?")
+
+
+def _closing_request(words: list[str]) -> float:
+    """2 when a request follows the last question mark, else 0: the customer asked and
+    then ordered anyway (``non avete niente senza glutine vero? allora prendo 2 passate``)."""
+    start = after_question(words)
+    return 2.0 if start is not None and requests(words[start:]) else 0.0
 
 
 def _problem_weight(out: dict[Intent, float]) -> float:

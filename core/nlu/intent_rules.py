@@ -48,6 +48,10 @@ _GIVE = (
     r"|prenoti|prenotate|prenoteresti|prenotereste|(fai|fate|faresti|fareste) (avere|arrivare))"
 )
 _NEED = r"(serve|servono|servirebbe|servirebbero|occorre|occorrono)\b"
+_PRAISE = (
+    r"(gentil\w*|brav[oaie]|bravissim\w*|velocissim\w*|velociss\w*|simpatic\w*|puntual\w*"
+    r"|educat\w*|cortes[ei]|carin[oaie]|carinissim\w*|fantastic\w*|un tesoro|un angelo)\b"
+)  # "il rider e stato gentilissimo": praise, not a complaint about the rider
 _PAST_DELIVERY = r"(portat|mandat|dat|consegnat|spedit|lasciat|mess|vendut)\w*"
 SUPPORT_STEMS = (
     "rimbors", "reclam", "operator", "assistenz", "sbagliat", "sbagli", "rott", "danneggiat",
@@ -94,7 +98,8 @@ RULES: tuple[tuple[Intent, float, re.Pattern[str]], ...] = tuple(
         (Intent.ORDER_REQUEST, 3.0, r"\b(me|ce) (lo|la|li|le|ne) (fai|fate|faresti|fareste)\b"),
         (Intent.ORDER_REQUEST, 3.0, r"\b(mi|ci) (fai|fate|faresti|fareste) (un|una|uno|il|la"
          r"|lo|i|le|gli|l|due|tre|quattro|cinque|sei|\d+)\b"),
-        (Intent.ORDER_REQUEST, 2.0, r"(?<!non )\b(mi|ci) " + _NEED + _NOT_ORDER),
+        (Intent.ORDER_REQUEST, 2.0, r"(?<!non )(?<!cosa )(?<!che )\b(mi|ci) " + _NEED
+         + _NOT_ORDER),
         # without "mi": "serve tanta acqua?" asks whether it is needed, within its clause
         (Intent.ORDER_REQUEST, 2.0, r"(?<!non )(?<!\bmi )(?<!\bci )\b" + _NEED
          + r"(?![^?,]*\?)" + _NOT_ORDER),
@@ -123,9 +128,12 @@ RULES: tuple[tuple[Intent, float, re.Pattern[str]], ...] = tuple(
         (Intent.SUPPORT_REQUEST, 1.5, r"\b(ho|abbiamo|avevo|avevamo) (gia )?(ordinato|ricevuto"
          r"|pagato|comprato|chiesto|preso)\b|\bmi (e|sono) arrivat\w*"),
         (Intent.SUPPORT_REQUEST, 1.0, _CLITIC + r" (avete|hanno|ha|hai) " + _PAST_DELIVERY),
+        (Intent.SUPPORT_REQUEST, 3.0, _CLITIC + r" (avete|hanno|ha|hai) " + _PAST_DELIVERY
+         + r" [\w ]{0,60}\bma (io|noi)\b"),  # "mi avete portato X ma io ho il gatto"
         (Intent.SUPPORT_REQUEST, 3.0, r"\b(non|nessuno) (mi |ci )?(avete|hanno|ha|hai) (ancora )?"
          r"(portato|mandato|consegnato|dato|spedito|messo|risposto|rimborsato)\b"
-         r"|\b(rider|fattorino|corriere|driver|ragazzo delle consegne) (non|e|ha|mi)\b"),
+         r"|\b(rider|fattorino|corriere|driver|ragazzo delle consegne) (non|e|ha|mi)\b"
+         r"(?! (stat[oa] )?(molto |davvero |super )?" + _PRAISE + ")"),
         (Intent.SUPPORT_REQUEST, 3.0, r"\b(arrivat|portat|mandat|consegnat|ricevut)\w* (\w+ )?"
          r"(una sola|uno solo|solo (uno|una|\d+))\b|\b(ne mancava|ne mancano|meno di quell\w*"
          r"|ne (e|sono|avete|hanno|ha) (arrivat|portat|mandat"
@@ -194,6 +202,8 @@ RULES: tuple[tuple[Intent, float, re.Pattern[str]], ...] = tuple(
          r"|\bce n(e)? (sono|e|avete|hai|ha|hanno)\b"
          r"|\bci sarebbe\b|\bsi trova\w*\b|\b(vi|ci|ne) (sono|e) rimast\w*"),
         (Intent.PRODUCT_INQUIRY, 2.0, r"\bc ?e (qualcosa|niente|nulla) (per|contro)\b|" + _ABOUT),
+        (Intent.PRODUCT_INQUIRY, 2.0, r"\b(cosa|che) (mi|ci|ti|gli|le) " + _NEED
+         + r" (per|a|contro)\b"),  # "cosa mi serve per una carbonara?": what it takes
         (Intent.PRODUCT_INQUIRY, 2.0, r"\bquanto (costa|costano|viene|vengono|fa|fanno"
          r"|costerebbe|costerebbero|verrebbe)\b|\b(prezzo|prezzi|listino)\b"),
         (Intent.PRODUCT_INQUIRY, 2.0, r"\b(?!consiglier[oa]\b|raccomander[oa]\b)"

@@ -21,7 +21,8 @@ How quantities bind, as an Italian reader binds them:
 * a clause told in the past (opened by the ``TOLD`` mark) orders nothing by itself, but
   its product takes a number said after it (``il cane ha rotto la ciotola, me ne porti
   una nuova?``);
-* ``confezione regalo`` is gift wrapping, not a product.
+* a gift is what an item is for, never an item: ``confezione regalo`` is gift wrapping,
+  ``2 profumi, uno e un regalo`` orders two perfumes.
 """
 
 from __future__ import annotations
@@ -99,8 +100,8 @@ def split_items(pieces: tuple[Piece, ...]) -> list[Item]:
             current = _describe(items)
         elif piece.text in DEMONSTRATIVES and not current.words:
             current.described = True  # "i mazzi, quello misto e quello di rose"
-        elif piece.text in GIFT_WRAP and current.packs:
-            continue  # "confezione regalo": gift wrapping, not a product
+        elif piece.text in GIFT_WRAP:
+            continue  # "confezione regalo", "uno e un regalo": what it is for, not a product
         elif piece.kind == "word" and _names_product(piece.text) and not _verb(qualified, i):
             current.words.append(canonical(piece.text))
     items.append(current)

@@ -95,6 +95,14 @@ INTENT_WORDS = _words(
     """
 )
 
+# what an order is for, counted: "x 4 persone", "per 2 settimane" (not four of a product)
+FOR_COUNTED = _words(
+    """
+    persone persona ospiti invitati bambini bimbi adulti amici porzioni coperti commensali
+    giorni settimane notti
+    """
+)
+
 SEPARATOR_WORDS = frozenset({"e", "ed", "piu", "poi", "inoltre", "oltre", "anche", "perche"})
 PARTITIVES = frozenset({"dei", "degli", "delle", "del", "dello", "della", "qualche"})
 

@@ -21,7 +21,7 @@ from functools import lru_cache
 
 import snowballstemmer
 
-from core.nlu.lexicon import STOPWORDS
+from core.nlu.lexicon import FOR_COUNTED, STOPWORDS
 from core.nlu.shorthand import (
     EMOJI_WORDS,
     GLUED,
@@ -139,11 +139,13 @@ def _between_numbers(out: list[str], raw: list[str], i: int) -> bool:
     """``6 x 1,5``, ``2 x acqua``, ``spaghetti x 3``: an ``x`` next to a number stays ``x``.
 
     Before a function word it is ``per`` even after a number: ``la 500 x favore``,
-    ``spf 50 x i bimbi`` (nobody multiplies by an article).
+    ``spf 50 x i bimbi`` (nobody multiplies by an article), and so it is before a count of
+    people or days: ``spaghetti x 4 persone`` is for four people.
     """
     nxt = raw[i + 1] if i + 1 < len(raw) else ""
     before = bool(out) and out[-1][:1].isdigit() and not _function_word(nxt)
-    return before or nxt[:1].isdigit()
+    for_whom = i + 2 < len(raw) and raw[i + 2] in FOR_COUNTED  # "x 4 persone": for four
+    return before or (nxt[:1].isdigit() and not for_whom)
 
 
 def _function_word(word: str) -> bool:

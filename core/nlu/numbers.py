@@ -2,11 +2,13 @@
 
 :func:`read_pieces` turns tokens into pieces: a ``quantity`` (how many), a ``size``
 (part of a product's description: ``1,5 kg``, ``10 L``, ``6 x 1,5 L``), a ``word`` or
-a ``sep``. A number followed by a unit is a size, never a quantity. A range (``tre o
-quattro``, ``2 o 3``, ``2-3``) is its lower bound. A clock time (``alle 11``, ``entro
-le 8``), an amount of money (``45 euro``) and a number right before an ``x2`` (``crema
-solare 50 x2``: the 50 is part of the name) are ``other``: never a quantity. Digits after
-``da`` describe the product (``la tachipirina da 500``, ``una confezione da 6``).
+a ``sep``. A number followed by a unit is a size, never a quantity; a half is said
+before the unit or after it (``mezzo chilo``, ``un chilo e mezzo``: 0.5 and 1.5 kg).
+A range (``tre o quattro``, ``2 o 3``, ``2-3``) is its lower bound. A clock time
+(``alle 11``, ``entro le 8``), an amount of money (``45 euro``) and a number right before
+an ``x2`` (``crema solare 50 x2``: the 50 is part of the name) are ``other``: never a
+quantity. Digits after ``da`` describe the product (``la tachipirina da 500``, ``una
+confezione da 6``).
 """
 
 from __future__ import annotations
@@ -37,6 +39,9 @@ UNITS: dict[str, str] = {
 _CURRENCY = frozenset({"euro", "eur", "centesimi", "cent"})
 _CLOCK_BEFORE = frozenset({"alle", "ore", "dalle"})
 _CLOCK_BEFORE_LE = frozenset({"entro", "verso", "dopo", "per", "fino", "prima", "tra", "fra"})
+_HALF = frozenset({"mezzo", "mezza"})
+_AND_A_HALF = frozenset({("e", "mezzo"), ("e", "mezza")})
+_LETTERS = frozenset({"m", "l", "g"})  # a unit only after digits: "un l'olio" is no litre
 _RANGE_WORDS = frozenset({"o", "oppure", "massimo", "max"})
 _NUMERIC = re.compile(r"^(\d+(?:[.,]\d+)?)(?:x(\d+(?:[.,]\d+)?))?([a-z]*)$")
 _X_QTY = re.compile(r"^x(\d+)$")
@@ -87,9 +92,9 @@ def _numeric(tokens: tuple[str, ...], i: int) -> tuple[Piece, int] | None:
     if suffix == "x":  # 2x
         return Piece(kind="quantity", value=int(whole), marked=True), 1
     if suffix in UNITS:  # 500g
-        return Piece(kind="size", text=_num(whole) + UNITS[suffix]), 1
+        return _sized(tokens, i, i + 1, _num(whole), UNITS[suffix])
     if nxt in UNITS:  # 3 kg
-        return Piece(kind="size", text=_num(whole) + UNITS[nxt]), 2
+        return _sized(tokens, i, i + 2, _num(whole), UNITS[nxt])
     if nxt == "x" and i + 2 < len(tokens) and _NUMERIC.match(tokens[i + 2]):
         inner = _numeric(tokens, i + 2)  # 6 x 1,5 L
         if inner is not None and inner[0].kind == "size":
@@ -111,14 +116,27 @@ def read_piece(tokens: tuple[str, ...], i: int) -> tuple[Piece, int]:
     m = _X_QTY.match(tok)
     if m is not None:
         return Piece(kind="quantity", value=int(m.group(1)), marked=True), 1
+    nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+    if tok in _HALF and nxt in UNITS and nxt not in _LETTERS:  # "mezzo chilo"
+        return _sized(tokens, i, i + 2, "0.5", UNITS[nxt])
     spelt = _word_number(tokens, i)
     if spelt is not None:
         value, taken = spelt
         nxt = tokens[i + taken] if i + taken < len(tokens) else ""
-        if nxt in UNITS and nxt not in {"m", "l", "g"}:  # "due chili", not "un l'"
-            return Piece(kind="size", text=f"{value}{UNITS[nxt]}"), taken + 1
+        if nxt in UNITS and nxt not in _LETTERS:  # "due chili", not "un l'"
+            return _sized(tokens, i, i + taken + 1, str(value), UNITS[nxt])
         return Piece(kind="quantity", value=value), taken
     return Piece(kind="word", text=tok), 1
+
+
+def _sized(
+    tokens: tuple[str, ...], start: int, end: int, amount: str, unit: str
+) -> tuple[Piece, int]:
+    """The size ``amount unit`` read from ``start`` to ``end``, with an ``e mezzo`` said after
+    it (``un chilo e mezzo`` is 1.5 kg), and how many tokens it takes."""
+    half = "." not in amount and tokens[end : end + 2] in _AND_A_HALF
+    text = _num(str(float(amount) + 0.5)) if half else amount
+    return Piece(kind="size", text=text + unit), end - start + (2 if half else 0)
 
 
 def _is_clock(tokens: tuple[str, ...], i: int) -> bool:

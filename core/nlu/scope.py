@@ -16,12 +16,14 @@ ancora``) is excluded too. ``non`` does not exclude in a need (``non ho piu caff
 reminder (``non dimenticare il pane``), running out (``sono rimasto senza``), a
 condition (``se non``), before ``e`` (``non e urgente``) or in a question (``non avete
 crocchette?``), and ``senza`` in a question asks about a feature (``il deo e senza
-alcool?``).
+alcool?``). ``niente`` after an interjection or before a wish is a filler (``eh niente
+volevo ordinare``: well then, I wanted to order).
 
 :func:`apply_scope` is what the cart reader and the search use; :func:`excluded_words`
 gives the excluded words of a text, for callers that edit a cart. :func:`drop_stories`
 applies the scope of tense: a clause that tells a story in the past (``il vecchio l'ha
-rosicchiato``, ``si è mangiato mezza pagnotta``) asks for nothing.
+rosicchiato``, ``si è mangiato mezza pagnotta``) asks for nothing; a story told in a
+relative clause (``il guinzaglio che il vecchio l'ha mangiato``) leaves its lead wanted.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ _NEED_AFTER_NON = frozenset({"ho", "abbiamo", "c", "ce", "dimenticare", "dimenti
                              "scordare", "scordate", "scordatevi", "dimenticatevi", "vedo",
                              "e", "sia", "fosse", "so", "sapevo"})  # fmt: skip
 _HAVE = frozenset({"ho", "abbiamo"})
+_INTERJECTIONS = frozenset({"eh", "beh", "boh", "mah", "ah", "oh", "vabbe", "vabbuo", "niente"})
+_WANTING = frozenset({"volevo", "vorrei", "volevamo", "vorremmo", "voglio", "vogliamo"})
 _NOT_REFUSED = STOPWORDS | MARKERS | {"parte", "no", "invece"}
 _GIVE = frozenset({"dammi", "dai", "date", "datemi", "darmi", "darci", "dare", "dateci"})
 _SHORT = 5  # "il pane no", "le crocchette invece no": a refusal says little before "no"
@@ -130,6 +134,8 @@ def _marker_at(tokens: tuple[str, ...], i: int, question: bool) -> bool:
         return False  # "sono rimasto senza caffe": a need
     if tok == "niente" and nxt == "di":
         return False  # "niente di che", "niente di speciale": nothing special
+    if tok == "niente" and (nxt in _WANTING or (i and tokens[i - 1] in _INTERJECTIONS)):
+        return False  # "eh niente, volevo ordinare ...": a filler, "well then"
     return tok in MARKERS
 
 
@@ -211,12 +217,23 @@ def drop_stories(tokens: tuple[str, ...], *, keep: bool = False) -> tuple[str, .
         out.extend(tokens[last:start])
         story = not _is_question(tokens, end) and NARRATIVE.search(" ".join(tokens[start:end]))
         if story:
-            out.extend([TOLD, *tokens[start:end]] if keep else [EXCLUDED])
+            cut = _relative(tokens, start, end)
+            out.extend(tokens[start:cut])
+            out.extend([TOLD, *tokens[cut:end]] if keep else [EXCLUDED])
         else:
             out.extend(tokens[start:end])
         last = end
     out.extend(tokens[last:])
     return tuple(out)
+
+
+def _relative(tokens: tuple[str, ...], start: int, end: int) -> int:
+    """Where a clause's story starts: at a ``che`` whose relative clause tells it (``il
+    guinzaglio che il vecchio l ha mangiato``: the lead is still wanted), else ``start``."""
+    for i in range(start + 1, end):
+        if tokens[i] == "che" and not NARRATIVE.search(" ".join(tokens[start:i])):
+            return i if NARRATIVE.search(" ".join(tokens[i:end])) else start
+    return start
 
 
 def refused_tokens(tokens: tuple[str, ...]) -> tuple[str, ...]:

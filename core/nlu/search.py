@@ -4,12 +4,14 @@ Relevance is :func:`core.nlu.matching.score` over the question's product words (
 tags, description, IDF-weighted, typo tolerant). At equal relevance, products in stock
 come first, then those whose name the question covers best, then catalogue order.
 Words the customer excludes (``non voglio portarlo a toelettare``) count against the
-products they name: their relevance is subtracted.
+products they name: their relevance is subtracted. A price limit (``sotto i 5 euro``,
+:mod:`core.nlu.budget`) keeps the products within it.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from decimal import Decimal
 
 from core.nlu.matching import CatalogIndex, Scored, content_words, score
 from core.understanding import ProductHit
@@ -35,6 +37,35 @@ def rank(
     return tuple(
         ProductHit(product_id=index.products[s.index].id, score=round(min(s.score, 1.0), 4))
         for s in ranked[:limit]
+    )
+
+
+def rank_within(
+    index: CatalogIndex,
+    words: tuple[str, ...],
+    limit: int,
+    avoid: tuple[str, ...] = (),
+    cap: Decimal | None = None,
+) -> tuple[ProductHit, ...]:
+    """:func:`rank`, keeping the products priced within ``cap`` when any of them is relevant.
+
+    A question that names nothing but a price (``cosa avete sotto i 5 euro?``) gets the
+    products within it, in stock first, then the dearest first (the most the money buys).
+    A question whose products all cost more keeps them: the answer says their price.
+    """
+    if cap is None:
+        return rank(index, words, limit, avoid)
+    ranked = rank(index, words, len(index.products), avoid)
+    price = {p.id: p.price for p in index.products}
+    within = [h for h in ranked if price[h.product_id] <= cap]
+    if within or ranked:
+        return tuple(within or ranked)[:limit]
+    order = sorted(
+        (i for i, p in enumerate(index.products) if p.price <= cap),
+        key=lambda i: (not index.in_stock[i], -index.products[i].price, i),
+    )
+    return tuple(
+        ProductHit(product_id=index.products[i].id, score=MIN_RELEVANCE) for i in order[:limit]
     )
 
 

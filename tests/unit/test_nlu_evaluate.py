@@ -45,6 +45,7 @@ def _report(name: str) -> Report:
         "nlu_heldout_s5g.jsonl",
         "nlu_heldout_s7.jsonl",
         "nlu_heldout_s7b.jsonl",
+        "nlu_heldout_s7c.jsonl",
     ],
 )
 def test_floors_hold(name: str) -> None:
