@@ -120,6 +120,16 @@ class Pacer:
         empty = replace(self.user(to), tokens=0.0, updated_at=now)
         return replace(self, users=self._with(to, empty, now))
 
+    def refund(self, to: str, now: float) -> Pacer:
+        """The last message to ``to`` certainly never reached Meta's pair count (a 5xx, a
+        refused connection): its token goes back to ``to``'s bucket (never above full)."""
+        if self.interval <= 0 or to not in self.users:
+            return self
+        bucket = self.users[to]
+        tokens = min(bucket.capacity, bucket.level(now) + 1.0)
+        refunded = replace(bucket, tokens=tokens, updated_at=now)
+        return replace(self, users=self._with(to, refunded, now))
+
     def _with(self, to: str, bucket: Throttle, now: float) -> Mapping[str, Throttle]:
         kept = {k: b for k, b in self.users.items() if b.level(now) < b.capacity}
         kept[to] = bucket

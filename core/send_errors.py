@@ -128,3 +128,27 @@ def backoff_delay(
     ceiling = min(cap, base * 2.0 ** min(attempt - 1, 62))
     delay = ceiling * (0.5 + jitter / 2.0)
     return max(delay, retry_after) if retry_after is not None else delay
+
+
+# Meta's rate limits: the app's (4), the account's (80007), the number's throughput
+# (130429) and the pair rate (131056). Meta is up and said "not so fast": not an outage.
+RATE_LIMIT_CODES = frozenset({4, 80007, 130429, 131056})
+
+
+def outage_code(code: int | None) -> bool:
+    """A transient failure with ``code`` is Meta or the network being down, not a rate limit.
+
+    What a scheduled retry keeps of its failure is the code alone, so this is the rule for
+    schedules read back from the log (a bare HTTP 429 without Meta's JSON counts as down).
+    """
+    return code not in RATE_LIMIT_CODES
+
+
+def outage(error: SendError) -> bool:
+    """``error`` certainly delivered nothing and is system-wide: a 5xx answer, or a
+    connection refused (or timed out) before the request was written; not a rate limit
+    (HTTP 429, :data:`RATE_LIMIT_CODES`), not a recipient's fault, not an unknown outcome."""
+    if not isinstance(error, TransientSendError) or error.outcome_unknown:
+        return False
+    down = error.http_status is None or error.http_status >= 500
+    return down and outage_code(error.code)

@@ -7,12 +7,19 @@ is retried on a durable schedule: the waits double from ``first`` (seconds) up t
 24-hour window for anything but a template (Meta would refuse it with 131047 anyway).
 What is still unsent at that point goes to the review queue. Pure: time is passed in,
 ``jitter`` in [0, 1) spreads the retries of an outage so they do not all fire at once.
+
+When Meta accepts a send again, the retries scheduled because Meta or the network was
+down (:func:`core.send_errors.outage`) need not wait out their doubled waits:
+:func:`pull_forward` makes them due now, spread at the number's throughput, earliest
+first (ADR 0036). Retries for a rate limit keep their time.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from core.window import SERVICE_WINDOW
 from events.conversation import ReplyKind
@@ -51,3 +58,35 @@ class RetrySchedule:
                 return None
             limit = min(limit, last_inbound_at + SERVICE_WINDOW)
         return due if due <= limit else None
+
+
+class Pending(NamedTuple):
+    """A scheduled retry as the timer holds it (ordered by ``due_at``, then the rest).
+
+    ``outage``: scheduled because Meta or the network was down, so pulled forward when
+    Meta answers again; False for a rate limit, and once pulled forward.
+    """
+
+    due_at: datetime
+    stream: str
+    outbound_id: str
+    retry: int
+    outage: bool = False
+
+
+def pull_forward(pending: Sequence[Pending], *, now: datetime, rate: float) -> list[Pending]:
+    """``pending`` after Meta accepted a send at ``now``: the outage retries due soon.
+
+    The outage retries go, earliest first, one every ``1 / rate`` seconds from ``now``
+    (``rate``: the number's messages per second; 0 or less: all at ``now``), never later
+    than they were due, and are no longer marked ``outage`` (one recovery pulls each
+    forward once). Every other retry is returned unchanged. Order per person is the
+    outbox's (a due retry sends that person's backlog in queue order).
+    """
+    step = 1.0 / rate if rate > 0 else 0.0
+    pulled = sorted(p for p in pending if p.outage)
+    kept = [p for p in pending if not p.outage]
+    return kept + [
+        p._replace(due_at=min(p.due_at, now + timedelta(seconds=rank * step)), outage=False)
+        for rank, p in enumerate(pulled)
+    ]

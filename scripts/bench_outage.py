@@ -23,8 +23,9 @@ customer's backlog + 60 s), it waits until every reply the service decided
 * every customer webhook answered 200, during the outage too.
 
 Reported: replies decided before/during/after the outage, retries scheduled, seconds from
-recovery to the last reply accepted, the longest wait of one reply (decided to accepted),
-the service's CPU. Exit status 1 when a goal is missed.
+recovery to the first send accepted (which pulls the outage's retries forward, ADR 0036),
+to the median one and to the last reply accepted, the longest wait of one reply (decided
+to accepted), the service's CPU. Exit status 1 when a goal is missed.
 """
 
 from __future__ import annotations
@@ -261,6 +262,7 @@ class OutageResult:
     decided: dict[str, int]  # replies decided before / during / after the outage
     retries: int  # OutboundRetryScheduled recorded
     completed: bool  # every decided reply had an outcome within --wait
+    recovery_to_first: float  # seconds from recovery to the first send accepted
     recovery_to_last: float  # seconds from recovery to the last reply accepted
     recovery_to_half: float  # ... to the median of the sends accepted after recovery
     longest_wait: dict[str, float]  # the longest decided-to-accepted wait, by phase decided
@@ -289,7 +291,8 @@ class OutageResult:
             f" after {d['after']}); {a.delivered} accepted exactly once, {a.twice} twice,"
             f" {a.missing} missing, {a.unknown} unknown sends, {a.out_of_order} people out"
             f" of order, {a.failed} for review; {self.retries} retries scheduled\n"
-            f"  sends after recovery: half within {self.recovery_to_half:.1f} s, the last"
+            f"  sends after recovery: the first {self.recovery_to_first:.1f} s, half within"
+            f" {self.recovery_to_half:.1f} s, the last"
             f" {self.recovery_to_last:.1f} s after it; longest wait of one reply (decided to"
             f" accepted) by when it was decided: {w['before']:.1f} / {w['during']:.1f} /"
             f" {w['after']:.1f} s; {self.over_rate} sends past the pair"
@@ -425,6 +428,7 @@ def _result(
         decided={p: decided[p] for p in PHASES},
         retries=sum(e.type == OutboundRetryScheduled.TYPE for e in events),
         completed=completed,
+        recovery_to_first=after_up[0] if after_up else 0.0,
         recovery_to_last=after_up[-1] if after_up else 0.0,
         recovery_to_half=statistics.median(after_up) if after_up else 0.0,
         longest_wait={p: max(waits[p], default=0.0) for p in PHASES},

@@ -23,7 +23,10 @@ never conflicts with them.
 Pacing: every call takes a token from the number's bucket (80 messages/s by default)
 and from the recipient's (Meta's pair rate; :class:`~core.pacing.Pacer`), waiting when
 either is empty; replies queued meanwhile wait in the lane and go out merged. A 131056
-verdict empties the recipient's bucket before the same message is tried again.
+verdict empties the recipient's bucket before the same message is tried again; a quick
+retry after a 5xx or a refused connection first gives back the token of the attempt that
+delivered nothing. Every call Meta accepts tells the retry timer, which pulls forward the
+retries scheduled while Meta was down (:meth:`RetryTimer.meta_answered`, ADR 0036).
 Operator pushes go out at most once per error code per ``alert_push_interval`` in this
 process (:class:`~core.outbox.decide.AlertPushes`). With ``mark_read``, a fresh inbound
 message gets blue ticks and the typing indicator while the reply is prepared (best
@@ -135,7 +138,7 @@ class OutboxSender:
         self._clock, self._jitter, self._monotonic = clock, jitter, monotonic
         self._pacer = Pacer.of(messages_per_second, pair_interval, pair_burst)
         self._pushes = AlertPushes(interval=alert_push_interval)
-        self.retries = RetryTimer(store, clock=clock)
+        self.retries = RetryTimer(store, clock=clock, drain_rate=messages_per_second)
         self._background: set[asyncio.Task[None]] = set()
         self.alerts = 0  # operator alerts raised (tests, metrics)
         self._unperformed: set[str] = set()  # attempts whose write failed, Meta not called
@@ -177,7 +180,9 @@ class OutboxSender:
             case Call():
                 return [await self._call(request)]
             case Remind():
-                self.retries.add(stream, request.outbound_id, request.retry, request.due_at)
+                self.retries.add(
+                    stream, request.outbound_id, request.retry, request.due_at, request.outage
+                )
                 log.info(
                     "outbox.retry_scheduled", outbound_id=request.outbound_id,
                     retry=request.retry, code=request.code,
@@ -193,12 +198,15 @@ class OutboxSender:
             result = await self.messenger.send(call.message)
         except SendError as exc:
             return Refused(exc, at=self._clock(), jitter=self._jitter())
+        self.retries.meta_answered()  # Meta is back: the outage's retries are due soon
         return Answered(result.wamid or "")
 
     async def _pace(self, pace: Pace) -> None:
         """Back off, then wait for the number's throughput budget and ``to``'s pair rate."""
         if pace.penalize:
             self._pacer = self._pacer.penalize(pace.to, self._monotonic())
+        if pace.refund:
+            self._pacer = self._pacer.refund(pace.to, self._monotonic())
         if pace.pause > 0:
             await asyncio.sleep(pace.pause)
         while True:

@@ -62,7 +62,13 @@ from core.outbox.decisions import (
 )
 from core.outbox.state import OutboxState
 from core.pacing import PAIR_RATE_CODE
-from core.send_errors import SendError, TransientSendError, backoff_delay, classify_send_error
+from core.send_errors import (
+    SendError,
+    TransientSendError,
+    backoff_delay,
+    classify_send_error,
+    outage,
+)
 from core.window import outbound_allowed
 from events.base import RecordedEvent
 from events.conversation import ConversationEscalated, OutboundFailed, OutboundSent, ReplyQueued
@@ -216,7 +222,10 @@ def _schedule(
         ))
         for q in send.group
     )  # fmt: skip
-    return ScheduleRetry(records=records, outbound_id=oid, retry=retry, due_at=due, code=error.code)
+    return ScheduleRetry(
+        records=records, outbound_id=oid, retry=retry, due_at=due, code=error.code,
+        outage=outage(error),
+    )  # fmt: skip
 
 
 def _each(group: Group, step: str, payload: OutboundFailed) -> Iterator[Record]:

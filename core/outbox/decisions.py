@@ -213,6 +213,7 @@ class ScheduleRetry:
     retry: int
     due_at: datetime
     code: int | None
+    outage: bool = False  # Meta or the network was down: pulled forward once Meta answers
 
 
 AfterError = WaitForPacing | RetryNow | ScheduleRetry | Fail

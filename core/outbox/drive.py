@@ -13,9 +13,11 @@ token (:class:`Pace`, asked through ``RecordFirst`` with no intent, so the recor
 so far are written before any wait) and the call (:class:`Call`, asked through
 ``RecordFirst`` with the attempt as its intent: stored before Meta is called, never called
 when another handling stored it first). A failed call is judged by
-:func:`~core.outbox.decide.after_error` with the time and jitter the shell recorded;
-a scheduled retry is written before the timer is told and ends the replies of the batch
-(in order per person); statuses are carried out either way.
+:func:`~core.outbox.decide.after_error` with the time and jitter the shell recorded; a
+quick retry after an outage failure (5xx, refused: it certainly delivered nothing) gives
+the person's pair token back first (``Pace(refund=True)``, ADR 0036); a scheduled retry
+is written before the timer is told and ends the replies of the batch (in order per
+person); statuses are carried out either way.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ from core.outbox.requests import (
     Resolved,
 )
 from core.outbox.state import OutboxState, initial
+from core.send_errors import outage
 from events.base import ERASED, RecordedEvent
 
 
@@ -188,13 +191,15 @@ def _send(walk: _Walk, send: Send) -> bool:
                     walk.state, send, called.error, tries, now=called.at, jitter=called.jitter,
                     policy=walk.policy,
                 )  # fmt: skip
+                # A 5xx or a refused connection delivered nothing: it gives its pair token back.
+                refund = outage(called.error)
             case _:
                 raise TypeError(f"not the outcome of a call: {called!r}")
         match verdict:
             case WaitForPacing():
                 tries, pace = verdict.tries, Pace(message.to, penalize=True)
             case RetryNow():
-                tries, pace = verdict.tries, Pace(message.to, pause=verdict.delay)
+                tries, pace = verdict.tries, Pace(message.to, verdict.delay, refund=refund)
             case ScheduleRetry():
                 _schedule(walk, verdict)
                 return True
@@ -209,7 +214,9 @@ def _send(walk: _Walk, send: Send) -> bool:
 def _schedule(walk: _Walk, retry: ScheduleRetry) -> None:
     """The durable retry is written, then the timer told (it also finds it after a restart)."""
     stream = retry.records[0].queued.stream
-    remind = Remind(stream, retry.outbound_id, retry.retry, retry.due_at, retry.code)
+    remind = Remind(
+        stream, retry.outbound_id, retry.retry, retry.due_at, retry.code, outage=retry.outage
+    )
     walk.add(retry.records)
     walk.ask(RecordFirst(remind))  # written ahead: the timer is told once they are stored
 

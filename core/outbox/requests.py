@@ -39,11 +39,13 @@ class Resolve:
 class Pace:
     """Wait ``pause`` seconds (a quick retry's backoff), then for a token of the number's
     throughput and of ``to``'s pair rate; ``penalize`` first empties ``to``'s bucket
-    (Meta answered 131056)."""
+    (Meta answered 131056); ``refund`` first gives ``to`` back the pair token of the
+    previous attempt, which certainly delivered nothing (an outage: 5xx, refused)."""
 
     to: str
     pause: float = 0.0
     penalize: bool = False
+    refund: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +64,7 @@ class Remind:
     retry: int
     due_at: datetime
     code: int | None
+    outage: bool = False  # scheduled because Meta was down: due early once Meta answers
 
 
 @dataclass(frozen=True, slots=True)

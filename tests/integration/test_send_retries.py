@@ -158,6 +158,41 @@ async def test_what_is_unsent_at_the_horizon_goes_to_review(
     assert fake.accepted == []
 
 
+async def test_a_send_accepted_again_pulls_the_outage_retries_forward(
+    store: EventStore, graph_client: tuple[FakeGraphApi, GraphMessenger]
+) -> None:
+    """Retries minutes away go within seconds of Meta accepting another send, once, in
+    order; a rate-limited retry keeps its time (ADR 0036)."""
+    fake, messenger = graph_client
+    anna, bruno, carla = PEOPLE[:3]
+    for phone in (anna, bruno, carla):
+        await wrote(store, phone)
+    fake.outage(Behaviour.server_error())
+    throttled = Behaviour.error(130429, http_status=429)
+    fake.script_for(carla, *[throttled] * 4)  # Meta up, Carla's sends over the throughput
+    minutes = RetrySchedule(first=600.0, cap=600.0, horizon=3600.0)  # due in 300 s
+    dispatcher = outbox(store, messenger, minutes)
+    try:
+        first = await queue(store, anna, "uno")
+        limited = await queue(store, carla, "uno")
+        await until(lambda: _scheduled(store, 2))
+        second = await queue(store, anna, "due")  # waits behind Anna's retry
+        fake.recover()
+        other = await queue(store, bruno, "uno")  # accepted: Meta is back
+        await until(lambda: _all_sent(store, 3))
+    finally:
+        await dispatcher.stop()
+    accepted = [b["biz_opaque_callback_data"] for b in fake.accepted]
+    assert sorted(accepted) == sorted([first, second, other])
+    assert [oid for oid in accepted if oid in (first, second)] == [first, second]
+    assert limited not in accepted
+    assert not await payloads(store, OutboundFailed)
+
+
+async def _scheduled(store: EventStore, n: int) -> bool:
+    return len(await payloads(store, OutboundRetryScheduled)) >= n
+
+
 async def _all_sent(store: EventStore, n: int) -> bool:
     return len(await payloads(store, OutboundSent)) >= n
 
