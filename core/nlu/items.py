@@ -177,8 +177,8 @@ def _bind_bare_quantities(items: list[Item]) -> list[Item]:
         item.qualifiers.extend(context)
         if not item.words and not item.quantity and not item.corrects:
             context.extend(item.qualifiers)
-        if not item.words and item.quantity is not None:
-            item.words = item.corrects  # "4 uova, anzi 6": the same product, a new number
+        if not item.words and (item.quantity is not None or item.sizes):
+            item.words = item.corrects  # "4 uova, anzi 6", "latte 3 anzi 2 litri": a new amount
         if item.words:
             out.append(item)
             continue

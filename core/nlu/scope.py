@@ -156,8 +156,8 @@ def _negates_before(tokens: tuple[str, ...], start: int, i: int, question: bool)
     """``il deodorante no``, ``le crocchette non servono``: a negation after the product."""
     if tokens[i] not in NEGATIONS or i == start or question:
         return False
-    if tokens[i - 1] in _CORRECTING:
-        return False  # "anzi no": the customer corrects a number, and refuses nothing
+    if tokens[i - 1] in _CORRECTING or tokens[i + 1 : i + 2] in {(w,) for w in _CORRECTING}:
+        return False  # "anzi no", "3 no anzi 2": the customer corrects, and refuses nothing
     if not _after_words(tokens, start, i):
         return False
     return tokens[i] == "no" or _marker_at(tokens, i, question)
