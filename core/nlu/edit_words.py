@@ -2,12 +2,16 @@
 
 Vocabulary, not sentences: inflections of the edit verbs (``togli``, ``toglimi``,
 ``togliamo`` by prefix), the words that may open a clause, and the words that never name
-a product in an edit (``carrello``, ``portale``, ``dimenticavo``).
+a product in an edit (``carrello``, ``portale``, ``dimenticavo``); :func:`corrected` puts
+misspelt edit verbs right.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+
+from rapidfuzz import fuzz, process
 
 
 def _words(text: str) -> frozenset[str]:
@@ -49,3 +53,19 @@ FILLER = _words(
 )
 ARTICLES = _words("il lo la l i gli le")
 PREPOSITIONS = _words("di d del della dello dei degli delle dell al alla allo ai agli alle all")
+
+
+def corrected(tokens: tuple[str, ...], known: Callable[[str], bool]) -> tuple[str, ...]:
+    """Tokens with misspelt edit verbs put right (``agiungi``, ``elimna``, ``svota``).
+
+    Only words of five letters or more that the catalogue does not know are corrected,
+    and only to a verb they resemble closely.
+    """
+    out = []
+    for token in tokens:
+        word = token
+        if len(word) >= 5 and word.isalpha() and word not in CUE_WORDS and not known(word):
+            found = process.extractOne(word, CUE_WORDS, scorer=fuzz.ratio, score_cutoff=84.0)
+            word = found[0] if found else word
+        out.append(word)
+    return tuple(out)

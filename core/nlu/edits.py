@@ -16,13 +16,12 @@ a new order would be. Pure; returns operations, never applies them.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from fractions import Fraction
 
-from rapidfuzz import fuzz, process
-
+from core.nlu import edit_scale
 from core.nlu import edit_words as w
-from core.nlu.answers import plain_tokens
+from core.nlu.answers import Answer, plain_tokens, read_answer
 from core.nlu.cart import Item, extract_cart, split_items
 from core.nlu.matching import CatalogIndex, score
 from core.nlu.normalize import SEP
@@ -48,6 +47,7 @@ class Clause:
     from_open: bool = False  # still reading the replaced product's words
     set_to: int | None = None
     counted: bool = False  # "in più" / "in meno": the number is a change, not a total
+    scale: Fraction | None = None  # "raddoppia", "la metà": a multiple of the line
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -91,6 +91,8 @@ def _other_cue(tokens: tuple[str, ...], i: int, prev: str) -> tuple[str | None, 
     if t in {"e", "poi", "ancora"} and all(x in w.FILLER or x in w.OPENERS for x in tokens[:i]):
         return CartOp.ADD.value, 1  # "e poi un olio", "ah e anche ...": more of the same
     nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+    if edit_scale.verb_factor(t) is not None:
+        return CartOp.SET.value, 1  # "raddoppia", "dimezzale": the factor is read after
     if t in w.SET_VERBS and nxt in w.ANOTHER:
         return CartOp.ADD.value, 2  # "mettine altri due": more, not a new total
     if t in w.SET_VERBS:
@@ -106,22 +108,6 @@ def _other_cue(tokens: tuple[str, ...], i: int, prev: str) -> tuple[str | None, 
     return None, 0
 
 
-def _corrected(tokens: tuple[str, ...], known: Callable[[str], bool]) -> tuple[str, ...]:
-    """Tokens with misspelt edit verbs put right (``agiungi``, ``elimna``, ``svota``).
-
-    Only words of five letters or more that the catalogue does not know are corrected,
-    and only to a verb they resemble closely.
-    """
-    out = []
-    for token in tokens:
-        word = token
-        if len(word) >= 5 and word.isalpha() and word not in w.CUE_WORDS and not known(word):
-            found = process.extractOne(word, w.CUE_WORDS, scorer=fuzz.ratio, score_cutoff=84.0)
-            word = found[0] if found else word
-        out.append(word)
-    return tuple(out)
-
-
 def _number(token: str) -> int | None:
     pieces = read_pieces((token,))
     return pieces[0].value if pieces and pieces[0].kind == "quantity" else None
@@ -130,6 +116,10 @@ def _number(token: str) -> int | None:
 def _markers(c: Clause, tokens: tuple[str, ...], i: int) -> int:
     """Consume a marker at ``i`` into ``c`` (in più, a N, invece di N/X, al posto di X)."""
     t, nxt = tokens[i], tokens[i + 1] if i + 1 < len(tokens) else ""
+    factor, taken = edit_scale.noun_factor(tokens, i)
+    if factor is not None:  # "fai il doppio di latte", "mettine la metà"
+        c.op, c.scale = CartOp.SET.value, factor
+        return taken
     if t == "in" and nxt in {"piu", "meno"}:
         c.op, c.counted = (CartOp.ADD if nxt == "piu" else CartOp.REMOVE).value, True
         return 2
@@ -169,6 +159,7 @@ def _clauses(tokens: tuple[str, ...]) -> list[Clause]:
                 out.append(c := Clause(op=op))
             elif op != CartOp.ADD.value or c.op is None:
                 c.op = op
+            c.scale = edit_scale.verb_factor(tokens[i - taken]) or c.scale
             if op == CartOp.REPLACE.value:  # "sostituisci X con Y"
                 c.replace_from, c.from_open = [], True
             continue
@@ -212,24 +203,26 @@ class _Reading:
     unknown: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     bad: str | None = None
+    have: dict[str, int] = field(default_factory=dict)  # the cart's quantities
 
 
 def read_edits(
     text: str, index: CatalogIndex, cart: tuple[UnderstoodLine, ...]
 ) -> EditReading | None:
     """The change ``text`` asks of ``cart``, or None when it has no edit words at all."""
-    clauses = _clauses(_corrected(plain_tokens(text), index.knows))
+    clauses = _clauses(w.corrected(plain_tokens(text), index.knows))
     if all(c.op is None for c in clauses):
         return None
-    r = _Reading(bad=_sign_or_size(text))
+    r = _Reading(bad=_sign_or_size(text), have={x.product_id: x.quantity for x in cart})
     ids = tuple(x.product_id for x in cart)
     for c in clauses:
         _read_clause(c, index, ids, r)
     if any(op.quantity is not None and op.quantity > MAX_QUANTITY for op in r.ops):
         r.bad = r.bad or "too_many"
     targets = any(c.op not in (None, CartOp.ADD.value) for c in clauses)
-    if not (r.ops or r.unresolved or r.unknown or r.missing or r.bad):
-        return None
+    nothing = not (r.ops or r.unresolved or r.unknown or r.bad)
+    if nothing and (not r.missing or read_answer(text) is Answer.CANCEL):
+        return None  # "niente, ci ho ripensato": a cancel, not words naming no line
     return EditReading(
         operations=tuple(r.ops),
         unresolved=tuple(r.unresolved),
@@ -252,6 +245,8 @@ def _read_clause(c: Clause, index: CatalogIndex, cart: tuple[str, ...], r: _Read
         _add(pieces, index, (), r)
     elif c.op == CartOp.REMOVE.value:
         _remove(c, items, counts, index, cart=cart, r=r)
+    elif c.op == CartOp.SET.value and c.scale is not None:
+        _scale(c.scale, c.words, items, index, r)
     elif c.op == CartOp.SET.value:
         _set(c, items, counts[:1] if not items else [], index, cart=cart, r=r)
     elif c.op == CartOp.REPLACE.value:
@@ -309,6 +304,21 @@ def _set(
             _target(
                 r, target, item, CartOperation(op=CartOp.SET, product_id=target, quantity=quantity)
             )
+
+
+def _scale(
+    factor: Fraction, words: list[str], items: list[Item], index: CatalogIndex, r: _Reading
+) -> None:
+    """``raddoppia le crocchette``, ``dimezza`` (a one-line cart), ``raddoppia tutto``."""
+    cart = tuple(r.have)
+    targets: list[str | None] = [_in_cart(index, item.words, cart) for item in items]
+    r.missing.extend(" ".join(i.words) for i, t in zip(items, targets, strict=True) if t is None)
+    if not items and (len(cart) == 1 or not {"tutto", "tutti", "tutte"}.isdisjoint(words)):
+        targets = list(cart)
+    for t in targets:
+        if t is not None:
+            quantity = edit_scale.scaled(r.have[t], factor)
+            r.ops.append(CartOperation(op=CartOp.SET, product_id=t, quantity=quantity))
 
 
 def _target(r: _Reading, target: str | None, item: Item, op: CartOperation) -> None:

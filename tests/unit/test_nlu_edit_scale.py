@@ -1,0 +1,78 @@
+"""Scaling a cart line in words, and cancels that look like a removal (pure)."""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from core.catalog import Catalog, parse_catalog
+from core.nlu import index_for
+from core.nlu.edit_scale import scaled
+from core.nlu.edits import read_edits
+from events.conversation import UnderstoodLine
+
+DEMO = Path(__file__).parents[2] / "adapters" / "data" / "catalog_demo.json"
+CATALOG: Catalog = parse_catalog(json.loads(DEMO.read_text(encoding="utf-8")))
+
+
+def ops(text: str, **cart: int) -> list[tuple[str, str | None, int | None]]:
+    """The operations read from ``text`` on a cart of ``p-<name>: quantity``."""
+    lines = tuple(
+        UnderstoodLine(product_id="p-" + k.replace("_", "-"), quantity=q) for k, q in cart.items()
+    )
+    reading = read_edits(text, index_for(CATALOG), lines)
+    assert reading is not None, text
+    return [(o.op.value, o.product_id, o.quantity) for o in reading.operations]
+
+
+@pytest.mark.parametrize(
+    ("text", "cart", "expected"),
+    [
+        ("raddoppia le crocchette", {"crocc_cane": 1, "snack_cane": 2},
+         [("set", "p-crocc-cane", 2)]),
+        ("anzi fai il doppio di latte", {"latte": 2, "pane": 1}, [("set", "p-latte", 4)]),
+        ("dimezza l'acqua x favore", {"acqua": 4, "caffe": 2}, [("set", "p-acqua", 2)]),
+        ("delle passate mettine la metà", {"passata": 6, "olio": 1}, [("set", "p-passata", 3)]),
+        ("le uova dimezzale", {"uova": 4, "pane": 1}, [("set", "p-uova", 2)]),
+        ("triplica", {"pane": 2}, [("set", "p-pane", 6)]),
+        ("togli il pane e raddoppia l'acqua", {"acqua": 3, "pane": 1},
+         [("remove", "p-pane", None), ("set", "p-acqua", 6)]),
+    ],
+)  # fmt: skip
+def test_a_line_is_scaled_by_the_word_said(
+    text: str, cart: dict[str, int], expected: list[tuple[str, str | None, int | None]]
+) -> None:
+    """``raddoppia``, ``il doppio``, ``dimezza``, ``la metà`` set a multiple of the line."""
+    assert ops(text, **cart) == expected
+
+
+def test_half_of_an_odd_count_rounds_down_and_never_to_zero() -> None:
+    """Half of three is one; half of one stays one."""
+    assert scaled(3, Fraction(1, 2)) == 1
+    assert scaled(1, Fraction(1, 2)) == 1
+
+
+def test_scaling_every_line_needs_tutto_or_a_one_line_cart() -> None:
+    """``raddoppia tutto`` scales every line; ``raddoppia`` on two lines naming none is no edit."""
+    two = (
+        UnderstoodLine(product_id="p-pane", quantity=1),
+        UnderstoodLine(product_id="p-latte", quantity=1),
+    )
+    everything = read_edits("raddoppia tutto", index_for(CATALOG), two)
+    assert everything is not None
+    assert [o.quantity for o in everything.operations] == [2, 2]
+    assert read_edits("raddoppia", index_for(CATALOG), two) is None
+
+
+def test_a_cancel_is_not_a_removal_of_unknown_words() -> None:
+    """Words that name no line, in a message that cancels, leave it to the cancel; a removal
+    of a product not in the cart (``togli il parmigiano``) is still reported."""
+    cart = (UnderstoodLine(product_id="p-crema-mani", quantity=1),)
+    for text in ("niente ci ho ripensato", "guarda lascia perdere nn mi serve piu"):
+        assert read_edits(text, index_for(CATALOG), cart) is None, text
+    reading = read_edits("togli il parmigiano", index_for(CATALOG), cart)
+    assert reading is not None
+    assert reading.missing == ("parmigiano",)
