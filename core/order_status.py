@@ -19,7 +19,10 @@ from core.nlu.normalize import fold, tokenize
 from core.nlu.replies import format_price
 
 _ASKS = re.compile(
-    r"\b(dov e|dove|dov) (il |l |lo |la )?(mio |mia )?(ordine|ordinazione|spesa|pacco|consegna)\b"
+    r"\b(dov e|dove|dov) (e |sta |si trova )?(arrivat\w* )?(il |l |lo |la )?(mio |mia )?"
+    r"(ordine|ordinazione|spesa|pacco|consegna)\b"
+    r"|\b(hanno|ha|avete|e stato|e stata) (gia )?(accettat|confermat|spedit|inviat|preparat)\w* "
+    r"(il |l |la )?(mio |mia )?(ordine|ordinazione|spesa)\b"
     r"|\ba che punto (e|sta|siamo)\b|\b(quando|a che ora|per che ora|che ora) (arriva|arrivate"
     r"|arrivera|consegnate|consegnerete|arriveranno|passa|passera|mi arriva|me lo portate)\b"
     r"|\b(stato|situazione) (del|dell|di|mio|mia) ?(mio |mia )?(ordine|consegna)\b"
