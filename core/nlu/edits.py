@@ -15,13 +15,13 @@ a new order would be. Pure; returns operations, never applies them.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 
 from core.nlu import edit_scale
 from core.nlu import edit_words as w
 from core.nlu.answers import Answer, plain_tokens, read_answer
+from core.nlu.bad_quantities import bad_quantity, sign_or_size
 from core.nlu.cart import Item, extract_cart, split_items
 from core.nlu.matching import CatalogIndex, score
 from core.nlu.normalize import SEP
@@ -30,8 +30,8 @@ from core.understanding import UnresolvedItem
 from events.cart import CartOp, CartOperation
 from events.conversation import UnderstoodLine
 
-_NEGATIVE = re.compile(r"(?:^|[\s,(])-\s?\d")
-_THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:\.\d{3})+(?![\d.,]*\d)")  # "10.000" pieces
+__all__ = ["EditReading", "bad_quantity", "read_edits"]
+
 _DEAR = 10_000  # rank every product when looking inside the cart
 MAX_QUANTITY = 99
 MIN_IN_CART = 0.3  # relevance a cart line needs to be the one the words name
@@ -213,7 +213,7 @@ def read_edits(
     clauses = _clauses(w.corrected(plain_tokens(text), index.knows))
     if all(c.op is None for c in clauses):
         return None
-    r = _Reading(bad=_sign_or_size(text), have={x.product_id: x.quantity for x in cart})
+    r = _Reading(bad=sign_or_size(text), have={x.product_id: x.quantity for x in cart})
     ids = tuple(x.product_id for x in cart)
     for c in clauses:
         _read_clause(c, index, ids, r)
@@ -331,11 +331,13 @@ def _target(r: _Reading, target: str | None, item: Item, op: CartOperation) -> N
 def _replace(
     c: Clause, pieces: tuple[Piece, ...], index: CatalogIndex, cart: tuple[str, ...], r: _Reading
 ) -> None:
-    old_items = split_items(read_pieces(_clean(c.replace_from or [])))
-    old = _in_cart(index, [x for item in old_items for x in item.words], cart)
+    said = [
+        x for item in split_items(read_pieces(_clean(c.replace_from or []))) for x in item.words
+    ]
+    old = _in_cart(index, said, cart)
     new = extract_cart(pieces, index)
     if old is None:
-        r.missing.append(" ".join(x for item in old_items for x in item.words))
+        r.missing.append(" ".join(said))
         return
     if not new.lines:
         _add(pieces, index, cart, r)  # what could not be matched is reported there
@@ -380,19 +382,3 @@ def _catalogue(index: CatalogIndex, words: list[str]) -> str | None:
     """The one catalogue product ``words`` name clearly, or None."""
     reading = extract_cart(read_pieces(tuple(words)), index)
     return reading.lines[0].product_id if len(reading.lines) == 1 else None
-
-
-def _sign_or_size(text: str) -> str | None:
-    """``negative`` for ``-2``, ``too_many`` for ``10.000`` (Italian thousands), else None."""
-    if _NEGATIVE.search(text):
-        return "negative"
-    return "too_many" if _THOUSANDS.search(text) else None
-
-
-def bad_quantity(text: str) -> str | None:
-    """``zero``, ``negative`` or ``too_many`` when an order asks for that, else None."""
-    bad = _sign_or_size(text)
-    if bad is not None:
-        return bad
-    items = split_items(read_pieces(_clean(list(plain_tokens(text)))))
-    return "zero" if any(item.quantity == 0 for item in items) else None
