@@ -23,6 +23,7 @@ from core.nlu import edit_words as w
 from core.nlu.answers import Answer, plain_tokens, read_answer
 from core.nlu.bad_quantities import bad_quantity, sign_or_size
 from core.nlu.cart import Item, extract_cart, split_items
+from core.nlu.lexicon import DEMONSTRATIVES
 from core.nlu.matching import CatalogIndex, score
 from core.nlu.normalize import SEP
 from core.nlu.numbers import Piece, read_pieces
@@ -336,6 +337,9 @@ def _replace(
     ]
     old = _in_cart(index, said, cart)
     new = extract_cart(pieces, index)
+    if not new.lines and DEMONSTRATIVES & set(c.words):  # "quelle per gatto": the head noun's
+        kind = [*said[:1], *(x for x in c.words if x not in DEMONSTRATIVES)]
+        new = extract_cart(read_pieces(_clean(kind)), index)
     if old is None:
         r.missing.append(" ".join(said))
         return

@@ -1,4 +1,5 @@
-"""Scaling a cart line in words, and cancels that look like a removal (pure)."""
+"""Cart edits as people type them: scaling a line in words, a replacement named by
+``quelle per gatto``, cancels that look like a removal (pure)."""
 
 from __future__ import annotations
 
@@ -76,3 +77,25 @@ def test_a_cancel_is_not_a_removal_of_unknown_words() -> None:
     reading = read_edits("togli il parmigiano", index_for(CATALOG), cart)
     assert reading is not None
     assert reading.missing == ("parmigiano",)
+
+
+@pytest.mark.parametrize(
+    ("text", "old", "new"),
+    [
+        ("al posto delle crocchette per cane metti quelle per gatto", "p-crocc-cane",
+         "p-crocc-gatto"),
+        ("invece delle crocchette del gatto mettimi quelle del cane", "p-crocc-gatto",
+         "p-crocc-cane"),
+    ],
+)  # fmt: skip
+def test_a_replacement_named_by_quello_is_of_the_same_kind(text: str, old: str, new: str) -> None:
+    """``metti quelle per gatto`` in place of the dog's kibble is the cat's kibble."""
+    lines = (
+        UnderstoodLine(product_id=old, quantity=1),
+        UnderstoodLine(product_id="p-lettiera", quantity=1),
+    )
+    reading = read_edits(text, index_for(CATALOG), lines)
+    assert reading is not None
+    assert [(o.op.value, o.product_id, o.replacement_id) for o in reading.operations] == [
+        ("replace", old, new)
+    ]
