@@ -11,6 +11,7 @@ import pytest
 
 from core.catalog import Catalog, parse_catalog
 from core.nlu import index_for
+from core.nlu.answers import Answer, read_answer
 from core.nlu.edit_scale import scaled
 from core.nlu.edits import read_edits
 from events.conversation import UnderstoodLine
@@ -99,3 +100,14 @@ def test_a_replacement_named_by_quello_is_of_the_same_kind(text: str, old: str, 
     assert [(o.op.value, o.product_id, o.replacement_id) for o in reading.operations] == [
         ("replace", old, new)
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [("vabbè dai mandalo così", Answer.CONFIRM), ("vabbe ok", Answer.CONFIRM),
+     ("dai spediscimelo", Answer.CONFIRM), ("vabbè lascia stare", Answer.CANCEL),
+     ("vabbè dai", Answer.OTHER)],
+)  # fmt: skip
+def test_a_yes_after_several_openers_confirms(text: str, answer: Answer) -> None:
+    """``vabbè dai`` only stresses the yes that follows; alone it says nothing."""
+    assert read_answer(text) is answer
