@@ -39,7 +39,7 @@ from core.nlu.lexicon import (
     is_content,
 )
 from core.nlu.numbers import Piece
-from core.nlu.scope import EXCLUDED, TOLD
+from core.nlu.scope import EXCLUDED, SORRY, TOLD
 
 GIFT_WRAP = frozenset({"regalo", "regali"})
 _CORRECTIONS = frozenset({"anzi", "cioe"})  # "4 uova, anzi 6", "6 bottiglie, cioe una confezione"
@@ -74,7 +74,7 @@ def split_items(pieces: tuple[Piece, ...]) -> list[Item]:
             items.append(current)
             told = current.told and piece.kind != "sep"  # a story goes on to its clause's end
             current = Item(barrier=piece.text == EXCLUDED, told=told)
-        elif piece.text in _CORRECTIONS and (current.words or any(it.words for it in items)):
+        elif _corrects(qualified, i) and (current.words or any(it.words for it in items)):
             # the customer takes the last item back: "2 uova anzi no 3", "4 uova, anzi 6"
             current = Item(corrects=current.words or _withdraw(items))
         elif piece.text == TOLD:
@@ -104,6 +104,12 @@ def split_items(pieces: tuple[Piece, ...]) -> list[Item]:
             current.words.append(canonical(piece.text))
     items.append(current)
     return _bind_bare_quantities(items)
+
+
+def _corrects(pieces: list[Piece], i: int) -> bool:
+    """``anzi``, ``cioè``, or ``scusa`` right after ``no`` (``2 olio no scusa 1``)."""
+    text = pieces[i].text
+    return text in _CORRECTIONS or (text in SORRY and i > 0 and pieces[i - 1].text == "no")
 
 
 def _names_product(word: str) -> bool:

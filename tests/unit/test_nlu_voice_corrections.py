@@ -32,3 +32,10 @@ def test_a_run_on_order_with_a_correction_keeps_every_item() -> None:
     """The whole voice-note-like message gives both products, the milk as corrected."""
     text = "allora mi servirebbero 2 pagnotte poi del latte diciamo 3 no anzi 2 litri e basta"
     assert _cart(text) == {"p-pane": 2, "p-latte": 2}
+
+
+def test_no_scusa_corrects_the_number_before() -> None:
+    """``2 olio no scusa 1 olio`` is one bottle of oil, and the items after it stay."""
+    text = "mi servono 3 passate, 2 olio no scusa 1 e un pacco di caffè"
+    assert _cart(text) == {"p-passata": 3, "p-olio": 1, "p-caffe": 1}
+    assert _cart("vorrei il latte, il pane no") == {"p-latte": 1}  # still a refusal
