@@ -23,6 +23,7 @@ _ASKS = re.compile(
     r"(ordine|ordinazione|spesa|pacco|consegna)\b"
     r"|\b(hanno|ha|avete|e stato|e stata) (gia )?(accettat|confermat|spedit|inviat|preparat)\w* "
     r"(il |l |la )?(mio |mia )?(ordine|ordinazione|spesa)\b"
+    r"|\b(me l|ce l|l) (avete|hanno|ha) (gia )?(spedit|inviat|mandat|accettat|preparat)\w*\b"
     r"|\ba che punto (e|sta|siamo)\b|\b(quando|a che ora|per che ora|che ora) (arriva|arrivate"
     r"|arrivera|consegnate|consegnerete|arriveranno|passa|passera|mi arriva|me lo portate)\b"
     r"|\b(stato|situazione) (del|dell|di|mio|mia) ?(mio |mia )?(ordine|consegna)\b"

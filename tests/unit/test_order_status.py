@@ -25,6 +25,8 @@ from core.order_status import OrderView, is_status_question, status_text
         "dove sta la mia spesa?",
         "l'hanno accettato l'ordine?",
         "avete già spedito il mio ordine?",
+        "me l'avete già spedito?",
+        "l'hanno preparato?",
     ],
 )
 def test_status_questions_are_recognised(text: str) -> None:
