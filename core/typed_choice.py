@@ -10,7 +10,9 @@ that picks nothing is an ordinary new message. Pure.
 
 from __future__ import annotations
 
+import itertools
 import math
+import re
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -32,6 +34,8 @@ NONE_WORDS = frozenset({"nessuno", "nessuna", "nessun"})
 MAX_WORDS = 8  # a longer text is a new message, not an answer to the list
 ROW_WORDS = frozenset({"la", "il", "lo", "l", "numero", "n", "quella", "quello", "opzione"})
 CLEAR_MARGIN = 1.15  # the best row must beat the next by this factor
+_CURRENCY = frozenset({"euro", "eur"})
+_AMOUNT = re.compile(r"\d+(?:[.,]\d{1,2})?")
 
 
 def _tokens(text: str) -> list[str]:
@@ -78,7 +82,16 @@ def _by_price(tokens: Sequence[str], options: Sequence[Product]) -> int | None:
         return prices.index(min(prices))
     if any(w in text for w in ("piu car", "piu costos", "costosa", "costoso")):
         return prices.index(max(prices))
+    said = [_money(t) for t, nxt in itertools.pairwise(tokens) if nxt in _CURRENCY]
+    if len(said) == 1 and said[0] is not None:  # "quella da 8 euro": the row of that price
+        gaps = sorted((abs(price - said[0]), row) for row, price in enumerate(prices))
+        return gaps[0][1] if len(gaps) == 1 or gaps[0][0] < gaps[1][0] else None
     return None
+
+
+def _money(token: str) -> Decimal | None:
+    """``8`` or ``29,90`` as an amount; None for a word."""
+    return Decimal(token.replace(",", ".")) if _AMOUNT.fullmatch(token) else None
 
 
 def _sizes(tokens: Sequence[str]) -> list[tuple[str, Decimal]]:

@@ -231,3 +231,16 @@ def test_a_typed_size_picks_the_row_of_that_size(text: str, picked: str) -> None
     it is never a count."""
     assert read_typed(text, KIBBLE, CATALOG) == picked
     assert typed_quantity(text) is None
+
+
+PLANTS = UnresolvedLine(text="piante", quantity=2, candidates=("p-pianta-grassa", "p-orchidea"))
+
+
+@pytest.mark.parametrize(
+    ("text", "picked"),
+    [("quella da 8 euro", "p-pianta-grassa"), ("quella a 29,90 euro", "p-orchidea"),
+     ("quella da 30 euro", "p-orchidea")],
+)  # fmt: skip
+def test_a_typed_price_picks_the_row_of_that_price(text: str, picked: str) -> None:
+    """A price said in euro picks the listed product costing that, or nearest to it."""
+    assert read_typed(text, PLANTS, CATALOG) == picked
