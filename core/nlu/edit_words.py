@@ -28,6 +28,8 @@ REMOVE_EXACT = _words("leva levami levate levare levala levalo levali levale")
 CLEAR_PREFIX = ("svuot", "ricominc", "azzer")
 CLEAR_EXACT = _words("rifacciamo ripartiamo resetta")
 SET_VERBS = _words("facciamo fanne fammene mettine mettimene mettetene")
+SET_PREFIX = ("rimett", "riport")  # "rimettili a 2", "riportale a 3": back to a number
+ALSO = _words("anche pure")  # right after an edit verb, its adverb ("togli pure il deo")
 ANOTHER = _words("altro altra altri altre")
 WANT_NE = _words(
     "voglio vogliamo vorrei prendo prendiamo servono serve metti mettimi porta portami "
@@ -46,7 +48,7 @@ CUE_WORDS = tuple(
 )
 OPENERS = _words(", e ed ma pero anzi allora poi no ah invece")
 FILLER = _words(
-    "anzi ah eh ehm scusa scusami allora quindi carrello ordine invece poi solo soltanto "
+    "anzi ah eh ehm aspetta scusa scusami allora quindi carrello ordine invece poi solo soltanto "
     "niente nulla tutto tutti tutte altro altra altri altre ok okay si grazie porta portala "
     "portalo portali portale portamene portami portatemi fai fate mettila mettilo mettili "
     "mettile falli falle fallo falla dimenticavo fammi quantita numero"

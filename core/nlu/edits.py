@@ -96,7 +96,7 @@ def _other_cue(tokens: tuple[str, ...], i: int, prev: str) -> tuple[str | None, 
         return CartOp.SET.value, 1  # "raddoppia", "dimezzale": the factor is read after
     if t in w.SET_VERBS and nxt in w.ANOTHER:
         return CartOp.ADD.value, 2  # "mettine altri due": more, not a new total
-    if t in w.SET_VERBS:
+    if t in w.SET_VERBS or t.startswith(w.SET_PREFIX):  # "fanne 3", "rimettili a 2"
         return CartOp.SET.value, 1
     if t == "ne" and i + 1 < len(tokens) and tokens[i + 1] in w.WANT_NE:
         return CartOp.SET.value, 2  # "ne voglio 3", "me ne servono 2": the new total
@@ -156,6 +156,8 @@ def _clauses(tokens: tuple[str, ...]) -> list[Clause]:
                 c.from_open = False  # "al posto del latte metti il parmigiano"
                 if op == CartOp.ADD.value:
                     continue
+            if tokens[i - taken] in w.ALSO and c.op is not None and not _content(c.words):
+                continue  # "togli pure il deo", "togli anche il pane": the verb's adverb
             if _content(c.words) or (c.op not in (None, CartOp.ADD.value) and op != c.op):
                 out.append(c := Clause(op=op))
             elif op != CartOp.ADD.value or c.op is None:
@@ -273,7 +275,7 @@ def _remove(
 ) -> None:
     """``togli il latte`` (the line), ``togli una mozzarella`` (one), ``uno in meno``."""
     if not items:
-        if c.counted and len(cart) == 1:
+        if (c.counted or counts) and len(cart) == 1:  # "uno in meno", "togline una"
             quantity = counts[0] if counts else 1
             r.ops.append(CartOperation(op=CartOp.REMOVE, product_id=cart[0], quantity=quantity))
         return

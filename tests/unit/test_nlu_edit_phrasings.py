@@ -111,3 +111,21 @@ def test_a_replacement_named_by_quello_is_of_the_same_kind(text: str, old: str, 
 def test_a_yes_after_several_openers_confirms(text: str, answer: Answer) -> None:
     """``vabbè dai`` only stresses the yes that follows; alone it says nothing."""
     assert read_answer(text) is answer
+
+
+@pytest.mark.parametrize(
+    ("text", "cart", "expected"),
+    [
+        ("no aspetta rimettili a 2", {"termometro": 4}, [("set", "p-termometro", 2)]),
+        ("togline una", {"mozzarella": 3}, [("remove", "p-mozzarella", 1)]),
+        ("cmq togli pure il deo", {"deodorante": 1, "crema_mani": 1},
+         [("remove", "p-deodorante", None)]),
+        ("togli anche il pane", {"pane": 1, "latte": 1}, [("remove", "p-pane", None)]),
+    ],
+)  # fmt: skip
+def test_verbs_said_the_way_people_type_them(
+    text: str, cart: dict[str, int], expected: list[tuple[str, str | None, int | None]]
+) -> None:
+    """``rimettili a 2`` sets back, ``togline una`` on a one-line cart takes one away, and
+    ``pure``/``anche`` right after a verb are its adverb, not a new addition."""
+    assert ops(text, **cart) == expected
