@@ -133,8 +133,8 @@ def _markers(c: Clause, tokens: tuple[str, ...], i: int) -> int:
         return 0
     j = i + (2 if t == "al" else 1)
     j += j < len(tokens) and tokens[j] in w.PREPOSITIONS
-    if t == "invece" and j < len(tokens) and _number(tokens[j]) is not None:
-        c.op = CartOp.SET.value  # "3 mozzarelle invece di 2": the old quantity
+    if j < len(tokens) and _number(tokens[j]) is not None:
+        c.op = CartOp.SET.value  # "3 mozzarelle invece di 2", "al posto di 2": the old quantity
         return j + 1 - i
     c.op, c.replace_from, c.from_open = CartOp.REPLACE.value, [], True
     return j - i
@@ -158,6 +158,8 @@ def _clauses(tokens: tuple[str, ...]) -> list[Clause]:
                     continue
             if tokens[i - taken] in w.ALSO and c.op is not None and not _content(c.words):
                 continue  # "togli pure il deo", "togli anche il pane": the verb's adverb
+            if tokens[i - taken] in w.ALSO and c.op == CartOp.REMOVE.value and i < len(tokens):
+                op = c.op if tokens[i] in w.ARTICLES else op  # "togli il latte e anche il pane"
             if _content(c.words) or (c.op not in (None, CartOp.ADD.value) and op != c.op):
                 out.append(c := Clause(op=op))
             elif op != CartOp.ADD.value or c.op is None:

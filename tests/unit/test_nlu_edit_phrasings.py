@@ -129,3 +129,22 @@ def test_verbs_said_the_way_people_type_them(
     """``rimettili a 2`` sets back, ``togline una`` on a one-line cart takes one away, and
     ``pure``/``anche`` right after a verb are its adverb, not a new addition."""
     assert ops(text, **cart) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "cart", "expected"),
+    [
+        ("togli il latte e anche il pane", {"latte": 1, "pane": 1, "olio": 1},
+         [("remove", "p-latte", None), ("remove", "p-pane", None)]),
+        ("togli le crocchette, anche un guinzaglio", {"crocc_cane": 1},
+         [("remove", "p-crocc-cane", None), ("add", "p-guinzaglio", 1)]),
+        ("metti 3 mozzarelle al posto di 2", {"mozzarella": 2, "parmigiano": 1},
+         [("set", "p-mozzarella", 3)]),
+    ],
+)  # fmt: skip
+def test_also_and_al_posto_di_read_by_what_follows(
+    text: str, cart: dict[str, int], expected: list[tuple[str, str | None, int | None]]
+) -> None:
+    """``e anche il pane`` after a removal (a definite article: a line already there) goes on
+    removing, ``anche un guinzaglio`` adds; ``al posto di 2`` names the old quantity."""
+    assert ops(text, **cart) == expected
