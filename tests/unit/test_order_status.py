@@ -27,6 +27,7 @@ from core.order_status import OrderView, is_status_question, status_text
         "avete già spedito il mio ordine?",
         "me l'avete già spedito?",
         "l'hanno preparato?",
+        "è già in consegna?",
     ],
 )
 def test_status_questions_are_recognised(text: str) -> None:
