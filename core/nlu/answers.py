@@ -31,6 +31,7 @@ SHORTHAND = {
     "vabene": "va bene",
 }  # fmt: skip
 """WhatsApp shorthand read as the words it stands for."""
+_REPEATED = re.compile(r"(ok|si|no)\1+")
 _THUMBS = ("\N{THUMBS UP SIGN}", "\N{OK HAND SIGN}", "\N{WHITE HEAVY CHECK MARK}")
 
 
@@ -55,7 +56,8 @@ def _fixed(word: str) -> str:
 def plain_tokens(text: str) -> tuple[str, ...]:
     """Folded tokens with WhatsApp shorthand spelled out (``nn`` -> ``non``)."""
     out: list[str] = []
-    for t in tokenize(text):
+    for token in tokenize(text):
+        t = m.group(1) if (m := _REPEATED.fullmatch(token)) else token  # "okok", "nono"
         out.extend(SHORTHAND.get(t, t).split())
     if any(mark in text for mark in _THUMBS):
         out.append("ok")

@@ -148,3 +148,13 @@ def test_also_and_al_posto_di_read_by_what_follows(
     """``e anche il pane`` after a removal (a definite article: a line already there) goes on
     removing, ``anche un guinzaglio`` adds; ``al posto di 2`` names the old quantity."""
     assert ops(text, **cart) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [("okok grazie mille", Answer.CONFIRM), ("sisisi", Answer.CONFIRM),
+     ("nono annulla", Answer.CANCEL), ("nono", Answer.UNCLEAR)],
+)  # fmt: skip
+def test_a_repeated_yes_or_no_reads_as_one(text: str, answer: Answer) -> None:
+    """``okok``, ``sisisi``, ``nono``: a word typed twice over means it once."""
+    assert read_answer(text) is answer
