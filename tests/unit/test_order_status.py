@@ -28,6 +28,7 @@ from core.order_status import OrderView, is_status_question, status_text
         "me l'avete già spedito?",
         "l'hanno preparato?",
         "è già in consegna?",
+        "quando me la portate la spesa?",
     ],
 )
 def test_status_questions_are_recognised(text: str) -> None:
@@ -43,6 +44,7 @@ def test_status_questions_are_recognised(text: str) -> None:
         "vorrei due mozzarelle",
         "a che ora aprite?",
         "hanno annullato il mio ordine?",
+        "quando portate a Monza?",
     ],
 )
 def test_complaints_and_other_messages_are_not_status_questions(text: str) -> None:
