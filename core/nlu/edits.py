@@ -133,7 +133,8 @@ def _markers(c: Clause, tokens: tuple[str, ...], i: int) -> int:
         return 0
     j = i + (2 if t == "al" else 1)
     j += j < len(tokens) and tokens[j] in w.PREPOSITIONS
-    if j < len(tokens) and _number(tokens[j]) is not None:
+    bare = j < len(tokens) and not _content(list(tokens[j + 1 : j + 2]))  # not "dei 2 latte"
+    if bare and _number(tokens[j]) is not None:
         c.op = CartOp.SET.value  # "3 mozzarelle invece di 2", "al posto di 2": the old quantity
         return j + 1 - i
     c.op, c.replace_from, c.from_open = CartOp.REPLACE.value, [], True

@@ -158,3 +158,13 @@ def test_also_and_al_posto_di_read_by_what_follows(
 def test_a_repeated_yes_or_no_reads_as_one(text: str, answer: Answer) -> None:
     """``okok``, ``sisisi``, ``nono``: a word typed twice over means it once."""
     assert read_answer(text) is answer
+
+
+def test_a_number_before_the_replaced_product_is_part_of_it() -> None:
+    """``al posto dei 2 latte mettimi 1 olio``: a replacement, not "set to 2"."""
+    assert ops("al posto dei 2 latte mettimi 1 olio evo", latte=2, pane=2) == [
+        ("replace", "p-latte", 1)
+    ]
+    assert ops("invece dei 2 latte mettimi 1 olio evo", latte=2, pane=2) == [
+        ("replace", "p-latte", 1)
+    ]
