@@ -132,9 +132,10 @@ def _markers(c: Clause, tokens: tuple[str, ...], i: int) -> int:
     if not ((t == "al" and nxt == "posto") or t == "invece"):
         return 0
     j = i + (2 if t == "al" else 1)
-    j += j < len(tokens) and tokens[j] in w.PREPOSITIONS
-    bare = j < len(tokens) and not _content(list(tokens[j + 1 : j + 2]))  # not "dei 2 latte"
-    if bare and _number(tokens[j]) is not None:
+    prep = j < len(tokens) and tokens[j] in w.PREPOSITIONS
+    j += prep
+    named = prep and _content(list(tokens[j + 1 : j + 2]))  # "al posto dei 2 latte": replace
+    if j < len(tokens) and _number(tokens[j]) is not None and not named:
         c.op = CartOp.SET.value  # "3 mozzarelle invece di 2", "al posto di 2": the old quantity
         return j + 1 - i
     c.op, c.replace_from, c.from_open = CartOp.REPLACE.value, [], True
