@@ -36,7 +36,7 @@ _HOURS = re.compile(
 )
 _HOURS_ASK = re.compile(
     r"\b(a|fino a|da) che ora (aprite|apre|chiudete|chiude|siete|iniziate|finite|consegnate"
-    r"|fate consegne|portate|lavorate)\b"
+    r"|fate consegne|portate|lavorate)\b|\bfino a (quando|che ora|che ore)\b"
 )
 _DAY_DELIVERY = re.compile(
     r"\b(lunedi|martedi|mercoledi|giovedi|venerdi|sabato|domenica|festivi)\b.*\bconsegn\w*"

@@ -19,11 +19,17 @@ from core.nlu.normalize import fold, tokenize
 from core.nlu.replies import format_price
 
 _ASKS = re.compile(
-    r"\b(dov e|dove|dov) (il |l |lo |la )?(mio |mia )?(ordine|ordinazione|spesa|pacco|consegna)\b"
+    r"\b(dov e|dove|dov) (e |sta |si trova )?(arrivat\w* )?(il |l |lo |la )?(mio |mia )?"
+    r"(ordine|ordinazione|spesa|pacco|consegna)\b"
+    r"|\b(hanno|ha|avete|e stato|e stata) (gia )?(accettat|confermat|spedit|inviat|preparat)\w* "
+    r"(il |l |la )?(mio |mia )?(ordine|ordinazione|spesa)\b"
+    r"|\b(me l|ce l|l) (avete|hanno|ha) (gia )?(spedit|inviat|mandat|accettat|preparat)\w*\b"
     r"|\ba che punto (e|sta|siamo)\b|\b(quando|a che ora|per che ora|che ora) (arriva|arrivate"
-    r"|arrivera|consegnate|consegnerete|arriveranno|passa|passera|mi arriva|me lo portate)\b"
+    r"|arrivera|consegnate|consegnerete|arriveranno|passa|passera|mi arriva"
+    r"|(me |ce )?(lo|la|li|le) (portate|porterete|consegnate|consegnerete))\b"
     r"|\b(stato|situazione) (del|dell|di|mio|mia) ?(mio |mia )?(ordine|consegna)\b"
-    r"|\bquanto (manca|ci vuole|ci mette|tempo)\b|\b(e|e gia) (partito|uscito|in viaggio|pronto)\b"
+    r"|\bquanto (manca|ci vuole|ci mette|tempo)\b"
+    r"|\b(e|e gia) (partito|uscito|in viaggio|pronto|in consegna|in arrivo|in preparazione)\b"
     r"|\b(novita|aggiornamenti) (sul|sull|del|dell) ?(mio )?(ordine)?\b"
     r"|\b(tra|fra) quanto (arriva|arrivate|arriverete|consegnate|me lo portate)?\b"
     r"|\bcome (procede|va|sta andando|sta) (il |l )?(mio )?ordine\b"

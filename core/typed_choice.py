@@ -10,11 +10,16 @@ that picks nothing is an ordinary new message. Pure.
 
 from __future__ import annotations
 
+import itertools
+import math
+import re
 from collections.abc import Sequence
+from decimal import Decimal
 
 from core import choices
 from core.catalog import Catalog, Product
 from core.nlu import index_for
+from core.nlu.cart import size_amount
 from core.nlu.matching import content_words, score
 from core.nlu.normalize import stem, tokenize
 from core.nlu.numbers import read_pieces
@@ -29,6 +34,8 @@ NONE_WORDS = frozenset({"nessuno", "nessuna", "nessun"})
 MAX_WORDS = 8  # a longer text is a new message, not an answer to the list
 ROW_WORDS = frozenset({"la", "il", "lo", "l", "numero", "n", "quella", "quello", "opzione"})
 CLEAR_MARGIN = 1.15  # the best row must beat the next by this factor
+_CURRENCY = frozenset({"euro", "eur"})
+_AMOUNT = re.compile(r"\d+(?:[.,]\d{1,2})?")
 
 
 def _tokens(text: str) -> list[str]:
@@ -75,7 +82,40 @@ def _by_price(tokens: Sequence[str], options: Sequence[Product]) -> int | None:
         return prices.index(min(prices))
     if any(w in text for w in ("piu car", "piu costos", "costosa", "costoso")):
         return prices.index(max(prices))
+    said = [_money(t) for t, nxt in itertools.pairwise(tokens) if nxt in _CURRENCY]
+    if len(said) == 1 and said[0] is not None:  # "quella da 8 euro": the row of that price
+        gaps = sorted((abs(price - said[0]), row) for row, price in enumerate(prices))
+        return gaps[0][1] if len(gaps) == 1 or gaps[0][0] < gaps[1][0] else None
     return None
+
+
+def _money(token: str) -> Decimal | None:
+    """``8`` or ``29,90`` as an amount; None for a word."""
+    return Decimal(token.replace(",", ".")) if _AMOUNT.fullmatch(token) else None
+
+
+def _sizes(tokens: Sequence[str]) -> list[tuple[str, Decimal]]:
+    """The sizes said in ``tokens`` in base units: ``1,5 kg`` -> ("g", 1500)."""
+    found = (size_amount(p.text) for p in read_pieces(tuple(tokens)) if p.kind == "size")
+    return [x for x in found if x is not None]
+
+
+def _by_size(tokens: Sequence[str], options: Sequence[Product]) -> int | None:
+    """``quelle da 3 kg``, ``quella da 1kg``: the row whose size in the name is the one said,
+    else the one nearest to it in the same unit when it is clearly nearest."""
+    said = _sizes(tokens)
+    if len(said) != 1:
+        return None
+    unit, amount = said[0]
+    gaps: dict[int, float] = {}
+    for row, product in enumerate(options):
+        for u, value in _sizes(tokenize(product.name)):
+            if u == unit and value > 0 and amount > 0:
+                gaps[row] = min(gaps.get(row, math.inf), abs(math.log(float(value / amount))))
+    ranked = sorted(gaps.items(), key=lambda kv: kv[1])
+    if not ranked or (len(ranked) > 1 and ranked[0][1] == ranked[1][1]):
+        return None
+    return ranked[0][0]
 
 
 def _by_words(words: tuple[str, ...], options: Sequence[Product], catalog: Catalog) -> int | None:
@@ -105,6 +145,7 @@ def read_typed(text: str, item: UnresolvedLine, catalog: Catalog) -> str | None:
     options = choices.options(item, catalog)
     row = _ordinal(tokens, len(options))
     row = _by_price(tokens, options) if row is None else row
+    row = _by_size(tokens, options) if row is None else row
     if row is None:
         said = {stem(w) for w in tokenize(item.text)}  # the words the list was about
         words = tuple(w for w in content_words(tuple(tokens)) if stem(w) not in said)

@@ -31,6 +31,7 @@ SHORTHAND = {
     "vabene": "va bene",
 }  # fmt: skip
 """WhatsApp shorthand read as the words it stands for."""
+_REPEATED = re.compile(r"(ok|si|no)\1+")
 _THUMBS = ("\N{THUMBS UP SIGN}", "\N{OK HAND SIGN}", "\N{WHITE HEAVY CHECK MARK}")
 
 
@@ -55,7 +56,8 @@ def _fixed(word: str) -> str:
 def plain_tokens(text: str) -> tuple[str, ...]:
     """Folded tokens with WhatsApp shorthand spelled out (``nn`` -> ``non``)."""
     out: list[str] = []
-    for t in tokenize(text):
+    for token in tokenize(text):
+        t = m.group(1) if (m := _REPEATED.fullmatch(token)) else token  # "okok", "nono"
         out.extend(SHORTHAND.get(t, t).split())
     if any(mark in text for mark in _THUMBS):
         out.append("ok")
@@ -84,7 +86,8 @@ _YES = _words(
     "si sisi confermo conferma confermiamo confermato confermata ok okay oki okk "
     "certo certamente perfetto perfetta esatto esatta giusto giusta procedi "
     "procediamo vai andiamo avanti assolutamente ottimo benissimo daccordo yes "
-    "ordina ordinalo inviate invia manda mandalo"
+    "ordina ordinalo inviate invia invialo manda mandalo mandamelo mandatelo spedisci "
+    "spediscilo spediscimelo"
 )
 _YES_PHRASES = re.compile(
     r"\b(va bene|va benissimo|d accordo|fai pure|tutto (ok|giusto|bene)"
@@ -95,8 +98,8 @@ _POLITE = _words(
     "gentilissimo gentilissima per favore piacere ciao si ok"
 )
 _NEGATION = frozenset({"no", "non", "ma", "pero", "aspetta", "niente", "nulla", "mica"})
-_LEAD = frozenset({"ma", "e", "beh", "allora", "dai", "ah", "oh", "eh"})
-"""Openers that only stress a yes right after them (``ma sì``, ``e certo``, ``beh ok``)."""
+_LEAD = frozenset({"ma", "e", "beh", "allora", "dai", "ah", "oh", "eh", "vabbe", "vabbeh", "vbb"})
+"""Openers that only stress a yes right after them (``ma sì``, ``beh ok``, ``vabbè dai manda``)."""
 _CANCEL = re.compile(
     r"\b(annull\w*|lascia (perd\w*|stare)|lasciamo (perdere|stare)|lascio (perdere|stare)"
     r"|non (mi |ci )?(serve|servono|interessa|interessano) piu|non (lo |la |li |le )?"
@@ -118,8 +121,9 @@ def read_answer(text: str | None) -> Answer:
     """The meaning of ``text`` as an answer to "Confermi l'ordine?"."""
     tokens = plain_tokens(text or "")
     words = [_fixed(t) for t in tokens if t not in {",", QUESTION}]
-    if len(words) > 1 and words[0] in _LEAD and words[1] in _YES:
-        words = words[1:]
+    lead = next((i for i, x in enumerate(words) if x not in _LEAD), len(words))
+    if lead < len(words) and words[lead] in _YES:
+        words = words[lead:]
     if not words:
         return Answer.OTHER
     joined = " ".join(words)

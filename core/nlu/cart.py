@@ -21,7 +21,7 @@ from core.nlu.matching import STRONG, CatalogIndex, Scored, score
 from core.nlu.numbers import Piece
 from core.understanding import CartLine, UnresolvedItem
 
-__all__ = ["CartReading", "Item", "extract_cart", "split_items"]
+__all__ = ["CartReading", "Item", "extract_cart", "size_amount", "split_items"]
 
 MIN_SCORE = 0.5  # below this the best product is only a guess
 AMBIGUITY = 0.8  # rivals scoring more than this share of the best make it ambiguous
@@ -180,7 +180,7 @@ def _packs(quantity: int, item: Item, count: int) -> int:
     return quantity // count
 
 
-def _amount(size: str) -> tuple[str, Decimal] | None:
+def size_amount(size: str) -> tuple[str, Decimal] | None:
     """``"1.5kg"`` -> ``("g", 1500)``; None for sizes without a unit."""
     m = _SIZE.match(size)
     if m is None:
@@ -191,8 +191,8 @@ def _amount(size: str) -> tuple[str, Decimal] | None:
 
 def _by_amount(asked: list[str], product_size: str | None) -> int:
     """``2 litri di latte`` for a 1 L carton is two cartons; otherwise one."""
-    own = _amount(product_size) if product_size else None
-    for want in map(_amount, asked):
+    own = size_amount(product_size) if product_size else None
+    for want in map(size_amount, asked):
         if want and own and want[0] == own[0] and own[1] and want[1] > own[1]:
             ratio = want[1] / own[1]
             if ratio == ratio.to_integral_value():

@@ -15,15 +15,15 @@ a new order would be. Pure; returns operations, never applies them.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from fractions import Fraction
 
-from rapidfuzz import fuzz, process
-
+from core.nlu import edit_scale
 from core.nlu import edit_words as w
-from core.nlu.answers import plain_tokens
+from core.nlu.answers import Answer, plain_tokens, read_answer
+from core.nlu.bad_quantities import bad_quantity, sign_or_size
 from core.nlu.cart import Item, extract_cart, split_items
+from core.nlu.lexicon import DEMONSTRATIVES
 from core.nlu.matching import CatalogIndex, score
 from core.nlu.normalize import SEP
 from core.nlu.numbers import Piece, read_pieces
@@ -31,8 +31,8 @@ from core.understanding import UnresolvedItem
 from events.cart import CartOp, CartOperation
 from events.conversation import UnderstoodLine
 
-_NEGATIVE = re.compile(r"(?:^|[\s,(])-\s?\d")
-_THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:\.\d{3})+(?![\d.,]*\d)")  # "10.000" pieces
+__all__ = ["EditReading", "bad_quantity", "read_edits"]
+
 _DEAR = 10_000  # rank every product when looking inside the cart
 MAX_QUANTITY = 99
 MIN_IN_CART = 0.3  # relevance a cart line needs to be the one the words name
@@ -48,6 +48,7 @@ class Clause:
     from_open: bool = False  # still reading the replaced product's words
     set_to: int | None = None
     counted: bool = False  # "in più" / "in meno": the number is a change, not a total
+    scale: Fraction | None = None  # "raddoppia", "la metà": a multiple of the line
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -91,9 +92,11 @@ def _other_cue(tokens: tuple[str, ...], i: int, prev: str) -> tuple[str | None, 
     if t in {"e", "poi", "ancora"} and all(x in w.FILLER or x in w.OPENERS for x in tokens[:i]):
         return CartOp.ADD.value, 1  # "e poi un olio", "ah e anche ...": more of the same
     nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+    if edit_scale.verb_factor(t) is not None:
+        return CartOp.SET.value, 1  # "raddoppia", "dimezzale": the factor is read after
     if t in w.SET_VERBS and nxt in w.ANOTHER:
         return CartOp.ADD.value, 2  # "mettine altri due": more, not a new total
-    if t in w.SET_VERBS:
+    if t in w.SET_VERBS or t.startswith(w.SET_PREFIX):  # "fanne 3", "rimettili a 2"
         return CartOp.SET.value, 1
     if t == "ne" and i + 1 < len(tokens) and tokens[i + 1] in w.WANT_NE:
         return CartOp.SET.value, 2  # "ne voglio 3", "me ne servono 2": the new total
@@ -106,22 +109,6 @@ def _other_cue(tokens: tuple[str, ...], i: int, prev: str) -> tuple[str | None, 
     return None, 0
 
 
-def _corrected(tokens: tuple[str, ...], known: Callable[[str], bool]) -> tuple[str, ...]:
-    """Tokens with misspelt edit verbs put right (``agiungi``, ``elimna``, ``svota``).
-
-    Only words of five letters or more that the catalogue does not know are corrected,
-    and only to a verb they resemble closely.
-    """
-    out = []
-    for token in tokens:
-        word = token
-        if len(word) >= 5 and word.isalpha() and word not in w.CUE_WORDS and not known(word):
-            found = process.extractOne(word, w.CUE_WORDS, scorer=fuzz.ratio, score_cutoff=84.0)
-            word = found[0] if found else word
-        out.append(word)
-    return tuple(out)
-
-
 def _number(token: str) -> int | None:
     pieces = read_pieces((token,))
     return pieces[0].value if pieces and pieces[0].kind == "quantity" else None
@@ -130,6 +117,10 @@ def _number(token: str) -> int | None:
 def _markers(c: Clause, tokens: tuple[str, ...], i: int) -> int:
     """Consume a marker at ``i`` into ``c`` (in più, a N, invece di N/X, al posto di X)."""
     t, nxt = tokens[i], tokens[i + 1] if i + 1 < len(tokens) else ""
+    factor, taken = edit_scale.noun_factor(tokens, i)
+    if factor is not None:  # "fai il doppio di latte", "mettine la metà"
+        c.op, c.scale = CartOp.SET.value, factor
+        return taken
     if t == "in" and nxt in {"piu", "meno"}:
         c.op, c.counted = (CartOp.ADD if nxt == "piu" else CartOp.REMOVE).value, True
         return 2
@@ -141,9 +132,11 @@ def _markers(c: Clause, tokens: tuple[str, ...], i: int) -> int:
     if not ((t == "al" and nxt == "posto") or t == "invece"):
         return 0
     j = i + (2 if t == "al" else 1)
-    j += j < len(tokens) and tokens[j] in w.PREPOSITIONS
-    if t == "invece" and j < len(tokens) and _number(tokens[j]) is not None:
-        c.op = CartOp.SET.value  # "3 mozzarelle invece di 2": the old quantity
+    prep = j < len(tokens) and tokens[j] in w.PREPOSITIONS
+    j += prep
+    named = prep and _content(list(tokens[j + 1 : j + 2]))  # "al posto dei 2 latte": replace
+    if j < len(tokens) and _number(tokens[j]) is not None and not named:
+        c.op = CartOp.SET.value  # "3 mozzarelle invece di 2", "al posto di 2": the old quantity
         return j + 1 - i
     c.op, c.replace_from, c.from_open = CartOp.REPLACE.value, [], True
     return j - i
@@ -165,10 +158,15 @@ def _clauses(tokens: tuple[str, ...]) -> list[Clause]:
                 c.from_open = False  # "al posto del latte metti il parmigiano"
                 if op == CartOp.ADD.value:
                     continue
+            if tokens[i - taken] in w.ALSO and c.op is not None and not _content(c.words):
+                continue  # "togli pure il deo", "togli anche il pane": the verb's adverb
+            if tokens[i - taken] in w.ALSO and c.op == CartOp.REMOVE.value and i < len(tokens):
+                op = c.op if tokens[i] in w.ARTICLES else op  # "togli il latte e anche il pane"
             if _content(c.words) or (c.op not in (None, CartOp.ADD.value) and op != c.op):
                 out.append(c := Clause(op=op))
             elif op != CartOp.ADD.value or c.op is None:
                 c.op = op
+            c.scale = edit_scale.verb_factor(tokens[i - taken]) or c.scale
             if op == CartOp.REPLACE.value:  # "sostituisci X con Y"
                 c.replace_from, c.from_open = [], True
             continue
@@ -212,24 +210,26 @@ class _Reading:
     unknown: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     bad: str | None = None
+    have: dict[str, int] = field(default_factory=dict)  # the cart's quantities
 
 
 def read_edits(
     text: str, index: CatalogIndex, cart: tuple[UnderstoodLine, ...]
 ) -> EditReading | None:
     """The change ``text`` asks of ``cart``, or None when it has no edit words at all."""
-    clauses = _clauses(_corrected(plain_tokens(text), index.knows))
+    clauses = _clauses(w.corrected(plain_tokens(text), index.knows))
     if all(c.op is None for c in clauses):
         return None
-    r = _Reading(bad=_sign_or_size(text))
+    r = _Reading(bad=sign_or_size(text), have={x.product_id: x.quantity for x in cart})
     ids = tuple(x.product_id for x in cart)
     for c in clauses:
         _read_clause(c, index, ids, r)
     if any(op.quantity is not None and op.quantity > MAX_QUANTITY for op in r.ops):
         r.bad = r.bad or "too_many"
     targets = any(c.op not in (None, CartOp.ADD.value) for c in clauses)
-    if not (r.ops or r.unresolved or r.unknown or r.missing or r.bad):
-        return None
+    nothing = not (r.ops or r.unresolved or r.unknown or r.bad)
+    if nothing and (not r.missing or read_answer(text) is Answer.CANCEL):
+        return None  # "niente, ci ho ripensato": a cancel, not words naming no line
     return EditReading(
         operations=tuple(r.ops),
         unresolved=tuple(r.unresolved),
@@ -252,6 +252,8 @@ def _read_clause(c: Clause, index: CatalogIndex, cart: tuple[str, ...], r: _Read
         _add(pieces, index, (), r)
     elif c.op == CartOp.REMOVE.value:
         _remove(c, items, counts, index, cart=cart, r=r)
+    elif c.op == CartOp.SET.value and c.scale is not None:
+        _scale(c.scale, c.words, items, index, r)
     elif c.op == CartOp.SET.value:
         _set(c, items, counts[:1] if not items else [], index, cart=cart, r=r)
     elif c.op == CartOp.REPLACE.value:
@@ -277,7 +279,7 @@ def _remove(
 ) -> None:
     """``togli il latte`` (the line), ``togli una mozzarella`` (one), ``uno in meno``."""
     if not items:
-        if c.counted and len(cart) == 1:
+        if (c.counted or counts) and len(cart) == 1:  # "uno in meno", "togline una"
             quantity = counts[0] if counts else 1
             r.ops.append(CartOperation(op=CartOp.REMOVE, product_id=cart[0], quantity=quantity))
         return
@@ -311,6 +313,21 @@ def _set(
             )
 
 
+def _scale(
+    factor: Fraction, words: list[str], items: list[Item], index: CatalogIndex, r: _Reading
+) -> None:
+    """``raddoppia le crocchette``, ``dimezza`` (a one-line cart), ``raddoppia tutto``."""
+    cart = tuple(r.have)
+    targets: list[str | None] = [_in_cart(index, item.words, cart) for item in items]
+    r.missing.extend(" ".join(i.words) for i, t in zip(items, targets, strict=True) if t is None)
+    if not items and (len(cart) == 1 or not {"tutto", "tutti", "tutte"}.isdisjoint(words)):
+        targets = list(cart)
+    for t in targets:
+        if t is not None:
+            quantity = edit_scale.scaled(r.have[t], factor)
+            r.ops.append(CartOperation(op=CartOp.SET, product_id=t, quantity=quantity))
+
+
 def _target(r: _Reading, target: str | None, item: Item, op: CartOperation) -> None:
     if target is None:
         r.missing.append(" ".join(item.words))
@@ -321,11 +338,16 @@ def _target(r: _Reading, target: str | None, item: Item, op: CartOperation) -> N
 def _replace(
     c: Clause, pieces: tuple[Piece, ...], index: CatalogIndex, cart: tuple[str, ...], r: _Reading
 ) -> None:
-    old_items = split_items(read_pieces(_clean(c.replace_from or [])))
-    old = _in_cart(index, [x for item in old_items for x in item.words], cart)
+    said = [
+        x for item in split_items(read_pieces(_clean(c.replace_from or []))) for x in item.words
+    ]
+    old = _in_cart(index, said, cart)
     new = extract_cart(pieces, index)
+    if not new.lines and DEMONSTRATIVES & set(c.words):  # "quelle per gatto": the head noun's
+        kind = [*said[:1], *(x for x in c.words if x not in DEMONSTRATIVES)]
+        new = extract_cart(read_pieces(_clean(kind)), index)
     if old is None:
-        r.missing.append(" ".join(x for item in old_items for x in item.words))
+        r.missing.append(" ".join(said))
         return
     if not new.lines:
         _add(pieces, index, cart, r)  # what could not be matched is reported there
@@ -370,19 +392,3 @@ def _catalogue(index: CatalogIndex, words: list[str]) -> str | None:
     """The one catalogue product ``words`` name clearly, or None."""
     reading = extract_cart(read_pieces(tuple(words)), index)
     return reading.lines[0].product_id if len(reading.lines) == 1 else None
-
-
-def _sign_or_size(text: str) -> str | None:
-    """``negative`` for ``-2``, ``too_many`` for ``10.000`` (Italian thousands), else None."""
-    if _NEGATIVE.search(text):
-        return "negative"
-    return "too_many" if _THOUSANDS.search(text) else None
-
-
-def bad_quantity(text: str) -> str | None:
-    """``zero``, ``negative`` or ``too_many`` when an order asks for that, else None."""
-    bad = _sign_or_size(text)
-    if bad is not None:
-        return bad
-    items = split_items(read_pieces(_clean(list(plain_tokens(text)))))
-    return "zero" if any(item.quantity == 0 for item in items) else None

@@ -40,7 +40,7 @@ from core.nlu.lexicon import (
     is_content,
 )
 from core.nlu.numbers import Piece
-from core.nlu.scope import EXCLUDED, TOLD
+from core.nlu.scope import EXCLUDED, SORRY, TOLD
 
 GIFT_WRAP = frozenset({"regalo", "regali"})
 _CORRECTIONS = frozenset({"anzi", "cioe"})  # "4 uova, anzi 6", "6 bottiglie, cioe una confezione"
@@ -76,7 +76,7 @@ def split_items(pieces: tuple[Piece, ...]) -> list[Item]:
             items.append(current)
             told = current.told and piece.kind != "sep"  # a story goes on to its clause's end
             current = Item(barrier=piece.text == EXCLUDED, told=told)
-        elif piece.text in _CORRECTIONS and (current.words or any(it.words for it in items)):
+        elif _corrects(qualified, i) and (current.words or any(it.words for it in items)):
             # the customer takes the last item back: "2 uova anzi no 3", "4 uova, anzi 6"
             current = Item(corrects=current.words or _withdraw(items))
         elif piece.text == TOLD:
@@ -125,6 +125,12 @@ def _verb(pieces: list[Piece], i: int) -> bool:
 
 
 _AFTER_LO = ("s", "z", "gn", "ps", "pn", "x", "y", "h")
+
+
+def _corrects(pieces: list[Piece], i: int) -> bool:
+    """``anzi``, ``cioè``, or ``scusa`` right after ``no`` (``2 olio no scusa 1``)."""
+    text = pieces[i].text
+    return text in _CORRECTIONS or (text in SORRY and i > 0 and pieces[i - 1].text == "no")
 
 
 def _names_product(word: str) -> bool:
@@ -200,8 +206,8 @@ def _bind_bare_quantities(items: list[Item]) -> list[Item]:
         item.qualifiers.extend(context)
         if not item.words and not item.quantity and not item.corrects:
             context.extend(item.qualifiers)
-        if not item.words and item.quantity is not None:
-            item.words = item.corrects  # "4 uova, anzi 6": the same product, a new number
+        if not item.words and (item.quantity is not None or item.sizes):
+            item.words = item.corrects  # "4 uova, anzi 6", "latte 3 anzi 2 litri": a new amount
         if item.words:
             out.append(item)
             continue

@@ -59,6 +59,8 @@ _TITLES = frozenset({"zia", "zio", "nonna", "nonno", "signora", "signor", "signo
 _CLITICS = frozenset({"ne", "ce", "l", "li", "le", "lo", "la"})
 _AND = frozenset({"e", "ed"})
 _CORRECTING = frozenset({"anzi", "cioe"})
+SORRY = frozenset({"scusa", "scusami", "scusate", "pardon"})
+"""After ``no`` (``2 olio no scusa 1``), a word that corrects what was just said."""
 _ARTICLES = frozenset({"il", "lo", "la", "i", "gli", "le", "l"})
 _PREPOSITIONS = frozenset({"di", "a", "da", "in", "con", "su", "per", "tra", "fra"})
 _LATER = frozenset({("prossima", "volta"), ("piu", "avanti"), ("prossima", "settimana"),
@@ -162,11 +164,17 @@ def _negates_before(tokens: tuple[str, ...], start: int, i: int, question: bool)
     """``il deodorante no``, ``le crocchette non servono``: a negation after the product."""
     if tokens[i] not in NEGATIONS or i == start or question:
         return False
-    if tokens[i - 1] in _CORRECTING:
-        return False  # "anzi no": the customer corrects a number, and refuses nothing
+    if _corrective(tokens, i):
+        return False
     if not _after_words(tokens, start, i):
         return False
     return tokens[i] == "no" or _marker_at(tokens, i, question)
+
+
+def _corrective(tokens: tuple[str, ...], i: int) -> bool:
+    """``anzi no``, ``3 no anzi 2``, ``2 no scusa 1``: a ``no`` that corrects, refusing nothing."""
+    nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+    return (i > 0 and tokens[i - 1] in _CORRECTING) or nxt in _CORRECTING or nxt in SORRY
 
 
 def _after_words(tokens: tuple[str, ...], start: int, i: int) -> bool:
@@ -247,7 +255,9 @@ def refused_tokens(tokens: tuple[str, ...]) -> tuple[str, ...]:
     out: list[str] = []
     for start, end in clauses(tokens):
         question, clause = _is_question(tokens, end), tokens[start:end]
-        if "no" in clause[1:_SHORT] and not question and "non" not in clause:
+        near = range(start + 1, min(start + _SHORT, end))
+        said_no = any(tokens[k] == "no" and not _corrective(tokens, k) for k in near)
+        if said_no and not question and "non" not in clause:
             out.extend(clause)
             continue
         marks = [

@@ -17,9 +17,10 @@ async def test_every_checkout_dialogue_passes(tmp_path: Path) -> None:
     await assert_dialogues_pass(tmp_path, "checkout_extra.json", "DEF")
 
 
-async def test_every_held_out_dialogue_passes() -> None:
-    """The held-out set (all behaviours, wordings unlike the dev set's) passes whole."""
-    path = ROOT / "tests" / "fixtures" / "dialogues" / "heldout_s5.json"
+@pytest.mark.parametrize("name", ["heldout_s5.json", "heldout_s7.json"])
+async def test_every_held_out_dialogue_passes(name: str) -> None:
+    """Each held-out set (all behaviours, wordings unlike the dev set's) passes whole."""
+    path = ROOT / "tests" / "fixtures" / "dialogues" / name
     count = len(json.loads(path.read_text(encoding="utf-8"))["dialogues"])
     status, report, err = await eval_dialogue(path)
     assert status == 0, err

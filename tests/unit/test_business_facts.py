@@ -108,6 +108,8 @@ def test_time_words_after_the_street_are_read_as_the_time() -> None:
         ("vorrei due mozzarelle", ()),
         ("pago in contanti", ()),
         ("grazie mille", ()),
+        ("e la sera fino a quando?", (Topic.HOURS,)),
+        ("fino a che ore si può ordinare?", (Topic.HOURS,)),
     ],
 )
 def test_business_questions_are_recognised(text: str, expected: tuple[Topic, ...]) -> None:

@@ -215,3 +215,32 @@ def test_a_typed_answer_may_say_how_many(text: str, picked: str, quantity: int |
 def test_a_typed_text_that_picks_nothing_is_left_alone(text: str) -> None:
     """A long new message, or words fitting every row equally, pick nothing."""
     assert read_typed(text, PERFUMES, CATALOG) is None
+
+
+KIBBLE = UnresolvedLine(text="crocchette", quantity=2, candidates=("p-crocc-cane", "p-crocc-gatto"))
+
+
+@pytest.mark.parametrize(
+    ("text", "picked"),
+    [("quelle da 3 kg", "p-crocc-cane"), ("quelle da 1,5 kg", "p-crocc-gatto"),
+     ("le 3kg grazie", "p-crocc-cane"), ("quella da 1kg", "p-crocc-gatto"),
+     ("quelle da 1 chilo e mezzo", "p-crocc-gatto")],
+)  # fmt: skip
+def test_a_typed_size_picks_the_row_of_that_size(text: str, picked: str) -> None:
+    """A size said picks the listed product of that size, else the nearest in that unit;
+    it is never a count."""
+    assert read_typed(text, KIBBLE, CATALOG) == picked
+    assert typed_quantity(text) is None
+
+
+PLANTS = UnresolvedLine(text="piante", quantity=2, candidates=("p-pianta-grassa", "p-orchidea"))
+
+
+@pytest.mark.parametrize(
+    ("text", "picked"),
+    [("quella da 8 euro", "p-pianta-grassa"), ("quella a 29,90 euro", "p-orchidea"),
+     ("quella da 30 euro", "p-orchidea")],
+)  # fmt: skip
+def test_a_typed_price_picks_the_row_of_that_price(text: str, picked: str) -> None:
+    """A price said in euro picks the listed product costing that, or nearest to it."""
+    assert read_typed(text, PLANTS, CATALOG) == picked

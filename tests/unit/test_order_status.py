@@ -21,6 +21,14 @@ from core.order_status import OrderView, is_status_question, status_text
         "ok grazie, e più o meno quando arriva?",
         "a che ora arriva la spesa?",
         "quanto manca?",
+        "dov'è arrivato il mio ordine?",
+        "dove sta la mia spesa?",
+        "l'hanno accettato l'ordine?",
+        "avete già spedito il mio ordine?",
+        "me l'avete già spedito?",
+        "l'hanno preparato?",
+        "è già in consegna?",
+        "quando me la portate la spesa?",
     ],
 )
 def test_status_questions_are_recognised(text: str) -> None:
@@ -35,6 +43,8 @@ def test_status_questions_are_recognised(text: str) -> None:
         "dov'è il mio ordine? voglio un rimborso",
         "vorrei due mozzarelle",
         "a che ora aprite?",
+        "hanno annullato il mio ordine?",
+        "quando portate a Monza?",
     ],
 )
 def test_complaints_and_other_messages_are_not_status_questions(text: str) -> None:
