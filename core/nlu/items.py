@@ -213,6 +213,8 @@ def _bind_bare_quantities(items: list[Item]) -> list[Item]:
             continue
         previous = out[-1] if out else None
         bound = item.quantity is not None and not item.barrier and previous is not None
+        if bound and previous is not None and _names_another(item, previous):
+            bound = False
         if bound and previous is not None and previous.quantity is None:
             previous.quantity = item.quantity
             previous.packaged = previous.packaged or item.packaged
@@ -221,6 +223,15 @@ def _bind_bare_quantities(items: list[Item]) -> list[Item]:
             item.words, item.weak = list(item.packs), True
             out.append(item)
     return [item for item in out if not item.told]
+
+
+def _names_another(item: Item, previous: Item) -> bool:
+    """True when a bare count with packaging is for another product than the item before.
+
+    ``crocchette per il cane e un paio di scatolette per il gatto``: its own ``per``
+    phrase, unlike the item before's, says the packaging (a product's tag) is what it wants.
+    """
+    return bool(item.packs and item.qualifiers) and item.qualifiers != previous.qualifiers
 
 
 def _qualify(pieces: tuple[Piece, ...]) -> list[Piece]:

@@ -93,3 +93,23 @@ def test_excluded_product_adds_no_unresolved_item() -> None:
     """Nothing is asked about a product the customer refused."""
     result = understand("miele ma senza biscotti", CATALOG)
     assert result.unresolved == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "cart"),
+    [
+        # its own "per" phrase: the packaging names another product (a tag), not a count
+        (
+            "crocchette per il cane e un paio di bustine per il gatto",
+            {"pappa-cane": 1, "bustine": 2},
+        ),
+        ("2 kg di crocchette x il cane e 3 bustine x il gatto", {"pappa-cane": 1, "bustine": 3}),
+        # no phrase of its own, or the same one: the count is the item before's
+        ("del miele, 2 vasetti", {"miele": 2}),
+        ("x il cane: crocchette 2 sacchi", {"pappa-cane": 2}),
+    ],
+)
+def test_a_count_with_packaging_and_its_own_purpose_is_another_product(
+    text: str, cart: dict[str, int]
+) -> None:
+    assert _cart(text) == cart
