@@ -25,6 +25,8 @@ ADD = _words(
 )
 REMOVE_PREFIX = ("togli", "tolg", "elimin", "rimuov", "cancell", "lev")
 REMOVE_EXACT = _words("leva levami levate levare levala levalo levali levale")
+MAKE_IT = _words("fallo falla falli falle")
+"""``fallo 3``, ``falle da 2``: with a number right after, the line's new quantity."""
 CLEAR_PREFIX = ("svuot", "ricominc", "azzer")
 CLEAR_EXACT = _words("rifacciamo ripartiamo resetta")
 SET_VERBS = _words("facciamo fanne fammene mettine mettimene mettetene")

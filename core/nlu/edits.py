@@ -98,6 +98,10 @@ def _other_cue(tokens: tuple[str, ...], i: int, prev: str) -> tuple[str | None, 
         return CartOp.ADD.value, 2  # "mettine altri due": more, not a new total
     if t in w.SET_VERBS or t.startswith(w.SET_PREFIX):  # "fanne 3", "rimettili a 2"
         return CartOp.SET.value, 1
+    if t in w.MAKE_IT and _number(nxt) is not None:  # "il parmigiano fallo 3"
+        return CartOp.SET.value, 1
+    if t in w.MAKE_IT and nxt == "da" and _number(" ".join(tokens[i + 2 : i + 3])) is not None:
+        return CartOp.SET.value, 2  # "le passate falle da 2"
     if t == "ne" and i + 1 < len(tokens) and tokens[i + 1] in w.WANT_NE:
         return CartOp.SET.value, 2  # "ne voglio 3", "me ne servono 2": the new total
     if t in w.ANOTHER and (prev in {"un", "una", "uno"} or _number(nxt) is not None):

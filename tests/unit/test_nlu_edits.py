@@ -244,3 +244,24 @@ PLANTS = UnresolvedLine(text="piante", quantity=2, candidates=("p-pianta-grassa"
 def test_a_typed_price_picks_the_row_of_that_price(text: str, picked: str) -> None:
     """A price said in euro picks the listed product costing that, or nearest to it."""
     assert read_typed(text, PLANTS, CATALOG) == picked
+
+
+@pytest.mark.parametrize(
+    ("text", "in_cart", "expected"),
+    [
+        (
+            "il parmigiano fallo 3",
+            ("p-parmigiano", "p-passata"),
+            [("set", "p-parmigiano", 3, None)],
+        ),
+        ("le passate falle da 2", ("p-parmigiano", "p-passata"), [("set", "p-passata", 2, None)]),
+        ("fallo 4", ("p-parmigiano",), [("set", "p-parmigiano", 4, None)]),
+    ],
+)
+def test_make_it_with_a_number_sets_the_line(
+    text: str,
+    in_cart: tuple[str, ...],
+    expected: list[tuple[str, str | None, int | None, str | None]],
+) -> None:
+    """``fallo 3``, ``falle da 2``: the colloquial "make it N" is the line's new quantity."""
+    assert ops(text, *in_cart) == expected
