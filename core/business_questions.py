@@ -11,10 +11,12 @@ answer ("La domenica siamo chiusi").
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from enum import StrEnum
 
 from core.business_facts import DAY_NAMES, ShopFacts, hhmm
 from core.nlu.normalize import fold
+from core.nlu.replies import format_price
 
 
 class Topic(StrEnum):
@@ -88,14 +90,26 @@ def topics(text: str) -> tuple[Topic, ...]:
     return tuple(found)
 
 
-def answer(facts: ShopFacts, asked: tuple[Topic, ...], text: str) -> str:
-    """The Italian answer to every topic asked, one sentence each."""
+def answer(
+    facts: ShopFacts, asked: tuple[Topic, ...], text: str, cart_total: Decimal | None = None
+) -> str:
+    """The Italian answer to every topic asked, one sentence each.
+
+    With a cart open (``cart_total``), the fee's answer gives the total with delivery too:
+    "quanto viene in tutto con la consegna?" asks for that figure.
+    """
     parts = []
     for topic in asked:
         if topic is Topic.HOURS:
             parts.append(_hours(facts, text))
         elif topic is Topic.ZONES:
             parts.append(f"Consegniamo in queste zone: {facts.delivery_zones}.")
+        elif topic is Topic.FEE and cart_total is not None:
+            with_fee = format_price(cart_total + facts.fee)
+            parts.append(
+                f"La consegna costa {facts.delivery_fee}: con il tuo carrello "
+                f"({format_price(cart_total)}) il totale con consegna è {with_fee}."
+            )
         elif topic is Topic.FEE:
             parts.append(
                 f"La consegna costa {facts.delivery_fee}: la aggiungo al totale quando "

@@ -99,7 +99,7 @@ def checkout_answer(
         return [*step.events, reply(step.text)], True
     asked = _asked(turn.text, understanding)
     if asked:
-        answer = business_questions.answer(shop, asked, turn.text)
+        answer = business_questions.answer(shop, asked, turn.text, current.items_total)
         return [reply(f"{answer} {ctexts.progress(current, [])}")], True
     if _status(turn.text, understanding):
         return [reply(f"{ctexts.NOT_SENT_YET} {ctexts.progress(current, [])}")], True
@@ -146,22 +146,22 @@ def business_answer(
     understanding: Understanding | None,
     reply: Reply,
     *,
-    cart_open: bool = False,
+    cart_total: Decimal | None = None,
 ) -> list[object]:
     """Shop facts or order status answered offline ([]: not such a question).
 
     A status question with no order sent yet, and no shop fact asked, is answered too
     (the open cart waits for its confirmation, or there is nothing to track): it is never
-    a case for a human.
+    a case for a human. ``cart_total``: the open cart's total, None when no cart is open.
     """
     ordering = _ordering(understanding)
     if _status(text, understanding) and orders:
         return [reply(order_status.status_text(orders))]
     asked = _asked(text, understanding) if shop is not None else ()
     if shop is not None and asked and not ordering:
-        return [reply(business_questions.answer(shop, asked, text))]
+        return [reply(business_questions.answer(shop, asked, text, cart_total))]
     if _status(text, understanding) and not ordering:
-        return [reply(ctexts.CART_NOT_CONFIRMED if cart_open else ctexts.NO_ORDER)]
+        return [reply(ctexts.CART_NOT_CONFIRMED if cart_total is not None else ctexts.NO_ORDER)]
     return []
 
 

@@ -181,7 +181,7 @@ def _answer(
         s = fold(s, before)
     facts = checkout_turn.business_answer(
         turn.text, context.shop, context.orders, understanding, reply,
-        cart_open=s.pending_cart is not None,
+        cart_total=s.pending_cart.total if s.pending_cart is not None else None,
     )  # fmt: skip
     if facts:
         return before + facts

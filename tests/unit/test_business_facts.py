@@ -126,3 +126,13 @@ def test_answers_quote_the_settings_and_the_day_asked() -> None:
     assert "Milano centro" in answer(FACTS, (Topic.ZONES,), "consegnate a Monza?")
     assert "2,90 €" in answer(FACTS, (Topic.FEE,), "quanto costa la consegna?")
     assert "contanti o con carta" in answer(FACTS, (Topic.PAYMENT,), "come pago?")
+
+
+def test_with_a_cart_open_the_fee_answer_gives_the_total_with_delivery() -> None:
+    """ "quanto viene in tutto con la consegna?" asks for the figure, not the rule."""
+    text = "quanto viene in tutto con la consegna?"
+    asked = topics(text)
+    assert Topic.FEE in asked
+    said = answer(FACTS, asked, text, Decimal("45.00"))
+    assert "€ 45,00" in said and "€ 47,90" in said
+    assert "€ 47,90" not in answer(FACTS, asked, text)  # no cart: the rule only
