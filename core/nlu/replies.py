@@ -33,7 +33,9 @@ NO_PROBLEM = "Nessun problema! Se ti serve qualcosa, scrivimi pure."
 
 _WARM = re.compile(
     r"\b(ahah|complimenti|bravi|bravissim\w*|buonissim\w*|ottim\w*|tvb|miracolo|genio"
-    r"|bomba|adoro|adora|adorano|felicissim\w*|migliori?)\b"
+    r"|bomba|adoro|adora|adorano|felicissim\w*|migliori?|gentile|gentili|simpatic\w*"
+    r"|(gentil|puntual|veloc|rapid|cortes|simpatic|precis|educat)issim[oaie]"
+    r"|fantastic\w*|stupend\w*)\b"
 )
 _GREETINGS = frozenset({"ciao", "salve", "buongiorno", "buonasera", "hey", "ehi", "hello", "hi"})
 _THANKS = frozenset({"grazie", "thanks", "gentilissimi", "gentilissimo", "gentilissima"})

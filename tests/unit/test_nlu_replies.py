@@ -50,6 +50,13 @@ def test_low_stock_is_flagged() -> None:
         ("che buono il vostro miele, complimenti!", replies.WARM),
         ("ahahah 😂", replies.WARM),
         ("scusate, ho sbagliato chat", replies.NO_PROBLEM),
+        # praise of the people and the service is warm, not "non ho capito"
+        ("il fattorino è stato super gentile", replies.WARM),
+        ("consegna velocissima, rider puntualissimo", replies.WARM),
+        ("ragazzi siete stati fantastici", replies.WARM),
+        # a request's adverb or a bad superlative is not praise
+        ("è andata malissimo", replies.FALLBACK),
+        ("gentilmente potete chiamarmi", replies.FALLBACK),
     ],
 )
 def test_chat_replies(text: str, reply: str) -> None:
