@@ -28,6 +28,7 @@ from core.catalog import Catalog
 from core.machines import DomainError, Move, build_table, lookup, mermaid
 from core.order_status import OrderView
 from core.rate_limit import remember
+from core.shown import Shown, after_reading
 from events.cart import CartMergeAsked, CartRevised
 from events.checkout import CheckoutCompleted, CheckoutStarted
 from events.conversation import (
@@ -41,6 +42,7 @@ from events.conversation import (
     ConversationReleased,
     ConversationResolved,
     ConversationStarted,
+    MessageUnderstood,
     OptedIn,
     OptedOut,
     PartyKind,
@@ -145,6 +147,7 @@ class ConversationState:
     checkout: ck.CheckoutMemory = field(
         default_factory=ck.CheckoutMemory
     )  # delivery details (ADR 0010)
+    shown: Shown | None = None  # the last product answer's products (core.shown)
 
     @property
     def opted_out(self) -> bool:
@@ -198,12 +201,17 @@ def _proposed(s: ConversationState, e: CartProposed) -> ConversationState:
         pending_cart=cart,
         pending_choice=None,
         pending_merge=None,
+        shown=None,
     )
 
 
 def _asked(s: ConversationState, e: ChoiceRequested) -> ConversationState:
     choice = PendingChoice(choice_id=e.choice_id, item=e.item, known=e.known, later=e.later)
-    return replace(s, pending_choice=choice)
+    return replace(s, pending_choice=choice, shown=None)
+
+
+def _understood(s: ConversationState, e: MessageUnderstood) -> ConversationState:
+    return replace(s, shown=after_reading(s.shown, e, s.last_customer_message_at))
 
 
 def _rate_limited(s: ConversationState, e: RateLimited) -> ConversationState:
@@ -220,7 +228,7 @@ _HANDLERS: dict[type[Any], Callable[[ConversationState, Any], ConversationState]
     CartRevised: lambda s, _e: s,  # the CartProposed that follows carries the new cart
     CartConfirmed: lambda s, _e: _cart_closed(s),
     CartCancelled: lambda s, _e: _cart_closed(s),
-    ConversationEscalated: lambda s, _e: replace(s, stage=Stage.OPEN, assignee=None),
+    ConversationEscalated: lambda s, _e: replace(s, stage=Stage.OPEN, assignee=None, shown=None),
     AgentTookOver: lambda s, e: replace(s, stage=Stage.OPEN, assignee=e.agent),
     ConversationReleased: lambda s, _e: replace(
         s, stage=Stage.PENDING, assignee=None, pending_cart=None, pending_choice=None
@@ -233,6 +241,7 @@ _HANDLERS: dict[type[Any], Callable[[ConversationState, Any], ConversationState]
     ),
     OptedIn: lambda s, _e: replace(s, stage=Stage.PENDING),
     RateLimited: _rate_limited,
+    MessageUnderstood: _understood,
     CheckoutStarted: lambda s, _e: replace(s, stage=Stage.CHECKOUT),
     CheckoutCompleted: lambda s, _e: replace(
         s, stage=Stage.PENDING if s.stage is Stage.CHECKOUT else s.stage

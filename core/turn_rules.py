@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
 
-from core import alerts, cart_turn, checkout_turn, choices, typed_choice
+from core import alerts, cart_turn, checkout_turn, choices, shown, typed_choice
 from core import conversation_texts as texts
 from core.catalog import Catalog
 from core.conversation import (
@@ -27,14 +27,12 @@ from core.conversation import (
     fold,
     recipient,
 )
+from core.followup import follow_up
 from core.machines import DomainError
 from core.nlu import replies
 from core.optout import opt_out_keyword
 from core.rate_limit import check
-from core.understanding import (
-    Intent,
-    Understanding,
-)
+from core.understanding import Intent, Understanding
 from core.window import outbound_allowed, within_service_window
 from events.conversation import (
     CartCancelled,
@@ -185,6 +183,17 @@ def _answer(
     )  # fmt: skip
     if facts:
         return before + facts
+    if s.stage is Stage.PENDING and s.pending_choice is None:  # ordering what was just shown
+        seen = shown.usable(s.shown, turn.wamids, turn.at)
+        lines = follow_up(turn.text, understanding, seen, context.catalog)
+        if lines:
+            problem = cart_turn.order_problem(_view(s, turn), ids)
+            return before + (
+                problem
+                or _next_step(
+                    s, turn, ids, context.catalog, known=lines, ambiguous=(), nothing=None
+                )
+            )
     handled = _cart_hook(s, turn, understanding, ids, context.catalog)
     if handled is not None:
         if s.stage is Stage.AWAITING_CONFIRMATION and s.pending_cart is not None:

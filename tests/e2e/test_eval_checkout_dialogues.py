@@ -17,7 +17,7 @@ async def test_every_checkout_dialogue_passes(tmp_path: Path) -> None:
     await assert_dialogues_pass(tmp_path, "checkout_extra.json", "DEF")
 
 
-@pytest.mark.parametrize("name", ["heldout_s5.json", "heldout_s7.json"])
+@pytest.mark.parametrize("name", ["heldout_s5.json", "heldout_s7.json", "followup_s7.json"])
 async def test_every_held_out_dialogue_passes(name: str) -> None:
     """Each held-out set (all behaviours, wordings unlike the dev set's) passes whole."""
     path = ROOT / "tests" / "fixtures" / "dialogues" / name
