@@ -30,9 +30,11 @@ from events.conversation import UnderstoodLine, UnresolvedLine
 TAKE = frozenset({
     "prendo", "prenderei", "prendiamo", "dai", "dammi", "dammene", "damme", "voglio",
     "vorrei", "metti", "mettimi", "mettine", "ordino", "aggiungi", "mandami", "mandamene",
-    "quello", "quella", "questo", "questa", "lo", "si", "certo", "perfetto", "volentieri",
-    "bene", "confezione", "confezioni", "pezzo", "pezzi",
+    "quello", "quella", "questo", "questa", "lo", "si", "certo", "volentieri",
+    "confezione", "confezioni", "pezzo", "pezzi",
 })  # fmt: skip
+# Not "perfetto", "bene": "perfetto grazie", "va bene grazie" close a chat as often as they
+# accept; with a count ("perfetto, 2") they order.
 REFUSE = frozenset({"no", "non", "niente", "nessuno", "nessuna", "dopo", "magari"})
 MAX_WORDS = typed_choice.MAX_WORDS
 

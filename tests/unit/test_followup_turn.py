@@ -91,6 +91,15 @@ def test_a_polite_no_thanks_orders_nothing() -> None:
     assert any(isinstance(e, ReplyQueued) for e in events)
 
 
+def test_a_closing_perfetto_grazie_orders_nothing_but_with_a_count_it_does() -> None:
+    """ "perfetto grazie", "va bene grazie" close a chat as often as they accept."""
+    for text in ("perfetto grazie", "va bene grazie"):
+        events = _decide([*_shown("p-croc"), msg(2, text)], (_read(CHAT, "wamid.2"),))
+        assert not any(isinstance(e, CartProposed | ChoiceRequested) for e in events), text
+    two = _decide([*_shown("p-croc"), msg(2, "perfetto, 2")], (_read(CHAT, "wamid.2"),))
+    assert _cart(two) == {"p-croc": 2}
+
+
 def test_it_is_forgotten_once_the_conversation_moved_on() -> None:
     """A chat turn in between: "me ne dai 2" no longer refers to the answer."""
     right_after = _decide(
