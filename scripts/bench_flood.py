@@ -109,7 +109,7 @@ async def _send(base: str, messages: int, senders: int) -> tuple[int, float]:
         return refused, time.monotonic() - started
 
 
-async def _covered(url: str) -> tuple[int, int, int]:
+async def log_coverage(url: str) -> tuple[int, int, int]:
     """(messages recorded, messages a turn covered, parked events) in the log now."""
     engines = create_engines(url)
     try:
@@ -134,7 +134,7 @@ async def _covered(url: str) -> tuple[int, int, int]:
 async def _await_processed(url: str, expected: int, timeout: float) -> float | None:  # noqa: ASYNC109
     started = time.monotonic()
     while time.monotonic() - started < timeout:
-        _recorded, covered, _parked = await _covered(url)
+        _recorded, covered, _parked = await log_coverage(url)
         if covered >= expected:
             return time.monotonic() - started
         await asyncio.sleep(0.1)
@@ -166,10 +166,10 @@ async def run_backend(backend: str, args: argparse.Namespace, tmp: Path) -> Floo
                 ran1, waited1 = thread_sched(pid)
                 if recorder is not None:
                     await recorder.stop()
-                recorded, _, _ = await _covered(url)
+                recorded, _, _ = await log_coverage(url)
                 lag = await _await_processed(url, recorded, args.timeout)
                 await asyncio.sleep(args.settle)
-                _, _, parked = await _covered(url)
+                _, _, parked = await log_coverage(url)
             finally:
                 await service.stop()
             failures = log.read_text(errors="replace").count("reactor.handler_failed")

@@ -64,7 +64,7 @@ from scripts.bench_e2e import (
     service_env,
     start_service,
 )
-from scripts.bench_flood import _covered, over_rate
+from scripts.bench_flood import log_coverage, over_rate
 from scripts.bench_profile import cpu_seconds
 
 PHASES = ("before", "during", "after")
@@ -317,7 +317,7 @@ async def read_log(url: str) -> list[RecordedEvent]:
 
 async def settled(url: str) -> bool:
     """Every message covered by a turn and every decided reply with an outcome."""
-    recorded, covered, _ = await _covered(url)
+    recorded, covered, _ = await log_coverage(url)
     log = await read_log(url)
     done = {
         e.payload.outbound_id for e in log if e.type in {OutboundSent.TYPE, OutboundFailed.TYPE}
@@ -384,7 +384,7 @@ async def run_backend(backend: str, args: argparse.Namespace, tmp: Path) -> Outa
         await asyncio.sleep(1.0)  # a duplicate sent late would show now
         cpu = cpu_seconds(run.pid) - cpu0
         seconds = time.monotonic() - started
-        _, _, parked = await _covered(run.url)
+        _, _, parked = await log_coverage(run.url)
         events = await read_log(run.url)
     failures = run.log.read_text(errors="replace").count("reactor.handler_failed")
     return _result(

@@ -28,6 +28,7 @@ from events.base import NewEvent
 from events.conversation import ConversationEscalated, OutboundFailed, ReplyKind, ReplyQueued
 from tests.browser.conftest import MakeService
 from tests.browser.test_dashboard import WAIT_MS
+from tests.browser.test_read_side import CATALOG
 from tests.e2e.conftest import SECRET, Client
 
 if TYPE_CHECKING:
@@ -37,22 +38,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.slow]
 
 CUSTOMER = "+393281234567"
 FLORIST = "+393330000002"  # a shop nobody has heard from: it is first written to
-CATALOG = {
-    "dealers": [
-        {"id": "d-pet", "name": "Toelettatura Fido", "category": "pets", "phone": "+393330000001"},
-        {"id": "d-fiori", "name": "Fioreria Rosa", "category": "florist", "phone": FLORIST},
-    ],
-    "products": [
-        {
-            "id": "p-croc",
-            "dealer_id": "d-pet",
-            "name": "Crocchette per cane",
-            "price": 18.9,
-            "stock": 20,
-        },
-        {"id": "p-rose", "dealer_id": "d-fiori", "name": "Mazzo di rose", "price": 25, "stock": 5},
-    ],
-}
 # Words an Italian operator must never read in place of a name or a message.
 SENTINELS = ("[erased]", "[null]", "[undefined]", "dloop_nuovo_ordine")
 
